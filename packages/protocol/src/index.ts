@@ -1,0 +1,3 @@
+export * from './protocol-error.js';
+export * from './crc32c.js';
+export * from './records/batch-header.js';
