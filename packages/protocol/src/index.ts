@@ -1,3 +1,4 @@
 export * from './protocol-error.js';
 export * from './crc32c.js';
 export * from './records/batch-header.js';
+export * from './errors/kafka-errors.js';
