@@ -1,4 +1,6 @@
 export * from './protocol-error.js';
 export * from './crc32c.js';
 export * from './records/batch-header.js';
+export * from './records/index.js';
+export * from './compression/index.js';
 export * from './errors/kafka-errors.js';
