@@ -4,3 +4,4 @@ export * from './records/batch-header.js';
 export * from './records/index.js';
 export * from './compression/index.js';
 export * from './errors/kafka-errors.js';
+export * from './messages/index.js';

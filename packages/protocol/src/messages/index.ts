@@ -1,0 +1,5 @@
+export * from './generated/index.js';
+export * from './framing.js';
+export type { TaggedField, ApiInfo } from './runtime.js';
+export { ZERO_UUID } from './runtime.js';
+export * from '../primitives/index.js';

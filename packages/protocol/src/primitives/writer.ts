@@ -1,0 +1,135 @@
+/**
+ * Encoding is two-pass: a size pass computes the exact frame length and records, in order, every
+ * value it had to measure (UTF-8 byte lengths, tagged-field sizes and masks) in a `SizeQueue`;
+ * the write pass then fills one `Buffer.allocUnsafe` of that size and consumes the queue in the
+ * same order, so no string is measured twice and nothing is copied or grown.
+ */
+export type SizeQueue = number[];
+
+/** Bytes taken by `n` as an unsigned varint. */
+export function uvarintSize(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  return 5;
+}
+
+/** Bytes taken by a UTF-8 string; ASCII strings are measured without calling into C++. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
+export class Writer {
+  readonly buf: Buffer;
+  pos: number;
+  /** Measurements recorded by the size pass, consumed in order by the write pass. */
+  readonly queue: SizeQueue;
+  qi = 0;
+
+  constructor(size: number, queue: SizeQueue = [], buf: Buffer = Buffer.allocUnsafe(size), pos = 0) {
+    this.buf = buf;
+    this.pos = pos;
+    this.queue = queue;
+  }
+
+  /** Next recorded measurement. */
+  next(): number {
+    return this.queue[this.qi++];
+  }
+
+  int8(v: number): void {
+    this.buf[this.pos++] = v & 0xff;
+  }
+
+  bool(v: boolean): void {
+    this.buf[this.pos++] = v ? 1 : 0;
+  }
+
+  int16(v: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = (v >>> 8) & 0xff;
+    b[p + 1] = v & 0xff;
+    this.pos = p + 2;
+  }
+
+  uint16(v: number): void {
+    this.int16(v);
+  }
+
+  int32(v: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = (v >>> 24) & 0xff;
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+    this.pos = p + 4;
+  }
+
+  uint32(v: number): void {
+    this.int32(v >>> 0);
+  }
+
+  int64(v: bigint): void {
+    this.buf.writeBigInt64BE(v, this.pos);
+    this.pos += 8;
+  }
+
+  float64(v: number): void {
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  uvarint(v: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  varint(v: number): void {
+    this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** Writes the UTF-8 bytes of `s`, whose byte length `len` the size pass measured. */
+  utf8(s: string, len: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    if (len === s.length && len <= 64) {
+      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+    } else {
+      b.write(s, p, len, 'utf8');
+      p += len;
+    }
+    this.pos = p;
+  }
+
+  raw(data: Uint8Array): void {
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** An unknown tagged field, re-emitted verbatim. */
+  rawTag(tag: number, data: Uint8Array): void {
+    this.uvarint(tag);
+    this.uvarint(data.length);
+    this.raw(data);
+  }
+
+  /** A 16-byte UUID from Kafka's display form. */
+  uuid(s: string): void {
+    const p = this.pos;
+    const written = this.buf.write(s, p, 16, 'base64url');
+    if (written !== 16 || s.length !== 22) throw new TypeError(`not a Kafka UUID: ${JSON.stringify(s)}`);
+    this.pos = p + 16;
+  }
+}
