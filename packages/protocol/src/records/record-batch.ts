@@ -183,6 +183,7 @@ function writeRecords(
 
 function toTimestampDelta(timestamp: bigint, base: bigint): bigint | number {
   const delta = timestamp - base;
+  if (BigInt.asIntN(64, delta) !== delta) throw new RangeError(`timestamp ${timestamp} is too far from the base timestamp ${base}`);
   return delta >= -0x1fffffffffffffn && delta <= 0x1fffffffffffffn ? Number(delta) : delta;
 }
 
