@@ -42,8 +42,12 @@ export interface RequestHeader {
   unknownTaggedFields?: TaggedField[];
 }
 
+/**
+ * A decoded request. TypeScript does not narrow on nested properties, so the API key is repeated
+ * at the top: `switch (req.apiKey) { case ApiKey.Produce: req.body.topicData … }`.
+ */
 export type DecodedRequest = {
-  [K in keyof RequestBodies]: { header: RequestHeader & { apiKey: K }; body: RequestBodies[K] };
+  [K in keyof RequestBodies]: { apiKey: K; apiVersion: number; header: RequestHeader & { apiKey: K }; body: RequestBodies[K] };
 }[keyof RequestBodies];
 
 const API_VERSIONS_KEY = 18;
@@ -104,7 +108,7 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
   const { header, bodyOffset } = decodeRequestHeader(frame);
   const codec = codecFor(requestCodecs, header.apiKey, header.apiVersion);
   const body = codec.read(new Reader(frame, bodyOffset), header.apiVersion);
-  return { header, body } as DecodedRequest;
+  return { apiKey: header.apiKey, apiVersion: header.apiVersion, header, body } as DecodedRequest;
 }
 
 function headerData(h: RequestHeader): RequestHeaderData {
