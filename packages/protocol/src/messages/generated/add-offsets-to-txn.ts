@@ -53,13 +53,11 @@ export function sizeAddOffsetsToTxnRequest(o: AddOffsetsToTxnRequest, v: number,
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x1 = o.producerId;
   s += 8;
-  const x2 = o.producerEpoch;
   s += 2;
-  const x3 = o.groupId;
+  const x1 = o.groupId;
   {
-    const n = utf8Length(x3);
+    const n = utf8Length(x1);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
@@ -81,23 +79,23 @@ export function sizeAddOffsetsToTxnRequest(o: AddOffsetsToTxnRequest, v: number,
 }
 
 export function writeAddOffsetsToTxnRequest(w: Writer, o: AddOffsetsToTxnRequest, v: number): void {
-  const x4 = o.transactionalId;
+  const x2 = o.transactionalId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x4, n);
+    w.utf8(x2, n);
   }
-  const x5 = o.producerId;
-  w.int64(x5);
-  const x6 = o.producerEpoch;
-  w.int16(x6);
-  const x7 = o.groupId;
+  const x3 = o.producerId;
+  w.int64(x3);
+  const x4 = o.producerEpoch;
+  w.int16(x4);
+  const x5 = o.groupId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x7, n);
+    w.utf8(x5, n);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -132,9 +130,7 @@ export function readAddOffsetsToTxnResponse(r: Reader, v: number): AddOffsetsToT
 
 export function sizeAddOffsetsToTxnResponse(o: AddOffsetsToTxnResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
   if (v >= 3) {
     const slot = q.length;
@@ -154,10 +150,10 @@ export function sizeAddOffsetsToTxnResponse(o: AddOffsetsToTxnResponse, v: numbe
 }
 
 export function writeAddOffsetsToTxnResponse(w: Writer, o: AddOffsetsToTxnResponse, v: number): void {
-  const x2 = o.throttleTimeMs;
-  w.int32(x2);
-  const x3 = o.errorCode;
-  w.int16(x3);
+  const x0 = o.throttleTimeMs;
+  w.int32(x0);
+  const x1 = o.errorCode;
+  w.int16(x1);
   if (v >= 3) {
     const mask = w.next();
     w.uvarint(w.next());

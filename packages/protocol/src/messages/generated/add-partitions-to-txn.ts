@@ -126,17 +126,15 @@ export function sizeAddPartitionsToTxnRequest(o: AddPartitionsToTxnRequest, v: n
     }
   }
   if (v <= 3) {
-    const x8 = (o.v3AndBelowProducerId ?? 0n);
     s += 8;
   }
   if (v <= 3) {
-    const x9 = (o.v3AndBelowProducerEpoch ?? 0);
     s += 2;
   }
   if (v <= 3) {
-    const x10 = (o.v3AndBelowTopics ?? []);
-    s += (v >= 3 ? uvarintSize(x10.length + 1) : 4);
-    for (let i = 0; i < x10.length; i++) s += sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(x10[i], v, q);
+    const x8 = (o.v3AndBelowTopics ?? []);
+    s += (v >= 3 ? uvarintSize(x8.length + 1) : 4);
+    for (let i = 0; i < x8.length; i++) s += sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(x8[i], v, q);
   }
   if (v >= 3) {
     const slot = q.length;
@@ -157,36 +155,36 @@ export function sizeAddPartitionsToTxnRequest(o: AddPartitionsToTxnRequest, v: n
 
 export function writeAddPartitionsToTxnRequest(w: Writer, o: AddPartitionsToTxnRequest, v: number): void {
   if (v >= 4) {
-    const x11 = (o.transactions ?? []);
-    w.uvarint(x11.length + 1);
-    for (let i13 = 0; i13 < x11.length; i13++) {
-      const e12 = x11[i13];
-      writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w, e12, v);
+    const x9 = (o.transactions ?? []);
+    w.uvarint(x9.length + 1);
+    for (let i11 = 0; i11 < x9.length; i11++) {
+      const e10 = x9[i11];
+      writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w, e10, v);
     }
   }
   if (v <= 3) {
-    const x14 = (o.v3AndBelowTransactionalId ?? "");
+    const x12 = (o.v3AndBelowTransactionalId ?? "");
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x12, n);
     }
   }
   if (v <= 3) {
-    const x15 = (o.v3AndBelowProducerId ?? 0n);
-    w.int64(x15);
+    const x13 = (o.v3AndBelowProducerId ?? 0n);
+    w.int64(x13);
   }
   if (v <= 3) {
-    const x16 = (o.v3AndBelowProducerEpoch ?? 0);
-    w.int16(x16);
+    const x14 = (o.v3AndBelowProducerEpoch ?? 0);
+    w.int16(x14);
   }
   if (v <= 3) {
-    const x17 = (o.v3AndBelowTopics ?? []);
-    if (v >= 3) w.uvarint(x17.length + 1); else w.int32(x17.length);
-    for (let i19 = 0; i19 < x17.length; i19++) {
-      const e18 = x17[i19];
-      writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, e18, v);
+    const x15 = (o.v3AndBelowTopics ?? []);
+    if (v >= 3) w.uvarint(x15.length + 1); else w.int32(x15.length);
+    for (let i17 = 0; i17 < x15.length; i17++) {
+      const e16 = x15[i17];
+      writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, e16, v);
     }
   }
   if (v >= 3) {
@@ -208,10 +206,10 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
   let f_verifyOnly: boolean;
   f_verifyOnly = r.bool();
   let f_topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
-  const n20 = r.compactArrayLength();
-  const a21: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
-  for (let i22 = 0; i22 < n20; i22++) a21.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v));
-  f_topics = a21;
+  const n18 = r.compactArrayLength();
+  const a19: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
+  for (let i20 = 0; i20 < n18; i20++) a19.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v));
+  f_topics = a19;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -232,21 +230,18 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
 
 function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(o: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.transactionalId;
+  const x21 = o.transactionalId;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x21);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x24 = o.producerId;
   s += 8;
-  const x25 = o.producerEpoch;
   s += 2;
-  const x26 = (o.verifyOnly ?? false);
   s += 1;
-  const x27 = o.topics;
-  s += uvarintSize(x27.length + 1);
-  for (let i = 0; i < x27.length; i++) s += sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(x27[i], v, q);
+  const x22 = o.topics;
+  s += uvarintSize(x22.length + 1);
+  for (let i = 0; i < x22.length; i++) s += sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(x22[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -263,23 +258,23 @@ function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(o: AddPartit
 }
 
 function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, o: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction, v: number): void {
-  const x28 = o.transactionalId;
+  const x23 = o.transactionalId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x28, n);
+    w.utf8(x23, n);
   }
-  const x29 = o.producerId;
-  w.int64(x29);
-  const x30 = o.producerEpoch;
-  w.int16(x30);
-  const x31 = (o.verifyOnly ?? false);
-  w.bool(x31);
-  const x32 = o.topics;
-  w.uvarint(x32.length + 1);
-  for (let i34 = 0; i34 < x32.length; i34++) {
-    const e33 = x32[i34];
-    writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, e33, v);
+  const x24 = o.producerId;
+  w.int64(x24);
+  const x25 = o.producerEpoch;
+  w.int16(x25);
+  const x26 = (o.verifyOnly ?? false);
+  w.bool(x26);
+  const x27 = o.topics;
+  w.uvarint(x27.length + 1);
+  for (let i29 = 0; i29 < x27.length; i29++) {
+    const e28 = x27[i29];
+    writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, e28, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -292,10 +287,10 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: numb
   let f_name: string;
   f_name = (v >= 3 ? r.compactString() : r.string());
   let f_partitions: number[];
-  const n35 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
-  const a36: number[] = [];
-  for (let i37 = 0; i37 < n35; i37++) a36.push(r.int32());
-  f_partitions = a36;
+  const n30 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
+  const a31: number[] = [];
+  for (let i32 = 0; i32 < n30; i32++) a31.push(r.int32());
+  f_partitions = a31;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 3) {
     const count = r.uvarint();
@@ -315,15 +310,15 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: numb
 
 function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(o: AddPartitionsToTxnRequestAddPartitionsToTxnTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x38 = o.name;
+  const x33 = o.name;
   {
-    const n = utf8Length(x38);
+    const n = utf8Length(x33);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x39 = o.partitions;
-  s += (v >= 3 ? uvarintSize(x39.length + 1) : 4);
-  s += x39.length * 4;
+  const x34 = o.partitions;
+  s += (v >= 3 ? uvarintSize(x34.length + 1) : 4);
+  s += x34.length * 4;
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -342,18 +337,18 @@ function sizeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(o: AddPartitionsTo
 }
 
 function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, o: AddPartitionsToTxnRequestAddPartitionsToTxnTopic, v: number): void {
-  const x40 = o.name;
+  const x35 = o.name;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x40, n);
+    w.utf8(x35, n);
   }
-  const x41 = o.partitions;
-  if (v >= 3) w.uvarint(x41.length + 1); else w.int32(x41.length);
-  for (let i43 = 0; i43 < x41.length; i43++) {
-    const e42 = x41[i43];
-    w.int32(e42);
+  const x36 = o.partitions;
+  if (v >= 3) w.uvarint(x36.length + 1); else w.int32(x36.length);
+  for (let i38 = 0; i38 < x36.length; i38++) {
+    const e37 = x36[i38];
+    w.int32(e37);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -412,21 +407,19 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
 
 export function sizeAddPartitionsToTxnResponse(o: AddPartitionsToTxnResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.throttleTimeMs;
   s += 4;
   if (v >= 4) {
-    const x7 = (o.errorCode ?? 0);
     s += 2;
   }
   if (v >= 4) {
-    const x8 = (o.resultsByTransaction ?? []);
-    s += uvarintSize(x8.length + 1);
-    for (let i = 0; i < x8.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnResult(x8[i], v, q);
+    const x6 = (o.resultsByTransaction ?? []);
+    s += uvarintSize(x6.length + 1);
+    for (let i = 0; i < x6.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnResult(x6[i], v, q);
   }
   if (v <= 3) {
-    const x9 = (o.resultsByTopicV3AndBelow ?? []);
-    s += (v >= 3 ? uvarintSize(x9.length + 1) : 4);
-    for (let i = 0; i < x9.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(x9[i], v, q);
+    const x7 = (o.resultsByTopicV3AndBelow ?? []);
+    s += (v >= 3 ? uvarintSize(x7.length + 1) : 4);
+    for (let i = 0; i < x7.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(x7[i], v, q);
   }
   if (v >= 3) {
     const slot = q.length;
@@ -446,26 +439,26 @@ export function sizeAddPartitionsToTxnResponse(o: AddPartitionsToTxnResponse, v:
 }
 
 export function writeAddPartitionsToTxnResponse(w: Writer, o: AddPartitionsToTxnResponse, v: number): void {
-  const x10 = o.throttleTimeMs;
-  w.int32(x10);
+  const x8 = o.throttleTimeMs;
+  w.int32(x8);
   if (v >= 4) {
-    const x11 = (o.errorCode ?? 0);
-    w.int16(x11);
+    const x9 = (o.errorCode ?? 0);
+    w.int16(x9);
   }
   if (v >= 4) {
-    const x12 = (o.resultsByTransaction ?? []);
-    w.uvarint(x12.length + 1);
-    for (let i14 = 0; i14 < x12.length; i14++) {
-      const e13 = x12[i14];
-      writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, e13, v);
+    const x10 = (o.resultsByTransaction ?? []);
+    w.uvarint(x10.length + 1);
+    for (let i12 = 0; i12 < x10.length; i12++) {
+      const e11 = x10[i12];
+      writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, e11, v);
     }
   }
   if (v <= 3) {
-    const x15 = (o.resultsByTopicV3AndBelow ?? []);
-    if (v >= 3) w.uvarint(x15.length + 1); else w.int32(x15.length);
-    for (let i17 = 0; i17 < x15.length; i17++) {
-      const e16 = x15[i17];
-      writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, e16, v);
+    const x13 = (o.resultsByTopicV3AndBelow ?? []);
+    if (v >= 3) w.uvarint(x13.length + 1); else w.int32(x13.length);
+    for (let i15 = 0; i15 < x13.length; i15++) {
+      const e14 = x13[i15];
+      writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, e14, v);
     }
   }
   if (v >= 3) {
@@ -481,10 +474,10 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: nu
   let f_transactionalId: string;
   f_transactionalId = r.compactString();
   let f_topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
-  const n18 = r.compactArrayLength();
-  const a19: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v));
-  f_topicResults = a19;
+  const n16 = r.compactArrayLength();
+  const a17: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
+  for (let i18 = 0; i18 < n16; i18++) a17.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v));
+  f_topicResults = a17;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -502,15 +495,15 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: nu
 
 function sizeAddPartitionsToTxnResponseAddPartitionsToTxnResult(o: AddPartitionsToTxnResponseAddPartitionsToTxnResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.transactionalId;
+  const x19 = o.transactionalId;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x19);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x22 = o.topicResults;
-  s += uvarintSize(x22.length + 1);
-  for (let i = 0; i < x22.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(x22[i], v, q);
+  const x20 = o.topicResults;
+  s += uvarintSize(x20.length + 1);
+  for (let i = 0; i < x20.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(x20[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -527,17 +520,17 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnResult(o: AddPartitions
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, o: AddPartitionsToTxnResponseAddPartitionsToTxnResult, v: number): void {
-  const x23 = o.transactionalId;
+  const x21 = o.transactionalId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x21, n);
   }
-  const x24 = o.topicResults;
-  w.uvarint(x24.length + 1);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, e25, v);
+  const x22 = o.topicResults;
+  w.uvarint(x22.length + 1);
+  for (let i24 = 0; i24 < x22.length; i24++) {
+    const e23 = x22[i24];
+    writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, e23, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -550,10 +543,10 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, 
   let f_name: string;
   f_name = (v >= 3 ? r.compactString() : r.string());
   let f_resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[];
-  const n27 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
-  const a28: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
-  for (let i29 = 0; i29 < n27; i29++) a28.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v));
-  f_resultsByPartition = a28;
+  const n25 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
+  const a26: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
+  for (let i27 = 0; i27 < n25; i27++) a26.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v));
+  f_resultsByPartition = a26;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 3) {
     const count = r.uvarint();
@@ -573,15 +566,15 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, 
 
 function sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(o: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x30 = o.name;
+  const x28 = o.name;
   {
-    const n = utf8Length(x30);
+    const n = utf8Length(x28);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x31 = o.resultsByPartition;
-  s += (v >= 3 ? uvarintSize(x31.length + 1) : 4);
-  for (let i = 0; i < x31.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(x31[i], v, q);
+  const x29 = o.resultsByPartition;
+  s += (v >= 3 ? uvarintSize(x29.length + 1) : 4);
+  for (let i = 0; i < x29.length; i++) s += sizeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(x29[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -600,18 +593,18 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(o: AddParti
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer, o: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult, v: number): void {
-  const x32 = o.name;
+  const x30 = o.name;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x32, n);
+    w.utf8(x30, n);
   }
-  const x33 = o.resultsByPartition;
-  if (v >= 3) w.uvarint(x33.length + 1); else w.int32(x33.length);
-  for (let i35 = 0; i35 < x33.length; i35++) {
-    const e34 = x33[i35];
-    writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, e34, v);
+  const x31 = o.resultsByPartition;
+  if (v >= 3) w.uvarint(x31.length + 1); else w.int32(x31.length);
+  for (let i33 = 0; i33 < x31.length; i33++) {
+    const e32 = x31[i33];
+    writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, e32, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -646,9 +639,7 @@ function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Read
 
 function sizeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(o: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x36 = o.partitionIndex;
   s += 4;
-  const x37 = o.partitionErrorCode;
   s += 2;
   if (v >= 3) {
     const slot = q.length;
@@ -668,10 +659,10 @@ function sizeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(o: AddP
 }
 
 function writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Writer, o: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, v: number): void {
-  const x38 = o.partitionIndex;
-  w.int32(x38);
-  const x39 = o.partitionErrorCode;
-  w.int16(x39);
+  const x34 = o.partitionIndex;
+  w.int32(x34);
+  const x35 = o.partitionErrorCode;
+  w.int16(x35);
   if (v >= 3) {
     const mask = w.next();
     w.uvarint(w.next());

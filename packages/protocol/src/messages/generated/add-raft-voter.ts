@@ -69,15 +69,12 @@ export function sizeAddRaftVoterRequest(o: AddRaftVoterRequest, v: number, q: Si
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x4 = o.timeoutMs;
   s += 4;
-  const x5 = o.voterId;
   s += 4;
-  const x6 = o.voterDirectoryId;
   s += 16;
-  const x7 = o.listeners;
-  s += uvarintSize(x7.length + 1);
-  for (let i = 0; i < x7.length; i++) s += sizeAddRaftVoterRequestListener(x7[i], v, q);
+  const x4 = o.listeners;
+  s += uvarintSize(x4.length + 1);
+  for (let i = 0; i < x4.length; i++) s += sizeAddRaftVoterRequestListener(x4[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -94,26 +91,26 @@ export function sizeAddRaftVoterRequest(o: AddRaftVoterRequest, v: number, q: Si
 }
 
 export function writeAddRaftVoterRequest(w: Writer, o: AddRaftVoterRequest, v: number): void {
-  const x8 = o.clusterId;
-  if (x8 === null) w.uvarint(0);
+  const x5 = o.clusterId;
+  if (x5 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x8, n);
+      w.utf8(x5, n);
     }
   }
-  const x9 = o.timeoutMs;
-  w.int32(x9);
-  const x10 = o.voterId;
-  w.int32(x10);
-  const x11 = o.voterDirectoryId;
-  w.uuid(x11);
-  const x12 = o.listeners;
-  w.uvarint(x12.length + 1);
-  for (let i14 = 0; i14 < x12.length; i14++) {
-    const e13 = x12[i14];
-    writeAddRaftVoterRequestListener(w, e13, v);
+  const x6 = o.timeoutMs;
+  w.int32(x6);
+  const x7 = o.voterId;
+  w.int32(x7);
+  const x8 = o.voterDirectoryId;
+  w.uuid(x8);
+  const x9 = o.listeners;
+  w.uvarint(x9.length + 1);
+  for (let i11 = 0; i11 < x9.length; i11++) {
+    const e10 = x9[i11];
+    writeAddRaftVoterRequestListener(w, e10, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -147,19 +144,18 @@ function readAddRaftVoterRequestListener(r: Reader, v: number): AddRaftVoterRequ
 
 function sizeAddRaftVoterRequestListener(o: AddRaftVoterRequestListener, v: number, q: SizeQueue): number {
   let s = 0;
-  const x15 = o.name;
+  const x12 = o.name;
   {
-    const n = utf8Length(x15);
+    const n = utf8Length(x12);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x16 = o.host;
+  const x13 = o.host;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x13);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x17 = o.port;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -177,20 +173,20 @@ function sizeAddRaftVoterRequestListener(o: AddRaftVoterRequestListener, v: numb
 }
 
 function writeAddRaftVoterRequestListener(w: Writer, o: AddRaftVoterRequestListener, v: number): void {
-  const x18 = o.name;
+  const x14 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x18, n);
+    w.utf8(x14, n);
   }
-  const x19 = o.host;
+  const x15 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x19, n);
+    w.utf8(x15, n);
   }
-  const x20 = o.port;
-  w.uint16(x20);
+  const x16 = o.port;
+  w.uint16(x16);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -223,15 +219,13 @@ export function readAddRaftVoterResponse(r: Reader, v: number): AddRaftVoterResp
 
 export function sizeAddRaftVoterResponse(o: AddRaftVoterResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = o.errorMessage;
-  if (x2 === null) s += 1;
+  const x0 = o.errorMessage;
+  if (x0 === null) s += 1;
   else {
     {
-      const n = utf8Length(x2);
+      const n = utf8Length(x0);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -252,17 +246,17 @@ export function sizeAddRaftVoterResponse(o: AddRaftVoterResponse, v: number, q: 
 }
 
 export function writeAddRaftVoterResponse(w: Writer, o: AddRaftVoterResponse, v: number): void {
-  const x3 = o.throttleTimeMs;
-  w.int32(x3);
-  const x4 = o.errorCode;
-  w.int16(x4);
-  const x5 = o.errorMessage;
-  if (x5 === null) w.uvarint(0);
+  const x1 = o.throttleTimeMs;
+  w.int32(x1);
+  const x2 = o.errorCode;
+  w.int16(x2);
+  const x3 = o.errorMessage;
+  if (x3 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x5, n);
+      w.utf8(x3, n);
     }
   }
   const mask = w.next();

@@ -77,7 +77,6 @@ export function sizeAlterClientQuotasRequest(o: AlterClientQuotasRequest, v: num
   const x3 = o.entries;
   s += (v >= 1 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeAlterClientQuotasRequestEntryData(x3[i], v, q);
-  const x4 = o.validateOnly;
   s += 1;
   if (v >= 1) {
     const slot = q.length;
@@ -97,14 +96,14 @@ export function sizeAlterClientQuotasRequest(o: AlterClientQuotasRequest, v: num
 }
 
 export function writeAlterClientQuotasRequest(w: Writer, o: AlterClientQuotasRequest, v: number): void {
-  const x5 = o.entries;
-  if (v >= 1) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
-    writeAlterClientQuotasRequestEntryData(w, e6, v);
+  const x4 = o.entries;
+  if (v >= 1) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeAlterClientQuotasRequestEntryData(w, e5, v);
   }
-  const x8 = o.validateOnly;
-  w.bool(x8);
+  const x7 = o.validateOnly;
+  w.bool(x7);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -116,15 +115,15 @@ export function writeAlterClientQuotasRequest(w: Writer, o: AlterClientQuotasReq
 
 function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClientQuotasRequestEntryData {
   let f_entity: AlterClientQuotasRequestEntityData[];
-  const n9 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a10: AlterClientQuotasRequestEntityData[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readAlterClientQuotasRequestEntityData(r, v));
-  f_entity = a10;
+  const n8 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a9: AlterClientQuotasRequestEntityData[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readAlterClientQuotasRequestEntityData(r, v));
+  f_entity = a9;
   let f_ops: AlterClientQuotasRequestOpData[];
-  const n12 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a13: AlterClientQuotasRequestOpData[] = [];
-  for (let i14 = 0; i14 < n12; i14++) a13.push(readAlterClientQuotasRequestOpData(r, v));
-  f_ops = a13;
+  const n11 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a12: AlterClientQuotasRequestOpData[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readAlterClientQuotasRequestOpData(r, v));
+  f_ops = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -144,12 +143,12 @@ function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClien
 
 function sizeAlterClientQuotasRequestEntryData(o: AlterClientQuotasRequestEntryData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x15 = o.entity;
+  const x14 = o.entity;
+  s += (v >= 1 ? uvarintSize(x14.length + 1) : 4);
+  for (let i = 0; i < x14.length; i++) s += sizeAlterClientQuotasRequestEntityData(x14[i], v, q);
+  const x15 = o.ops;
   s += (v >= 1 ? uvarintSize(x15.length + 1) : 4);
-  for (let i = 0; i < x15.length; i++) s += sizeAlterClientQuotasRequestEntityData(x15[i], v, q);
-  const x16 = o.ops;
-  s += (v >= 1 ? uvarintSize(x16.length + 1) : 4);
-  for (let i = 0; i < x16.length; i++) s += sizeAlterClientQuotasRequestOpData(x16[i], v, q);
+  for (let i = 0; i < x15.length; i++) s += sizeAlterClientQuotasRequestOpData(x15[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -168,17 +167,17 @@ function sizeAlterClientQuotasRequestEntryData(o: AlterClientQuotasRequestEntryD
 }
 
 function writeAlterClientQuotasRequestEntryData(w: Writer, o: AlterClientQuotasRequestEntryData, v: number): void {
-  const x17 = o.entity;
-  if (v >= 1) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeAlterClientQuotasRequestEntityData(w, e18, v);
+  const x16 = o.entity;
+  if (v >= 1) w.uvarint(x16.length + 1); else w.int32(x16.length);
+  for (let i18 = 0; i18 < x16.length; i18++) {
+    const e17 = x16[i18];
+    writeAlterClientQuotasRequestEntityData(w, e17, v);
   }
-  const x20 = o.ops;
-  if (v >= 1) w.uvarint(x20.length + 1); else w.int32(x20.length);
-  for (let i22 = 0; i22 < x20.length; i22++) {
-    const e21 = x20[i22];
-    writeAlterClientQuotasRequestOpData(w, e21, v);
+  const x19 = o.ops;
+  if (v >= 1) w.uvarint(x19.length + 1); else w.int32(x19.length);
+  for (let i21 = 0; i21 < x19.length; i21++) {
+    const e20 = x19[i21];
+    writeAlterClientQuotasRequestOpData(w, e20, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -213,17 +212,17 @@ function readAlterClientQuotasRequestEntityData(r: Reader, v: number): AlterClie
 
 function sizeAlterClientQuotasRequestEntityData(o: AlterClientQuotasRequestEntityData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.entityType;
+  const x22 = o.entityType;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x22);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x24 = o.entityName;
-  if (x24 === null) s += (v >= 1 ? 1 : 2);
+  const x23 = o.entityName;
+  if (x23 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x24);
+      const n = utf8Length(x23);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -246,21 +245,21 @@ function sizeAlterClientQuotasRequestEntityData(o: AlterClientQuotasRequestEntit
 }
 
 function writeAlterClientQuotasRequestEntityData(w: Writer, o: AlterClientQuotasRequestEntityData, v: number): void {
-  const x25 = o.entityType;
+  const x24 = o.entityType;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x25, n);
+    w.utf8(x24, n);
   }
-  const x26 = o.entityName;
-  if (x26 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x25 = o.entityName;
+  if (x25 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x26, n);
+      w.utf8(x25, n);
     }
   }
   if (v >= 1) {
@@ -299,15 +298,13 @@ function readAlterClientQuotasRequestOpData(r: Reader, v: number): AlterClientQu
 
 function sizeAlterClientQuotasRequestOpData(o: AlterClientQuotasRequestOpData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x27 = o.key;
+  const x26 = o.key;
   {
-    const n = utf8Length(x27);
+    const n = utf8Length(x26);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x28 = o.value;
   s += 8;
-  const x29 = o.remove;
   s += 1;
   if (v >= 1) {
     const slot = q.length;
@@ -327,17 +324,17 @@ function sizeAlterClientQuotasRequestOpData(o: AlterClientQuotasRequestOpData, v
 }
 
 function writeAlterClientQuotasRequestOpData(w: Writer, o: AlterClientQuotasRequestOpData, v: number): void {
-  const x30 = o.key;
+  const x27 = o.key;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x30, n);
+    w.utf8(x27, n);
   }
-  const x31 = o.value;
-  w.float64(x31);
-  const x32 = o.remove;
-  w.bool(x32);
+  const x28 = o.value;
+  w.float64(x28);
+  const x29 = o.remove;
+  w.bool(x29);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -374,11 +371,10 @@ export function readAlterClientQuotasResponse(r: Reader, v: number): AlterClient
 
 export function sizeAlterClientQuotasResponse(o: AlterClientQuotasResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.entries;
-  s += (v >= 1 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeAlterClientQuotasResponseEntryData(x4[i], v, q);
+  const x3 = o.entries;
+  s += (v >= 1 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeAlterClientQuotasResponseEntryData(x3[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -397,13 +393,13 @@ export function sizeAlterClientQuotasResponse(o: AlterClientQuotasResponse, v: n
 }
 
 export function writeAlterClientQuotasResponse(w: Writer, o: AlterClientQuotasResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.entries;
-  if (v >= 1) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeAlterClientQuotasResponseEntryData(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.entries;
+  if (v >= 1) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeAlterClientQuotasResponseEntryData(w, e6, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -420,10 +416,10 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
   let f_errorMessage: string | null;
   f_errorMessage = (v >= 1 ? r.compactNullableString() : r.nullableString());
   let f_entity: AlterClientQuotasResponseEntityData[];
-  const n9 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a10: AlterClientQuotasResponseEntityData[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readAlterClientQuotasResponseEntityData(r, v));
-  f_entity = a10;
+  const n8 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a9: AlterClientQuotasResponseEntityData[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readAlterClientQuotasResponseEntityData(r, v));
+  f_entity = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -444,20 +440,19 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
 
 function sizeAlterClientQuotasResponseEntryData(o: AlterClientQuotasResponseEntryData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = o.errorMessage;
-  if (x13 === null) s += (v >= 1 ? 1 : 2);
+  const x11 = o.errorMessage;
+  if (x11 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x14 = o.entity;
-  s += (v >= 1 ? uvarintSize(x14.length + 1) : 4);
-  for (let i = 0; i < x14.length; i++) s += sizeAlterClientQuotasResponseEntityData(x14[i], v, q);
+  const x12 = o.entity;
+  s += (v >= 1 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeAlterClientQuotasResponseEntityData(x12[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -476,23 +471,23 @@ function sizeAlterClientQuotasResponseEntryData(o: AlterClientQuotasResponseEntr
 }
 
 function writeAlterClientQuotasResponseEntryData(w: Writer, o: AlterClientQuotasResponseEntryData, v: number): void {
-  const x15 = o.errorCode;
-  w.int16(x15);
-  const x16 = o.errorMessage;
-  if (x16 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x13 = o.errorCode;
+  w.int16(x13);
+  const x14 = o.errorMessage;
+  if (x14 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x16, n);
+      w.utf8(x14, n);
     }
   }
-  const x17 = o.entity;
-  if (v >= 1) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeAlterClientQuotasResponseEntityData(w, e18, v);
+  const x15 = o.entity;
+  if (v >= 1) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeAlterClientQuotasResponseEntityData(w, e16, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -527,17 +522,17 @@ function readAlterClientQuotasResponseEntityData(r: Reader, v: number): AlterCli
 
 function sizeAlterClientQuotasResponseEntityData(o: AlterClientQuotasResponseEntityData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.entityType;
+  const x18 = o.entityType;
   {
-    const n = utf8Length(x20);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x21 = o.entityName;
-  if (x21 === null) s += (v >= 1 ? 1 : 2);
+  const x19 = o.entityName;
+  if (x19 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x21);
+      const n = utf8Length(x19);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -560,21 +555,21 @@ function sizeAlterClientQuotasResponseEntityData(o: AlterClientQuotasResponseEnt
 }
 
 function writeAlterClientQuotasResponseEntityData(w: Writer, o: AlterClientQuotasResponseEntityData, v: number): void {
-  const x22 = o.entityType;
+  const x20 = o.entityType;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x22, n);
+    w.utf8(x20, n);
   }
-  const x23 = o.entityName;
-  if (x23 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x21 = o.entityName;
+  if (x21 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x23, n);
+      w.utf8(x21, n);
     }
   }
   if (v >= 1) {

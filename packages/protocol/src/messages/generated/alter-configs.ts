@@ -66,7 +66,6 @@ export function sizeAlterConfigsRequest(o: AlterConfigsRequest, v: number, q: Si
   const x3 = o.resources;
   s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeAlterConfigsRequestAlterConfigsResource(x3[i], v, q);
-  const x4 = o.validateOnly;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -86,14 +85,14 @@ export function sizeAlterConfigsRequest(o: AlterConfigsRequest, v: number, q: Si
 }
 
 export function writeAlterConfigsRequest(w: Writer, o: AlterConfigsRequest, v: number): void {
-  const x5 = o.resources;
-  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
-    writeAlterConfigsRequestAlterConfigsResource(w, e6, v);
+  const x4 = o.resources;
+  if (v >= 2) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeAlterConfigsRequestAlterConfigsResource(w, e5, v);
   }
-  const x8 = o.validateOnly;
-  w.bool(x8);
+  const x7 = o.validateOnly;
+  w.bool(x7);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -109,10 +108,10 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
   let f_resourceName: string;
   f_resourceName = (v >= 2 ? r.compactString() : r.string());
   let f_configs: AlterConfigsRequestAlterableConfig[];
-  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a10: AlterConfigsRequestAlterableConfig[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readAlterConfigsRequestAlterableConfig(r, v));
-  f_configs = a10;
+  const n8 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a9: AlterConfigsRequestAlterableConfig[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readAlterConfigsRequestAlterableConfig(r, v));
+  f_configs = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -133,17 +132,16 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
 
 function sizeAlterConfigsRequestAlterConfigsResource(o: AlterConfigsRequestAlterConfigsResource, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.resourceType;
   s += 1;
-  const x13 = o.resourceName;
+  const x11 = o.resourceName;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x14 = o.configs;
-  s += (v >= 2 ? uvarintSize(x14.length + 1) : 4);
-  for (let i = 0; i < x14.length; i++) s += sizeAlterConfigsRequestAlterableConfig(x14[i], v, q);
+  const x12 = o.configs;
+  s += (v >= 2 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeAlterConfigsRequestAlterableConfig(x12[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -162,20 +160,20 @@ function sizeAlterConfigsRequestAlterConfigsResource(o: AlterConfigsRequestAlter
 }
 
 function writeAlterConfigsRequestAlterConfigsResource(w: Writer, o: AlterConfigsRequestAlterConfigsResource, v: number): void {
-  const x15 = o.resourceType;
-  w.int8(x15);
-  const x16 = o.resourceName;
+  const x13 = o.resourceType;
+  w.int8(x13);
+  const x14 = o.resourceName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.configs;
-  if (v >= 2) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeAlterConfigsRequestAlterableConfig(w, e18, v);
+  const x15 = o.configs;
+  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeAlterConfigsRequestAlterableConfig(w, e16, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -210,17 +208,17 @@ function readAlterConfigsRequestAlterableConfig(r: Reader, v: number): AlterConf
 
 function sizeAlterConfigsRequestAlterableConfig(o: AlterConfigsRequestAlterableConfig, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.name;
+  const x18 = o.name;
   {
-    const n = utf8Length(x20);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x21 = o.value;
-  if (x21 === null) s += (v >= 2 ? 1 : 2);
+  const x19 = o.value;
+  if (x19 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x21);
+      const n = utf8Length(x19);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -243,21 +241,21 @@ function sizeAlterConfigsRequestAlterableConfig(o: AlterConfigsRequestAlterableC
 }
 
 function writeAlterConfigsRequestAlterableConfig(w: Writer, o: AlterConfigsRequestAlterableConfig, v: number): void {
-  const x22 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x22, n);
+    w.utf8(x20, n);
   }
-  const x23 = o.value;
-  if (x23 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x21 = o.value;
+  if (x21 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x23, n);
+      w.utf8(x21, n);
     }
   }
   if (v >= 2) {
@@ -296,11 +294,10 @@ export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResp
 
 export function sizeAlterConfigsResponse(o: AlterConfigsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.responses;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeAlterConfigsResponseAlterConfigsResourceResponse(x4[i], v, q);
+  const x3 = o.responses;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeAlterConfigsResponseAlterConfigsResourceResponse(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -319,13 +316,13 @@ export function sizeAlterConfigsResponse(o: AlterConfigsResponse, v: number, q: 
 }
 
 export function writeAlterConfigsResponse(w: Writer, o: AlterConfigsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.responses;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeAlterConfigsResponseAlterConfigsResourceResponse(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.responses;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeAlterConfigsResponseAlterConfigsResourceResponse(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -366,22 +363,20 @@ function readAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, v: numb
 
 function sizeAlterConfigsResponseAlterConfigsResourceResponse(o: AlterConfigsResponseAlterConfigsResourceResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.errorCode;
   s += 2;
-  const x10 = o.errorMessage;
-  if (x10 === null) s += (v >= 2 ? 1 : 2);
+  const x8 = o.errorMessage;
+  if (x8 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x10);
+      const n = utf8Length(x8);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x11 = o.resourceType;
   s += 1;
-  const x12 = o.resourceName;
+  const x9 = o.resourceName;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x9);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
@@ -403,26 +398,26 @@ function sizeAlterConfigsResponseAlterConfigsResourceResponse(o: AlterConfigsRes
 }
 
 function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, o: AlterConfigsResponseAlterConfigsResourceResponse, v: number): void {
-  const x13 = o.errorCode;
-  w.int16(x13);
-  const x14 = o.errorMessage;
-  if (x14 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x10 = o.errorCode;
+  w.int16(x10);
+  const x11 = o.errorMessage;
+  if (x11 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x11, n);
     }
   }
-  const x15 = o.resourceType;
-  w.int8(x15);
-  const x16 = o.resourceName;
+  const x12 = o.resourceType;
+  w.int8(x12);
+  const x13 = o.resourceName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x13, n);
   }
   if (v >= 2) {
     const mask = w.next();

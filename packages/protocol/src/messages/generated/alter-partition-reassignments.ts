@@ -67,11 +67,10 @@ export function readAlterPartitionReassignmentsRequest(r: Reader, v: number): Al
 
 export function sizeAlterPartitionReassignmentsRequest(o: AlterPartitionReassignmentsRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = (o.timeoutMs ?? 60000);
   s += 4;
-  const x4 = o.topics;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeAlterPartitionReassignmentsRequestReassignableTopic(x4[i], v, q);
+  const x3 = o.topics;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeAlterPartitionReassignmentsRequestReassignableTopic(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -88,13 +87,13 @@ export function sizeAlterPartitionReassignmentsRequest(o: AlterPartitionReassign
 }
 
 export function writeAlterPartitionReassignmentsRequest(w: Writer, o: AlterPartitionReassignmentsRequest, v: number): void {
-  const x5 = (o.timeoutMs ?? 60000);
-  w.int32(x5);
-  const x6 = o.topics;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeAlterPartitionReassignmentsRequestReassignableTopic(w, e7, v);
+  const x4 = (o.timeoutMs ?? 60000);
+  w.int32(x4);
+  const x5 = o.topics;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeAlterPartitionReassignmentsRequestReassignableTopic(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -107,10 +106,10 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: n
   let f_name: string;
   f_name = r.compactString();
   let f_partitions: AlterPartitionReassignmentsRequestReassignablePartition[];
-  const n9 = r.compactArrayLength();
-  const a10: AlterPartitionReassignmentsRequestReassignablePartition[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, v));
-  f_partitions = a10;
+  const n8 = r.compactArrayLength();
+  const a9: AlterPartitionReassignmentsRequestReassignablePartition[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -128,15 +127,15 @@ function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: n
 
 function sizeAlterPartitionReassignmentsRequestReassignableTopic(o: AlterPartitionReassignmentsRequestReassignableTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeAlterPartitionReassignmentsRequestReassignablePartition(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeAlterPartitionReassignmentsRequestReassignablePartition(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -153,17 +152,17 @@ function sizeAlterPartitionReassignmentsRequestReassignableTopic(o: AlterPartiti
 }
 
 function writeAlterPartitionReassignmentsRequestReassignableTopic(w: Writer, o: AlterPartitionReassignmentsRequestReassignableTopic, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeAlterPartitionReassignmentsRequestReassignablePartition(w, e16, v);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeAlterPartitionReassignmentsRequestReassignablePartition(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -176,12 +175,12 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let f_replicas: number[] | null;
-  const n18 = r.compactNullableArrayLength();
-  if (n18 < 0) f_replicas = null;
+  const n17 = r.compactNullableArrayLength();
+  if (n17 < 0) f_replicas = null;
   else {
-    const a19: number[] = [];
-    for (let i20 = 0; i20 < n18; i20++) a19.push(r.int32());
-    f_replicas = a19;
+    const a18: number[] = [];
+    for (let i19 = 0; i19 < n17; i19++) a18.push(r.int32());
+    f_replicas = a18;
   }
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
@@ -200,13 +199,12 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
 
 function sizeAlterPartitionReassignmentsRequestReassignablePartition(o: AlterPartitionReassignmentsRequestReassignablePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.partitionIndex;
   s += 4;
-  const x22 = (o.replicas ?? null);
-  if (x22 === null) s += 1;
+  const x20 = (o.replicas ?? null);
+  if (x20 === null) s += 1;
   else {
-    s += uvarintSize(x22.length + 1);
-    s += x22.length * 4;
+    s += uvarintSize(x20.length + 1);
+    s += x20.length * 4;
   }
   const slot = q.length;
   q.push(0, 0);
@@ -224,15 +222,15 @@ function sizeAlterPartitionReassignmentsRequestReassignablePartition(o: AlterPar
 }
 
 function writeAlterPartitionReassignmentsRequestReassignablePartition(w: Writer, o: AlterPartitionReassignmentsRequestReassignablePartition, v: number): void {
-  const x23 = o.partitionIndex;
-  w.int32(x23);
-  const x24 = (o.replicas ?? null);
-  if (x24 === null) w.uvarint(0);
+  const x21 = o.partitionIndex;
+  w.int32(x21);
+  const x22 = (o.replicas ?? null);
+  if (x22 === null) w.uvarint(0);
   else {
-    w.uvarint(x24.length + 1);
-    for (let i26 = 0; i26 < x24.length; i26++) {
-      const e25 = x24[i26];
-      w.int32(e25);
+    w.uvarint(x22.length + 1);
+    for (let i24 = 0; i24 < x22.length; i24++) {
+      const e23 = x22[i24];
+      w.int32(e23);
     }
   }
   const mask = w.next();
@@ -273,22 +271,20 @@ export function readAlterPartitionReassignmentsResponse(r: Reader, v: number): A
 
 export function sizeAlterPartitionReassignmentsResponse(o: AlterPartitionReassignmentsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += 1;
+  const x3 = o.errorMessage;
+  if (x3 === null) s += 1;
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x6 = o.responses;
-  s += uvarintSize(x6.length + 1);
-  for (let i = 0; i < x6.length; i++) s += sizeAlterPartitionReassignmentsResponseReassignableTopicResponse(x6[i], v, q);
+  const x4 = o.responses;
+  s += uvarintSize(x4.length + 1);
+  for (let i = 0; i < x4.length; i++) s += sizeAlterPartitionReassignmentsResponseReassignableTopicResponse(x4[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -305,24 +301,24 @@ export function sizeAlterPartitionReassignmentsResponse(o: AlterPartitionReassig
 }
 
 export function writeAlterPartitionReassignmentsResponse(w: Writer, o: AlterPartitionReassignmentsResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) w.uvarint(0);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
-  const x10 = o.responses;
-  w.uvarint(x10.length + 1);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeAlterPartitionReassignmentsResponseReassignableTopicResponse(w, e11, v);
+  const x8 = o.responses;
+  w.uvarint(x8.length + 1);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeAlterPartitionReassignmentsResponseReassignableTopicResponse(w, e9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -335,10 +331,10 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Rea
   let f_name: string;
   f_name = r.compactString();
   let f_partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[];
-  const n13 = r.compactArrayLength();
-  const a14: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v));
-  f_partitions = a14;
+  const n11 = r.compactArrayLength();
+  const a12: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v));
+  f_partitions = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -356,15 +352,15 @@ function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Rea
 
 function sizeAlterPartitionReassignmentsResponseReassignableTopicResponse(o: AlterPartitionReassignmentsResponseReassignableTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.name;
+  const x14 = o.name;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x14);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x17 = o.partitions;
-  s += uvarintSize(x17.length + 1);
-  for (let i = 0; i < x17.length; i++) s += sizeAlterPartitionReassignmentsResponseReassignablePartitionResponse(x17[i], v, q);
+  const x15 = o.partitions;
+  s += uvarintSize(x15.length + 1);
+  for (let i = 0; i < x15.length; i++) s += sizeAlterPartitionReassignmentsResponseReassignablePartitionResponse(x15[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -381,17 +377,17 @@ function sizeAlterPartitionReassignmentsResponseReassignableTopicResponse(o: Alt
 }
 
 function writeAlterPartitionReassignmentsResponseReassignableTopicResponse(w: Writer, o: AlterPartitionReassignmentsResponseReassignableTopicResponse, v: number): void {
-  const x18 = o.name;
+  const x16 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x18, n);
+    w.utf8(x16, n);
   }
-  const x19 = o.partitions;
-  w.uvarint(x19.length + 1);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w, e20, v);
+  const x17 = o.partitions;
+  w.uvarint(x17.length + 1);
+  for (let i19 = 0; i19 < x17.length; i19++) {
+    const e18 = x17[i19];
+    writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w, e18, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -425,15 +421,13 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r:
 
 function sizeAlterPartitionReassignmentsResponseReassignablePartitionResponse(o: AlterPartitionReassignmentsResponseReassignablePartitionResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x22 = o.partitionIndex;
   s += 4;
-  const x23 = o.errorCode;
   s += 2;
-  const x24 = o.errorMessage;
-  if (x24 === null) s += 1;
+  const x20 = o.errorMessage;
+  if (x20 === null) s += 1;
   else {
     {
-      const n = utf8Length(x24);
+      const n = utf8Length(x20);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -454,17 +448,17 @@ function sizeAlterPartitionReassignmentsResponseReassignablePartitionResponse(o:
 }
 
 function writeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w: Writer, o: AlterPartitionReassignmentsResponseReassignablePartitionResponse, v: number): void {
-  const x25 = o.partitionIndex;
-  w.int32(x25);
-  const x26 = o.errorCode;
-  w.int16(x26);
-  const x27 = o.errorMessage;
-  if (x27 === null) w.uvarint(0);
+  const x21 = o.partitionIndex;
+  w.int32(x21);
+  const x22 = o.errorCode;
+  w.int16(x22);
+  const x23 = o.errorMessage;
+  if (x23 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x27, n);
+      w.utf8(x23, n);
     }
   }
   const mask = w.next();

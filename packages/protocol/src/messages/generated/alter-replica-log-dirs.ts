@@ -277,11 +277,10 @@ export function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterRepl
 
 export function sizeAlterReplicaLogDirsResponse(o: AlterReplicaLogDirsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(x4[i], v, q);
+  const x3 = o.results;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -300,13 +299,13 @@ export function sizeAlterReplicaLogDirsResponse(o: AlterReplicaLogDirsResponse, 
 }
 
 export function writeAlterReplicaLogDirsResponse(w: Writer, o: AlterReplicaLogDirsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -321,10 +320,10 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader,
   let f_topicName: string;
   f_topicName = (v >= 2 ? r.compactString() : r.string());
   let f_partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[];
-  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a10: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a9: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -344,15 +343,15 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader,
 
 function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(o: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicName;
+  const x11 = o.topicName;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 2 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(x12[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -371,18 +370,18 @@ function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(o: AlterRe
 }
 
 function writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w: Writer, o: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult, v: number): void {
-  const x14 = o.topicName;
+  const x13 = o.topicName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 2) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w, e15, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -417,9 +416,7 @@ function readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: Rea
 
 function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(o: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
-  const x19 = o.errorCode;
   s += 2;
   if (v >= 2) {
     const slot = q.length;
@@ -439,10 +436,10 @@ function sizeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(o: Alt
 }
 
 function writeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w: Writer, o: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, v: number): void {
-  const x20 = o.partitionIndex;
-  w.int32(x20);
-  const x21 = o.errorCode;
-  w.int16(x21);
+  const x17 = o.partitionIndex;
+  w.int32(x17);
+  const x18 = o.errorCode;
+  w.int16(x18);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

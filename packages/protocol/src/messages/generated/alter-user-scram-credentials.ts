@@ -134,7 +134,6 @@ function sizeAlterUserScramCredentialsRequestScramCredentialDeletion(o: AlterUse
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x15 = o.mechanism;
   s += 1;
   const slot = q.length;
   q.push(0, 0);
@@ -152,14 +151,14 @@ function sizeAlterUserScramCredentialsRequestScramCredentialDeletion(o: AlterUse
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialDeletion(w: Writer, o: AlterUserScramCredentialsRequestScramCredentialDeletion, v: number): void {
-  const x16 = o.name;
+  const x15 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x16, n);
+    w.utf8(x15, n);
   }
-  const x17 = o.mechanism;
-  w.int8(x17);
+  const x16 = o.mechanism;
+  w.int8(x16);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -198,20 +197,18 @@ function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reader,
 
 function sizeAlterUserScramCredentialsRequestScramCredentialUpsertion(o: AlterUserScramCredentialsRequestScramCredentialUpsertion, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.name;
+  const x17 = o.name;
   {
-    const n = utf8Length(x18);
+    const n = utf8Length(x17);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x19 = o.mechanism;
   s += 1;
-  const x20 = o.iterations;
   s += 4;
-  const x21 = o.salt;
-  s += uvarintSize(x21.length + 1) + x21.length;
-  const x22 = o.saltedPassword;
-  s += uvarintSize(x22.length + 1) + x22.length;
+  const x18 = o.salt;
+  s += uvarintSize(x18.length + 1) + x18.length;
+  const x19 = o.saltedPassword;
+  s += uvarintSize(x19.length + 1) + x19.length;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -228,22 +225,22 @@ function sizeAlterUserScramCredentialsRequestScramCredentialUpsertion(o: AlterUs
 }
 
 function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Writer, o: AlterUserScramCredentialsRequestScramCredentialUpsertion, v: number): void {
-  const x23 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x20, n);
   }
-  const x24 = o.mechanism;
-  w.int8(x24);
-  const x25 = o.iterations;
-  w.int32(x25);
-  const x26 = o.salt;
-  w.uvarint(x26.length + 1);
-  w.raw(x26);
-  const x27 = o.saltedPassword;
-  w.uvarint(x27.length + 1);
-  w.raw(x27);
+  const x21 = o.mechanism;
+  w.int8(x21);
+  const x22 = o.iterations;
+  w.int32(x22);
+  const x23 = o.salt;
+  w.uvarint(x23.length + 1);
+  w.raw(x23);
+  const x24 = o.saltedPassword;
+  w.uvarint(x24.length + 1);
+  w.raw(x24);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -276,11 +273,10 @@ export function readAlterUserScramCredentialsResponse(r: Reader, v: number): Alt
 
 export function sizeAlterUserScramCredentialsResponse(o: AlterUserScramCredentialsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(x4[i], v, q);
+  const x3 = o.results;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -297,13 +293,13 @@ export function sizeAlterUserScramCredentialsResponse(o: AlterUserScramCredentia
 }
 
 export function writeAlterUserScramCredentialsResponse(w: Writer, o: AlterUserScramCredentialsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -337,19 +333,18 @@ function readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r:
 
 function sizeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(o: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.user;
+  const x8 = o.user;
   {
-    const n = utf8Length(x9);
+    const n = utf8Length(x8);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x10 = o.errorCode;
   s += 2;
-  const x11 = o.errorMessage;
-  if (x11 === null) s += 1;
+  const x9 = o.errorMessage;
+  if (x9 === null) s += 1;
   else {
     {
-      const n = utf8Length(x11);
+      const n = utf8Length(x9);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -370,21 +365,21 @@ function sizeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(o:
 }
 
 function writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w: Writer, o: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult, v: number): void {
-  const x12 = o.user;
+  const x10 = o.user;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x12, n);
+    w.utf8(x10, n);
   }
-  const x13 = o.errorCode;
-  w.int16(x13);
-  const x14 = o.errorMessage;
-  if (x14 === null) w.uvarint(0);
+  const x11 = o.errorCode;
+  w.int16(x11);
+  const x12 = o.errorMessage;
+  if (x12 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x14, n);
+      w.utf8(x12, n);
     }
   }
   const mask = w.next();

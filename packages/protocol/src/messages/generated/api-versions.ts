@@ -156,25 +156,25 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
     for (let t = 0; t < count; t++) {
       const tag = r.uvarint();
       const size = r.uvarint();
-      if (tag === 0 && v >= 3) {
+      if (tag === 0) {
         const end = r.enter(size);
         const n3 = r.compactArrayLength();
         const a4: ApiVersionsResponseSupportedFeatureKey[] = [];
         for (let i5 = 0; i5 < n3; i5++) a4.push(readApiVersionsResponseSupportedFeatureKey(r, v));
         f_supportedFeatures = a4;
         r.leave(end);
-      } else if (tag === 1 && v >= 3) {
+      } else if (tag === 1) {
         const end = r.enter(size);
         f_finalizedFeaturesEpoch = r.int64();
         r.leave(end);
-      } else if (tag === 2 && v >= 3) {
+      } else if (tag === 2) {
         const end = r.enter(size);
         const n6 = r.compactArrayLength();
         const a7: ApiVersionsResponseFinalizedFeatureKey[] = [];
         for (let i8 = 0; i8 < n6; i8++) a7.push(readApiVersionsResponseFinalizedFeatureKey(r, v));
         f_finalizedFeatures = a7;
         r.leave(end);
-      } else if (tag === 3 && v >= 3) {
+      } else if (tag === 3) {
         const end = r.enter(size);
         f_zkMigrationReady = r.bool();
         r.leave(end);
@@ -198,13 +198,11 @@ export function readApiVersionsResponse(r: Reader, v: number): ApiVersionsRespon
 
 export function sizeApiVersionsResponse(o: ApiVersionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.errorCode;
   s += 2;
-  const x10 = o.apiKeys;
-  s += (v >= 3 ? uvarintSize(x10.length + 1) : 4);
-  for (let i = 0; i < x10.length; i++) s += sizeApiVersionsResponseApiVersion(x10[i], v, q);
+  const x9 = o.apiKeys;
+  s += (v >= 3 ? uvarintSize(x9.length + 1) : 4);
+  for (let i = 0; i < x9.length; i++) s += sizeApiVersionsResponseApiVersion(x9[i], v, q);
   if (v >= 1) {
-    const x11 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
   if (v >= 3) {
@@ -212,59 +210,51 @@ export function sizeApiVersionsResponse(o: ApiVersionsResponse, v: number, q: Si
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    if (v >= 3) {
-      const x12 = (o.supportedFeatures ?? []);
-      if (x12.length !== 0) {
-        mask |= 1;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += uvarintSize(x12.length + 1);
-        for (let i = 0; i < x12.length; i++) fs += sizeApiVersionsResponseSupportedFeatureKey(x12[i], v, q);
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x10 = (o.supportedFeatures ?? []);
+    if (x10.length !== 0) {
+      mask |= 1;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += uvarintSize(x10.length + 1);
+      for (let i = 0; i < x10.length; i++) fs += sizeApiVersionsResponseSupportedFeatureKey(x10[i], v, q);
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
-    if (v >= 3) {
-      const x13 = (o.finalizedFeaturesEpoch ?? -1n);
-      if (x13 !== -1n) {
-        mask |= 2;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += 8;
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x11 = (o.finalizedFeaturesEpoch ?? -1n);
+    if (x11 !== -1n) {
+      mask |= 2;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += 8;
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
-    if (v >= 3) {
-      const x14 = (o.finalizedFeatures ?? []);
-      if (x14.length !== 0) {
-        mask |= 4;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += uvarintSize(x14.length + 1);
-        for (let i = 0; i < x14.length; i++) fs += sizeApiVersionsResponseFinalizedFeatureKey(x14[i], v, q);
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x12 = (o.finalizedFeatures ?? []);
+    if (x12.length !== 0) {
+      mask |= 4;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += uvarintSize(x12.length + 1);
+      for (let i = 0; i < x12.length; i++) fs += sizeApiVersionsResponseFinalizedFeatureKey(x12[i], v, q);
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
-    if (v >= 3) {
-      const x15 = (o.zkMigrationReady ?? false);
-      if (x15 !== false) {
-        mask |= 8;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += 1;
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x13 = (o.zkMigrationReady ?? false);
+    if (x13 !== false) {
+      mask |= 8;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += 1;
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
     const u = o.unknownTaggedFields;
     if (u !== undefined) {
@@ -279,17 +269,17 @@ export function sizeApiVersionsResponse(o: ApiVersionsResponse, v: number, q: Si
 }
 
 export function writeApiVersionsResponse(w: Writer, o: ApiVersionsResponse, v: number): void {
-  const x16 = o.errorCode;
-  w.int16(x16);
-  const x17 = o.apiKeys;
-  if (v >= 3) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeApiVersionsResponseApiVersion(w, e18, v);
+  const x14 = o.errorCode;
+  w.int16(x14);
+  const x15 = o.apiKeys;
+  if (v >= 3) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeApiVersionsResponseApiVersion(w, e16, v);
   }
   if (v >= 1) {
-    const x20 = (o.throttleTimeMs ?? 0);
-    w.int32(x20);
+    const x18 = (o.throttleTimeMs ?? 0);
+    w.int32(x18);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -298,39 +288,39 @@ export function writeApiVersionsResponse(w: Writer, o: ApiVersionsResponse, v: n
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x21 = (o.supportedFeatures ?? []);
+      const x19 = (o.supportedFeatures ?? []);
       w.uvarint(0);
       w.uvarint(w.next());
-      w.uvarint(x21.length + 1);
-      for (let i23 = 0; i23 < x21.length; i23++) {
-        const e22 = x21[i23];
-        writeApiVersionsResponseSupportedFeatureKey(w, e22, v);
+      w.uvarint(x19.length + 1);
+      for (let i21 = 0; i21 < x19.length; i21++) {
+        const e20 = x19[i21];
+        writeApiVersionsResponseSupportedFeatureKey(w, e20, v);
       }
     }
     if (mask & 2) {
       while (ui < u.length && u[ui].tag < 1) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x24 = (o.finalizedFeaturesEpoch ?? -1n);
+      const x22 = (o.finalizedFeaturesEpoch ?? -1n);
       w.uvarint(1);
       w.uvarint(w.next());
-      w.int64(x24);
+      w.int64(x22);
     }
     if (mask & 4) {
       while (ui < u.length && u[ui].tag < 2) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x25 = (o.finalizedFeatures ?? []);
+      const x23 = (o.finalizedFeatures ?? []);
       w.uvarint(2);
       w.uvarint(w.next());
-      w.uvarint(x25.length + 1);
-      for (let i27 = 0; i27 < x25.length; i27++) {
-        const e26 = x25[i27];
-        writeApiVersionsResponseFinalizedFeatureKey(w, e26, v);
+      w.uvarint(x23.length + 1);
+      for (let i25 = 0; i25 < x23.length; i25++) {
+        const e24 = x23[i25];
+        writeApiVersionsResponseFinalizedFeatureKey(w, e24, v);
       }
     }
     if (mask & 8) {
       while (ui < u.length && u[ui].tag < 3) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x28 = (o.zkMigrationReady ?? false);
+      const x26 = (o.zkMigrationReady ?? false);
       w.uvarint(3);
       w.uvarint(w.next());
-      w.bool(x28);
+      w.bool(x26);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -363,11 +353,8 @@ function readApiVersionsResponseApiVersion(r: Reader, v: number): ApiVersionsRes
 
 function sizeApiVersionsResponseApiVersion(o: ApiVersionsResponseApiVersion, v: number, q: SizeQueue): number {
   let s = 0;
-  const x29 = o.apiKey;
   s += 2;
-  const x30 = o.minVersion;
   s += 2;
-  const x31 = o.maxVersion;
   s += 2;
   if (v >= 3) {
     const slot = q.length;
@@ -387,12 +374,12 @@ function sizeApiVersionsResponseApiVersion(o: ApiVersionsResponseApiVersion, v: 
 }
 
 function writeApiVersionsResponseApiVersion(w: Writer, o: ApiVersionsResponseApiVersion, v: number): void {
-  const x32 = o.apiKey;
-  w.int16(x32);
-  const x33 = o.minVersion;
-  w.int16(x33);
-  const x34 = o.maxVersion;
-  w.int16(x34);
+  const x27 = o.apiKey;
+  w.int16(x27);
+  const x28 = o.minVersion;
+  w.int16(x28);
+  const x29 = o.maxVersion;
+  w.int16(x29);
   if (v >= 3) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -427,15 +414,13 @@ function readApiVersionsResponseSupportedFeatureKey(r: Reader, v: number): ApiVe
 
 function sizeApiVersionsResponseSupportedFeatureKey(o: ApiVersionsResponseSupportedFeatureKey, v: number, q: SizeQueue): number {
   let s = 0;
-  const x35 = o.name;
+  const x30 = o.name;
   {
-    const n = utf8Length(x35);
+    const n = utf8Length(x30);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x36 = o.minVersion;
   s += 2;
-  const x37 = o.maxVersion;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -453,16 +438,16 @@ function sizeApiVersionsResponseSupportedFeatureKey(o: ApiVersionsResponseSuppor
 }
 
 function writeApiVersionsResponseSupportedFeatureKey(w: Writer, o: ApiVersionsResponseSupportedFeatureKey, v: number): void {
-  const x38 = o.name;
+  const x31 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x38, n);
+    w.utf8(x31, n);
   }
-  const x39 = o.minVersion;
-  w.int16(x39);
-  const x40 = o.maxVersion;
-  w.int16(x40);
+  const x32 = o.minVersion;
+  w.int16(x32);
+  const x33 = o.maxVersion;
+  w.int16(x33);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -495,15 +480,13 @@ function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVe
 
 function sizeApiVersionsResponseFinalizedFeatureKey(o: ApiVersionsResponseFinalizedFeatureKey, v: number, q: SizeQueue): number {
   let s = 0;
-  const x41 = o.name;
+  const x34 = o.name;
   {
-    const n = utf8Length(x41);
+    const n = utf8Length(x34);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x42 = o.maxVersionLevel;
   s += 2;
-  const x43 = o.minVersionLevel;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -521,16 +504,16 @@ function sizeApiVersionsResponseFinalizedFeatureKey(o: ApiVersionsResponseFinali
 }
 
 function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, o: ApiVersionsResponseFinalizedFeatureKey, v: number): void {
-  const x44 = o.name;
+  const x35 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x44, n);
+    w.utf8(x35, n);
   }
-  const x45 = o.maxVersionLevel;
-  w.int16(x45);
-  const x46 = o.minVersionLevel;
-  w.int16(x46);
+  const x36 = o.maxVersionLevel;
+  w.int16(x36);
+  const x37 = o.minVersionLevel;
+  w.int16(x37);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

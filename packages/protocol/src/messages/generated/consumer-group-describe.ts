@@ -86,7 +86,6 @@ export function sizeConsumerGroupDescribeRequest(o: ConsumerGroupDescribeRequest
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x4 = o.includeAuthorizedOperations;
   s += 1;
   const slot = q.length;
   q.push(0, 0);
@@ -104,18 +103,18 @@ export function sizeConsumerGroupDescribeRequest(o: ConsumerGroupDescribeRequest
 }
 
 export function writeConsumerGroupDescribeRequest(w: Writer, o: ConsumerGroupDescribeRequest, v: number): void {
-  const x5 = o.groupIds;
-  w.uvarint(x5.length + 1);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
+  const x4 = o.groupIds;
+  w.uvarint(x4.length + 1);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e6, n);
+      w.utf8(e5, n);
     }
   }
-  const x8 = o.includeAuthorizedOperations;
-  w.bool(x8);
+  const x7 = o.includeAuthorizedOperations;
+  w.bool(x7);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -148,11 +147,10 @@ export function readConsumerGroupDescribeResponse(r: Reader, v: number): Consume
 
 export function sizeConsumerGroupDescribeResponse(o: ConsumerGroupDescribeResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.groups;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeConsumerGroupDescribeResponseDescribedGroup(x4[i], v, q);
+  const x3 = o.groups;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeConsumerGroupDescribeResponseDescribedGroup(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -169,13 +167,13 @@ export function sizeConsumerGroupDescribeResponse(o: ConsumerGroupDescribeRespon
 }
 
 export function writeConsumerGroupDescribeResponse(w: Writer, o: ConsumerGroupDescribeResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.groups;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeConsumerGroupDescribeResponseDescribedGroup(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.groups;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeConsumerGroupDescribeResponseDescribedGroup(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -200,10 +198,10 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
   let f_assignorName: string;
   f_assignorName = r.compactString();
   let f_members: ConsumerGroupDescribeResponseMember[];
-  const n9 = r.compactArrayLength();
-  const a10: ConsumerGroupDescribeResponseMember[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readConsumerGroupDescribeResponseMember(r, v));
-  f_members = a10;
+  const n8 = r.compactArrayLength();
+  const a9: ConsumerGroupDescribeResponseMember[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readConsumerGroupDescribeResponseMember(r, v));
+  f_members = a9;
   let f_authorizedOperations: number;
   f_authorizedOperations = r.int32();
   let unknownTaggedFields: TaggedField[] | undefined;
@@ -230,43 +228,39 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
 
 function sizeConsumerGroupDescribeResponseDescribedGroup(o: ConsumerGroupDescribeResponseDescribedGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = (o.errorMessage ?? null);
-  if (x13 === null) s += 1;
+  const x11 = (o.errorMessage ?? null);
+  if (x11 === null) s += 1;
   else {
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x14 = o.groupId;
+  const x12 = o.groupId;
+  {
+    const n = utf8Length(x12);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  const x13 = o.groupState;
+  {
+    const n = utf8Length(x13);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  s += 4;
+  s += 4;
+  const x14 = o.assignorName;
   {
     const n = utf8Length(x14);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x15 = o.groupState;
-  {
-    const n = utf8Length(x15);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x16 = o.groupEpoch;
-  s += 4;
-  const x17 = o.assignmentEpoch;
-  s += 4;
-  const x18 = o.assignorName;
-  {
-    const n = utf8Length(x18);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x19 = o.members;
-  s += uvarintSize(x19.length + 1);
-  for (let i = 0; i < x19.length; i++) s += sizeConsumerGroupDescribeResponseMember(x19[i], v, q);
-  const x20 = (o.authorizedOperations ?? -2147483648);
+  const x15 = o.members;
+  s += uvarintSize(x15.length + 1);
+  for (let i = 0; i < x15.length; i++) s += sizeConsumerGroupDescribeResponseMember(x15[i], v, q);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -284,47 +278,47 @@ function sizeConsumerGroupDescribeResponseDescribedGroup(o: ConsumerGroupDescrib
 }
 
 function writeConsumerGroupDescribeResponseDescribedGroup(w: Writer, o: ConsumerGroupDescribeResponseDescribedGroup, v: number): void {
-  const x21 = o.errorCode;
-  w.int16(x21);
-  const x22 = (o.errorMessage ?? null);
-  if (x22 === null) w.uvarint(0);
+  const x16 = o.errorCode;
+  w.int16(x16);
+  const x17 = (o.errorMessage ?? null);
+  if (x17 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x22, n);
+      w.utf8(x17, n);
     }
   }
-  const x23 = o.groupId;
+  const x18 = o.groupId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x18, n);
   }
-  const x24 = o.groupState;
+  const x19 = o.groupState;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x24, n);
+    w.utf8(x19, n);
   }
-  const x25 = o.groupEpoch;
-  w.int32(x25);
-  const x26 = o.assignmentEpoch;
+  const x20 = o.groupEpoch;
+  w.int32(x20);
+  const x21 = o.assignmentEpoch;
+  w.int32(x21);
+  const x22 = o.assignorName;
+  {
+    const n = w.next();
+    w.uvarint(n + 1);
+    w.utf8(x22, n);
+  }
+  const x23 = o.members;
+  w.uvarint(x23.length + 1);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    writeConsumerGroupDescribeResponseMember(w, e24, v);
+  }
+  const x26 = (o.authorizedOperations ?? -2147483648);
   w.int32(x26);
-  const x27 = o.assignorName;
-  {
-    const n = w.next();
-    w.uvarint(n + 1);
-    w.utf8(x27, n);
-  }
-  const x28 = o.members;
-  w.uvarint(x28.length + 1);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeConsumerGroupDescribeResponseMember(w, e29, v);
-  }
-  const x31 = (o.authorizedOperations ?? -2147483648);
-  w.int32(x31);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -346,10 +340,10 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
   let f_clientHost: string;
   f_clientHost = r.compactString();
   let f_subscribedTopicNames: string[];
-  const n32 = r.compactArrayLength();
-  const a33: string[] = [];
-  for (let i34 = 0; i34 < n32; i34++) a33.push(r.compactString());
-  f_subscribedTopicNames = a33;
+  const n27 = r.compactArrayLength();
+  const a28: string[] = [];
+  for (let i29 = 0; i29 < n27; i29++) a28.push(r.compactString());
+  f_subscribedTopicNames = a28;
   let f_subscribedTopicRegex: string | null;
   f_subscribedTopicRegex = r.compactNullableString();
   let f_assignment: ConsumerGroupDescribeResponseAssignment;
@@ -381,13 +375,51 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
 
 function sizeConsumerGroupDescribeResponseMember(o: ConsumerGroupDescribeResponseMember, v: number, q: SizeQueue): number {
   let s = 0;
-  const x35 = o.memberId;
+  const x30 = o.memberId;
   {
-    const n = utf8Length(x35);
+    const n = utf8Length(x30);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x36 = (o.instanceId ?? null);
+  const x31 = (o.instanceId ?? null);
+  if (x31 === null) s += 1;
+  else {
+    {
+      const n = utf8Length(x31);
+      q.push(n);
+      s += uvarintSize(n + 1) + n;
+    }
+  }
+  const x32 = (o.rackId ?? null);
+  if (x32 === null) s += 1;
+  else {
+    {
+      const n = utf8Length(x32);
+      q.push(n);
+      s += uvarintSize(n + 1) + n;
+    }
+  }
+  s += 4;
+  const x33 = o.clientId;
+  {
+    const n = utf8Length(x33);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  const x34 = o.clientHost;
+  {
+    const n = utf8Length(x34);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  const x35 = o.subscribedTopicNames;
+  s += uvarintSize(x35.length + 1);
+  for (let i = 0; i < x35.length; i++) {
+    const n = utf8Length(x35[i]);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  const x36 = (o.subscribedTopicRegex ?? null);
   if (x36 === null) s += 1;
   else {
     {
@@ -396,49 +428,10 @@ function sizeConsumerGroupDescribeResponseMember(o: ConsumerGroupDescribeRespons
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x37 = (o.rackId ?? null);
-  if (x37 === null) s += 1;
-  else {
-    {
-      const n = utf8Length(x37);
-      q.push(n);
-      s += uvarintSize(n + 1) + n;
-    }
-  }
-  const x38 = o.memberEpoch;
-  s += 4;
-  const x39 = o.clientId;
-  {
-    const n = utf8Length(x39);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x40 = o.clientHost;
-  {
-    const n = utf8Length(x40);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x41 = o.subscribedTopicNames;
-  s += uvarintSize(x41.length + 1);
-  for (let i = 0; i < x41.length; i++) {
-    const n = utf8Length(x41[i]);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x42 = (o.subscribedTopicRegex ?? null);
-  if (x42 === null) s += 1;
-  else {
-    {
-      const n = utf8Length(x42);
-      q.push(n);
-      s += uvarintSize(n + 1) + n;
-    }
-  }
-  const x43 = o.assignment;
-  s += sizeConsumerGroupDescribeResponseAssignment(x43, v, q);
-  const x44 = o.targetAssignment;
-  s += sizeConsumerGroupDescribeResponseAssignment(x44, v, q);
+  const x37 = o.assignment;
+  s += sizeConsumerGroupDescribeResponseAssignment(x37, v, q);
+  const x38 = o.targetAssignment;
+  s += sizeConsumerGroupDescribeResponseAssignment(x38, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -455,67 +448,67 @@ function sizeConsumerGroupDescribeResponseMember(o: ConsumerGroupDescribeRespons
 }
 
 function writeConsumerGroupDescribeResponseMember(w: Writer, o: ConsumerGroupDescribeResponseMember, v: number): void {
-  const x45 = o.memberId;
+  const x39 = o.memberId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x45, n);
+    w.utf8(x39, n);
   }
-  const x46 = (o.instanceId ?? null);
-  if (x46 === null) w.uvarint(0);
+  const x40 = (o.instanceId ?? null);
+  if (x40 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x46, n);
+      w.utf8(x40, n);
     }
   }
-  const x47 = (o.rackId ?? null);
-  if (x47 === null) w.uvarint(0);
+  const x41 = (o.rackId ?? null);
+  if (x41 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x47, n);
+      w.utf8(x41, n);
     }
   }
-  const x48 = o.memberEpoch;
-  w.int32(x48);
-  const x49 = o.clientId;
+  const x42 = o.memberEpoch;
+  w.int32(x42);
+  const x43 = o.clientId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x49, n);
+    w.utf8(x43, n);
   }
-  const x50 = o.clientHost;
+  const x44 = o.clientHost;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x50, n);
+    w.utf8(x44, n);
   }
-  const x51 = o.subscribedTopicNames;
-  w.uvarint(x51.length + 1);
-  for (let i53 = 0; i53 < x51.length; i53++) {
-    const e52 = x51[i53];
+  const x45 = o.subscribedTopicNames;
+  w.uvarint(x45.length + 1);
+  for (let i47 = 0; i47 < x45.length; i47++) {
+    const e46 = x45[i47];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e52, n);
+      w.utf8(e46, n);
     }
   }
-  const x54 = (o.subscribedTopicRegex ?? null);
-  if (x54 === null) w.uvarint(0);
+  const x48 = (o.subscribedTopicRegex ?? null);
+  if (x48 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x54, n);
+      w.utf8(x48, n);
     }
   }
-  const x55 = o.assignment;
-  writeConsumerGroupDescribeResponseAssignment(w, x55, v);
-  const x56 = o.targetAssignment;
-  writeConsumerGroupDescribeResponseAssignment(w, x56, v);
+  const x49 = o.assignment;
+  writeConsumerGroupDescribeResponseAssignment(w, x49, v);
+  const x50 = o.targetAssignment;
+  writeConsumerGroupDescribeResponseAssignment(w, x50, v);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -525,10 +518,10 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, o: ConsumerGroupDes
 
 function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): ConsumerGroupDescribeResponseAssignment {
   let f_topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[];
-  const n57 = r.compactArrayLength();
-  const a58: ConsumerGroupDescribeResponseTopicPartitions[] = [];
-  for (let i59 = 0; i59 < n57; i59++) a58.push(readConsumerGroupDescribeResponseTopicPartitions(r, v));
-  f_topicPartitions = a58;
+  const n51 = r.compactArrayLength();
+  const a52: ConsumerGroupDescribeResponseTopicPartitions[] = [];
+  for (let i53 = 0; i53 < n51; i53++) a52.push(readConsumerGroupDescribeResponseTopicPartitions(r, v));
+  f_topicPartitions = a52;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -545,9 +538,9 @@ function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): Cons
 
 function sizeConsumerGroupDescribeResponseAssignment(o: ConsumerGroupDescribeResponseAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x60 = o.topicPartitions;
-  s += uvarintSize(x60.length + 1);
-  for (let i = 0; i < x60.length; i++) s += sizeConsumerGroupDescribeResponseTopicPartitions(x60[i], v, q);
+  const x54 = o.topicPartitions;
+  s += uvarintSize(x54.length + 1);
+  for (let i = 0; i < x54.length; i++) s += sizeConsumerGroupDescribeResponseTopicPartitions(x54[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -564,11 +557,11 @@ function sizeConsumerGroupDescribeResponseAssignment(o: ConsumerGroupDescribeRes
 }
 
 function writeConsumerGroupDescribeResponseAssignment(w: Writer, o: ConsumerGroupDescribeResponseAssignment, v: number): void {
-  const x61 = o.topicPartitions;
-  w.uvarint(x61.length + 1);
-  for (let i63 = 0; i63 < x61.length; i63++) {
-    const e62 = x61[i63];
-    writeConsumerGroupDescribeResponseTopicPartitions(w, e62, v);
+  const x55 = o.topicPartitions;
+  w.uvarint(x55.length + 1);
+  for (let i57 = 0; i57 < x55.length; i57++) {
+    const e56 = x55[i57];
+    writeConsumerGroupDescribeResponseTopicPartitions(w, e56, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -589,10 +582,10 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number):
   let f_topicName: string;
   f_topicName = r.compactString();
   let f_partitions: number[];
-  const n64 = r.compactArrayLength();
-  const a65: number[] = [];
-  for (let i66 = 0; i66 < n64; i66++) a65.push(r.int32());
-  f_partitions = a65;
+  const n58 = r.compactArrayLength();
+  const a59: number[] = [];
+  for (let i60 = 0; i60 < n58; i60++) a59.push(r.int32());
+  f_partitions = a59;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -611,17 +604,16 @@ function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number):
 
 function sizeConsumerGroupDescribeResponseTopicPartitions(o: ConsumerGroupDescribeResponseTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x67 = o.topicId;
   s += 16;
-  const x68 = o.topicName;
+  const x61 = o.topicName;
   {
-    const n = utf8Length(x68);
+    const n = utf8Length(x61);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x69 = o.partitions;
-  s += uvarintSize(x69.length + 1);
-  s += x69.length * 4;
+  const x62 = o.partitions;
+  s += uvarintSize(x62.length + 1);
+  s += x62.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -638,19 +630,19 @@ function sizeConsumerGroupDescribeResponseTopicPartitions(o: ConsumerGroupDescri
 }
 
 function writeConsumerGroupDescribeResponseTopicPartitions(w: Writer, o: ConsumerGroupDescribeResponseTopicPartitions, v: number): void {
-  const x70 = o.topicId;
-  w.uuid(x70);
-  const x71 = o.topicName;
+  const x63 = o.topicId;
+  w.uuid(x63);
+  const x64 = o.topicName;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x71, n);
+    w.utf8(x64, n);
   }
-  const x72 = o.partitions;
-  w.uvarint(x72.length + 1);
-  for (let i74 = 0; i74 < x72.length; i74++) {
-    const e73 = x72[i74];
-    w.int32(e73);
+  const x65 = o.partitions;
+  w.uvarint(x65.length + 1);
+  for (let i67 = 0; i67 < x65.length; i67++) {
+    const e66 = x65[i67];
+    w.int32(e66);
   }
   const mask = w.next();
   w.uvarint(w.next());

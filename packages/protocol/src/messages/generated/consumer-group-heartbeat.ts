@@ -119,9 +119,17 @@ export function sizeConsumerGroupHeartbeatRequest(o: ConsumerGroupHeartbeatReque
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x8 = o.memberEpoch;
   s += 4;
-  const x9 = (o.instanceId ?? null);
+  const x8 = (o.instanceId ?? null);
+  if (x8 === null) s += 1;
+  else {
+    {
+      const n = utf8Length(x8);
+      q.push(n);
+      s += uvarintSize(n + 1) + n;
+    }
+  }
+  const x9 = (o.rackId ?? null);
   if (x9 === null) s += 1;
   else {
     {
@@ -130,52 +138,42 @@ export function sizeConsumerGroupHeartbeatRequest(o: ConsumerGroupHeartbeatReque
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x10 = (o.rackId ?? null);
+  s += 4;
+  const x10 = (o.subscribedTopicNames ?? null);
   if (x10 === null) s += 1;
   else {
-    {
-      const n = utf8Length(x10);
-      q.push(n);
-      s += uvarintSize(n + 1) + n;
-    }
-  }
-  const x11 = (o.rebalanceTimeoutMs ?? -1);
-  s += 4;
-  const x12 = (o.subscribedTopicNames ?? null);
-  if (x12 === null) s += 1;
-  else {
-    s += uvarintSize(x12.length + 1);
-    for (let i = 0; i < x12.length; i++) {
-      const n = utf8Length(x12[i]);
+    s += uvarintSize(x10.length + 1);
+    for (let i = 0; i < x10.length; i++) {
+      const n = utf8Length(x10[i]);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v >= 1) {
-    const x13 = (o.subscribedTopicRegex ?? null);
-    if (x13 === null) s += 1;
+    const x11 = (o.subscribedTopicRegex ?? null);
+    if (x11 === null) s += 1;
     else {
       {
-        const n = utf8Length(x13);
+        const n = utf8Length(x11);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x14 = (o.serverAssignor ?? null);
-  if (x14 === null) s += 1;
+  const x12 = (o.serverAssignor ?? null);
+  if (x12 === null) s += 1;
   else {
     {
-      const n = utf8Length(x14);
+      const n = utf8Length(x12);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x15 = (o.topicPartitions ?? null);
-  if (x15 === null) s += 1;
+  const x13 = (o.topicPartitions ?? null);
+  if (x13 === null) s += 1;
   else {
-    s += uvarintSize(x15.length + 1);
-    for (let i = 0; i < x15.length; i++) s += sizeConsumerGroupHeartbeatRequestTopicPartitions(x15[i], v, q);
+    s += uvarintSize(x13.length + 1);
+    for (let i = 0; i < x13.length; i++) s += sizeConsumerGroupHeartbeatRequestTopicPartitions(x13[i], v, q);
   }
   const slot = q.length;
   q.push(0, 0);
@@ -193,80 +191,80 @@ export function sizeConsumerGroupHeartbeatRequest(o: ConsumerGroupHeartbeatReque
 }
 
 export function writeConsumerGroupHeartbeatRequest(w: Writer, o: ConsumerGroupHeartbeatRequest, v: number): void {
-  const x16 = o.groupId;
+  const x14 = o.groupId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.memberId;
+  const x15 = o.memberId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x17, n);
+    w.utf8(x15, n);
   }
-  const x18 = o.memberEpoch;
-  w.int32(x18);
-  const x19 = (o.instanceId ?? null);
-  if (x19 === null) w.uvarint(0);
+  const x16 = o.memberEpoch;
+  w.int32(x16);
+  const x17 = (o.instanceId ?? null);
+  if (x17 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x19, n);
+      w.utf8(x17, n);
     }
   }
-  const x20 = (o.rackId ?? null);
+  const x18 = (o.rackId ?? null);
+  if (x18 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x18, n);
+    }
+  }
+  const x19 = (o.rebalanceTimeoutMs ?? -1);
+  w.int32(x19);
+  const x20 = (o.subscribedTopicNames ?? null);
   if (x20 === null) w.uvarint(0);
   else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x20, n);
-    }
-  }
-  const x21 = (o.rebalanceTimeoutMs ?? -1);
-  w.int32(x21);
-  const x22 = (o.subscribedTopicNames ?? null);
-  if (x22 === null) w.uvarint(0);
-  else {
-    w.uvarint(x22.length + 1);
-    for (let i24 = 0; i24 < x22.length; i24++) {
-      const e23 = x22[i24];
+    w.uvarint(x20.length + 1);
+    for (let i22 = 0; i22 < x20.length; i22++) {
+      const e21 = x20[i22];
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(e23, n);
+        w.utf8(e21, n);
       }
     }
   }
   if (v >= 1) {
-    const x25 = (o.subscribedTopicRegex ?? null);
-    if (x25 === null) w.uvarint(0);
+    const x23 = (o.subscribedTopicRegex ?? null);
+    if (x23 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x25, n);
+        w.utf8(x23, n);
       }
     }
   }
-  const x26 = (o.serverAssignor ?? null);
-  if (x26 === null) w.uvarint(0);
+  const x24 = (o.serverAssignor ?? null);
+  if (x24 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x26, n);
+      w.utf8(x24, n);
     }
   }
-  const x27 = (o.topicPartitions ?? null);
-  if (x27 === null) w.uvarint(0);
+  const x25 = (o.topicPartitions ?? null);
+  if (x25 === null) w.uvarint(0);
   else {
-    w.uvarint(x27.length + 1);
-    for (let i29 = 0; i29 < x27.length; i29++) {
-      const e28 = x27[i29];
-      writeConsumerGroupHeartbeatRequestTopicPartitions(w, e28, v);
+    w.uvarint(x25.length + 1);
+    for (let i27 = 0; i27 < x25.length; i27++) {
+      const e26 = x25[i27];
+      writeConsumerGroupHeartbeatRequestTopicPartitions(w, e26, v);
     }
   }
   const mask = w.next();
@@ -280,10 +278,10 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number):
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: number[];
-  const n30 = r.compactArrayLength();
-  const a31: number[] = [];
-  for (let i32 = 0; i32 < n30; i32++) a31.push(r.int32());
-  f_partitions = a31;
+  const n28 = r.compactArrayLength();
+  const a29: number[] = [];
+  for (let i30 = 0; i30 < n28; i30++) a29.push(r.int32());
+  f_partitions = a29;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -301,11 +299,10 @@ function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number):
 
 function sizeConsumerGroupHeartbeatRequestTopicPartitions(o: ConsumerGroupHeartbeatRequestTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.topicId;
   s += 16;
-  const x34 = o.partitions;
-  s += uvarintSize(x34.length + 1);
-  s += x34.length * 4;
+  const x31 = o.partitions;
+  s += uvarintSize(x31.length + 1);
+  s += x31.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -322,13 +319,13 @@ function sizeConsumerGroupHeartbeatRequestTopicPartitions(o: ConsumerGroupHeartb
 }
 
 function writeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, o: ConsumerGroupHeartbeatRequestTopicPartitions, v: number): void {
-  const x35 = o.topicId;
-  w.uuid(x35);
-  const x36 = o.partitions;
-  w.uvarint(x36.length + 1);
-  for (let i38 = 0; i38 < x36.length; i38++) {
-    const e37 = x36[i38];
-    w.int32(e37);
+  const x32 = o.topicId;
+  w.uuid(x32);
+  const x33 = o.partitions;
+  w.uvarint(x33.length + 1);
+  for (let i35 = 0; i35 < x33.length; i35++) {
+    const e34 = x33[i35];
+    w.int32(e34);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -374,34 +371,30 @@ export function readConsumerGroupHeartbeatResponse(r: Reader, v: number): Consum
 
 export function sizeConsumerGroupHeartbeatResponse(o: ConsumerGroupHeartbeatResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = (o.errorMessage ?? null);
-  if (x2 === null) s += 1;
+  const x0 = (o.errorMessage ?? null);
+  if (x0 === null) s += 1;
   else {
     {
-      const n = utf8Length(x2);
+      const n = utf8Length(x0);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x3 = (o.memberId ?? null);
-  if (x3 === null) s += 1;
+  const x1 = (o.memberId ?? null);
+  if (x1 === null) s += 1;
   else {
     {
-      const n = utf8Length(x3);
+      const n = utf8Length(x1);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x4 = o.memberEpoch;
   s += 4;
-  const x5 = o.heartbeatIntervalMs;
   s += 4;
-  const x6 = (o.assignment ?? null);
-  s += x6 === null ? 1 : 1 + sizeConsumerGroupHeartbeatResponseAssignment(x6, v, q);
+  const x2 = (o.assignment ?? null);
+  s += x2 === null ? 1 : 1 + sizeConsumerGroupHeartbeatResponseAssignment(x2, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -418,37 +411,37 @@ export function sizeConsumerGroupHeartbeatResponse(o: ConsumerGroupHeartbeatResp
 }
 
 export function writeConsumerGroupHeartbeatResponse(w: Writer, o: ConsumerGroupHeartbeatResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
+  const x3 = o.throttleTimeMs;
+  w.int32(x3);
+  const x4 = o.errorCode;
+  w.int16(x4);
+  const x5 = (o.errorMessage ?? null);
+  if (x5 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x5, n);
+    }
+  }
+  const x6 = (o.memberId ?? null);
+  if (x6 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x6, n);
+    }
+  }
+  const x7 = o.memberEpoch;
   w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = (o.errorMessage ?? null);
-  if (x9 === null) w.uvarint(0);
-  else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x9, n);
-    }
-  }
-  const x10 = (o.memberId ?? null);
-  if (x10 === null) w.uvarint(0);
-  else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x10, n);
-    }
-  }
-  const x11 = o.memberEpoch;
-  w.int32(x11);
-  const x12 = o.heartbeatIntervalMs;
-  w.int32(x12);
-  const x13 = (o.assignment ?? null);
-  if (x13 === null) w.int8(-1);
+  const x8 = o.heartbeatIntervalMs;
+  w.int32(x8);
+  const x9 = (o.assignment ?? null);
+  if (x9 === null) w.int8(-1);
   else {
     w.int8(1);
-    writeConsumerGroupHeartbeatResponseAssignment(w, x13, v);
+    writeConsumerGroupHeartbeatResponseAssignment(w, x9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -459,10 +452,10 @@ export function writeConsumerGroupHeartbeatResponse(w: Writer, o: ConsumerGroupH
 
 function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): ConsumerGroupHeartbeatResponseAssignment {
   let f_topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[];
-  const n14 = r.compactArrayLength();
-  const a15: ConsumerGroupHeartbeatResponseTopicPartitions[] = [];
-  for (let i16 = 0; i16 < n14; i16++) a15.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, v));
-  f_topicPartitions = a15;
+  const n10 = r.compactArrayLength();
+  const a11: ConsumerGroupHeartbeatResponseTopicPartitions[] = [];
+  for (let i12 = 0; i12 < n10; i12++) a11.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, v));
+  f_topicPartitions = a11;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -479,9 +472,9 @@ function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): Con
 
 function sizeConsumerGroupHeartbeatResponseAssignment(o: ConsumerGroupHeartbeatResponseAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x17 = o.topicPartitions;
-  s += uvarintSize(x17.length + 1);
-  for (let i = 0; i < x17.length; i++) s += sizeConsumerGroupHeartbeatResponseTopicPartitions(x17[i], v, q);
+  const x13 = o.topicPartitions;
+  s += uvarintSize(x13.length + 1);
+  for (let i = 0; i < x13.length; i++) s += sizeConsumerGroupHeartbeatResponseTopicPartitions(x13[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -498,11 +491,11 @@ function sizeConsumerGroupHeartbeatResponseAssignment(o: ConsumerGroupHeartbeatR
 }
 
 function writeConsumerGroupHeartbeatResponseAssignment(w: Writer, o: ConsumerGroupHeartbeatResponseAssignment, v: number): void {
-  const x18 = o.topicPartitions;
-  w.uvarint(x18.length + 1);
-  for (let i20 = 0; i20 < x18.length; i20++) {
-    const e19 = x18[i20];
-    writeConsumerGroupHeartbeatResponseTopicPartitions(w, e19, v);
+  const x14 = o.topicPartitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeConsumerGroupHeartbeatResponseTopicPartitions(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -515,10 +508,10 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number)
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: number[];
-  const n21 = r.compactArrayLength();
-  const a22: number[] = [];
-  for (let i23 = 0; i23 < n21; i23++) a22.push(r.int32());
-  f_partitions = a22;
+  const n17 = r.compactArrayLength();
+  const a18: number[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(r.int32());
+  f_partitions = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -536,11 +529,10 @@ function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number)
 
 function sizeConsumerGroupHeartbeatResponseTopicPartitions(o: ConsumerGroupHeartbeatResponseTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x24 = o.topicId;
   s += 16;
-  const x25 = o.partitions;
-  s += uvarintSize(x25.length + 1);
-  s += x25.length * 4;
+  const x20 = o.partitions;
+  s += uvarintSize(x20.length + 1);
+  s += x20.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -557,13 +549,13 @@ function sizeConsumerGroupHeartbeatResponseTopicPartitions(o: ConsumerGroupHeart
 }
 
 function writeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, o: ConsumerGroupHeartbeatResponseTopicPartitions, v: number): void {
-  const x26 = o.topicId;
-  w.uuid(x26);
-  const x27 = o.partitions;
-  w.uvarint(x27.length + 1);
-  for (let i29 = 0; i29 < x27.length; i29++) {
-    const e28 = x27[i29];
-    w.int32(e28);
+  const x21 = o.topicId;
+  w.uuid(x21);
+  const x22 = o.partitions;
+  w.uvarint(x22.length + 1);
+  for (let i24 = 0; i24 < x22.length; i24++) {
+    const e23 = x22[i24];
+    w.int32(e23);
   }
   const mask = w.next();
   w.uvarint(w.next());

@@ -74,15 +74,14 @@ export function sizeConsumerProtocolSubscription(o: ConsumerProtocolSubscription
     for (let i = 0; i < x8.length; i++) s += sizeConsumerProtocolSubscriptionTopicPartition(x8[i], v, q);
   }
   if (v >= 2) {
-    const x9 = (o.generationId ?? -1);
     s += 4;
   }
   if (v >= 3) {
-    const x10 = (o.rackId ?? null);
-    if (x10 === null) s += 2;
+    const x9 = (o.rackId ?? null);
+    if (x9 === null) s += 2;
     else {
       {
-        const n = utf8Length(x10);
+        const n = utf8Length(x9);
         q.push(n);
         s += 2 + n;
       }
@@ -92,42 +91,42 @@ export function sizeConsumerProtocolSubscription(o: ConsumerProtocolSubscription
 }
 
 export function writeConsumerProtocolSubscription(w: Writer, o: ConsumerProtocolSubscription, v: number): void {
-  const x11 = o.topics;
-  w.int32(x11.length);
-  for (let i13 = 0; i13 < x11.length; i13++) {
-    const e12 = x11[i13];
+  const x10 = o.topics;
+  w.int32(x10.length);
+  for (let i12 = 0; i12 < x10.length; i12++) {
+    const e11 = x10[i12];
     {
       const n = w.next();
       w.int16(n);
-      w.utf8(e12, n);
+      w.utf8(e11, n);
     }
   }
-  const x14 = (o.userData ?? null);
-  if (x14 === null) w.int32(-1);
+  const x13 = (o.userData ?? null);
+  if (x13 === null) w.int32(-1);
   else {
-    w.int32(x14.length);
-    w.raw(x14);
+    w.int32(x13.length);
+    w.raw(x13);
   }
   if (v >= 1) {
-    const x15 = (o.ownedPartitions ?? []);
-    w.int32(x15.length);
-    for (let i17 = 0; i17 < x15.length; i17++) {
-      const e16 = x15[i17];
-      writeConsumerProtocolSubscriptionTopicPartition(w, e16, v);
+    const x14 = (o.ownedPartitions ?? []);
+    w.int32(x14.length);
+    for (let i16 = 0; i16 < x14.length; i16++) {
+      const e15 = x14[i16];
+      writeConsumerProtocolSubscriptionTopicPartition(w, e15, v);
     }
   }
   if (v >= 2) {
-    const x18 = (o.generationId ?? -1);
-    w.int32(x18);
+    const x17 = (o.generationId ?? -1);
+    w.int32(x17);
   }
   if (v >= 3) {
-    const x19 = (o.rackId ?? null);
-    if (x19 === null) w.int16(-1);
+    const x18 = (o.rackId ?? null);
+    if (x18 === null) w.int16(-1);
     else {
       {
         const n = w.next();
         w.int16(n);
-        w.utf8(x19, n);
+        w.utf8(x18, n);
       }
     }
   }
@@ -137,10 +136,10 @@ function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): C
   let f_topic: string;
   f_topic = r.string();
   let f_partitions: number[];
-  const n20 = r.arrayLength();
-  const a21: number[] = [];
-  for (let i22 = 0; i22 < n20; i22++) a21.push(r.int32());
-  f_partitions = a21;
+  const n19 = r.arrayLength();
+  const a20: number[] = [];
+  for (let i21 = 0; i21 < n19; i21++) a20.push(r.int32());
+  f_partitions = a20;
   const o: ConsumerProtocolSubscriptionTopicPartition = {
     topic: f_topic,
     partitions: f_partitions,
@@ -150,29 +149,29 @@ function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): C
 
 function sizeConsumerProtocolSubscriptionTopicPartition(o: ConsumerProtocolSubscriptionTopicPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.topic;
+  const x22 = o.topic;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x22);
     q.push(n);
     s += 2 + n;
   }
-  const x24 = o.partitions;
+  const x23 = o.partitions;
   s += 4;
-  s += x24.length * 4;
+  s += x23.length * 4;
   return s;
 }
 
 function writeConsumerProtocolSubscriptionTopicPartition(w: Writer, o: ConsumerProtocolSubscriptionTopicPartition, v: number): void {
-  const x25 = o.topic;
+  const x24 = o.topic;
   {
     const n = w.next();
     w.int16(n);
-    w.utf8(x25, n);
+    w.utf8(x24, n);
   }
-  const x26 = o.partitions;
-  w.int32(x26.length);
-  for (let i28 = 0; i28 < x26.length; i28++) {
-    const e27 = x26[i28];
-    w.int32(e27);
+  const x25 = o.partitions;
+  w.int32(x25.length);
+  for (let i27 = 0; i27 < x25.length; i27++) {
+    const e26 = x25[i27];
+    w.int32(e26);
   }
 }

@@ -134,33 +134,29 @@ function readCreateAclsRequestAclCreation(r: Reader, v: number): CreateAclsReque
 
 function sizeCreateAclsRequestAclCreation(o: CreateAclsRequestAclCreation, v: number, q: SizeQueue): number {
   let s = 0;
-  const x7 = o.resourceType;
   s += 1;
-  const x8 = o.resourceName;
+  const x7 = o.resourceName;
+  {
+    const n = utf8Length(x7);
+    q.push(n);
+    s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
+  }
+  if (v >= 1) {
+    s += 1;
+  }
+  const x8 = o.principal;
   {
     const n = utf8Length(x8);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  if (v >= 1) {
-    const x9 = (o.resourcePatternType ?? 3);
-    s += 1;
-  }
-  const x10 = o.principal;
+  const x9 = o.host;
   {
-    const n = utf8Length(x10);
+    const n = utf8Length(x9);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x11 = o.host;
-  {
-    const n = utf8Length(x11);
-    q.push(n);
-    s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
-  }
-  const x12 = o.operation;
   s += 1;
-  const x13 = o.permissionType;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -180,37 +176,37 @@ function sizeCreateAclsRequestAclCreation(o: CreateAclsRequestAclCreation, v: nu
 }
 
 function writeCreateAclsRequestAclCreation(w: Writer, o: CreateAclsRequestAclCreation, v: number): void {
-  const x14 = o.resourceType;
-  w.int8(x14);
-  const x15 = o.resourceName;
+  const x10 = o.resourceType;
+  w.int8(x10);
+  const x11 = o.resourceName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x15, n);
+    w.utf8(x11, n);
   }
   if (v >= 1) {
-    const x16 = (o.resourcePatternType ?? 3);
-    w.int8(x16);
+    const x12 = (o.resourcePatternType ?? 3);
+    w.int8(x12);
   }
-  const x17 = o.principal;
+  const x13 = o.principal;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x17, n);
+    w.utf8(x13, n);
   }
-  const x18 = o.host;
+  const x14 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x18, n);
+    w.utf8(x14, n);
   }
-  const x19 = o.operation;
-  w.int8(x19);
-  const x20 = o.permissionType;
-  w.int8(x20);
+  const x15 = o.operation;
+  w.int8(x15);
+  const x16 = o.permissionType;
+  w.int8(x16);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -247,11 +243,10 @@ export function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse
 
 export function sizeCreateAclsResponse(o: CreateAclsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeCreateAclsResponseAclCreationResult(x4[i], v, q);
+  const x3 = o.results;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeCreateAclsResponseAclCreationResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -270,13 +265,13 @@ export function sizeCreateAclsResponse(o: CreateAclsResponse, v: number, q: Size
 }
 
 export function writeCreateAclsResponse(w: Writer, o: CreateAclsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeCreateAclsResponseAclCreationResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeCreateAclsResponseAclCreationResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -311,13 +306,12 @@ function readCreateAclsResponseAclCreationResult(r: Reader, v: number): CreateAc
 
 function sizeCreateAclsResponseAclCreationResult(o: CreateAclsResponseAclCreationResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.errorCode;
   s += 2;
-  const x10 = o.errorMessage;
-  if (x10 === null) s += (v >= 2 ? 1 : 2);
+  const x8 = o.errorMessage;
+  if (x8 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x10);
+      const n = utf8Length(x8);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -340,16 +334,16 @@ function sizeCreateAclsResponseAclCreationResult(o: CreateAclsResponseAclCreatio
 }
 
 function writeCreateAclsResponseAclCreationResult(w: Writer, o: CreateAclsResponseAclCreationResult, v: number): void {
-  const x11 = o.errorCode;
-  w.int16(x11);
-  const x12 = o.errorMessage;
-  if (x12 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x9 = o.errorCode;
+  w.int16(x9);
+  const x10 = o.errorMessage;
+  if (x10 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x12, n);
+      w.utf8(x10, n);
     }
   }
   if (v >= 2) {

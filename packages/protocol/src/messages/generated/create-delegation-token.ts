@@ -98,7 +98,6 @@ export function sizeCreateDelegationTokenRequest(o: CreateDelegationTokenRequest
   const x5 = o.renewers;
   s += (v >= 2 ? uvarintSize(x5.length + 1) : 4);
   for (let i = 0; i < x5.length; i++) s += sizeCreateDelegationTokenRequestCreatableRenewers(x5[i], v, q);
-  const x6 = o.maxLifetimeMs;
   s += 8;
   if (v >= 2) {
     const slot = q.length;
@@ -119,7 +118,18 @@ export function sizeCreateDelegationTokenRequest(o: CreateDelegationTokenRequest
 
 export function writeCreateDelegationTokenRequest(w: Writer, o: CreateDelegationTokenRequest, v: number): void {
   if (v >= 3) {
-    const x7 = (o.ownerPrincipalType === undefined ? "" : o.ownerPrincipalType);
+    const x6 = (o.ownerPrincipalType === undefined ? "" : o.ownerPrincipalType);
+    if (x6 === null) w.uvarint(0);
+    else {
+      {
+        const n = w.next();
+        w.uvarint(n + 1);
+        w.utf8(x6, n);
+      }
+    }
+  }
+  if (v >= 3) {
+    const x7 = (o.ownerPrincipalName === undefined ? "" : o.ownerPrincipalName);
     if (x7 === null) w.uvarint(0);
     else {
       {
@@ -129,25 +139,14 @@ export function writeCreateDelegationTokenRequest(w: Writer, o: CreateDelegation
       }
     }
   }
-  if (v >= 3) {
-    const x8 = (o.ownerPrincipalName === undefined ? "" : o.ownerPrincipalName);
-    if (x8 === null) w.uvarint(0);
-    else {
-      {
-        const n = w.next();
-        w.uvarint(n + 1);
-        w.utf8(x8, n);
-      }
-    }
+  const x8 = o.renewers;
+  if (v >= 2) w.uvarint(x8.length + 1); else w.int32(x8.length);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeCreateDelegationTokenRequestCreatableRenewers(w, e9, v);
   }
-  const x9 = o.renewers;
-  if (v >= 2) w.uvarint(x9.length + 1); else w.int32(x9.length);
-  for (let i11 = 0; i11 < x9.length; i11++) {
-    const e10 = x9[i11];
-    writeCreateDelegationTokenRequestCreatableRenewers(w, e10, v);
-  }
-  const x12 = o.maxLifetimeMs;
-  w.int64(x12);
+  const x11 = o.maxLifetimeMs;
+  w.int64(x11);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -181,15 +180,15 @@ function readCreateDelegationTokenRequestCreatableRenewers(r: Reader, v: number)
 
 function sizeCreateDelegationTokenRequestCreatableRenewers(o: CreateDelegationTokenRequestCreatableRenewers, v: number, q: SizeQueue): number {
   let s = 0;
-  const x13 = o.principalType;
+  const x12 = o.principalType;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x14 = o.principalName;
+  const x13 = o.principalName;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x13);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
@@ -211,19 +210,19 @@ function sizeCreateDelegationTokenRequestCreatableRenewers(o: CreateDelegationTo
 }
 
 function writeCreateDelegationTokenRequestCreatableRenewers(w: Writer, o: CreateDelegationTokenRequestCreatableRenewers, v: number): void {
-  const x15 = o.principalType;
+  const x14 = o.principalType;
+  {
+    const n = w.next();
+    if (v >= 2) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x14, n);
+  }
+  const x15 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
     w.utf8(x15, n);
-  }
-  const x16 = o.principalName;
-  {
-    const n = w.next();
-    if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x16, n);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -293,51 +292,46 @@ export function readCreateDelegationTokenResponse(r: Reader, v: number): CreateD
 
 export function sizeCreateDelegationTokenResponse(o: CreateDelegationTokenResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.errorCode;
   s += 2;
-  const x1 = o.principalType;
+  const x0 = o.principalType;
+  {
+    const n = utf8Length(x0);
+    q.push(n);
+    s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
+  }
+  const x1 = o.principalName;
   {
     const n = utf8Length(x1);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x2 = o.principalName;
-  {
-    const n = utf8Length(x2);
-    q.push(n);
-    s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
+  if (v >= 3) {
+    const x2 = (o.tokenRequesterPrincipalType ?? "");
+    {
+      const n = utf8Length(x2);
+      q.push(n);
+      s += uvarintSize(n + 1) + n;
+    }
   }
   if (v >= 3) {
-    const x3 = (o.tokenRequesterPrincipalType ?? "");
+    const x3 = (o.tokenRequesterPrincipalName ?? "");
     {
       const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  if (v >= 3) {
-    const x4 = (o.tokenRequesterPrincipalName ?? "");
-    {
-      const n = utf8Length(x4);
-      q.push(n);
-      s += uvarintSize(n + 1) + n;
-    }
-  }
-  const x5 = o.issueTimestampMs;
   s += 8;
-  const x6 = o.expiryTimestampMs;
   s += 8;
-  const x7 = o.maxTimestampMs;
   s += 8;
-  const x8 = o.tokenId;
+  const x4 = o.tokenId;
   {
-    const n = utf8Length(x8);
+    const n = utf8Length(x4);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x9 = o.hmac;
-  s += (v >= 2 ? uvarintSize(x9.length + 1) : 4) + x9.length;
-  const x10 = o.throttleTimeMs;
+  const x5 = o.hmac;
+  s += (v >= 2 ? uvarintSize(x5.length + 1) : 4) + x5.length;
   s += 4;
   if (v >= 2) {
     const slot = q.length;
@@ -357,57 +351,57 @@ export function sizeCreateDelegationTokenResponse(o: CreateDelegationTokenRespon
 }
 
 export function writeCreateDelegationTokenResponse(w: Writer, o: CreateDelegationTokenResponse, v: number): void {
-  const x11 = o.errorCode;
-  w.int16(x11);
-  const x12 = o.principalType;
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.principalType;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x12, n);
+    w.utf8(x7, n);
   }
-  const x13 = o.principalName;
+  const x8 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x13, n);
+    w.utf8(x8, n);
   }
   if (v >= 3) {
-    const x14 = (o.tokenRequesterPrincipalType ?? "");
+    const x9 = (o.tokenRequesterPrincipalType ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x14, n);
+      w.utf8(x9, n);
     }
   }
   if (v >= 3) {
-    const x15 = (o.tokenRequesterPrincipalName ?? "");
+    const x10 = (o.tokenRequesterPrincipalName ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x15, n);
+      w.utf8(x10, n);
     }
   }
-  const x16 = o.issueTimestampMs;
-  w.int64(x16);
-  const x17 = o.expiryTimestampMs;
-  w.int64(x17);
-  const x18 = o.maxTimestampMs;
-  w.int64(x18);
-  const x19 = o.tokenId;
+  const x11 = o.issueTimestampMs;
+  w.int64(x11);
+  const x12 = o.expiryTimestampMs;
+  w.int64(x12);
+  const x13 = o.maxTimestampMs;
+  w.int64(x13);
+  const x14 = o.tokenId;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x19, n);
+    w.utf8(x14, n);
   }
-  const x20 = o.hmac;
-  if (v >= 2) w.uvarint(x20.length + 1);
-  else w.int32(x20.length);
-  w.raw(x20);
-  const x21 = o.throttleTimeMs;
-  w.int32(x21);
+  const x15 = o.hmac;
+  if (v >= 2) w.uvarint(x15.length + 1);
+  else w.int32(x15.length);
+  w.raw(x15);
+  const x16 = o.throttleTimeMs;
+  w.int32(x16);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

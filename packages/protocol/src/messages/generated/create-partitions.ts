@@ -68,9 +68,7 @@ export function sizeCreatePartitionsRequest(o: CreatePartitionsRequest, v: numbe
   const x3 = o.topics;
   s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeCreatePartitionsRequestCreatePartitionsTopic(x3[i], v, q);
-  const x4 = o.timeoutMs;
   s += 4;
-  const x5 = o.validateOnly;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -90,16 +88,16 @@ export function sizeCreatePartitionsRequest(o: CreatePartitionsRequest, v: numbe
 }
 
 export function writeCreatePartitionsRequest(w: Writer, o: CreatePartitionsRequest, v: number): void {
-  const x6 = o.topics;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeCreatePartitionsRequestCreatePartitionsTopic(w, e7, v);
+  const x4 = o.topics;
+  if (v >= 2) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeCreatePartitionsRequestCreatePartitionsTopic(w, e5, v);
   }
-  const x9 = o.timeoutMs;
-  w.int32(x9);
-  const x10 = o.validateOnly;
-  w.bool(x10);
+  const x7 = o.timeoutMs;
+  w.int32(x7);
+  const x8 = o.validateOnly;
+  w.bool(x8);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -115,12 +113,12 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
   let f_count: number;
   f_count = r.int32();
   let f_assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null;
-  const n11 = (v >= 2 ? r.compactNullableArrayLength() : r.nullableArrayLength());
-  if (n11 < 0) f_assignments = null;
+  const n9 = (v >= 2 ? r.compactNullableArrayLength() : r.nullableArrayLength());
+  if (n9 < 0) f_assignments = null;
   else {
-    const a12: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
-    for (let i13 = 0; i13 < n11; i13++) a12.push(readCreatePartitionsRequestCreatePartitionsAssignment(r, v));
-    f_assignments = a12;
+    const a10: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
+    for (let i11 = 0; i11 < n9; i11++) a10.push(readCreatePartitionsRequestCreatePartitionsAssignment(r, v));
+    f_assignments = a10;
   }
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
@@ -142,19 +140,18 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
 
 function sizeCreatePartitionsRequestCreatePartitionsTopic(o: CreatePartitionsRequestCreatePartitionsTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.name;
+  const x12 = o.name;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x15 = o.count;
   s += 4;
-  const x16 = o.assignments;
-  if (x16 === null) s += (v >= 2 ? 1 : 4);
+  const x13 = o.assignments;
+  if (x13 === null) s += (v >= 2 ? 1 : 4);
   else {
-    s += (v >= 2 ? uvarintSize(x16.length + 1) : 4);
-    for (let i = 0; i < x16.length; i++) s += sizeCreatePartitionsRequestCreatePartitionsAssignment(x16[i], v, q);
+    s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
+    for (let i = 0; i < x13.length; i++) s += sizeCreatePartitionsRequestCreatePartitionsAssignment(x13[i], v, q);
   }
   if (v >= 2) {
     const slot = q.length;
@@ -174,22 +171,22 @@ function sizeCreatePartitionsRequestCreatePartitionsTopic(o: CreatePartitionsReq
 }
 
 function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, o: CreatePartitionsRequestCreatePartitionsTopic, v: number): void {
-  const x17 = o.name;
+  const x14 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x17, n);
+    w.utf8(x14, n);
   }
-  const x18 = o.count;
-  w.int32(x18);
-  const x19 = o.assignments;
-  if (x19 === null) (v >= 2 ? w.uvarint(0) : w.int32(-1));
+  const x15 = o.count;
+  w.int32(x15);
+  const x16 = o.assignments;
+  if (x16 === null) (v >= 2 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 2) w.uvarint(x19.length + 1); else w.int32(x19.length);
-    for (let i21 = 0; i21 < x19.length; i21++) {
-      const e20 = x19[i21];
-      writeCreatePartitionsRequestCreatePartitionsAssignment(w, e20, v);
+    if (v >= 2) w.uvarint(x16.length + 1); else w.int32(x16.length);
+    for (let i18 = 0; i18 < x16.length; i18++) {
+      const e17 = x16[i18];
+      writeCreatePartitionsRequestCreatePartitionsAssignment(w, e17, v);
     }
   }
   if (v >= 2) {
@@ -203,10 +200,10 @@ function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, o: CreateP
 
 function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsAssignment {
   let f_brokerIds: number[];
-  const n22 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a23: number[] = [];
-  for (let i24 = 0; i24 < n22; i24++) a23.push(r.int32());
-  f_brokerIds = a23;
+  const n19 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a20: number[] = [];
+  for (let i21 = 0; i21 < n19; i21++) a20.push(r.int32());
+  f_brokerIds = a20;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -225,9 +222,9 @@ function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: num
 
 function sizeCreatePartitionsRequestCreatePartitionsAssignment(o: CreatePartitionsRequestCreatePartitionsAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x25 = o.brokerIds;
-  s += (v >= 2 ? uvarintSize(x25.length + 1) : 4);
-  s += x25.length * 4;
+  const x22 = o.brokerIds;
+  s += (v >= 2 ? uvarintSize(x22.length + 1) : 4);
+  s += x22.length * 4;
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -246,11 +243,11 @@ function sizeCreatePartitionsRequestCreatePartitionsAssignment(o: CreatePartitio
 }
 
 function writeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, o: CreatePartitionsRequestCreatePartitionsAssignment, v: number): void {
-  const x26 = o.brokerIds;
-  if (v >= 2) w.uvarint(x26.length + 1); else w.int32(x26.length);
-  for (let i28 = 0; i28 < x26.length; i28++) {
-    const e27 = x26[i28];
-    w.int32(e27);
+  const x23 = o.brokerIds;
+  if (v >= 2) w.uvarint(x23.length + 1); else w.int32(x23.length);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    w.int32(e24);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -288,11 +285,10 @@ export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartit
 
 export function sizeCreatePartitionsResponse(o: CreatePartitionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeCreatePartitionsResponseCreatePartitionsTopicResult(x4[i], v, q);
+  const x3 = o.results;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeCreatePartitionsResponseCreatePartitionsTopicResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -311,13 +307,13 @@ export function sizeCreatePartitionsResponse(o: CreatePartitionsResponse, v: num
 }
 
 export function writeCreatePartitionsResponse(w: Writer, o: CreatePartitionsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeCreatePartitionsResponseCreatePartitionsTopicResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeCreatePartitionsResponseCreatePartitionsTopicResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -355,19 +351,18 @@ function readCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, v: n
 
 function sizeCreatePartitionsResponseCreatePartitionsTopicResult(o: CreatePartitionsResponseCreatePartitionsTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.name;
+  const x8 = o.name;
   {
-    const n = utf8Length(x9);
+    const n = utf8Length(x8);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x10 = o.errorCode;
   s += 2;
-  const x11 = (o.errorMessage ?? null);
-  if (x11 === null) s += (v >= 2 ? 1 : 2);
+  const x9 = (o.errorMessage ?? null);
+  if (x9 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x11);
+      const n = utf8Length(x9);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -390,23 +385,23 @@ function sizeCreatePartitionsResponseCreatePartitionsTopicResult(o: CreatePartit
 }
 
 function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, o: CreatePartitionsResponseCreatePartitionsTopicResult, v: number): void {
-  const x12 = o.name;
+  const x10 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x12, n);
+    w.utf8(x10, n);
   }
-  const x13 = o.errorCode;
-  w.int16(x13);
-  const x14 = (o.errorMessage ?? null);
-  if (x14 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x11 = o.errorCode;
+  w.int16(x11);
+  const x12 = (o.errorMessage ?? null);
+  if (x12 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x12, n);
     }
   }
   if (v >= 2) {

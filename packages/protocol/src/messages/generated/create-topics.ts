@@ -95,10 +95,8 @@ export function sizeCreateTopicsRequest(o: CreateTopicsRequest, v: number, q: Si
   const x3 = o.topics;
   s += (v >= 5 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeCreateTopicsRequestCreatableTopic(x3[i], v, q);
-  const x4 = (o.timeoutMs ?? 60000);
   s += 4;
   if (v >= 1) {
-    const x5 = (o.validateOnly ?? false);
     s += 1;
   }
   if (v >= 5) {
@@ -119,17 +117,17 @@ export function sizeCreateTopicsRequest(o: CreateTopicsRequest, v: number, q: Si
 }
 
 export function writeCreateTopicsRequest(w: Writer, o: CreateTopicsRequest, v: number): void {
-  const x6 = o.topics;
-  if (v >= 5) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeCreateTopicsRequestCreatableTopic(w, e7, v);
+  const x4 = o.topics;
+  if (v >= 5) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeCreateTopicsRequestCreatableTopic(w, e5, v);
   }
-  const x9 = (o.timeoutMs ?? 60000);
-  w.int32(x9);
+  const x7 = (o.timeoutMs ?? 60000);
+  w.int32(x7);
   if (v >= 1) {
-    const x10 = (o.validateOnly ?? false);
-    w.bool(x10);
+    const x8 = (o.validateOnly ?? false);
+    w.bool(x8);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -148,15 +146,15 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
   let f_replicationFactor: number;
   f_replicationFactor = r.int16();
   let f_assignments: CreateTopicsRequestCreatableReplicaAssignment[];
-  const n11 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
-  const a12: CreateTopicsRequestCreatableReplicaAssignment[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readCreateTopicsRequestCreatableReplicaAssignment(r, v));
-  f_assignments = a12;
+  const n9 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
+  const a10: CreateTopicsRequestCreatableReplicaAssignment[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(readCreateTopicsRequestCreatableReplicaAssignment(r, v));
+  f_assignments = a10;
   let f_configs: CreateTopicsRequestCreatableTopicConfig[];
-  const n14 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
-  const a15: CreateTopicsRequestCreatableTopicConfig[] = [];
-  for (let i16 = 0; i16 < n14; i16++) a15.push(readCreateTopicsRequestCreatableTopicConfig(r, v));
-  f_configs = a15;
+  const n12 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
+  const a13: CreateTopicsRequestCreatableTopicConfig[] = [];
+  for (let i14 = 0; i14 < n12; i14++) a13.push(readCreateTopicsRequestCreatableTopicConfig(r, v));
+  f_configs = a13;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 5) {
     const count = r.uvarint();
@@ -179,22 +177,20 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
 
 function sizeCreateTopicsRequestCreatableTopic(o: CreateTopicsRequestCreatableTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x17 = o.name;
+  const x15 = o.name;
   {
-    const n = utf8Length(x17);
+    const n = utf8Length(x15);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x18 = o.numPartitions;
   s += 4;
-  const x19 = o.replicationFactor;
   s += 2;
-  const x20 = o.assignments;
-  s += (v >= 5 ? uvarintSize(x20.length + 1) : 4);
-  for (let i = 0; i < x20.length; i++) s += sizeCreateTopicsRequestCreatableReplicaAssignment(x20[i], v, q);
-  const x21 = o.configs;
-  s += (v >= 5 ? uvarintSize(x21.length + 1) : 4);
-  for (let i = 0; i < x21.length; i++) s += sizeCreateTopicsRequestCreatableTopicConfig(x21[i], v, q);
+  const x16 = o.assignments;
+  s += (v >= 5 ? uvarintSize(x16.length + 1) : 4);
+  for (let i = 0; i < x16.length; i++) s += sizeCreateTopicsRequestCreatableReplicaAssignment(x16[i], v, q);
+  const x17 = o.configs;
+  s += (v >= 5 ? uvarintSize(x17.length + 1) : 4);
+  for (let i = 0; i < x17.length; i++) s += sizeCreateTopicsRequestCreatableTopicConfig(x17[i], v, q);
   if (v >= 5) {
     const slot = q.length;
     q.push(0, 0);
@@ -213,28 +209,28 @@ function sizeCreateTopicsRequestCreatableTopic(o: CreateTopicsRequestCreatableTo
 }
 
 function writeCreateTopicsRequestCreatableTopic(w: Writer, o: CreateTopicsRequestCreatableTopic, v: number): void {
-  const x22 = o.name;
+  const x18 = o.name;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x22, n);
+    w.utf8(x18, n);
   }
-  const x23 = o.numPartitions;
-  w.int32(x23);
-  const x24 = o.replicationFactor;
-  w.int16(x24);
-  const x25 = o.assignments;
-  if (v >= 5) w.uvarint(x25.length + 1); else w.int32(x25.length);
-  for (let i27 = 0; i27 < x25.length; i27++) {
-    const e26 = x25[i27];
-    writeCreateTopicsRequestCreatableReplicaAssignment(w, e26, v);
+  const x19 = o.numPartitions;
+  w.int32(x19);
+  const x20 = o.replicationFactor;
+  w.int16(x20);
+  const x21 = o.assignments;
+  if (v >= 5) w.uvarint(x21.length + 1); else w.int32(x21.length);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeCreateTopicsRequestCreatableReplicaAssignment(w, e22, v);
   }
-  const x28 = o.configs;
-  if (v >= 5) w.uvarint(x28.length + 1); else w.int32(x28.length);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeCreateTopicsRequestCreatableTopicConfig(w, e29, v);
+  const x24 = o.configs;
+  if (v >= 5) w.uvarint(x24.length + 1); else w.int32(x24.length);
+  for (let i26 = 0; i26 < x24.length; i26++) {
+    const e25 = x24[i26];
+    writeCreateTopicsRequestCreatableTopicConfig(w, e25, v);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -249,10 +245,10 @@ function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number)
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let f_brokerIds: number[];
-  const n31 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
-  const a32: number[] = [];
-  for (let i33 = 0; i33 < n31; i33++) a32.push(r.int32());
-  f_brokerIds = a32;
+  const n27 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
+  const a28: number[] = [];
+  for (let i29 = 0; i29 < n27; i29++) a28.push(r.int32());
+  f_brokerIds = a28;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 5) {
     const count = r.uvarint();
@@ -272,11 +268,10 @@ function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number)
 
 function sizeCreateTopicsRequestCreatableReplicaAssignment(o: CreateTopicsRequestCreatableReplicaAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x34 = o.partitionIndex;
   s += 4;
-  const x35 = o.brokerIds;
-  s += (v >= 5 ? uvarintSize(x35.length + 1) : 4);
-  s += x35.length * 4;
+  const x30 = o.brokerIds;
+  s += (v >= 5 ? uvarintSize(x30.length + 1) : 4);
+  s += x30.length * 4;
   if (v >= 5) {
     const slot = q.length;
     q.push(0, 0);
@@ -295,13 +290,13 @@ function sizeCreateTopicsRequestCreatableReplicaAssignment(o: CreateTopicsReques
 }
 
 function writeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, o: CreateTopicsRequestCreatableReplicaAssignment, v: number): void {
-  const x36 = o.partitionIndex;
-  w.int32(x36);
-  const x37 = o.brokerIds;
-  if (v >= 5) w.uvarint(x37.length + 1); else w.int32(x37.length);
-  for (let i39 = 0; i39 < x37.length; i39++) {
-    const e38 = x37[i39];
-    w.int32(e38);
+  const x31 = o.partitionIndex;
+  w.int32(x31);
+  const x32 = o.brokerIds;
+  if (v >= 5) w.uvarint(x32.length + 1); else w.int32(x32.length);
+  for (let i34 = 0; i34 < x32.length; i34++) {
+    const e33 = x32[i34];
+    w.int32(e33);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -336,17 +331,17 @@ function readCreateTopicsRequestCreatableTopicConfig(r: Reader, v: number): Crea
 
 function sizeCreateTopicsRequestCreatableTopicConfig(o: CreateTopicsRequestCreatableTopicConfig, v: number, q: SizeQueue): number {
   let s = 0;
-  const x40 = o.name;
+  const x35 = o.name;
   {
-    const n = utf8Length(x40);
+    const n = utf8Length(x35);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x41 = o.value;
-  if (x41 === null) s += (v >= 5 ? 1 : 2);
+  const x36 = o.value;
+  if (x36 === null) s += (v >= 5 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x41);
+      const n = utf8Length(x36);
       q.push(n);
       s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -369,21 +364,21 @@ function sizeCreateTopicsRequestCreatableTopicConfig(o: CreateTopicsRequestCreat
 }
 
 function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, o: CreateTopicsRequestCreatableTopicConfig, v: number): void {
-  const x42 = o.name;
+  const x37 = o.name;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x42, n);
+    w.utf8(x37, n);
   }
-  const x43 = o.value;
-  if (x43 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
+  const x38 = o.value;
+  if (x38 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 5) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x43, n);
+      w.utf8(x38, n);
     }
   }
   if (v >= 5) {
@@ -427,12 +422,11 @@ export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResp
 export function sizeCreateTopicsResponse(o: CreateTopicsResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 2) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.topics;
-  s += (v >= 5 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeCreateTopicsResponseCreatableTopicResult(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 5 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeCreateTopicsResponseCreatableTopicResult(x3[i], v, q);
   if (v >= 5) {
     const slot = q.length;
     q.push(0, 0);
@@ -452,14 +446,14 @@ export function sizeCreateTopicsResponse(o: CreateTopicsResponse, v: number, q: 
 
 export function writeCreateTopicsResponse(w: Writer, o: CreateTopicsResponse, v: number): void {
   if (v >= 2) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.topics;
-  if (v >= 5) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeCreateTopicsResponseCreatableTopicResult(w, e7, v);
+  const x5 = o.topics;
+  if (v >= 5) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeCreateTopicsResponseCreatableTopicResult(w, e6, v);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -502,12 +496,12 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
   }
   let f_configs: CreateTopicsResponseCreatableTopicConfigs[] | null;
   if (v >= 5) {
-    const n9 = r.compactNullableArrayLength();
-    if (n9 < 0) f_configs = null;
+    const n8 = r.compactNullableArrayLength();
+    if (n8 < 0) f_configs = null;
     else {
-      const a10: CreateTopicsResponseCreatableTopicConfigs[] = [];
-      for (let i11 = 0; i11 < n9; i11++) a10.push(readCreateTopicsResponseCreatableTopicConfigs(r, v));
-      f_configs = a10;
+      const a9: CreateTopicsResponseCreatableTopicConfigs[] = [];
+      for (let i10 = 0; i10 < n8; i10++) a9.push(readCreateTopicsResponseCreatableTopicConfigs(r, v));
+      f_configs = a9;
     }
   } else {
     f_configs = [];
@@ -518,7 +512,7 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
     for (let t = 0; t < count; t++) {
       const tag = r.uvarint();
       const size = r.uvarint();
-      if (tag === 0 && v >= 5) {
+      if (tag === 0) {
         const end = r.enter(size);
         f_topicConfigErrorCode = r.int16();
         r.leave(end);
@@ -543,43 +537,39 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, v: number): Cre
 
 function sizeCreateTopicsResponseCreatableTopicResult(o: CreateTopicsResponseCreatableTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 7) {
-    const x13 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x14 = o.errorCode;
   s += 2;
   if (v >= 1) {
-    const x15 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x15 === null) s += (v >= 5 ? 1 : 2);
+    const x12 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x12 === null) s += (v >= 5 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x15);
+        const n = utf8Length(x12);
         q.push(n);
         s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
   if (v >= 5) {
-    const x16 = (o.numPartitions ?? -1);
     s += 4;
   }
   if (v >= 5) {
-    const x17 = (o.replicationFactor ?? -1);
     s += 2;
   }
   if (v >= 5) {
-    const x18 = (o.configs === undefined ? [] : o.configs);
-    if (x18 === null) s += 1;
+    const x13 = (o.configs === undefined ? [] : o.configs);
+    if (x13 === null) s += 1;
     else {
-      s += uvarintSize(x18.length + 1);
-      for (let i = 0; i < x18.length; i++) s += sizeCreateTopicsResponseCreatableTopicConfigs(x18[i], v, q);
+      s += uvarintSize(x13.length + 1);
+      for (let i = 0; i < x13.length; i++) s += sizeCreateTopicsResponseCreatableTopicConfigs(x13[i], v, q);
     }
   }
   if (v >= 5) {
@@ -587,18 +577,16 @@ function sizeCreateTopicsResponseCreatableTopicResult(o: CreateTopicsResponseCre
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    if (v >= 5) {
-      const x19 = (o.topicConfigErrorCode ?? 0);
-      if (x19 !== 0) {
-        mask |= 1;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += 2;
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x14 = (o.topicConfigErrorCode ?? 0);
+    if (x14 !== 0) {
+      mask |= 1;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += 2;
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
     const u = o.unknownTaggedFields;
     if (u !== undefined) {
@@ -613,47 +601,47 @@ function sizeCreateTopicsResponseCreatableTopicResult(o: CreateTopicsResponseCre
 }
 
 function writeCreateTopicsResponseCreatableTopicResult(w: Writer, o: CreateTopicsResponseCreatableTopicResult, v: number): void {
-  const x20 = o.name;
+  const x15 = o.name;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x20, n);
+    w.utf8(x15, n);
   }
   if (v >= 7) {
-    const x21 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x21);
+    const x16 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x16);
   }
-  const x22 = o.errorCode;
-  w.int16(x22);
+  const x17 = o.errorCode;
+  w.int16(x17);
   if (v >= 1) {
-    const x23 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x23 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
+    const x18 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x18 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 5) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x23, n);
+        w.utf8(x18, n);
       }
     }
   }
   if (v >= 5) {
-    const x24 = (o.numPartitions ?? -1);
-    w.int32(x24);
+    const x19 = (o.numPartitions ?? -1);
+    w.int32(x19);
   }
   if (v >= 5) {
-    const x25 = (o.replicationFactor ?? -1);
-    w.int16(x25);
+    const x20 = (o.replicationFactor ?? -1);
+    w.int16(x20);
   }
   if (v >= 5) {
-    const x26 = (o.configs === undefined ? [] : o.configs);
-    if (x26 === null) w.uvarint(0);
+    const x21 = (o.configs === undefined ? [] : o.configs);
+    if (x21 === null) w.uvarint(0);
     else {
-      w.uvarint(x26.length + 1);
-      for (let i28 = 0; i28 < x26.length; i28++) {
-        const e27 = x26[i28];
-        writeCreateTopicsResponseCreatableTopicConfigs(w, e27, v);
+      w.uvarint(x21.length + 1);
+      for (let i23 = 0; i23 < x21.length; i23++) {
+        const e22 = x21[i23];
+        writeCreateTopicsResponseCreatableTopicConfigs(w, e22, v);
       }
     }
   }
@@ -664,10 +652,10 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, o: CreateTopic
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x29 = (o.topicConfigErrorCode ?? 0);
+      const x24 = (o.topicConfigErrorCode ?? 0);
       w.uvarint(0);
       w.uvarint(w.next());
-      w.int16(x29);
+      w.int16(x24);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -704,26 +692,23 @@ function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, v: number): Cr
 
 function sizeCreateTopicsResponseCreatableTopicConfigs(o: CreateTopicsResponseCreatableTopicConfigs, v: number, q: SizeQueue): number {
   let s = 0;
-  const x30 = o.name;
+  const x25 = o.name;
   {
-    const n = utf8Length(x30);
+    const n = utf8Length(x25);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x31 = o.value;
-  if (x31 === null) s += 1;
+  const x26 = o.value;
+  if (x26 === null) s += 1;
   else {
     {
-      const n = utf8Length(x31);
+      const n = utf8Length(x26);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x32 = o.readOnly;
   s += 1;
-  const x33 = (o.configSource ?? -1);
   s += 1;
-  const x34 = o.isSensitive;
   s += 1;
   const slot = q.length;
   q.push(0, 0);
@@ -741,27 +726,27 @@ function sizeCreateTopicsResponseCreatableTopicConfigs(o: CreateTopicsResponseCr
 }
 
 function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, o: CreateTopicsResponseCreatableTopicConfigs, v: number): void {
-  const x35 = o.name;
+  const x27 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x35, n);
+    w.utf8(x27, n);
   }
-  const x36 = o.value;
-  if (x36 === null) w.uvarint(0);
+  const x28 = o.value;
+  if (x28 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x36, n);
+      w.utf8(x28, n);
     }
   }
-  const x37 = o.readOnly;
-  w.bool(x37);
-  const x38 = (o.configSource ?? -1);
-  w.int8(x38);
-  const x39 = o.isSensitive;
-  w.bool(x39);
+  const x29 = o.readOnly;
+  w.bool(x29);
+  const x30 = (o.configSource ?? -1);
+  w.int8(x30);
+  const x31 = o.isSensitive;
+  w.bool(x31);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -148,9 +148,20 @@ function readDeleteAclsRequestDeleteAclsFilter(r: Reader, v: number): DeleteAcls
 
 function sizeDeleteAclsRequestDeleteAclsFilter(o: DeleteAclsRequestDeleteAclsFilter, v: number, q: SizeQueue): number {
   let s = 0;
-  const x7 = o.resourceTypeFilter;
   s += 1;
-  const x8 = o.resourceNameFilter;
+  const x7 = o.resourceNameFilter;
+  if (x7 === null) s += (v >= 2 ? 1 : 2);
+  else {
+    {
+      const n = utf8Length(x7);
+      q.push(n);
+      s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
+    }
+  }
+  if (v >= 1) {
+    s += 1;
+  }
+  const x8 = o.principalFilter;
   if (x8 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
@@ -159,31 +170,16 @@ function sizeDeleteAclsRequestDeleteAclsFilter(o: DeleteAclsRequestDeleteAclsFil
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  if (v >= 1) {
-    const x9 = (o.patternTypeFilter ?? 3);
-    s += 1;
-  }
-  const x10 = o.principalFilter;
-  if (x10 === null) s += (v >= 2 ? 1 : 2);
+  const x9 = o.hostFilter;
+  if (x9 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x10);
+      const n = utf8Length(x9);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x11 = o.hostFilter;
-  if (x11 === null) s += (v >= 2 ? 1 : 2);
-  else {
-    {
-      const n = utf8Length(x11);
-      q.push(n);
-      s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
-    }
-  }
-  const x12 = o.operation;
   s += 1;
-  const x13 = o.permissionType;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -203,46 +199,46 @@ function sizeDeleteAclsRequestDeleteAclsFilter(o: DeleteAclsRequestDeleteAclsFil
 }
 
 function writeDeleteAclsRequestDeleteAclsFilter(w: Writer, o: DeleteAclsRequestDeleteAclsFilter, v: number): void {
-  const x14 = o.resourceTypeFilter;
-  w.int8(x14);
-  const x15 = o.resourceNameFilter;
-  if (x15 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x10 = o.resourceTypeFilter;
+  w.int8(x10);
+  const x11 = o.resourceNameFilter;
+  if (x11 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x15, n);
+      w.utf8(x11, n);
     }
   }
   if (v >= 1) {
-    const x16 = (o.patternTypeFilter ?? 3);
-    w.int8(x16);
+    const x12 = (o.patternTypeFilter ?? 3);
+    w.int8(x12);
   }
-  const x17 = o.principalFilter;
-  if (x17 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x13 = o.principalFilter;
+  if (x13 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x17, n);
+      w.utf8(x13, n);
     }
   }
-  const x18 = o.hostFilter;
-  if (x18 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x14 = o.hostFilter;
+  if (x14 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x18, n);
+      w.utf8(x14, n);
     }
   }
-  const x19 = o.operation;
-  w.int8(x19);
-  const x20 = o.permissionType;
-  w.int8(x20);
+  const x15 = o.operation;
+  w.int8(x15);
+  const x16 = o.permissionType;
+  w.int8(x16);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -279,11 +275,10 @@ export function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse
 
 export function sizeDeleteAclsResponse(o: DeleteAclsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.filterResults;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDeleteAclsResponseDeleteAclsFilterResult(x4[i], v, q);
+  const x3 = o.filterResults;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDeleteAclsResponseDeleteAclsFilterResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -302,13 +297,13 @@ export function sizeDeleteAclsResponse(o: DeleteAclsResponse, v: number, q: Size
 }
 
 export function writeDeleteAclsResponse(w: Writer, o: DeleteAclsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.filterResults;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDeleteAclsResponseDeleteAclsFilterResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.filterResults;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDeleteAclsResponseDeleteAclsFilterResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -325,10 +320,10 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
   let f_errorMessage: string | null;
   f_errorMessage = (v >= 2 ? r.compactNullableString() : r.nullableString());
   let f_matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[];
-  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a10: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, v));
-  f_matchingAcls = a10;
+  const n8 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a9: DeleteAclsResponseDeleteAclsMatchingAcl[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, v));
+  f_matchingAcls = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -349,20 +344,19 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
 
 function sizeDeleteAclsResponseDeleteAclsFilterResult(o: DeleteAclsResponseDeleteAclsFilterResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = o.errorMessage;
-  if (x13 === null) s += (v >= 2 ? 1 : 2);
+  const x11 = o.errorMessage;
+  if (x11 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x14 = o.matchingAcls;
-  s += (v >= 2 ? uvarintSize(x14.length + 1) : 4);
-  for (let i = 0; i < x14.length; i++) s += sizeDeleteAclsResponseDeleteAclsMatchingAcl(x14[i], v, q);
+  const x12 = o.matchingAcls;
+  s += (v >= 2 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeDeleteAclsResponseDeleteAclsMatchingAcl(x12[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -381,23 +375,23 @@ function sizeDeleteAclsResponseDeleteAclsFilterResult(o: DeleteAclsResponseDelet
 }
 
 function writeDeleteAclsResponseDeleteAclsFilterResult(w: Writer, o: DeleteAclsResponseDeleteAclsFilterResult, v: number): void {
-  const x15 = o.errorCode;
-  w.int16(x15);
-  const x16 = o.errorMessage;
-  if (x16 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x13 = o.errorCode;
+  w.int16(x13);
+  const x14 = o.errorMessage;
+  if (x14 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x16, n);
+      w.utf8(x14, n);
     }
   }
-  const x17 = o.matchingAcls;
-  if (v >= 2) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeDeleteAclsResponseDeleteAclsMatchingAcl(w, e18, v);
+  const x15 = o.matchingAcls;
+  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeDeleteAclsResponseDeleteAclsMatchingAcl(w, e16, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -457,44 +451,39 @@ function readDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, v: number): Dele
 
 function sizeDeleteAclsResponseDeleteAclsMatchingAcl(o: DeleteAclsResponseDeleteAclsMatchingAcl, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.errorCode;
   s += 2;
-  const x21 = o.errorMessage;
-  if (x21 === null) s += (v >= 2 ? 1 : 2);
+  const x18 = o.errorMessage;
+  if (x18 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x21);
+      const n = utf8Length(x18);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x22 = o.resourceType;
   s += 1;
-  const x23 = o.resourceName;
+  const x19 = o.resourceName;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x19);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 1) {
-    const x24 = (o.patternType ?? 3);
     s += 1;
   }
-  const x25 = o.principal;
+  const x20 = o.principal;
   {
-    const n = utf8Length(x25);
+    const n = utf8Length(x20);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x26 = o.host;
+  const x21 = o.host;
   {
-    const n = utf8Length(x26);
+    const n = utf8Length(x21);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x27 = o.operation;
   s += 1;
-  const x28 = o.permissionType;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -514,49 +503,49 @@ function sizeDeleteAclsResponseDeleteAclsMatchingAcl(o: DeleteAclsResponseDelete
 }
 
 function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, o: DeleteAclsResponseDeleteAclsMatchingAcl, v: number): void {
-  const x29 = o.errorCode;
-  w.int16(x29);
-  const x30 = o.errorMessage;
-  if (x30 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x22 = o.errorCode;
+  w.int16(x22);
+  const x23 = o.errorMessage;
+  if (x23 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x30, n);
+      w.utf8(x23, n);
     }
   }
-  const x31 = o.resourceType;
-  w.int8(x31);
-  const x32 = o.resourceName;
+  const x24 = o.resourceType;
+  w.int8(x24);
+  const x25 = o.resourceName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x32, n);
+    w.utf8(x25, n);
   }
   if (v >= 1) {
-    const x33 = (o.patternType ?? 3);
-    w.int8(x33);
+    const x26 = (o.patternType ?? 3);
+    w.int8(x26);
   }
-  const x34 = o.principal;
+  const x27 = o.principal;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x34, n);
+    w.utf8(x27, n);
   }
-  const x35 = o.host;
+  const x28 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x35, n);
+    w.utf8(x28, n);
   }
-  const x36 = o.operation;
-  w.int8(x36);
-  const x37 = o.permissionType;
-  w.int8(x37);
+  const x29 = o.operation;
+  w.int8(x29);
+  const x30 = o.permissionType;
+  w.int8(x30);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -116,11 +116,10 @@ export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResp
 
 export function sizeDeleteGroupsResponse(o: DeleteGroupsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDeleteGroupsResponseDeletableGroupResult(x4[i], v, q);
+  const x3 = o.results;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDeleteGroupsResponseDeletableGroupResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -139,13 +138,13 @@ export function sizeDeleteGroupsResponse(o: DeleteGroupsResponse, v: number, q: 
 }
 
 export function writeDeleteGroupsResponse(w: Writer, o: DeleteGroupsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDeleteGroupsResponseDeletableGroupResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDeleteGroupsResponseDeletableGroupResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -180,13 +179,12 @@ function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): Del
 
 function sizeDeleteGroupsResponseDeletableGroupResult(o: DeleteGroupsResponseDeletableGroupResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.groupId;
+  const x8 = o.groupId;
   {
-    const n = utf8Length(x9);
+    const n = utf8Length(x8);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x10 = o.errorCode;
   s += 2;
   if (v >= 2) {
     const slot = q.length;
@@ -206,15 +204,15 @@ function sizeDeleteGroupsResponseDeletableGroupResult(o: DeleteGroupsResponseDel
 }
 
 function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, o: DeleteGroupsResponseDeletableGroupResult, v: number): void {
-  const x11 = o.groupId;
+  const x9 = o.groupId;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x11, n);
+    w.utf8(x9, n);
   }
-  const x12 = o.errorCode;
-  w.int16(x12);
+  const x10 = o.errorCode;
+  w.int16(x10);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -70,7 +70,6 @@ export function sizeDeleteRecordsRequest(o: DeleteRecordsRequest, v: number, q: 
   const x3 = o.topics;
   s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeDeleteRecordsRequestDeleteRecordsTopic(x3[i], v, q);
-  const x4 = o.timeoutMs;
   s += 4;
   if (v >= 2) {
     const slot = q.length;
@@ -90,14 +89,14 @@ export function sizeDeleteRecordsRequest(o: DeleteRecordsRequest, v: number, q: 
 }
 
 export function writeDeleteRecordsRequest(w: Writer, o: DeleteRecordsRequest, v: number): void {
-  const x5 = o.topics;
-  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
-    writeDeleteRecordsRequestDeleteRecordsTopic(w, e6, v);
+  const x4 = o.topics;
+  if (v >= 2) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeDeleteRecordsRequestDeleteRecordsTopic(w, e5, v);
   }
-  const x8 = o.timeoutMs;
-  w.int32(x8);
+  const x7 = o.timeoutMs;
+  w.int32(x7);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -111,10 +110,10 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
   let f_name: string;
   f_name = (v >= 2 ? r.compactString() : r.string());
   let f_partitions: DeleteRecordsRequestDeleteRecordsPartition[];
-  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a10: DeleteRecordsRequestDeleteRecordsPartition[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDeleteRecordsRequestDeleteRecordsPartition(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a9: DeleteRecordsRequestDeleteRecordsPartition[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDeleteRecordsRequestDeleteRecordsPartition(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -134,15 +133,15 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
 
 function sizeDeleteRecordsRequestDeleteRecordsTopic(o: DeleteRecordsRequestDeleteRecordsTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeDeleteRecordsRequestDeleteRecordsPartition(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 2 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeDeleteRecordsRequestDeleteRecordsPartition(x12[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -161,18 +160,18 @@ function sizeDeleteRecordsRequestDeleteRecordsTopic(o: DeleteRecordsRequestDelet
 }
 
 function writeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, o: DeleteRecordsRequestDeleteRecordsTopic, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeDeleteRecordsRequestDeleteRecordsPartition(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 2) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeDeleteRecordsRequestDeleteRecordsPartition(w, e15, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -207,9 +206,7 @@ function readDeleteRecordsRequestDeleteRecordsPartition(r: Reader, v: number): D
 
 function sizeDeleteRecordsRequestDeleteRecordsPartition(o: DeleteRecordsRequestDeleteRecordsPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
-  const x19 = o.offset;
   s += 8;
   if (v >= 2) {
     const slot = q.length;
@@ -229,10 +226,10 @@ function sizeDeleteRecordsRequestDeleteRecordsPartition(o: DeleteRecordsRequestD
 }
 
 function writeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, o: DeleteRecordsRequestDeleteRecordsPartition, v: number): void {
-  const x20 = o.partitionIndex;
-  w.int32(x20);
-  const x21 = o.offset;
-  w.int64(x21);
+  const x17 = o.partitionIndex;
+  w.int32(x17);
+  const x18 = o.offset;
+  w.int64(x18);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -269,11 +266,10 @@ export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsRe
 
 export function sizeDeleteRecordsResponse(o: DeleteRecordsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.topics;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDeleteRecordsResponseDeleteRecordsTopicResult(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDeleteRecordsResponseDeleteRecordsTopicResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -292,13 +288,13 @@ export function sizeDeleteRecordsResponse(o: DeleteRecordsResponse, v: number, q
 }
 
 export function writeDeleteRecordsResponse(w: Writer, o: DeleteRecordsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.topics;
-  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDeleteRecordsResponseDeleteRecordsTopicResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.topics;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDeleteRecordsResponseDeleteRecordsTopicResult(w, e6, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -313,10 +309,10 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number)
   let f_name: string;
   f_name = (v >= 2 ? r.compactString() : r.string());
   let f_partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[];
-  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a10: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a9: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -336,15 +332,15 @@ function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number)
 
 function sizeDeleteRecordsResponseDeleteRecordsTopicResult(o: DeleteRecordsResponseDeleteRecordsTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeDeleteRecordsResponseDeleteRecordsPartitionResult(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 2 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeDeleteRecordsResponseDeleteRecordsPartitionResult(x12[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -363,18 +359,18 @@ function sizeDeleteRecordsResponseDeleteRecordsTopicResult(o: DeleteRecordsRespo
 }
 
 function writeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, o: DeleteRecordsResponseDeleteRecordsTopicResult, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeDeleteRecordsResponseDeleteRecordsPartitionResult(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 2) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeDeleteRecordsResponseDeleteRecordsPartitionResult(w, e15, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -412,11 +408,8 @@ function readDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, v: num
 
 function sizeDeleteRecordsResponseDeleteRecordsPartitionResult(o: DeleteRecordsResponseDeleteRecordsPartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
-  const x19 = o.lowWatermark;
   s += 8;
-  const x20 = o.errorCode;
   s += 2;
   if (v >= 2) {
     const slot = q.length;
@@ -436,12 +429,12 @@ function sizeDeleteRecordsResponseDeleteRecordsPartitionResult(o: DeleteRecordsR
 }
 
 function writeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer, o: DeleteRecordsResponseDeleteRecordsPartitionResult, v: number): void {
-  const x21 = o.partitionIndex;
-  w.int32(x21);
-  const x22 = o.lowWatermark;
-  w.int64(x22);
-  const x23 = o.errorCode;
-  w.int16(x23);
+  const x17 = o.partitionIndex;
+  w.int32(x17);
+  const x18 = o.lowWatermark;
+  w.int64(x18);
+  const x19 = o.errorCode;
+  w.int16(x19);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -132,11 +132,10 @@ function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): 
 
 function sizeDeleteShareGroupStateRequestDeleteStateData(o: DeleteShareGroupStateRequestDeleteStateData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicId;
   s += 16;
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeDeleteShareGroupStateRequestPartitionData(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeDeleteShareGroupStateRequestPartitionData(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -153,13 +152,13 @@ function sizeDeleteShareGroupStateRequestDeleteStateData(o: DeleteShareGroupStat
 }
 
 function writeDeleteShareGroupStateRequestDeleteStateData(w: Writer, o: DeleteShareGroupStateRequestDeleteStateData, v: number): void {
-  const x14 = o.topicId;
-  w.uuid(x14);
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeDeleteShareGroupStateRequestPartitionData(w, e16, v);
+  const x13 = o.topicId;
+  w.uuid(x13);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeDeleteShareGroupStateRequestPartitionData(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -187,7 +186,6 @@ function readDeleteShareGroupStateRequestPartitionData(r: Reader, v: number): De
 
 function sizeDeleteShareGroupStateRequestPartitionData(o: DeleteShareGroupStateRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partition;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -205,8 +203,8 @@ function sizeDeleteShareGroupStateRequestPartitionData(o: DeleteShareGroupStateR
 }
 
 function writeDeleteShareGroupStateRequestPartitionData(w: Writer, o: DeleteShareGroupStateRequestPartitionData, v: number): void {
-  const x19 = o.partition;
-  w.int32(x19);
+  const x17 = o.partition;
+  w.int32(x17);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -293,11 +291,10 @@ function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number
 
 function sizeDeleteShareGroupStateResponseDeleteStateResult(o: DeleteShareGroupStateResponseDeleteStateResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.topicId;
   s += 16;
-  const x11 = o.partitions;
-  s += uvarintSize(x11.length + 1);
-  for (let i = 0; i < x11.length; i++) s += sizeDeleteShareGroupStateResponsePartitionResult(x11[i], v, q);
+  const x10 = o.partitions;
+  s += uvarintSize(x10.length + 1);
+  for (let i = 0; i < x10.length; i++) s += sizeDeleteShareGroupStateResponsePartitionResult(x10[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -314,13 +311,13 @@ function sizeDeleteShareGroupStateResponseDeleteStateResult(o: DeleteShareGroupS
 }
 
 function writeDeleteShareGroupStateResponseDeleteStateResult(w: Writer, o: DeleteShareGroupStateResponseDeleteStateResult, v: number): void {
-  const x12 = o.topicId;
-  w.uuid(x12);
-  const x13 = o.partitions;
-  w.uvarint(x13.length + 1);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeDeleteShareGroupStateResponsePartitionResult(w, e14, v);
+  const x11 = o.topicId;
+  w.uuid(x11);
+  const x12 = o.partitions;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeDeleteShareGroupStateResponsePartitionResult(w, e13, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -354,15 +351,13 @@ function readDeleteShareGroupStateResponsePartitionResult(r: Reader, v: number):
 
 function sizeDeleteShareGroupStateResponsePartitionResult(o: DeleteShareGroupStateResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.partition;
   s += 4;
-  const x17 = o.errorCode;
   s += 2;
-  const x18 = (o.errorMessage ?? null);
-  if (x18 === null) s += 1;
+  const x15 = (o.errorMessage ?? null);
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x18);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -383,17 +378,17 @@ function sizeDeleteShareGroupStateResponsePartitionResult(o: DeleteShareGroupSta
 }
 
 function writeDeleteShareGroupStateResponsePartitionResult(w: Writer, o: DeleteShareGroupStateResponsePartitionResult, v: number): void {
-  const x19 = o.partition;
-  w.int32(x19);
-  const x20 = o.errorCode;
-  w.int16(x20);
-  const x21 = (o.errorMessage ?? null);
-  if (x21 === null) w.uvarint(0);
+  const x16 = o.partition;
+  w.int32(x16);
+  const x17 = o.errorCode;
+  w.int16(x17);
+  const x18 = (o.errorMessage ?? null);
+  if (x18 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x21, n);
+      w.utf8(x18, n);
     }
   }
   const mask = w.next();

@@ -85,7 +85,6 @@ export function sizeDeleteTopicsRequest(o: DeleteTopicsRequest, v: number, q: Si
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x8 = o.timeoutMs;
   s += 4;
   if (v >= 4) {
     const slot = q.length;
@@ -106,28 +105,28 @@ export function sizeDeleteTopicsRequest(o: DeleteTopicsRequest, v: number, q: Si
 
 export function writeDeleteTopicsRequest(w: Writer, o: DeleteTopicsRequest, v: number): void {
   if (v >= 6) {
-    const x9 = (o.topics ?? []);
-    w.uvarint(x9.length + 1);
-    for (let i11 = 0; i11 < x9.length; i11++) {
-      const e10 = x9[i11];
-      writeDeleteTopicsRequestDeleteTopicState(w, e10, v);
+    const x8 = (o.topics ?? []);
+    w.uvarint(x8.length + 1);
+    for (let i10 = 0; i10 < x8.length; i10++) {
+      const e9 = x8[i10];
+      writeDeleteTopicsRequestDeleteTopicState(w, e9, v);
     }
   }
   if (v <= 5) {
-    const x12 = (o.topicNames ?? []);
-    if (v >= 4) w.uvarint(x12.length + 1); else w.int32(x12.length);
-    for (let i14 = 0; i14 < x12.length; i14++) {
-      const e13 = x12[i14];
+    const x11 = (o.topicNames ?? []);
+    if (v >= 4) w.uvarint(x11.length + 1); else w.int32(x11.length);
+    for (let i13 = 0; i13 < x11.length; i13++) {
+      const e12 = x11[i13];
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(e13, n);
+        w.utf8(e12, n);
       }
     }
   }
-  const x15 = o.timeoutMs;
-  w.int32(x15);
+  const x14 = o.timeoutMs;
+  w.int32(x14);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -159,16 +158,15 @@ function readDeleteTopicsRequestDeleteTopicState(r: Reader, v: number): DeleteTo
 
 function sizeDeleteTopicsRequestDeleteTopicState(o: DeleteTopicsRequestDeleteTopicState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = (o.name ?? null);
-  if (x16 === null) s += 1;
+  const x15 = (o.name ?? null);
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x16);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x17 = o.topicId;
   s += 16;
   const slot = q.length;
   q.push(0, 0);
@@ -186,17 +184,17 @@ function sizeDeleteTopicsRequestDeleteTopicState(o: DeleteTopicsRequestDeleteTop
 }
 
 function writeDeleteTopicsRequestDeleteTopicState(w: Writer, o: DeleteTopicsRequestDeleteTopicState, v: number): void {
-  const x18 = (o.name ?? null);
-  if (x18 === null) w.uvarint(0);
+  const x16 = (o.name ?? null);
+  if (x16 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x18, n);
+      w.utf8(x16, n);
     }
   }
-  const x19 = o.topicId;
-  w.uuid(x19);
+  const x17 = o.topicId;
+  w.uuid(x17);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -236,12 +234,11 @@ export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResp
 export function sizeDeleteTopicsResponse(o: DeleteTopicsResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.responses;
-  s += (v >= 4 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDeleteTopicsResponseDeletableTopicResult(x4[i], v, q);
+  const x3 = o.responses;
+  s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDeleteTopicsResponseDeletableTopicResult(x3[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -261,14 +258,14 @@ export function sizeDeleteTopicsResponse(o: DeleteTopicsResponse, v: number, q: 
 
 export function writeDeleteTopicsResponse(w: Writer, o: DeleteTopicsResponse, v: number): void {
   if (v >= 1) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.responses;
-  if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDeleteTopicsResponseDeletableTopicResult(w, e7, v);
+  const x5 = o.responses;
+  if (v >= 4) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDeleteTopicsResponseDeletableTopicResult(w, e6, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -317,27 +314,25 @@ function readDeleteTopicsResponseDeletableTopicResult(r: Reader, v: number): Del
 
 function sizeDeleteTopicsResponseDeletableTopicResult(o: DeleteTopicsResponseDeletableTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.name;
-  if (x9 === null) s += (v >= 4 ? 1 : 2);
+  const x8 = o.name;
+  if (x8 === null) s += (v >= 4 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x9);
+      const n = utf8Length(x8);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 6) {
-    const x10 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x11 = o.errorCode;
   s += 2;
   if (v >= 5) {
-    const x12 = (o.errorMessage ?? null);
-    if (x12 === null) s += 1;
+    const x9 = (o.errorMessage ?? null);
+    if (x9 === null) s += 1;
     else {
       {
-        const n = utf8Length(x12);
+        const n = utf8Length(x9);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
@@ -361,30 +356,30 @@ function sizeDeleteTopicsResponseDeletableTopicResult(o: DeleteTopicsResponseDel
 }
 
 function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, o: DeleteTopicsResponseDeletableTopicResult, v: number): void {
-  const x13 = o.name;
-  if (x13 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+  const x10 = o.name;
+  if (x10 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x13, n);
+      w.utf8(x10, n);
     }
   }
   if (v >= 6) {
-    const x14 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x14);
+    const x11 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x11);
   }
-  const x15 = o.errorCode;
-  w.int16(x15);
+  const x12 = o.errorCode;
+  w.int16(x12);
   if (v >= 5) {
-    const x16 = (o.errorMessage ?? null);
-    if (x16 === null) w.uvarint(0);
+    const x13 = (o.errorMessage ?? null);
+    if (x13 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x16, n);
+        w.utf8(x13, n);
       }
     }
   }

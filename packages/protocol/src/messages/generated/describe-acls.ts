@@ -81,9 +81,20 @@ export function readDescribeAclsRequest(r: Reader, v: number): DescribeAclsReque
 
 export function sizeDescribeAclsRequest(o: DescribeAclsRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.resourceTypeFilter;
   s += 1;
-  const x1 = o.resourceNameFilter;
+  const x0 = o.resourceNameFilter;
+  if (x0 === null) s += (v >= 2 ? 1 : 2);
+  else {
+    {
+      const n = utf8Length(x0);
+      q.push(n);
+      s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
+    }
+  }
+  if (v >= 1) {
+    s += 1;
+  }
+  const x1 = o.principalFilter;
   if (x1 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
@@ -92,31 +103,16 @@ export function sizeDescribeAclsRequest(o: DescribeAclsRequest, v: number, q: Si
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  if (v >= 1) {
-    const x2 = (o.patternTypeFilter ?? 3);
-    s += 1;
-  }
-  const x3 = o.principalFilter;
-  if (x3 === null) s += (v >= 2 ? 1 : 2);
+  const x2 = o.hostFilter;
+  if (x2 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x3);
+      const n = utf8Length(x2);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x4 = o.hostFilter;
-  if (x4 === null) s += (v >= 2 ? 1 : 2);
-  else {
-    {
-      const n = utf8Length(x4);
-      q.push(n);
-      s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
-    }
-  }
-  const x5 = o.operation;
   s += 1;
-  const x6 = o.permissionType;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -136,46 +132,46 @@ export function sizeDescribeAclsRequest(o: DescribeAclsRequest, v: number, q: Si
 }
 
 export function writeDescribeAclsRequest(w: Writer, o: DescribeAclsRequest, v: number): void {
-  const x7 = o.resourceTypeFilter;
-  w.int8(x7);
-  const x8 = o.resourceNameFilter;
-  if (x8 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x3 = o.resourceTypeFilter;
+  w.int8(x3);
+  const x4 = o.resourceNameFilter;
+  if (x4 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x8, n);
+      w.utf8(x4, n);
     }
   }
   if (v >= 1) {
-    const x9 = (o.patternTypeFilter ?? 3);
-    w.int8(x9);
+    const x5 = (o.patternTypeFilter ?? 3);
+    w.int8(x5);
   }
-  const x10 = o.principalFilter;
-  if (x10 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x6 = o.principalFilter;
+  if (x6 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x10, n);
+      w.utf8(x6, n);
     }
   }
-  const x11 = o.hostFilter;
-  if (x11 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x7 = o.hostFilter;
+  if (x7 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x11, n);
+      w.utf8(x7, n);
     }
   }
-  const x12 = o.operation;
-  w.int8(x12);
-  const x13 = o.permissionType;
-  w.int8(x13);
+  const x8 = o.operation;
+  w.int8(x8);
+  const x9 = o.permissionType;
+  w.int8(x9);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -218,22 +214,20 @@ export function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResp
 
 export function sizeDescribeAclsResponse(o: DescribeAclsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += (v >= 2 ? 1 : 2);
+  const x3 = o.errorMessage;
+  if (x3 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x6 = o.resources;
-  s += (v >= 2 ? uvarintSize(x6.length + 1) : 4);
-  for (let i = 0; i < x6.length; i++) s += sizeDescribeAclsResponseDescribeAclsResource(x6[i], v, q);
+  const x4 = o.resources;
+  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
+  for (let i = 0; i < x4.length; i++) s += sizeDescribeAclsResponseDescribeAclsResource(x4[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -252,25 +246,25 @@ export function sizeDescribeAclsResponse(o: DescribeAclsResponse, v: number, q: 
 }
 
 export function writeDescribeAclsResponse(w: Writer, o: DescribeAclsResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
-  const x10 = o.resources;
-  if (v >= 2) w.uvarint(x10.length + 1); else w.int32(x10.length);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeDescribeAclsResponseDescribeAclsResource(w, e11, v);
+  const x8 = o.resources;
+  if (v >= 2) w.uvarint(x8.length + 1); else w.int32(x8.length);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeDescribeAclsResponseDescribeAclsResource(w, e9, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -293,10 +287,10 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
     f_patternType = 3;
   }
   let f_acls: DescribeAclsResponseAclDescription[];
-  const n13 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a14: DescribeAclsResponseAclDescription[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readDescribeAclsResponseAclDescription(r, v));
-  f_acls = a14;
+  const n11 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a12: DescribeAclsResponseAclDescription[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeAclsResponseAclDescription(r, v));
+  f_acls = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -318,21 +312,19 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
 
 function sizeDescribeAclsResponseDescribeAclsResource(o: DescribeAclsResponseDescribeAclsResource, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.resourceType;
   s += 1;
-  const x17 = o.resourceName;
+  const x14 = o.resourceName;
   {
-    const n = utf8Length(x17);
+    const n = utf8Length(x14);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 1) {
-    const x18 = (o.patternType ?? 3);
     s += 1;
   }
-  const x19 = o.acls;
-  s += (v >= 2 ? uvarintSize(x19.length + 1) : 4);
-  for (let i = 0; i < x19.length; i++) s += sizeDescribeAclsResponseAclDescription(x19[i], v, q);
+  const x15 = o.acls;
+  s += (v >= 2 ? uvarintSize(x15.length + 1) : 4);
+  for (let i = 0; i < x15.length; i++) s += sizeDescribeAclsResponseAclDescription(x15[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -351,24 +343,24 @@ function sizeDescribeAclsResponseDescribeAclsResource(o: DescribeAclsResponseDes
 }
 
 function writeDescribeAclsResponseDescribeAclsResource(w: Writer, o: DescribeAclsResponseDescribeAclsResource, v: number): void {
-  const x20 = o.resourceType;
-  w.int8(x20);
-  const x21 = o.resourceName;
+  const x16 = o.resourceType;
+  w.int8(x16);
+  const x17 = o.resourceName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x21, n);
+    w.utf8(x17, n);
   }
   if (v >= 1) {
-    const x22 = (o.patternType ?? 3);
-    w.int8(x22);
+    const x18 = (o.patternType ?? 3);
+    w.int8(x18);
   }
-  const x23 = o.acls;
-  if (v >= 2) w.uvarint(x23.length + 1); else w.int32(x23.length);
-  for (let i25 = 0; i25 < x23.length; i25++) {
-    const e24 = x23[i25];
-    writeDescribeAclsResponseAclDescription(w, e24, v);
+  const x19 = o.acls;
+  if (v >= 2) w.uvarint(x19.length + 1); else w.int32(x19.length);
+  for (let i21 = 0; i21 < x19.length; i21++) {
+    const e20 = x19[i21];
+    writeDescribeAclsResponseAclDescription(w, e20, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -409,21 +401,19 @@ function readDescribeAclsResponseAclDescription(r: Reader, v: number): DescribeA
 
 function sizeDescribeAclsResponseAclDescription(o: DescribeAclsResponseAclDescription, v: number, q: SizeQueue): number {
   let s = 0;
-  const x26 = o.principal;
+  const x22 = o.principal;
   {
-    const n = utf8Length(x26);
+    const n = utf8Length(x22);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x27 = o.host;
+  const x23 = o.host;
   {
-    const n = utf8Length(x27);
+    const n = utf8Length(x23);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x28 = o.operation;
   s += 1;
-  const x29 = o.permissionType;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -443,24 +433,24 @@ function sizeDescribeAclsResponseAclDescription(o: DescribeAclsResponseAclDescri
 }
 
 function writeDescribeAclsResponseAclDescription(w: Writer, o: DescribeAclsResponseAclDescription, v: number): void {
-  const x30 = o.principal;
+  const x24 = o.principal;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x30, n);
+    w.utf8(x24, n);
   }
-  const x31 = o.host;
+  const x25 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x31, n);
+    w.utf8(x25, n);
   }
-  const x32 = o.operation;
-  w.int8(x32);
-  const x33 = o.permissionType;
-  w.int8(x33);
+  const x26 = o.operation;
+  w.int8(x26);
+  const x27 = o.permissionType;
+  w.int8(x27);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -72,7 +72,6 @@ export function sizeDescribeClientQuotasRequest(o: DescribeClientQuotasRequest, 
   const x3 = o.components;
   s += (v >= 1 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeDescribeClientQuotasRequestComponentData(x3[i], v, q);
-  const x4 = o.strict;
   s += 1;
   if (v >= 1) {
     const slot = q.length;
@@ -92,14 +91,14 @@ export function sizeDescribeClientQuotasRequest(o: DescribeClientQuotasRequest, 
 }
 
 export function writeDescribeClientQuotasRequest(w: Writer, o: DescribeClientQuotasRequest, v: number): void {
-  const x5 = o.components;
-  if (v >= 1) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
-    writeDescribeClientQuotasRequestComponentData(w, e6, v);
+  const x4 = o.components;
+  if (v >= 1) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeDescribeClientQuotasRequestComponentData(w, e5, v);
   }
-  const x8 = o.strict;
-  w.bool(x8);
+  const x7 = o.strict;
+  w.bool(x7);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -136,19 +135,18 @@ function readDescribeClientQuotasRequestComponentData(r: Reader, v: number): Des
 
 function sizeDescribeClientQuotasRequestComponentData(o: DescribeClientQuotasRequestComponentData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.entityType;
+  const x8 = o.entityType;
   {
-    const n = utf8Length(x9);
+    const n = utf8Length(x8);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x10 = o.matchType;
   s += 1;
-  const x11 = o.match;
-  if (x11 === null) s += (v >= 1 ? 1 : 2);
+  const x9 = o.match;
+  if (x9 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x11);
+      const n = utf8Length(x9);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -171,23 +169,23 @@ function sizeDescribeClientQuotasRequestComponentData(o: DescribeClientQuotasReq
 }
 
 function writeDescribeClientQuotasRequestComponentData(w: Writer, o: DescribeClientQuotasRequestComponentData, v: number): void {
-  const x12 = o.entityType;
+  const x10 = o.entityType;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x12, n);
+    w.utf8(x10, n);
   }
-  const x13 = o.matchType;
-  w.int8(x13);
-  const x14 = o.match;
-  if (x14 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x11 = o.matchType;
+  w.int8(x11);
+  const x12 = o.match;
+  if (x12 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x12, n);
     }
   }
   if (v >= 1) {
@@ -235,24 +233,22 @@ export function readDescribeClientQuotasResponse(r: Reader, v: number): Describe
 
 export function sizeDescribeClientQuotasResponse(o: DescribeClientQuotasResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += (v >= 1 ? 1 : 2);
+  const x3 = o.errorMessage;
+  if (x3 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x6 = o.entries;
-  if (x6 === null) s += (v >= 1 ? 1 : 4);
+  const x4 = o.entries;
+  if (x4 === null) s += (v >= 1 ? 1 : 4);
   else {
-    s += (v >= 1 ? uvarintSize(x6.length + 1) : 4);
-    for (let i = 0; i < x6.length; i++) s += sizeDescribeClientQuotasResponseEntryData(x6[i], v, q);
+    s += (v >= 1 ? uvarintSize(x4.length + 1) : 4);
+    for (let i = 0; i < x4.length; i++) s += sizeDescribeClientQuotasResponseEntryData(x4[i], v, q);
   }
   if (v >= 1) {
     const slot = q.length;
@@ -272,27 +268,27 @@ export function sizeDescribeClientQuotasResponse(o: DescribeClientQuotasResponse
 }
 
 export function writeDescribeClientQuotasResponse(w: Writer, o: DescribeClientQuotasResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
-  const x10 = o.entries;
-  if (x10 === null) (v >= 1 ? w.uvarint(0) : w.int32(-1));
+  const x8 = o.entries;
+  if (x8 === null) (v >= 1 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 1) w.uvarint(x10.length + 1); else w.int32(x10.length);
-    for (let i12 = 0; i12 < x10.length; i12++) {
-      const e11 = x10[i12];
-      writeDescribeClientQuotasResponseEntryData(w, e11, v);
+    if (v >= 1) w.uvarint(x8.length + 1); else w.int32(x8.length);
+    for (let i10 = 0; i10 < x8.length; i10++) {
+      const e9 = x8[i10];
+      writeDescribeClientQuotasResponseEntryData(w, e9, v);
     }
   }
   if (v >= 1) {
@@ -306,15 +302,15 @@ export function writeDescribeClientQuotasResponse(w: Writer, o: DescribeClientQu
 
 function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): DescribeClientQuotasResponseEntryData {
   let f_entity: DescribeClientQuotasResponseEntityData[];
-  const n13 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a14: DescribeClientQuotasResponseEntityData[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readDescribeClientQuotasResponseEntityData(r, v));
-  f_entity = a14;
+  const n11 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a12: DescribeClientQuotasResponseEntityData[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeClientQuotasResponseEntityData(r, v));
+  f_entity = a12;
   let f_values: DescribeClientQuotasResponseValueData[];
-  const n16 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a17: DescribeClientQuotasResponseValueData[] = [];
-  for (let i18 = 0; i18 < n16; i18++) a17.push(readDescribeClientQuotasResponseValueData(r, v));
-  f_values = a17;
+  const n14 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a15: DescribeClientQuotasResponseValueData[] = [];
+  for (let i16 = 0; i16 < n14; i16++) a15.push(readDescribeClientQuotasResponseValueData(r, v));
+  f_values = a15;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -334,12 +330,12 @@ function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): Descri
 
 function sizeDescribeClientQuotasResponseEntryData(o: DescribeClientQuotasResponseEntryData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.entity;
-  s += (v >= 1 ? uvarintSize(x19.length + 1) : 4);
-  for (let i = 0; i < x19.length; i++) s += sizeDescribeClientQuotasResponseEntityData(x19[i], v, q);
-  const x20 = o.values;
-  s += (v >= 1 ? uvarintSize(x20.length + 1) : 4);
-  for (let i = 0; i < x20.length; i++) s += sizeDescribeClientQuotasResponseValueData(x20[i], v, q);
+  const x17 = o.entity;
+  s += (v >= 1 ? uvarintSize(x17.length + 1) : 4);
+  for (let i = 0; i < x17.length; i++) s += sizeDescribeClientQuotasResponseEntityData(x17[i], v, q);
+  const x18 = o.values;
+  s += (v >= 1 ? uvarintSize(x18.length + 1) : 4);
+  for (let i = 0; i < x18.length; i++) s += sizeDescribeClientQuotasResponseValueData(x18[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -358,17 +354,17 @@ function sizeDescribeClientQuotasResponseEntryData(o: DescribeClientQuotasRespon
 }
 
 function writeDescribeClientQuotasResponseEntryData(w: Writer, o: DescribeClientQuotasResponseEntryData, v: number): void {
-  const x21 = o.entity;
-  if (v >= 1) w.uvarint(x21.length + 1); else w.int32(x21.length);
-  for (let i23 = 0; i23 < x21.length; i23++) {
-    const e22 = x21[i23];
-    writeDescribeClientQuotasResponseEntityData(w, e22, v);
+  const x19 = o.entity;
+  if (v >= 1) w.uvarint(x19.length + 1); else w.int32(x19.length);
+  for (let i21 = 0; i21 < x19.length; i21++) {
+    const e20 = x19[i21];
+    writeDescribeClientQuotasResponseEntityData(w, e20, v);
   }
-  const x24 = o.values;
-  if (v >= 1) w.uvarint(x24.length + 1); else w.int32(x24.length);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeDescribeClientQuotasResponseValueData(w, e25, v);
+  const x22 = o.values;
+  if (v >= 1) w.uvarint(x22.length + 1); else w.int32(x22.length);
+  for (let i24 = 0; i24 < x22.length; i24++) {
+    const e23 = x22[i24];
+    writeDescribeClientQuotasResponseValueData(w, e23, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -403,17 +399,17 @@ function readDescribeClientQuotasResponseEntityData(r: Reader, v: number): Descr
 
 function sizeDescribeClientQuotasResponseEntityData(o: DescribeClientQuotasResponseEntityData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x27 = o.entityType;
+  const x25 = o.entityType;
   {
-    const n = utf8Length(x27);
+    const n = utf8Length(x25);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x28 = o.entityName;
-  if (x28 === null) s += (v >= 1 ? 1 : 2);
+  const x26 = o.entityName;
+  if (x26 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x28);
+      const n = utf8Length(x26);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -436,21 +432,21 @@ function sizeDescribeClientQuotasResponseEntityData(o: DescribeClientQuotasRespo
 }
 
 function writeDescribeClientQuotasResponseEntityData(w: Writer, o: DescribeClientQuotasResponseEntityData, v: number): void {
-  const x29 = o.entityType;
+  const x27 = o.entityType;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x29, n);
+    w.utf8(x27, n);
   }
-  const x30 = o.entityName;
-  if (x30 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x28 = o.entityName;
+  if (x28 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x30, n);
+      w.utf8(x28, n);
     }
   }
   if (v >= 1) {
@@ -486,13 +482,12 @@ function readDescribeClientQuotasResponseValueData(r: Reader, v: number): Descri
 
 function sizeDescribeClientQuotasResponseValueData(o: DescribeClientQuotasResponseValueData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x31 = o.key;
+  const x29 = o.key;
   {
-    const n = utf8Length(x31);
+    const n = utf8Length(x29);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x32 = o.value;
   s += 8;
   if (v >= 1) {
     const slot = q.length;
@@ -512,15 +507,15 @@ function sizeDescribeClientQuotasResponseValueData(o: DescribeClientQuotasRespon
 }
 
 function writeDescribeClientQuotasResponseValueData(w: Writer, o: DescribeClientQuotasResponseValueData, v: number): void {
-  const x33 = o.key;
+  const x30 = o.key;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x33, n);
+    w.utf8(x30, n);
   }
-  const x34 = o.value;
-  w.float64(x34);
+  const x31 = o.value;
+  w.float64(x31);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());

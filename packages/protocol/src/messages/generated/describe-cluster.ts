@@ -55,10 +55,8 @@ export function readDescribeClusterRequest(r: Reader, v: number): DescribeCluste
 
 export function sizeDescribeClusterRequest(o: DescribeClusterRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.includeClusterAuthorizedOperations;
   s += 1;
   if (v >= 1) {
-    const x1 = (o.endpointType ?? 1);
     s += 1;
   }
   const slot = q.length;
@@ -77,11 +75,11 @@ export function sizeDescribeClusterRequest(o: DescribeClusterRequest, v: number,
 }
 
 export function writeDescribeClusterRequest(w: Writer, o: DescribeClusterRequest, v: number): void {
-  const x2 = o.includeClusterAuthorizedOperations;
-  w.bool(x2);
+  const x0 = o.includeClusterAuthorizedOperations;
+  w.bool(x0);
   if (v >= 1) {
-    const x3 = (o.endpointType ?? 1);
-    w.int8(x3);
+    const x1 = (o.endpointType ?? 1);
+    w.int8(x1);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -137,35 +135,30 @@ export function readDescribeClusterResponse(r: Reader, v: number): DescribeClust
 
 export function sizeDescribeClusterResponse(o: DescribeClusterResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = (o.errorMessage ?? null);
-  if (x5 === null) s += 1;
+  const x3 = (o.errorMessage ?? null);
+  if (x3 === null) s += 1;
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v >= 1) {
-    const x6 = (o.endpointType ?? 1);
     s += 1;
   }
-  const x7 = o.clusterId;
+  const x4 = o.clusterId;
   {
-    const n = utf8Length(x7);
+    const n = utf8Length(x4);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x8 = (o.controllerId ?? -1);
   s += 4;
-  const x9 = o.brokers;
-  s += uvarintSize(x9.length + 1);
-  for (let i = 0; i < x9.length; i++) s += sizeDescribeClusterResponseDescribeClusterBroker(x9[i], v, q);
-  const x10 = (o.clusterAuthorizedOperations ?? -2147483648);
+  const x5 = o.brokers;
+  s += uvarintSize(x5.length + 1);
+  for (let i = 0; i < x5.length; i++) s += sizeDescribeClusterResponseDescribeClusterBroker(x5[i], v, q);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -183,39 +176,39 @@ export function sizeDescribeClusterResponse(o: DescribeClusterResponse, v: numbe
 }
 
 export function writeDescribeClusterResponse(w: Writer, o: DescribeClusterResponse, v: number): void {
-  const x11 = o.throttleTimeMs;
-  w.int32(x11);
-  const x12 = o.errorCode;
-  w.int16(x12);
-  const x13 = (o.errorMessage ?? null);
-  if (x13 === null) w.uvarint(0);
+  const x6 = o.throttleTimeMs;
+  w.int32(x6);
+  const x7 = o.errorCode;
+  w.int16(x7);
+  const x8 = (o.errorMessage ?? null);
+  if (x8 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x13, n);
+      w.utf8(x8, n);
     }
   }
   if (v >= 1) {
-    const x14 = (o.endpointType ?? 1);
-    w.int8(x14);
+    const x9 = (o.endpointType ?? 1);
+    w.int8(x9);
   }
-  const x15 = o.clusterId;
+  const x10 = o.clusterId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x15, n);
+    w.utf8(x10, n);
   }
-  const x16 = (o.controllerId ?? -1);
-  w.int32(x16);
-  const x17 = o.brokers;
-  w.uvarint(x17.length + 1);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeDescribeClusterResponseDescribeClusterBroker(w, e18, v);
+  const x11 = (o.controllerId ?? -1);
+  w.int32(x11);
+  const x12 = o.brokers;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeDescribeClusterResponseDescribeClusterBroker(w, e13, v);
   }
-  const x20 = (o.clusterAuthorizedOperations ?? -2147483648);
-  w.int32(x20);
+  const x15 = (o.clusterAuthorizedOperations ?? -2147483648);
+  w.int32(x15);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -251,21 +244,19 @@ function readDescribeClusterResponseDescribeClusterBroker(r: Reader, v: number):
 
 function sizeDescribeClusterResponseDescribeClusterBroker(o: DescribeClusterResponseDescribeClusterBroker, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.brokerId;
   s += 4;
-  const x22 = o.host;
+  const x16 = o.host;
   {
-    const n = utf8Length(x22);
+    const n = utf8Length(x16);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x23 = o.port;
   s += 4;
-  const x24 = (o.rack ?? null);
-  if (x24 === null) s += 1;
+  const x17 = (o.rack ?? null);
+  if (x17 === null) s += 1;
   else {
     {
-      const n = utf8Length(x24);
+      const n = utf8Length(x17);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -286,23 +277,23 @@ function sizeDescribeClusterResponseDescribeClusterBroker(o: DescribeClusterResp
 }
 
 function writeDescribeClusterResponseDescribeClusterBroker(w: Writer, o: DescribeClusterResponseDescribeClusterBroker, v: number): void {
-  const x25 = o.brokerId;
-  w.int32(x25);
-  const x26 = o.host;
+  const x18 = o.brokerId;
+  w.int32(x18);
+  const x19 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x26, n);
+    w.utf8(x19, n);
   }
-  const x27 = o.port;
-  w.int32(x27);
-  const x28 = (o.rack ?? null);
-  if (x28 === null) w.uvarint(0);
+  const x20 = o.port;
+  w.int32(x20);
+  const x21 = (o.rack ?? null);
+  if (x21 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x28, n);
+      w.utf8(x21, n);
     }
   }
   const mask = w.next();

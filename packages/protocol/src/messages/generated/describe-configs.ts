@@ -94,11 +94,9 @@ export function sizeDescribeConfigsRequest(o: DescribeConfigsRequest, v: number,
   s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeDescribeConfigsRequestDescribeConfigsResource(x3[i], v, q);
   if (v >= 1) {
-    const x4 = (o.includeSynonyms ?? false);
     s += 1;
   }
   if (v >= 3) {
-    const x5 = (o.includeDocumentation ?? false);
     s += 1;
   }
   if (v >= 4) {
@@ -119,19 +117,19 @@ export function sizeDescribeConfigsRequest(o: DescribeConfigsRequest, v: number,
 }
 
 export function writeDescribeConfigsRequest(w: Writer, o: DescribeConfigsRequest, v: number): void {
-  const x6 = o.resources;
-  if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeConfigsRequestDescribeConfigsResource(w, e7, v);
+  const x4 = o.resources;
+  if (v >= 4) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeDescribeConfigsRequestDescribeConfigsResource(w, e5, v);
   }
   if (v >= 1) {
-    const x9 = (o.includeSynonyms ?? false);
-    w.bool(x9);
+    const x7 = (o.includeSynonyms ?? false);
+    w.bool(x7);
   }
   if (v >= 3) {
-    const x10 = (o.includeDocumentation ?? false);
-    w.bool(x10);
+    const x8 = (o.includeDocumentation ?? false);
+    w.bool(x8);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -148,12 +146,12 @@ function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number)
   let f_resourceName: string;
   f_resourceName = (v >= 4 ? r.compactString() : r.string());
   let f_configurationKeys: string[] | null;
-  const n11 = (v >= 4 ? r.compactNullableArrayLength() : r.nullableArrayLength());
-  if (n11 < 0) f_configurationKeys = null;
+  const n9 = (v >= 4 ? r.compactNullableArrayLength() : r.nullableArrayLength());
+  if (n9 < 0) f_configurationKeys = null;
   else {
-    const a12: string[] = [];
-    for (let i13 = 0; i13 < n11; i13++) a12.push((v >= 4 ? r.compactString() : r.string()));
-    f_configurationKeys = a12;
+    const a10: string[] = [];
+    for (let i11 = 0; i11 < n9; i11++) a10.push((v >= 4 ? r.compactString() : r.string()));
+    f_configurationKeys = a10;
   }
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 4) {
@@ -175,20 +173,19 @@ function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number)
 
 function sizeDescribeConfigsRequestDescribeConfigsResource(o: DescribeConfigsRequestDescribeConfigsResource, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.resourceType;
   s += 1;
-  const x15 = o.resourceName;
+  const x12 = o.resourceName;
   {
-    const n = utf8Length(x15);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x16 = o.configurationKeys;
-  if (x16 === null) s += (v >= 4 ? 1 : 4);
+  const x13 = o.configurationKeys;
+  if (x13 === null) s += (v >= 4 ? 1 : 4);
   else {
-    s += (v >= 4 ? uvarintSize(x16.length + 1) : 4);
-    for (let i = 0; i < x16.length; i++) {
-      const n = utf8Length(x16[i]);
+    s += (v >= 4 ? uvarintSize(x13.length + 1) : 4);
+    for (let i = 0; i < x13.length; i++) {
+      const n = utf8Length(x13[i]);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -211,26 +208,26 @@ function sizeDescribeConfigsRequestDescribeConfigsResource(o: DescribeConfigsReq
 }
 
 function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, o: DescribeConfigsRequestDescribeConfigsResource, v: number): void {
-  const x17 = o.resourceType;
-  w.int8(x17);
-  const x18 = o.resourceName;
+  const x14 = o.resourceType;
+  w.int8(x14);
+  const x15 = o.resourceName;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x18, n);
+    w.utf8(x15, n);
   }
-  const x19 = o.configurationKeys;
-  if (x19 === null) (v >= 4 ? w.uvarint(0) : w.int32(-1));
+  const x16 = o.configurationKeys;
+  if (x16 === null) (v >= 4 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 4) w.uvarint(x19.length + 1); else w.int32(x19.length);
-    for (let i21 = 0; i21 < x19.length; i21++) {
-      const e20 = x19[i21];
+    if (v >= 4) w.uvarint(x16.length + 1); else w.int32(x16.length);
+    for (let i18 = 0; i18 < x16.length; i18++) {
+      const e17 = x16[i18];
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(e20, n);
+        w.utf8(e17, n);
       }
     }
   }
@@ -270,11 +267,10 @@ export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfi
 
 export function sizeDescribeConfigsResponse(o: DescribeConfigsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.results;
-  s += (v >= 4 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsResult(x4[i], v, q);
+  const x3 = o.results;
+  s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsResult(x3[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -293,13 +289,13 @@ export function sizeDescribeConfigsResponse(o: DescribeConfigsResponse, v: numbe
 }
 
 export function writeDescribeConfigsResponse(w: Writer, o: DescribeConfigsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.results;
-  if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeConfigsResponseDescribeConfigsResult(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.results;
+  if (v >= 4) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeConfigsResponseDescribeConfigsResult(w, e6, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -320,10 +316,10 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
   let f_resourceName: string;
   f_resourceName = (v >= 4 ? r.compactString() : r.string());
   let f_configs: DescribeConfigsResponseDescribeConfigsResourceResult[];
-  const n9 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
-  const a10: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, v));
-  f_configs = a10;
+  const n8 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
+  const a9: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, v));
+  f_configs = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 4) {
     const count = r.uvarint();
@@ -346,28 +342,26 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
 
 function sizeDescribeConfigsResponseDescribeConfigsResult(o: DescribeConfigsResponseDescribeConfigsResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = o.errorMessage;
-  if (x13 === null) s += (v >= 4 ? 1 : 2);
+  const x11 = o.errorMessage;
+  if (x11 === null) s += (v >= 4 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x14 = o.resourceType;
   s += 1;
-  const x15 = o.resourceName;
+  const x12 = o.resourceName;
   {
-    const n = utf8Length(x15);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x16 = o.configs;
-  s += (v >= 4 ? uvarintSize(x16.length + 1) : 4);
-  for (let i = 0; i < x16.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsResourceResult(x16[i], v, q);
+  const x13 = o.configs;
+  s += (v >= 4 ? uvarintSize(x13.length + 1) : 4);
+  for (let i = 0; i < x13.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsResourceResult(x13[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -386,32 +380,32 @@ function sizeDescribeConfigsResponseDescribeConfigsResult(o: DescribeConfigsResp
 }
 
 function writeDescribeConfigsResponseDescribeConfigsResult(w: Writer, o: DescribeConfigsResponseDescribeConfigsResult, v: number): void {
-  const x17 = o.errorCode;
-  w.int16(x17);
-  const x18 = o.errorMessage;
-  if (x18 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+  const x14 = o.errorCode;
+  w.int16(x14);
+  const x15 = o.errorMessage;
+  if (x15 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x18, n);
+      w.utf8(x15, n);
     }
   }
-  const x19 = o.resourceType;
-  w.int8(x19);
-  const x20 = o.resourceName;
+  const x16 = o.resourceType;
+  w.int8(x16);
+  const x17 = o.resourceName;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x20, n);
+    w.utf8(x17, n);
   }
-  const x21 = o.configs;
-  if (v >= 4) w.uvarint(x21.length + 1); else w.int32(x21.length);
-  for (let i23 = 0; i23 < x21.length; i23++) {
-    const e22 = x21[i23];
-    writeDescribeConfigsResponseDescribeConfigsResourceResult(w, e22, v);
+  const x18 = o.configs;
+  if (v >= 4) w.uvarint(x18.length + 1); else w.int32(x18.length);
+  for (let i20 = 0; i20 < x18.length; i20++) {
+    const e19 = x18[i20];
+    writeDescribeConfigsResponseDescribeConfigsResourceResult(w, e19, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -445,10 +439,10 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: 
   f_isSensitive = r.bool();
   let f_synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
   if (v >= 1) {
-    const n24 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
-    const a25: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
-    for (let i26 = 0; i26 < n24; i26++) a25.push(readDescribeConfigsResponseDescribeConfigsSynonym(r, v));
-    f_synonyms = a25;
+    const n21 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const a22: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
+    for (let i23 = 0; i23 < n21; i23++) a22.push(readDescribeConfigsResponseDescribeConfigsSynonym(r, v));
+    f_synonyms = a22;
   } else {
     f_synonyms = [];
   }
@@ -490,48 +484,43 @@ function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v: 
 
 function sizeDescribeConfigsResponseDescribeConfigsResourceResult(o: DescribeConfigsResponseDescribeConfigsResourceResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x27 = o.name;
+  const x24 = o.name;
   {
-    const n = utf8Length(x27);
+    const n = utf8Length(x24);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x28 = o.value;
-  if (x28 === null) s += (v >= 4 ? 1 : 2);
+  const x25 = o.value;
+  if (x25 === null) s += (v >= 4 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x28);
+      const n = utf8Length(x25);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x29 = o.readOnly;
   s += 1;
   if (v <= 0) {
-    const x30 = (o.isDefault ?? false);
     s += 1;
   }
   if (v >= 1) {
-    const x31 = (o.configSource ?? -1);
     s += 1;
   }
-  const x32 = o.isSensitive;
   s += 1;
   if (v >= 1) {
-    const x33 = (o.synonyms ?? []);
-    s += (v >= 4 ? uvarintSize(x33.length + 1) : 4);
-    for (let i = 0; i < x33.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsSynonym(x33[i], v, q);
+    const x26 = (o.synonyms ?? []);
+    s += (v >= 4 ? uvarintSize(x26.length + 1) : 4);
+    for (let i = 0; i < x26.length; i++) s += sizeDescribeConfigsResponseDescribeConfigsSynonym(x26[i], v, q);
   }
   if (v >= 3) {
-    const x34 = (o.configType ?? 0);
     s += 1;
   }
   if (v >= 3) {
-    const x35 = (o.documentation === undefined ? "" : o.documentation);
-    if (x35 === null) s += (v >= 4 ? 1 : 2);
+    const x27 = (o.documentation === undefined ? "" : o.documentation);
+    if (x27 === null) s += (v >= 4 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x35);
+        const n = utf8Length(x27);
         q.push(n);
         s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
       }
@@ -555,56 +544,56 @@ function sizeDescribeConfigsResponseDescribeConfigsResourceResult(o: DescribeCon
 }
 
 function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, o: DescribeConfigsResponseDescribeConfigsResourceResult, v: number): void {
-  const x36 = o.name;
+  const x28 = o.name;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x36, n);
+    w.utf8(x28, n);
   }
-  const x37 = o.value;
-  if (x37 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+  const x29 = o.value;
+  if (x29 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x37, n);
+      w.utf8(x29, n);
     }
   }
-  const x38 = o.readOnly;
-  w.bool(x38);
+  const x30 = o.readOnly;
+  w.bool(x30);
   if (v <= 0) {
-    const x39 = (o.isDefault ?? false);
-    w.bool(x39);
+    const x31 = (o.isDefault ?? false);
+    w.bool(x31);
   }
   if (v >= 1) {
-    const x40 = (o.configSource ?? -1);
-    w.int8(x40);
+    const x32 = (o.configSource ?? -1);
+    w.int8(x32);
   }
-  const x41 = o.isSensitive;
-  w.bool(x41);
+  const x33 = o.isSensitive;
+  w.bool(x33);
   if (v >= 1) {
-    const x42 = (o.synonyms ?? []);
-    if (v >= 4) w.uvarint(x42.length + 1); else w.int32(x42.length);
-    for (let i44 = 0; i44 < x42.length; i44++) {
-      const e43 = x42[i44];
-      writeDescribeConfigsResponseDescribeConfigsSynonym(w, e43, v);
+    const x34 = (o.synonyms ?? []);
+    if (v >= 4) w.uvarint(x34.length + 1); else w.int32(x34.length);
+    for (let i36 = 0; i36 < x34.length; i36++) {
+      const e35 = x34[i36];
+      writeDescribeConfigsResponseDescribeConfigsSynonym(w, e35, v);
     }
   }
   if (v >= 3) {
-    const x45 = (o.configType ?? 0);
-    w.int8(x45);
+    const x37 = (o.configType ?? 0);
+    w.int8(x37);
   }
   if (v >= 3) {
-    const x46 = (o.documentation === undefined ? "" : o.documentation);
-    if (x46 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+    const x38 = (o.documentation === undefined ? "" : o.documentation);
+    if (x38 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x46, n);
+        w.utf8(x38, n);
       }
     }
   }
@@ -644,22 +633,21 @@ function readDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v: number)
 
 function sizeDescribeConfigsResponseDescribeConfigsSynonym(o: DescribeConfigsResponseDescribeConfigsSynonym, v: number, q: SizeQueue): number {
   let s = 0;
-  const x47 = o.name;
+  const x39 = o.name;
   {
-    const n = utf8Length(x47);
+    const n = utf8Length(x39);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x48 = o.value;
-  if (x48 === null) s += (v >= 4 ? 1 : 2);
+  const x40 = o.value;
+  if (x40 === null) s += (v >= 4 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x48);
+      const n = utf8Length(x40);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x49 = o.source;
   s += 1;
   if (v >= 4) {
     const slot = q.length;
@@ -679,25 +667,25 @@ function sizeDescribeConfigsResponseDescribeConfigsSynonym(o: DescribeConfigsRes
 }
 
 function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, o: DescribeConfigsResponseDescribeConfigsSynonym, v: number): void {
-  const x50 = o.name;
+  const x41 = o.name;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x50, n);
+    w.utf8(x41, n);
   }
-  const x51 = o.value;
-  if (x51 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+  const x42 = o.value;
+  if (x42 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x51, n);
+      w.utf8(x42, n);
     }
   }
-  const x52 = o.source;
-  w.int8(x52);
+  const x43 = o.source;
+  w.int8(x43);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -217,12 +217,10 @@ export function readDescribeDelegationTokenResponse(r: Reader, v: number): Descr
 
 export function sizeDescribeDelegationTokenResponse(o: DescribeDelegationTokenResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.errorCode;
   s += 2;
-  const x4 = o.tokens;
-  s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeDelegationTokenResponseDescribedDelegationToken(x4[i], v, q);
-  const x5 = o.throttleTimeMs;
+  const x3 = o.tokens;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeDelegationTokenResponseDescribedDelegationToken(x3[i], v, q);
   s += 4;
   if (v >= 2) {
     const slot = q.length;
@@ -242,16 +240,16 @@ export function sizeDescribeDelegationTokenResponse(o: DescribeDelegationTokenRe
 }
 
 export function writeDescribeDelegationTokenResponse(w: Writer, o: DescribeDelegationTokenResponse, v: number): void {
-  const x6 = o.errorCode;
-  w.int16(x6);
-  const x7 = o.tokens;
-  if (v >= 2) w.uvarint(x7.length + 1); else w.int32(x7.length);
-  for (let i9 = 0; i9 < x7.length; i9++) {
-    const e8 = x7[i9];
-    writeDescribeDelegationTokenResponseDescribedDelegationToken(w, e8, v);
+  const x4 = o.errorCode;
+  w.int16(x4);
+  const x5 = o.tokens;
+  if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeDelegationTokenResponseDescribedDelegationToken(w, e6, v);
   }
-  const x10 = o.throttleTimeMs;
-  w.int32(x10);
+  const x8 = o.throttleTimeMs;
+  w.int32(x8);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -289,10 +287,10 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
   let f_hmac: Buffer;
   f_hmac = (v >= 2 ? r.compactBytes() : r.bytes());
   let f_renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[];
-  const n11 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a12: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v));
-  f_renewers = a12;
+  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a10: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v));
+  f_renewers = a10;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -320,51 +318,48 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
 
 function sizeDescribeDelegationTokenResponseDescribedDelegationToken(o: DescribeDelegationTokenResponseDescribedDelegationToken, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.principalType;
+  const x12 = o.principalType;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x15 = o.principalName;
+  const x13 = o.principalName;
   {
-    const n = utf8Length(x15);
+    const n = utf8Length(x13);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 3) {
-    const x16 = (o.tokenRequesterPrincipalType ?? "");
+    const x14 = (o.tokenRequesterPrincipalType ?? "");
     {
-      const n = utf8Length(x16);
+      const n = utf8Length(x14);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v >= 3) {
-    const x17 = (o.tokenRequesterPrincipalName ?? "");
+    const x15 = (o.tokenRequesterPrincipalName ?? "");
     {
-      const n = utf8Length(x17);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x18 = o.issueTimestamp;
   s += 8;
-  const x19 = o.expiryTimestamp;
   s += 8;
-  const x20 = o.maxTimestamp;
   s += 8;
-  const x21 = o.tokenId;
+  const x16 = o.tokenId;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x16);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x22 = o.hmac;
-  s += (v >= 2 ? uvarintSize(x22.length + 1) : 4) + x22.length;
-  const x23 = o.renewers;
-  s += (v >= 2 ? uvarintSize(x23.length + 1) : 4);
-  for (let i = 0; i < x23.length; i++) s += sizeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(x23[i], v, q);
+  const x17 = o.hmac;
+  s += (v >= 2 ? uvarintSize(x17.length + 1) : 4) + x17.length;
+  const x18 = o.renewers;
+  s += (v >= 2 ? uvarintSize(x18.length + 1) : 4);
+  for (let i = 0; i < x18.length; i++) s += sizeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(x18[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -383,58 +378,58 @@ function sizeDescribeDelegationTokenResponseDescribedDelegationToken(o: Describe
 }
 
 function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer, o: DescribeDelegationTokenResponseDescribedDelegationToken, v: number): void {
-  const x24 = o.principalType;
+  const x19 = o.principalType;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x24, n);
+    w.utf8(x19, n);
   }
-  const x25 = o.principalName;
+  const x20 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x25, n);
+    w.utf8(x20, n);
   }
   if (v >= 3) {
-    const x26 = (o.tokenRequesterPrincipalType ?? "");
+    const x21 = (o.tokenRequesterPrincipalType ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x26, n);
+      w.utf8(x21, n);
     }
   }
   if (v >= 3) {
-    const x27 = (o.tokenRequesterPrincipalName ?? "");
+    const x22 = (o.tokenRequesterPrincipalName ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x27, n);
+      w.utf8(x22, n);
     }
   }
-  const x28 = o.issueTimestamp;
-  w.int64(x28);
-  const x29 = o.expiryTimestamp;
-  w.int64(x29);
-  const x30 = o.maxTimestamp;
-  w.int64(x30);
-  const x31 = o.tokenId;
+  const x23 = o.issueTimestamp;
+  w.int64(x23);
+  const x24 = o.expiryTimestamp;
+  w.int64(x24);
+  const x25 = o.maxTimestamp;
+  w.int64(x25);
+  const x26 = o.tokenId;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x31, n);
+    w.utf8(x26, n);
   }
-  const x32 = o.hmac;
-  if (v >= 2) w.uvarint(x32.length + 1);
-  else w.int32(x32.length);
-  w.raw(x32);
-  const x33 = o.renewers;
-  if (v >= 2) w.uvarint(x33.length + 1); else w.int32(x33.length);
-  for (let i35 = 0; i35 < x33.length; i35++) {
-    const e34 = x33[i35];
-    writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w, e34, v);
+  const x27 = o.hmac;
+  if (v >= 2) w.uvarint(x27.length + 1);
+  else w.int32(x27.length);
+  w.raw(x27);
+  const x28 = o.renewers;
+  if (v >= 2) w.uvarint(x28.length + 1); else w.int32(x28.length);
+  for (let i30 = 0; i30 < x28.length; i30++) {
+    const e29 = x28[i30];
+    writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w, e29, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -469,15 +464,15 @@ function readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r: R
 
 function sizeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(o: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer, v: number, q: SizeQueue): number {
   let s = 0;
-  const x36 = o.principalType;
+  const x31 = o.principalType;
   {
-    const n = utf8Length(x36);
+    const n = utf8Length(x31);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x37 = o.principalName;
+  const x32 = o.principalName;
   {
-    const n = utf8Length(x37);
+    const n = utf8Length(x32);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
@@ -499,19 +494,19 @@ function sizeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(o: D
 }
 
 function writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w: Writer, o: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer, v: number): void {
-  const x38 = o.principalType;
+  const x33 = o.principalType;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x38, n);
+    w.utf8(x33, n);
   }
-  const x39 = o.principalName;
+  const x34 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x39, n);
+    w.utf8(x34, n);
   }
   if (v >= 2) {
     const mask = w.next();

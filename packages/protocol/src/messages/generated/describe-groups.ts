@@ -75,7 +75,6 @@ export function sizeDescribeGroupsRequest(o: DescribeGroupsRequest, v: number, q
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 3) {
-    const x4 = (o.includeAuthorizedOperations ?? false);
     s += 1;
   }
   if (v >= 5) {
@@ -96,20 +95,20 @@ export function sizeDescribeGroupsRequest(o: DescribeGroupsRequest, v: number, q
 }
 
 export function writeDescribeGroupsRequest(w: Writer, o: DescribeGroupsRequest, v: number): void {
-  const x5 = o.groups;
-  if (v >= 5) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
+  const x4 = o.groups;
+  if (v >= 5) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
     {
       const n = w.next();
       if (v >= 5) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(e6, n);
+      w.utf8(e5, n);
     }
   }
   if (v >= 3) {
-    const x8 = (o.includeAuthorizedOperations ?? false);
-    w.bool(x8);
+    const x7 = (o.includeAuthorizedOperations ?? false);
+    w.bool(x7);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -152,12 +151,11 @@ export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroups
 export function sizeDescribeGroupsResponse(o: DescribeGroupsResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.groups;
-  s += (v >= 5 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeGroupsResponseDescribedGroup(x4[i], v, q);
+  const x3 = o.groups;
+  s += (v >= 5 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeGroupsResponseDescribedGroup(x3[i], v, q);
   if (v >= 5) {
     const slot = q.length;
     q.push(0, 0);
@@ -177,14 +175,14 @@ export function sizeDescribeGroupsResponse(o: DescribeGroupsResponse, v: number,
 
 export function writeDescribeGroupsResponse(w: Writer, o: DescribeGroupsResponse, v: number): void {
   if (v >= 1) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.groups;
-  if (v >= 5) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeGroupsResponseDescribedGroup(w, e7, v);
+  const x5 = o.groups;
+  if (v >= 5) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeGroupsResponseDescribedGroup(w, e6, v);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -207,10 +205,10 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
   let f_protocolData: string;
   f_protocolData = (v >= 5 ? r.compactString() : r.string());
   let f_members: DescribeGroupsResponseDescribedGroupMember[];
-  const n9 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
-  const a10: DescribeGroupsResponseDescribedGroupMember[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeGroupsResponseDescribedGroupMember(r, v));
-  f_members = a10;
+  const n8 = (v >= 5 ? r.compactArrayLength() : r.arrayLength());
+  const a9: DescribeGroupsResponseDescribedGroupMember[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDescribeGroupsResponseDescribedGroupMember(r, v));
+  f_members = a9;
   let f_authorizedOperations: number;
   if (v >= 3) {
     f_authorizedOperations = r.int32();
@@ -241,37 +239,35 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
 
 function sizeDescribeGroupsResponseDescribedGroup(o: DescribeGroupsResponseDescribedGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = o.groupId;
+  const x11 = o.groupId;
+  {
+    const n = utf8Length(x11);
+    q.push(n);
+    s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
+  }
+  const x12 = o.groupState;
+  {
+    const n = utf8Length(x12);
+    q.push(n);
+    s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
+  }
+  const x13 = o.protocolType;
   {
     const n = utf8Length(x13);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x14 = o.groupState;
+  const x14 = o.protocolData;
   {
     const n = utf8Length(x14);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x15 = o.protocolType;
-  {
-    const n = utf8Length(x15);
-    q.push(n);
-    s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
-  }
-  const x16 = o.protocolData;
-  {
-    const n = utf8Length(x16);
-    q.push(n);
-    s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
-  }
-  const x17 = o.members;
-  s += (v >= 5 ? uvarintSize(x17.length + 1) : 4);
-  for (let i = 0; i < x17.length; i++) s += sizeDescribeGroupsResponseDescribedGroupMember(x17[i], v, q);
+  const x15 = o.members;
+  s += (v >= 5 ? uvarintSize(x15.length + 1) : 4);
+  for (let i = 0; i < x15.length; i++) s += sizeDescribeGroupsResponseDescribedGroupMember(x15[i], v, q);
   if (v >= 3) {
-    const x18 = (o.authorizedOperations ?? -2147483648);
     s += 4;
   }
   if (v >= 5) {
@@ -292,45 +288,45 @@ function sizeDescribeGroupsResponseDescribedGroup(o: DescribeGroupsResponseDescr
 }
 
 function writeDescribeGroupsResponseDescribedGroup(w: Writer, o: DescribeGroupsResponseDescribedGroup, v: number): void {
-  const x19 = o.errorCode;
-  w.int16(x19);
-  const x20 = o.groupId;
+  const x16 = o.errorCode;
+  w.int16(x16);
+  const x17 = o.groupId;
+  {
+    const n = w.next();
+    if (v >= 5) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x17, n);
+  }
+  const x18 = o.groupState;
+  {
+    const n = w.next();
+    if (v >= 5) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x18, n);
+  }
+  const x19 = o.protocolType;
+  {
+    const n = w.next();
+    if (v >= 5) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x19, n);
+  }
+  const x20 = o.protocolData;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
     else w.int16(n);
     w.utf8(x20, n);
   }
-  const x21 = o.groupState;
-  {
-    const n = w.next();
-    if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x21, n);
-  }
-  const x22 = o.protocolType;
-  {
-    const n = w.next();
-    if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x22, n);
-  }
-  const x23 = o.protocolData;
-  {
-    const n = w.next();
-    if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x23, n);
-  }
-  const x24 = o.members;
-  if (v >= 5) w.uvarint(x24.length + 1); else w.int32(x24.length);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeDescribeGroupsResponseDescribedGroupMember(w, e25, v);
+  const x21 = o.members;
+  if (v >= 5) w.uvarint(x21.length + 1); else w.int32(x21.length);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeDescribeGroupsResponseDescribedGroupMember(w, e22, v);
   }
   if (v >= 3) {
-    const x27 = (o.authorizedOperations ?? -2147483648);
-    w.int32(x27);
+    const x24 = (o.authorizedOperations ?? -2147483648);
+    w.int32(x24);
   }
   if (v >= 5) {
     const mask = w.next();
@@ -381,39 +377,39 @@ function readDescribeGroupsResponseDescribedGroupMember(r: Reader, v: number): D
 
 function sizeDescribeGroupsResponseDescribedGroupMember(o: DescribeGroupsResponseDescribedGroupMember, v: number, q: SizeQueue): number {
   let s = 0;
-  const x28 = o.memberId;
+  const x25 = o.memberId;
   {
-    const n = utf8Length(x28);
+    const n = utf8Length(x25);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 4) {
-    const x29 = (o.groupInstanceId ?? null);
-    if (x29 === null) s += (v >= 5 ? 1 : 2);
+    const x26 = (o.groupInstanceId ?? null);
+    if (x26 === null) s += (v >= 5 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x29);
+        const n = utf8Length(x26);
         q.push(n);
         s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
-  const x30 = o.clientId;
+  const x27 = o.clientId;
   {
-    const n = utf8Length(x30);
+    const n = utf8Length(x27);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x31 = o.clientHost;
+  const x28 = o.clientHost;
   {
-    const n = utf8Length(x31);
+    const n = utf8Length(x28);
     q.push(n);
     s += (v >= 5 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x32 = o.memberMetadata;
-  s += (v >= 5 ? uvarintSize(x32.length + 1) : 4) + x32.length;
-  const x33 = o.memberAssignment;
-  s += (v >= 5 ? uvarintSize(x33.length + 1) : 4) + x33.length;
+  const x29 = o.memberMetadata;
+  s += (v >= 5 ? uvarintSize(x29.length + 1) : 4) + x29.length;
+  const x30 = o.memberAssignment;
+  s += (v >= 5 ? uvarintSize(x30.length + 1) : 4) + x30.length;
   if (v >= 5) {
     const slot = q.length;
     q.push(0, 0);
@@ -432,47 +428,47 @@ function sizeDescribeGroupsResponseDescribedGroupMember(o: DescribeGroupsRespons
 }
 
 function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, o: DescribeGroupsResponseDescribedGroupMember, v: number): void {
-  const x34 = o.memberId;
+  const x31 = o.memberId;
+  {
+    const n = w.next();
+    if (v >= 5) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x31, n);
+  }
+  if (v >= 4) {
+    const x32 = (o.groupInstanceId ?? null);
+    if (x32 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
+    else {
+      {
+        const n = w.next();
+        if (v >= 5) w.uvarint(n + 1);
+        else w.int16(n);
+        w.utf8(x32, n);
+      }
+    }
+  }
+  const x33 = o.clientId;
+  {
+    const n = w.next();
+    if (v >= 5) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x33, n);
+  }
+  const x34 = o.clientHost;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
     else w.int16(n);
     w.utf8(x34, n);
   }
-  if (v >= 4) {
-    const x35 = (o.groupInstanceId ?? null);
-    if (x35 === null) (v >= 5 ? w.uvarint(0) : w.int16(-1));
-    else {
-      {
-        const n = w.next();
-        if (v >= 5) w.uvarint(n + 1);
-        else w.int16(n);
-        w.utf8(x35, n);
-      }
-    }
-  }
-  const x36 = o.clientId;
-  {
-    const n = w.next();
-    if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x36, n);
-  }
-  const x37 = o.clientHost;
-  {
-    const n = w.next();
-    if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x37, n);
-  }
-  const x38 = o.memberMetadata;
-  if (v >= 5) w.uvarint(x38.length + 1);
-  else w.int32(x38.length);
-  w.raw(x38);
-  const x39 = o.memberAssignment;
-  if (v >= 5) w.uvarint(x39.length + 1);
-  else w.int32(x39.length);
-  w.raw(x39);
+  const x35 = o.memberMetadata;
+  if (v >= 5) w.uvarint(x35.length + 1);
+  else w.int32(x35.length);
+  w.raw(x35);
+  const x36 = o.memberAssignment;
+  if (v >= 5) w.uvarint(x36.length + 1);
+  else w.int32(x36.length);
+  w.raw(x36);
   if (v >= 5) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -223,15 +223,13 @@ export function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDi
 
 export function sizeDescribeLogDirsResponse(o: DescribeLogDirsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
   if (v >= 3) {
-    const x4 = (o.errorCode ?? 0);
     s += 2;
   }
-  const x5 = o.results;
-  s += (v >= 2 ? uvarintSize(x5.length + 1) : 4);
-  for (let i = 0; i < x5.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsResult(x5[i], v, q);
+  const x3 = o.results;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -250,17 +248,17 @@ export function sizeDescribeLogDirsResponse(o: DescribeLogDirsResponse, v: numbe
 }
 
 export function writeDescribeLogDirsResponse(w: Writer, o: DescribeLogDirsResponse, v: number): void {
-  const x6 = o.throttleTimeMs;
-  w.int32(x6);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
   if (v >= 3) {
-    const x7 = (o.errorCode ?? 0);
-    w.int16(x7);
+    const x5 = (o.errorCode ?? 0);
+    w.int16(x5);
   }
-  const x8 = o.results;
-  if (v >= 2) w.uvarint(x8.length + 1); else w.int32(x8.length);
-  for (let i10 = 0; i10 < x8.length; i10++) {
-    const e9 = x8[i10];
-    writeDescribeLogDirsResponseDescribeLogDirsResult(w, e9, v);
+  const x6 = o.results;
+  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeDescribeLogDirsResponseDescribeLogDirsResult(w, e7, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -277,10 +275,10 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
   let f_logDir: string;
   f_logDir = (v >= 2 ? r.compactString() : r.string());
   let f_topics: DescribeLogDirsResponseDescribeLogDirsTopic[];
-  const n11 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a12: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, v));
-  f_topics = a12;
+  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a10: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, v));
+  f_topics = a10;
   let f_totalBytes: bigint;
   if (v >= 4) {
     f_totalBytes = r.int64();
@@ -315,23 +313,20 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
 
 function sizeDescribeLogDirsResponseDescribeLogDirsResult(o: DescribeLogDirsResponseDescribeLogDirsResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.errorCode;
   s += 2;
-  const x15 = o.logDir;
+  const x12 = o.logDir;
   {
-    const n = utf8Length(x15);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x16 = o.topics;
-  s += (v >= 2 ? uvarintSize(x16.length + 1) : 4);
-  for (let i = 0; i < x16.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsTopic(x16[i], v, q);
+  const x13 = o.topics;
+  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
+  for (let i = 0; i < x13.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsTopic(x13[i], v, q);
   if (v >= 4) {
-    const x17 = (o.totalBytes ?? -1n);
     s += 8;
   }
   if (v >= 4) {
-    const x18 = (o.usableBytes ?? -1n);
     s += 8;
   }
   if (v >= 2) {
@@ -352,28 +347,28 @@ function sizeDescribeLogDirsResponseDescribeLogDirsResult(o: DescribeLogDirsResp
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, o: DescribeLogDirsResponseDescribeLogDirsResult, v: number): void {
-  const x19 = o.errorCode;
-  w.int16(x19);
-  const x20 = o.logDir;
+  const x14 = o.errorCode;
+  w.int16(x14);
+  const x15 = o.logDir;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x20, n);
+    w.utf8(x15, n);
   }
-  const x21 = o.topics;
-  if (v >= 2) w.uvarint(x21.length + 1); else w.int32(x21.length);
-  for (let i23 = 0; i23 < x21.length; i23++) {
-    const e22 = x21[i23];
-    writeDescribeLogDirsResponseDescribeLogDirsTopic(w, e22, v);
-  }
-  if (v >= 4) {
-    const x24 = (o.totalBytes ?? -1n);
-    w.int64(x24);
+  const x16 = o.topics;
+  if (v >= 2) w.uvarint(x16.length + 1); else w.int32(x16.length);
+  for (let i18 = 0; i18 < x16.length; i18++) {
+    const e17 = x16[i18];
+    writeDescribeLogDirsResponseDescribeLogDirsTopic(w, e17, v);
   }
   if (v >= 4) {
-    const x25 = (o.usableBytes ?? -1n);
-    w.int64(x25);
+    const x19 = (o.totalBytes ?? -1n);
+    w.int64(x19);
+  }
+  if (v >= 4) {
+    const x20 = (o.usableBytes ?? -1n);
+    w.int64(x20);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -388,10 +383,10 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): 
   let f_name: string;
   f_name = (v >= 2 ? r.compactString() : r.string());
   let f_partitions: DescribeLogDirsResponseDescribeLogDirsPartition[];
-  const n26 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a27: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
-  for (let i28 = 0; i28 < n26; i28++) a27.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, v));
-  f_partitions = a27;
+  const n21 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a22: DescribeLogDirsResponseDescribeLogDirsPartition[] = [];
+  for (let i23 = 0; i23 < n21; i23++) a22.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, v));
+  f_partitions = a22;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -411,15 +406,15 @@ function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): 
 
 function sizeDescribeLogDirsResponseDescribeLogDirsTopic(o: DescribeLogDirsResponseDescribeLogDirsTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x29 = o.name;
+  const x24 = o.name;
   {
-    const n = utf8Length(x29);
+    const n = utf8Length(x24);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x30 = o.partitions;
-  s += (v >= 2 ? uvarintSize(x30.length + 1) : 4);
-  for (let i = 0; i < x30.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsPartition(x30[i], v, q);
+  const x25 = o.partitions;
+  s += (v >= 2 ? uvarintSize(x25.length + 1) : 4);
+  for (let i = 0; i < x25.length; i++) s += sizeDescribeLogDirsResponseDescribeLogDirsPartition(x25[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -438,18 +433,18 @@ function sizeDescribeLogDirsResponseDescribeLogDirsTopic(o: DescribeLogDirsRespo
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsTopic(w: Writer, o: DescribeLogDirsResponseDescribeLogDirsTopic, v: number): void {
-  const x31 = o.name;
+  const x26 = o.name;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x31, n);
+    w.utf8(x26, n);
   }
-  const x32 = o.partitions;
-  if (v >= 2) w.uvarint(x32.length + 1); else w.int32(x32.length);
-  for (let i34 = 0; i34 < x32.length; i34++) {
-    const e33 = x32[i34];
-    writeDescribeLogDirsResponseDescribeLogDirsPartition(w, e33, v);
+  const x27 = o.partitions;
+  if (v >= 2) w.uvarint(x27.length + 1); else w.int32(x27.length);
+  for (let i29 = 0; i29 < x27.length; i29++) {
+    const e28 = x27[i29];
+    writeDescribeLogDirsResponseDescribeLogDirsPartition(w, e28, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -490,13 +485,9 @@ function readDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, v: numbe
 
 function sizeDescribeLogDirsResponseDescribeLogDirsPartition(o: DescribeLogDirsResponseDescribeLogDirsPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x35 = o.partitionIndex;
   s += 4;
-  const x36 = o.partitionSize;
   s += 8;
-  const x37 = o.offsetLag;
   s += 8;
-  const x38 = o.isFutureKey;
   s += 1;
   if (v >= 2) {
     const slot = q.length;
@@ -516,14 +507,14 @@ function sizeDescribeLogDirsResponseDescribeLogDirsPartition(o: DescribeLogDirsR
 }
 
 function writeDescribeLogDirsResponseDescribeLogDirsPartition(w: Writer, o: DescribeLogDirsResponseDescribeLogDirsPartition, v: number): void {
-  const x39 = o.partitionIndex;
-  w.int32(x39);
-  const x40 = o.partitionSize;
-  w.int64(x40);
-  const x41 = o.offsetLag;
-  w.int64(x41);
-  const x42 = o.isFutureKey;
-  w.bool(x42);
+  const x30 = o.partitionIndex;
+  w.int32(x30);
+  const x31 = o.partitionSize;
+  w.int64(x31);
+  const x32 = o.offsetLag;
+  w.int64(x32);
+  const x33 = o.isFutureKey;
+  w.bool(x33);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

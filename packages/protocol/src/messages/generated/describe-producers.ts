@@ -192,11 +192,10 @@ export function readDescribeProducersResponse(r: Reader, v: number): DescribePro
 
 export function sizeDescribeProducersResponse(o: DescribeProducersResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.topics;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeProducersResponseTopicResponse(x4[i], v, q);
+  const x3 = o.topics;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeProducersResponseTopicResponse(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -213,13 +212,13 @@ export function sizeDescribeProducersResponse(o: DescribeProducersResponse, v: n
 }
 
 export function writeDescribeProducersResponse(w: Writer, o: DescribeProducersResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.topics;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeProducersResponseTopicResponse(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.topics;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeProducersResponseTopicResponse(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -232,10 +231,10 @@ function readDescribeProducersResponseTopicResponse(r: Reader, v: number): Descr
   let f_name: string;
   f_name = r.compactString();
   let f_partitions: DescribeProducersResponsePartitionResponse[];
-  const n9 = r.compactArrayLength();
-  const a10: DescribeProducersResponsePartitionResponse[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeProducersResponsePartitionResponse(r, v));
-  f_partitions = a10;
+  const n8 = r.compactArrayLength();
+  const a9: DescribeProducersResponsePartitionResponse[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDescribeProducersResponsePartitionResponse(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -253,15 +252,15 @@ function readDescribeProducersResponseTopicResponse(r: Reader, v: number): Descr
 
 function sizeDescribeProducersResponseTopicResponse(o: DescribeProducersResponseTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeDescribeProducersResponsePartitionResponse(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeDescribeProducersResponsePartitionResponse(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -278,17 +277,17 @@ function sizeDescribeProducersResponseTopicResponse(o: DescribeProducersResponse
 }
 
 function writeDescribeProducersResponseTopicResponse(w: Writer, o: DescribeProducersResponseTopicResponse, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeDescribeProducersResponsePartitionResponse(w, e16, v);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeDescribeProducersResponsePartitionResponse(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -305,10 +304,10 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
   let f_errorMessage: string | null;
   f_errorMessage = r.compactNullableString();
   let f_activeProducers: DescribeProducersResponseProducerState[];
-  const n18 = r.compactArrayLength();
-  const a19: DescribeProducersResponseProducerState[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(readDescribeProducersResponseProducerState(r, v));
-  f_activeProducers = a19;
+  const n17 = r.compactArrayLength();
+  const a18: DescribeProducersResponseProducerState[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(readDescribeProducersResponseProducerState(r, v));
+  f_activeProducers = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -328,22 +327,20 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
 
 function sizeDescribeProducersResponsePartitionResponse(o: DescribeProducersResponsePartitionResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.partitionIndex;
   s += 4;
-  const x22 = o.errorCode;
   s += 2;
-  const x23 = (o.errorMessage ?? null);
-  if (x23 === null) s += 1;
+  const x20 = (o.errorMessage ?? null);
+  if (x20 === null) s += 1;
   else {
     {
-      const n = utf8Length(x23);
+      const n = utf8Length(x20);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x24 = o.activeProducers;
-  s += uvarintSize(x24.length + 1);
-  for (let i = 0; i < x24.length; i++) s += sizeDescribeProducersResponseProducerState(x24[i], v, q);
+  const x21 = o.activeProducers;
+  s += uvarintSize(x21.length + 1);
+  for (let i = 0; i < x21.length; i++) s += sizeDescribeProducersResponseProducerState(x21[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -360,24 +357,24 @@ function sizeDescribeProducersResponsePartitionResponse(o: DescribeProducersResp
 }
 
 function writeDescribeProducersResponsePartitionResponse(w: Writer, o: DescribeProducersResponsePartitionResponse, v: number): void {
-  const x25 = o.partitionIndex;
-  w.int32(x25);
-  const x26 = o.errorCode;
-  w.int16(x26);
-  const x27 = (o.errorMessage ?? null);
-  if (x27 === null) w.uvarint(0);
+  const x22 = o.partitionIndex;
+  w.int32(x22);
+  const x23 = o.errorCode;
+  w.int16(x23);
+  const x24 = (o.errorMessage ?? null);
+  if (x24 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x27, n);
+      w.utf8(x24, n);
     }
   }
-  const x28 = o.activeProducers;
-  w.uvarint(x28.length + 1);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeDescribeProducersResponseProducerState(w, e29, v);
+  const x25 = o.activeProducers;
+  w.uvarint(x25.length + 1);
+  for (let i27 = 0; i27 < x25.length; i27++) {
+    const e26 = x25[i27];
+    writeDescribeProducersResponseProducerState(w, e26, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -420,17 +417,11 @@ function readDescribeProducersResponseProducerState(r: Reader, v: number): Descr
 
 function sizeDescribeProducersResponseProducerState(o: DescribeProducersResponseProducerState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x31 = o.producerId;
   s += 8;
-  const x32 = o.producerEpoch;
   s += 4;
-  const x33 = (o.lastSequence ?? -1);
   s += 4;
-  const x34 = (o.lastTimestamp ?? -1n);
   s += 8;
-  const x35 = o.coordinatorEpoch;
   s += 4;
-  const x36 = (o.currentTxnStartOffset ?? -1n);
   s += 8;
   const slot = q.length;
   q.push(0, 0);
@@ -448,18 +439,18 @@ function sizeDescribeProducersResponseProducerState(o: DescribeProducersResponse
 }
 
 function writeDescribeProducersResponseProducerState(w: Writer, o: DescribeProducersResponseProducerState, v: number): void {
-  const x37 = o.producerId;
-  w.int64(x37);
-  const x38 = o.producerEpoch;
-  w.int32(x38);
-  const x39 = (o.lastSequence ?? -1);
-  w.int32(x39);
-  const x40 = (o.lastTimestamp ?? -1n);
-  w.int64(x40);
-  const x41 = o.coordinatorEpoch;
-  w.int32(x41);
-  const x42 = (o.currentTxnStartOffset ?? -1n);
-  w.int64(x42);
+  const x28 = o.producerId;
+  w.int64(x28);
+  const x29 = o.producerEpoch;
+  w.int32(x29);
+  const x30 = (o.lastSequence ?? -1);
+  w.int32(x30);
+  const x31 = (o.lastTimestamp ?? -1n);
+  w.int64(x31);
+  const x32 = o.coordinatorEpoch;
+  w.int32(x32);
+  const x33 = (o.currentTxnStartOffset ?? -1n);
+  w.int64(x33);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -209,7 +209,6 @@ function readDescribeQuorumRequestPartitionData(r: Reader, v: number): DescribeQ
 
 function sizeDescribeQuorumRequestPartitionData(o: DescribeQuorumRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.partitionIndex;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -227,8 +226,8 @@ function sizeDescribeQuorumRequestPartitionData(o: DescribeQuorumRequestPartitio
 }
 
 function writeDescribeQuorumRequestPartitionData(w: Writer, o: DescribeQuorumRequestPartitionData, v: number): void {
-  const x17 = o.partitionIndex;
-  w.int32(x17);
+  const x16 = o.partitionIndex;
+  w.int32(x16);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -278,26 +277,25 @@ export function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorum
 
 export function sizeDescribeQuorumResponse(o: DescribeQuorumResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.errorCode;
   s += 2;
   if (v >= 2) {
-    const x7 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x7 === null) s += 1;
+    const x6 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x6 === null) s += 1;
     else {
       {
-        const n = utf8Length(x7);
+        const n = utf8Length(x6);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x8 = o.topics;
-  s += uvarintSize(x8.length + 1);
-  for (let i = 0; i < x8.length; i++) s += sizeDescribeQuorumResponseTopicData(x8[i], v, q);
+  const x7 = o.topics;
+  s += uvarintSize(x7.length + 1);
+  for (let i = 0; i < x7.length; i++) s += sizeDescribeQuorumResponseTopicData(x7[i], v, q);
   if (v >= 2) {
-    const x9 = (o.nodes ?? []);
-    s += uvarintSize(x9.length + 1);
-    for (let i = 0; i < x9.length; i++) s += sizeDescribeQuorumResponseNode(x9[i], v, q);
+    const x8 = (o.nodes ?? []);
+    s += uvarintSize(x8.length + 1);
+    for (let i = 0; i < x8.length; i++) s += sizeDescribeQuorumResponseNode(x8[i], v, q);
   }
   const slot = q.length;
   q.push(0, 0);
@@ -315,31 +313,31 @@ export function sizeDescribeQuorumResponse(o: DescribeQuorumResponse, v: number,
 }
 
 export function writeDescribeQuorumResponse(w: Writer, o: DescribeQuorumResponse, v: number): void {
-  const x10 = o.errorCode;
-  w.int16(x10);
+  const x9 = o.errorCode;
+  w.int16(x9);
   if (v >= 2) {
-    const x11 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x11 === null) w.uvarint(0);
+    const x10 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x10 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x11, n);
+        w.utf8(x10, n);
       }
     }
   }
-  const x12 = o.topics;
-  w.uvarint(x12.length + 1);
-  for (let i14 = 0; i14 < x12.length; i14++) {
-    const e13 = x12[i14];
-    writeDescribeQuorumResponseTopicData(w, e13, v);
+  const x11 = o.topics;
+  w.uvarint(x11.length + 1);
+  for (let i13 = 0; i13 < x11.length; i13++) {
+    const e12 = x11[i13];
+    writeDescribeQuorumResponseTopicData(w, e12, v);
   }
   if (v >= 2) {
-    const x15 = (o.nodes ?? []);
-    w.uvarint(x15.length + 1);
-    for (let i17 = 0; i17 < x15.length; i17++) {
-      const e16 = x15[i17];
-      writeDescribeQuorumResponseNode(w, e16, v);
+    const x14 = (o.nodes ?? []);
+    w.uvarint(x14.length + 1);
+    for (let i16 = 0; i16 < x14.length; i16++) {
+      const e15 = x14[i16];
+      writeDescribeQuorumResponseNode(w, e15, v);
     }
   }
   const mask = w.next();
@@ -353,10 +351,10 @@ function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuor
   let f_topicName: string;
   f_topicName = r.compactString();
   let f_partitions: DescribeQuorumResponsePartitionData[];
-  const n18 = r.compactArrayLength();
-  const a19: DescribeQuorumResponsePartitionData[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(readDescribeQuorumResponsePartitionData(r, v));
-  f_partitions = a19;
+  const n17 = r.compactArrayLength();
+  const a18: DescribeQuorumResponsePartitionData[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(readDescribeQuorumResponsePartitionData(r, v));
+  f_partitions = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -374,15 +372,15 @@ function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuor
 
 function sizeDescribeQuorumResponseTopicData(o: DescribeQuorumResponseTopicData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.topicName;
+  const x20 = o.topicName;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x20);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x22 = o.partitions;
-  s += uvarintSize(x22.length + 1);
-  for (let i = 0; i < x22.length; i++) s += sizeDescribeQuorumResponsePartitionData(x22[i], v, q);
+  const x21 = o.partitions;
+  s += uvarintSize(x21.length + 1);
+  for (let i = 0; i < x21.length; i++) s += sizeDescribeQuorumResponsePartitionData(x21[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -399,17 +397,17 @@ function sizeDescribeQuorumResponseTopicData(o: DescribeQuorumResponseTopicData,
 }
 
 function writeDescribeQuorumResponseTopicData(w: Writer, o: DescribeQuorumResponseTopicData, v: number): void {
-  const x23 = o.topicName;
+  const x22 = o.topicName;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x22, n);
   }
-  const x24 = o.partitions;
-  w.uvarint(x24.length + 1);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeDescribeQuorumResponsePartitionData(w, e25, v);
+  const x23 = o.partitions;
+  w.uvarint(x23.length + 1);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    writeDescribeQuorumResponsePartitionData(w, e24, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -436,15 +434,15 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
   let f_highWatermark: bigint;
   f_highWatermark = r.int64();
   let f_currentVoters: DescribeQuorumResponseReplicaState[];
-  const n27 = r.compactArrayLength();
-  const a28: DescribeQuorumResponseReplicaState[] = [];
-  for (let i29 = 0; i29 < n27; i29++) a28.push(readDescribeQuorumResponseReplicaState(r, v));
-  f_currentVoters = a28;
+  const n26 = r.compactArrayLength();
+  const a27: DescribeQuorumResponseReplicaState[] = [];
+  for (let i28 = 0; i28 < n26; i28++) a27.push(readDescribeQuorumResponseReplicaState(r, v));
+  f_currentVoters = a27;
   let f_observers: DescribeQuorumResponseReplicaState[];
-  const n30 = r.compactArrayLength();
-  const a31: DescribeQuorumResponseReplicaState[] = [];
-  for (let i32 = 0; i32 < n30; i32++) a31.push(readDescribeQuorumResponseReplicaState(r, v));
-  f_observers = a31;
+  const n29 = r.compactArrayLength();
+  const a30: DescribeQuorumResponseReplicaState[] = [];
+  for (let i31 = 0; i31 < n29; i31++) a30.push(readDescribeQuorumResponseReplicaState(r, v));
+  f_observers = a30;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -468,33 +466,28 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
 
 function sizeDescribeQuorumResponsePartitionData(o: DescribeQuorumResponsePartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.partitionIndex;
   s += 4;
-  const x34 = o.errorCode;
   s += 2;
   if (v >= 2) {
-    const x35 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x35 === null) s += 1;
+    const x32 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x32 === null) s += 1;
     else {
       {
-        const n = utf8Length(x35);
+        const n = utf8Length(x32);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x36 = o.leaderId;
   s += 4;
-  const x37 = o.leaderEpoch;
   s += 4;
-  const x38 = o.highWatermark;
   s += 8;
-  const x39 = o.currentVoters;
-  s += uvarintSize(x39.length + 1);
-  for (let i = 0; i < x39.length; i++) s += sizeDescribeQuorumResponseReplicaState(x39[i], v, q);
-  const x40 = o.observers;
-  s += uvarintSize(x40.length + 1);
-  for (let i = 0; i < x40.length; i++) s += sizeDescribeQuorumResponseReplicaState(x40[i], v, q);
+  const x33 = o.currentVoters;
+  s += uvarintSize(x33.length + 1);
+  for (let i = 0; i < x33.length; i++) s += sizeDescribeQuorumResponseReplicaState(x33[i], v, q);
+  const x34 = o.observers;
+  s += uvarintSize(x34.length + 1);
+  for (let i = 0; i < x34.length; i++) s += sizeDescribeQuorumResponseReplicaState(x34[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -511,38 +504,38 @@ function sizeDescribeQuorumResponsePartitionData(o: DescribeQuorumResponsePartit
 }
 
 function writeDescribeQuorumResponsePartitionData(w: Writer, o: DescribeQuorumResponsePartitionData, v: number): void {
-  const x41 = o.partitionIndex;
-  w.int32(x41);
-  const x42 = o.errorCode;
-  w.int16(x42);
+  const x35 = o.partitionIndex;
+  w.int32(x35);
+  const x36 = o.errorCode;
+  w.int16(x36);
   if (v >= 2) {
-    const x43 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x43 === null) w.uvarint(0);
+    const x37 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x37 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x43, n);
+        w.utf8(x37, n);
       }
     }
   }
-  const x44 = o.leaderId;
-  w.int32(x44);
-  const x45 = o.leaderEpoch;
-  w.int32(x45);
-  const x46 = o.highWatermark;
-  w.int64(x46);
-  const x47 = o.currentVoters;
-  w.uvarint(x47.length + 1);
-  for (let i49 = 0; i49 < x47.length; i49++) {
-    const e48 = x47[i49];
-    writeDescribeQuorumResponseReplicaState(w, e48, v);
+  const x38 = o.leaderId;
+  w.int32(x38);
+  const x39 = o.leaderEpoch;
+  w.int32(x39);
+  const x40 = o.highWatermark;
+  w.int64(x40);
+  const x41 = o.currentVoters;
+  w.uvarint(x41.length + 1);
+  for (let i43 = 0; i43 < x41.length; i43++) {
+    const e42 = x41[i43];
+    writeDescribeQuorumResponseReplicaState(w, e42, v);
   }
-  const x50 = o.observers;
-  w.uvarint(x50.length + 1);
-  for (let i52 = 0; i52 < x50.length; i52++) {
-    const e51 = x50[i52];
-    writeDescribeQuorumResponseReplicaState(w, e51, v);
+  const x44 = o.observers;
+  w.uvarint(x44.length + 1);
+  for (let i46 = 0; i46 < x44.length; i46++) {
+    const e45 = x44[i46];
+    writeDescribeQuorumResponseReplicaState(w, e45, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -594,20 +587,15 @@ function readDescribeQuorumResponseReplicaState(r: Reader, v: number): DescribeQ
 
 function sizeDescribeQuorumResponseReplicaState(o: DescribeQuorumResponseReplicaState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x53 = o.replicaId;
   s += 4;
   if (v >= 2) {
-    const x54 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x55 = o.logEndOffset;
   s += 8;
   if (v >= 1) {
-    const x56 = (o.lastFetchTimestamp ?? -1n);
     s += 8;
   }
   if (v >= 1) {
-    const x57 = (o.lastCaughtUpTimestamp ?? -1n);
     s += 8;
   }
   const slot = q.length;
@@ -626,21 +614,21 @@ function sizeDescribeQuorumResponseReplicaState(o: DescribeQuorumResponseReplica
 }
 
 function writeDescribeQuorumResponseReplicaState(w: Writer, o: DescribeQuorumResponseReplicaState, v: number): void {
-  const x58 = o.replicaId;
-  w.int32(x58);
+  const x47 = o.replicaId;
+  w.int32(x47);
   if (v >= 2) {
-    const x59 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x59);
+    const x48 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x48);
   }
-  const x60 = o.logEndOffset;
-  w.int64(x60);
+  const x49 = o.logEndOffset;
+  w.int64(x49);
   if (v >= 1) {
-    const x61 = (o.lastFetchTimestamp ?? -1n);
-    w.int64(x61);
+    const x50 = (o.lastFetchTimestamp ?? -1n);
+    w.int64(x50);
   }
   if (v >= 1) {
-    const x62 = (o.lastCaughtUpTimestamp ?? -1n);
-    w.int64(x62);
+    const x51 = (o.lastCaughtUpTimestamp ?? -1n);
+    w.int64(x51);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -653,10 +641,10 @@ function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumRes
   let f_nodeId: number;
   f_nodeId = r.int32();
   let f_listeners: DescribeQuorumResponseListener[];
-  const n63 = r.compactArrayLength();
-  const a64: DescribeQuorumResponseListener[] = [];
-  for (let i65 = 0; i65 < n63; i65++) a64.push(readDescribeQuorumResponseListener(r, v));
-  f_listeners = a64;
+  const n52 = r.compactArrayLength();
+  const a53: DescribeQuorumResponseListener[] = [];
+  for (let i54 = 0; i54 < n52; i54++) a53.push(readDescribeQuorumResponseListener(r, v));
+  f_listeners = a53;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -674,11 +662,10 @@ function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumRes
 
 function sizeDescribeQuorumResponseNode(o: DescribeQuorumResponseNode, v: number, q: SizeQueue): number {
   let s = 0;
-  const x66 = o.nodeId;
   s += 4;
-  const x67 = o.listeners;
-  s += uvarintSize(x67.length + 1);
-  for (let i = 0; i < x67.length; i++) s += sizeDescribeQuorumResponseListener(x67[i], v, q);
+  const x55 = o.listeners;
+  s += uvarintSize(x55.length + 1);
+  for (let i = 0; i < x55.length; i++) s += sizeDescribeQuorumResponseListener(x55[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -695,13 +682,13 @@ function sizeDescribeQuorumResponseNode(o: DescribeQuorumResponseNode, v: number
 }
 
 function writeDescribeQuorumResponseNode(w: Writer, o: DescribeQuorumResponseNode, v: number): void {
-  const x68 = o.nodeId;
-  w.int32(x68);
-  const x69 = o.listeners;
-  w.uvarint(x69.length + 1);
-  for (let i71 = 0; i71 < x69.length; i71++) {
-    const e70 = x69[i71];
-    writeDescribeQuorumResponseListener(w, e70, v);
+  const x56 = o.nodeId;
+  w.int32(x56);
+  const x57 = o.listeners;
+  w.uvarint(x57.length + 1);
+  for (let i59 = 0; i59 < x57.length; i59++) {
+    const e58 = x57[i59];
+    writeDescribeQuorumResponseListener(w, e58, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -735,19 +722,18 @@ function readDescribeQuorumResponseListener(r: Reader, v: number): DescribeQuoru
 
 function sizeDescribeQuorumResponseListener(o: DescribeQuorumResponseListener, v: number, q: SizeQueue): number {
   let s = 0;
-  const x72 = o.name;
+  const x60 = o.name;
   {
-    const n = utf8Length(x72);
+    const n = utf8Length(x60);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x73 = o.host;
+  const x61 = o.host;
   {
-    const n = utf8Length(x73);
+    const n = utf8Length(x61);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x74 = o.port;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -765,20 +751,20 @@ function sizeDescribeQuorumResponseListener(o: DescribeQuorumResponseListener, v
 }
 
 function writeDescribeQuorumResponseListener(w: Writer, o: DescribeQuorumResponseListener, v: number): void {
-  const x75 = o.name;
+  const x62 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x75, n);
+    w.utf8(x62, n);
   }
-  const x76 = o.host;
+  const x63 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x76, n);
+    w.utf8(x63, n);
   }
-  const x77 = o.port;
-  w.uint16(x77);
+  const x64 = o.port;
+  w.uint16(x64);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -88,10 +88,9 @@ export function sizeDescribeTopicPartitionsRequest(o: DescribeTopicPartitionsReq
   const x3 = o.topics;
   s += uvarintSize(x3.length + 1);
   for (let i = 0; i < x3.length; i++) s += sizeDescribeTopicPartitionsRequestTopicRequest(x3[i], v, q);
-  const x4 = (o.responsePartitionLimit ?? 2000);
   s += 4;
-  const x5 = (o.cursor ?? null);
-  s += x5 === null ? 1 : 1 + sizeDescribeTopicPartitionsRequestCursor(x5, v, q);
+  const x4 = (o.cursor ?? null);
+  s += x4 === null ? 1 : 1 + sizeDescribeTopicPartitionsRequestCursor(x4, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -108,19 +107,19 @@ export function sizeDescribeTopicPartitionsRequest(o: DescribeTopicPartitionsReq
 }
 
 export function writeDescribeTopicPartitionsRequest(w: Writer, o: DescribeTopicPartitionsRequest, v: number): void {
-  const x6 = o.topics;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeTopicPartitionsRequestTopicRequest(w, e7, v);
+  const x5 = o.topics;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeTopicPartitionsRequestTopicRequest(w, e6, v);
   }
-  const x9 = (o.responsePartitionLimit ?? 2000);
-  w.int32(x9);
-  const x10 = (o.cursor ?? null);
-  if (x10 === null) w.int8(-1);
+  const x8 = (o.responsePartitionLimit ?? 2000);
+  w.int32(x8);
+  const x9 = (o.cursor ?? null);
+  if (x9 === null) w.int8(-1);
   else {
     w.int8(1);
-    writeDescribeTopicPartitionsRequestCursor(w, x10, v);
+    writeDescribeTopicPartitionsRequestCursor(w, x9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -148,9 +147,9 @@ function readDescribeTopicPartitionsRequestTopicRequest(r: Reader, v: number): D
 
 function sizeDescribeTopicPartitionsRequestTopicRequest(o: DescribeTopicPartitionsRequestTopicRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x11 = o.name;
+  const x10 = o.name;
   {
-    const n = utf8Length(x11);
+    const n = utf8Length(x10);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
@@ -170,11 +169,11 @@ function sizeDescribeTopicPartitionsRequestTopicRequest(o: DescribeTopicPartitio
 }
 
 function writeDescribeTopicPartitionsRequestTopicRequest(w: Writer, o: DescribeTopicPartitionsRequestTopicRequest, v: number): void {
-  const x12 = o.name;
+  const x11 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x12, n);
+    w.utf8(x11, n);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -205,13 +204,12 @@ function readDescribeTopicPartitionsRequestCursor(r: Reader, v: number): Describ
 
 function sizeDescribeTopicPartitionsRequestCursor(o: DescribeTopicPartitionsRequestCursor, v: number, q: SizeQueue): number {
   let s = 0;
-  const x13 = o.topicName;
+  const x12 = o.topicName;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x12);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x14 = o.partitionIndex;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -229,14 +227,14 @@ function sizeDescribeTopicPartitionsRequestCursor(o: DescribeTopicPartitionsRequ
 }
 
 function writeDescribeTopicPartitionsRequestCursor(w: Writer, o: DescribeTopicPartitionsRequestCursor, v: number): void {
-  const x15 = o.topicName;
+  const x13 = o.topicName;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x15, n);
+    w.utf8(x13, n);
   }
-  const x16 = o.partitionIndex;
-  w.int32(x16);
+  const x14 = o.partitionIndex;
+  w.int32(x14);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -272,13 +270,12 @@ export function readDescribeTopicPartitionsResponse(r: Reader, v: number): Descr
 
 export function sizeDescribeTopicPartitionsResponse(o: DescribeTopicPartitionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.topics;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeTopicPartitionsResponseTopic(x4[i], v, q);
-  const x5 = (o.nextCursor ?? null);
-  s += x5 === null ? 1 : 1 + sizeDescribeTopicPartitionsResponseCursor(x5, v, q);
+  const x3 = o.topics;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeTopicPartitionsResponseTopic(x3[i], v, q);
+  const x4 = (o.nextCursor ?? null);
+  s += x4 === null ? 1 : 1 + sizeDescribeTopicPartitionsResponseCursor(x4, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -295,19 +292,19 @@ export function sizeDescribeTopicPartitionsResponse(o: DescribeTopicPartitionsRe
 }
 
 export function writeDescribeTopicPartitionsResponse(w: Writer, o: DescribeTopicPartitionsResponse, v: number): void {
-  const x6 = o.throttleTimeMs;
-  w.int32(x6);
-  const x7 = o.topics;
-  w.uvarint(x7.length + 1);
-  for (let i9 = 0; i9 < x7.length; i9++) {
-    const e8 = x7[i9];
-    writeDescribeTopicPartitionsResponseTopic(w, e8, v);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.topics;
+  w.uvarint(x6.length + 1);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeDescribeTopicPartitionsResponseTopic(w, e7, v);
   }
-  const x10 = (o.nextCursor ?? null);
-  if (x10 === null) w.int8(-1);
+  const x9 = (o.nextCursor ?? null);
+  if (x9 === null) w.int8(-1);
   else {
     w.int8(1);
-    writeDescribeTopicPartitionsResponseCursor(w, x10, v);
+    writeDescribeTopicPartitionsResponseCursor(w, x9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -326,10 +323,10 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): Describ
   let f_isInternal: boolean;
   f_isInternal = r.bool();
   let f_partitions: DescribeTopicPartitionsResponsePartition[];
-  const n11 = r.compactArrayLength();
-  const a12: DescribeTopicPartitionsResponsePartition[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeTopicPartitionsResponsePartition(r, v));
-  f_partitions = a12;
+  const n10 = r.compactArrayLength();
+  const a11: DescribeTopicPartitionsResponsePartition[] = [];
+  for (let i12 = 0; i12 < n10; i12++) a11.push(readDescribeTopicPartitionsResponsePartition(r, v));
+  f_partitions = a11;
   let f_topicAuthorizedOperations: number;
   f_topicAuthorizedOperations = r.int32();
   let unknownTaggedFields: TaggedField[] | undefined;
@@ -353,25 +350,21 @@ function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): Describ
 
 function sizeDescribeTopicPartitionsResponseTopic(o: DescribeTopicPartitionsResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.errorCode;
   s += 2;
-  const x15 = o.name;
-  if (x15 === null) s += 1;
+  const x13 = o.name;
+  if (x13 === null) s += 1;
   else {
     {
-      const n = utf8Length(x15);
+      const n = utf8Length(x13);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x16 = o.topicId;
   s += 16;
-  const x17 = (o.isInternal ?? false);
   s += 1;
-  const x18 = o.partitions;
-  s += uvarintSize(x18.length + 1);
-  for (let i = 0; i < x18.length; i++) s += sizeDescribeTopicPartitionsResponsePartition(x18[i], v, q);
-  const x19 = (o.topicAuthorizedOperations ?? -2147483648);
+  const x14 = o.partitions;
+  s += uvarintSize(x14.length + 1);
+  for (let i = 0; i < x14.length; i++) s += sizeDescribeTopicPartitionsResponsePartition(x14[i], v, q);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -389,29 +382,29 @@ function sizeDescribeTopicPartitionsResponseTopic(o: DescribeTopicPartitionsResp
 }
 
 function writeDescribeTopicPartitionsResponseTopic(w: Writer, o: DescribeTopicPartitionsResponseTopic, v: number): void {
-  const x20 = o.errorCode;
-  w.int16(x20);
-  const x21 = o.name;
-  if (x21 === null) w.uvarint(0);
+  const x15 = o.errorCode;
+  w.int16(x15);
+  const x16 = o.name;
+  if (x16 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x21, n);
+      w.utf8(x16, n);
     }
   }
-  const x22 = o.topicId;
-  w.uuid(x22);
-  const x23 = (o.isInternal ?? false);
-  w.bool(x23);
-  const x24 = o.partitions;
-  w.uvarint(x24.length + 1);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeDescribeTopicPartitionsResponsePartition(w, e25, v);
+  const x17 = o.topicId;
+  w.uuid(x17);
+  const x18 = (o.isInternal ?? false);
+  w.bool(x18);
+  const x19 = o.partitions;
+  w.uvarint(x19.length + 1);
+  for (let i21 = 0; i21 < x19.length; i21++) {
+    const e20 = x19[i21];
+    writeDescribeTopicPartitionsResponsePartition(w, e20, v);
   }
-  const x27 = (o.topicAuthorizedOperations ?? -2147483648);
-  w.int32(x27);
+  const x22 = (o.topicAuthorizedOperations ?? -2147483648);
+  w.int32(x22);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -429,36 +422,36 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
   let f_leaderEpoch: number;
   f_leaderEpoch = r.int32();
   let f_replicaNodes: number[];
-  const n28 = r.compactArrayLength();
-  const a29: number[] = [];
-  for (let i30 = 0; i30 < n28; i30++) a29.push(r.int32());
-  f_replicaNodes = a29;
+  const n23 = r.compactArrayLength();
+  const a24: number[] = [];
+  for (let i25 = 0; i25 < n23; i25++) a24.push(r.int32());
+  f_replicaNodes = a24;
   let f_isrNodes: number[];
-  const n31 = r.compactArrayLength();
-  const a32: number[] = [];
-  for (let i33 = 0; i33 < n31; i33++) a32.push(r.int32());
-  f_isrNodes = a32;
+  const n26 = r.compactArrayLength();
+  const a27: number[] = [];
+  for (let i28 = 0; i28 < n26; i28++) a27.push(r.int32());
+  f_isrNodes = a27;
   let f_eligibleLeaderReplicas: number[] | null;
-  const n34 = r.compactNullableArrayLength();
-  if (n34 < 0) f_eligibleLeaderReplicas = null;
+  const n29 = r.compactNullableArrayLength();
+  if (n29 < 0) f_eligibleLeaderReplicas = null;
   else {
-    const a35: number[] = [];
-    for (let i36 = 0; i36 < n34; i36++) a35.push(r.int32());
-    f_eligibleLeaderReplicas = a35;
+    const a30: number[] = [];
+    for (let i31 = 0; i31 < n29; i31++) a30.push(r.int32());
+    f_eligibleLeaderReplicas = a30;
   }
   let f_lastKnownElr: number[] | null;
-  const n37 = r.compactNullableArrayLength();
-  if (n37 < 0) f_lastKnownElr = null;
+  const n32 = r.compactNullableArrayLength();
+  if (n32 < 0) f_lastKnownElr = null;
   else {
-    const a38: number[] = [];
-    for (let i39 = 0; i39 < n37; i39++) a38.push(r.int32());
-    f_lastKnownElr = a38;
+    const a33: number[] = [];
+    for (let i34 = 0; i34 < n32; i34++) a33.push(r.int32());
+    f_lastKnownElr = a33;
   }
   let f_offlineReplicas: number[];
-  const n40 = r.compactArrayLength();
-  const a41: number[] = [];
-  for (let i42 = 0; i42 < n40; i42++) a41.push(r.int32());
-  f_offlineReplicas = a41;
+  const n35 = r.compactArrayLength();
+  const a36: number[] = [];
+  for (let i37 = 0; i37 < n35; i37++) a36.push(r.int32());
+  f_offlineReplicas = a36;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -483,35 +476,31 @@ function readDescribeTopicPartitionsResponsePartition(r: Reader, v: number): Des
 
 function sizeDescribeTopicPartitionsResponsePartition(o: DescribeTopicPartitionsResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x43 = o.errorCode;
   s += 2;
-  const x44 = o.partitionIndex;
   s += 4;
-  const x45 = o.leaderId;
   s += 4;
-  const x46 = (o.leaderEpoch ?? -1);
   s += 4;
-  const x47 = o.replicaNodes;
-  s += uvarintSize(x47.length + 1);
-  s += x47.length * 4;
-  const x48 = o.isrNodes;
-  s += uvarintSize(x48.length + 1);
-  s += x48.length * 4;
-  const x49 = (o.eligibleLeaderReplicas ?? null);
-  if (x49 === null) s += 1;
+  const x38 = o.replicaNodes;
+  s += uvarintSize(x38.length + 1);
+  s += x38.length * 4;
+  const x39 = o.isrNodes;
+  s += uvarintSize(x39.length + 1);
+  s += x39.length * 4;
+  const x40 = (o.eligibleLeaderReplicas ?? null);
+  if (x40 === null) s += 1;
   else {
-    s += uvarintSize(x49.length + 1);
-    s += x49.length * 4;
+    s += uvarintSize(x40.length + 1);
+    s += x40.length * 4;
   }
-  const x50 = (o.lastKnownElr ?? null);
-  if (x50 === null) s += 1;
+  const x41 = (o.lastKnownElr ?? null);
+  if (x41 === null) s += 1;
   else {
-    s += uvarintSize(x50.length + 1);
-    s += x50.length * 4;
+    s += uvarintSize(x41.length + 1);
+    s += x41.length * 4;
   }
-  const x51 = o.offlineReplicas;
-  s += uvarintSize(x51.length + 1);
-  s += x51.length * 4;
+  const x42 = o.offlineReplicas;
+  s += uvarintSize(x42.length + 1);
+  s += x42.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -528,49 +517,49 @@ function sizeDescribeTopicPartitionsResponsePartition(o: DescribeTopicPartitions
 }
 
 function writeDescribeTopicPartitionsResponsePartition(w: Writer, o: DescribeTopicPartitionsResponsePartition, v: number): void {
-  const x52 = o.errorCode;
-  w.int16(x52);
-  const x53 = o.partitionIndex;
-  w.int32(x53);
-  const x54 = o.leaderId;
-  w.int32(x54);
-  const x55 = (o.leaderEpoch ?? -1);
-  w.int32(x55);
-  const x56 = o.replicaNodes;
-  w.uvarint(x56.length + 1);
-  for (let i58 = 0; i58 < x56.length; i58++) {
-    const e57 = x56[i58];
-    w.int32(e57);
+  const x43 = o.errorCode;
+  w.int16(x43);
+  const x44 = o.partitionIndex;
+  w.int32(x44);
+  const x45 = o.leaderId;
+  w.int32(x45);
+  const x46 = (o.leaderEpoch ?? -1);
+  w.int32(x46);
+  const x47 = o.replicaNodes;
+  w.uvarint(x47.length + 1);
+  for (let i49 = 0; i49 < x47.length; i49++) {
+    const e48 = x47[i49];
+    w.int32(e48);
   }
-  const x59 = o.isrNodes;
+  const x50 = o.isrNodes;
+  w.uvarint(x50.length + 1);
+  for (let i52 = 0; i52 < x50.length; i52++) {
+    const e51 = x50[i52];
+    w.int32(e51);
+  }
+  const x53 = (o.eligibleLeaderReplicas ?? null);
+  if (x53 === null) w.uvarint(0);
+  else {
+    w.uvarint(x53.length + 1);
+    for (let i55 = 0; i55 < x53.length; i55++) {
+      const e54 = x53[i55];
+      w.int32(e54);
+    }
+  }
+  const x56 = (o.lastKnownElr ?? null);
+  if (x56 === null) w.uvarint(0);
+  else {
+    w.uvarint(x56.length + 1);
+    for (let i58 = 0; i58 < x56.length; i58++) {
+      const e57 = x56[i58];
+      w.int32(e57);
+    }
+  }
+  const x59 = o.offlineReplicas;
   w.uvarint(x59.length + 1);
   for (let i61 = 0; i61 < x59.length; i61++) {
     const e60 = x59[i61];
     w.int32(e60);
-  }
-  const x62 = (o.eligibleLeaderReplicas ?? null);
-  if (x62 === null) w.uvarint(0);
-  else {
-    w.uvarint(x62.length + 1);
-    for (let i64 = 0; i64 < x62.length; i64++) {
-      const e63 = x62[i64];
-      w.int32(e63);
-    }
-  }
-  const x65 = (o.lastKnownElr ?? null);
-  if (x65 === null) w.uvarint(0);
-  else {
-    w.uvarint(x65.length + 1);
-    for (let i67 = 0; i67 < x65.length; i67++) {
-      const e66 = x65[i67];
-      w.int32(e66);
-    }
-  }
-  const x68 = o.offlineReplicas;
-  w.uvarint(x68.length + 1);
-  for (let i70 = 0; i70 < x68.length; i70++) {
-    const e69 = x68[i70];
-    w.int32(e69);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -601,13 +590,12 @@ function readDescribeTopicPartitionsResponseCursor(r: Reader, v: number): Descri
 
 function sizeDescribeTopicPartitionsResponseCursor(o: DescribeTopicPartitionsResponseCursor, v: number, q: SizeQueue): number {
   let s = 0;
-  const x71 = o.topicName;
+  const x62 = o.topicName;
   {
-    const n = utf8Length(x71);
+    const n = utf8Length(x62);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x72 = o.partitionIndex;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -625,14 +613,14 @@ function sizeDescribeTopicPartitionsResponseCursor(o: DescribeTopicPartitionsRes
 }
 
 function writeDescribeTopicPartitionsResponseCursor(w: Writer, o: DescribeTopicPartitionsResponseCursor, v: number): void {
-  const x73 = o.topicName;
+  const x63 = o.topicName;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x73, n);
+    w.utf8(x63, n);
   }
-  const x74 = o.partitionIndex;
-  w.int32(x74);
+  const x64 = o.partitionIndex;
+  w.int32(x64);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

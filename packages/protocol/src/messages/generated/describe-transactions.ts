@@ -119,11 +119,10 @@ export function readDescribeTransactionsResponse(r: Reader, v: number): Describe
 
 export function sizeDescribeTransactionsResponse(o: DescribeTransactionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.transactionStates;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeDescribeTransactionsResponseTransactionState(x4[i], v, q);
+  const x3 = o.transactionStates;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeDescribeTransactionsResponseTransactionState(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -140,13 +139,13 @@ export function sizeDescribeTransactionsResponse(o: DescribeTransactionsResponse
 }
 
 export function writeDescribeTransactionsResponse(w: Writer, o: DescribeTransactionsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.transactionStates;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeDescribeTransactionsResponseTransactionState(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.transactionStates;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeDescribeTransactionsResponseTransactionState(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -171,10 +170,10 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
   let f_producerEpoch: number;
   f_producerEpoch = r.int16();
   let f_topics: DescribeTransactionsResponseTopicData[];
-  const n9 = r.compactArrayLength();
-  const a10: DescribeTransactionsResponseTopicData[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readDescribeTransactionsResponseTopicData(r, v));
-  f_topics = a10;
+  const n8 = r.compactArrayLength();
+  const a9: DescribeTransactionsResponseTopicData[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readDescribeTransactionsResponseTopicData(r, v));
+  f_topics = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -198,31 +197,26 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
 
 function sizeDescribeTransactionsResponseTransactionState(o: DescribeTransactionsResponseTransactionState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = o.transactionalId;
+  const x11 = o.transactionalId;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x11);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x14 = o.transactionState;
+  const x12 = o.transactionState;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x15 = o.transactionTimeoutMs;
   s += 4;
-  const x16 = o.transactionStartTimeMs;
   s += 8;
-  const x17 = o.producerId;
   s += 8;
-  const x18 = o.producerEpoch;
   s += 2;
-  const x19 = o.topics;
-  s += uvarintSize(x19.length + 1);
-  for (let i = 0; i < x19.length; i++) s += sizeDescribeTransactionsResponseTopicData(x19[i], v, q);
+  const x13 = o.topics;
+  s += uvarintSize(x13.length + 1);
+  for (let i = 0; i < x13.length; i++) s += sizeDescribeTransactionsResponseTopicData(x13[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -239,33 +233,33 @@ function sizeDescribeTransactionsResponseTransactionState(o: DescribeTransaction
 }
 
 function writeDescribeTransactionsResponseTransactionState(w: Writer, o: DescribeTransactionsResponseTransactionState, v: number): void {
-  const x20 = o.errorCode;
+  const x14 = o.errorCode;
+  w.int16(x14);
+  const x15 = o.transactionalId;
+  {
+    const n = w.next();
+    w.uvarint(n + 1);
+    w.utf8(x15, n);
+  }
+  const x16 = o.transactionState;
+  {
+    const n = w.next();
+    w.uvarint(n + 1);
+    w.utf8(x16, n);
+  }
+  const x17 = o.transactionTimeoutMs;
+  w.int32(x17);
+  const x18 = o.transactionStartTimeMs;
+  w.int64(x18);
+  const x19 = o.producerId;
+  w.int64(x19);
+  const x20 = o.producerEpoch;
   w.int16(x20);
-  const x21 = o.transactionalId;
-  {
-    const n = w.next();
-    w.uvarint(n + 1);
-    w.utf8(x21, n);
-  }
-  const x22 = o.transactionState;
-  {
-    const n = w.next();
-    w.uvarint(n + 1);
-    w.utf8(x22, n);
-  }
-  const x23 = o.transactionTimeoutMs;
-  w.int32(x23);
-  const x24 = o.transactionStartTimeMs;
-  w.int64(x24);
-  const x25 = o.producerId;
-  w.int64(x25);
-  const x26 = o.producerEpoch;
-  w.int16(x26);
-  const x27 = o.topics;
-  w.uvarint(x27.length + 1);
-  for (let i29 = 0; i29 < x27.length; i29++) {
-    const e28 = x27[i29];
-    writeDescribeTransactionsResponseTopicData(w, e28, v);
+  const x21 = o.topics;
+  w.uvarint(x21.length + 1);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeDescribeTransactionsResponseTopicData(w, e22, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -278,10 +272,10 @@ function readDescribeTransactionsResponseTopicData(r: Reader, v: number): Descri
   let f_topic: string;
   f_topic = r.compactString();
   let f_partitions: number[];
-  const n30 = r.compactArrayLength();
-  const a31: number[] = [];
-  for (let i32 = 0; i32 < n30; i32++) a31.push(r.int32());
-  f_partitions = a31;
+  const n24 = r.compactArrayLength();
+  const a25: number[] = [];
+  for (let i26 = 0; i26 < n24; i26++) a25.push(r.int32());
+  f_partitions = a25;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -299,15 +293,15 @@ function readDescribeTransactionsResponseTopicData(r: Reader, v: number): Descri
 
 function sizeDescribeTransactionsResponseTopicData(o: DescribeTransactionsResponseTopicData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.topic;
+  const x27 = o.topic;
   {
-    const n = utf8Length(x33);
+    const n = utf8Length(x27);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x34 = o.partitions;
-  s += uvarintSize(x34.length + 1);
-  s += x34.length * 4;
+  const x28 = o.partitions;
+  s += uvarintSize(x28.length + 1);
+  s += x28.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -324,17 +318,17 @@ function sizeDescribeTransactionsResponseTopicData(o: DescribeTransactionsRespon
 }
 
 function writeDescribeTransactionsResponseTopicData(w: Writer, o: DescribeTransactionsResponseTopicData, v: number): void {
-  const x35 = o.topic;
+  const x29 = o.topic;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x35, n);
+    w.utf8(x29, n);
   }
-  const x36 = o.partitions;
-  w.uvarint(x36.length + 1);
-  for (let i38 = 0; i38 < x36.length; i38++) {
-    const e37 = x36[i38];
-    w.int32(e37);
+  const x30 = o.partitions;
+  w.uvarint(x30.length + 1);
+  for (let i32 = 0; i32 < x30.length; i32++) {
+    const e31 = x30[i32];
+    w.int32(e31);
   }
   const mask = w.next();
   w.uvarint(w.next());

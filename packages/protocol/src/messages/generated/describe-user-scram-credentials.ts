@@ -183,22 +183,20 @@ export function readDescribeUserScramCredentialsResponse(r: Reader, v: number): 
 
 export function sizeDescribeUserScramCredentialsResponse(o: DescribeUserScramCredentialsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += 1;
+  const x3 = o.errorMessage;
+  if (x3 === null) s += 1;
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x6 = o.results;
-  s += uvarintSize(x6.length + 1);
-  for (let i = 0; i < x6.length; i++) s += sizeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(x6[i], v, q);
+  const x4 = o.results;
+  s += uvarintSize(x4.length + 1);
+  for (let i = 0; i < x4.length; i++) s += sizeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(x4[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -215,24 +213,24 @@ export function sizeDescribeUserScramCredentialsResponse(o: DescribeUserScramCre
 }
 
 export function writeDescribeUserScramCredentialsResponse(w: Writer, o: DescribeUserScramCredentialsResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) w.uvarint(0);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
-  const x10 = o.results;
-  w.uvarint(x10.length + 1);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w, e11, v);
+  const x8 = o.results;
+  w.uvarint(x8.length + 1);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w, e9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -249,10 +247,10 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
   let f_errorMessage: string | null;
   f_errorMessage = r.compactNullableString();
   let f_credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[];
-  const n13 = r.compactArrayLength();
-  const a14: DescribeUserScramCredentialsResponseCredentialInfo[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, v));
-  f_credentialInfos = a14;
+  const n11 = r.compactArrayLength();
+  const a12: DescribeUserScramCredentialsResponseCredentialInfo[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, v));
+  f_credentialInfos = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -272,26 +270,25 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
 
 function sizeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(o: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.user;
+  const x14 = o.user;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x14);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x17 = o.errorCode;
   s += 2;
-  const x18 = o.errorMessage;
-  if (x18 === null) s += 1;
+  const x15 = o.errorMessage;
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x18);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x19 = o.credentialInfos;
-  s += uvarintSize(x19.length + 1);
-  for (let i = 0; i < x19.length; i++) s += sizeDescribeUserScramCredentialsResponseCredentialInfo(x19[i], v, q);
+  const x16 = o.credentialInfos;
+  s += uvarintSize(x16.length + 1);
+  for (let i = 0; i < x16.length; i++) s += sizeDescribeUserScramCredentialsResponseCredentialInfo(x16[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -308,28 +305,28 @@ function sizeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
 }
 
 function writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(w: Writer, o: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult, v: number): void {
-  const x20 = o.user;
+  const x17 = o.user;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x20, n);
+    w.utf8(x17, n);
   }
-  const x21 = o.errorCode;
-  w.int16(x21);
-  const x22 = o.errorMessage;
-  if (x22 === null) w.uvarint(0);
+  const x18 = o.errorCode;
+  w.int16(x18);
+  const x19 = o.errorMessage;
+  if (x19 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x22, n);
+      w.utf8(x19, n);
     }
   }
-  const x23 = o.credentialInfos;
-  w.uvarint(x23.length + 1);
-  for (let i25 = 0; i25 < x23.length; i25++) {
-    const e24 = x23[i25];
-    writeDescribeUserScramCredentialsResponseCredentialInfo(w, e24, v);
+  const x20 = o.credentialInfos;
+  w.uvarint(x20.length + 1);
+  for (let i22 = 0; i22 < x20.length; i22++) {
+    const e21 = x20[i22];
+    writeDescribeUserScramCredentialsResponseCredentialInfo(w, e21, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -360,9 +357,7 @@ function readDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, v: nu
 
 function sizeDescribeUserScramCredentialsResponseCredentialInfo(o: DescribeUserScramCredentialsResponseCredentialInfo, v: number, q: SizeQueue): number {
   let s = 0;
-  const x26 = o.mechanism;
   s += 1;
-  const x27 = o.iterations;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -380,10 +375,10 @@ function sizeDescribeUserScramCredentialsResponseCredentialInfo(o: DescribeUserS
 }
 
 function writeDescribeUserScramCredentialsResponseCredentialInfo(w: Writer, o: DescribeUserScramCredentialsResponseCredentialInfo, v: number): void {
-  const x28 = o.mechanism;
-  w.int8(x28);
-  const x29 = o.iterations;
-  w.int32(x29);
+  const x23 = o.mechanism;
+  w.int8(x23);
+  const x24 = o.iterations;
+  w.int32(x24);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -74,16 +74,14 @@ export function readElectLeadersRequest(r: Reader, v: number): ElectLeadersReque
 export function sizeElectLeadersRequest(o: ElectLeadersRequest, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.electionType ?? 0);
     s += 1;
   }
-  const x4 = o.topicPartitions;
-  if (x4 === null) s += (v >= 2 ? 1 : 4);
+  const x3 = o.topicPartitions;
+  if (x3 === null) s += (v >= 2 ? 1 : 4);
   else {
-    s += (v >= 2 ? uvarintSize(x4.length + 1) : 4);
-    for (let i = 0; i < x4.length; i++) s += sizeElectLeadersRequestTopicPartitions(x4[i], v, q);
+    s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+    for (let i = 0; i < x3.length; i++) s += sizeElectLeadersRequestTopicPartitions(x3[i], v, q);
   }
-  const x5 = (o.timeoutMs ?? 60000);
   s += 4;
   if (v >= 2) {
     const slot = q.length;
@@ -104,20 +102,20 @@ export function sizeElectLeadersRequest(o: ElectLeadersRequest, v: number, q: Si
 
 export function writeElectLeadersRequest(w: Writer, o: ElectLeadersRequest, v: number): void {
   if (v >= 1) {
-    const x6 = (o.electionType ?? 0);
-    w.int8(x6);
+    const x4 = (o.electionType ?? 0);
+    w.int8(x4);
   }
-  const x7 = o.topicPartitions;
-  if (x7 === null) (v >= 2 ? w.uvarint(0) : w.int32(-1));
+  const x5 = o.topicPartitions;
+  if (x5 === null) (v >= 2 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 2) w.uvarint(x7.length + 1); else w.int32(x7.length);
-    for (let i9 = 0; i9 < x7.length; i9++) {
-      const e8 = x7[i9];
-      writeElectLeadersRequestTopicPartitions(w, e8, v);
+    if (v >= 2) w.uvarint(x5.length + 1); else w.int32(x5.length);
+    for (let i7 = 0; i7 < x5.length; i7++) {
+      const e6 = x5[i7];
+      writeElectLeadersRequestTopicPartitions(w, e6, v);
     }
   }
-  const x10 = (o.timeoutMs ?? 60000);
-  w.int32(x10);
+  const x8 = (o.timeoutMs ?? 60000);
+  w.int32(x8);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -131,10 +129,10 @@ function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLead
   let f_topic: string;
   f_topic = (v >= 2 ? r.compactString() : r.string());
   let f_partitions: number[];
-  const n11 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a12: number[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(r.int32());
-  f_partitions = a12;
+  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a10: number[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(r.int32());
+  f_partitions = a10;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -154,15 +152,15 @@ function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLead
 
 function sizeElectLeadersRequestTopicPartitions(o: ElectLeadersRequestTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.topic;
+  const x12 = o.topic;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x15 = o.partitions;
-  s += (v >= 2 ? uvarintSize(x15.length + 1) : 4);
-  s += x15.length * 4;
+  const x13 = o.partitions;
+  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
+  s += x13.length * 4;
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -181,18 +179,18 @@ function sizeElectLeadersRequestTopicPartitions(o: ElectLeadersRequestTopicParti
 }
 
 function writeElectLeadersRequestTopicPartitions(w: Writer, o: ElectLeadersRequestTopicPartitions, v: number): void {
-  const x16 = o.topic;
+  const x14 = o.topic;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.partitions;
-  if (v >= 2) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    w.int32(e18);
+  const x15 = o.partitions;
+  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    w.int32(e16);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -237,15 +235,13 @@ export function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResp
 
 export function sizeElectLeadersResponse(o: ElectLeadersResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
   if (v >= 1) {
-    const x4 = (o.errorCode ?? 0);
     s += 2;
   }
-  const x5 = o.replicaElectionResults;
-  s += (v >= 2 ? uvarintSize(x5.length + 1) : 4);
-  for (let i = 0; i < x5.length; i++) s += sizeElectLeadersResponseReplicaElectionResult(x5[i], v, q);
+  const x3 = o.replicaElectionResults;
+  s += (v >= 2 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeElectLeadersResponseReplicaElectionResult(x3[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -264,17 +260,17 @@ export function sizeElectLeadersResponse(o: ElectLeadersResponse, v: number, q: 
 }
 
 export function writeElectLeadersResponse(w: Writer, o: ElectLeadersResponse, v: number): void {
-  const x6 = o.throttleTimeMs;
-  w.int32(x6);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
   if (v >= 1) {
-    const x7 = (o.errorCode ?? 0);
-    w.int16(x7);
+    const x5 = (o.errorCode ?? 0);
+    w.int16(x5);
   }
-  const x8 = o.replicaElectionResults;
-  if (v >= 2) w.uvarint(x8.length + 1); else w.int32(x8.length);
-  for (let i10 = 0; i10 < x8.length; i10++) {
-    const e9 = x8[i10];
-    writeElectLeadersResponseReplicaElectionResult(w, e9, v);
+  const x6 = o.replicaElectionResults;
+  if (v >= 2) w.uvarint(x6.length + 1); else w.int32(x6.length);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeElectLeadersResponseReplicaElectionResult(w, e7, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -289,10 +285,10 @@ function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): El
   let f_topic: string;
   f_topic = (v >= 2 ? r.compactString() : r.string());
   let f_partitionResult: ElectLeadersResponsePartitionResult[];
-  const n11 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
-  const a12: ElectLeadersResponsePartitionResult[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readElectLeadersResponsePartitionResult(r, v));
-  f_partitionResult = a12;
+  const n9 = (v >= 2 ? r.compactArrayLength() : r.arrayLength());
+  const a10: ElectLeadersResponsePartitionResult[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(readElectLeadersResponsePartitionResult(r, v));
+  f_partitionResult = a10;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 2) {
     const count = r.uvarint();
@@ -312,15 +308,15 @@ function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): El
 
 function sizeElectLeadersResponseReplicaElectionResult(o: ElectLeadersResponseReplicaElectionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.topic;
+  const x12 = o.topic;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x15 = o.partitionResult;
-  s += (v >= 2 ? uvarintSize(x15.length + 1) : 4);
-  for (let i = 0; i < x15.length; i++) s += sizeElectLeadersResponsePartitionResult(x15[i], v, q);
+  const x13 = o.partitionResult;
+  s += (v >= 2 ? uvarintSize(x13.length + 1) : 4);
+  for (let i = 0; i < x13.length; i++) s += sizeElectLeadersResponsePartitionResult(x13[i], v, q);
   if (v >= 2) {
     const slot = q.length;
     q.push(0, 0);
@@ -339,18 +335,18 @@ function sizeElectLeadersResponseReplicaElectionResult(o: ElectLeadersResponseRe
 }
 
 function writeElectLeadersResponseReplicaElectionResult(w: Writer, o: ElectLeadersResponseReplicaElectionResult, v: number): void {
-  const x16 = o.topic;
+  const x14 = o.topic;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.partitionResult;
-  if (v >= 2) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeElectLeadersResponsePartitionResult(w, e18, v);
+  const x15 = o.partitionResult;
+  if (v >= 2) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeElectLeadersResponsePartitionResult(w, e16, v);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -388,15 +384,13 @@ function readElectLeadersResponsePartitionResult(r: Reader, v: number): ElectLea
 
 function sizeElectLeadersResponsePartitionResult(o: ElectLeadersResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.partitionId;
   s += 4;
-  const x21 = o.errorCode;
   s += 2;
-  const x22 = o.errorMessage;
-  if (x22 === null) s += (v >= 2 ? 1 : 2);
+  const x18 = o.errorMessage;
+  if (x18 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x22);
+      const n = utf8Length(x18);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -419,18 +413,18 @@ function sizeElectLeadersResponsePartitionResult(o: ElectLeadersResponsePartitio
 }
 
 function writeElectLeadersResponsePartitionResult(w: Writer, o: ElectLeadersResponsePartitionResult, v: number): void {
-  const x23 = o.partitionId;
-  w.int32(x23);
-  const x24 = o.errorCode;
-  w.int16(x24);
-  const x25 = o.errorMessage;
-  if (x25 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x19 = o.partitionId;
+  w.int32(x19);
+  const x20 = o.errorCode;
+  w.int16(x20);
+  const x21 = o.errorMessage;
+  if (x21 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x25, n);
+      w.utf8(x21, n);
     }
   }
   if (v >= 2) {

@@ -55,11 +55,8 @@ export function sizeEndTxnRequest(o: EndTxnRequest, v: number, q: SizeQueue): nu
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x1 = o.producerId;
   s += 8;
-  const x2 = o.producerEpoch;
   s += 2;
-  const x3 = o.committed;
   s += 1;
   if (v >= 3) {
     const slot = q.length;
@@ -79,19 +76,19 @@ export function sizeEndTxnRequest(o: EndTxnRequest, v: number, q: SizeQueue): nu
 }
 
 export function writeEndTxnRequest(w: Writer, o: EndTxnRequest, v: number): void {
-  const x4 = o.transactionalId;
+  const x1 = o.transactionalId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x4, n);
+    w.utf8(x1, n);
   }
-  const x5 = o.producerId;
-  w.int64(x5);
-  const x6 = o.producerEpoch;
-  w.int16(x6);
-  const x7 = o.committed;
-  w.bool(x7);
+  const x2 = o.producerId;
+  w.int64(x2);
+  const x3 = o.producerEpoch;
+  w.int16(x3);
+  const x4 = o.committed;
+  w.bool(x4);
   if (v >= 3) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -139,16 +136,12 @@ export function readEndTxnResponse(r: Reader, v: number): EndTxnResponse {
 
 export function sizeEndTxnResponse(o: EndTxnResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
   if (v >= 5) {
-    const x2 = (o.producerId ?? -1n);
     s += 8;
   }
   if (v >= 5) {
-    const x3 = (o.producerEpoch ?? -1);
     s += 2;
   }
   if (v >= 3) {
@@ -169,17 +162,17 @@ export function sizeEndTxnResponse(o: EndTxnResponse, v: number, q: SizeQueue): 
 }
 
 export function writeEndTxnResponse(w: Writer, o: EndTxnResponse, v: number): void {
-  const x4 = o.throttleTimeMs;
-  w.int32(x4);
-  const x5 = o.errorCode;
-  w.int16(x5);
+  const x0 = o.throttleTimeMs;
+  w.int32(x0);
+  const x1 = o.errorCode;
+  w.int16(x1);
   if (v >= 5) {
-    const x6 = (o.producerId ?? -1n);
-    w.int64(x6);
+    const x2 = (o.producerId ?? -1n);
+    w.int64(x2);
   }
   if (v >= 5) {
-    const x7 = (o.producerEpoch ?? -1);
-    w.int16(x7);
+    const x3 = (o.producerEpoch ?? -1);
+    w.int16(x3);
   }
   if (v >= 3) {
     const mask = w.next();

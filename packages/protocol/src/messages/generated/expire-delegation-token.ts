@@ -42,7 +42,6 @@ export function sizeExpireDelegationTokenRequest(o: ExpireDelegationTokenRequest
   let s = 0;
   const x0 = o.hmac;
   s += (v >= 2 ? uvarintSize(x0.length + 1) : 4) + x0.length;
-  const x1 = o.expiryTimePeriodMs;
   s += 8;
   if (v >= 2) {
     const slot = q.length;
@@ -62,12 +61,12 @@ export function sizeExpireDelegationTokenRequest(o: ExpireDelegationTokenRequest
 }
 
 export function writeExpireDelegationTokenRequest(w: Writer, o: ExpireDelegationTokenRequest, v: number): void {
-  const x2 = o.hmac;
-  if (v >= 2) w.uvarint(x2.length + 1);
-  else w.int32(x2.length);
-  w.raw(x2);
-  const x3 = o.expiryTimePeriodMs;
-  w.int64(x3);
+  const x1 = o.hmac;
+  if (v >= 2) w.uvarint(x1.length + 1);
+  else w.int32(x1.length);
+  w.raw(x1);
+  const x2 = o.expiryTimePeriodMs;
+  w.int64(x2);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -104,11 +103,8 @@ export function readExpireDelegationTokenResponse(r: Reader, v: number): ExpireD
 
 export function sizeExpireDelegationTokenResponse(o: ExpireDelegationTokenResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.errorCode;
   s += 2;
-  const x1 = o.expiryTimestampMs;
   s += 8;
-  const x2 = o.throttleTimeMs;
   s += 4;
   if (v >= 2) {
     const slot = q.length;
@@ -128,12 +124,12 @@ export function sizeExpireDelegationTokenResponse(o: ExpireDelegationTokenRespon
 }
 
 export function writeExpireDelegationTokenResponse(w: Writer, o: ExpireDelegationTokenResponse, v: number): void {
-  const x3 = o.errorCode;
-  w.int16(x3);
-  const x4 = o.expiryTimestampMs;
-  w.int64(x4);
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
+  const x0 = o.errorCode;
+  w.int16(x0);
+  const x1 = o.expiryTimestampMs;
+  w.int64(x1);
+  const x2 = o.throttleTimeMs;
+  w.int32(x2);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

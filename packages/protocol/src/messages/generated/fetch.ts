@@ -176,7 +176,7 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
     for (let t = 0; t < count; t++) {
       const tag = r.uvarint();
       const size = r.uvarint();
-      if (tag === 0 && v >= 12) {
+      if (tag === 0) {
         const end = r.enter(size);
         f_clusterId = r.compactNullableString();
         r.leave(end);
@@ -210,41 +210,34 @@ export function readFetchRequest(r: Reader, v: number): FetchRequest {
 export function sizeFetchRequest(o: FetchRequest, v: number, q: SizeQueue): number {
   let s = 0;
   if (v <= 14) {
-    const x6 = (o.replicaId ?? -1);
     s += 4;
   }
-  const x7 = o.maxWaitMs;
   s += 4;
-  const x8 = o.minBytes;
   s += 4;
   if (v >= 3) {
-    const x9 = (o.maxBytes ?? 2147483647);
     s += 4;
   }
   if (v >= 4) {
-    const x10 = (o.isolationLevel ?? 0);
     s += 1;
   }
   if (v >= 7) {
-    const x11 = (o.sessionId ?? 0);
     s += 4;
   }
   if (v >= 7) {
-    const x12 = (o.sessionEpoch ?? -1);
     s += 4;
   }
-  const x13 = o.topics;
-  s += (v >= 12 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeFetchRequestFetchTopic(x13[i], v, q);
+  const x6 = o.topics;
+  s += (v >= 12 ? uvarintSize(x6.length + 1) : 4);
+  for (let i = 0; i < x6.length; i++) s += sizeFetchRequestFetchTopic(x6[i], v, q);
   if (v >= 7) {
-    const x14 = (o.forgottenTopicsData ?? []);
-    s += (v >= 12 ? uvarintSize(x14.length + 1) : 4);
-    for (let i = 0; i < x14.length; i++) s += sizeFetchRequestForgottenTopic(x14[i], v, q);
+    const x7 = (o.forgottenTopicsData ?? []);
+    s += (v >= 12 ? uvarintSize(x7.length + 1) : 4);
+    for (let i = 0; i < x7.length; i++) s += sizeFetchRequestForgottenTopic(x7[i], v, q);
   }
   if (v >= 11) {
-    const x15 = (o.rackId ?? "");
+    const x8 = (o.rackId ?? "");
     {
-      const n = utf8Length(x15);
+      const n = utf8Length(x8);
       q.push(n);
       s += (v >= 12 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -254,35 +247,33 @@ export function sizeFetchRequest(o: FetchRequest, v: number, q: SizeQueue): numb
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    if (v >= 12) {
-      const x16 = (o.clusterId ?? null);
-      if (x16 !== null) {
-        mask |= 1;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        if (x16 === null) fs += 1;
-        else {
-          {
-            const n = utf8Length(x16);
-            q.push(n);
-            fs += uvarintSize(n + 1) + n;
-          }
+    const x9 = (o.clusterId ?? null);
+    if (x9 !== null) {
+      mask |= 1;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      if (x9 === null) fs += 1;
+      else {
+        {
+          const n = utf8Length(x9);
+          q.push(n);
+          fs += uvarintSize(n + 1) + n;
         }
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
       }
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
     if (v >= 15) {
-      const x17 = (o.replicaState ?? defaultFetchRequestReplicaState());
-      if (!isDefaultFetchRequestReplicaState(x17)) {
+      const x10 = (o.replicaState ?? defaultFetchRequestReplicaState());
+      if (!isDefaultFetchRequestReplicaState(x10)) {
         mask |= 2;
         count++;
         const sizeSlot = q.length;
         q.push(0);
         let fs = 0;
-        fs += sizeFetchRequestReplicaState(x17, v, q);
+        fs += sizeFetchRequestReplicaState(x10, v, q);
         q[sizeSlot] = fs;
         s += 1 + uvarintSize(fs) + fs;
       }
@@ -301,50 +292,50 @@ export function sizeFetchRequest(o: FetchRequest, v: number, q: SizeQueue): numb
 
 export function writeFetchRequest(w: Writer, o: FetchRequest, v: number): void {
   if (v <= 14) {
-    const x18 = (o.replicaId ?? -1);
-    w.int32(x18);
+    const x11 = (o.replicaId ?? -1);
+    w.int32(x11);
   }
-  const x19 = o.maxWaitMs;
-  w.int32(x19);
-  const x20 = o.minBytes;
-  w.int32(x20);
+  const x12 = o.maxWaitMs;
+  w.int32(x12);
+  const x13 = o.minBytes;
+  w.int32(x13);
   if (v >= 3) {
-    const x21 = (o.maxBytes ?? 2147483647);
-    w.int32(x21);
+    const x14 = (o.maxBytes ?? 2147483647);
+    w.int32(x14);
   }
   if (v >= 4) {
-    const x22 = (o.isolationLevel ?? 0);
-    w.int8(x22);
+    const x15 = (o.isolationLevel ?? 0);
+    w.int8(x15);
   }
   if (v >= 7) {
-    const x23 = (o.sessionId ?? 0);
-    w.int32(x23);
+    const x16 = (o.sessionId ?? 0);
+    w.int32(x16);
   }
   if (v >= 7) {
-    const x24 = (o.sessionEpoch ?? -1);
-    w.int32(x24);
+    const x17 = (o.sessionEpoch ?? -1);
+    w.int32(x17);
   }
-  const x25 = o.topics;
-  if (v >= 12) w.uvarint(x25.length + 1); else w.int32(x25.length);
-  for (let i27 = 0; i27 < x25.length; i27++) {
-    const e26 = x25[i27];
-    writeFetchRequestFetchTopic(w, e26, v);
+  const x18 = o.topics;
+  if (v >= 12) w.uvarint(x18.length + 1); else w.int32(x18.length);
+  for (let i20 = 0; i20 < x18.length; i20++) {
+    const e19 = x18[i20];
+    writeFetchRequestFetchTopic(w, e19, v);
   }
   if (v >= 7) {
-    const x28 = (o.forgottenTopicsData ?? []);
-    if (v >= 12) w.uvarint(x28.length + 1); else w.int32(x28.length);
-    for (let i30 = 0; i30 < x28.length; i30++) {
-      const e29 = x28[i30];
-      writeFetchRequestForgottenTopic(w, e29, v);
+    const x21 = (o.forgottenTopicsData ?? []);
+    if (v >= 12) w.uvarint(x21.length + 1); else w.int32(x21.length);
+    for (let i23 = 0; i23 < x21.length; i23++) {
+      const e22 = x21[i23];
+      writeFetchRequestForgottenTopic(w, e22, v);
     }
   }
   if (v >= 11) {
-    const x31 = (o.rackId ?? "");
+    const x24 = (o.rackId ?? "");
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x31, n);
+      w.utf8(x24, n);
     }
   }
   if (v >= 12) {
@@ -354,24 +345,24 @@ export function writeFetchRequest(w: Writer, o: FetchRequest, v: number): void {
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x32 = (o.clusterId ?? null);
+      const x25 = (o.clusterId ?? null);
       w.uvarint(0);
       w.uvarint(w.next());
-      if (x32 === null) w.uvarint(0);
+      if (x25 === null) w.uvarint(0);
       else {
         {
           const n = w.next();
           w.uvarint(n + 1);
-          w.utf8(x32, n);
+          w.utf8(x25, n);
         }
       }
     }
     if (mask & 2) {
       while (ui < u.length && u[ui].tag < 1) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x33 = (o.replicaState ?? defaultFetchRequestReplicaState());
+      const x26 = (o.replicaState ?? defaultFetchRequestReplicaState());
       w.uvarint(1);
       w.uvarint(w.next());
-      writeFetchRequestReplicaState(w, x33, v);
+      writeFetchRequestReplicaState(w, x26, v);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -399,9 +390,7 @@ function readFetchRequestReplicaState(r: Reader, v: number): FetchRequestReplica
 
 function sizeFetchRequestReplicaState(o: FetchRequestReplicaState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x34 = (o.replicaId ?? -1);
   s += 4;
-  const x35 = (o.replicaEpoch ?? -1n);
   s += 8;
   const slot = q.length;
   q.push(0, 0);
@@ -419,10 +408,10 @@ function sizeFetchRequestReplicaState(o: FetchRequestReplicaState, v: number, q:
 }
 
 function writeFetchRequestReplicaState(w: Writer, o: FetchRequestReplicaState, v: number): void {
-  const x36 = (o.replicaId ?? -1);
-  w.int32(x36);
-  const x37 = (o.replicaEpoch ?? -1n);
-  w.int64(x37);
+  const x27 = (o.replicaId ?? -1);
+  w.int32(x27);
+  const x28 = (o.replicaEpoch ?? -1n);
+  w.int64(x28);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -439,10 +428,10 @@ function defaultFetchRequestReplicaState(): FetchRequestReplicaState {
 
 function isDefaultFetchRequestReplicaState(o: FetchRequestReplicaState): boolean {
   if (o.unknownTaggedFields !== undefined && o.unknownTaggedFields.length > 0) return false;
-  const x38 = (o.replicaId ?? -1);
-  if (x38 !== -1) return false;
-  const x39 = (o.replicaEpoch ?? -1n);
-  if (x39 !== -1n) return false;
+  const x29 = (o.replicaId ?? -1);
+  if (x29 !== -1) return false;
+  const x30 = (o.replicaEpoch ?? -1n);
+  if (x30 !== -1n) return false;
   return true;
 }
 
@@ -460,10 +449,10 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
     f_topicId = "AAAAAAAAAAAAAAAAAAAAAA";
   }
   let f_partitions: FetchRequestFetchPartition[];
-  const n40 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
-  const a41: FetchRequestFetchPartition[] = [];
-  for (let i42 = 0; i42 < n40; i42++) a41.push(readFetchRequestFetchPartition(r, v));
-  f_partitions = a41;
+  const n31 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
+  const a32: FetchRequestFetchPartition[] = [];
+  for (let i33 = 0; i33 < n31; i33++) a32.push(readFetchRequestFetchPartition(r, v));
+  f_partitions = a32;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 12) {
     const count = r.uvarint();
@@ -485,20 +474,19 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
 function sizeFetchRequestFetchTopic(o: FetchRequestFetchTopic, v: number, q: SizeQueue): number {
   let s = 0;
   if (v <= 12) {
-    const x43 = (o.topic ?? "");
+    const x34 = (o.topic ?? "");
     {
-      const n = utf8Length(x43);
+      const n = utf8Length(x34);
       q.push(n);
       s += (v >= 12 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 13) {
-    const x44 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x45 = o.partitions;
-  s += (v >= 12 ? uvarintSize(x45.length + 1) : 4);
-  for (let i = 0; i < x45.length; i++) s += sizeFetchRequestFetchPartition(x45[i], v, q);
+  const x35 = o.partitions;
+  s += (v >= 12 ? uvarintSize(x35.length + 1) : 4);
+  for (let i = 0; i < x35.length; i++) s += sizeFetchRequestFetchPartition(x35[i], v, q);
   if (v >= 12) {
     const slot = q.length;
     q.push(0, 0);
@@ -518,23 +506,23 @@ function sizeFetchRequestFetchTopic(o: FetchRequestFetchTopic, v: number, q: Siz
 
 function writeFetchRequestFetchTopic(w: Writer, o: FetchRequestFetchTopic, v: number): void {
   if (v <= 12) {
-    const x46 = (o.topic ?? "");
+    const x36 = (o.topic ?? "");
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x46, n);
+      w.utf8(x36, n);
     }
   }
   if (v >= 13) {
-    const x47 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x47);
+    const x37 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x37);
   }
-  const x48 = o.partitions;
-  if (v >= 12) w.uvarint(x48.length + 1); else w.int32(x48.length);
-  for (let i50 = 0; i50 < x48.length; i50++) {
-    const e49 = x48[i50];
-    writeFetchRequestFetchPartition(w, e49, v);
+  const x38 = o.partitions;
+  if (v >= 12) w.uvarint(x38.length + 1); else w.int32(x38.length);
+  for (let i40 = 0; i40 < x38.length; i40++) {
+    const e39 = x38[i40];
+    writeFetchRequestFetchPartition(w, e39, v);
   }
   if (v >= 12) {
     const mask = w.next();
@@ -601,23 +589,17 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
 
 function sizeFetchRequestFetchPartition(o: FetchRequestFetchPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x51 = o.partition;
   s += 4;
   if (v >= 9) {
-    const x52 = (o.currentLeaderEpoch ?? -1);
     s += 4;
   }
-  const x53 = o.fetchOffset;
   s += 8;
   if (v >= 12) {
-    const x54 = (o.lastFetchedEpoch ?? -1);
     s += 4;
   }
   if (v >= 5) {
-    const x55 = (o.logStartOffset ?? -1n);
     s += 8;
   }
-  const x56 = o.partitionMaxBytes;
   s += 4;
   if (v >= 12) {
     const slot = q.length;
@@ -625,8 +607,8 @@ function sizeFetchRequestFetchPartition(o: FetchRequestFetchPartition, v: number
     let mask = 0;
     let count = 0;
     if (v >= 17) {
-      const x57 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-      if (x57 !== "AAAAAAAAAAAAAAAAAAAAAA") {
+      const x41 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+      if (x41 !== "AAAAAAAAAAAAAAAAAAAAAA") {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
@@ -650,24 +632,24 @@ function sizeFetchRequestFetchPartition(o: FetchRequestFetchPartition, v: number
 }
 
 function writeFetchRequestFetchPartition(w: Writer, o: FetchRequestFetchPartition, v: number): void {
-  const x58 = o.partition;
-  w.int32(x58);
+  const x42 = o.partition;
+  w.int32(x42);
   if (v >= 9) {
-    const x59 = (o.currentLeaderEpoch ?? -1);
-    w.int32(x59);
+    const x43 = (o.currentLeaderEpoch ?? -1);
+    w.int32(x43);
   }
-  const x60 = o.fetchOffset;
-  w.int64(x60);
+  const x44 = o.fetchOffset;
+  w.int64(x44);
   if (v >= 12) {
-    const x61 = (o.lastFetchedEpoch ?? -1);
-    w.int32(x61);
+    const x45 = (o.lastFetchedEpoch ?? -1);
+    w.int32(x45);
   }
   if (v >= 5) {
-    const x62 = (o.logStartOffset ?? -1n);
-    w.int64(x62);
+    const x46 = (o.logStartOffset ?? -1n);
+    w.int64(x46);
   }
-  const x63 = o.partitionMaxBytes;
-  w.int32(x63);
+  const x47 = o.partitionMaxBytes;
+  w.int32(x47);
   if (v >= 12) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -675,10 +657,10 @@ function writeFetchRequestFetchPartition(w: Writer, o: FetchRequestFetchPartitio
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x64 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+      const x48 = (o.replicaDirectoryId ?? "AAAAAAAAAAAAAAAAAAAAAA");
       w.uvarint(0);
       w.uvarint(w.next());
-      w.uuid(x64);
+      w.uuid(x48);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -698,10 +680,10 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
     f_topicId = "AAAAAAAAAAAAAAAAAAAAAA";
   }
   let f_partitions: number[];
-  const n65 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
-  const a66: number[] = [];
-  for (let i67 = 0; i67 < n65; i67++) a66.push(r.int32());
-  f_partitions = a66;
+  const n49 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
+  const a50: number[] = [];
+  for (let i51 = 0; i51 < n49; i51++) a50.push(r.int32());
+  f_partitions = a50;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 12) {
     const count = r.uvarint();
@@ -723,20 +705,19 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
 function sizeFetchRequestForgottenTopic(o: FetchRequestForgottenTopic, v: number, q: SizeQueue): number {
   let s = 0;
   if (v <= 12) {
-    const x68 = (o.topic ?? "");
+    const x52 = (o.topic ?? "");
     {
-      const n = utf8Length(x68);
+      const n = utf8Length(x52);
       q.push(n);
       s += (v >= 12 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 13) {
-    const x69 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x70 = o.partitions;
-  s += (v >= 12 ? uvarintSize(x70.length + 1) : 4);
-  s += x70.length * 4;
+  const x53 = o.partitions;
+  s += (v >= 12 ? uvarintSize(x53.length + 1) : 4);
+  s += x53.length * 4;
   if (v >= 12) {
     const slot = q.length;
     q.push(0, 0);
@@ -756,23 +737,23 @@ function sizeFetchRequestForgottenTopic(o: FetchRequestForgottenTopic, v: number
 
 function writeFetchRequestForgottenTopic(w: Writer, o: FetchRequestForgottenTopic, v: number): void {
   if (v <= 12) {
-    const x71 = (o.topic ?? "");
+    const x54 = (o.topic ?? "");
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x71, n);
+      w.utf8(x54, n);
     }
   }
   if (v >= 13) {
-    const x72 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x72);
+    const x55 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x55);
   }
-  const x73 = o.partitions;
-  if (v >= 12) w.uvarint(x73.length + 1); else w.int32(x73.length);
-  for (let i75 = 0; i75 < x73.length; i75++) {
-    const e74 = x73[i75];
-    w.int32(e74);
+  const x56 = o.partitions;
+  if (v >= 12) w.uvarint(x56.length + 1); else w.int32(x56.length);
+  for (let i58 = 0; i58 < x56.length; i58++) {
+    const e57 = x56[i58];
+    w.int32(e57);
   }
   if (v >= 12) {
     const mask = w.next();
@@ -840,35 +821,32 @@ export function readFetchResponse(r: Reader, v: number): FetchResponse {
 export function sizeFetchResponse(o: FetchResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x6 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
   if (v >= 7) {
-    const x7 = (o.errorCode ?? 0);
     s += 2;
   }
   if (v >= 7) {
-    const x8 = (o.sessionId ?? 0);
     s += 4;
   }
-  const x9 = o.responses;
-  s += (v >= 12 ? uvarintSize(x9.length + 1) : 4);
-  for (let i = 0; i < x9.length; i++) s += sizeFetchResponseFetchableTopicResponse(x9[i], v, q);
+  const x6 = o.responses;
+  s += (v >= 12 ? uvarintSize(x6.length + 1) : 4);
+  for (let i = 0; i < x6.length; i++) s += sizeFetchResponseFetchableTopicResponse(x6[i], v, q);
   if (v >= 12) {
     const slot = q.length;
     q.push(0, 0);
     let mask = 0;
     let count = 0;
     if (v >= 16) {
-      const x10 = (o.nodeEndpoints ?? []);
-      if (x10.length !== 0) {
+      const x7 = (o.nodeEndpoints ?? []);
+      if (x7.length !== 0) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
         q.push(0);
         let fs = 0;
-        fs += uvarintSize(x10.length + 1);
-        for (let i = 0; i < x10.length; i++) fs += sizeFetchResponseNodeEndpoint(x10[i], v, q);
+        fs += uvarintSize(x7.length + 1);
+        for (let i = 0; i < x7.length; i++) fs += sizeFetchResponseNodeEndpoint(x7[i], v, q);
         q[sizeSlot] = fs;
         s += 1 + uvarintSize(fs) + fs;
       }
@@ -887,22 +865,22 @@ export function sizeFetchResponse(o: FetchResponse, v: number, q: SizeQueue): nu
 
 export function writeFetchResponse(w: Writer, o: FetchResponse, v: number): void {
   if (v >= 1) {
-    const x11 = (o.throttleTimeMs ?? 0);
-    w.int32(x11);
+    const x8 = (o.throttleTimeMs ?? 0);
+    w.int32(x8);
   }
   if (v >= 7) {
-    const x12 = (o.errorCode ?? 0);
-    w.int16(x12);
+    const x9 = (o.errorCode ?? 0);
+    w.int16(x9);
   }
   if (v >= 7) {
-    const x13 = (o.sessionId ?? 0);
-    w.int32(x13);
+    const x10 = (o.sessionId ?? 0);
+    w.int32(x10);
   }
-  const x14 = o.responses;
-  if (v >= 12) w.uvarint(x14.length + 1); else w.int32(x14.length);
-  for (let i16 = 0; i16 < x14.length; i16++) {
-    const e15 = x14[i16];
-    writeFetchResponseFetchableTopicResponse(w, e15, v);
+  const x11 = o.responses;
+  if (v >= 12) w.uvarint(x11.length + 1); else w.int32(x11.length);
+  for (let i13 = 0; i13 < x11.length; i13++) {
+    const e12 = x11[i13];
+    writeFetchResponseFetchableTopicResponse(w, e12, v);
   }
   if (v >= 12) {
     const mask = w.next();
@@ -911,13 +889,13 @@ export function writeFetchResponse(w: Writer, o: FetchResponse, v: number): void
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x17 = (o.nodeEndpoints ?? []);
+      const x14 = (o.nodeEndpoints ?? []);
       w.uvarint(0);
       w.uvarint(w.next());
-      w.uvarint(x17.length + 1);
-      for (let i19 = 0; i19 < x17.length; i19++) {
-        const e18 = x17[i19];
-        writeFetchResponseNodeEndpoint(w, e18, v);
+      w.uvarint(x14.length + 1);
+      for (let i16 = 0; i16 < x14.length; i16++) {
+        const e15 = x14[i16];
+        writeFetchResponseNodeEndpoint(w, e15, v);
       }
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
@@ -938,10 +916,10 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
     f_topicId = "AAAAAAAAAAAAAAAAAAAAAA";
   }
   let f_partitions: FetchResponsePartitionData[];
-  const n20 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
-  const a21: FetchResponsePartitionData[] = [];
-  for (let i22 = 0; i22 < n20; i22++) a21.push(readFetchResponsePartitionData(r, v));
-  f_partitions = a21;
+  const n17 = (v >= 12 ? r.compactArrayLength() : r.arrayLength());
+  const a18: FetchResponsePartitionData[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(readFetchResponsePartitionData(r, v));
+  f_partitions = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 12) {
     const count = r.uvarint();
@@ -963,20 +941,19 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
 function sizeFetchResponseFetchableTopicResponse(o: FetchResponseFetchableTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v <= 12) {
-    const x23 = (o.topic ?? "");
+    const x20 = (o.topic ?? "");
     {
-      const n = utf8Length(x23);
+      const n = utf8Length(x20);
       q.push(n);
       s += (v >= 12 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 13) {
-    const x24 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x25 = o.partitions;
-  s += (v >= 12 ? uvarintSize(x25.length + 1) : 4);
-  for (let i = 0; i < x25.length; i++) s += sizeFetchResponsePartitionData(x25[i], v, q);
+  const x21 = o.partitions;
+  s += (v >= 12 ? uvarintSize(x21.length + 1) : 4);
+  for (let i = 0; i < x21.length; i++) s += sizeFetchResponsePartitionData(x21[i], v, q);
   if (v >= 12) {
     const slot = q.length;
     q.push(0, 0);
@@ -996,23 +973,23 @@ function sizeFetchResponseFetchableTopicResponse(o: FetchResponseFetchableTopicR
 
 function writeFetchResponseFetchableTopicResponse(w: Writer, o: FetchResponseFetchableTopicResponse, v: number): void {
   if (v <= 12) {
-    const x26 = (o.topic ?? "");
+    const x22 = (o.topic ?? "");
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x26, n);
+      w.utf8(x22, n);
     }
   }
   if (v >= 13) {
-    const x27 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x27);
+    const x23 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x23);
   }
-  const x28 = o.partitions;
-  if (v >= 12) w.uvarint(x28.length + 1); else w.int32(x28.length);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeFetchResponsePartitionData(w, e29, v);
+  const x24 = o.partitions;
+  if (v >= 12) w.uvarint(x24.length + 1); else w.int32(x24.length);
+  for (let i26 = 0; i26 < x24.length; i26++) {
+    const e25 = x24[i26];
+    writeFetchResponsePartitionData(w, e25, v);
   }
   if (v >= 12) {
     const mask = w.next();
@@ -1047,12 +1024,12 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
   let f_snapshotId: FetchResponseSnapshotId = defaultFetchResponseSnapshotId();
   let f_abortedTransactions: FetchResponseAbortedTransaction[] | null;
   if (v >= 4) {
-    const n31 = (v >= 12 ? r.compactNullableArrayLength() : r.nullableArrayLength());
-    if (n31 < 0) f_abortedTransactions = null;
+    const n27 = (v >= 12 ? r.compactNullableArrayLength() : r.nullableArrayLength());
+    if (n27 < 0) f_abortedTransactions = null;
     else {
-      const a32: FetchResponseAbortedTransaction[] = [];
-      for (let i33 = 0; i33 < n31; i33++) a32.push(readFetchResponseAbortedTransaction(r, v));
-      f_abortedTransactions = a32;
+      const a28: FetchResponseAbortedTransaction[] = [];
+      for (let i29 = 0; i29 < n27; i29++) a28.push(readFetchResponseAbortedTransaction(r, v));
+      f_abortedTransactions = a28;
     }
   } else {
     f_abortedTransactions = [];
@@ -1071,15 +1048,15 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
     for (let t = 0; t < count; t++) {
       const tag = r.uvarint();
       const size = r.uvarint();
-      if (tag === 0 && v >= 12) {
+      if (tag === 0) {
         const end = r.enter(size);
         f_divergingEpoch = readFetchResponseEpochEndOffset(r, v);
         r.leave(end);
-      } else if (tag === 1 && v >= 12) {
+      } else if (tag === 1) {
         const end = r.enter(size);
         f_currentLeader = readFetchResponseLeaderIdAndEpoch(r, v);
         r.leave(end);
-      } else if (tag === 2 && v >= 12) {
+      } else if (tag === 2) {
         const end = r.enter(size);
         f_snapshotId = readFetchResponseSnapshotId(r, v);
         r.leave(end);
@@ -1107,80 +1084,68 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
 
 function sizeFetchResponsePartitionData(o: FetchResponsePartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x34 = o.partitionIndex;
   s += 4;
-  const x35 = o.errorCode;
   s += 2;
-  const x36 = o.highWatermark;
   s += 8;
   if (v >= 4) {
-    const x37 = (o.lastStableOffset ?? -1n);
     s += 8;
   }
   if (v >= 5) {
-    const x38 = (o.logStartOffset ?? -1n);
     s += 8;
   }
   if (v >= 4) {
-    const x39 = (o.abortedTransactions === undefined ? [] : o.abortedTransactions);
-    if (x39 === null) s += (v >= 12 ? 1 : 4);
+    const x30 = (o.abortedTransactions === undefined ? [] : o.abortedTransactions);
+    if (x30 === null) s += (v >= 12 ? 1 : 4);
     else {
-      s += (v >= 12 ? uvarintSize(x39.length + 1) : 4);
-      for (let i = 0; i < x39.length; i++) s += sizeFetchResponseAbortedTransaction(x39[i], v, q);
+      s += (v >= 12 ? uvarintSize(x30.length + 1) : 4);
+      for (let i = 0; i < x30.length; i++) s += sizeFetchResponseAbortedTransaction(x30[i], v, q);
     }
   }
   if (v >= 11) {
-    const x40 = (o.preferredReadReplica ?? -1);
     s += 4;
   }
-  const x41 = o.records;
-  if (x41 === null) s += (v >= 12 ? 1 : 4);
+  const x31 = o.records;
+  if (x31 === null) s += (v >= 12 ? 1 : 4);
   else {
-    s += (v >= 12 ? uvarintSize(x41.length + 1) : 4) + x41.length;
+    s += (v >= 12 ? uvarintSize(x31.length + 1) : 4) + x31.length;
   }
   if (v >= 12) {
     const slot = q.length;
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    if (v >= 12) {
-      const x42 = (o.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
-      if (!isDefaultFetchResponseEpochEndOffset(x42)) {
-        mask |= 1;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += sizeFetchResponseEpochEndOffset(x42, v, q);
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x32 = (o.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
+    if (!isDefaultFetchResponseEpochEndOffset(x32)) {
+      mask |= 1;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += sizeFetchResponseEpochEndOffset(x32, v, q);
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
-    if (v >= 12) {
-      const x43 = (o.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
-      if (!isDefaultFetchResponseLeaderIdAndEpoch(x43)) {
-        mask |= 2;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += sizeFetchResponseLeaderIdAndEpoch(x43, v, q);
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x33 = (o.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
+    if (!isDefaultFetchResponseLeaderIdAndEpoch(x33)) {
+      mask |= 2;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += sizeFetchResponseLeaderIdAndEpoch(x33, v, q);
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
-    if (v >= 12) {
-      const x44 = (o.snapshotId ?? defaultFetchResponseSnapshotId());
-      if (!isDefaultFetchResponseSnapshotId(x44)) {
-        mask |= 4;
-        count++;
-        const sizeSlot = q.length;
-        q.push(0);
-        let fs = 0;
-        fs += sizeFetchResponseSnapshotId(x44, v, q);
-        q[sizeSlot] = fs;
-        s += 1 + uvarintSize(fs) + fs;
-      }
+    const x34 = (o.snapshotId ?? defaultFetchResponseSnapshotId());
+    if (!isDefaultFetchResponseSnapshotId(x34)) {
+      mask |= 4;
+      count++;
+      const sizeSlot = q.length;
+      q.push(0);
+      let fs = 0;
+      fs += sizeFetchResponseSnapshotId(x34, v, q);
+      q[sizeSlot] = fs;
+      s += 1 + uvarintSize(fs) + fs;
     }
     const u = o.unknownTaggedFields;
     if (u !== undefined) {
@@ -1195,41 +1160,41 @@ function sizeFetchResponsePartitionData(o: FetchResponsePartitionData, v: number
 }
 
 function writeFetchResponsePartitionData(w: Writer, o: FetchResponsePartitionData, v: number): void {
-  const x45 = o.partitionIndex;
-  w.int32(x45);
-  const x46 = o.errorCode;
-  w.int16(x46);
-  const x47 = o.highWatermark;
-  w.int64(x47);
+  const x35 = o.partitionIndex;
+  w.int32(x35);
+  const x36 = o.errorCode;
+  w.int16(x36);
+  const x37 = o.highWatermark;
+  w.int64(x37);
   if (v >= 4) {
-    const x48 = (o.lastStableOffset ?? -1n);
-    w.int64(x48);
+    const x38 = (o.lastStableOffset ?? -1n);
+    w.int64(x38);
   }
   if (v >= 5) {
-    const x49 = (o.logStartOffset ?? -1n);
-    w.int64(x49);
+    const x39 = (o.logStartOffset ?? -1n);
+    w.int64(x39);
   }
   if (v >= 4) {
-    const x50 = (o.abortedTransactions === undefined ? [] : o.abortedTransactions);
-    if (x50 === null) (v >= 12 ? w.uvarint(0) : w.int32(-1));
+    const x40 = (o.abortedTransactions === undefined ? [] : o.abortedTransactions);
+    if (x40 === null) (v >= 12 ? w.uvarint(0) : w.int32(-1));
     else {
-      if (v >= 12) w.uvarint(x50.length + 1); else w.int32(x50.length);
-      for (let i52 = 0; i52 < x50.length; i52++) {
-        const e51 = x50[i52];
-        writeFetchResponseAbortedTransaction(w, e51, v);
+      if (v >= 12) w.uvarint(x40.length + 1); else w.int32(x40.length);
+      for (let i42 = 0; i42 < x40.length; i42++) {
+        const e41 = x40[i42];
+        writeFetchResponseAbortedTransaction(w, e41, v);
       }
     }
   }
   if (v >= 11) {
-    const x53 = (o.preferredReadReplica ?? -1);
-    w.int32(x53);
+    const x43 = (o.preferredReadReplica ?? -1);
+    w.int32(x43);
   }
-  const x54 = o.records;
-  if (x54 === null) (v >= 12 ? w.uvarint(0) : w.int32(-1));
+  const x44 = o.records;
+  if (x44 === null) (v >= 12 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 12) w.uvarint(x54.length + 1);
-    else w.int32(x54.length);
-    w.raw(x54);
+    if (v >= 12) w.uvarint(x44.length + 1);
+    else w.int32(x44.length);
+    w.raw(x44);
   }
   if (v >= 12) {
     const mask = w.next();
@@ -1238,24 +1203,24 @@ function writeFetchResponsePartitionData(w: Writer, o: FetchResponsePartitionDat
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x55 = (o.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
+      const x45 = (o.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
       w.uvarint(0);
       w.uvarint(w.next());
-      writeFetchResponseEpochEndOffset(w, x55, v);
+      writeFetchResponseEpochEndOffset(w, x45, v);
     }
     if (mask & 2) {
       while (ui < u.length && u[ui].tag < 1) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x56 = (o.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
+      const x46 = (o.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
       w.uvarint(1);
       w.uvarint(w.next());
-      writeFetchResponseLeaderIdAndEpoch(w, x56, v);
+      writeFetchResponseLeaderIdAndEpoch(w, x46, v);
     }
     if (mask & 4) {
       while (ui < u.length && u[ui].tag < 2) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x57 = (o.snapshotId ?? defaultFetchResponseSnapshotId());
+      const x47 = (o.snapshotId ?? defaultFetchResponseSnapshotId());
       w.uvarint(2);
       w.uvarint(w.next());
-      writeFetchResponseSnapshotId(w, x57, v);
+      writeFetchResponseSnapshotId(w, x47, v);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -1283,9 +1248,7 @@ function readFetchResponseEpochEndOffset(r: Reader, v: number): FetchResponseEpo
 
 function sizeFetchResponseEpochEndOffset(o: FetchResponseEpochEndOffset, v: number, q: SizeQueue): number {
   let s = 0;
-  const x58 = (o.epoch ?? -1);
   s += 4;
-  const x59 = (o.endOffset ?? -1n);
   s += 8;
   const slot = q.length;
   q.push(0, 0);
@@ -1303,10 +1266,10 @@ function sizeFetchResponseEpochEndOffset(o: FetchResponseEpochEndOffset, v: numb
 }
 
 function writeFetchResponseEpochEndOffset(w: Writer, o: FetchResponseEpochEndOffset, v: number): void {
-  const x60 = (o.epoch ?? -1);
-  w.int32(x60);
-  const x61 = (o.endOffset ?? -1n);
-  w.int64(x61);
+  const x48 = (o.epoch ?? -1);
+  w.int32(x48);
+  const x49 = (o.endOffset ?? -1n);
+  w.int64(x49);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -1323,10 +1286,10 @@ function defaultFetchResponseEpochEndOffset(): FetchResponseEpochEndOffset {
 
 function isDefaultFetchResponseEpochEndOffset(o: FetchResponseEpochEndOffset): boolean {
   if (o.unknownTaggedFields !== undefined && o.unknownTaggedFields.length > 0) return false;
-  const x62 = (o.epoch ?? -1);
-  if (x62 !== -1) return false;
-  const x63 = (o.endOffset ?? -1n);
-  if (x63 !== -1n) return false;
+  const x50 = (o.epoch ?? -1);
+  if (x50 !== -1) return false;
+  const x51 = (o.endOffset ?? -1n);
+  if (x51 !== -1n) return false;
   return true;
 }
 
@@ -1352,9 +1315,7 @@ function readFetchResponseLeaderIdAndEpoch(r: Reader, v: number): FetchResponseL
 
 function sizeFetchResponseLeaderIdAndEpoch(o: FetchResponseLeaderIdAndEpoch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x64 = (o.leaderId ?? -1);
   s += 4;
-  const x65 = (o.leaderEpoch ?? -1);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -1372,10 +1333,10 @@ function sizeFetchResponseLeaderIdAndEpoch(o: FetchResponseLeaderIdAndEpoch, v: 
 }
 
 function writeFetchResponseLeaderIdAndEpoch(w: Writer, o: FetchResponseLeaderIdAndEpoch, v: number): void {
-  const x66 = (o.leaderId ?? -1);
-  w.int32(x66);
-  const x67 = (o.leaderEpoch ?? -1);
-  w.int32(x67);
+  const x52 = (o.leaderId ?? -1);
+  w.int32(x52);
+  const x53 = (o.leaderEpoch ?? -1);
+  w.int32(x53);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -1392,10 +1353,10 @@ function defaultFetchResponseLeaderIdAndEpoch(): FetchResponseLeaderIdAndEpoch {
 
 function isDefaultFetchResponseLeaderIdAndEpoch(o: FetchResponseLeaderIdAndEpoch): boolean {
   if (o.unknownTaggedFields !== undefined && o.unknownTaggedFields.length > 0) return false;
-  const x68 = (o.leaderId ?? -1);
-  if (x68 !== -1) return false;
-  const x69 = (o.leaderEpoch ?? -1);
-  if (x69 !== -1) return false;
+  const x54 = (o.leaderId ?? -1);
+  if (x54 !== -1) return false;
+  const x55 = (o.leaderEpoch ?? -1);
+  if (x55 !== -1) return false;
   return true;
 }
 
@@ -1421,9 +1382,7 @@ function readFetchResponseSnapshotId(r: Reader, v: number): FetchResponseSnapsho
 
 function sizeFetchResponseSnapshotId(o: FetchResponseSnapshotId, v: number, q: SizeQueue): number {
   let s = 0;
-  const x70 = (o.endOffset ?? -1n);
   s += 8;
-  const x71 = (o.epoch ?? -1);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -1441,10 +1400,10 @@ function sizeFetchResponseSnapshotId(o: FetchResponseSnapshotId, v: number, q: S
 }
 
 function writeFetchResponseSnapshotId(w: Writer, o: FetchResponseSnapshotId, v: number): void {
-  const x72 = (o.endOffset ?? -1n);
-  w.int64(x72);
-  const x73 = (o.epoch ?? -1);
-  w.int32(x73);
+  const x56 = (o.endOffset ?? -1n);
+  w.int64(x56);
+  const x57 = (o.epoch ?? -1);
+  w.int32(x57);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -1461,10 +1420,10 @@ function defaultFetchResponseSnapshotId(): FetchResponseSnapshotId {
 
 function isDefaultFetchResponseSnapshotId(o: FetchResponseSnapshotId): boolean {
   if (o.unknownTaggedFields !== undefined && o.unknownTaggedFields.length > 0) return false;
-  const x74 = (o.endOffset ?? -1n);
-  if (x74 !== -1n) return false;
-  const x75 = (o.epoch ?? -1);
-  if (x75 !== -1) return false;
+  const x58 = (o.endOffset ?? -1n);
+  if (x58 !== -1n) return false;
+  const x59 = (o.epoch ?? -1);
+  if (x59 !== -1) return false;
   return true;
 }
 
@@ -1492,9 +1451,7 @@ function readFetchResponseAbortedTransaction(r: Reader, v: number): FetchRespons
 
 function sizeFetchResponseAbortedTransaction(o: FetchResponseAbortedTransaction, v: number, q: SizeQueue): number {
   let s = 0;
-  const x76 = o.producerId;
   s += 8;
-  const x77 = o.firstOffset;
   s += 8;
   if (v >= 12) {
     const slot = q.length;
@@ -1514,10 +1471,10 @@ function sizeFetchResponseAbortedTransaction(o: FetchResponseAbortedTransaction,
 }
 
 function writeFetchResponseAbortedTransaction(w: Writer, o: FetchResponseAbortedTransaction, v: number): void {
-  const x78 = o.producerId;
-  w.int64(x78);
-  const x79 = o.firstOffset;
-  w.int64(x79);
+  const x60 = o.producerId;
+  w.int64(x60);
+  const x61 = o.firstOffset;
+  w.int64(x61);
   if (v >= 12) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -1555,21 +1512,19 @@ function readFetchResponseNodeEndpoint(r: Reader, v: number): FetchResponseNodeE
 
 function sizeFetchResponseNodeEndpoint(o: FetchResponseNodeEndpoint, v: number, q: SizeQueue): number {
   let s = 0;
-  const x80 = o.nodeId;
   s += 4;
-  const x81 = o.host;
+  const x62 = o.host;
   {
-    const n = utf8Length(x81);
+    const n = utf8Length(x62);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x82 = o.port;
   s += 4;
-  const x83 = (o.rack ?? null);
-  if (x83 === null) s += 1;
+  const x63 = (o.rack ?? null);
+  if (x63 === null) s += 1;
   else {
     {
-      const n = utf8Length(x83);
+      const n = utf8Length(x63);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -1590,23 +1545,23 @@ function sizeFetchResponseNodeEndpoint(o: FetchResponseNodeEndpoint, v: number, 
 }
 
 function writeFetchResponseNodeEndpoint(w: Writer, o: FetchResponseNodeEndpoint, v: number): void {
-  const x84 = o.nodeId;
-  w.int32(x84);
-  const x85 = o.host;
+  const x64 = o.nodeId;
+  w.int32(x64);
+  const x65 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x85, n);
+    w.utf8(x65, n);
   }
-  const x86 = o.port;
-  w.int32(x86);
-  const x87 = (o.rack ?? null);
-  if (x87 === null) w.uvarint(0);
+  const x66 = o.port;
+  w.int32(x66);
+  const x67 = (o.rack ?? null);
+  if (x67 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x87, n);
+      w.utf8(x67, n);
     }
   }
   const mask = w.next();

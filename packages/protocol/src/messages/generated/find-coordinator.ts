@@ -82,14 +82,13 @@ export function sizeFindCoordinatorRequest(o: FindCoordinatorRequest, v: number,
     }
   }
   if (v >= 1) {
-    const x4 = (o.keyType ?? 0);
     s += 1;
   }
   if (v >= 4) {
-    const x5 = (o.coordinatorKeys ?? []);
-    s += uvarintSize(x5.length + 1);
-    for (let i = 0; i < x5.length; i++) {
-      const n = utf8Length(x5[i]);
+    const x4 = (o.coordinatorKeys ?? []);
+    s += uvarintSize(x4.length + 1);
+    for (let i = 0; i < x4.length; i++) {
+      const n = utf8Length(x4[i]);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -113,27 +112,27 @@ export function sizeFindCoordinatorRequest(o: FindCoordinatorRequest, v: number,
 
 export function writeFindCoordinatorRequest(w: Writer, o: FindCoordinatorRequest, v: number): void {
   if (v <= 3) {
-    const x6 = (o.key ?? "");
+    const x5 = (o.key ?? "");
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x6, n);
+      w.utf8(x5, n);
     }
   }
   if (v >= 1) {
-    const x7 = (o.keyType ?? 0);
-    w.int8(x7);
+    const x6 = (o.keyType ?? 0);
+    w.int8(x6);
   }
   if (v >= 4) {
-    const x8 = (o.coordinatorKeys ?? []);
-    w.uvarint(x8.length + 1);
-    for (let i10 = 0; i10 < x8.length; i10++) {
-      const e9 = x8[i10];
+    const x7 = (o.coordinatorKeys ?? []);
+    w.uvarint(x7.length + 1);
+    for (let i9 = 0; i9 < x7.length; i9++) {
+      const e8 = x7[i9];
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(e9, n);
+        w.utf8(e8, n);
       }
     }
   }
@@ -217,44 +216,40 @@ export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinat
 export function sizeFindCoordinatorResponse(o: FindCoordinatorResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
   if (v <= 3) {
-    const x4 = (o.errorCode ?? 0);
     s += 2;
   }
   if (v >= 1 && v <= 3) {
-    const x5 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x5 === null) s += (v >= 3 ? 1 : 2);
+    const x3 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x3 === null) s += (v >= 3 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x5);
+        const n = utf8Length(x3);
         q.push(n);
         s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
   if (v <= 3) {
-    const x6 = (o.nodeId ?? 0);
     s += 4;
   }
   if (v <= 3) {
-    const x7 = (o.host ?? "");
+    const x4 = (o.host ?? "");
     {
-      const n = utf8Length(x7);
+      const n = utf8Length(x4);
       q.push(n);
       s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v <= 3) {
-    const x8 = (o.port ?? 0);
     s += 4;
   }
   if (v >= 4) {
-    const x9 = (o.coordinators ?? []);
-    s += uvarintSize(x9.length + 1);
-    for (let i = 0; i < x9.length; i++) s += sizeFindCoordinatorResponseCoordinator(x9[i], v, q);
+    const x5 = (o.coordinators ?? []);
+    s += uvarintSize(x5.length + 1);
+    for (let i = 0; i < x5.length; i++) s += sizeFindCoordinatorResponseCoordinator(x5[i], v, q);
   }
   if (v >= 3) {
     const slot = q.length;
@@ -275,48 +270,48 @@ export function sizeFindCoordinatorResponse(o: FindCoordinatorResponse, v: numbe
 
 export function writeFindCoordinatorResponse(w: Writer, o: FindCoordinatorResponse, v: number): void {
   if (v >= 1) {
-    const x10 = (o.throttleTimeMs ?? 0);
-    w.int32(x10);
+    const x6 = (o.throttleTimeMs ?? 0);
+    w.int32(x6);
   }
   if (v <= 3) {
-    const x11 = (o.errorCode ?? 0);
-    w.int16(x11);
+    const x7 = (o.errorCode ?? 0);
+    w.int16(x7);
   }
   if (v >= 1 && v <= 3) {
-    const x12 = (o.errorMessage === undefined ? "" : o.errorMessage);
-    if (x12 === null) (v >= 3 ? w.uvarint(0) : w.int16(-1));
+    const x8 = (o.errorMessage === undefined ? "" : o.errorMessage);
+    if (x8 === null) (v >= 3 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 3) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x12, n);
+        w.utf8(x8, n);
       }
     }
   }
   if (v <= 3) {
-    const x13 = (o.nodeId ?? 0);
-    w.int32(x13);
+    const x9 = (o.nodeId ?? 0);
+    w.int32(x9);
   }
   if (v <= 3) {
-    const x14 = (o.host ?? "");
+    const x10 = (o.host ?? "");
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x10, n);
     }
   }
   if (v <= 3) {
-    const x15 = (o.port ?? 0);
-    w.int32(x15);
+    const x11 = (o.port ?? 0);
+    w.int32(x11);
   }
   if (v >= 4) {
-    const x16 = (o.coordinators ?? []);
-    w.uvarint(x16.length + 1);
-    for (let i18 = 0; i18 < x16.length; i18++) {
-      const e17 = x16[i18];
-      writeFindCoordinatorResponseCoordinator(w, e17, v);
+    const x12 = (o.coordinators ?? []);
+    w.uvarint(x12.length + 1);
+    for (let i14 = 0; i14 < x12.length; i14++) {
+      const e13 = x12[i14];
+      writeFindCoordinatorResponseCoordinator(w, e13, v);
     }
   }
   if (v >= 3) {
@@ -362,29 +357,26 @@ function readFindCoordinatorResponseCoordinator(r: Reader, v: number): FindCoord
 
 function sizeFindCoordinatorResponseCoordinator(o: FindCoordinatorResponseCoordinator, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.key;
+  const x15 = o.key;
   {
-    const n = utf8Length(x19);
+    const n = utf8Length(x15);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x20 = o.nodeId;
   s += 4;
-  const x21 = o.host;
+  const x16 = o.host;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x16);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x22 = o.port;
   s += 4;
-  const x23 = o.errorCode;
   s += 2;
-  const x24 = o.errorMessage;
-  if (x24 === null) s += 1;
+  const x17 = o.errorMessage;
+  if (x17 === null) s += 1;
   else {
     {
-      const n = utf8Length(x24);
+      const n = utf8Length(x17);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -405,31 +397,31 @@ function sizeFindCoordinatorResponseCoordinator(o: FindCoordinatorResponseCoordi
 }
 
 function writeFindCoordinatorResponseCoordinator(w: Writer, o: FindCoordinatorResponseCoordinator, v: number): void {
-  const x25 = o.key;
+  const x18 = o.key;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x25, n);
+    w.utf8(x18, n);
   }
-  const x26 = o.nodeId;
-  w.int32(x26);
-  const x27 = o.host;
+  const x19 = o.nodeId;
+  w.int32(x19);
+  const x20 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x27, n);
+    w.utf8(x20, n);
   }
-  const x28 = o.port;
-  w.int32(x28);
-  const x29 = o.errorCode;
-  w.int16(x29);
-  const x30 = o.errorMessage;
-  if (x30 === null) w.uvarint(0);
+  const x21 = o.port;
+  w.int32(x21);
+  const x22 = o.errorCode;
+  w.int16(x22);
+  const x23 = o.errorMessage;
+  if (x23 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x30, n);
+      w.utf8(x23, n);
     }
   }
   const mask = w.next();

@@ -40,7 +40,6 @@ export function readGetTelemetrySubscriptionsRequest(r: Reader, v: number): GetT
 
 export function sizeGetTelemetrySubscriptionsRequest(o: GetTelemetrySubscriptionsRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.clientInstanceId;
   s += 16;
   const slot = q.length;
   q.push(0, 0);
@@ -58,8 +57,8 @@ export function sizeGetTelemetrySubscriptionsRequest(o: GetTelemetrySubscription
 }
 
 export function writeGetTelemetrySubscriptionsRequest(w: Writer, o: GetTelemetrySubscriptionsRequest, v: number): void {
-  const x1 = o.clientInstanceId;
-  w.uuid(x1);
+  const x0 = o.clientInstanceId;
+  w.uuid(x0);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -116,27 +115,20 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): Get
 
 export function sizeGetTelemetrySubscriptionsResponse(o: GetTelemetrySubscriptionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.throttleTimeMs;
   s += 4;
-  const x7 = o.errorCode;
   s += 2;
-  const x8 = o.clientInstanceId;
   s += 16;
-  const x9 = o.subscriptionId;
   s += 4;
-  const x10 = o.acceptedCompressionTypes;
-  s += uvarintSize(x10.length + 1);
-  s += x10.length * 1;
-  const x11 = o.pushIntervalMs;
+  const x6 = o.acceptedCompressionTypes;
+  s += uvarintSize(x6.length + 1);
+  s += x6.length * 1;
   s += 4;
-  const x12 = o.telemetryMaxBytes;
   s += 4;
-  const x13 = o.deltaTemporality;
   s += 1;
-  const x14 = o.requestedMetrics;
-  s += uvarintSize(x14.length + 1);
-  for (let i = 0; i < x14.length; i++) {
-    const n = utf8Length(x14[i]);
+  const x7 = o.requestedMetrics;
+  s += uvarintSize(x7.length + 1);
+  for (let i = 0; i < x7.length; i++) {
+    const n = utf8Length(x7[i]);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
@@ -156,34 +148,34 @@ export function sizeGetTelemetrySubscriptionsResponse(o: GetTelemetrySubscriptio
 }
 
 export function writeGetTelemetrySubscriptionsResponse(w: Writer, o: GetTelemetrySubscriptionsResponse, v: number): void {
-  const x15 = o.throttleTimeMs;
-  w.int32(x15);
-  const x16 = o.errorCode;
-  w.int16(x16);
-  const x17 = o.clientInstanceId;
-  w.uuid(x17);
-  const x18 = o.subscriptionId;
-  w.int32(x18);
-  const x19 = o.acceptedCompressionTypes;
-  w.uvarint(x19.length + 1);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    w.int8(e20);
+  const x8 = o.throttleTimeMs;
+  w.int32(x8);
+  const x9 = o.errorCode;
+  w.int16(x9);
+  const x10 = o.clientInstanceId;
+  w.uuid(x10);
+  const x11 = o.subscriptionId;
+  w.int32(x11);
+  const x12 = o.acceptedCompressionTypes;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    w.int8(e13);
   }
-  const x22 = o.pushIntervalMs;
-  w.int32(x22);
-  const x23 = o.telemetryMaxBytes;
-  w.int32(x23);
-  const x24 = o.deltaTemporality;
-  w.bool(x24);
-  const x25 = o.requestedMetrics;
-  w.uvarint(x25.length + 1);
-  for (let i27 = 0; i27 < x25.length; i27++) {
-    const e26 = x25[i27];
+  const x15 = o.pushIntervalMs;
+  w.int32(x15);
+  const x16 = o.telemetryMaxBytes;
+  w.int32(x16);
+  const x17 = o.deltaTemporality;
+  w.bool(x17);
+  const x18 = o.requestedMetrics;
+  w.uvarint(x18.length + 1);
+  for (let i20 = 0; i20 < x18.length; i20++) {
+    const e19 = x18[i20];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e26, n);
+      w.utf8(e19, n);
     }
   }
   const mask = w.next();

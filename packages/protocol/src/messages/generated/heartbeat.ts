@@ -57,20 +57,19 @@ export function sizeHeartbeatRequest(o: HeartbeatRequest, v: number, q: SizeQueu
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x1 = o.generationId;
   s += 4;
-  const x2 = o.memberId;
+  const x1 = o.memberId;
   {
-    const n = utf8Length(x2);
+    const n = utf8Length(x1);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 3) {
-    const x3 = (o.groupInstanceId ?? null);
-    if (x3 === null) s += (v >= 4 ? 1 : 2);
+    const x2 = (o.groupInstanceId ?? null);
+    if (x2 === null) s += (v >= 4 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x3);
+        const n = utf8Length(x2);
         q.push(n);
         s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
       }
@@ -94,31 +93,31 @@ export function sizeHeartbeatRequest(o: HeartbeatRequest, v: number, q: SizeQueu
 }
 
 export function writeHeartbeatRequest(w: Writer, o: HeartbeatRequest, v: number): void {
-  const x4 = o.groupId;
+  const x3 = o.groupId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x4, n);
+    w.utf8(x3, n);
   }
-  const x5 = o.generationId;
-  w.int32(x5);
-  const x6 = o.memberId;
+  const x4 = o.generationId;
+  w.int32(x4);
+  const x5 = o.memberId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x6, n);
+    w.utf8(x5, n);
   }
   if (v >= 3) {
-    const x7 = (o.groupInstanceId ?? null);
-    if (x7 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+    const x6 = (o.groupInstanceId ?? null);
+    if (x6 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x7, n);
+        w.utf8(x6, n);
       }
     }
   }
@@ -160,10 +159,8 @@ export function readHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
 export function sizeHeartbeatResponse(o: HeartbeatResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x0 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x1 = o.errorCode;
   s += 2;
   if (v >= 4) {
     const slot = q.length;
@@ -184,11 +181,11 @@ export function sizeHeartbeatResponse(o: HeartbeatResponse, v: number, q: SizeQu
 
 export function writeHeartbeatResponse(w: Writer, o: HeartbeatResponse, v: number): void {
   if (v >= 1) {
-    const x2 = (o.throttleTimeMs ?? 0);
-    w.int32(x2);
+    const x0 = (o.throttleTimeMs ?? 0);
+    w.int32(x0);
   }
-  const x3 = o.errorCode;
-  w.int16(x3);
+  const x1 = o.errorCode;
+  w.int16(x1);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());

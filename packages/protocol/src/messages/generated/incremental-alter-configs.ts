@@ -67,7 +67,6 @@ export function sizeIncrementalAlterConfigsRequest(o: IncrementalAlterConfigsReq
   const x3 = o.resources;
   s += (v >= 1 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeIncrementalAlterConfigsRequestAlterConfigsResource(x3[i], v, q);
-  const x4 = o.validateOnly;
   s += 1;
   if (v >= 1) {
     const slot = q.length;
@@ -87,14 +86,14 @@ export function sizeIncrementalAlterConfigsRequest(o: IncrementalAlterConfigsReq
 }
 
 export function writeIncrementalAlterConfigsRequest(w: Writer, o: IncrementalAlterConfigsRequest, v: number): void {
-  const x5 = o.resources;
-  if (v >= 1) w.uvarint(x5.length + 1); else w.int32(x5.length);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
-    writeIncrementalAlterConfigsRequestAlterConfigsResource(w, e6, v);
+  const x4 = o.resources;
+  if (v >= 1) w.uvarint(x4.length + 1); else w.int32(x4.length);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
+    writeIncrementalAlterConfigsRequestAlterConfigsResource(w, e5, v);
   }
-  const x8 = o.validateOnly;
-  w.bool(x8);
+  const x7 = o.validateOnly;
+  w.bool(x7);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -110,10 +109,10 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
   let f_resourceName: string;
   f_resourceName = (v >= 1 ? r.compactString() : r.string());
   let f_configs: IncrementalAlterConfigsRequestAlterableConfig[];
-  const n9 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a10: IncrementalAlterConfigsRequestAlterableConfig[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readIncrementalAlterConfigsRequestAlterableConfig(r, v));
-  f_configs = a10;
+  const n8 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a9: IncrementalAlterConfigsRequestAlterableConfig[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readIncrementalAlterConfigsRequestAlterableConfig(r, v));
+  f_configs = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -134,17 +133,16 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
 
 function sizeIncrementalAlterConfigsRequestAlterConfigsResource(o: IncrementalAlterConfigsRequestAlterConfigsResource, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.resourceType;
   s += 1;
-  const x13 = o.resourceName;
+  const x11 = o.resourceName;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x14 = o.configs;
-  s += (v >= 1 ? uvarintSize(x14.length + 1) : 4);
-  for (let i = 0; i < x14.length; i++) s += sizeIncrementalAlterConfigsRequestAlterableConfig(x14[i], v, q);
+  const x12 = o.configs;
+  s += (v >= 1 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeIncrementalAlterConfigsRequestAlterableConfig(x12[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -163,20 +161,20 @@ function sizeIncrementalAlterConfigsRequestAlterConfigsResource(o: IncrementalAl
 }
 
 function writeIncrementalAlterConfigsRequestAlterConfigsResource(w: Writer, o: IncrementalAlterConfigsRequestAlterConfigsResource, v: number): void {
-  const x15 = o.resourceType;
-  w.int8(x15);
-  const x16 = o.resourceName;
+  const x13 = o.resourceType;
+  w.int8(x13);
+  const x14 = o.resourceName;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.configs;
-  if (v >= 1) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeIncrementalAlterConfigsRequestAlterableConfig(w, e18, v);
+  const x15 = o.configs;
+  if (v >= 1) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeIncrementalAlterConfigsRequestAlterableConfig(w, e16, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -214,19 +212,18 @@ function readIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v: number)
 
 function sizeIncrementalAlterConfigsRequestAlterableConfig(o: IncrementalAlterConfigsRequestAlterableConfig, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.name;
+  const x18 = o.name;
   {
-    const n = utf8Length(x20);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x21 = o.configOperation;
   s += 1;
-  const x22 = o.value;
-  if (x22 === null) s += (v >= 1 ? 1 : 2);
+  const x19 = o.value;
+  if (x19 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x22);
+      const n = utf8Length(x19);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -249,23 +246,23 @@ function sizeIncrementalAlterConfigsRequestAlterableConfig(o: IncrementalAlterCo
 }
 
 function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, o: IncrementalAlterConfigsRequestAlterableConfig, v: number): void {
-  const x23 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x23, n);
+    w.utf8(x20, n);
   }
-  const x24 = o.configOperation;
-  w.int8(x24);
-  const x25 = o.value;
-  if (x25 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x21 = o.configOperation;
+  w.int8(x21);
+  const x22 = o.value;
+  if (x22 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x25, n);
+      w.utf8(x22, n);
     }
   }
   if (v >= 1) {
@@ -304,11 +301,10 @@ export function readIncrementalAlterConfigsResponse(r: Reader, v: number): Incre
 
 export function sizeIncrementalAlterConfigsResponse(o: IncrementalAlterConfigsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.responses;
-  s += (v >= 1 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(x4[i], v, q);
+  const x3 = o.responses;
+  s += (v >= 1 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(x3[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -327,13 +323,13 @@ export function sizeIncrementalAlterConfigsResponse(o: IncrementalAlterConfigsRe
 }
 
 export function writeIncrementalAlterConfigsResponse(w: Writer, o: IncrementalAlterConfigsResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.responses;
-  if (v >= 1) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.responses;
+  if (v >= 1) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w, e6, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -374,22 +370,20 @@ function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r: Read
 
 function sizeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(o: IncrementalAlterConfigsResponseAlterConfigsResourceResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x9 = o.errorCode;
   s += 2;
-  const x10 = o.errorMessage;
-  if (x10 === null) s += (v >= 1 ? 1 : 2);
+  const x8 = o.errorMessage;
+  if (x8 === null) s += (v >= 1 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x10);
+      const n = utf8Length(x8);
       q.push(n);
       s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x11 = o.resourceType;
   s += 1;
-  const x12 = o.resourceName;
+  const x9 = o.resourceName;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x9);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
@@ -411,26 +405,26 @@ function sizeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(o: Incr
 }
 
 function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, o: IncrementalAlterConfigsResponseAlterConfigsResourceResponse, v: number): void {
-  const x13 = o.errorCode;
-  w.int16(x13);
-  const x14 = o.errorMessage;
-  if (x14 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
+  const x10 = o.errorCode;
+  w.int16(x10);
+  const x11 = o.errorMessage;
+  if (x11 === null) (v >= 1 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x14, n);
+      w.utf8(x11, n);
     }
   }
-  const x15 = o.resourceType;
-  w.int8(x15);
-  const x16 = o.resourceName;
+  const x12 = o.resourceType;
+  w.int8(x12);
+  const x13 = o.resourceName;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x13, n);
   }
   if (v >= 1) {
     const mask = w.next();

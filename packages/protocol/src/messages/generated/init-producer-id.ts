@@ -66,14 +66,11 @@ export function sizeInitProducerIdRequest(o: InitProducerIdRequest, v: number, q
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x1 = o.transactionTimeoutMs;
   s += 4;
   if (v >= 3) {
-    const x2 = (o.producerId ?? -1n);
     s += 8;
   }
   if (v >= 3) {
-    const x3 = (o.producerEpoch ?? -1);
     s += 2;
   }
   if (v >= 2) {
@@ -94,25 +91,25 @@ export function sizeInitProducerIdRequest(o: InitProducerIdRequest, v: number, q
 }
 
 export function writeInitProducerIdRequest(w: Writer, o: InitProducerIdRequest, v: number): void {
-  const x4 = o.transactionalId;
-  if (x4 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x1 = o.transactionalId;
+  if (x1 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x4, n);
+      w.utf8(x1, n);
     }
   }
-  const x5 = o.transactionTimeoutMs;
-  w.int32(x5);
+  const x2 = o.transactionTimeoutMs;
+  w.int32(x2);
   if (v >= 3) {
-    const x6 = (o.producerId ?? -1n);
-    w.int64(x6);
+    const x3 = (o.producerId ?? -1n);
+    w.int64(x3);
   }
   if (v >= 3) {
-    const x7 = (o.producerEpoch ?? -1);
-    w.int16(x7);
+    const x4 = (o.producerEpoch ?? -1);
+    w.int16(x4);
   }
   if (v >= 2) {
     const mask = w.next();
@@ -153,13 +150,9 @@ export function readInitProducerIdResponse(r: Reader, v: number): InitProducerId
 
 export function sizeInitProducerIdResponse(o: InitProducerIdResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = (o.producerId ?? -1n);
   s += 8;
-  const x3 = o.producerEpoch;
   s += 2;
   if (v >= 2) {
     const slot = q.length;
@@ -179,14 +172,14 @@ export function sizeInitProducerIdResponse(o: InitProducerIdResponse, v: number,
 }
 
 export function writeInitProducerIdResponse(w: Writer, o: InitProducerIdResponse, v: number): void {
-  const x4 = o.throttleTimeMs;
-  w.int32(x4);
-  const x5 = o.errorCode;
-  w.int16(x5);
-  const x6 = (o.producerId ?? -1n);
-  w.int64(x6);
-  const x7 = o.producerEpoch;
-  w.int16(x7);
+  const x0 = o.throttleTimeMs;
+  w.int32(x0);
+  const x1 = o.errorCode;
+  w.int16(x1);
+  const x2 = (o.producerId ?? -1n);
+  w.int64(x2);
+  const x3 = o.producerEpoch;
+  w.int16(x3);
   if (v >= 2) {
     const mask = w.next();
     w.uvarint(w.next());

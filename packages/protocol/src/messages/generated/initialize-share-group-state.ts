@@ -134,11 +134,10 @@ function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: n
 
 function sizeInitializeShareGroupStateRequestInitializeStateData(o: InitializeShareGroupStateRequestInitializeStateData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicId;
   s += 16;
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeInitializeShareGroupStateRequestPartitionData(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeInitializeShareGroupStateRequestPartitionData(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -155,13 +154,13 @@ function sizeInitializeShareGroupStateRequestInitializeStateData(o: InitializeSh
 }
 
 function writeInitializeShareGroupStateRequestInitializeStateData(w: Writer, o: InitializeShareGroupStateRequestInitializeStateData, v: number): void {
-  const x14 = o.topicId;
-  w.uuid(x14);
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeInitializeShareGroupStateRequestPartitionData(w, e16, v);
+  const x13 = o.topicId;
+  w.uuid(x13);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeInitializeShareGroupStateRequestPartitionData(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -195,11 +194,8 @@ function readInitializeShareGroupStateRequestPartitionData(r: Reader, v: number)
 
 function sizeInitializeShareGroupStateRequestPartitionData(o: InitializeShareGroupStateRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partition;
   s += 4;
-  const x19 = o.stateEpoch;
   s += 4;
-  const x20 = o.startOffset;
   s += 8;
   const slot = q.length;
   q.push(0, 0);
@@ -217,12 +213,12 @@ function sizeInitializeShareGroupStateRequestPartitionData(o: InitializeShareGro
 }
 
 function writeInitializeShareGroupStateRequestPartitionData(w: Writer, o: InitializeShareGroupStateRequestPartitionData, v: number): void {
-  const x21 = o.partition;
-  w.int32(x21);
-  const x22 = o.stateEpoch;
-  w.int32(x22);
-  const x23 = o.startOffset;
-  w.int64(x23);
+  const x17 = o.partition;
+  w.int32(x17);
+  const x18 = o.stateEpoch;
+  w.int32(x18);
+  const x19 = o.startOffset;
+  w.int64(x19);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -309,11 +305,10 @@ function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v
 
 function sizeInitializeShareGroupStateResponseInitializeStateResult(o: InitializeShareGroupStateResponseInitializeStateResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.topicId;
   s += 16;
-  const x11 = o.partitions;
-  s += uvarintSize(x11.length + 1);
-  for (let i = 0; i < x11.length; i++) s += sizeInitializeShareGroupStateResponsePartitionResult(x11[i], v, q);
+  const x10 = o.partitions;
+  s += uvarintSize(x10.length + 1);
+  for (let i = 0; i < x10.length; i++) s += sizeInitializeShareGroupStateResponsePartitionResult(x10[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -330,13 +325,13 @@ function sizeInitializeShareGroupStateResponseInitializeStateResult(o: Initializ
 }
 
 function writeInitializeShareGroupStateResponseInitializeStateResult(w: Writer, o: InitializeShareGroupStateResponseInitializeStateResult, v: number): void {
-  const x12 = o.topicId;
-  w.uuid(x12);
-  const x13 = o.partitions;
-  w.uvarint(x13.length + 1);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeInitializeShareGroupStateResponsePartitionResult(w, e14, v);
+  const x11 = o.topicId;
+  w.uuid(x11);
+  const x12 = o.partitions;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeInitializeShareGroupStateResponsePartitionResult(w, e13, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -370,15 +365,13 @@ function readInitializeShareGroupStateResponsePartitionResult(r: Reader, v: numb
 
 function sizeInitializeShareGroupStateResponsePartitionResult(o: InitializeShareGroupStateResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.partition;
   s += 4;
-  const x17 = o.errorCode;
   s += 2;
-  const x18 = (o.errorMessage ?? null);
-  if (x18 === null) s += 1;
+  const x15 = (o.errorMessage ?? null);
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x18);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -399,17 +392,17 @@ function sizeInitializeShareGroupStateResponsePartitionResult(o: InitializeShare
 }
 
 function writeInitializeShareGroupStateResponsePartitionResult(w: Writer, o: InitializeShareGroupStateResponsePartitionResult, v: number): void {
-  const x19 = o.partition;
-  w.int32(x19);
-  const x20 = o.errorCode;
-  w.int16(x20);
-  const x21 = (o.errorMessage ?? null);
-  if (x21 === null) w.uvarint(0);
+  const x16 = o.partition;
+  w.int32(x16);
+  const x17 = o.errorCode;
+  w.int16(x17);
+  const x18 = (o.errorMessage ?? null);
+  if (x18 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x21, n);
+      w.utf8(x18, n);
     }
   }
   const mask = w.next();

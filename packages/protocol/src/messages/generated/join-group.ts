@@ -104,44 +104,42 @@ export function sizeJoinGroupRequest(o: JoinGroupRequest, v: number, q: SizeQueu
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x4 = o.sessionTimeoutMs;
   s += 4;
   if (v >= 1) {
-    const x5 = (o.rebalanceTimeoutMs ?? -1);
     s += 4;
   }
-  const x6 = o.memberId;
+  const x4 = o.memberId;
   {
-    const n = utf8Length(x6);
+    const n = utf8Length(x4);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 5) {
-    const x7 = (o.groupInstanceId ?? null);
-    if (x7 === null) s += (v >= 6 ? 1 : 2);
+    const x5 = (o.groupInstanceId ?? null);
+    if (x5 === null) s += (v >= 6 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x7);
+        const n = utf8Length(x5);
         q.push(n);
         s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
-  const x8 = o.protocolType;
+  const x6 = o.protocolType;
   {
-    const n = utf8Length(x8);
+    const n = utf8Length(x6);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x9 = o.protocols;
-  s += (v >= 6 ? uvarintSize(x9.length + 1) : 4);
-  for (let i = 0; i < x9.length; i++) s += sizeJoinGroupRequestProtocol(x9[i], v, q);
+  const x7 = o.protocols;
+  s += (v >= 6 ? uvarintSize(x7.length + 1) : 4);
+  for (let i = 0; i < x7.length; i++) s += sizeJoinGroupRequestProtocol(x7[i], v, q);
   if (v >= 8) {
-    const x10 = (o.reason ?? null);
-    if (x10 === null) s += 1;
+    const x8 = (o.reason ?? null);
+    if (x8 === null) s += 1;
     else {
       {
-        const n = utf8Length(x10);
+        const n = utf8Length(x8);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
@@ -165,59 +163,59 @@ export function sizeJoinGroupRequest(o: JoinGroupRequest, v: number, q: SizeQueu
 }
 
 export function writeJoinGroupRequest(w: Writer, o: JoinGroupRequest, v: number): void {
-  const x11 = o.groupId;
+  const x9 = o.groupId;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x11, n);
+    w.utf8(x9, n);
   }
-  const x12 = o.sessionTimeoutMs;
-  w.int32(x12);
+  const x10 = o.sessionTimeoutMs;
+  w.int32(x10);
   if (v >= 1) {
-    const x13 = (o.rebalanceTimeoutMs ?? -1);
-    w.int32(x13);
+    const x11 = (o.rebalanceTimeoutMs ?? -1);
+    w.int32(x11);
   }
-  const x14 = o.memberId;
+  const x12 = o.memberId;
+  {
+    const n = w.next();
+    if (v >= 6) w.uvarint(n + 1);
+    else w.int16(n);
+    w.utf8(x12, n);
+  }
+  if (v >= 5) {
+    const x13 = (o.groupInstanceId ?? null);
+    if (x13 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
+    else {
+      {
+        const n = w.next();
+        if (v >= 6) w.uvarint(n + 1);
+        else w.int16(n);
+        w.utf8(x13, n);
+      }
+    }
+  }
+  const x14 = o.protocolType;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
     w.utf8(x14, n);
   }
-  if (v >= 5) {
-    const x15 = (o.groupInstanceId ?? null);
-    if (x15 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
-    else {
-      {
-        const n = w.next();
-        if (v >= 6) w.uvarint(n + 1);
-        else w.int16(n);
-        w.utf8(x15, n);
-      }
-    }
-  }
-  const x16 = o.protocolType;
-  {
-    const n = w.next();
-    if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
-    w.utf8(x16, n);
-  }
-  const x17 = o.protocols;
-  if (v >= 6) w.uvarint(x17.length + 1); else w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeJoinGroupRequestProtocol(w, e18, v);
+  const x15 = o.protocols;
+  if (v >= 6) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeJoinGroupRequestProtocol(w, e16, v);
   }
   if (v >= 8) {
-    const x20 = (o.reason ?? null);
-    if (x20 === null) w.uvarint(0);
+    const x18 = (o.reason ?? null);
+    if (x18 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x20, n);
+        w.utf8(x18, n);
       }
     }
   }
@@ -254,14 +252,14 @@ function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestPro
 
 function sizeJoinGroupRequestProtocol(o: JoinGroupRequestProtocol, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.name;
+  const x19 = o.name;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x19);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x22 = o.metadata;
-  s += (v >= 6 ? uvarintSize(x22.length + 1) : 4) + x22.length;
+  const x20 = o.metadata;
+  s += (v >= 6 ? uvarintSize(x20.length + 1) : 4) + x20.length;
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -280,17 +278,17 @@ function sizeJoinGroupRequestProtocol(o: JoinGroupRequestProtocol, v: number, q:
 }
 
 function writeJoinGroupRequestProtocol(w: Writer, o: JoinGroupRequestProtocol, v: number): void {
-  const x23 = o.name;
+  const x21 = o.name;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x23, n);
+    w.utf8(x21, n);
   }
-  const x24 = o.metadata;
-  if (v >= 6) w.uvarint(x24.length + 1);
-  else w.int32(x24.length);
-  w.raw(x24);
+  const x22 = o.metadata;
+  if (v >= 6) w.uvarint(x22.length + 1);
+  else w.int32(x22.length);
+  w.raw(x22);
   if (v >= 6) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -361,52 +359,48 @@ export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
 export function sizeJoinGroupResponse(o: JoinGroupResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 2) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = (o.generationId ?? -1);
   s += 4;
   if (v >= 7) {
-    const x6 = (o.protocolType ?? null);
-    if (x6 === null) s += 1;
+    const x3 = (o.protocolType ?? null);
+    if (x3 === null) s += 1;
     else {
       {
-        const n = utf8Length(x6);
+        const n = utf8Length(x3);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x7 = o.protocolName;
-  if (x7 === null) s += (v >= 6 ? 1 : 2);
+  const x4 = o.protocolName;
+  if (x4 === null) s += (v >= 6 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x7);
+      const n = utf8Length(x4);
       q.push(n);
       s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x8 = o.leader;
+  const x5 = o.leader;
   {
-    const n = utf8Length(x8);
+    const n = utf8Length(x5);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 9) {
-    const x9 = (o.skipAssignment ?? false);
     s += 1;
   }
-  const x10 = o.memberId;
+  const x6 = o.memberId;
   {
-    const n = utf8Length(x10);
+    const n = utf8Length(x6);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x11 = o.members;
-  s += (v >= 6 ? uvarintSize(x11.length + 1) : 4);
-  for (let i = 0; i < x11.length; i++) s += sizeJoinGroupResponseMember(x11[i], v, q);
+  const x7 = o.members;
+  s += (v >= 6 ? uvarintSize(x7.length + 1) : 4);
+  for (let i = 0; i < x7.length; i++) s += sizeJoinGroupResponseMember(x7[i], v, q);
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -426,57 +420,57 @@ export function sizeJoinGroupResponse(o: JoinGroupResponse, v: number, q: SizeQu
 
 export function writeJoinGroupResponse(w: Writer, o: JoinGroupResponse, v: number): void {
   if (v >= 2) {
-    const x12 = (o.throttleTimeMs ?? 0);
-    w.int32(x12);
+    const x8 = (o.throttleTimeMs ?? 0);
+    w.int32(x8);
   }
-  const x13 = o.errorCode;
-  w.int16(x13);
-  const x14 = (o.generationId ?? -1);
-  w.int32(x14);
+  const x9 = o.errorCode;
+  w.int16(x9);
+  const x10 = (o.generationId ?? -1);
+  w.int32(x10);
   if (v >= 7) {
-    const x15 = (o.protocolType ?? null);
-    if (x15 === null) w.uvarint(0);
+    const x11 = (o.protocolType ?? null);
+    if (x11 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x15, n);
+        w.utf8(x11, n);
       }
     }
   }
-  const x16 = o.protocolName;
-  if (x16 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
+  const x12 = o.protocolName;
+  if (x12 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x16, n);
+      w.utf8(x12, n);
     }
   }
-  const x17 = o.leader;
+  const x13 = o.leader;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x17, n);
+    w.utf8(x13, n);
   }
   if (v >= 9) {
-    const x18 = (o.skipAssignment ?? false);
-    w.bool(x18);
+    const x14 = (o.skipAssignment ?? false);
+    w.bool(x14);
   }
-  const x19 = o.memberId;
+  const x15 = o.memberId;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x19, n);
+    w.utf8(x15, n);
   }
-  const x20 = o.members;
-  if (v >= 6) w.uvarint(x20.length + 1); else w.int32(x20.length);
-  for (let i22 = 0; i22 < x20.length; i22++) {
-    const e21 = x20[i22];
-    writeJoinGroupResponseMember(w, e21, v);
+  const x16 = o.members;
+  if (v >= 6) w.uvarint(x16.length + 1); else w.int32(x16.length);
+  for (let i18 = 0; i18 < x16.length; i18++) {
+    const e17 = x16[i18];
+    writeJoinGroupResponseMember(w, e17, v);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -518,25 +512,25 @@ function readJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMem
 
 function sizeJoinGroupResponseMember(o: JoinGroupResponseMember, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.memberId;
+  const x19 = o.memberId;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x19);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 5) {
-    const x24 = (o.groupInstanceId ?? null);
-    if (x24 === null) s += (v >= 6 ? 1 : 2);
+    const x20 = (o.groupInstanceId ?? null);
+    if (x20 === null) s += (v >= 6 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x24);
+        const n = utf8Length(x20);
         q.push(n);
         s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
-  const x25 = o.metadata;
-  s += (v >= 6 ? uvarintSize(x25.length + 1) : 4) + x25.length;
+  const x21 = o.metadata;
+  s += (v >= 6 ? uvarintSize(x21.length + 1) : 4) + x21.length;
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -555,29 +549,29 @@ function sizeJoinGroupResponseMember(o: JoinGroupResponseMember, v: number, q: S
 }
 
 function writeJoinGroupResponseMember(w: Writer, o: JoinGroupResponseMember, v: number): void {
-  const x26 = o.memberId;
+  const x22 = o.memberId;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x26, n);
+    w.utf8(x22, n);
   }
   if (v >= 5) {
-    const x27 = (o.groupInstanceId ?? null);
-    if (x27 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
+    const x23 = (o.groupInstanceId ?? null);
+    if (x23 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 6) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x27, n);
+        w.utf8(x23, n);
       }
     }
   }
-  const x28 = o.metadata;
-  if (v >= 6) w.uvarint(x28.length + 1);
-  else w.int32(x28.length);
-  w.raw(x28);
+  const x24 = o.metadata;
+  if (v >= 6) w.uvarint(x24.length + 1);
+  else w.int32(x24.length);
+  w.raw(x24);
   if (v >= 6) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -289,15 +289,13 @@ export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse
 export function sizeLeaveGroupResponse(o: LeaveGroupResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.errorCode;
   s += 2;
   if (v >= 3) {
-    const x5 = (o.members ?? []);
-    s += (v >= 4 ? uvarintSize(x5.length + 1) : 4);
-    for (let i = 0; i < x5.length; i++) s += sizeLeaveGroupResponseMemberResponse(x5[i], v, q);
+    const x3 = (o.members ?? []);
+    s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
+    for (let i = 0; i < x3.length; i++) s += sizeLeaveGroupResponseMemberResponse(x3[i], v, q);
   }
   if (v >= 4) {
     const slot = q.length;
@@ -318,17 +316,17 @@ export function sizeLeaveGroupResponse(o: LeaveGroupResponse, v: number, q: Size
 
 export function writeLeaveGroupResponse(w: Writer, o: LeaveGroupResponse, v: number): void {
   if (v >= 1) {
-    const x6 = (o.throttleTimeMs ?? 0);
-    w.int32(x6);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x7 = o.errorCode;
-  w.int16(x7);
+  const x5 = o.errorCode;
+  w.int16(x5);
   if (v >= 3) {
-    const x8 = (o.members ?? []);
-    if (v >= 4) w.uvarint(x8.length + 1); else w.int32(x8.length);
-    for (let i10 = 0; i10 < x8.length; i10++) {
-      const e9 = x8[i10];
-      writeLeaveGroupResponseMemberResponse(w, e9, v);
+    const x6 = (o.members ?? []);
+    if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
+    for (let i8 = 0; i8 < x6.length; i8++) {
+      const e7 = x6[i8];
+      writeLeaveGroupResponseMemberResponse(w, e7, v);
     }
   }
   if (v >= 4) {
@@ -367,22 +365,21 @@ function readLeaveGroupResponseMemberResponse(r: Reader, v: number): LeaveGroupR
 
 function sizeLeaveGroupResponseMemberResponse(o: LeaveGroupResponseMemberResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x11 = o.memberId;
+  const x9 = o.memberId;
   {
-    const n = utf8Length(x11);
+    const n = utf8Length(x9);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x12 = o.groupInstanceId;
-  if (x12 === null) s += (v >= 4 ? 1 : 2);
+  const x10 = o.groupInstanceId;
+  if (x10 === null) s += (v >= 4 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x12);
+      const n = utf8Length(x10);
       q.push(n);
       s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x13 = o.errorCode;
   s += 2;
   if (v >= 4) {
     const slot = q.length;
@@ -402,25 +399,25 @@ function sizeLeaveGroupResponseMemberResponse(o: LeaveGroupResponseMemberRespons
 }
 
 function writeLeaveGroupResponseMemberResponse(w: Writer, o: LeaveGroupResponseMemberResponse, v: number): void {
-  const x14 = o.memberId;
+  const x11 = o.memberId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x11, n);
   }
-  const x15 = o.groupInstanceId;
-  if (x15 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+  const x12 = o.groupInstanceId;
+  if (x12 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x15, n);
+      w.utf8(x12, n);
     }
   }
-  const x16 = o.errorCode;
-  w.int16(x16);
+  const x13 = o.errorCode;
+  w.int16(x13);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());

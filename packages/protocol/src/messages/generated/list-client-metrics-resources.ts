@@ -86,13 +86,11 @@ export function readListClientMetricsResourcesResponse(r: Reader, v: number): Li
 
 export function sizeListClientMetricsResourcesResponse(o: ListClientMetricsResourcesResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.clientMetricsResources;
-  s += uvarintSize(x5.length + 1);
-  for (let i = 0; i < x5.length; i++) s += sizeListClientMetricsResourcesResponseClientMetricsResource(x5[i], v, q);
+  const x3 = o.clientMetricsResources;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeListClientMetricsResourcesResponseClientMetricsResource(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -109,15 +107,15 @@ export function sizeListClientMetricsResourcesResponse(o: ListClientMetricsResou
 }
 
 export function writeListClientMetricsResourcesResponse(w: Writer, o: ListClientMetricsResourcesResponse, v: number): void {
-  const x6 = o.throttleTimeMs;
-  w.int32(x6);
-  const x7 = o.errorCode;
-  w.int16(x7);
-  const x8 = o.clientMetricsResources;
-  w.uvarint(x8.length + 1);
-  for (let i10 = 0; i10 < x8.length; i10++) {
-    const e9 = x8[i10];
-    writeListClientMetricsResourcesResponseClientMetricsResource(w, e9, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.errorCode;
+  w.int16(x5);
+  const x6 = o.clientMetricsResources;
+  w.uvarint(x6.length + 1);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeListClientMetricsResourcesResponseClientMetricsResource(w, e7, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -145,9 +143,9 @@ function readListClientMetricsResourcesResponseClientMetricsResource(r: Reader, 
 
 function sizeListClientMetricsResourcesResponseClientMetricsResource(o: ListClientMetricsResourcesResponseClientMetricsResource, v: number, q: SizeQueue): number {
   let s = 0;
-  const x11 = o.name;
+  const x9 = o.name;
   {
-    const n = utf8Length(x11);
+    const n = utf8Length(x9);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
@@ -167,11 +165,11 @@ function sizeListClientMetricsResourcesResponseClientMetricsResource(o: ListClie
 }
 
 function writeListClientMetricsResourcesResponseClientMetricsResource(w: Writer, o: ListClientMetricsResourcesResponseClientMetricsResource, v: number): void {
-  const x12 = o.name;
+  const x10 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x12, n);
+    w.utf8(x10, n);
   }
   const mask = w.next();
   w.uvarint(w.next());

@@ -166,14 +166,12 @@ export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse
 export function sizeListGroupsResponse(o: ListGroupsResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.groups;
-  s += (v >= 3 ? uvarintSize(x5.length + 1) : 4);
-  for (let i = 0; i < x5.length; i++) s += sizeListGroupsResponseListedGroup(x5[i], v, q);
+  const x3 = o.groups;
+  s += (v >= 3 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeListGroupsResponseListedGroup(x3[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -193,16 +191,16 @@ export function sizeListGroupsResponse(o: ListGroupsResponse, v: number, q: Size
 
 export function writeListGroupsResponse(w: Writer, o: ListGroupsResponse, v: number): void {
   if (v >= 1) {
-    const x6 = (o.throttleTimeMs ?? 0);
-    w.int32(x6);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x7 = o.errorCode;
-  w.int16(x7);
-  const x8 = o.groups;
-  if (v >= 3) w.uvarint(x8.length + 1); else w.int32(x8.length);
-  for (let i10 = 0; i10 < x8.length; i10++) {
-    const e9 = x8[i10];
-    writeListGroupsResponseListedGroup(w, e9, v);
+  const x5 = o.errorCode;
+  w.int16(x5);
+  const x6 = o.groups;
+  if (v >= 3) w.uvarint(x6.length + 1); else w.int32(x6.length);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeListGroupsResponseListedGroup(w, e7, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -251,30 +249,30 @@ function readListGroupsResponseListedGroup(r: Reader, v: number): ListGroupsResp
 
 function sizeListGroupsResponseListedGroup(o: ListGroupsResponseListedGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x11 = o.groupId;
+  const x9 = o.groupId;
   {
-    const n = utf8Length(x11);
+    const n = utf8Length(x9);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x12 = o.protocolType;
+  const x10 = o.protocolType;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x10);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 4) {
-    const x13 = (o.groupState ?? "");
+    const x11 = (o.groupState ?? "");
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v >= 5) {
-    const x14 = (o.groupType ?? "");
+    const x12 = (o.groupType ?? "");
     {
-      const n = utf8Length(x14);
+      const n = utf8Length(x12);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -297,34 +295,34 @@ function sizeListGroupsResponseListedGroup(o: ListGroupsResponseListedGroup, v: 
 }
 
 function writeListGroupsResponseListedGroup(w: Writer, o: ListGroupsResponseListedGroup, v: number): void {
-  const x15 = o.groupId;
+  const x13 = o.groupId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x15, n);
+    w.utf8(x13, n);
   }
-  const x16 = o.protocolType;
+  const x14 = o.protocolType;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
   if (v >= 4) {
-    const x17 = (o.groupState ?? "");
+    const x15 = (o.groupState ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x17, n);
+      w.utf8(x15, n);
     }
   }
   if (v >= 5) {
-    const x18 = (o.groupType ?? "");
+    const x16 = (o.groupType ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x18, n);
+      w.utf8(x16, n);
     }
   }
   if (v >= 3) {

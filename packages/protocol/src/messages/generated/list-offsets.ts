@@ -88,17 +88,14 @@ export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest
 
 export function sizeListOffsetsRequest(o: ListOffsetsRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.replicaId;
   s += 4;
   if (v >= 2) {
-    const x4 = (o.isolationLevel ?? 0);
     s += 1;
   }
-  const x5 = o.topics;
-  s += (v >= 6 ? uvarintSize(x5.length + 1) : 4);
-  for (let i = 0; i < x5.length; i++) s += sizeListOffsetsRequestListOffsetsTopic(x5[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 6 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeListOffsetsRequestListOffsetsTopic(x3[i], v, q);
   if (v >= 10) {
-    const x6 = (o.timeoutMs ?? 0);
     s += 4;
   }
   if (v >= 6) {
@@ -119,21 +116,21 @@ export function sizeListOffsetsRequest(o: ListOffsetsRequest, v: number, q: Size
 }
 
 export function writeListOffsetsRequest(w: Writer, o: ListOffsetsRequest, v: number): void {
-  const x7 = o.replicaId;
-  w.int32(x7);
+  const x4 = o.replicaId;
+  w.int32(x4);
   if (v >= 2) {
-    const x8 = (o.isolationLevel ?? 0);
-    w.int8(x8);
+    const x5 = (o.isolationLevel ?? 0);
+    w.int8(x5);
   }
-  const x9 = o.topics;
-  if (v >= 6) w.uvarint(x9.length + 1); else w.int32(x9.length);
-  for (let i11 = 0; i11 < x9.length; i11++) {
-    const e10 = x9[i11];
-    writeListOffsetsRequestListOffsetsTopic(w, e10, v);
+  const x6 = o.topics;
+  if (v >= 6) w.uvarint(x6.length + 1); else w.int32(x6.length);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeListOffsetsRequestListOffsetsTopic(w, e7, v);
   }
   if (v >= 10) {
-    const x12 = (o.timeoutMs ?? 0);
-    w.int32(x12);
+    const x9 = (o.timeoutMs ?? 0);
+    w.int32(x9);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -148,10 +145,10 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
   let f_name: string;
   f_name = (v >= 6 ? r.compactString() : r.string());
   let f_partitions: ListOffsetsRequestListOffsetsPartition[];
-  const n13 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
-  const a14: ListOffsetsRequestListOffsetsPartition[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readListOffsetsRequestListOffsetsPartition(r, v));
-  f_partitions = a14;
+  const n10 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
+  const a11: ListOffsetsRequestListOffsetsPartition[] = [];
+  for (let i12 = 0; i12 < n10; i12++) a11.push(readListOffsetsRequestListOffsetsPartition(r, v));
+  f_partitions = a11;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 6) {
     const count = r.uvarint();
@@ -171,15 +168,15 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
 
 function sizeListOffsetsRequestListOffsetsTopic(o: ListOffsetsRequestListOffsetsTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.name;
+  const x13 = o.name;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x13);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x17 = o.partitions;
-  s += (v >= 6 ? uvarintSize(x17.length + 1) : 4);
-  for (let i = 0; i < x17.length; i++) s += sizeListOffsetsRequestListOffsetsPartition(x17[i], v, q);
+  const x14 = o.partitions;
+  s += (v >= 6 ? uvarintSize(x14.length + 1) : 4);
+  for (let i = 0; i < x14.length; i++) s += sizeListOffsetsRequestListOffsetsPartition(x14[i], v, q);
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -198,18 +195,18 @@ function sizeListOffsetsRequestListOffsetsTopic(o: ListOffsetsRequestListOffsets
 }
 
 function writeListOffsetsRequestListOffsetsTopic(w: Writer, o: ListOffsetsRequestListOffsetsTopic, v: number): void {
-  const x18 = o.name;
+  const x15 = o.name;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x18, n);
+    w.utf8(x15, n);
   }
-  const x19 = o.partitions;
-  if (v >= 6) w.uvarint(x19.length + 1); else w.int32(x19.length);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    writeListOffsetsRequestListOffsetsPartition(w, e20, v);
+  const x16 = o.partitions;
+  if (v >= 6) w.uvarint(x16.length + 1); else w.int32(x16.length);
+  for (let i18 = 0; i18 < x16.length; i18++) {
+    const e17 = x16[i18];
+    writeListOffsetsRequestListOffsetsPartition(w, e17, v);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -258,16 +255,12 @@ function readListOffsetsRequestListOffsetsPartition(r: Reader, v: number): ListO
 
 function sizeListOffsetsRequestListOffsetsPartition(o: ListOffsetsRequestListOffsetsPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x22 = o.partitionIndex;
   s += 4;
   if (v >= 4) {
-    const x23 = (o.currentLeaderEpoch ?? -1);
     s += 4;
   }
-  const x24 = o.timestamp;
   s += 8;
   if (v <= 0) {
-    const x25 = (o.maxNumOffsets ?? 1);
     s += 4;
   }
   if (v >= 6) {
@@ -288,17 +281,17 @@ function sizeListOffsetsRequestListOffsetsPartition(o: ListOffsetsRequestListOff
 }
 
 function writeListOffsetsRequestListOffsetsPartition(w: Writer, o: ListOffsetsRequestListOffsetsPartition, v: number): void {
-  const x26 = o.partitionIndex;
-  w.int32(x26);
+  const x19 = o.partitionIndex;
+  w.int32(x19);
   if (v >= 4) {
-    const x27 = (o.currentLeaderEpoch ?? -1);
-    w.int32(x27);
+    const x20 = (o.currentLeaderEpoch ?? -1);
+    w.int32(x20);
   }
-  const x28 = o.timestamp;
-  w.int64(x28);
+  const x21 = o.timestamp;
+  w.int64(x21);
   if (v <= 0) {
-    const x29 = (o.maxNumOffsets ?? 1);
-    w.int32(x29);
+    const x22 = (o.maxNumOffsets ?? 1);
+    w.int32(x22);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -341,12 +334,11 @@ export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsRespon
 export function sizeListOffsetsResponse(o: ListOffsetsResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 2) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.topics;
-  s += (v >= 6 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeListOffsetsResponseListOffsetsTopicResponse(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 6 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeListOffsetsResponseListOffsetsTopicResponse(x3[i], v, q);
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -366,14 +358,14 @@ export function sizeListOffsetsResponse(o: ListOffsetsResponse, v: number, q: Si
 
 export function writeListOffsetsResponse(w: Writer, o: ListOffsetsResponse, v: number): void {
   if (v >= 2) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.topics;
-  if (v >= 6) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeListOffsetsResponseListOffsetsTopicResponse(w, e7, v);
+  const x5 = o.topics;
+  if (v >= 6) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeListOffsetsResponseListOffsetsTopicResponse(w, e6, v);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -388,10 +380,10 @@ function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): 
   let f_name: string;
   f_name = (v >= 6 ? r.compactString() : r.string());
   let f_partitions: ListOffsetsResponseListOffsetsPartitionResponse[];
-  const n9 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
-  const a10: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readListOffsetsResponseListOffsetsPartitionResponse(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
+  const a9: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readListOffsetsResponseListOffsetsPartitionResponse(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 6) {
     const count = r.uvarint();
@@ -411,15 +403,15 @@ function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): 
 
 function sizeListOffsetsResponseListOffsetsTopicResponse(o: ListOffsetsResponseListOffsetsTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 6 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeListOffsetsResponseListOffsetsPartitionResponse(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 6 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeListOffsetsResponseListOffsetsPartitionResponse(x12[i], v, q);
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -438,18 +430,18 @@ function sizeListOffsetsResponseListOffsetsTopicResponse(o: ListOffsetsResponseL
 }
 
 function writeListOffsetsResponseListOffsetsTopicResponse(w: Writer, o: ListOffsetsResponseListOffsetsTopicResponse, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 6) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeListOffsetsResponseListOffsetsPartitionResponse(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 6) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeListOffsetsResponseListOffsetsPartitionResponse(w, e15, v);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -467,10 +459,10 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: numbe
   f_errorCode = r.int16();
   let f_oldStyleOffsets: bigint[];
   if (v <= 0) {
-    const n18 = r.arrayLength();
-    const a19: bigint[] = [];
-    for (let i20 = 0; i20 < n18; i20++) a19.push(r.int64());
-    f_oldStyleOffsets = a19;
+    const n17 = r.arrayLength();
+    const a18: bigint[] = [];
+    for (let i19 = 0; i19 < n17; i19++) a18.push(r.int64());
+    f_oldStyleOffsets = a18;
   } else {
     f_oldStyleOffsets = [];
   }
@@ -515,25 +507,20 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: numbe
 
 function sizeListOffsetsResponseListOffsetsPartitionResponse(o: ListOffsetsResponseListOffsetsPartitionResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.partitionIndex;
   s += 4;
-  const x22 = o.errorCode;
   s += 2;
   if (v <= 0) {
-    const x23 = (o.oldStyleOffsets ?? []);
+    const x20 = (o.oldStyleOffsets ?? []);
     s += 4;
-    s += x23.length * 8;
+    s += x20.length * 8;
   }
   if (v >= 1) {
-    const x24 = (o.timestamp ?? -1n);
     s += 8;
   }
   if (v >= 1) {
-    const x25 = (o.offset ?? -1n);
     s += 8;
   }
   if (v >= 4) {
-    const x26 = (o.leaderEpoch ?? -1);
     s += 4;
   }
   if (v >= 6) {
@@ -554,29 +541,29 @@ function sizeListOffsetsResponseListOffsetsPartitionResponse(o: ListOffsetsRespo
 }
 
 function writeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, o: ListOffsetsResponseListOffsetsPartitionResponse, v: number): void {
-  const x27 = o.partitionIndex;
-  w.int32(x27);
-  const x28 = o.errorCode;
-  w.int16(x28);
+  const x21 = o.partitionIndex;
+  w.int32(x21);
+  const x22 = o.errorCode;
+  w.int16(x22);
   if (v <= 0) {
-    const x29 = (o.oldStyleOffsets ?? []);
-    w.int32(x29.length);
-    for (let i31 = 0; i31 < x29.length; i31++) {
-      const e30 = x29[i31];
-      w.int64(e30);
+    const x23 = (o.oldStyleOffsets ?? []);
+    w.int32(x23.length);
+    for (let i25 = 0; i25 < x23.length; i25++) {
+      const e24 = x23[i25];
+      w.int64(e24);
     }
   }
   if (v >= 1) {
-    const x32 = (o.timestamp ?? -1n);
-    w.int64(x32);
+    const x26 = (o.timestamp ?? -1n);
+    w.int64(x26);
   }
   if (v >= 1) {
-    const x33 = (o.offset ?? -1n);
-    w.int64(x33);
+    const x27 = (o.offset ?? -1n);
+    w.int64(x27);
   }
   if (v >= 4) {
-    const x34 = (o.leaderEpoch ?? -1);
-    w.int32(x34);
+    const x28 = (o.leaderEpoch ?? -1);
+    w.int32(x28);
   }
   if (v >= 6) {
     const mask = w.next();

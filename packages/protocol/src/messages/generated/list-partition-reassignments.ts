@@ -65,13 +65,12 @@ export function readListPartitionReassignmentsRequest(r: Reader, v: number): Lis
 
 export function sizeListPartitionReassignmentsRequest(o: ListPartitionReassignmentsRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = (o.timeoutMs ?? 60000);
   s += 4;
-  const x4 = (o.topics ?? null);
-  if (x4 === null) s += 1;
+  const x3 = (o.topics ?? null);
+  if (x3 === null) s += 1;
   else {
-    s += uvarintSize(x4.length + 1);
-    for (let i = 0; i < x4.length; i++) s += sizeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(x4[i], v, q);
+    s += uvarintSize(x3.length + 1);
+    for (let i = 0; i < x3.length; i++) s += sizeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(x3[i], v, q);
   }
   const slot = q.length;
   q.push(0, 0);
@@ -89,15 +88,15 @@ export function sizeListPartitionReassignmentsRequest(o: ListPartitionReassignme
 }
 
 export function writeListPartitionReassignmentsRequest(w: Writer, o: ListPartitionReassignmentsRequest, v: number): void {
-  const x5 = (o.timeoutMs ?? 60000);
-  w.int32(x5);
-  const x6 = (o.topics ?? null);
-  if (x6 === null) w.uvarint(0);
+  const x4 = (o.timeoutMs ?? 60000);
+  w.int32(x4);
+  const x5 = (o.topics ?? null);
+  if (x5 === null) w.uvarint(0);
   else {
-    w.uvarint(x6.length + 1);
-    for (let i8 = 0; i8 < x6.length; i8++) {
-      const e7 = x6[i8];
-      writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(w, e7, v);
+    w.uvarint(x5.length + 1);
+    for (let i7 = 0; i7 < x5.length; i7++) {
+      const e6 = x5[i7];
+      writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(w, e6, v);
     }
   }
   const mask = w.next();
@@ -111,10 +110,10 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r
   let f_name: string;
   f_name = r.compactString();
   let f_partitionIndexes: number[];
-  const n9 = r.compactArrayLength();
-  const a10: number[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(r.int32());
-  f_partitionIndexes = a10;
+  const n8 = r.compactArrayLength();
+  const a9: number[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(r.int32());
+  f_partitionIndexes = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -132,15 +131,15 @@ function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r
 
 function sizeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(o: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x13 = o.partitionIndexes;
-  s += uvarintSize(x13.length + 1);
-  s += x13.length * 4;
+  const x12 = o.partitionIndexes;
+  s += uvarintSize(x12.length + 1);
+  s += x12.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -157,17 +156,17 @@ function sizeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(o
 }
 
 function writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(w: Writer, o: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitionIndexes;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    w.int32(e16);
+  const x14 = o.partitionIndexes;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    w.int32(e15);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -207,22 +206,20 @@ export function readListPartitionReassignmentsResponse(r: Reader, v: number): Li
 
 export function sizeListPartitionReassignmentsResponse(o: ListPartitionReassignmentsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += 1;
+  const x3 = o.errorMessage;
+  if (x3 === null) s += 1;
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x6 = o.topics;
-  s += uvarintSize(x6.length + 1);
-  for (let i = 0; i < x6.length; i++) s += sizeListPartitionReassignmentsResponseOngoingTopicReassignment(x6[i], v, q);
+  const x4 = o.topics;
+  s += uvarintSize(x4.length + 1);
+  for (let i = 0; i < x4.length; i++) s += sizeListPartitionReassignmentsResponseOngoingTopicReassignment(x4[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -239,24 +236,24 @@ export function sizeListPartitionReassignmentsResponse(o: ListPartitionReassignm
 }
 
 export function writeListPartitionReassignmentsResponse(w: Writer, o: ListPartitionReassignmentsResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) w.uvarint(0);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
-  const x10 = o.topics;
-  w.uvarint(x10.length + 1);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeListPartitionReassignmentsResponseOngoingTopicReassignment(w, e11, v);
+  const x8 = o.topics;
+  w.uvarint(x8.length + 1);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeListPartitionReassignmentsResponseOngoingTopicReassignment(w, e9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -269,10 +266,10 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reade
   let f_name: string;
   f_name = r.compactString();
   let f_partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[];
-  const n13 = r.compactArrayLength();
-  const a14: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v));
-  f_partitions = a14;
+  const n11 = r.compactArrayLength();
+  const a12: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v));
+  f_partitions = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -290,15 +287,15 @@ function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reade
 
 function sizeListPartitionReassignmentsResponseOngoingTopicReassignment(o: ListPartitionReassignmentsResponseOngoingTopicReassignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.name;
+  const x14 = o.name;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x14);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x17 = o.partitions;
-  s += uvarintSize(x17.length + 1);
-  for (let i = 0; i < x17.length; i++) s += sizeListPartitionReassignmentsResponseOngoingPartitionReassignment(x17[i], v, q);
+  const x15 = o.partitions;
+  s += uvarintSize(x15.length + 1);
+  for (let i = 0; i < x15.length; i++) s += sizeListPartitionReassignmentsResponseOngoingPartitionReassignment(x15[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -315,17 +312,17 @@ function sizeListPartitionReassignmentsResponseOngoingTopicReassignment(o: ListP
 }
 
 function writeListPartitionReassignmentsResponseOngoingTopicReassignment(w: Writer, o: ListPartitionReassignmentsResponseOngoingTopicReassignment, v: number): void {
-  const x18 = o.name;
+  const x16 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x18, n);
+    w.utf8(x16, n);
   }
-  const x19 = o.partitions;
-  w.uvarint(x19.length + 1);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w, e20, v);
+  const x17 = o.partitions;
+  w.uvarint(x17.length + 1);
+  for (let i19 = 0; i19 < x17.length; i19++) {
+    const e18 = x17[i19];
+    writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w, e18, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -338,20 +335,20 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let f_replicas: number[];
-  const n22 = r.compactArrayLength();
-  const a23: number[] = [];
-  for (let i24 = 0; i24 < n22; i24++) a23.push(r.int32());
-  f_replicas = a23;
+  const n20 = r.compactArrayLength();
+  const a21: number[] = [];
+  for (let i22 = 0; i22 < n20; i22++) a21.push(r.int32());
+  f_replicas = a21;
   let f_addingReplicas: number[];
-  const n25 = r.compactArrayLength();
-  const a26: number[] = [];
-  for (let i27 = 0; i27 < n25; i27++) a26.push(r.int32());
-  f_addingReplicas = a26;
+  const n23 = r.compactArrayLength();
+  const a24: number[] = [];
+  for (let i25 = 0; i25 < n23; i25++) a24.push(r.int32());
+  f_addingReplicas = a24;
   let f_removingReplicas: number[];
-  const n28 = r.compactArrayLength();
-  const a29: number[] = [];
-  for (let i30 = 0; i30 < n28; i30++) a29.push(r.int32());
-  f_removingReplicas = a29;
+  const n26 = r.compactArrayLength();
+  const a27: number[] = [];
+  for (let i28 = 0; i28 < n26; i28++) a27.push(r.int32());
+  f_removingReplicas = a27;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -371,17 +368,16 @@ function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: R
 
 function sizeListPartitionReassignmentsResponseOngoingPartitionReassignment(o: ListPartitionReassignmentsResponseOngoingPartitionReassignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x31 = o.partitionIndex;
   s += 4;
-  const x32 = o.replicas;
-  s += uvarintSize(x32.length + 1);
-  s += x32.length * 4;
-  const x33 = o.addingReplicas;
-  s += uvarintSize(x33.length + 1);
-  s += x33.length * 4;
-  const x34 = o.removingReplicas;
-  s += uvarintSize(x34.length + 1);
-  s += x34.length * 4;
+  const x29 = o.replicas;
+  s += uvarintSize(x29.length + 1);
+  s += x29.length * 4;
+  const x30 = o.addingReplicas;
+  s += uvarintSize(x30.length + 1);
+  s += x30.length * 4;
+  const x31 = o.removingReplicas;
+  s += uvarintSize(x31.length + 1);
+  s += x31.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -398,25 +394,25 @@ function sizeListPartitionReassignmentsResponseOngoingPartitionReassignment(o: L
 }
 
 function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: Writer, o: ListPartitionReassignmentsResponseOngoingPartitionReassignment, v: number): void {
-  const x35 = o.partitionIndex;
-  w.int32(x35);
-  const x36 = o.replicas;
+  const x32 = o.partitionIndex;
+  w.int32(x32);
+  const x33 = o.replicas;
+  w.uvarint(x33.length + 1);
+  for (let i35 = 0; i35 < x33.length; i35++) {
+    const e34 = x33[i35];
+    w.int32(e34);
+  }
+  const x36 = o.addingReplicas;
   w.uvarint(x36.length + 1);
   for (let i38 = 0; i38 < x36.length; i38++) {
     const e37 = x36[i38];
     w.int32(e37);
   }
-  const x39 = o.addingReplicas;
+  const x39 = o.removingReplicas;
   w.uvarint(x39.length + 1);
   for (let i41 = 0; i41 < x39.length; i41++) {
     const e40 = x39[i41];
     w.int32(e40);
-  }
-  const x42 = o.removingReplicas;
-  w.uvarint(x42.length + 1);
-  for (let i44 = 0; i44 < x42.length; i44++) {
-    const e43 = x42[i44];
-    w.int32(e43);
   }
   const mask = w.next();
   w.uvarint(w.next());

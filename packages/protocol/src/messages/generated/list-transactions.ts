@@ -71,7 +71,6 @@ export function sizeListTransactionsRequest(o: ListTransactionsRequest, v: numbe
   s += uvarintSize(x7.length + 1);
   s += x7.length * 8;
   if (v >= 1) {
-    const x8 = (o.durationFilter ?? -1n);
     s += 8;
   }
   const slot = q.length;
@@ -90,25 +89,25 @@ export function sizeListTransactionsRequest(o: ListTransactionsRequest, v: numbe
 }
 
 export function writeListTransactionsRequest(w: Writer, o: ListTransactionsRequest, v: number): void {
-  const x9 = o.stateFilters;
-  w.uvarint(x9.length + 1);
-  for (let i11 = 0; i11 < x9.length; i11++) {
-    const e10 = x9[i11];
+  const x8 = o.stateFilters;
+  w.uvarint(x8.length + 1);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e10, n);
+      w.utf8(e9, n);
     }
   }
-  const x12 = o.producerIdFilters;
-  w.uvarint(x12.length + 1);
-  for (let i14 = 0; i14 < x12.length; i14++) {
-    const e13 = x12[i14];
-    w.int64(e13);
+  const x11 = o.producerIdFilters;
+  w.uvarint(x11.length + 1);
+  for (let i13 = 0; i13 < x11.length; i13++) {
+    const e12 = x11[i13];
+    w.int64(e12);
   }
   if (v >= 1) {
-    const x15 = (o.durationFilter ?? -1n);
-    w.int64(x15);
+    const x14 = (o.durationFilter ?? -1n);
+    w.int64(x14);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -151,20 +150,18 @@ export function readListTransactionsResponse(r: Reader, v: number): ListTransact
 
 export function sizeListTransactionsResponse(o: ListTransactionsResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.throttleTimeMs;
   s += 4;
-  const x7 = o.errorCode;
   s += 2;
-  const x8 = o.unknownStateFilters;
-  s += uvarintSize(x8.length + 1);
-  for (let i = 0; i < x8.length; i++) {
-    const n = utf8Length(x8[i]);
+  const x6 = o.unknownStateFilters;
+  s += uvarintSize(x6.length + 1);
+  for (let i = 0; i < x6.length; i++) {
+    const n = utf8Length(x6[i]);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x9 = o.transactionStates;
-  s += uvarintSize(x9.length + 1);
-  for (let i = 0; i < x9.length; i++) s += sizeListTransactionsResponseTransactionState(x9[i], v, q);
+  const x7 = o.transactionStates;
+  s += uvarintSize(x7.length + 1);
+  for (let i = 0; i < x7.length; i++) s += sizeListTransactionsResponseTransactionState(x7[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -181,25 +178,25 @@ export function sizeListTransactionsResponse(o: ListTransactionsResponse, v: num
 }
 
 export function writeListTransactionsResponse(w: Writer, o: ListTransactionsResponse, v: number): void {
-  const x10 = o.throttleTimeMs;
-  w.int32(x10);
-  const x11 = o.errorCode;
-  w.int16(x11);
-  const x12 = o.unknownStateFilters;
-  w.uvarint(x12.length + 1);
-  for (let i14 = 0; i14 < x12.length; i14++) {
-    const e13 = x12[i14];
+  const x8 = o.throttleTimeMs;
+  w.int32(x8);
+  const x9 = o.errorCode;
+  w.int16(x9);
+  const x10 = o.unknownStateFilters;
+  w.uvarint(x10.length + 1);
+  for (let i12 = 0; i12 < x10.length; i12++) {
+    const e11 = x10[i12];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e13, n);
+      w.utf8(e11, n);
     }
   }
-  const x15 = o.transactionStates;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeListTransactionsResponseTransactionState(w, e16, v);
+  const x13 = o.transactionStates;
+  w.uvarint(x13.length + 1);
+  for (let i15 = 0; i15 < x13.length; i15++) {
+    const e14 = x13[i15];
+    writeListTransactionsResponseTransactionState(w, e14, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -233,17 +230,16 @@ function readListTransactionsResponseTransactionState(r: Reader, v: number): Lis
 
 function sizeListTransactionsResponseTransactionState(o: ListTransactionsResponseTransactionState, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.transactionalId;
+  const x16 = o.transactionalId;
   {
-    const n = utf8Length(x18);
+    const n = utf8Length(x16);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x19 = o.producerId;
   s += 8;
-  const x20 = o.transactionState;
+  const x17 = o.transactionState;
   {
-    const n = utf8Length(x20);
+    const n = utf8Length(x17);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
@@ -263,19 +259,19 @@ function sizeListTransactionsResponseTransactionState(o: ListTransactionsRespons
 }
 
 function writeListTransactionsResponseTransactionState(w: Writer, o: ListTransactionsResponseTransactionState, v: number): void {
-  const x21 = o.transactionalId;
+  const x18 = o.transactionalId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x21, n);
+    w.utf8(x18, n);
   }
-  const x22 = o.producerId;
-  w.int64(x22);
-  const x23 = o.transactionState;
+  const x19 = o.producerId;
+  w.int64(x19);
+  const x20 = o.transactionState;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x20, n);
   }
   const mask = w.next();
   w.uvarint(w.next());

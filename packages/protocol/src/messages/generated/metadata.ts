@@ -111,15 +111,12 @@ export function sizeMetadataRequest(o: MetadataRequest, v: number, q: SizeQueue)
     for (let i = 0; i < x3.length; i++) s += sizeMetadataRequestTopic(x3[i], v, q);
   }
   if (v >= 4) {
-    const x4 = (o.allowAutoTopicCreation ?? true);
     s += 1;
   }
   if (v >= 8 && v <= 10) {
-    const x5 = (o.includeClusterAuthorizedOperations ?? false);
     s += 1;
   }
   if (v >= 8) {
-    const x6 = (o.includeTopicAuthorizedOperations ?? false);
     s += 1;
   }
   if (v >= 9) {
@@ -140,26 +137,26 @@ export function sizeMetadataRequest(o: MetadataRequest, v: number, q: SizeQueue)
 }
 
 export function writeMetadataRequest(w: Writer, o: MetadataRequest, v: number): void {
-  const x7 = o.topics;
-  if (x7 === null) (v >= 9 ? w.uvarint(0) : w.int32(-1));
+  const x4 = o.topics;
+  if (x4 === null) (v >= 9 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 9) w.uvarint(x7.length + 1); else w.int32(x7.length);
-    for (let i9 = 0; i9 < x7.length; i9++) {
-      const e8 = x7[i9];
-      writeMetadataRequestTopic(w, e8, v);
+    if (v >= 9) w.uvarint(x4.length + 1); else w.int32(x4.length);
+    for (let i6 = 0; i6 < x4.length; i6++) {
+      const e5 = x4[i6];
+      writeMetadataRequestTopic(w, e5, v);
     }
   }
   if (v >= 4) {
-    const x10 = (o.allowAutoTopicCreation ?? true);
-    w.bool(x10);
+    const x7 = (o.allowAutoTopicCreation ?? true);
+    w.bool(x7);
   }
   if (v >= 8 && v <= 10) {
-    const x11 = (o.includeClusterAuthorizedOperations ?? false);
-    w.bool(x11);
+    const x8 = (o.includeClusterAuthorizedOperations ?? false);
+    w.bool(x8);
   }
   if (v >= 8) {
-    const x12 = (o.includeTopicAuthorizedOperations ?? false);
-    w.bool(x12);
+    const x9 = (o.includeTopicAuthorizedOperations ?? false);
+    w.bool(x9);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -199,14 +196,13 @@ function readMetadataRequestTopic(r: Reader, v: number): MetadataRequestTopic {
 function sizeMetadataRequestTopic(o: MetadataRequestTopic, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 10) {
-    const x13 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
-  const x14 = o.name;
-  if (x14 === null) s += (v >= 9 ? 1 : 2);
+  const x10 = o.name;
+  if (x10 === null) s += (v >= 9 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x14);
+      const n = utf8Length(x10);
       q.push(n);
       s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -230,17 +226,17 @@ function sizeMetadataRequestTopic(o: MetadataRequestTopic, v: number, q: SizeQue
 
 function writeMetadataRequestTopic(w: Writer, o: MetadataRequestTopic, v: number): void {
   if (v >= 10) {
-    const x15 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x15);
+    const x11 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x11);
   }
-  const x16 = o.name;
-  if (x16 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+  const x12 = o.name;
+  if (x12 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x16, n);
+      w.utf8(x12, n);
     }
   }
   if (v >= 9) {
@@ -311,32 +307,29 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
 export function sizeMetadataResponse(o: MetadataResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 3) {
-    const x6 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x7 = o.brokers;
-  s += (v >= 9 ? uvarintSize(x7.length + 1) : 4);
-  for (let i = 0; i < x7.length; i++) s += sizeMetadataResponseBroker(x7[i], v, q);
+  const x6 = o.brokers;
+  s += (v >= 9 ? uvarintSize(x6.length + 1) : 4);
+  for (let i = 0; i < x6.length; i++) s += sizeMetadataResponseBroker(x6[i], v, q);
   if (v >= 2) {
-    const x8 = (o.clusterId ?? null);
-    if (x8 === null) s += (v >= 9 ? 1 : 2);
+    const x7 = (o.clusterId ?? null);
+    if (x7 === null) s += (v >= 9 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x8);
+        const n = utf8Length(x7);
         q.push(n);
         s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
   if (v >= 1) {
-    const x9 = (o.controllerId ?? -1);
     s += 4;
   }
-  const x10 = o.topics;
-  s += (v >= 9 ? uvarintSize(x10.length + 1) : 4);
-  for (let i = 0; i < x10.length; i++) s += sizeMetadataResponseTopic(x10[i], v, q);
+  const x8 = o.topics;
+  s += (v >= 9 ? uvarintSize(x8.length + 1) : 4);
+  for (let i = 0; i < x8.length; i++) s += sizeMetadataResponseTopic(x8[i], v, q);
   if (v >= 8 && v <= 10) {
-    const x11 = (o.clusterAuthorizedOperations ?? -2147483648);
     s += 4;
   }
   if (v >= 9) {
@@ -358,40 +351,40 @@ export function sizeMetadataResponse(o: MetadataResponse, v: number, q: SizeQueu
 
 export function writeMetadataResponse(w: Writer, o: MetadataResponse, v: number): void {
   if (v >= 3) {
-    const x12 = (o.throttleTimeMs ?? 0);
-    w.int32(x12);
+    const x9 = (o.throttleTimeMs ?? 0);
+    w.int32(x9);
   }
-  const x13 = o.brokers;
-  if (v >= 9) w.uvarint(x13.length + 1); else w.int32(x13.length);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeMetadataResponseBroker(w, e14, v);
+  const x10 = o.brokers;
+  if (v >= 9) w.uvarint(x10.length + 1); else w.int32(x10.length);
+  for (let i12 = 0; i12 < x10.length; i12++) {
+    const e11 = x10[i12];
+    writeMetadataResponseBroker(w, e11, v);
   }
   if (v >= 2) {
-    const x16 = (o.clusterId ?? null);
-    if (x16 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+    const x13 = (o.clusterId ?? null);
+    if (x13 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x16, n);
+        w.utf8(x13, n);
       }
     }
   }
   if (v >= 1) {
-    const x17 = (o.controllerId ?? -1);
-    w.int32(x17);
+    const x14 = (o.controllerId ?? -1);
+    w.int32(x14);
   }
-  const x18 = o.topics;
-  if (v >= 9) w.uvarint(x18.length + 1); else w.int32(x18.length);
-  for (let i20 = 0; i20 < x18.length; i20++) {
-    const e19 = x18[i20];
-    writeMetadataResponseTopic(w, e19, v);
+  const x15 = o.topics;
+  if (v >= 9) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeMetadataResponseTopic(w, e16, v);
   }
   if (v >= 8 && v <= 10) {
-    const x21 = (o.clusterAuthorizedOperations ?? -2147483648);
-    w.int32(x21);
+    const x18 = (o.clusterAuthorizedOperations ?? -2147483648);
+    w.int32(x18);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -436,22 +429,20 @@ function readMetadataResponseBroker(r: Reader, v: number): MetadataResponseBroke
 
 function sizeMetadataResponseBroker(o: MetadataResponseBroker, v: number, q: SizeQueue): number {
   let s = 0;
-  const x22 = o.nodeId;
   s += 4;
-  const x23 = o.host;
+  const x19 = o.host;
   {
-    const n = utf8Length(x23);
+    const n = utf8Length(x19);
     q.push(n);
     s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x24 = o.port;
   s += 4;
   if (v >= 1) {
-    const x25 = (o.rack ?? null);
-    if (x25 === null) s += (v >= 9 ? 1 : 2);
+    const x20 = (o.rack ?? null);
+    if (x20 === null) s += (v >= 9 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x25);
+        const n = utf8Length(x20);
         q.push(n);
         s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
       }
@@ -475,26 +466,26 @@ function sizeMetadataResponseBroker(o: MetadataResponseBroker, v: number, q: Siz
 }
 
 function writeMetadataResponseBroker(w: Writer, o: MetadataResponseBroker, v: number): void {
-  const x26 = o.nodeId;
-  w.int32(x26);
-  const x27 = o.host;
+  const x21 = o.nodeId;
+  w.int32(x21);
+  const x22 = o.host;
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x27, n);
+    w.utf8(x22, n);
   }
-  const x28 = o.port;
-  w.int32(x28);
+  const x23 = o.port;
+  w.int32(x23);
   if (v >= 1) {
-    const x29 = (o.rack ?? null);
-    if (x29 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+    const x24 = (o.rack ?? null);
+    if (x24 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x29, n);
+        w.utf8(x24, n);
       }
     }
   }
@@ -525,10 +516,10 @@ function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic 
     f_isInternal = false;
   }
   let f_partitions: MetadataResponsePartition[];
-  const n30 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-  const a31: MetadataResponsePartition[] = [];
-  for (let i32 = 0; i32 < n30; i32++) a31.push(readMetadataResponsePartition(r, v));
-  f_partitions = a31;
+  const n25 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+  const a26: MetadataResponsePartition[] = [];
+  for (let i27 = 0; i27 < n25; i27++) a26.push(readMetadataResponsePartition(r, v));
+  f_partitions = a26;
   let f_topicAuthorizedOperations: number;
   if (v >= 8) {
     f_topicAuthorizedOperations = r.int32();
@@ -558,30 +549,26 @@ function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic 
 
 function sizeMetadataResponseTopic(o: MetadataResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.errorCode;
   s += 2;
-  const x34 = o.name;
-  if (x34 === null) s += (v >= 9 ? 1 : 2);
+  const x28 = o.name;
+  if (x28 === null) s += (v >= 9 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x34);
+      const n = utf8Length(x28);
       q.push(n);
       s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 10) {
-    const x35 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
     s += 16;
   }
   if (v >= 1) {
-    const x36 = (o.isInternal ?? false);
     s += 1;
   }
-  const x37 = o.partitions;
-  s += (v >= 9 ? uvarintSize(x37.length + 1) : 4);
-  for (let i = 0; i < x37.length; i++) s += sizeMetadataResponsePartition(x37[i], v, q);
+  const x29 = o.partitions;
+  s += (v >= 9 ? uvarintSize(x29.length + 1) : 4);
+  for (let i = 0; i < x29.length; i++) s += sizeMetadataResponsePartition(x29[i], v, q);
   if (v >= 8) {
-    const x38 = (o.topicAuthorizedOperations ?? -2147483648);
     s += 4;
   }
   if (v >= 9) {
@@ -602,35 +589,35 @@ function sizeMetadataResponseTopic(o: MetadataResponseTopic, v: number, q: SizeQ
 }
 
 function writeMetadataResponseTopic(w: Writer, o: MetadataResponseTopic, v: number): void {
-  const x39 = o.errorCode;
-  w.int16(x39);
-  const x40 = o.name;
-  if (x40 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+  const x30 = o.errorCode;
+  w.int16(x30);
+  const x31 = o.name;
+  if (x31 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x40, n);
+      w.utf8(x31, n);
     }
   }
   if (v >= 10) {
-    const x41 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
-    w.uuid(x41);
+    const x32 = (o.topicId ?? "AAAAAAAAAAAAAAAAAAAAAA");
+    w.uuid(x32);
   }
   if (v >= 1) {
-    const x42 = (o.isInternal ?? false);
-    w.bool(x42);
+    const x33 = (o.isInternal ?? false);
+    w.bool(x33);
   }
-  const x43 = o.partitions;
-  if (v >= 9) w.uvarint(x43.length + 1); else w.int32(x43.length);
-  for (let i45 = 0; i45 < x43.length; i45++) {
-    const e44 = x43[i45];
-    writeMetadataResponsePartition(w, e44, v);
+  const x34 = o.partitions;
+  if (v >= 9) w.uvarint(x34.length + 1); else w.int32(x34.length);
+  for (let i36 = 0; i36 < x34.length; i36++) {
+    const e35 = x34[i36];
+    writeMetadataResponsePartition(w, e35, v);
   }
   if (v >= 8) {
-    const x46 = (o.topicAuthorizedOperations ?? -2147483648);
-    w.int32(x46);
+    const x37 = (o.topicAuthorizedOperations ?? -2147483648);
+    w.int32(x37);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -655,21 +642,21 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
     f_leaderEpoch = -1;
   }
   let f_replicaNodes: number[];
-  const n47 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-  const a48: number[] = [];
-  for (let i49 = 0; i49 < n47; i49++) a48.push(r.int32());
-  f_replicaNodes = a48;
+  const n38 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+  const a39: number[] = [];
+  for (let i40 = 0; i40 < n38; i40++) a39.push(r.int32());
+  f_replicaNodes = a39;
   let f_isrNodes: number[];
-  const n50 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-  const a51: number[] = [];
-  for (let i52 = 0; i52 < n50; i52++) a51.push(r.int32());
-  f_isrNodes = a51;
+  const n41 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+  const a42: number[] = [];
+  for (let i43 = 0; i43 < n41; i43++) a42.push(r.int32());
+  f_isrNodes = a42;
   let f_offlineReplicas: number[];
   if (v >= 5) {
-    const n53 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-    const a54: number[] = [];
-    for (let i55 = 0; i55 < n53; i55++) a54.push(r.int32());
-    f_offlineReplicas = a54;
+    const n44 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const a45: number[] = [];
+    for (let i46 = 0; i46 < n44; i46++) a45.push(r.int32());
+    f_offlineReplicas = a45;
   } else {
     f_offlineReplicas = [];
   }
@@ -697,26 +684,22 @@ function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePa
 
 function sizeMetadataResponsePartition(o: MetadataResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x56 = o.errorCode;
   s += 2;
-  const x57 = o.partitionIndex;
   s += 4;
-  const x58 = o.leaderId;
   s += 4;
   if (v >= 7) {
-    const x59 = (o.leaderEpoch ?? -1);
     s += 4;
   }
-  const x60 = o.replicaNodes;
-  s += (v >= 9 ? uvarintSize(x60.length + 1) : 4);
-  s += x60.length * 4;
-  const x61 = o.isrNodes;
-  s += (v >= 9 ? uvarintSize(x61.length + 1) : 4);
-  s += x61.length * 4;
+  const x47 = o.replicaNodes;
+  s += (v >= 9 ? uvarintSize(x47.length + 1) : 4);
+  s += x47.length * 4;
+  const x48 = o.isrNodes;
+  s += (v >= 9 ? uvarintSize(x48.length + 1) : 4);
+  s += x48.length * 4;
   if (v >= 5) {
-    const x62 = (o.offlineReplicas ?? []);
-    s += (v >= 9 ? uvarintSize(x62.length + 1) : 4);
-    s += x62.length * 4;
+    const x49 = (o.offlineReplicas ?? []);
+    s += (v >= 9 ? uvarintSize(x49.length + 1) : 4);
+    s += x49.length * 4;
   }
   if (v >= 9) {
     const slot = q.length;
@@ -736,34 +719,34 @@ function sizeMetadataResponsePartition(o: MetadataResponsePartition, v: number, 
 }
 
 function writeMetadataResponsePartition(w: Writer, o: MetadataResponsePartition, v: number): void {
-  const x63 = o.errorCode;
-  w.int16(x63);
-  const x64 = o.partitionIndex;
-  w.int32(x64);
-  const x65 = o.leaderId;
-  w.int32(x65);
+  const x50 = o.errorCode;
+  w.int16(x50);
+  const x51 = o.partitionIndex;
+  w.int32(x51);
+  const x52 = o.leaderId;
+  w.int32(x52);
   if (v >= 7) {
-    const x66 = (o.leaderEpoch ?? -1);
-    w.int32(x66);
+    const x53 = (o.leaderEpoch ?? -1);
+    w.int32(x53);
   }
-  const x67 = o.replicaNodes;
-  if (v >= 9) w.uvarint(x67.length + 1); else w.int32(x67.length);
-  for (let i69 = 0; i69 < x67.length; i69++) {
-    const e68 = x67[i69];
-    w.int32(e68);
+  const x54 = o.replicaNodes;
+  if (v >= 9) w.uvarint(x54.length + 1); else w.int32(x54.length);
+  for (let i56 = 0; i56 < x54.length; i56++) {
+    const e55 = x54[i56];
+    w.int32(e55);
   }
-  const x70 = o.isrNodes;
-  if (v >= 9) w.uvarint(x70.length + 1); else w.int32(x70.length);
-  for (let i72 = 0; i72 < x70.length; i72++) {
-    const e71 = x70[i72];
-    w.int32(e71);
+  const x57 = o.isrNodes;
+  if (v >= 9) w.uvarint(x57.length + 1); else w.int32(x57.length);
+  for (let i59 = 0; i59 < x57.length; i59++) {
+    const e58 = x57[i59];
+    w.int32(e58);
   }
   if (v >= 5) {
-    const x73 = (o.offlineReplicas ?? []);
-    if (v >= 9) w.uvarint(x73.length + 1); else w.int32(x73.length);
-    for (let i75 = 0; i75 < x73.length; i75++) {
-      const e74 = x73[i75];
-      w.int32(e74);
+    const x60 = (o.offlineReplicas ?? []);
+    if (v >= 9) w.uvarint(x60.length + 1); else w.int32(x60.length);
+    for (let i62 = 0; i62 < x60.length; i62++) {
+      const e61 = x60[i62];
+      w.int32(e61);
     }
   }
   if (v >= 9) {

@@ -108,35 +108,33 @@ export function sizeOffsetCommitRequest(o: OffsetCommitRequest, v: number, q: Si
     s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 1) {
-    const x4 = (o.generationIdOrMemberEpoch ?? -1);
     s += 4;
   }
   if (v >= 1) {
-    const x5 = (o.memberId ?? "");
+    const x4 = (o.memberId ?? "");
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x4);
       q.push(n);
       s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
     }
   }
   if (v >= 7) {
-    const x6 = (o.groupInstanceId ?? null);
-    if (x6 === null) s += (v >= 8 ? 1 : 2);
+    const x5 = (o.groupInstanceId ?? null);
+    if (x5 === null) s += (v >= 8 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x6);
+        const n = utf8Length(x5);
         q.push(n);
         s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
   if (v >= 2 && v <= 4) {
-    const x7 = (o.retentionTimeMs ?? -1n);
     s += 8;
   }
-  const x8 = o.topics;
-  s += (v >= 8 ? uvarintSize(x8.length + 1) : 4);
-  for (let i = 0; i < x8.length; i++) s += sizeOffsetCommitRequestTopic(x8[i], v, q);
+  const x6 = o.topics;
+  s += (v >= 8 ? uvarintSize(x6.length + 1) : 4);
+  for (let i = 0; i < x6.length; i++) s += sizeOffsetCommitRequestTopic(x6[i], v, q);
   if (v >= 8) {
     const slot = q.length;
     q.push(0, 0);
@@ -155,47 +153,47 @@ export function sizeOffsetCommitRequest(o: OffsetCommitRequest, v: number, q: Si
 }
 
 export function writeOffsetCommitRequest(w: Writer, o: OffsetCommitRequest, v: number): void {
-  const x9 = o.groupId;
+  const x7 = o.groupId;
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x9, n);
+    w.utf8(x7, n);
   }
   if (v >= 1) {
-    const x10 = (o.generationIdOrMemberEpoch ?? -1);
-    w.int32(x10);
+    const x8 = (o.generationIdOrMemberEpoch ?? -1);
+    w.int32(x8);
   }
   if (v >= 1) {
-    const x11 = (o.memberId ?? "");
+    const x9 = (o.memberId ?? "");
     {
       const n = w.next();
       if (v >= 8) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x11, n);
+      w.utf8(x9, n);
     }
   }
   if (v >= 7) {
-    const x12 = (o.groupInstanceId ?? null);
-    if (x12 === null) (v >= 8 ? w.uvarint(0) : w.int16(-1));
+    const x10 = (o.groupInstanceId ?? null);
+    if (x10 === null) (v >= 8 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 8) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x12, n);
+        w.utf8(x10, n);
       }
     }
   }
   if (v >= 2 && v <= 4) {
-    const x13 = (o.retentionTimeMs ?? -1n);
-    w.int64(x13);
+    const x11 = (o.retentionTimeMs ?? -1n);
+    w.int64(x11);
   }
-  const x14 = o.topics;
-  if (v >= 8) w.uvarint(x14.length + 1); else w.int32(x14.length);
-  for (let i16 = 0; i16 < x14.length; i16++) {
-    const e15 = x14[i16];
-    writeOffsetCommitRequestTopic(w, e15, v);
+  const x12 = o.topics;
+  if (v >= 8) w.uvarint(x12.length + 1); else w.int32(x12.length);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeOffsetCommitRequestTopic(w, e13, v);
   }
   if (v >= 8) {
     const mask = w.next();
@@ -210,10 +208,10 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
   let f_name: string;
   f_name = (v >= 8 ? r.compactString() : r.string());
   let f_partitions: OffsetCommitRequestPartition[];
-  const n17 = (v >= 8 ? r.compactArrayLength() : r.arrayLength());
-  const a18: OffsetCommitRequestPartition[] = [];
-  for (let i19 = 0; i19 < n17; i19++) a18.push(readOffsetCommitRequestPartition(r, v));
-  f_partitions = a18;
+  const n15 = (v >= 8 ? r.compactArrayLength() : r.arrayLength());
+  const a16: OffsetCommitRequestPartition[] = [];
+  for (let i17 = 0; i17 < n15; i17++) a16.push(readOffsetCommitRequestPartition(r, v));
+  f_partitions = a16;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 8) {
     const count = r.uvarint();
@@ -233,15 +231,15 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
 
 function sizeOffsetCommitRequestTopic(o: OffsetCommitRequestTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.name;
+  const x18 = o.name;
   {
-    const n = utf8Length(x20);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x21 = o.partitions;
-  s += (v >= 8 ? uvarintSize(x21.length + 1) : 4);
-  for (let i = 0; i < x21.length; i++) s += sizeOffsetCommitRequestPartition(x21[i], v, q);
+  const x19 = o.partitions;
+  s += (v >= 8 ? uvarintSize(x19.length + 1) : 4);
+  for (let i = 0; i < x19.length; i++) s += sizeOffsetCommitRequestPartition(x19[i], v, q);
   if (v >= 8) {
     const slot = q.length;
     q.push(0, 0);
@@ -260,18 +258,18 @@ function sizeOffsetCommitRequestTopic(o: OffsetCommitRequestTopic, v: number, q:
 }
 
 function writeOffsetCommitRequestTopic(w: Writer, o: OffsetCommitRequestTopic, v: number): void {
-  const x22 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x22, n);
+    w.utf8(x20, n);
   }
-  const x23 = o.partitions;
-  if (v >= 8) w.uvarint(x23.length + 1); else w.int32(x23.length);
-  for (let i25 = 0; i25 < x23.length; i25++) {
-    const e24 = x23[i25];
-    writeOffsetCommitRequestPartition(w, e24, v);
+  const x21 = o.partitions;
+  if (v >= 8) w.uvarint(x21.length + 1); else w.int32(x21.length);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeOffsetCommitRequestPartition(w, e22, v);
   }
   if (v >= 8) {
     const mask = w.next();
@@ -323,23 +321,19 @@ function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitReq
 
 function sizeOffsetCommitRequestPartition(o: OffsetCommitRequestPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x26 = o.partitionIndex;
   s += 4;
-  const x27 = o.committedOffset;
   s += 8;
   if (v >= 6) {
-    const x28 = (o.committedLeaderEpoch ?? -1);
     s += 4;
   }
   if (v >= 1 && v <= 1) {
-    const x29 = (o.commitTimestamp ?? -1n);
     s += 8;
   }
-  const x30 = o.committedMetadata;
-  if (x30 === null) s += (v >= 8 ? 1 : 2);
+  const x24 = o.committedMetadata;
+  if (x24 === null) s += (v >= 8 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x30);
+      const n = utf8Length(x24);
       q.push(n);
       s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -362,26 +356,26 @@ function sizeOffsetCommitRequestPartition(o: OffsetCommitRequestPartition, v: nu
 }
 
 function writeOffsetCommitRequestPartition(w: Writer, o: OffsetCommitRequestPartition, v: number): void {
-  const x31 = o.partitionIndex;
-  w.int32(x31);
-  const x32 = o.committedOffset;
-  w.int64(x32);
+  const x25 = o.partitionIndex;
+  w.int32(x25);
+  const x26 = o.committedOffset;
+  w.int64(x26);
   if (v >= 6) {
-    const x33 = (o.committedLeaderEpoch ?? -1);
-    w.int32(x33);
+    const x27 = (o.committedLeaderEpoch ?? -1);
+    w.int32(x27);
   }
   if (v >= 1 && v <= 1) {
-    const x34 = (o.commitTimestamp ?? -1n);
-    w.int64(x34);
+    const x28 = (o.commitTimestamp ?? -1n);
+    w.int64(x28);
   }
-  const x35 = o.committedMetadata;
-  if (x35 === null) (v >= 8 ? w.uvarint(0) : w.int16(-1));
+  const x29 = o.committedMetadata;
+  if (x29 === null) (v >= 8 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 8) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x35, n);
+      w.utf8(x29, n);
     }
   }
   if (v >= 8) {
@@ -425,12 +419,11 @@ export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResp
 export function sizeOffsetCommitResponse(o: OffsetCommitResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 3) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.topics;
-  s += (v >= 8 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeOffsetCommitResponseTopic(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 8 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeOffsetCommitResponseTopic(x3[i], v, q);
   if (v >= 8) {
     const slot = q.length;
     q.push(0, 0);
@@ -450,14 +443,14 @@ export function sizeOffsetCommitResponse(o: OffsetCommitResponse, v: number, q: 
 
 export function writeOffsetCommitResponse(w: Writer, o: OffsetCommitResponse, v: number): void {
   if (v >= 3) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.topics;
-  if (v >= 8) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeOffsetCommitResponseTopic(w, e7, v);
+  const x5 = o.topics;
+  if (v >= 8) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeOffsetCommitResponseTopic(w, e6, v);
   }
   if (v >= 8) {
     const mask = w.next();
@@ -472,10 +465,10 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
   let f_name: string;
   f_name = (v >= 8 ? r.compactString() : r.string());
   let f_partitions: OffsetCommitResponsePartition[];
-  const n9 = (v >= 8 ? r.compactArrayLength() : r.arrayLength());
-  const a10: OffsetCommitResponsePartition[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readOffsetCommitResponsePartition(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 8 ? r.compactArrayLength() : r.arrayLength());
+  const a9: OffsetCommitResponsePartition[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readOffsetCommitResponsePartition(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 8) {
     const count = r.uvarint();
@@ -495,15 +488,15 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
 
 function sizeOffsetCommitResponseTopic(o: OffsetCommitResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 8 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 8 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeOffsetCommitResponsePartition(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 8 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeOffsetCommitResponsePartition(x12[i], v, q);
   if (v >= 8) {
     const slot = q.length;
     q.push(0, 0);
@@ -522,18 +515,18 @@ function sizeOffsetCommitResponseTopic(o: OffsetCommitResponseTopic, v: number, 
 }
 
 function writeOffsetCommitResponseTopic(w: Writer, o: OffsetCommitResponseTopic, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 8) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeOffsetCommitResponsePartition(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 8) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeOffsetCommitResponsePartition(w, e15, v);
   }
   if (v >= 8) {
     const mask = w.next();
@@ -568,9 +561,7 @@ function readOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitRe
 
 function sizeOffsetCommitResponsePartition(o: OffsetCommitResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
-  const x19 = o.errorCode;
   s += 2;
   if (v >= 8) {
     const slot = q.length;
@@ -590,10 +581,10 @@ function sizeOffsetCommitResponsePartition(o: OffsetCommitResponsePartition, v: 
 }
 
 function writeOffsetCommitResponsePartition(w: Writer, o: OffsetCommitResponsePartition, v: number): void {
-  const x20 = o.partitionIndex;
-  w.int32(x20);
-  const x21 = o.errorCode;
-  w.int16(x21);
+  const x17 = o.partitionIndex;
+  w.int32(x17);
+  const x18 = o.errorCode;
+  w.int16(x18);
   if (v >= 8) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -131,14 +131,13 @@ function readOffsetDeleteRequestPartition(r: Reader, v: number): OffsetDeleteReq
 
 function sizeOffsetDeleteRequestPartition(o: OffsetDeleteRequestPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
   return s;
 }
 
 function writeOffsetDeleteRequestPartition(w: Writer, o: OffsetDeleteRequestPartition, v: number): void {
-  const x19 = o.partitionIndex;
-  w.int32(x19);
+  const x18 = o.partitionIndex;
+  w.int32(x18);
 }
 
 export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
@@ -161,26 +160,24 @@ export function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResp
 
 export function sizeOffsetDeleteResponse(o: OffsetDeleteResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.errorCode;
   s += 2;
-  const x4 = o.throttleTimeMs;
   s += 4;
-  const x5 = o.topics;
+  const x3 = o.topics;
   s += 4;
-  for (let i = 0; i < x5.length; i++) s += sizeOffsetDeleteResponseTopic(x5[i], v, q);
+  for (let i = 0; i < x3.length; i++) s += sizeOffsetDeleteResponseTopic(x3[i], v, q);
   return s;
 }
 
 export function writeOffsetDeleteResponse(w: Writer, o: OffsetDeleteResponse, v: number): void {
-  const x6 = o.errorCode;
-  w.int16(x6);
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.topics;
-  w.int32(x8.length);
-  for (let i10 = 0; i10 < x8.length; i10++) {
-    const e9 = x8[i10];
-    writeOffsetDeleteResponseTopic(w, e9, v);
+  const x4 = o.errorCode;
+  w.int16(x4);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.topics;
+  w.int32(x6.length);
+  for (let i8 = 0; i8 < x6.length; i8++) {
+    const e7 = x6[i8];
+    writeOffsetDeleteResponseTopic(w, e7, v);
   }
 }
 
@@ -188,10 +185,10 @@ function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteRespon
   let f_name: string;
   f_name = r.string();
   let f_partitions: OffsetDeleteResponsePartition[];
-  const n11 = r.arrayLength();
-  const a12: OffsetDeleteResponsePartition[] = [];
-  for (let i13 = 0; i13 < n11; i13++) a12.push(readOffsetDeleteResponsePartition(r, v));
-  f_partitions = a12;
+  const n9 = r.arrayLength();
+  const a10: OffsetDeleteResponsePartition[] = [];
+  for (let i11 = 0; i11 < n9; i11++) a10.push(readOffsetDeleteResponsePartition(r, v));
+  f_partitions = a10;
   const o: OffsetDeleteResponseTopic = {
     name: f_name,
     partitions: f_partitions,
@@ -201,30 +198,30 @@ function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteRespon
 
 function sizeOffsetDeleteResponseTopic(o: OffsetDeleteResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x14 = o.name;
+  const x12 = o.name;
   {
-    const n = utf8Length(x14);
+    const n = utf8Length(x12);
     q.push(n);
     s += 2 + n;
   }
-  const x15 = o.partitions;
+  const x13 = o.partitions;
   s += 4;
-  for (let i = 0; i < x15.length; i++) s += sizeOffsetDeleteResponsePartition(x15[i], v, q);
+  for (let i = 0; i < x13.length; i++) s += sizeOffsetDeleteResponsePartition(x13[i], v, q);
   return s;
 }
 
 function writeOffsetDeleteResponseTopic(w: Writer, o: OffsetDeleteResponseTopic, v: number): void {
-  const x16 = o.name;
+  const x14 = o.name;
   {
     const n = w.next();
     w.int16(n);
-    w.utf8(x16, n);
+    w.utf8(x14, n);
   }
-  const x17 = o.partitions;
-  w.int32(x17.length);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeOffsetDeleteResponsePartition(w, e18, v);
+  const x15 = o.partitions;
+  w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeOffsetDeleteResponsePartition(w, e16, v);
   }
 }
 
@@ -242,16 +239,14 @@ function readOffsetDeleteResponsePartition(r: Reader, v: number): OffsetDeleteRe
 
 function sizeOffsetDeleteResponsePartition(o: OffsetDeleteResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x20 = o.partitionIndex;
   s += 4;
-  const x21 = o.errorCode;
   s += 2;
   return s;
 }
 
 function writeOffsetDeleteResponsePartition(w: Writer, o: OffsetDeleteResponsePartition, v: number): void {
-  const x22 = o.partitionIndex;
-  w.int32(x22);
-  const x23 = o.errorCode;
-  w.int16(x23);
+  const x18 = o.partitionIndex;
+  w.int32(x18);
+  const x19 = o.errorCode;
+  w.int16(x19);
 }

@@ -153,7 +153,6 @@ export function sizeOffsetFetchRequest(o: OffsetFetchRequest, v: number, q: Size
     for (let i = 0; i < x8.length; i++) s += sizeOffsetFetchRequestGroup(x8[i], v, q);
   }
   if (v >= 7) {
-    const x9 = (o.requireStable ?? false);
     s += 1;
   }
   if (v >= 6) {
@@ -175,36 +174,36 @@ export function sizeOffsetFetchRequest(o: OffsetFetchRequest, v: number, q: Size
 
 export function writeOffsetFetchRequest(w: Writer, o: OffsetFetchRequest, v: number): void {
   if (v <= 7) {
-    const x10 = (o.groupId ?? "");
+    const x9 = (o.groupId ?? "");
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x10, n);
+      w.utf8(x9, n);
     }
   }
   if (v <= 7) {
-    const x11 = (o.topics === undefined ? [] : o.topics);
-    if (x11 === null) (v >= 6 ? w.uvarint(0) : w.int32(-1));
+    const x10 = (o.topics === undefined ? [] : o.topics);
+    if (x10 === null) (v >= 6 ? w.uvarint(0) : w.int32(-1));
     else {
-      if (v >= 6) w.uvarint(x11.length + 1); else w.int32(x11.length);
-      for (let i13 = 0; i13 < x11.length; i13++) {
-        const e12 = x11[i13];
-        writeOffsetFetchRequestTopic(w, e12, v);
+      if (v >= 6) w.uvarint(x10.length + 1); else w.int32(x10.length);
+      for (let i12 = 0; i12 < x10.length; i12++) {
+        const e11 = x10[i12];
+        writeOffsetFetchRequestTopic(w, e11, v);
       }
     }
   }
   if (v >= 8) {
-    const x14 = (o.groups ?? []);
-    w.uvarint(x14.length + 1);
-    for (let i16 = 0; i16 < x14.length; i16++) {
-      const e15 = x14[i16];
-      writeOffsetFetchRequestGroup(w, e15, v);
+    const x13 = (o.groups ?? []);
+    w.uvarint(x13.length + 1);
+    for (let i15 = 0; i15 < x13.length; i15++) {
+      const e14 = x13[i15];
+      writeOffsetFetchRequestGroup(w, e14, v);
     }
   }
   if (v >= 7) {
-    const x17 = (o.requireStable ?? false);
-    w.bool(x17);
+    const x16 = (o.requireStable ?? false);
+    w.bool(x16);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -219,10 +218,10 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
   let f_name: string;
   f_name = (v >= 6 ? r.compactString() : r.string());
   let f_partitionIndexes: number[];
-  const n18 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
-  const a19: number[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(r.int32());
-  f_partitionIndexes = a19;
+  const n17 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
+  const a18: number[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(r.int32());
+  f_partitionIndexes = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 6) {
     const count = r.uvarint();
@@ -242,15 +241,15 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
 
 function sizeOffsetFetchRequestTopic(o: OffsetFetchRequestTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.name;
+  const x20 = o.name;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x20);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x22 = o.partitionIndexes;
-  s += (v >= 6 ? uvarintSize(x22.length + 1) : 4);
-  s += x22.length * 4;
+  const x21 = o.partitionIndexes;
+  s += (v >= 6 ? uvarintSize(x21.length + 1) : 4);
+  s += x21.length * 4;
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -269,18 +268,18 @@ function sizeOffsetFetchRequestTopic(o: OffsetFetchRequestTopic, v: number, q: S
 }
 
 function writeOffsetFetchRequestTopic(w: Writer, o: OffsetFetchRequestTopic, v: number): void {
-  const x23 = o.name;
+  const x22 = o.name;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x23, n);
+    w.utf8(x22, n);
   }
-  const x24 = o.partitionIndexes;
-  if (v >= 6) w.uvarint(x24.length + 1); else w.int32(x24.length);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    w.int32(e25);
+  const x23 = o.partitionIndexes;
+  if (v >= 6) w.uvarint(x23.length + 1); else w.int32(x23.length);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    w.int32(e24);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -307,12 +306,12 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
     f_memberEpoch = -1;
   }
   let f_topics: OffsetFetchRequestTopics[] | null;
-  const n27 = r.compactNullableArrayLength();
-  if (n27 < 0) f_topics = null;
+  const n26 = r.compactNullableArrayLength();
+  if (n26 < 0) f_topics = null;
   else {
-    const a28: OffsetFetchRequestTopics[] = [];
-    for (let i29 = 0; i29 < n27; i29++) a28.push(readOffsetFetchRequestTopics(r, v));
-    f_topics = a28;
+    const a27: OffsetFetchRequestTopics[] = [];
+    for (let i28 = 0; i28 < n26; i28++) a27.push(readOffsetFetchRequestTopics(r, v));
+    f_topics = a27;
   }
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
@@ -333,32 +332,31 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
 
 function sizeOffsetFetchRequestGroup(o: OffsetFetchRequestGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x30 = o.groupId;
+  const x29 = o.groupId;
   {
-    const n = utf8Length(x30);
+    const n = utf8Length(x29);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
   if (v >= 9) {
-    const x31 = (o.memberId ?? null);
-    if (x31 === null) s += 1;
+    const x30 = (o.memberId ?? null);
+    if (x30 === null) s += 1;
     else {
       {
-        const n = utf8Length(x31);
+        const n = utf8Length(x30);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
   if (v >= 9) {
-    const x32 = (o.memberEpoch ?? -1);
     s += 4;
   }
-  const x33 = o.topics;
-  if (x33 === null) s += 1;
+  const x31 = o.topics;
+  if (x31 === null) s += 1;
   else {
-    s += uvarintSize(x33.length + 1);
-    for (let i = 0; i < x33.length; i++) s += sizeOffsetFetchRequestTopics(x33[i], v, q);
+    s += uvarintSize(x31.length + 1);
+    for (let i = 0; i < x31.length; i++) s += sizeOffsetFetchRequestTopics(x31[i], v, q);
   }
   const slot = q.length;
   q.push(0, 0);
@@ -376,34 +374,34 @@ function sizeOffsetFetchRequestGroup(o: OffsetFetchRequestGroup, v: number, q: S
 }
 
 function writeOffsetFetchRequestGroup(w: Writer, o: OffsetFetchRequestGroup, v: number): void {
-  const x34 = o.groupId;
+  const x32 = o.groupId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x34, n);
+    w.utf8(x32, n);
   }
   if (v >= 9) {
-    const x35 = (o.memberId ?? null);
-    if (x35 === null) w.uvarint(0);
+    const x33 = (o.memberId ?? null);
+    if (x33 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x35, n);
+        w.utf8(x33, n);
       }
     }
   }
   if (v >= 9) {
-    const x36 = (o.memberEpoch ?? -1);
-    w.int32(x36);
+    const x34 = (o.memberEpoch ?? -1);
+    w.int32(x34);
   }
-  const x37 = o.topics;
-  if (x37 === null) w.uvarint(0);
+  const x35 = o.topics;
+  if (x35 === null) w.uvarint(0);
   else {
-    w.uvarint(x37.length + 1);
-    for (let i39 = 0; i39 < x37.length; i39++) {
-      const e38 = x37[i39];
-      writeOffsetFetchRequestTopics(w, e38, v);
+    w.uvarint(x35.length + 1);
+    for (let i37 = 0; i37 < x35.length; i37++) {
+      const e36 = x35[i37];
+      writeOffsetFetchRequestTopics(w, e36, v);
     }
   }
   const mask = w.next();
@@ -417,10 +415,10 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
   let f_name: string;
   f_name = r.compactString();
   let f_partitionIndexes: number[];
-  const n40 = r.compactArrayLength();
-  const a41: number[] = [];
-  for (let i42 = 0; i42 < n40; i42++) a41.push(r.int32());
-  f_partitionIndexes = a41;
+  const n38 = r.compactArrayLength();
+  const a39: number[] = [];
+  for (let i40 = 0; i40 < n38; i40++) a39.push(r.int32());
+  f_partitionIndexes = a39;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -438,15 +436,15 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
 
 function sizeOffsetFetchRequestTopics(o: OffsetFetchRequestTopics, v: number, q: SizeQueue): number {
   let s = 0;
-  const x43 = o.name;
+  const x41 = o.name;
   {
-    const n = utf8Length(x43);
+    const n = utf8Length(x41);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x44 = o.partitionIndexes;
-  s += uvarintSize(x44.length + 1);
-  s += x44.length * 4;
+  const x42 = o.partitionIndexes;
+  s += uvarintSize(x42.length + 1);
+  s += x42.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -463,17 +461,17 @@ function sizeOffsetFetchRequestTopics(o: OffsetFetchRequestTopics, v: number, q:
 }
 
 function writeOffsetFetchRequestTopics(w: Writer, o: OffsetFetchRequestTopics, v: number): void {
-  const x45 = o.name;
+  const x43 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x45, n);
+    w.utf8(x43, n);
   }
-  const x46 = o.partitionIndexes;
-  w.uvarint(x46.length + 1);
-  for (let i48 = 0; i48 < x46.length; i48++) {
-    const e47 = x46[i48];
-    w.int32(e47);
+  const x44 = o.partitionIndexes;
+  w.uvarint(x44.length + 1);
+  for (let i46 = 0; i46 < x44.length; i46++) {
+    const e45 = x44[i46];
+    w.int32(e45);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -535,22 +533,20 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
 export function sizeOffsetFetchResponse(o: OffsetFetchResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 3) {
-    const x6 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
   if (v <= 7) {
-    const x7 = (o.topics ?? []);
-    s += (v >= 6 ? uvarintSize(x7.length + 1) : 4);
-    for (let i = 0; i < x7.length; i++) s += sizeOffsetFetchResponseTopic(x7[i], v, q);
+    const x6 = (o.topics ?? []);
+    s += (v >= 6 ? uvarintSize(x6.length + 1) : 4);
+    for (let i = 0; i < x6.length; i++) s += sizeOffsetFetchResponseTopic(x6[i], v, q);
   }
   if (v >= 2 && v <= 7) {
-    const x8 = (o.errorCode ?? 0);
     s += 2;
   }
   if (v >= 8) {
-    const x9 = (o.groups ?? []);
-    s += uvarintSize(x9.length + 1);
-    for (let i = 0; i < x9.length; i++) s += sizeOffsetFetchResponseGroup(x9[i], v, q);
+    const x7 = (o.groups ?? []);
+    s += uvarintSize(x7.length + 1);
+    for (let i = 0; i < x7.length; i++) s += sizeOffsetFetchResponseGroup(x7[i], v, q);
   }
   if (v >= 6) {
     const slot = q.length;
@@ -571,27 +567,27 @@ export function sizeOffsetFetchResponse(o: OffsetFetchResponse, v: number, q: Si
 
 export function writeOffsetFetchResponse(w: Writer, o: OffsetFetchResponse, v: number): void {
   if (v >= 3) {
-    const x10 = (o.throttleTimeMs ?? 0);
-    w.int32(x10);
+    const x8 = (o.throttleTimeMs ?? 0);
+    w.int32(x8);
   }
   if (v <= 7) {
-    const x11 = (o.topics ?? []);
-    if (v >= 6) w.uvarint(x11.length + 1); else w.int32(x11.length);
-    for (let i13 = 0; i13 < x11.length; i13++) {
-      const e12 = x11[i13];
-      writeOffsetFetchResponseTopic(w, e12, v);
+    const x9 = (o.topics ?? []);
+    if (v >= 6) w.uvarint(x9.length + 1); else w.int32(x9.length);
+    for (let i11 = 0; i11 < x9.length; i11++) {
+      const e10 = x9[i11];
+      writeOffsetFetchResponseTopic(w, e10, v);
     }
   }
   if (v >= 2 && v <= 7) {
-    const x14 = (o.errorCode ?? 0);
-    w.int16(x14);
+    const x12 = (o.errorCode ?? 0);
+    w.int16(x12);
   }
   if (v >= 8) {
-    const x15 = (o.groups ?? []);
-    w.uvarint(x15.length + 1);
-    for (let i17 = 0; i17 < x15.length; i17++) {
-      const e16 = x15[i17];
-      writeOffsetFetchResponseGroup(w, e16, v);
+    const x13 = (o.groups ?? []);
+    w.uvarint(x13.length + 1);
+    for (let i15 = 0; i15 < x13.length; i15++) {
+      const e14 = x13[i15];
+      writeOffsetFetchResponseGroup(w, e14, v);
     }
   }
   if (v >= 6) {
@@ -607,10 +603,10 @@ function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponse
   let f_name: string;
   f_name = (v >= 6 ? r.compactString() : r.string());
   let f_partitions: OffsetFetchResponsePartition[];
-  const n18 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
-  const a19: OffsetFetchResponsePartition[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(readOffsetFetchResponsePartition(r, v));
-  f_partitions = a19;
+  const n16 = (v >= 6 ? r.compactArrayLength() : r.arrayLength());
+  const a17: OffsetFetchResponsePartition[] = [];
+  for (let i18 = 0; i18 < n16; i18++) a17.push(readOffsetFetchResponsePartition(r, v));
+  f_partitions = a17;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 6) {
     const count = r.uvarint();
@@ -630,15 +626,15 @@ function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponse
 
 function sizeOffsetFetchResponseTopic(o: OffsetFetchResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.name;
+  const x19 = o.name;
   {
-    const n = utf8Length(x21);
+    const n = utf8Length(x19);
     q.push(n);
     s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x22 = o.partitions;
-  s += (v >= 6 ? uvarintSize(x22.length + 1) : 4);
-  for (let i = 0; i < x22.length; i++) s += sizeOffsetFetchResponsePartition(x22[i], v, q);
+  const x20 = o.partitions;
+  s += (v >= 6 ? uvarintSize(x20.length + 1) : 4);
+  for (let i = 0; i < x20.length; i++) s += sizeOffsetFetchResponsePartition(x20[i], v, q);
   if (v >= 6) {
     const slot = q.length;
     q.push(0, 0);
@@ -657,18 +653,18 @@ function sizeOffsetFetchResponseTopic(o: OffsetFetchResponseTopic, v: number, q:
 }
 
 function writeOffsetFetchResponseTopic(w: Writer, o: OffsetFetchResponseTopic, v: number): void {
-  const x23 = o.name;
+  const x21 = o.name;
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x23, n);
+    w.utf8(x21, n);
   }
-  const x24 = o.partitions;
-  if (v >= 6) w.uvarint(x24.length + 1); else w.int32(x24.length);
-  for (let i26 = 0; i26 < x24.length; i26++) {
-    const e25 = x24[i26];
-    writeOffsetFetchResponsePartition(w, e25, v);
+  const x22 = o.partitions;
+  if (v >= 6) w.uvarint(x22.length + 1); else w.int32(x22.length);
+  for (let i24 = 0; i24 < x22.length; i24++) {
+    const e23 = x22[i24];
+    writeOffsetFetchResponsePartition(w, e23, v);
   }
   if (v >= 6) {
     const mask = w.next();
@@ -716,24 +712,20 @@ function readOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResp
 
 function sizeOffsetFetchResponsePartition(o: OffsetFetchResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x27 = o.partitionIndex;
   s += 4;
-  const x28 = o.committedOffset;
   s += 8;
   if (v >= 5) {
-    const x29 = (o.committedLeaderEpoch ?? -1);
     s += 4;
   }
-  const x30 = o.metadata;
-  if (x30 === null) s += (v >= 6 ? 1 : 2);
+  const x25 = o.metadata;
+  if (x25 === null) s += (v >= 6 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x30);
+      const n = utf8Length(x25);
       q.push(n);
       s += (v >= 6 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x31 = o.errorCode;
   s += 2;
   if (v >= 6) {
     const slot = q.length;
@@ -753,26 +745,26 @@ function sizeOffsetFetchResponsePartition(o: OffsetFetchResponsePartition, v: nu
 }
 
 function writeOffsetFetchResponsePartition(w: Writer, o: OffsetFetchResponsePartition, v: number): void {
-  const x32 = o.partitionIndex;
-  w.int32(x32);
-  const x33 = o.committedOffset;
-  w.int64(x33);
+  const x26 = o.partitionIndex;
+  w.int32(x26);
+  const x27 = o.committedOffset;
+  w.int64(x27);
   if (v >= 5) {
-    const x34 = (o.committedLeaderEpoch ?? -1);
-    w.int32(x34);
+    const x28 = (o.committedLeaderEpoch ?? -1);
+    w.int32(x28);
   }
-  const x35 = o.metadata;
-  if (x35 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
+  const x29 = o.metadata;
+  if (x29 === null) (v >= 6 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x35, n);
+      w.utf8(x29, n);
     }
   }
-  const x36 = o.errorCode;
-  w.int16(x36);
+  const x30 = o.errorCode;
+  w.int16(x30);
   if (v >= 6) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -786,10 +778,10 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
   let f_groupId: string;
   f_groupId = r.compactString();
   let f_topics: OffsetFetchResponseTopics[];
-  const n37 = r.compactArrayLength();
-  const a38: OffsetFetchResponseTopics[] = [];
-  for (let i39 = 0; i39 < n37; i39++) a38.push(readOffsetFetchResponseTopics(r, v));
-  f_topics = a38;
+  const n31 = r.compactArrayLength();
+  const a32: OffsetFetchResponseTopics[] = [];
+  for (let i33 = 0; i33 < n31; i33++) a32.push(readOffsetFetchResponseTopics(r, v));
+  f_topics = a32;
   let f_errorCode: number;
   f_errorCode = r.int16();
   let unknownTaggedFields: TaggedField[] | undefined;
@@ -810,16 +802,15 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
 
 function sizeOffsetFetchResponseGroup(o: OffsetFetchResponseGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x40 = o.groupId;
+  const x34 = o.groupId;
   {
-    const n = utf8Length(x40);
+    const n = utf8Length(x34);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x41 = o.topics;
-  s += uvarintSize(x41.length + 1);
-  for (let i = 0; i < x41.length; i++) s += sizeOffsetFetchResponseTopics(x41[i], v, q);
-  const x42 = (o.errorCode ?? 0);
+  const x35 = o.topics;
+  s += uvarintSize(x35.length + 1);
+  for (let i = 0; i < x35.length; i++) s += sizeOffsetFetchResponseTopics(x35[i], v, q);
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -837,20 +828,20 @@ function sizeOffsetFetchResponseGroup(o: OffsetFetchResponseGroup, v: number, q:
 }
 
 function writeOffsetFetchResponseGroup(w: Writer, o: OffsetFetchResponseGroup, v: number): void {
-  const x43 = o.groupId;
+  const x36 = o.groupId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x43, n);
+    w.utf8(x36, n);
   }
-  const x44 = o.topics;
-  w.uvarint(x44.length + 1);
-  for (let i46 = 0; i46 < x44.length; i46++) {
-    const e45 = x44[i46];
-    writeOffsetFetchResponseTopics(w, e45, v);
+  const x37 = o.topics;
+  w.uvarint(x37.length + 1);
+  for (let i39 = 0; i39 < x37.length; i39++) {
+    const e38 = x37[i39];
+    writeOffsetFetchResponseTopics(w, e38, v);
   }
-  const x47 = (o.errorCode ?? 0);
-  w.int16(x47);
+  const x40 = (o.errorCode ?? 0);
+  w.int16(x40);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -862,10 +853,10 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
   let f_name: string;
   f_name = r.compactString();
   let f_partitions: OffsetFetchResponsePartitions[];
-  const n48 = r.compactArrayLength();
-  const a49: OffsetFetchResponsePartitions[] = [];
-  for (let i50 = 0; i50 < n48; i50++) a49.push(readOffsetFetchResponsePartitions(r, v));
-  f_partitions = a49;
+  const n41 = r.compactArrayLength();
+  const a42: OffsetFetchResponsePartitions[] = [];
+  for (let i43 = 0; i43 < n41; i43++) a42.push(readOffsetFetchResponsePartitions(r, v));
+  f_partitions = a42;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -883,15 +874,15 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
 
 function sizeOffsetFetchResponseTopics(o: OffsetFetchResponseTopics, v: number, q: SizeQueue): number {
   let s = 0;
-  const x51 = o.name;
+  const x44 = o.name;
   {
-    const n = utf8Length(x51);
+    const n = utf8Length(x44);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x52 = o.partitions;
-  s += uvarintSize(x52.length + 1);
-  for (let i = 0; i < x52.length; i++) s += sizeOffsetFetchResponsePartitions(x52[i], v, q);
+  const x45 = o.partitions;
+  s += uvarintSize(x45.length + 1);
+  for (let i = 0; i < x45.length; i++) s += sizeOffsetFetchResponsePartitions(x45[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -908,17 +899,17 @@ function sizeOffsetFetchResponseTopics(o: OffsetFetchResponseTopics, v: number, 
 }
 
 function writeOffsetFetchResponseTopics(w: Writer, o: OffsetFetchResponseTopics, v: number): void {
-  const x53 = o.name;
+  const x46 = o.name;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x53, n);
+    w.utf8(x46, n);
   }
-  const x54 = o.partitions;
-  w.uvarint(x54.length + 1);
-  for (let i56 = 0; i56 < x54.length; i56++) {
-    const e55 = x54[i56];
-    writeOffsetFetchResponsePartitions(w, e55, v);
+  const x47 = o.partitions;
+  w.uvarint(x47.length + 1);
+  for (let i49 = 0; i49 < x47.length; i49++) {
+    const e48 = x47[i49];
+    writeOffsetFetchResponsePartitions(w, e48, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -958,22 +949,18 @@ function readOffsetFetchResponsePartitions(r: Reader, v: number): OffsetFetchRes
 
 function sizeOffsetFetchResponsePartitions(o: OffsetFetchResponsePartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x57 = o.partitionIndex;
   s += 4;
-  const x58 = o.committedOffset;
   s += 8;
-  const x59 = (o.committedLeaderEpoch ?? -1);
   s += 4;
-  const x60 = o.metadata;
-  if (x60 === null) s += 1;
+  const x50 = o.metadata;
+  if (x50 === null) s += 1;
   else {
     {
-      const n = utf8Length(x60);
+      const n = utf8Length(x50);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x61 = o.errorCode;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -991,23 +978,23 @@ function sizeOffsetFetchResponsePartitions(o: OffsetFetchResponsePartitions, v: 
 }
 
 function writeOffsetFetchResponsePartitions(w: Writer, o: OffsetFetchResponsePartitions, v: number): void {
-  const x62 = o.partitionIndex;
-  w.int32(x62);
-  const x63 = o.committedOffset;
-  w.int64(x63);
-  const x64 = (o.committedLeaderEpoch ?? -1);
-  w.int32(x64);
-  const x65 = o.metadata;
-  if (x65 === null) w.uvarint(0);
+  const x51 = o.partitionIndex;
+  w.int32(x51);
+  const x52 = o.committedOffset;
+  w.int64(x52);
+  const x53 = (o.committedLeaderEpoch ?? -1);
+  w.int32(x53);
+  const x54 = o.metadata;
+  if (x54 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x65, n);
+      w.utf8(x54, n);
     }
   }
-  const x66 = o.errorCode;
-  w.int16(x66);
+  const x55 = o.errorCode;
+  w.int16(x55);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

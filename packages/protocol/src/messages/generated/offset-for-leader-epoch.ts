@@ -74,12 +74,11 @@ export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetFor
 export function sizeOffsetForLeaderEpochRequest(o: OffsetForLeaderEpochRequest, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 3) {
-    const x3 = (o.replicaId ?? -2);
     s += 4;
   }
-  const x4 = o.topics;
-  s += (v >= 4 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeOffsetForLeaderEpochRequestOffsetForLeaderTopic(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeOffsetForLeaderEpochRequestOffsetForLeaderTopic(x3[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -99,14 +98,14 @@ export function sizeOffsetForLeaderEpochRequest(o: OffsetForLeaderEpochRequest, 
 
 export function writeOffsetForLeaderEpochRequest(w: Writer, o: OffsetForLeaderEpochRequest, v: number): void {
   if (v >= 3) {
-    const x5 = (o.replicaId ?? -2);
-    w.int32(x5);
+    const x4 = (o.replicaId ?? -2);
+    w.int32(x4);
   }
-  const x6 = o.topics;
-  if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w, e7, v);
+  const x5 = o.topics;
+  if (v >= 4) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w, e6, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -121,10 +120,10 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: numbe
   let f_topic: string;
   f_topic = (v >= 4 ? r.compactString() : r.string());
   let f_partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[];
-  const n9 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
-  const a10: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
+  const a9: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 4) {
     const count = r.uvarint();
@@ -144,15 +143,15 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: numbe
 
 function sizeOffsetForLeaderEpochRequestOffsetForLeaderTopic(o: OffsetForLeaderEpochRequestOffsetForLeaderTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topic;
+  const x11 = o.topic;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 4 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeOffsetForLeaderEpochRequestOffsetForLeaderPartition(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 4 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeOffsetForLeaderEpochRequestOffsetForLeaderPartition(x12[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -171,18 +170,18 @@ function sizeOffsetForLeaderEpochRequestOffsetForLeaderTopic(o: OffsetForLeaderE
 }
 
 function writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w: Writer, o: OffsetForLeaderEpochRequestOffsetForLeaderTopic, v: number): void {
-  const x14 = o.topic;
+  const x13 = o.topic;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 4) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 4) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w, e15, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -224,13 +223,10 @@ function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, v: n
 
 function sizeOffsetForLeaderEpochRequestOffsetForLeaderPartition(o: OffsetForLeaderEpochRequestOffsetForLeaderPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partition;
   s += 4;
   if (v >= 2) {
-    const x19 = (o.currentLeaderEpoch ?? -1);
     s += 4;
   }
-  const x20 = o.leaderEpoch;
   s += 4;
   if (v >= 4) {
     const slot = q.length;
@@ -250,14 +246,14 @@ function sizeOffsetForLeaderEpochRequestOffsetForLeaderPartition(o: OffsetForLea
 }
 
 function writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writer, o: OffsetForLeaderEpochRequestOffsetForLeaderPartition, v: number): void {
-  const x21 = o.partition;
-  w.int32(x21);
+  const x17 = o.partition;
+  w.int32(x17);
   if (v >= 2) {
-    const x22 = (o.currentLeaderEpoch ?? -1);
-    w.int32(x22);
+    const x18 = (o.currentLeaderEpoch ?? -1);
+    w.int32(x18);
   }
-  const x23 = o.leaderEpoch;
-  w.int32(x23);
+  const x19 = o.leaderEpoch;
+  w.int32(x19);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -299,12 +295,11 @@ export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetFo
 export function sizeOffsetForLeaderEpochResponse(o: OffsetForLeaderEpochResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 2) {
-    const x3 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x4 = o.topics;
-  s += (v >= 4 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 4 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(x3[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -324,14 +319,14 @@ export function sizeOffsetForLeaderEpochResponse(o: OffsetForLeaderEpochResponse
 
 export function writeOffsetForLeaderEpochResponse(w: Writer, o: OffsetForLeaderEpochResponse, v: number): void {
   if (v >= 2) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x4 = (o.throttleTimeMs ?? 0);
+    w.int32(x4);
   }
-  const x6 = o.topics;
-  if (v >= 4) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w, e7, v);
+  const x5 = o.topics;
+  if (v >= 4) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w, e6, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -346,10 +341,10 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v
   let f_topic: string;
   f_topic = (v >= 4 ? r.compactString() : r.string());
   let f_partitions: OffsetForLeaderEpochResponseEpochEndOffset[];
-  const n9 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
-  const a10: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 4 ? r.compactArrayLength() : r.arrayLength());
+  const a9: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 4) {
     const count = r.uvarint();
@@ -369,15 +364,15 @@ function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v
 
 function sizeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(o: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topic;
+  const x11 = o.topic;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 4 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeOffsetForLeaderEpochResponseEpochEndOffset(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 4 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeOffsetForLeaderEpochResponseEpochEndOffset(x12[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -396,18 +391,18 @@ function sizeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(o: OffsetFor
 }
 
 function writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w: Writer, o: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult, v: number): void {
-  const x14 = o.topic;
+  const x13 = o.topic;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 4) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeOffsetForLeaderEpochResponseEpochEndOffset(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 4) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeOffsetForLeaderEpochResponseEpochEndOffset(w, e15, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -452,15 +447,11 @@ function readOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, v: number): O
 
 function sizeOffsetForLeaderEpochResponseEpochEndOffset(o: OffsetForLeaderEpochResponseEpochEndOffset, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.errorCode;
   s += 2;
-  const x19 = o.partition;
   s += 4;
   if (v >= 1) {
-    const x20 = (o.leaderEpoch ?? -1);
     s += 4;
   }
-  const x21 = (o.endOffset ?? -1n);
   s += 8;
   if (v >= 4) {
     const slot = q.length;
@@ -480,16 +471,16 @@ function sizeOffsetForLeaderEpochResponseEpochEndOffset(o: OffsetForLeaderEpochR
 }
 
 function writeOffsetForLeaderEpochResponseEpochEndOffset(w: Writer, o: OffsetForLeaderEpochResponseEpochEndOffset, v: number): void {
-  const x22 = o.errorCode;
-  w.int16(x22);
-  const x23 = o.partition;
-  w.int32(x23);
+  const x17 = o.errorCode;
+  w.int16(x17);
+  const x18 = o.partition;
+  w.int32(x18);
   if (v >= 1) {
-    const x24 = (o.leaderEpoch ?? -1);
-    w.int32(x24);
+    const x19 = (o.leaderEpoch ?? -1);
+    w.int32(x19);
   }
-  const x25 = (o.endOffset ?? -1n);
-  w.int64(x25);
+  const x20 = (o.endOffset ?? -1n);
+  w.int64(x20);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());

@@ -116,13 +116,11 @@ export function sizeProduceRequest(o: ProduceRequest, v: number, q: SizeQueue): 
       }
     }
   }
-  const x4 = o.acks;
   s += 2;
-  const x5 = o.timeoutMs;
   s += 4;
-  const x6 = o.topicData;
-  s += (v >= 9 ? uvarintSize(x6.length + 1) : 4);
-  for (let i = 0; i < x6.length; i++) s += sizeProduceRequestTopicProduceData(x6[i], v, q);
+  const x4 = o.topicData;
+  s += (v >= 9 ? uvarintSize(x4.length + 1) : 4);
+  for (let i = 0; i < x4.length; i++) s += sizeProduceRequestTopicProduceData(x4[i], v, q);
   if (v >= 9) {
     const slot = q.length;
     q.push(0, 0);
@@ -142,26 +140,26 @@ export function sizeProduceRequest(o: ProduceRequest, v: number, q: SizeQueue): 
 
 export function writeProduceRequest(w: Writer, o: ProduceRequest, v: number): void {
   if (v >= 3) {
-    const x7 = (o.transactionalId ?? null);
-    if (x7 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+    const x5 = (o.transactionalId ?? null);
+    if (x5 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x7, n);
+        w.utf8(x5, n);
       }
     }
   }
-  const x8 = o.acks;
-  w.int16(x8);
-  const x9 = o.timeoutMs;
-  w.int32(x9);
-  const x10 = o.topicData;
-  if (v >= 9) w.uvarint(x10.length + 1); else w.int32(x10.length);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeProduceRequestTopicProduceData(w, e11, v);
+  const x6 = o.acks;
+  w.int16(x6);
+  const x7 = o.timeoutMs;
+  w.int32(x7);
+  const x8 = o.topicData;
+  if (v >= 9) w.uvarint(x8.length + 1); else w.int32(x8.length);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeProduceRequestTopicProduceData(w, e9, v);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -176,10 +174,10 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
   let f_name: string;
   f_name = (v >= 9 ? r.compactString() : r.string());
   let f_partitionData: ProduceRequestPartitionProduceData[];
-  const n13 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-  const a14: ProduceRequestPartitionProduceData[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readProduceRequestPartitionProduceData(r, v));
-  f_partitionData = a14;
+  const n11 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+  const a12: ProduceRequestPartitionProduceData[] = [];
+  for (let i13 = 0; i13 < n11; i13++) a12.push(readProduceRequestPartitionProduceData(r, v));
+  f_partitionData = a12;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 9) {
     const count = r.uvarint();
@@ -199,15 +197,15 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
 
 function sizeProduceRequestTopicProduceData(o: ProduceRequestTopicProduceData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.name;
+  const x14 = o.name;
   {
-    const n = utf8Length(x16);
+    const n = utf8Length(x14);
     q.push(n);
     s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x17 = o.partitionData;
-  s += (v >= 9 ? uvarintSize(x17.length + 1) : 4);
-  for (let i = 0; i < x17.length; i++) s += sizeProduceRequestPartitionProduceData(x17[i], v, q);
+  const x15 = o.partitionData;
+  s += (v >= 9 ? uvarintSize(x15.length + 1) : 4);
+  for (let i = 0; i < x15.length; i++) s += sizeProduceRequestPartitionProduceData(x15[i], v, q);
   if (v >= 9) {
     const slot = q.length;
     q.push(0, 0);
@@ -226,18 +224,18 @@ function sizeProduceRequestTopicProduceData(o: ProduceRequestTopicProduceData, v
 }
 
 function writeProduceRequestTopicProduceData(w: Writer, o: ProduceRequestTopicProduceData, v: number): void {
-  const x18 = o.name;
+  const x16 = o.name;
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x18, n);
+    w.utf8(x16, n);
   }
-  const x19 = o.partitionData;
-  if (v >= 9) w.uvarint(x19.length + 1); else w.int32(x19.length);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    writeProduceRequestPartitionProduceData(w, e20, v);
+  const x17 = o.partitionData;
+  if (v >= 9) w.uvarint(x17.length + 1); else w.int32(x17.length);
+  for (let i19 = 0; i19 < x17.length; i19++) {
+    const e18 = x17[i19];
+    writeProduceRequestPartitionProduceData(w, e18, v);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -272,12 +270,11 @@ function readProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRe
 
 function sizeProduceRequestPartitionProduceData(o: ProduceRequestPartitionProduceData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x22 = o.index;
   s += 4;
-  const x23 = o.records;
-  if (x23 === null) s += (v >= 9 ? 1 : 4);
+  const x20 = o.records;
+  if (x20 === null) s += (v >= 9 ? 1 : 4);
   else {
-    s += (v >= 9 ? uvarintSize(x23.length + 1) : 4) + x23.length;
+    s += (v >= 9 ? uvarintSize(x20.length + 1) : 4) + x20.length;
   }
   if (v >= 9) {
     const slot = q.length;
@@ -297,14 +294,14 @@ function sizeProduceRequestPartitionProduceData(o: ProduceRequestPartitionProduc
 }
 
 function writeProduceRequestPartitionProduceData(w: Writer, o: ProduceRequestPartitionProduceData, v: number): void {
-  const x24 = o.index;
-  w.int32(x24);
-  const x25 = o.records;
-  if (x25 === null) (v >= 9 ? w.uvarint(0) : w.int32(-1));
+  const x21 = o.index;
+  w.int32(x21);
+  const x22 = o.records;
+  if (x22 === null) (v >= 9 ? w.uvarint(0) : w.int32(-1));
   else {
-    if (v >= 9) w.uvarint(x25.length + 1);
-    else w.int32(x25.length);
-    w.raw(x25);
+    if (v >= 9) w.uvarint(x22.length + 1);
+    else w.int32(x22.length);
+    w.raw(x22);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -361,7 +358,6 @@ export function sizeProduceResponse(o: ProduceResponse, v: number, q: SizeQueue)
   s += (v >= 9 ? uvarintSize(x6.length + 1) : 4);
   for (let i = 0; i < x6.length; i++) s += sizeProduceResponseTopicProduceResponse(x6[i], v, q);
   if (v >= 1) {
-    const x7 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
   if (v >= 9) {
@@ -370,15 +366,15 @@ export function sizeProduceResponse(o: ProduceResponse, v: number, q: SizeQueue)
     let mask = 0;
     let count = 0;
     if (v >= 10) {
-      const x8 = (o.nodeEndpoints ?? []);
-      if (x8.length !== 0) {
+      const x7 = (o.nodeEndpoints ?? []);
+      if (x7.length !== 0) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
         q.push(0);
         let fs = 0;
-        fs += uvarintSize(x8.length + 1);
-        for (let i = 0; i < x8.length; i++) fs += sizeProduceResponseNodeEndpoint(x8[i], v, q);
+        fs += uvarintSize(x7.length + 1);
+        for (let i = 0; i < x7.length; i++) fs += sizeProduceResponseNodeEndpoint(x7[i], v, q);
         q[sizeSlot] = fs;
         s += 1 + uvarintSize(fs) + fs;
       }
@@ -396,15 +392,15 @@ export function sizeProduceResponse(o: ProduceResponse, v: number, q: SizeQueue)
 }
 
 export function writeProduceResponse(w: Writer, o: ProduceResponse, v: number): void {
-  const x9 = o.responses;
-  if (v >= 9) w.uvarint(x9.length + 1); else w.int32(x9.length);
-  for (let i11 = 0; i11 < x9.length; i11++) {
-    const e10 = x9[i11];
-    writeProduceResponseTopicProduceResponse(w, e10, v);
+  const x8 = o.responses;
+  if (v >= 9) w.uvarint(x8.length + 1); else w.int32(x8.length);
+  for (let i10 = 0; i10 < x8.length; i10++) {
+    const e9 = x8[i10];
+    writeProduceResponseTopicProduceResponse(w, e9, v);
   }
   if (v >= 1) {
-    const x12 = (o.throttleTimeMs ?? 0);
-    w.int32(x12);
+    const x11 = (o.throttleTimeMs ?? 0);
+    w.int32(x11);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -413,13 +409,13 @@ export function writeProduceResponse(w: Writer, o: ProduceResponse, v: number): 
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x13 = (o.nodeEndpoints ?? []);
+      const x12 = (o.nodeEndpoints ?? []);
       w.uvarint(0);
       w.uvarint(w.next());
-      w.uvarint(x13.length + 1);
-      for (let i15 = 0; i15 < x13.length; i15++) {
-        const e14 = x13[i15];
-        writeProduceResponseNodeEndpoint(w, e14, v);
+      w.uvarint(x12.length + 1);
+      for (let i14 = 0; i14 < x12.length; i14++) {
+        const e13 = x12[i14];
+        writeProduceResponseNodeEndpoint(w, e13, v);
       }
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
@@ -430,10 +426,10 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
   let f_name: string;
   f_name = (v >= 9 ? r.compactString() : r.string());
   let f_partitionResponses: ProduceResponsePartitionProduceResponse[];
-  const n16 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-  const a17: ProduceResponsePartitionProduceResponse[] = [];
-  for (let i18 = 0; i18 < n16; i18++) a17.push(readProduceResponsePartitionProduceResponse(r, v));
-  f_partitionResponses = a17;
+  const n15 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+  const a16: ProduceResponsePartitionProduceResponse[] = [];
+  for (let i17 = 0; i17 < n15; i17++) a16.push(readProduceResponsePartitionProduceResponse(r, v));
+  f_partitionResponses = a16;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 9) {
     const count = r.uvarint();
@@ -453,15 +449,15 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
 
 function sizeProduceResponseTopicProduceResponse(o: ProduceResponseTopicProduceResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.name;
+  const x18 = o.name;
   {
-    const n = utf8Length(x19);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x20 = o.partitionResponses;
-  s += (v >= 9 ? uvarintSize(x20.length + 1) : 4);
-  for (let i = 0; i < x20.length; i++) s += sizeProduceResponsePartitionProduceResponse(x20[i], v, q);
+  const x19 = o.partitionResponses;
+  s += (v >= 9 ? uvarintSize(x19.length + 1) : 4);
+  for (let i = 0; i < x19.length; i++) s += sizeProduceResponsePartitionProduceResponse(x19[i], v, q);
   if (v >= 9) {
     const slot = q.length;
     q.push(0, 0);
@@ -480,18 +476,18 @@ function sizeProduceResponseTopicProduceResponse(o: ProduceResponseTopicProduceR
 }
 
 function writeProduceResponseTopicProduceResponse(w: Writer, o: ProduceResponseTopicProduceResponse, v: number): void {
-  const x21 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x21, n);
+    w.utf8(x20, n);
   }
-  const x22 = o.partitionResponses;
-  if (v >= 9) w.uvarint(x22.length + 1); else w.int32(x22.length);
-  for (let i24 = 0; i24 < x22.length; i24++) {
-    const e23 = x22[i24];
-    writeProduceResponsePartitionProduceResponse(w, e23, v);
+  const x21 = o.partitionResponses;
+  if (v >= 9) w.uvarint(x21.length + 1); else w.int32(x21.length);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeProduceResponsePartitionProduceResponse(w, e22, v);
   }
   if (v >= 9) {
     const mask = w.next();
@@ -523,10 +519,10 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
   }
   let f_recordErrors: ProduceResponseBatchIndexAndErrorMessage[];
   if (v >= 8) {
-    const n25 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
-    const a26: ProduceResponseBatchIndexAndErrorMessage[] = [];
-    for (let i27 = 0; i27 < n25; i27++) a26.push(readProduceResponseBatchIndexAndErrorMessage(r, v));
-    f_recordErrors = a26;
+    const n24 = (v >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const a25: ProduceResponseBatchIndexAndErrorMessage[] = [];
+    for (let i26 = 0; i26 < n24; i26++) a25.push(readProduceResponseBatchIndexAndErrorMessage(r, v));
+    f_recordErrors = a25;
   } else {
     f_recordErrors = [];
   }
@@ -568,31 +564,26 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
 
 function sizeProduceResponsePartitionProduceResponse(o: ProduceResponsePartitionProduceResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x28 = o.index;
   s += 4;
-  const x29 = o.errorCode;
   s += 2;
-  const x30 = o.baseOffset;
   s += 8;
   if (v >= 2) {
-    const x31 = (o.logAppendTimeMs ?? -1n);
     s += 8;
   }
   if (v >= 5) {
-    const x32 = (o.logStartOffset ?? -1n);
     s += 8;
   }
   if (v >= 8) {
-    const x33 = (o.recordErrors ?? []);
-    s += (v >= 9 ? uvarintSize(x33.length + 1) : 4);
-    for (let i = 0; i < x33.length; i++) s += sizeProduceResponseBatchIndexAndErrorMessage(x33[i], v, q);
+    const x27 = (o.recordErrors ?? []);
+    s += (v >= 9 ? uvarintSize(x27.length + 1) : 4);
+    for (let i = 0; i < x27.length; i++) s += sizeProduceResponseBatchIndexAndErrorMessage(x27[i], v, q);
   }
   if (v >= 8) {
-    const x34 = (o.errorMessage ?? null);
-    if (x34 === null) s += (v >= 9 ? 1 : 2);
+    const x28 = (o.errorMessage ?? null);
+    if (x28 === null) s += (v >= 9 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x34);
+        const n = utf8Length(x28);
         q.push(n);
         s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
       }
@@ -604,14 +595,14 @@ function sizeProduceResponsePartitionProduceResponse(o: ProduceResponsePartition
     let mask = 0;
     let count = 0;
     if (v >= 10) {
-      const x35 = (o.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
-      if (!isDefaultProduceResponseLeaderIdAndEpoch(x35)) {
+      const x29 = (o.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
+      if (!isDefaultProduceResponseLeaderIdAndEpoch(x29)) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
         q.push(0);
         let fs = 0;
-        fs += sizeProduceResponseLeaderIdAndEpoch(x35, v, q);
+        fs += sizeProduceResponseLeaderIdAndEpoch(x29, v, q);
         q[sizeSlot] = fs;
         s += 1 + uvarintSize(fs) + fs;
       }
@@ -629,37 +620,37 @@ function sizeProduceResponsePartitionProduceResponse(o: ProduceResponsePartition
 }
 
 function writeProduceResponsePartitionProduceResponse(w: Writer, o: ProduceResponsePartitionProduceResponse, v: number): void {
-  const x36 = o.index;
-  w.int32(x36);
-  const x37 = o.errorCode;
-  w.int16(x37);
-  const x38 = o.baseOffset;
-  w.int64(x38);
+  const x30 = o.index;
+  w.int32(x30);
+  const x31 = o.errorCode;
+  w.int16(x31);
+  const x32 = o.baseOffset;
+  w.int64(x32);
   if (v >= 2) {
-    const x39 = (o.logAppendTimeMs ?? -1n);
-    w.int64(x39);
+    const x33 = (o.logAppendTimeMs ?? -1n);
+    w.int64(x33);
   }
   if (v >= 5) {
-    const x40 = (o.logStartOffset ?? -1n);
-    w.int64(x40);
+    const x34 = (o.logStartOffset ?? -1n);
+    w.int64(x34);
   }
   if (v >= 8) {
-    const x41 = (o.recordErrors ?? []);
-    if (v >= 9) w.uvarint(x41.length + 1); else w.int32(x41.length);
-    for (let i43 = 0; i43 < x41.length; i43++) {
-      const e42 = x41[i43];
-      writeProduceResponseBatchIndexAndErrorMessage(w, e42, v);
+    const x35 = (o.recordErrors ?? []);
+    if (v >= 9) w.uvarint(x35.length + 1); else w.int32(x35.length);
+    for (let i37 = 0; i37 < x35.length; i37++) {
+      const e36 = x35[i37];
+      writeProduceResponseBatchIndexAndErrorMessage(w, e36, v);
     }
   }
   if (v >= 8) {
-    const x44 = (o.errorMessage ?? null);
-    if (x44 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+    const x38 = (o.errorMessage ?? null);
+    if (x38 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
         else w.int16(n);
-        w.utf8(x44, n);
+        w.utf8(x38, n);
       }
     }
   }
@@ -670,10 +661,10 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, o: ProduceRespo
     let ui = 0;
     if (mask & 1) {
       while (ui < u.length && u[ui].tag < 0) { w.rawTag(u[ui].tag, u[ui].data); ui++; }
-      const x45 = (o.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
+      const x39 = (o.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
       w.uvarint(0);
       w.uvarint(w.next());
-      writeProduceResponseLeaderIdAndEpoch(w, x45, v);
+      writeProduceResponseLeaderIdAndEpoch(w, x39, v);
     }
     for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
   }
@@ -703,13 +694,12 @@ function readProduceResponseBatchIndexAndErrorMessage(r: Reader, v: number): Pro
 
 function sizeProduceResponseBatchIndexAndErrorMessage(o: ProduceResponseBatchIndexAndErrorMessage, v: number, q: SizeQueue): number {
   let s = 0;
-  const x46 = o.batchIndex;
   s += 4;
-  const x47 = (o.batchIndexErrorMessage ?? null);
-  if (x47 === null) s += (v >= 9 ? 1 : 2);
+  const x40 = (o.batchIndexErrorMessage ?? null);
+  if (x40 === null) s += (v >= 9 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x47);
+      const n = utf8Length(x40);
       q.push(n);
       s += (v >= 9 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -732,16 +722,16 @@ function sizeProduceResponseBatchIndexAndErrorMessage(o: ProduceResponseBatchInd
 }
 
 function writeProduceResponseBatchIndexAndErrorMessage(w: Writer, o: ProduceResponseBatchIndexAndErrorMessage, v: number): void {
-  const x48 = o.batchIndex;
-  w.int32(x48);
-  const x49 = (o.batchIndexErrorMessage ?? null);
-  if (x49 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
+  const x41 = o.batchIndex;
+  w.int32(x41);
+  const x42 = (o.batchIndexErrorMessage ?? null);
+  if (x42 === null) (v >= 9 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x49, n);
+      w.utf8(x42, n);
     }
   }
   if (v >= 9) {
@@ -775,9 +765,7 @@ function readProduceResponseLeaderIdAndEpoch(r: Reader, v: number): ProduceRespo
 
 function sizeProduceResponseLeaderIdAndEpoch(o: ProduceResponseLeaderIdAndEpoch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x50 = (o.leaderId ?? -1);
   s += 4;
-  const x51 = (o.leaderEpoch ?? -1);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -795,10 +783,10 @@ function sizeProduceResponseLeaderIdAndEpoch(o: ProduceResponseLeaderIdAndEpoch,
 }
 
 function writeProduceResponseLeaderIdAndEpoch(w: Writer, o: ProduceResponseLeaderIdAndEpoch, v: number): void {
-  const x52 = (o.leaderId ?? -1);
-  w.int32(x52);
-  const x53 = (o.leaderEpoch ?? -1);
-  w.int32(x53);
+  const x43 = (o.leaderId ?? -1);
+  w.int32(x43);
+  const x44 = (o.leaderEpoch ?? -1);
+  w.int32(x44);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -815,10 +803,10 @@ function defaultProduceResponseLeaderIdAndEpoch(): ProduceResponseLeaderIdAndEpo
 
 function isDefaultProduceResponseLeaderIdAndEpoch(o: ProduceResponseLeaderIdAndEpoch): boolean {
   if (o.unknownTaggedFields !== undefined && o.unknownTaggedFields.length > 0) return false;
-  const x54 = (o.leaderId ?? -1);
-  if (x54 !== -1) return false;
-  const x55 = (o.leaderEpoch ?? -1);
-  if (x55 !== -1) return false;
+  const x45 = (o.leaderId ?? -1);
+  if (x45 !== -1) return false;
+  const x46 = (o.leaderEpoch ?? -1);
+  if (x46 !== -1) return false;
   return true;
 }
 
@@ -850,21 +838,19 @@ function readProduceResponseNodeEndpoint(r: Reader, v: number): ProduceResponseN
 
 function sizeProduceResponseNodeEndpoint(o: ProduceResponseNodeEndpoint, v: number, q: SizeQueue): number {
   let s = 0;
-  const x56 = o.nodeId;
   s += 4;
-  const x57 = o.host;
+  const x47 = o.host;
   {
-    const n = utf8Length(x57);
+    const n = utf8Length(x47);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x58 = o.port;
   s += 4;
-  const x59 = (o.rack ?? null);
-  if (x59 === null) s += 1;
+  const x48 = (o.rack ?? null);
+  if (x48 === null) s += 1;
   else {
     {
-      const n = utf8Length(x59);
+      const n = utf8Length(x48);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -885,23 +871,23 @@ function sizeProduceResponseNodeEndpoint(o: ProduceResponseNodeEndpoint, v: numb
 }
 
 function writeProduceResponseNodeEndpoint(w: Writer, o: ProduceResponseNodeEndpoint, v: number): void {
-  const x60 = o.nodeId;
-  w.int32(x60);
-  const x61 = o.host;
+  const x49 = o.nodeId;
+  w.int32(x49);
+  const x50 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x61, n);
+    w.utf8(x50, n);
   }
-  const x62 = o.port;
-  w.int32(x62);
-  const x63 = (o.rack ?? null);
-  if (x63 === null) w.uvarint(0);
+  const x51 = o.port;
+  w.int32(x51);
+  const x52 = (o.rack ?? null);
+  if (x52 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x63, n);
+      w.utf8(x52, n);
     }
   }
   const mask = w.next();

@@ -49,16 +49,12 @@ export function readPushTelemetryRequest(r: Reader, v: number): PushTelemetryReq
 
 export function sizePushTelemetryRequest(o: PushTelemetryRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.clientInstanceId;
   s += 16;
-  const x1 = o.subscriptionId;
   s += 4;
-  const x2 = o.terminating;
   s += 1;
-  const x3 = o.compressionType;
   s += 1;
-  const x4 = o.metrics;
-  s += uvarintSize(x4.length + 1) + x4.length;
+  const x0 = o.metrics;
+  s += uvarintSize(x0.length + 1) + x0.length;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -75,17 +71,17 @@ export function sizePushTelemetryRequest(o: PushTelemetryRequest, v: number, q: 
 }
 
 export function writePushTelemetryRequest(w: Writer, o: PushTelemetryRequest, v: number): void {
-  const x5 = o.clientInstanceId;
-  w.uuid(x5);
-  const x6 = o.subscriptionId;
-  w.int32(x6);
-  const x7 = o.terminating;
-  w.bool(x7);
-  const x8 = o.compressionType;
-  w.int8(x8);
-  const x9 = o.metrics;
-  w.uvarint(x9.length + 1);
-  w.raw(x9);
+  const x1 = o.clientInstanceId;
+  w.uuid(x1);
+  const x2 = o.subscriptionId;
+  w.int32(x2);
+  const x3 = o.terminating;
+  w.bool(x3);
+  const x4 = o.compressionType;
+  w.int8(x4);
+  const x5 = o.metrics;
+  w.uvarint(x5.length + 1);
+  w.raw(x5);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -115,9 +111,7 @@ export function readPushTelemetryResponse(r: Reader, v: number): PushTelemetryRe
 
 export function sizePushTelemetryResponse(o: PushTelemetryResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -135,10 +129,10 @@ export function sizePushTelemetryResponse(o: PushTelemetryResponse, v: number, q
 }
 
 export function writePushTelemetryResponse(w: Writer, o: PushTelemetryResponse, v: number): void {
-  const x2 = o.throttleTimeMs;
-  w.int32(x2);
-  const x3 = o.errorCode;
-  w.int16(x3);
+  const x0 = o.throttleTimeMs;
+  w.int32(x0);
+  const x1 = o.errorCode;
+  w.int16(x1);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -135,11 +135,10 @@ function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v:
 
 function sizeReadShareGroupStateSummaryRequestReadStateSummaryData(o: ReadShareGroupStateSummaryRequestReadStateSummaryData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicId;
   s += 16;
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeReadShareGroupStateSummaryRequestPartitionData(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeReadShareGroupStateSummaryRequestPartitionData(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -156,13 +155,13 @@ function sizeReadShareGroupStateSummaryRequestReadStateSummaryData(o: ReadShareG
 }
 
 function writeReadShareGroupStateSummaryRequestReadStateSummaryData(w: Writer, o: ReadShareGroupStateSummaryRequestReadStateSummaryData, v: number): void {
-  const x14 = o.topicId;
-  w.uuid(x14);
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeReadShareGroupStateSummaryRequestPartitionData(w, e16, v);
+  const x13 = o.topicId;
+  w.uuid(x13);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeReadShareGroupStateSummaryRequestPartitionData(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -193,9 +192,7 @@ function readReadShareGroupStateSummaryRequestPartitionData(r: Reader, v: number
 
 function sizeReadShareGroupStateSummaryRequestPartitionData(o: ReadShareGroupStateSummaryRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partition;
   s += 4;
-  const x19 = o.leaderEpoch;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -213,10 +210,10 @@ function sizeReadShareGroupStateSummaryRequestPartitionData(o: ReadShareGroupSta
 }
 
 function writeReadShareGroupStateSummaryRequestPartitionData(w: Writer, o: ReadShareGroupStateSummaryRequestPartitionData, v: number): void {
-  const x20 = o.partition;
-  w.int32(x20);
-  const x21 = o.leaderEpoch;
-  w.int32(x21);
+  const x17 = o.partition;
+  w.int32(x17);
+  const x18 = o.leaderEpoch;
+  w.int32(x18);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -303,11 +300,10 @@ function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader,
 
 function sizeReadShareGroupStateSummaryResponseReadStateSummaryResult(o: ReadShareGroupStateSummaryResponseReadStateSummaryResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.topicId;
   s += 16;
-  const x11 = o.partitions;
-  s += uvarintSize(x11.length + 1);
-  for (let i = 0; i < x11.length; i++) s += sizeReadShareGroupStateSummaryResponsePartitionResult(x11[i], v, q);
+  const x10 = o.partitions;
+  s += uvarintSize(x10.length + 1);
+  for (let i = 0; i < x10.length; i++) s += sizeReadShareGroupStateSummaryResponsePartitionResult(x10[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -324,13 +320,13 @@ function sizeReadShareGroupStateSummaryResponseReadStateSummaryResult(o: ReadSha
 }
 
 function writeReadShareGroupStateSummaryResponseReadStateSummaryResult(w: Writer, o: ReadShareGroupStateSummaryResponseReadStateSummaryResult, v: number): void {
-  const x12 = o.topicId;
-  w.uuid(x12);
-  const x13 = o.partitions;
-  w.uvarint(x13.length + 1);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeReadShareGroupStateSummaryResponsePartitionResult(w, e14, v);
+  const x11 = o.topicId;
+  w.uuid(x11);
+  const x12 = o.partitions;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeReadShareGroupStateSummaryResponsePartitionResult(w, e13, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -370,22 +366,18 @@ function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, v: num
 
 function sizeReadShareGroupStateSummaryResponsePartitionResult(o: ReadShareGroupStateSummaryResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.partition;
   s += 4;
-  const x17 = o.errorCode;
   s += 2;
-  const x18 = (o.errorMessage ?? null);
-  if (x18 === null) s += 1;
+  const x15 = (o.errorMessage ?? null);
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x18);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x19 = o.stateEpoch;
   s += 4;
-  const x20 = o.startOffset;
   s += 8;
   const slot = q.length;
   q.push(0, 0);
@@ -403,23 +395,23 @@ function sizeReadShareGroupStateSummaryResponsePartitionResult(o: ReadShareGroup
 }
 
 function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, o: ReadShareGroupStateSummaryResponsePartitionResult, v: number): void {
-  const x21 = o.partition;
-  w.int32(x21);
-  const x22 = o.errorCode;
-  w.int16(x22);
-  const x23 = (o.errorMessage ?? null);
-  if (x23 === null) w.uvarint(0);
+  const x16 = o.partition;
+  w.int32(x16);
+  const x17 = o.errorCode;
+  w.int16(x17);
+  const x18 = (o.errorMessage ?? null);
+  if (x18 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x23, n);
+      w.utf8(x18, n);
     }
   }
-  const x24 = o.stateEpoch;
-  w.int32(x24);
-  const x25 = o.startOffset;
-  w.int64(x25);
+  const x19 = o.stateEpoch;
+  w.int32(x19);
+  const x20 = o.startOffset;
+  w.int64(x20);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -144,11 +144,10 @@ function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): Read
 
 function sizeReadShareGroupStateRequestReadStateData(o: ReadShareGroupStateRequestReadStateData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicId;
   s += 16;
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeReadShareGroupStateRequestPartitionData(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeReadShareGroupStateRequestPartitionData(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -165,13 +164,13 @@ function sizeReadShareGroupStateRequestReadStateData(o: ReadShareGroupStateReque
 }
 
 function writeReadShareGroupStateRequestReadStateData(w: Writer, o: ReadShareGroupStateRequestReadStateData, v: number): void {
-  const x14 = o.topicId;
-  w.uuid(x14);
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeReadShareGroupStateRequestPartitionData(w, e16, v);
+  const x13 = o.topicId;
+  w.uuid(x13);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeReadShareGroupStateRequestPartitionData(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -202,9 +201,7 @@ function readReadShareGroupStateRequestPartitionData(r: Reader, v: number): Read
 
 function sizeReadShareGroupStateRequestPartitionData(o: ReadShareGroupStateRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partition;
   s += 4;
-  const x19 = o.leaderEpoch;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -222,10 +219,10 @@ function sizeReadShareGroupStateRequestPartitionData(o: ReadShareGroupStateReque
 }
 
 function writeReadShareGroupStateRequestPartitionData(w: Writer, o: ReadShareGroupStateRequestPartitionData, v: number): void {
-  const x20 = o.partition;
-  w.int32(x20);
-  const x21 = o.leaderEpoch;
-  w.int32(x21);
+  const x17 = o.partition;
+  w.int32(x17);
+  const x18 = o.leaderEpoch;
+  w.int32(x18);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -312,11 +309,10 @@ function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): R
 
 function sizeReadShareGroupStateResponseReadStateResult(o: ReadShareGroupStateResponseReadStateResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.topicId;
   s += 16;
-  const x11 = o.partitions;
-  s += uvarintSize(x11.length + 1);
-  for (let i = 0; i < x11.length; i++) s += sizeReadShareGroupStateResponsePartitionResult(x11[i], v, q);
+  const x10 = o.partitions;
+  s += uvarintSize(x10.length + 1);
+  for (let i = 0; i < x10.length; i++) s += sizeReadShareGroupStateResponsePartitionResult(x10[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -333,13 +329,13 @@ function sizeReadShareGroupStateResponseReadStateResult(o: ReadShareGroupStateRe
 }
 
 function writeReadShareGroupStateResponseReadStateResult(w: Writer, o: ReadShareGroupStateResponseReadStateResult, v: number): void {
-  const x12 = o.topicId;
-  w.uuid(x12);
-  const x13 = o.partitions;
-  w.uvarint(x13.length + 1);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeReadShareGroupStateResponsePartitionResult(w, e14, v);
+  const x11 = o.topicId;
+  w.uuid(x11);
+  const x12 = o.partitions;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeReadShareGroupStateResponsePartitionResult(w, e13, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -360,10 +356,10 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
   let f_startOffset: bigint;
   f_startOffset = r.int64();
   let f_stateBatches: ReadShareGroupStateResponseStateBatch[];
-  const n16 = r.compactArrayLength();
-  const a17: ReadShareGroupStateResponseStateBatch[] = [];
-  for (let i18 = 0; i18 < n16; i18++) a17.push(readReadShareGroupStateResponseStateBatch(r, v));
-  f_stateBatches = a17;
+  const n15 = r.compactArrayLength();
+  const a16: ReadShareGroupStateResponseStateBatch[] = [];
+  for (let i17 = 0; i17 < n15; i17++) a16.push(readReadShareGroupStateResponseStateBatch(r, v));
+  f_stateBatches = a16;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -385,26 +381,22 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
 
 function sizeReadShareGroupStateResponsePartitionResult(o: ReadShareGroupStateResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.partition;
   s += 4;
-  const x20 = o.errorCode;
   s += 2;
-  const x21 = (o.errorMessage ?? null);
-  if (x21 === null) s += 1;
+  const x18 = (o.errorMessage ?? null);
+  if (x18 === null) s += 1;
   else {
     {
-      const n = utf8Length(x21);
+      const n = utf8Length(x18);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x22 = o.stateEpoch;
   s += 4;
-  const x23 = o.startOffset;
   s += 8;
-  const x24 = o.stateBatches;
-  s += uvarintSize(x24.length + 1);
-  for (let i = 0; i < x24.length; i++) s += sizeReadShareGroupStateResponseStateBatch(x24[i], v, q);
+  const x19 = o.stateBatches;
+  s += uvarintSize(x19.length + 1);
+  for (let i = 0; i < x19.length; i++) s += sizeReadShareGroupStateResponseStateBatch(x19[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -421,28 +413,28 @@ function sizeReadShareGroupStateResponsePartitionResult(o: ReadShareGroupStateRe
 }
 
 function writeReadShareGroupStateResponsePartitionResult(w: Writer, o: ReadShareGroupStateResponsePartitionResult, v: number): void {
-  const x25 = o.partition;
-  w.int32(x25);
-  const x26 = o.errorCode;
-  w.int16(x26);
-  const x27 = (o.errorMessage ?? null);
-  if (x27 === null) w.uvarint(0);
+  const x20 = o.partition;
+  w.int32(x20);
+  const x21 = o.errorCode;
+  w.int16(x21);
+  const x22 = (o.errorMessage ?? null);
+  if (x22 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x27, n);
+      w.utf8(x22, n);
     }
   }
-  const x28 = o.stateEpoch;
-  w.int32(x28);
-  const x29 = o.startOffset;
-  w.int64(x29);
-  const x30 = o.stateBatches;
-  w.uvarint(x30.length + 1);
-  for (let i32 = 0; i32 < x30.length; i32++) {
-    const e31 = x30[i32];
-    writeReadShareGroupStateResponseStateBatch(w, e31, v);
+  const x23 = o.stateEpoch;
+  w.int32(x23);
+  const x24 = o.startOffset;
+  w.int64(x24);
+  const x25 = o.stateBatches;
+  w.uvarint(x25.length + 1);
+  for (let i27 = 0; i27 < x25.length; i27++) {
+    const e26 = x25[i27];
+    writeReadShareGroupStateResponseStateBatch(w, e26, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -479,13 +471,9 @@ function readReadShareGroupStateResponseStateBatch(r: Reader, v: number): ReadSh
 
 function sizeReadShareGroupStateResponseStateBatch(o: ReadShareGroupStateResponseStateBatch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.firstOffset;
   s += 8;
-  const x34 = o.lastOffset;
   s += 8;
-  const x35 = o.deliveryState;
   s += 1;
-  const x36 = o.deliveryCount;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -503,14 +491,14 @@ function sizeReadShareGroupStateResponseStateBatch(o: ReadShareGroupStateRespons
 }
 
 function writeReadShareGroupStateResponseStateBatch(w: Writer, o: ReadShareGroupStateResponseStateBatch, v: number): void {
-  const x37 = o.firstOffset;
-  w.int64(x37);
-  const x38 = o.lastOffset;
-  w.int64(x38);
-  const x39 = o.deliveryState;
-  w.int8(x39);
-  const x40 = o.deliveryCount;
-  w.int16(x40);
+  const x28 = o.firstOffset;
+  w.int64(x28);
+  const x29 = o.lastOffset;
+  w.int64(x29);
+  const x30 = o.deliveryState;
+  w.int8(x30);
+  const x31 = o.deliveryCount;
+  w.int16(x31);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;

@@ -51,9 +51,7 @@ export function sizeRemoveRaftVoterRequest(o: RemoveRaftVoterRequest, v: number,
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x1 = o.voterId;
   s += 4;
-  const x2 = o.voterDirectoryId;
   s += 16;
   const slot = q.length;
   q.push(0, 0);
@@ -71,19 +69,19 @@ export function sizeRemoveRaftVoterRequest(o: RemoveRaftVoterRequest, v: number,
 }
 
 export function writeRemoveRaftVoterRequest(w: Writer, o: RemoveRaftVoterRequest, v: number): void {
-  const x3 = o.clusterId;
-  if (x3 === null) w.uvarint(0);
+  const x1 = o.clusterId;
+  if (x1 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x3, n);
+      w.utf8(x1, n);
     }
   }
-  const x4 = o.voterId;
-  w.int32(x4);
-  const x5 = o.voterDirectoryId;
-  w.uuid(x5);
+  const x2 = o.voterId;
+  w.int32(x2);
+  const x3 = o.voterDirectoryId;
+  w.uuid(x3);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -116,15 +114,13 @@ export function readRemoveRaftVoterResponse(r: Reader, v: number): RemoveRaftVot
 
 export function sizeRemoveRaftVoterResponse(o: RemoveRaftVoterResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = o.errorMessage;
-  if (x2 === null) s += 1;
+  const x0 = o.errorMessage;
+  if (x0 === null) s += 1;
   else {
     {
-      const n = utf8Length(x2);
+      const n = utf8Length(x0);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -145,17 +141,17 @@ export function sizeRemoveRaftVoterResponse(o: RemoveRaftVoterResponse, v: numbe
 }
 
 export function writeRemoveRaftVoterResponse(w: Writer, o: RemoveRaftVoterResponse, v: number): void {
-  const x3 = o.throttleTimeMs;
-  w.int32(x3);
-  const x4 = o.errorCode;
-  w.int16(x4);
-  const x5 = o.errorMessage;
-  if (x5 === null) w.uvarint(0);
+  const x1 = o.throttleTimeMs;
+  w.int32(x1);
+  const x2 = o.errorCode;
+  w.int16(x2);
+  const x3 = o.errorMessage;
+  if (x3 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x5, n);
+      w.utf8(x3, n);
     }
   }
   const mask = w.next();

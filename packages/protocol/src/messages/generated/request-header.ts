@@ -45,18 +45,15 @@ export function readRequestHeaderData(r: Reader, v: number): RequestHeaderData {
 
 export function sizeRequestHeaderData(o: RequestHeaderData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.requestApiKey;
   s += 2;
-  const x1 = o.requestApiVersion;
   s += 2;
-  const x2 = o.correlationId;
   s += 4;
   if (v >= 1) {
-    const x3 = (o.clientId === undefined ? "" : o.clientId);
-    if (x3 === null) s += 2;
+    const x0 = (o.clientId === undefined ? "" : o.clientId);
+    if (x0 === null) s += 2;
     else {
       {
-        const n = utf8Length(x3);
+        const n = utf8Length(x0);
         q.push(n);
         s += 2 + n;
       }
@@ -80,20 +77,20 @@ export function sizeRequestHeaderData(o: RequestHeaderData, v: number, q: SizeQu
 }
 
 export function writeRequestHeaderData(w: Writer, o: RequestHeaderData, v: number): void {
-  const x4 = o.requestApiKey;
-  w.int16(x4);
-  const x5 = o.requestApiVersion;
-  w.int16(x5);
-  const x6 = o.correlationId;
-  w.int32(x6);
+  const x1 = o.requestApiKey;
+  w.int16(x1);
+  const x2 = o.requestApiVersion;
+  w.int16(x2);
+  const x3 = o.correlationId;
+  w.int32(x3);
   if (v >= 1) {
-    const x7 = (o.clientId === undefined ? "" : o.clientId);
-    if (x7 === null) w.int16(-1);
+    const x4 = (o.clientId === undefined ? "" : o.clientId);
+    if (x4 === null) w.int16(-1);
     else {
       {
         const n = w.next();
         w.int16(n);
-        w.utf8(x7, n);
+        w.utf8(x4, n);
       }
     }
   }

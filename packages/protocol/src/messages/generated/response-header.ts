@@ -29,7 +29,6 @@ export function readResponseHeaderData(r: Reader, v: number): ResponseHeaderData
 
 export function sizeResponseHeaderData(o: ResponseHeaderData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.correlationId;
   s += 4;
   if (v >= 1) {
     const slot = q.length;
@@ -49,8 +48,8 @@ export function sizeResponseHeaderData(o: ResponseHeaderData, v: number, q: Size
 }
 
 export function writeResponseHeaderData(w: Writer, o: ResponseHeaderData, v: number): void {
-  const x1 = o.correlationId;
-  w.int32(x1);
+  const x0 = o.correlationId;
+  w.int32(x0);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());

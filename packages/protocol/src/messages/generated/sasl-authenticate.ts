@@ -104,21 +104,19 @@ export function readSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenti
 
 export function sizeSaslAuthenticateResponse(o: SaslAuthenticateResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.errorCode;
   s += 2;
-  const x1 = o.errorMessage;
-  if (x1 === null) s += (v >= 2 ? 1 : 2);
+  const x0 = o.errorMessage;
+  if (x0 === null) s += (v >= 2 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x1);
+      const n = utf8Length(x0);
       q.push(n);
       s += (v >= 2 ? uvarintSize(n + 1) : 2) + n;
     }
   }
-  const x2 = o.authBytes;
-  s += (v >= 2 ? uvarintSize(x2.length + 1) : 4) + x2.length;
+  const x1 = o.authBytes;
+  s += (v >= 2 ? uvarintSize(x1.length + 1) : 4) + x1.length;
   if (v >= 1) {
-    const x3 = (o.sessionLifetimeMs ?? 0n);
     s += 8;
   }
   if (v >= 2) {
@@ -139,25 +137,25 @@ export function sizeSaslAuthenticateResponse(o: SaslAuthenticateResponse, v: num
 }
 
 export function writeSaslAuthenticateResponse(w: Writer, o: SaslAuthenticateResponse, v: number): void {
-  const x4 = o.errorCode;
-  w.int16(x4);
-  const x5 = o.errorMessage;
-  if (x5 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
+  const x2 = o.errorCode;
+  w.int16(x2);
+  const x3 = o.errorMessage;
+  if (x3 === null) (v >= 2 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x5, n);
+      w.utf8(x3, n);
     }
   }
-  const x6 = o.authBytes;
-  if (v >= 2) w.uvarint(x6.length + 1);
-  else w.int32(x6.length);
-  w.raw(x6);
+  const x4 = o.authBytes;
+  if (v >= 2) w.uvarint(x4.length + 1);
+  else w.int32(x4.length);
+  w.raw(x4);
   if (v >= 1) {
-    const x7 = (o.sessionLifetimeMs ?? 0n);
-    w.int64(x7);
+    const x5 = (o.sessionLifetimeMs ?? 0n);
+    w.int64(x5);
   }
   if (v >= 2) {
     const mask = w.next();

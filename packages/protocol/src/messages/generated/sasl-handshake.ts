@@ -57,12 +57,11 @@ export function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeRe
 
 export function sizeSaslHandshakeResponse(o: SaslHandshakeResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.errorCode;
   s += 2;
-  const x4 = o.mechanisms;
+  const x3 = o.mechanisms;
   s += 4;
-  for (let i = 0; i < x4.length; i++) {
-    const n = utf8Length(x4[i]);
+  for (let i = 0; i < x3.length; i++) {
+    const n = utf8Length(x3[i]);
     q.push(n);
     s += 2 + n;
   }
@@ -70,16 +69,16 @@ export function sizeSaslHandshakeResponse(o: SaslHandshakeResponse, v: number, q
 }
 
 export function writeSaslHandshakeResponse(w: Writer, o: SaslHandshakeResponse, v: number): void {
-  const x5 = o.errorCode;
-  w.int16(x5);
-  const x6 = o.mechanisms;
-  w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
+  const x4 = o.errorCode;
+  w.int16(x4);
+  const x5 = o.mechanisms;
+  w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
     {
       const n = w.next();
       w.int16(n);
-      w.utf8(e7, n);
+      w.utf8(e6, n);
     }
   }
 }

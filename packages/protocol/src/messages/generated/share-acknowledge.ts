@@ -116,11 +116,10 @@ export function sizeShareAcknowledgeRequest(o: ShareAcknowledgeRequest, v: numbe
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x5 = o.shareSessionEpoch;
   s += 4;
-  const x6 = o.topics;
-  s += uvarintSize(x6.length + 1);
-  for (let i = 0; i < x6.length; i++) s += sizeShareAcknowledgeRequestAcknowledgeTopic(x6[i], v, q);
+  const x5 = o.topics;
+  s += uvarintSize(x5.length + 1);
+  for (let i = 0; i < x5.length; i++) s += sizeShareAcknowledgeRequestAcknowledgeTopic(x5[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -137,7 +136,16 @@ export function sizeShareAcknowledgeRequest(o: ShareAcknowledgeRequest, v: numbe
 }
 
 export function writeShareAcknowledgeRequest(w: Writer, o: ShareAcknowledgeRequest, v: number): void {
-  const x7 = (o.groupId ?? null);
+  const x6 = (o.groupId ?? null);
+  if (x6 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x6, n);
+    }
+  }
+  const x7 = o.memberId;
   if (x7 === null) w.uvarint(0);
   else {
     {
@@ -146,22 +154,13 @@ export function writeShareAcknowledgeRequest(w: Writer, o: ShareAcknowledgeReque
       w.utf8(x7, n);
     }
   }
-  const x8 = o.memberId;
-  if (x8 === null) w.uvarint(0);
-  else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x8, n);
-    }
-  }
-  const x9 = o.shareSessionEpoch;
-  w.int32(x9);
-  const x10 = o.topics;
-  w.uvarint(x10.length + 1);
-  for (let i12 = 0; i12 < x10.length; i12++) {
-    const e11 = x10[i12];
-    writeShareAcknowledgeRequestAcknowledgeTopic(w, e11, v);
+  const x8 = o.shareSessionEpoch;
+  w.int32(x8);
+  const x9 = o.topics;
+  w.uvarint(x9.length + 1);
+  for (let i11 = 0; i11 < x9.length; i11++) {
+    const e10 = x9[i11];
+    writeShareAcknowledgeRequestAcknowledgeTopic(w, e10, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -174,10 +173,10 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): Shar
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: ShareAcknowledgeRequestAcknowledgePartition[];
-  const n13 = r.compactArrayLength();
-  const a14: ShareAcknowledgeRequestAcknowledgePartition[] = [];
-  for (let i15 = 0; i15 < n13; i15++) a14.push(readShareAcknowledgeRequestAcknowledgePartition(r, v));
-  f_partitions = a14;
+  const n12 = r.compactArrayLength();
+  const a13: ShareAcknowledgeRequestAcknowledgePartition[] = [];
+  for (let i14 = 0; i14 < n12; i14++) a13.push(readShareAcknowledgeRequestAcknowledgePartition(r, v));
+  f_partitions = a13;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -195,11 +194,10 @@ function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): Shar
 
 function sizeShareAcknowledgeRequestAcknowledgeTopic(o: ShareAcknowledgeRequestAcknowledgeTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.topicId;
   s += 16;
-  const x17 = o.partitions;
-  s += uvarintSize(x17.length + 1);
-  for (let i = 0; i < x17.length; i++) s += sizeShareAcknowledgeRequestAcknowledgePartition(x17[i], v, q);
+  const x15 = o.partitions;
+  s += uvarintSize(x15.length + 1);
+  for (let i = 0; i < x15.length; i++) s += sizeShareAcknowledgeRequestAcknowledgePartition(x15[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -216,13 +214,13 @@ function sizeShareAcknowledgeRequestAcknowledgeTopic(o: ShareAcknowledgeRequestA
 }
 
 function writeShareAcknowledgeRequestAcknowledgeTopic(w: Writer, o: ShareAcknowledgeRequestAcknowledgeTopic, v: number): void {
-  const x18 = o.topicId;
-  w.uuid(x18);
-  const x19 = o.partitions;
-  w.uvarint(x19.length + 1);
-  for (let i21 = 0; i21 < x19.length; i21++) {
-    const e20 = x19[i21];
-    writeShareAcknowledgeRequestAcknowledgePartition(w, e20, v);
+  const x16 = o.topicId;
+  w.uuid(x16);
+  const x17 = o.partitions;
+  w.uvarint(x17.length + 1);
+  for (let i19 = 0; i19 < x17.length; i19++) {
+    const e18 = x17[i19];
+    writeShareAcknowledgeRequestAcknowledgePartition(w, e18, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -235,10 +233,10 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): 
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let f_acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[];
-  const n22 = r.compactArrayLength();
-  const a23: ShareAcknowledgeRequestAcknowledgementBatch[] = [];
-  for (let i24 = 0; i24 < n22; i24++) a23.push(readShareAcknowledgeRequestAcknowledgementBatch(r, v));
-  f_acknowledgementBatches = a23;
+  const n20 = r.compactArrayLength();
+  const a21: ShareAcknowledgeRequestAcknowledgementBatch[] = [];
+  for (let i22 = 0; i22 < n20; i22++) a21.push(readShareAcknowledgeRequestAcknowledgementBatch(r, v));
+  f_acknowledgementBatches = a21;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -256,11 +254,10 @@ function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): 
 
 function sizeShareAcknowledgeRequestAcknowledgePartition(o: ShareAcknowledgeRequestAcknowledgePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x25 = o.partitionIndex;
   s += 4;
-  const x26 = o.acknowledgementBatches;
-  s += uvarintSize(x26.length + 1);
-  for (let i = 0; i < x26.length; i++) s += sizeShareAcknowledgeRequestAcknowledgementBatch(x26[i], v, q);
+  const x23 = o.acknowledgementBatches;
+  s += uvarintSize(x23.length + 1);
+  for (let i = 0; i < x23.length; i++) s += sizeShareAcknowledgeRequestAcknowledgementBatch(x23[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -277,13 +274,13 @@ function sizeShareAcknowledgeRequestAcknowledgePartition(o: ShareAcknowledgeRequ
 }
 
 function writeShareAcknowledgeRequestAcknowledgePartition(w: Writer, o: ShareAcknowledgeRequestAcknowledgePartition, v: number): void {
-  const x27 = o.partitionIndex;
-  w.int32(x27);
-  const x28 = o.acknowledgementBatches;
-  w.uvarint(x28.length + 1);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeShareAcknowledgeRequestAcknowledgementBatch(w, e29, v);
+  const x24 = o.partitionIndex;
+  w.int32(x24);
+  const x25 = o.acknowledgementBatches;
+  w.uvarint(x25.length + 1);
+  for (let i27 = 0; i27 < x25.length; i27++) {
+    const e26 = x25[i27];
+    writeShareAcknowledgeRequestAcknowledgementBatch(w, e26, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -298,10 +295,10 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): 
   let f_lastOffset: bigint;
   f_lastOffset = r.int64();
   let f_acknowledgeTypes: number[];
-  const n31 = r.compactArrayLength();
-  const a32: number[] = [];
-  for (let i33 = 0; i33 < n31; i33++) a32.push(r.int8());
-  f_acknowledgeTypes = a32;
+  const n28 = r.compactArrayLength();
+  const a29: number[] = [];
+  for (let i30 = 0; i30 < n28; i30++) a29.push(r.int8());
+  f_acknowledgeTypes = a29;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -320,13 +317,11 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): 
 
 function sizeShareAcknowledgeRequestAcknowledgementBatch(o: ShareAcknowledgeRequestAcknowledgementBatch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x34 = o.firstOffset;
   s += 8;
-  const x35 = o.lastOffset;
   s += 8;
-  const x36 = o.acknowledgeTypes;
-  s += uvarintSize(x36.length + 1);
-  s += x36.length * 1;
+  const x31 = o.acknowledgeTypes;
+  s += uvarintSize(x31.length + 1);
+  s += x31.length * 1;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -343,15 +338,15 @@ function sizeShareAcknowledgeRequestAcknowledgementBatch(o: ShareAcknowledgeRequ
 }
 
 function writeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, o: ShareAcknowledgeRequestAcknowledgementBatch, v: number): void {
-  const x37 = o.firstOffset;
-  w.int64(x37);
-  const x38 = o.lastOffset;
-  w.int64(x38);
-  const x39 = o.acknowledgeTypes;
-  w.uvarint(x39.length + 1);
-  for (let i41 = 0; i41 < x39.length; i41++) {
-    const e40 = x39[i41];
-    w.int8(e40);
+  const x32 = o.firstOffset;
+  w.int64(x32);
+  const x33 = o.lastOffset;
+  w.int64(x33);
+  const x34 = o.acknowledgeTypes;
+  w.uvarint(x34.length + 1);
+  for (let i36 = 0; i36 < x34.length; i36++) {
+    const e35 = x34[i36];
+    w.int8(e35);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -397,25 +392,23 @@ export function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowl
 
 export function sizeShareAcknowledgeResponse(o: ShareAcknowledgeResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.throttleTimeMs;
   s += 4;
-  const x7 = o.errorCode;
   s += 2;
-  const x8 = (o.errorMessage ?? null);
-  if (x8 === null) s += 1;
+  const x6 = (o.errorMessage ?? null);
+  if (x6 === null) s += 1;
   else {
     {
-      const n = utf8Length(x8);
+      const n = utf8Length(x6);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x9 = o.responses;
-  s += uvarintSize(x9.length + 1);
-  for (let i = 0; i < x9.length; i++) s += sizeShareAcknowledgeResponseShareAcknowledgeTopicResponse(x9[i], v, q);
-  const x10 = o.nodeEndpoints;
-  s += uvarintSize(x10.length + 1);
-  for (let i = 0; i < x10.length; i++) s += sizeShareAcknowledgeResponseNodeEndpoint(x10[i], v, q);
+  const x7 = o.responses;
+  s += uvarintSize(x7.length + 1);
+  for (let i = 0; i < x7.length; i++) s += sizeShareAcknowledgeResponseShareAcknowledgeTopicResponse(x7[i], v, q);
+  const x8 = o.nodeEndpoints;
+  s += uvarintSize(x8.length + 1);
+  for (let i = 0; i < x8.length; i++) s += sizeShareAcknowledgeResponseNodeEndpoint(x8[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -432,30 +425,30 @@ export function sizeShareAcknowledgeResponse(o: ShareAcknowledgeResponse, v: num
 }
 
 export function writeShareAcknowledgeResponse(w: Writer, o: ShareAcknowledgeResponse, v: number): void {
-  const x11 = o.throttleTimeMs;
-  w.int32(x11);
-  const x12 = o.errorCode;
-  w.int16(x12);
-  const x13 = (o.errorMessage ?? null);
-  if (x13 === null) w.uvarint(0);
+  const x9 = o.throttleTimeMs;
+  w.int32(x9);
+  const x10 = o.errorCode;
+  w.int16(x10);
+  const x11 = (o.errorMessage ?? null);
+  if (x11 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x13, n);
+      w.utf8(x11, n);
     }
   }
-  const x14 = o.responses;
-  w.uvarint(x14.length + 1);
-  for (let i16 = 0; i16 < x14.length; i16++) {
-    const e15 = x14[i16];
-    writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w, e15, v);
+  const x12 = o.responses;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w, e13, v);
   }
-  const x17 = o.nodeEndpoints;
-  w.uvarint(x17.length + 1);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeShareAcknowledgeResponseNodeEndpoint(w, e18, v);
+  const x15 = o.nodeEndpoints;
+  w.uvarint(x15.length + 1);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeShareAcknowledgeResponseNodeEndpoint(w, e16, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -468,10 +461,10 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v:
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: ShareAcknowledgeResponsePartitionData[];
-  const n20 = r.compactArrayLength();
-  const a21: ShareAcknowledgeResponsePartitionData[] = [];
-  for (let i22 = 0; i22 < n20; i22++) a21.push(readShareAcknowledgeResponsePartitionData(r, v));
-  f_partitions = a21;
+  const n18 = r.compactArrayLength();
+  const a19: ShareAcknowledgeResponsePartitionData[] = [];
+  for (let i20 = 0; i20 < n18; i20++) a19.push(readShareAcknowledgeResponsePartitionData(r, v));
+  f_partitions = a19;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -489,11 +482,10 @@ function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v:
 
 function sizeShareAcknowledgeResponseShareAcknowledgeTopicResponse(o: ShareAcknowledgeResponseShareAcknowledgeTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.topicId;
   s += 16;
-  const x24 = o.partitions;
-  s += uvarintSize(x24.length + 1);
-  for (let i = 0; i < x24.length; i++) s += sizeShareAcknowledgeResponsePartitionData(x24[i], v, q);
+  const x21 = o.partitions;
+  s += uvarintSize(x21.length + 1);
+  for (let i = 0; i < x21.length; i++) s += sizeShareAcknowledgeResponsePartitionData(x21[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -510,13 +502,13 @@ function sizeShareAcknowledgeResponseShareAcknowledgeTopicResponse(o: ShareAckno
 }
 
 function writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w: Writer, o: ShareAcknowledgeResponseShareAcknowledgeTopicResponse, v: number): void {
-  const x25 = o.topicId;
-  w.uuid(x25);
-  const x26 = o.partitions;
-  w.uvarint(x26.length + 1);
-  for (let i28 = 0; i28 < x26.length; i28++) {
-    const e27 = x26[i28];
-    writeShareAcknowledgeResponsePartitionData(w, e27, v);
+  const x22 = o.topicId;
+  w.uuid(x22);
+  const x23 = o.partitions;
+  w.uvarint(x23.length + 1);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    writeShareAcknowledgeResponsePartitionData(w, e24, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -553,21 +545,19 @@ function readShareAcknowledgeResponsePartitionData(r: Reader, v: number): ShareA
 
 function sizeShareAcknowledgeResponsePartitionData(o: ShareAcknowledgeResponsePartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x29 = o.partitionIndex;
   s += 4;
-  const x30 = o.errorCode;
   s += 2;
-  const x31 = (o.errorMessage ?? null);
-  if (x31 === null) s += 1;
+  const x26 = (o.errorMessage ?? null);
+  if (x26 === null) s += 1;
   else {
     {
-      const n = utf8Length(x31);
+      const n = utf8Length(x26);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x32 = o.currentLeader;
-  s += sizeShareAcknowledgeResponseLeaderIdAndEpoch(x32, v, q);
+  const x27 = o.currentLeader;
+  s += sizeShareAcknowledgeResponseLeaderIdAndEpoch(x27, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -584,21 +574,21 @@ function sizeShareAcknowledgeResponsePartitionData(o: ShareAcknowledgeResponsePa
 }
 
 function writeShareAcknowledgeResponsePartitionData(w: Writer, o: ShareAcknowledgeResponsePartitionData, v: number): void {
-  const x33 = o.partitionIndex;
-  w.int32(x33);
-  const x34 = o.errorCode;
-  w.int16(x34);
-  const x35 = (o.errorMessage ?? null);
-  if (x35 === null) w.uvarint(0);
+  const x28 = o.partitionIndex;
+  w.int32(x28);
+  const x29 = o.errorCode;
+  w.int16(x29);
+  const x30 = (o.errorMessage ?? null);
+  if (x30 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x35, n);
+      w.utf8(x30, n);
     }
   }
-  const x36 = o.currentLeader;
-  writeShareAcknowledgeResponseLeaderIdAndEpoch(w, x36, v);
+  const x31 = o.currentLeader;
+  writeShareAcknowledgeResponseLeaderIdAndEpoch(w, x31, v);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -628,9 +618,7 @@ function readShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, v: number): Sha
 
 function sizeShareAcknowledgeResponseLeaderIdAndEpoch(o: ShareAcknowledgeResponseLeaderIdAndEpoch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x37 = o.leaderId;
   s += 4;
-  const x38 = o.leaderEpoch;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -648,10 +636,10 @@ function sizeShareAcknowledgeResponseLeaderIdAndEpoch(o: ShareAcknowledgeRespons
 }
 
 function writeShareAcknowledgeResponseLeaderIdAndEpoch(w: Writer, o: ShareAcknowledgeResponseLeaderIdAndEpoch, v: number): void {
-  const x39 = o.leaderId;
-  w.int32(x39);
-  const x40 = o.leaderEpoch;
-  w.int32(x40);
+  const x32 = o.leaderId;
+  w.int32(x32);
+  const x33 = o.leaderEpoch;
+  w.int32(x33);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -694,21 +682,19 @@ function readShareAcknowledgeResponseNodeEndpoint(r: Reader, v: number): ShareAc
 
 function sizeShareAcknowledgeResponseNodeEndpoint(o: ShareAcknowledgeResponseNodeEndpoint, v: number, q: SizeQueue): number {
   let s = 0;
-  const x41 = o.nodeId;
   s += 4;
-  const x42 = o.host;
+  const x34 = o.host;
   {
-    const n = utf8Length(x42);
+    const n = utf8Length(x34);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x43 = o.port;
   s += 4;
-  const x44 = (o.rack ?? null);
-  if (x44 === null) s += 1;
+  const x35 = (o.rack ?? null);
+  if (x35 === null) s += 1;
   else {
     {
-      const n = utf8Length(x44);
+      const n = utf8Length(x35);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -729,23 +715,23 @@ function sizeShareAcknowledgeResponseNodeEndpoint(o: ShareAcknowledgeResponseNod
 }
 
 function writeShareAcknowledgeResponseNodeEndpoint(w: Writer, o: ShareAcknowledgeResponseNodeEndpoint, v: number): void {
-  const x45 = o.nodeId;
-  w.int32(x45);
-  const x46 = o.host;
+  const x36 = o.nodeId;
+  w.int32(x36);
+  const x37 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x46, n);
+    w.utf8(x37, n);
   }
-  const x47 = o.port;
-  w.int32(x47);
-  const x48 = (o.rack ?? null);
-  if (x48 === null) w.uvarint(0);
+  const x38 = o.port;
+  w.int32(x38);
+  const x39 = (o.rack ?? null);
+  if (x39 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x48, n);
+      w.utf8(x39, n);
     }
   }
   const mask = w.next();

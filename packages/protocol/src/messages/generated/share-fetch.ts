@@ -153,20 +153,16 @@ export function sizeShareFetchRequest(o: ShareFetchRequest, v: number, q: SizeQu
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x8 = o.shareSessionEpoch;
   s += 4;
-  const x9 = o.maxWaitMs;
   s += 4;
-  const x10 = o.minBytes;
   s += 4;
-  const x11 = (o.maxBytes ?? 2147483647);
   s += 4;
-  const x12 = o.topics;
-  s += uvarintSize(x12.length + 1);
-  for (let i = 0; i < x12.length; i++) s += sizeShareFetchRequestFetchTopic(x12[i], v, q);
-  const x13 = o.forgottenTopicsData;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeShareFetchRequestForgottenTopic(x13[i], v, q);
+  const x8 = o.topics;
+  s += uvarintSize(x8.length + 1);
+  for (let i = 0; i < x8.length; i++) s += sizeShareFetchRequestFetchTopic(x8[i], v, q);
+  const x9 = o.forgottenTopicsData;
+  s += uvarintSize(x9.length + 1);
+  for (let i = 0; i < x9.length; i++) s += sizeShareFetchRequestForgottenTopic(x9[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -183,43 +179,43 @@ export function sizeShareFetchRequest(o: ShareFetchRequest, v: number, q: SizeQu
 }
 
 export function writeShareFetchRequest(w: Writer, o: ShareFetchRequest, v: number): void {
-  const x14 = (o.groupId ?? null);
-  if (x14 === null) w.uvarint(0);
+  const x10 = (o.groupId ?? null);
+  if (x10 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x14, n);
+      w.utf8(x10, n);
     }
   }
-  const x15 = o.memberId;
-  if (x15 === null) w.uvarint(0);
+  const x11 = o.memberId;
+  if (x11 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x15, n);
+      w.utf8(x11, n);
     }
   }
-  const x16 = o.shareSessionEpoch;
-  w.int32(x16);
-  const x17 = o.maxWaitMs;
-  w.int32(x17);
-  const x18 = o.minBytes;
-  w.int32(x18);
-  const x19 = (o.maxBytes ?? 2147483647);
-  w.int32(x19);
-  const x20 = o.topics;
-  w.uvarint(x20.length + 1);
-  for (let i22 = 0; i22 < x20.length; i22++) {
-    const e21 = x20[i22];
-    writeShareFetchRequestFetchTopic(w, e21, v);
+  const x12 = o.shareSessionEpoch;
+  w.int32(x12);
+  const x13 = o.maxWaitMs;
+  w.int32(x13);
+  const x14 = o.minBytes;
+  w.int32(x14);
+  const x15 = (o.maxBytes ?? 2147483647);
+  w.int32(x15);
+  const x16 = o.topics;
+  w.uvarint(x16.length + 1);
+  for (let i18 = 0; i18 < x16.length; i18++) {
+    const e17 = x16[i18];
+    writeShareFetchRequestFetchTopic(w, e17, v);
   }
-  const x23 = o.forgottenTopicsData;
-  w.uvarint(x23.length + 1);
-  for (let i25 = 0; i25 < x23.length; i25++) {
-    const e24 = x23[i25];
-    writeShareFetchRequestForgottenTopic(w, e24, v);
+  const x19 = o.forgottenTopicsData;
+  w.uvarint(x19.length + 1);
+  for (let i21 = 0; i21 < x19.length; i21++) {
+    const e20 = x19[i21];
+    writeShareFetchRequestForgottenTopic(w, e20, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -232,10 +228,10 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: ShareFetchRequestFetchPartition[];
-  const n26 = r.compactArrayLength();
-  const a27: ShareFetchRequestFetchPartition[] = [];
-  for (let i28 = 0; i28 < n26; i28++) a27.push(readShareFetchRequestFetchPartition(r, v));
-  f_partitions = a27;
+  const n22 = r.compactArrayLength();
+  const a23: ShareFetchRequestFetchPartition[] = [];
+  for (let i24 = 0; i24 < n22; i24++) a23.push(readShareFetchRequestFetchPartition(r, v));
+  f_partitions = a23;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -253,11 +249,10 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
 
 function sizeShareFetchRequestFetchTopic(o: ShareFetchRequestFetchTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x29 = o.topicId;
   s += 16;
-  const x30 = o.partitions;
-  s += uvarintSize(x30.length + 1);
-  for (let i = 0; i < x30.length; i++) s += sizeShareFetchRequestFetchPartition(x30[i], v, q);
+  const x25 = o.partitions;
+  s += uvarintSize(x25.length + 1);
+  for (let i = 0; i < x25.length; i++) s += sizeShareFetchRequestFetchPartition(x25[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -274,13 +269,13 @@ function sizeShareFetchRequestFetchTopic(o: ShareFetchRequestFetchTopic, v: numb
 }
 
 function writeShareFetchRequestFetchTopic(w: Writer, o: ShareFetchRequestFetchTopic, v: number): void {
-  const x31 = o.topicId;
-  w.uuid(x31);
-  const x32 = o.partitions;
-  w.uvarint(x32.length + 1);
-  for (let i34 = 0; i34 < x32.length; i34++) {
-    const e33 = x32[i34];
-    writeShareFetchRequestFetchPartition(w, e33, v);
+  const x26 = o.topicId;
+  w.uuid(x26);
+  const x27 = o.partitions;
+  w.uvarint(x27.length + 1);
+  for (let i29 = 0; i29 < x27.length; i29++) {
+    const e28 = x27[i29];
+    writeShareFetchRequestFetchPartition(w, e28, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -295,10 +290,10 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
   let f_partitionMaxBytes: number;
   f_partitionMaxBytes = r.int32();
   let f_acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[];
-  const n35 = r.compactArrayLength();
-  const a36: ShareFetchRequestAcknowledgementBatch[] = [];
-  for (let i37 = 0; i37 < n35; i37++) a36.push(readShareFetchRequestAcknowledgementBatch(r, v));
-  f_acknowledgementBatches = a36;
+  const n30 = r.compactArrayLength();
+  const a31: ShareFetchRequestAcknowledgementBatch[] = [];
+  for (let i32 = 0; i32 < n30; i32++) a31.push(readShareFetchRequestAcknowledgementBatch(r, v));
+  f_acknowledgementBatches = a31;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -317,13 +312,11 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
 
 function sizeShareFetchRequestFetchPartition(o: ShareFetchRequestFetchPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x38 = o.partitionIndex;
   s += 4;
-  const x39 = o.partitionMaxBytes;
   s += 4;
-  const x40 = o.acknowledgementBatches;
-  s += uvarintSize(x40.length + 1);
-  for (let i = 0; i < x40.length; i++) s += sizeShareFetchRequestAcknowledgementBatch(x40[i], v, q);
+  const x33 = o.acknowledgementBatches;
+  s += uvarintSize(x33.length + 1);
+  for (let i = 0; i < x33.length; i++) s += sizeShareFetchRequestAcknowledgementBatch(x33[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -340,15 +333,15 @@ function sizeShareFetchRequestFetchPartition(o: ShareFetchRequestFetchPartition,
 }
 
 function writeShareFetchRequestFetchPartition(w: Writer, o: ShareFetchRequestFetchPartition, v: number): void {
-  const x41 = o.partitionIndex;
-  w.int32(x41);
-  const x42 = o.partitionMaxBytes;
-  w.int32(x42);
-  const x43 = o.acknowledgementBatches;
-  w.uvarint(x43.length + 1);
-  for (let i45 = 0; i45 < x43.length; i45++) {
-    const e44 = x43[i45];
-    writeShareFetchRequestAcknowledgementBatch(w, e44, v);
+  const x34 = o.partitionIndex;
+  w.int32(x34);
+  const x35 = o.partitionMaxBytes;
+  w.int32(x35);
+  const x36 = o.acknowledgementBatches;
+  w.uvarint(x36.length + 1);
+  for (let i38 = 0; i38 < x36.length; i38++) {
+    const e37 = x36[i38];
+    writeShareFetchRequestAcknowledgementBatch(w, e37, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -363,10 +356,10 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareF
   let f_lastOffset: bigint;
   f_lastOffset = r.int64();
   let f_acknowledgeTypes: number[];
-  const n46 = r.compactArrayLength();
-  const a47: number[] = [];
-  for (let i48 = 0; i48 < n46; i48++) a47.push(r.int8());
-  f_acknowledgeTypes = a47;
+  const n39 = r.compactArrayLength();
+  const a40: number[] = [];
+  for (let i41 = 0; i41 < n39; i41++) a40.push(r.int8());
+  f_acknowledgeTypes = a40;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -385,13 +378,11 @@ function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareF
 
 function sizeShareFetchRequestAcknowledgementBatch(o: ShareFetchRequestAcknowledgementBatch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x49 = o.firstOffset;
   s += 8;
-  const x50 = o.lastOffset;
   s += 8;
-  const x51 = o.acknowledgeTypes;
-  s += uvarintSize(x51.length + 1);
-  s += x51.length * 1;
+  const x42 = o.acknowledgeTypes;
+  s += uvarintSize(x42.length + 1);
+  s += x42.length * 1;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -408,15 +399,15 @@ function sizeShareFetchRequestAcknowledgementBatch(o: ShareFetchRequestAcknowled
 }
 
 function writeShareFetchRequestAcknowledgementBatch(w: Writer, o: ShareFetchRequestAcknowledgementBatch, v: number): void {
-  const x52 = o.firstOffset;
-  w.int64(x52);
-  const x53 = o.lastOffset;
-  w.int64(x53);
-  const x54 = o.acknowledgeTypes;
-  w.uvarint(x54.length + 1);
-  for (let i56 = 0; i56 < x54.length; i56++) {
-    const e55 = x54[i56];
-    w.int8(e55);
+  const x43 = o.firstOffset;
+  w.int64(x43);
+  const x44 = o.lastOffset;
+  w.int64(x44);
+  const x45 = o.acknowledgeTypes;
+  w.uvarint(x45.length + 1);
+  for (let i47 = 0; i47 < x45.length; i47++) {
+    const e46 = x45[i47];
+    w.int8(e46);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -429,10 +420,10 @@ function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRe
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: number[];
-  const n57 = r.compactArrayLength();
-  const a58: number[] = [];
-  for (let i59 = 0; i59 < n57; i59++) a58.push(r.int32());
-  f_partitions = a58;
+  const n48 = r.compactArrayLength();
+  const a49: number[] = [];
+  for (let i50 = 0; i50 < n48; i50++) a49.push(r.int32());
+  f_partitions = a49;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -450,11 +441,10 @@ function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRe
 
 function sizeShareFetchRequestForgottenTopic(o: ShareFetchRequestForgottenTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x60 = o.topicId;
   s += 16;
-  const x61 = o.partitions;
-  s += uvarintSize(x61.length + 1);
-  s += x61.length * 4;
+  const x51 = o.partitions;
+  s += uvarintSize(x51.length + 1);
+  s += x51.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -471,13 +461,13 @@ function sizeShareFetchRequestForgottenTopic(o: ShareFetchRequestForgottenTopic,
 }
 
 function writeShareFetchRequestForgottenTopic(w: Writer, o: ShareFetchRequestForgottenTopic, v: number): void {
-  const x62 = o.topicId;
-  w.uuid(x62);
-  const x63 = o.partitions;
-  w.uvarint(x63.length + 1);
-  for (let i65 = 0; i65 < x63.length; i65++) {
-    const e64 = x63[i65];
-    w.int32(e64);
+  const x52 = o.topicId;
+  w.uuid(x52);
+  const x53 = o.partitions;
+  w.uvarint(x53.length + 1);
+  for (let i55 = 0; i55 < x53.length; i55++) {
+    const e54 = x53[i55];
+    w.int32(e54);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -523,25 +513,23 @@ export function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse
 
 export function sizeShareFetchResponse(o: ShareFetchResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x6 = o.throttleTimeMs;
   s += 4;
-  const x7 = o.errorCode;
   s += 2;
-  const x8 = (o.errorMessage ?? null);
-  if (x8 === null) s += 1;
+  const x6 = (o.errorMessage ?? null);
+  if (x6 === null) s += 1;
   else {
     {
-      const n = utf8Length(x8);
+      const n = utf8Length(x6);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x9 = o.responses;
-  s += uvarintSize(x9.length + 1);
-  for (let i = 0; i < x9.length; i++) s += sizeShareFetchResponseShareFetchableTopicResponse(x9[i], v, q);
-  const x10 = o.nodeEndpoints;
-  s += uvarintSize(x10.length + 1);
-  for (let i = 0; i < x10.length; i++) s += sizeShareFetchResponseNodeEndpoint(x10[i], v, q);
+  const x7 = o.responses;
+  s += uvarintSize(x7.length + 1);
+  for (let i = 0; i < x7.length; i++) s += sizeShareFetchResponseShareFetchableTopicResponse(x7[i], v, q);
+  const x8 = o.nodeEndpoints;
+  s += uvarintSize(x8.length + 1);
+  for (let i = 0; i < x8.length; i++) s += sizeShareFetchResponseNodeEndpoint(x8[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -558,30 +546,30 @@ export function sizeShareFetchResponse(o: ShareFetchResponse, v: number, q: Size
 }
 
 export function writeShareFetchResponse(w: Writer, o: ShareFetchResponse, v: number): void {
-  const x11 = o.throttleTimeMs;
-  w.int32(x11);
-  const x12 = o.errorCode;
-  w.int16(x12);
-  const x13 = (o.errorMessage ?? null);
-  if (x13 === null) w.uvarint(0);
+  const x9 = o.throttleTimeMs;
+  w.int32(x9);
+  const x10 = o.errorCode;
+  w.int16(x10);
+  const x11 = (o.errorMessage ?? null);
+  if (x11 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x13, n);
+      w.utf8(x11, n);
     }
   }
-  const x14 = o.responses;
-  w.uvarint(x14.length + 1);
-  for (let i16 = 0; i16 < x14.length; i16++) {
-    const e15 = x14[i16];
-    writeShareFetchResponseShareFetchableTopicResponse(w, e15, v);
+  const x12 = o.responses;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeShareFetchResponseShareFetchableTopicResponse(w, e13, v);
   }
-  const x17 = o.nodeEndpoints;
-  w.uvarint(x17.length + 1);
-  for (let i19 = 0; i19 < x17.length; i19++) {
-    const e18 = x17[i19];
-    writeShareFetchResponseNodeEndpoint(w, e18, v);
+  const x15 = o.nodeEndpoints;
+  w.uvarint(x15.length + 1);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeShareFetchResponseNodeEndpoint(w, e16, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -594,10 +582,10 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number)
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: ShareFetchResponsePartitionData[];
-  const n20 = r.compactArrayLength();
-  const a21: ShareFetchResponsePartitionData[] = [];
-  for (let i22 = 0; i22 < n20; i22++) a21.push(readShareFetchResponsePartitionData(r, v));
-  f_partitions = a21;
+  const n18 = r.compactArrayLength();
+  const a19: ShareFetchResponsePartitionData[] = [];
+  for (let i20 = 0; i20 < n18; i20++) a19.push(readShareFetchResponsePartitionData(r, v));
+  f_partitions = a19;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -615,11 +603,10 @@ function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number)
 
 function sizeShareFetchResponseShareFetchableTopicResponse(o: ShareFetchResponseShareFetchableTopicResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x23 = o.topicId;
   s += 16;
-  const x24 = o.partitions;
-  s += uvarintSize(x24.length + 1);
-  for (let i = 0; i < x24.length; i++) s += sizeShareFetchResponsePartitionData(x24[i], v, q);
+  const x21 = o.partitions;
+  s += uvarintSize(x21.length + 1);
+  for (let i = 0; i < x21.length; i++) s += sizeShareFetchResponsePartitionData(x21[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -636,13 +623,13 @@ function sizeShareFetchResponseShareFetchableTopicResponse(o: ShareFetchResponse
 }
 
 function writeShareFetchResponseShareFetchableTopicResponse(w: Writer, o: ShareFetchResponseShareFetchableTopicResponse, v: number): void {
-  const x25 = o.topicId;
-  w.uuid(x25);
-  const x26 = o.partitions;
-  w.uvarint(x26.length + 1);
-  for (let i28 = 0; i28 < x26.length; i28++) {
-    const e27 = x26[i28];
-    writeShareFetchResponsePartitionData(w, e27, v);
+  const x22 = o.topicId;
+  w.uuid(x22);
+  const x23 = o.partitions;
+  w.uvarint(x23.length + 1);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    writeShareFetchResponsePartitionData(w, e24, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -667,10 +654,10 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
   let f_records: Buffer | null;
   f_records = r.compactNullableBytes();
   let f_acquiredRecords: ShareFetchResponseAcquiredRecords[];
-  const n29 = r.compactArrayLength();
-  const a30: ShareFetchResponseAcquiredRecords[] = [];
-  for (let i31 = 0; i31 < n29; i31++) a30.push(readShareFetchResponseAcquiredRecords(r, v));
-  f_acquiredRecords = a30;
+  const n26 = r.compactArrayLength();
+  const a27: ShareFetchResponseAcquiredRecords[] = [];
+  for (let i28 = 0; i28 < n26; i28++) a27.push(readShareFetchResponseAcquiredRecords(r, v));
+  f_acquiredRecords = a27;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -694,40 +681,37 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
 
 function sizeShareFetchResponsePartitionData(o: ShareFetchResponsePartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x32 = o.partitionIndex;
   s += 4;
-  const x33 = o.errorCode;
   s += 2;
-  const x34 = (o.errorMessage ?? null);
-  if (x34 === null) s += 1;
+  const x29 = (o.errorMessage ?? null);
+  if (x29 === null) s += 1;
   else {
     {
-      const n = utf8Length(x34);
+      const n = utf8Length(x29);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x35 = o.acknowledgeErrorCode;
   s += 2;
-  const x36 = (o.acknowledgeErrorMessage ?? null);
-  if (x36 === null) s += 1;
+  const x30 = (o.acknowledgeErrorMessage ?? null);
+  if (x30 === null) s += 1;
   else {
     {
-      const n = utf8Length(x36);
+      const n = utf8Length(x30);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x37 = o.currentLeader;
-  s += sizeShareFetchResponseLeaderIdAndEpoch(x37, v, q);
-  const x38 = o.records;
-  if (x38 === null) s += 1;
+  const x31 = o.currentLeader;
+  s += sizeShareFetchResponseLeaderIdAndEpoch(x31, v, q);
+  const x32 = o.records;
+  if (x32 === null) s += 1;
   else {
-    s += uvarintSize(x38.length + 1) + x38.length;
+    s += uvarintSize(x32.length + 1) + x32.length;
   }
-  const x39 = o.acquiredRecords;
-  s += uvarintSize(x39.length + 1);
-  for (let i = 0; i < x39.length; i++) s += sizeShareFetchResponseAcquiredRecords(x39[i], v, q);
+  const x33 = o.acquiredRecords;
+  s += uvarintSize(x33.length + 1);
+  for (let i = 0; i < x33.length; i++) s += sizeShareFetchResponseAcquiredRecords(x33[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -744,43 +728,43 @@ function sizeShareFetchResponsePartitionData(o: ShareFetchResponsePartitionData,
 }
 
 function writeShareFetchResponsePartitionData(w: Writer, o: ShareFetchResponsePartitionData, v: number): void {
-  const x40 = o.partitionIndex;
-  w.int32(x40);
-  const x41 = o.errorCode;
-  w.int16(x41);
-  const x42 = (o.errorMessage ?? null);
-  if (x42 === null) w.uvarint(0);
+  const x34 = o.partitionIndex;
+  w.int32(x34);
+  const x35 = o.errorCode;
+  w.int16(x35);
+  const x36 = (o.errorMessage ?? null);
+  if (x36 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x42, n);
+      w.utf8(x36, n);
     }
   }
-  const x43 = o.acknowledgeErrorCode;
-  w.int16(x43);
-  const x44 = (o.acknowledgeErrorMessage ?? null);
-  if (x44 === null) w.uvarint(0);
+  const x37 = o.acknowledgeErrorCode;
+  w.int16(x37);
+  const x38 = (o.acknowledgeErrorMessage ?? null);
+  if (x38 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x44, n);
+      w.utf8(x38, n);
     }
   }
-  const x45 = o.currentLeader;
-  writeShareFetchResponseLeaderIdAndEpoch(w, x45, v);
-  const x46 = o.records;
-  if (x46 === null) w.uvarint(0);
+  const x39 = o.currentLeader;
+  writeShareFetchResponseLeaderIdAndEpoch(w, x39, v);
+  const x40 = o.records;
+  if (x40 === null) w.uvarint(0);
   else {
-    w.uvarint(x46.length + 1);
-    w.raw(x46);
+    w.uvarint(x40.length + 1);
+    w.raw(x40);
   }
-  const x47 = o.acquiredRecords;
-  w.uvarint(x47.length + 1);
-  for (let i49 = 0; i49 < x47.length; i49++) {
-    const e48 = x47[i49];
-    writeShareFetchResponseAcquiredRecords(w, e48, v);
+  const x41 = o.acquiredRecords;
+  w.uvarint(x41.length + 1);
+  for (let i43 = 0; i43 < x41.length; i43++) {
+    const e42 = x41[i43];
+    writeShareFetchResponseAcquiredRecords(w, e42, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -811,9 +795,7 @@ function readShareFetchResponseLeaderIdAndEpoch(r: Reader, v: number): ShareFetc
 
 function sizeShareFetchResponseLeaderIdAndEpoch(o: ShareFetchResponseLeaderIdAndEpoch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x50 = o.leaderId;
   s += 4;
-  const x51 = o.leaderEpoch;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -831,10 +813,10 @@ function sizeShareFetchResponseLeaderIdAndEpoch(o: ShareFetchResponseLeaderIdAnd
 }
 
 function writeShareFetchResponseLeaderIdAndEpoch(w: Writer, o: ShareFetchResponseLeaderIdAndEpoch, v: number): void {
-  const x52 = o.leaderId;
-  w.int32(x52);
-  const x53 = o.leaderEpoch;
-  w.int32(x53);
+  const x44 = o.leaderId;
+  w.int32(x44);
+  const x45 = o.leaderEpoch;
+  w.int32(x45);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -874,11 +856,8 @@ function readShareFetchResponseAcquiredRecords(r: Reader, v: number): ShareFetch
 
 function sizeShareFetchResponseAcquiredRecords(o: ShareFetchResponseAcquiredRecords, v: number, q: SizeQueue): number {
   let s = 0;
-  const x54 = o.firstOffset;
   s += 8;
-  const x55 = o.lastOffset;
   s += 8;
-  const x56 = o.deliveryCount;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -896,12 +875,12 @@ function sizeShareFetchResponseAcquiredRecords(o: ShareFetchResponseAcquiredReco
 }
 
 function writeShareFetchResponseAcquiredRecords(w: Writer, o: ShareFetchResponseAcquiredRecords, v: number): void {
-  const x57 = o.firstOffset;
-  w.int64(x57);
-  const x58 = o.lastOffset;
-  w.int64(x58);
-  const x59 = o.deliveryCount;
-  w.int16(x59);
+  const x46 = o.firstOffset;
+  w.int64(x46);
+  const x47 = o.lastOffset;
+  w.int64(x47);
+  const x48 = o.deliveryCount;
+  w.int16(x48);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -937,21 +916,19 @@ function readShareFetchResponseNodeEndpoint(r: Reader, v: number): ShareFetchRes
 
 function sizeShareFetchResponseNodeEndpoint(o: ShareFetchResponseNodeEndpoint, v: number, q: SizeQueue): number {
   let s = 0;
-  const x60 = o.nodeId;
   s += 4;
-  const x61 = o.host;
+  const x49 = o.host;
   {
-    const n = utf8Length(x61);
+    const n = utf8Length(x49);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x62 = o.port;
   s += 4;
-  const x63 = (o.rack ?? null);
-  if (x63 === null) s += 1;
+  const x50 = (o.rack ?? null);
+  if (x50 === null) s += 1;
   else {
     {
-      const n = utf8Length(x63);
+      const n = utf8Length(x50);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -972,23 +949,23 @@ function sizeShareFetchResponseNodeEndpoint(o: ShareFetchResponseNodeEndpoint, v
 }
 
 function writeShareFetchResponseNodeEndpoint(w: Writer, o: ShareFetchResponseNodeEndpoint, v: number): void {
-  const x64 = o.nodeId;
-  w.int32(x64);
-  const x65 = o.host;
+  const x51 = o.nodeId;
+  w.int32(x51);
+  const x52 = o.host;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x65, n);
+    w.utf8(x52, n);
   }
-  const x66 = o.port;
-  w.int32(x66);
-  const x67 = (o.rack ?? null);
-  if (x67 === null) w.uvarint(0);
+  const x53 = o.port;
+  w.int32(x53);
+  const x54 = (o.rack ?? null);
+  if (x54 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x67, n);
+      w.utf8(x54, n);
     }
   }
   const mask = w.next();

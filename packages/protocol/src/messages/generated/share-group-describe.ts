@@ -83,7 +83,6 @@ export function sizeShareGroupDescribeRequest(o: ShareGroupDescribeRequest, v: n
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x4 = o.includeAuthorizedOperations;
   s += 1;
   const slot = q.length;
   q.push(0, 0);
@@ -101,18 +100,18 @@ export function sizeShareGroupDescribeRequest(o: ShareGroupDescribeRequest, v: n
 }
 
 export function writeShareGroupDescribeRequest(w: Writer, o: ShareGroupDescribeRequest, v: number): void {
-  const x5 = o.groupIds;
-  w.uvarint(x5.length + 1);
-  for (let i7 = 0; i7 < x5.length; i7++) {
-    const e6 = x5[i7];
+  const x4 = o.groupIds;
+  w.uvarint(x4.length + 1);
+  for (let i6 = 0; i6 < x4.length; i6++) {
+    const e5 = x4[i6];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e6, n);
+      w.utf8(e5, n);
     }
   }
-  const x8 = o.includeAuthorizedOperations;
-  w.bool(x8);
+  const x7 = o.includeAuthorizedOperations;
+  w.bool(x7);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -145,11 +144,10 @@ export function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroup
 
 export function sizeShareGroupDescribeResponse(o: ShareGroupDescribeResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.groups;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeShareGroupDescribeResponseDescribedGroup(x4[i], v, q);
+  const x3 = o.groups;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeShareGroupDescribeResponseDescribedGroup(x3[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -166,13 +164,13 @@ export function sizeShareGroupDescribeResponse(o: ShareGroupDescribeResponse, v:
 }
 
 export function writeShareGroupDescribeResponse(w: Writer, o: ShareGroupDescribeResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.groups;
-  w.uvarint(x6.length + 1);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeShareGroupDescribeResponseDescribedGroup(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.groups;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeShareGroupDescribeResponseDescribedGroup(w, e6, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -197,10 +195,10 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
   let f_assignorName: string;
   f_assignorName = r.compactString();
   let f_members: ShareGroupDescribeResponseMember[];
-  const n9 = r.compactArrayLength();
-  const a10: ShareGroupDescribeResponseMember[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readShareGroupDescribeResponseMember(r, v));
-  f_members = a10;
+  const n8 = r.compactArrayLength();
+  const a9: ShareGroupDescribeResponseMember[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readShareGroupDescribeResponseMember(r, v));
+  f_members = a9;
   let f_authorizedOperations: number;
   f_authorizedOperations = r.int32();
   let unknownTaggedFields: TaggedField[] | undefined;
@@ -227,43 +225,39 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
 
 function sizeShareGroupDescribeResponseDescribedGroup(o: ShareGroupDescribeResponseDescribedGroup, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.errorCode;
   s += 2;
-  const x13 = (o.errorMessage ?? null);
-  if (x13 === null) s += 1;
+  const x11 = (o.errorMessage ?? null);
+  if (x11 === null) s += 1;
   else {
     {
-      const n = utf8Length(x13);
+      const n = utf8Length(x11);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x14 = o.groupId;
+  const x12 = o.groupId;
+  {
+    const n = utf8Length(x12);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  const x13 = o.groupState;
+  {
+    const n = utf8Length(x13);
+    q.push(n);
+    s += uvarintSize(n + 1) + n;
+  }
+  s += 4;
+  s += 4;
+  const x14 = o.assignorName;
   {
     const n = utf8Length(x14);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x15 = o.groupState;
-  {
-    const n = utf8Length(x15);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x16 = o.groupEpoch;
-  s += 4;
-  const x17 = o.assignmentEpoch;
-  s += 4;
-  const x18 = o.assignorName;
-  {
-    const n = utf8Length(x18);
-    q.push(n);
-    s += uvarintSize(n + 1) + n;
-  }
-  const x19 = o.members;
-  s += uvarintSize(x19.length + 1);
-  for (let i = 0; i < x19.length; i++) s += sizeShareGroupDescribeResponseMember(x19[i], v, q);
-  const x20 = (o.authorizedOperations ?? -2147483648);
+  const x15 = o.members;
+  s += uvarintSize(x15.length + 1);
+  for (let i = 0; i < x15.length; i++) s += sizeShareGroupDescribeResponseMember(x15[i], v, q);
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -281,47 +275,47 @@ function sizeShareGroupDescribeResponseDescribedGroup(o: ShareGroupDescribeRespo
 }
 
 function writeShareGroupDescribeResponseDescribedGroup(w: Writer, o: ShareGroupDescribeResponseDescribedGroup, v: number): void {
-  const x21 = o.errorCode;
-  w.int16(x21);
-  const x22 = (o.errorMessage ?? null);
-  if (x22 === null) w.uvarint(0);
+  const x16 = o.errorCode;
+  w.int16(x16);
+  const x17 = (o.errorMessage ?? null);
+  if (x17 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x22, n);
+      w.utf8(x17, n);
     }
   }
-  const x23 = o.groupId;
+  const x18 = o.groupId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x23, n);
+    w.utf8(x18, n);
   }
-  const x24 = o.groupState;
+  const x19 = o.groupState;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x24, n);
+    w.utf8(x19, n);
   }
-  const x25 = o.groupEpoch;
-  w.int32(x25);
-  const x26 = o.assignmentEpoch;
+  const x20 = o.groupEpoch;
+  w.int32(x20);
+  const x21 = o.assignmentEpoch;
+  w.int32(x21);
+  const x22 = o.assignorName;
+  {
+    const n = w.next();
+    w.uvarint(n + 1);
+    w.utf8(x22, n);
+  }
+  const x23 = o.members;
+  w.uvarint(x23.length + 1);
+  for (let i25 = 0; i25 < x23.length; i25++) {
+    const e24 = x23[i25];
+    writeShareGroupDescribeResponseMember(w, e24, v);
+  }
+  const x26 = (o.authorizedOperations ?? -2147483648);
   w.int32(x26);
-  const x27 = o.assignorName;
-  {
-    const n = w.next();
-    w.uvarint(n + 1);
-    w.utf8(x27, n);
-  }
-  const x28 = o.members;
-  w.uvarint(x28.length + 1);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    writeShareGroupDescribeResponseMember(w, e29, v);
-  }
-  const x31 = (o.authorizedOperations ?? -2147483648);
-  w.int32(x31);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -341,10 +335,10 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
   let f_clientHost: string;
   f_clientHost = r.compactString();
   let f_subscribedTopicNames: string[];
-  const n32 = r.compactArrayLength();
-  const a33: string[] = [];
-  for (let i34 = 0; i34 < n32; i34++) a33.push(r.compactString());
-  f_subscribedTopicNames = a33;
+  const n27 = r.compactArrayLength();
+  const a28: string[] = [];
+  for (let i29 = 0; i29 < n27; i29++) a28.push(r.compactString());
+  f_subscribedTopicNames = a28;
   let f_assignment: ShareGroupDescribeResponseAssignment;
   f_assignment = readShareGroupDescribeResponseAssignment(r, v);
   let unknownTaggedFields: TaggedField[] | undefined;
@@ -369,44 +363,43 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
 
 function sizeShareGroupDescribeResponseMember(o: ShareGroupDescribeResponseMember, v: number, q: SizeQueue): number {
   let s = 0;
-  const x35 = o.memberId;
+  const x30 = o.memberId;
   {
-    const n = utf8Length(x35);
+    const n = utf8Length(x30);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x36 = (o.rackId ?? null);
-  if (x36 === null) s += 1;
+  const x31 = (o.rackId ?? null);
+  if (x31 === null) s += 1;
   else {
     {
-      const n = utf8Length(x36);
+      const n = utf8Length(x31);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x37 = o.memberEpoch;
   s += 4;
-  const x38 = o.clientId;
+  const x32 = o.clientId;
   {
-    const n = utf8Length(x38);
+    const n = utf8Length(x32);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x39 = o.clientHost;
+  const x33 = o.clientHost;
   {
-    const n = utf8Length(x39);
+    const n = utf8Length(x33);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x40 = o.subscribedTopicNames;
-  s += uvarintSize(x40.length + 1);
-  for (let i = 0; i < x40.length; i++) {
-    const n = utf8Length(x40[i]);
+  const x34 = o.subscribedTopicNames;
+  s += uvarintSize(x34.length + 1);
+  for (let i = 0; i < x34.length; i++) {
+    const n = utf8Length(x34[i]);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x41 = o.assignment;
-  s += sizeShareGroupDescribeResponseAssignment(x41, v, q);
+  const x35 = o.assignment;
+  s += sizeShareGroupDescribeResponseAssignment(x35, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -423,47 +416,47 @@ function sizeShareGroupDescribeResponseMember(o: ShareGroupDescribeResponseMembe
 }
 
 function writeShareGroupDescribeResponseMember(w: Writer, o: ShareGroupDescribeResponseMember, v: number): void {
-  const x42 = o.memberId;
+  const x36 = o.memberId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x42, n);
+    w.utf8(x36, n);
   }
-  const x43 = (o.rackId ?? null);
-  if (x43 === null) w.uvarint(0);
+  const x37 = (o.rackId ?? null);
+  if (x37 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x43, n);
+      w.utf8(x37, n);
     }
   }
-  const x44 = o.memberEpoch;
-  w.int32(x44);
-  const x45 = o.clientId;
+  const x38 = o.memberEpoch;
+  w.int32(x38);
+  const x39 = o.clientId;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x45, n);
+    w.utf8(x39, n);
   }
-  const x46 = o.clientHost;
+  const x40 = o.clientHost;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x46, n);
+    w.utf8(x40, n);
   }
-  const x47 = o.subscribedTopicNames;
-  w.uvarint(x47.length + 1);
-  for (let i49 = 0; i49 < x47.length; i49++) {
-    const e48 = x47[i49];
+  const x41 = o.subscribedTopicNames;
+  w.uvarint(x41.length + 1);
+  for (let i43 = 0; i43 < x41.length; i43++) {
+    const e42 = x41[i43];
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(e48, n);
+      w.utf8(e42, n);
     }
   }
-  const x50 = o.assignment;
-  writeShareGroupDescribeResponseAssignment(w, x50, v);
+  const x44 = o.assignment;
+  writeShareGroupDescribeResponseAssignment(w, x44, v);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -473,10 +466,10 @@ function writeShareGroupDescribeResponseMember(w: Writer, o: ShareGroupDescribeR
 
 function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGroupDescribeResponseAssignment {
   let f_topicPartitions: ShareGroupDescribeResponseTopicPartitions[];
-  const n51 = r.compactArrayLength();
-  const a52: ShareGroupDescribeResponseTopicPartitions[] = [];
-  for (let i53 = 0; i53 < n51; i53++) a52.push(readShareGroupDescribeResponseTopicPartitions(r, v));
-  f_topicPartitions = a52;
+  const n45 = r.compactArrayLength();
+  const a46: ShareGroupDescribeResponseTopicPartitions[] = [];
+  for (let i47 = 0; i47 < n45; i47++) a46.push(readShareGroupDescribeResponseTopicPartitions(r, v));
+  f_topicPartitions = a46;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -493,9 +486,9 @@ function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGr
 
 function sizeShareGroupDescribeResponseAssignment(o: ShareGroupDescribeResponseAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x54 = o.topicPartitions;
-  s += uvarintSize(x54.length + 1);
-  for (let i = 0; i < x54.length; i++) s += sizeShareGroupDescribeResponseTopicPartitions(x54[i], v, q);
+  const x48 = o.topicPartitions;
+  s += uvarintSize(x48.length + 1);
+  for (let i = 0; i < x48.length; i++) s += sizeShareGroupDescribeResponseTopicPartitions(x48[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -512,11 +505,11 @@ function sizeShareGroupDescribeResponseAssignment(o: ShareGroupDescribeResponseA
 }
 
 function writeShareGroupDescribeResponseAssignment(w: Writer, o: ShareGroupDescribeResponseAssignment, v: number): void {
-  const x55 = o.topicPartitions;
-  w.uvarint(x55.length + 1);
-  for (let i57 = 0; i57 < x55.length; i57++) {
-    const e56 = x55[i57];
-    writeShareGroupDescribeResponseTopicPartitions(w, e56, v);
+  const x49 = o.topicPartitions;
+  w.uvarint(x49.length + 1);
+  for (let i51 = 0; i51 < x49.length; i51++) {
+    const e50 = x49[i51];
+    writeShareGroupDescribeResponseTopicPartitions(w, e50, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -537,10 +530,10 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): Sh
   let f_topicName: string;
   f_topicName = r.compactString();
   let f_partitions: number[];
-  const n58 = r.compactArrayLength();
-  const a59: number[] = [];
-  for (let i60 = 0; i60 < n58; i60++) a59.push(r.int32());
-  f_partitions = a59;
+  const n52 = r.compactArrayLength();
+  const a53: number[] = [];
+  for (let i54 = 0; i54 < n52; i54++) a53.push(r.int32());
+  f_partitions = a53;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -559,17 +552,16 @@ function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): Sh
 
 function sizeShareGroupDescribeResponseTopicPartitions(o: ShareGroupDescribeResponseTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x61 = o.topicId;
   s += 16;
-  const x62 = o.topicName;
+  const x55 = o.topicName;
   {
-    const n = utf8Length(x62);
+    const n = utf8Length(x55);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x63 = o.partitions;
-  s += uvarintSize(x63.length + 1);
-  s += x63.length * 4;
+  const x56 = o.partitions;
+  s += uvarintSize(x56.length + 1);
+  s += x56.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -586,19 +578,19 @@ function sizeShareGroupDescribeResponseTopicPartitions(o: ShareGroupDescribeResp
 }
 
 function writeShareGroupDescribeResponseTopicPartitions(w: Writer, o: ShareGroupDescribeResponseTopicPartitions, v: number): void {
-  const x64 = o.topicId;
-  w.uuid(x64);
-  const x65 = o.topicName;
+  const x57 = o.topicId;
+  w.uuid(x57);
+  const x58 = o.topicName;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x65, n);
+    w.utf8(x58, n);
   }
-  const x66 = o.partitions;
-  w.uvarint(x66.length + 1);
-  for (let i68 = 0; i68 < x66.length; i68++) {
-    const e67 = x66[i68];
-    w.int32(e67);
+  const x59 = o.partitions;
+  w.uvarint(x59.length + 1);
+  for (let i61 = 0; i61 < x59.length; i61++) {
+    const e60 = x59[i61];
+    w.int32(e60);
   }
   const mask = w.next();
   w.uvarint(w.next());

@@ -83,23 +83,22 @@ export function sizeShareGroupHeartbeatRequest(o: ShareGroupHeartbeatRequest, v:
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x5 = o.memberEpoch;
   s += 4;
-  const x6 = (o.rackId ?? null);
-  if (x6 === null) s += 1;
+  const x5 = (o.rackId ?? null);
+  if (x5 === null) s += 1;
   else {
     {
-      const n = utf8Length(x6);
+      const n = utf8Length(x5);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x7 = (o.subscribedTopicNames ?? null);
-  if (x7 === null) s += 1;
+  const x6 = (o.subscribedTopicNames ?? null);
+  if (x6 === null) s += 1;
   else {
-    s += uvarintSize(x7.length + 1);
-    for (let i = 0; i < x7.length; i++) {
-      const n = utf8Length(x7[i]);
+    s += uvarintSize(x6.length + 1);
+    for (let i = 0; i < x6.length; i++) {
+      const n = utf8Length(x6[i]);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -120,39 +119,39 @@ export function sizeShareGroupHeartbeatRequest(o: ShareGroupHeartbeatRequest, v:
 }
 
 export function writeShareGroupHeartbeatRequest(w: Writer, o: ShareGroupHeartbeatRequest, v: number): void {
-  const x8 = o.groupId;
+  const x7 = o.groupId;
+  {
+    const n = w.next();
+    w.uvarint(n + 1);
+    w.utf8(x7, n);
+  }
+  const x8 = o.memberId;
   {
     const n = w.next();
     w.uvarint(n + 1);
     w.utf8(x8, n);
   }
-  const x9 = o.memberId;
-  {
-    const n = w.next();
-    w.uvarint(n + 1);
-    w.utf8(x9, n);
-  }
-  const x10 = o.memberEpoch;
-  w.int32(x10);
-  const x11 = (o.rackId ?? null);
-  if (x11 === null) w.uvarint(0);
+  const x9 = o.memberEpoch;
+  w.int32(x9);
+  const x10 = (o.rackId ?? null);
+  if (x10 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x11, n);
+      w.utf8(x10, n);
     }
   }
-  const x12 = (o.subscribedTopicNames ?? null);
-  if (x12 === null) w.uvarint(0);
+  const x11 = (o.subscribedTopicNames ?? null);
+  if (x11 === null) w.uvarint(0);
   else {
-    w.uvarint(x12.length + 1);
-    for (let i14 = 0; i14 < x12.length; i14++) {
-      const e13 = x12[i14];
+    w.uvarint(x11.length + 1);
+    for (let i13 = 0; i13 < x11.length; i13++) {
+      const e12 = x11[i13];
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(e13, n);
+        w.utf8(e12, n);
       }
     }
   }
@@ -200,34 +199,30 @@ export function readShareGroupHeartbeatResponse(r: Reader, v: number): ShareGrou
 
 export function sizeShareGroupHeartbeatResponse(o: ShareGroupHeartbeatResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = (o.errorMessage ?? null);
-  if (x2 === null) s += 1;
+  const x0 = (o.errorMessage ?? null);
+  if (x0 === null) s += 1;
   else {
     {
-      const n = utf8Length(x2);
+      const n = utf8Length(x0);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x3 = (o.memberId ?? null);
-  if (x3 === null) s += 1;
+  const x1 = (o.memberId ?? null);
+  if (x1 === null) s += 1;
   else {
     {
-      const n = utf8Length(x3);
+      const n = utf8Length(x1);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
-  const x4 = o.memberEpoch;
   s += 4;
-  const x5 = o.heartbeatIntervalMs;
   s += 4;
-  const x6 = (o.assignment ?? null);
-  s += x6 === null ? 1 : 1 + sizeShareGroupHeartbeatResponseAssignment(x6, v, q);
+  const x2 = (o.assignment ?? null);
+  s += x2 === null ? 1 : 1 + sizeShareGroupHeartbeatResponseAssignment(x2, v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -244,37 +239,37 @@ export function sizeShareGroupHeartbeatResponse(o: ShareGroupHeartbeatResponse, 
 }
 
 export function writeShareGroupHeartbeatResponse(w: Writer, o: ShareGroupHeartbeatResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
+  const x3 = o.throttleTimeMs;
+  w.int32(x3);
+  const x4 = o.errorCode;
+  w.int16(x4);
+  const x5 = (o.errorMessage ?? null);
+  if (x5 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x5, n);
+    }
+  }
+  const x6 = (o.memberId ?? null);
+  if (x6 === null) w.uvarint(0);
+  else {
+    {
+      const n = w.next();
+      w.uvarint(n + 1);
+      w.utf8(x6, n);
+    }
+  }
+  const x7 = o.memberEpoch;
   w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = (o.errorMessage ?? null);
-  if (x9 === null) w.uvarint(0);
-  else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x9, n);
-    }
-  }
-  const x10 = (o.memberId ?? null);
-  if (x10 === null) w.uvarint(0);
-  else {
-    {
-      const n = w.next();
-      w.uvarint(n + 1);
-      w.utf8(x10, n);
-    }
-  }
-  const x11 = o.memberEpoch;
-  w.int32(x11);
-  const x12 = o.heartbeatIntervalMs;
-  w.int32(x12);
-  const x13 = (o.assignment ?? null);
-  if (x13 === null) w.int8(-1);
+  const x8 = o.heartbeatIntervalMs;
+  w.int32(x8);
+  const x9 = (o.assignment ?? null);
+  if (x9 === null) w.int8(-1);
   else {
     w.int8(1);
-    writeShareGroupHeartbeatResponseAssignment(w, x13, v);
+    writeShareGroupHeartbeatResponseAssignment(w, x9, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -285,10 +280,10 @@ export function writeShareGroupHeartbeatResponse(w: Writer, o: ShareGroupHeartbe
 
 function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareGroupHeartbeatResponseAssignment {
   let f_topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[];
-  const n14 = r.compactArrayLength();
-  const a15: ShareGroupHeartbeatResponseTopicPartitions[] = [];
-  for (let i16 = 0; i16 < n14; i16++) a15.push(readShareGroupHeartbeatResponseTopicPartitions(r, v));
-  f_topicPartitions = a15;
+  const n10 = r.compactArrayLength();
+  const a11: ShareGroupHeartbeatResponseTopicPartitions[] = [];
+  for (let i12 = 0; i12 < n10; i12++) a11.push(readShareGroupHeartbeatResponseTopicPartitions(r, v));
+  f_topicPartitions = a11;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -305,9 +300,9 @@ function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareG
 
 function sizeShareGroupHeartbeatResponseAssignment(o: ShareGroupHeartbeatResponseAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x17 = o.topicPartitions;
-  s += uvarintSize(x17.length + 1);
-  for (let i = 0; i < x17.length; i++) s += sizeShareGroupHeartbeatResponseTopicPartitions(x17[i], v, q);
+  const x13 = o.topicPartitions;
+  s += uvarintSize(x13.length + 1);
+  for (let i = 0; i < x13.length; i++) s += sizeShareGroupHeartbeatResponseTopicPartitions(x13[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -324,11 +319,11 @@ function sizeShareGroupHeartbeatResponseAssignment(o: ShareGroupHeartbeatRespons
 }
 
 function writeShareGroupHeartbeatResponseAssignment(w: Writer, o: ShareGroupHeartbeatResponseAssignment, v: number): void {
-  const x18 = o.topicPartitions;
-  w.uvarint(x18.length + 1);
-  for (let i20 = 0; i20 < x18.length; i20++) {
-    const e19 = x18[i20];
-    writeShareGroupHeartbeatResponseTopicPartitions(w, e19, v);
+  const x14 = o.topicPartitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeShareGroupHeartbeatResponseTopicPartitions(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -341,10 +336,10 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): S
   let f_topicId: string;
   f_topicId = r.uuid();
   let f_partitions: number[];
-  const n21 = r.compactArrayLength();
-  const a22: number[] = [];
-  for (let i23 = 0; i23 < n21; i23++) a22.push(r.int32());
-  f_partitions = a22;
+  const n17 = r.compactArrayLength();
+  const a18: number[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(r.int32());
+  f_partitions = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -362,11 +357,10 @@ function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): S
 
 function sizeShareGroupHeartbeatResponseTopicPartitions(o: ShareGroupHeartbeatResponseTopicPartitions, v: number, q: SizeQueue): number {
   let s = 0;
-  const x24 = o.topicId;
   s += 16;
-  const x25 = o.partitions;
-  s += uvarintSize(x25.length + 1);
-  s += x25.length * 4;
+  const x20 = o.partitions;
+  s += uvarintSize(x20.length + 1);
+  s += x20.length * 4;
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -383,13 +377,13 @@ function sizeShareGroupHeartbeatResponseTopicPartitions(o: ShareGroupHeartbeatRe
 }
 
 function writeShareGroupHeartbeatResponseTopicPartitions(w: Writer, o: ShareGroupHeartbeatResponseTopicPartitions, v: number): void {
-  const x26 = o.topicId;
-  w.uuid(x26);
-  const x27 = o.partitions;
-  w.uvarint(x27.length + 1);
-  for (let i29 = 0; i29 < x27.length; i29++) {
-    const e28 = x27[i29];
-    w.int32(e28);
+  const x21 = o.topicId;
+  w.uuid(x21);
+  const x22 = o.partitions;
+  w.uvarint(x22.length + 1);
+  for (let i24 = 0; i24 < x22.length; i24++) {
+    const e23 = x22[i24];
+    w.int32(e23);
   }
   const mask = w.next();
   w.uvarint(w.next());

@@ -89,27 +89,37 @@ export function sizeSyncGroupRequest(o: SyncGroupRequest, v: number, q: SizeQueu
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x4 = o.generationId;
   s += 4;
-  const x5 = o.memberId;
+  const x4 = o.memberId;
   {
-    const n = utf8Length(x5);
+    const n = utf8Length(x4);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
   if (v >= 3) {
-    const x6 = (o.groupInstanceId ?? null);
-    if (x6 === null) s += (v >= 4 ? 1 : 2);
+    const x5 = (o.groupInstanceId ?? null);
+    if (x5 === null) s += (v >= 4 ? 1 : 2);
     else {
       {
-        const n = utf8Length(x6);
+        const n = utf8Length(x5);
         q.push(n);
         s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
       }
     }
   }
   if (v >= 5) {
-    const x7 = (o.protocolType ?? null);
+    const x6 = (o.protocolType ?? null);
+    if (x6 === null) s += 1;
+    else {
+      {
+        const n = utf8Length(x6);
+        q.push(n);
+        s += uvarintSize(n + 1) + n;
+      }
+    }
+  }
+  if (v >= 5) {
+    const x7 = (o.protocolName ?? null);
     if (x7 === null) s += 1;
     else {
       {
@@ -119,20 +129,9 @@ export function sizeSyncGroupRequest(o: SyncGroupRequest, v: number, q: SizeQueu
       }
     }
   }
-  if (v >= 5) {
-    const x8 = (o.protocolName ?? null);
-    if (x8 === null) s += 1;
-    else {
-      {
-        const n = utf8Length(x8);
-        q.push(n);
-        s += uvarintSize(n + 1) + n;
-      }
-    }
-  }
-  const x9 = o.assignments;
-  s += (v >= 4 ? uvarintSize(x9.length + 1) : 4);
-  for (let i = 0; i < x9.length; i++) s += sizeSyncGroupRequestAssignment(x9[i], v, q);
+  const x8 = o.assignments;
+  s += (v >= 4 ? uvarintSize(x8.length + 1) : 4);
+  for (let i = 0; i < x8.length; i++) s += sizeSyncGroupRequestAssignment(x8[i], v, q);
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -151,36 +150,47 @@ export function sizeSyncGroupRequest(o: SyncGroupRequest, v: number, q: SizeQueu
 }
 
 export function writeSyncGroupRequest(w: Writer, o: SyncGroupRequest, v: number): void {
-  const x10 = o.groupId;
+  const x9 = o.groupId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x10, n);
+    w.utf8(x9, n);
   }
-  const x11 = o.generationId;
-  w.int32(x11);
-  const x12 = o.memberId;
+  const x10 = o.generationId;
+  w.int32(x10);
+  const x11 = o.memberId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x12, n);
+    w.utf8(x11, n);
   }
   if (v >= 3) {
-    const x13 = (o.groupInstanceId ?? null);
-    if (x13 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
+    const x12 = (o.groupInstanceId ?? null);
+    if (x12 === null) (v >= 4 ? w.uvarint(0) : w.int16(-1));
     else {
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
         else w.int16(n);
+        w.utf8(x12, n);
+      }
+    }
+  }
+  if (v >= 5) {
+    const x13 = (o.protocolType ?? null);
+    if (x13 === null) w.uvarint(0);
+    else {
+      {
+        const n = w.next();
+        w.uvarint(n + 1);
         w.utf8(x13, n);
       }
     }
   }
   if (v >= 5) {
-    const x14 = (o.protocolType ?? null);
+    const x14 = (o.protocolName ?? null);
     if (x14 === null) w.uvarint(0);
     else {
       {
@@ -190,22 +200,11 @@ export function writeSyncGroupRequest(w: Writer, o: SyncGroupRequest, v: number)
       }
     }
   }
-  if (v >= 5) {
-    const x15 = (o.protocolName ?? null);
-    if (x15 === null) w.uvarint(0);
-    else {
-      {
-        const n = w.next();
-        w.uvarint(n + 1);
-        w.utf8(x15, n);
-      }
-    }
-  }
-  const x16 = o.assignments;
-  if (v >= 4) w.uvarint(x16.length + 1); else w.int32(x16.length);
-  for (let i18 = 0; i18 < x16.length; i18++) {
-    const e17 = x16[i18];
-    writeSyncGroupRequestAssignment(w, e17, v);
+  const x15 = o.assignments;
+  if (v >= 4) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeSyncGroupRequestAssignment(w, e16, v);
   }
   if (v >= 4) {
     const mask = w.next();
@@ -240,14 +239,14 @@ function readSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestA
 
 function sizeSyncGroupRequestAssignment(o: SyncGroupRequestAssignment, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.memberId;
+  const x18 = o.memberId;
   {
-    const n = utf8Length(x19);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 4 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x20 = o.assignment;
-  s += (v >= 4 ? uvarintSize(x20.length + 1) : 4) + x20.length;
+  const x19 = o.assignment;
+  s += (v >= 4 ? uvarintSize(x19.length + 1) : 4) + x19.length;
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -266,17 +265,17 @@ function sizeSyncGroupRequestAssignment(o: SyncGroupRequestAssignment, v: number
 }
 
 function writeSyncGroupRequestAssignment(w: Writer, o: SyncGroupRequestAssignment, v: number): void {
-  const x21 = o.memberId;
+  const x20 = o.memberId;
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x21, n);
+    w.utf8(x20, n);
   }
-  const x22 = o.assignment;
-  if (v >= 4) w.uvarint(x22.length + 1);
-  else w.int32(x22.length);
-  w.raw(x22);
+  const x21 = o.assignment;
+  if (v >= 4) w.uvarint(x21.length + 1);
+  else w.int32(x21.length);
+  w.raw(x21);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -332,35 +331,33 @@ export function readSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
 export function sizeSyncGroupResponse(o: SyncGroupResponse, v: number, q: SizeQueue): number {
   let s = 0;
   if (v >= 1) {
-    const x0 = (o.throttleTimeMs ?? 0);
     s += 4;
   }
-  const x1 = o.errorCode;
   s += 2;
   if (v >= 5) {
-    const x2 = (o.protocolType ?? null);
-    if (x2 === null) s += 1;
+    const x0 = (o.protocolType ?? null);
+    if (x0 === null) s += 1;
     else {
       {
-        const n = utf8Length(x2);
+        const n = utf8Length(x0);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
   if (v >= 5) {
-    const x3 = (o.protocolName ?? null);
-    if (x3 === null) s += 1;
+    const x1 = (o.protocolName ?? null);
+    if (x1 === null) s += 1;
     else {
       {
-        const n = utf8Length(x3);
+        const n = utf8Length(x1);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x4 = o.assignment;
-  s += (v >= 4 ? uvarintSize(x4.length + 1) : 4) + x4.length;
+  const x2 = o.assignment;
+  s += (v >= 4 ? uvarintSize(x2.length + 1) : 4) + x2.length;
   if (v >= 4) {
     const slot = q.length;
     q.push(0, 0);
@@ -380,37 +377,37 @@ export function sizeSyncGroupResponse(o: SyncGroupResponse, v: number, q: SizeQu
 
 export function writeSyncGroupResponse(w: Writer, o: SyncGroupResponse, v: number): void {
   if (v >= 1) {
-    const x5 = (o.throttleTimeMs ?? 0);
-    w.int32(x5);
+    const x3 = (o.throttleTimeMs ?? 0);
+    w.int32(x3);
   }
-  const x6 = o.errorCode;
-  w.int16(x6);
+  const x4 = o.errorCode;
+  w.int16(x4);
   if (v >= 5) {
-    const x7 = (o.protocolType ?? null);
-    if (x7 === null) w.uvarint(0);
+    const x5 = (o.protocolType ?? null);
+    if (x5 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x7, n);
+        w.utf8(x5, n);
       }
     }
   }
   if (v >= 5) {
-    const x8 = (o.protocolName ?? null);
-    if (x8 === null) w.uvarint(0);
+    const x6 = (o.protocolName ?? null);
+    if (x6 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x8, n);
+        w.utf8(x6, n);
       }
     }
   }
-  const x9 = o.assignment;
-  if (v >= 4) w.uvarint(x9.length + 1);
-  else w.int32(x9.length);
-  w.raw(x9);
+  const x7 = o.assignment;
+  if (v >= 4) w.uvarint(x7.length + 1);
+  else w.int32(x7.length);
+  w.raw(x7);
   if (v >= 4) {
     const mask = w.next();
     w.uvarint(w.next());

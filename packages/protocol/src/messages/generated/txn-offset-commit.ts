@@ -116,36 +116,33 @@ export function sizeTxnOffsetCommitRequest(o: TxnOffsetCommitRequest, v: number,
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x5 = o.producerId;
   s += 8;
-  const x6 = o.producerEpoch;
   s += 2;
   if (v >= 3) {
-    const x7 = (o.generationId ?? -1);
     s += 4;
   }
   if (v >= 3) {
-    const x8 = (o.memberId ?? "");
+    const x5 = (o.memberId ?? "");
     {
-      const n = utf8Length(x8);
+      const n = utf8Length(x5);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v >= 3) {
-    const x9 = (o.groupInstanceId ?? null);
-    if (x9 === null) s += 1;
+    const x6 = (o.groupInstanceId ?? null);
+    if (x6 === null) s += 1;
     else {
       {
-        const n = utf8Length(x9);
+        const n = utf8Length(x6);
         q.push(n);
         s += uvarintSize(n + 1) + n;
       }
     }
   }
-  const x10 = o.topics;
-  s += (v >= 3 ? uvarintSize(x10.length + 1) : 4);
-  for (let i = 0; i < x10.length; i++) s += sizeTxnOffsetCommitRequestTopic(x10[i], v, q);
+  const x7 = o.topics;
+  s += (v >= 3 ? uvarintSize(x7.length + 1) : 4);
+  for (let i = 0; i < x7.length; i++) s += sizeTxnOffsetCommitRequestTopic(x7[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -164,52 +161,52 @@ export function sizeTxnOffsetCommitRequest(o: TxnOffsetCommitRequest, v: number,
 }
 
 export function writeTxnOffsetCommitRequest(w: Writer, o: TxnOffsetCommitRequest, v: number): void {
-  const x11 = o.transactionalId;
+  const x8 = o.transactionalId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x11, n);
+    w.utf8(x8, n);
   }
-  const x12 = o.groupId;
+  const x9 = o.groupId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x12, n);
+    w.utf8(x9, n);
   }
-  const x13 = o.producerId;
-  w.int64(x13);
-  const x14 = o.producerEpoch;
-  w.int16(x14);
+  const x10 = o.producerId;
+  w.int64(x10);
+  const x11 = o.producerEpoch;
+  w.int16(x11);
   if (v >= 3) {
-    const x15 = (o.generationId ?? -1);
-    w.int32(x15);
+    const x12 = (o.generationId ?? -1);
+    w.int32(x12);
   }
   if (v >= 3) {
-    const x16 = (o.memberId ?? "");
+    const x13 = (o.memberId ?? "");
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x16, n);
+      w.utf8(x13, n);
     }
   }
   if (v >= 3) {
-    const x17 = (o.groupInstanceId ?? null);
-    if (x17 === null) w.uvarint(0);
+    const x14 = (o.groupInstanceId ?? null);
+    if (x14 === null) w.uvarint(0);
     else {
       {
         const n = w.next();
         w.uvarint(n + 1);
-        w.utf8(x17, n);
+        w.utf8(x14, n);
       }
     }
   }
-  const x18 = o.topics;
-  if (v >= 3) w.uvarint(x18.length + 1); else w.int32(x18.length);
-  for (let i20 = 0; i20 < x18.length; i20++) {
-    const e19 = x18[i20];
-    writeTxnOffsetCommitRequestTopic(w, e19, v);
+  const x15 = o.topics;
+  if (v >= 3) w.uvarint(x15.length + 1); else w.int32(x15.length);
+  for (let i17 = 0; i17 < x15.length; i17++) {
+    const e16 = x15[i17];
+    writeTxnOffsetCommitRequestTopic(w, e16, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -224,10 +221,10 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
   let f_name: string;
   f_name = (v >= 3 ? r.compactString() : r.string());
   let f_partitions: TxnOffsetCommitRequestPartition[];
-  const n21 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
-  const a22: TxnOffsetCommitRequestPartition[] = [];
-  for (let i23 = 0; i23 < n21; i23++) a22.push(readTxnOffsetCommitRequestPartition(r, v));
-  f_partitions = a22;
+  const n18 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
+  const a19: TxnOffsetCommitRequestPartition[] = [];
+  for (let i20 = 0; i20 < n18; i20++) a19.push(readTxnOffsetCommitRequestPartition(r, v));
+  f_partitions = a19;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 3) {
     const count = r.uvarint();
@@ -247,15 +244,15 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
 
 function sizeTxnOffsetCommitRequestTopic(o: TxnOffsetCommitRequestTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x24 = o.name;
+  const x21 = o.name;
   {
-    const n = utf8Length(x24);
+    const n = utf8Length(x21);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x25 = o.partitions;
-  s += (v >= 3 ? uvarintSize(x25.length + 1) : 4);
-  for (let i = 0; i < x25.length; i++) s += sizeTxnOffsetCommitRequestPartition(x25[i], v, q);
+  const x22 = o.partitions;
+  s += (v >= 3 ? uvarintSize(x22.length + 1) : 4);
+  for (let i = 0; i < x22.length; i++) s += sizeTxnOffsetCommitRequestPartition(x22[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -274,18 +271,18 @@ function sizeTxnOffsetCommitRequestTopic(o: TxnOffsetCommitRequestTopic, v: numb
 }
 
 function writeTxnOffsetCommitRequestTopic(w: Writer, o: TxnOffsetCommitRequestTopic, v: number): void {
-  const x26 = o.name;
+  const x23 = o.name;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x26, n);
+    w.utf8(x23, n);
   }
-  const x27 = o.partitions;
-  if (v >= 3) w.uvarint(x27.length + 1); else w.int32(x27.length);
-  for (let i29 = 0; i29 < x27.length; i29++) {
-    const e28 = x27[i29];
-    writeTxnOffsetCommitRequestPartition(w, e28, v);
+  const x24 = o.partitions;
+  if (v >= 3) w.uvarint(x24.length + 1); else w.int32(x24.length);
+  for (let i26 = 0; i26 < x24.length; i26++) {
+    const e25 = x24[i26];
+    writeTxnOffsetCommitRequestPartition(w, e25, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -330,19 +327,16 @@ function readTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCom
 
 function sizeTxnOffsetCommitRequestPartition(o: TxnOffsetCommitRequestPartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x30 = o.partitionIndex;
   s += 4;
-  const x31 = o.committedOffset;
   s += 8;
   if (v >= 2) {
-    const x32 = (o.committedLeaderEpoch ?? -1);
     s += 4;
   }
-  const x33 = o.committedMetadata;
-  if (x33 === null) s += (v >= 3 ? 1 : 2);
+  const x27 = o.committedMetadata;
+  if (x27 === null) s += (v >= 3 ? 1 : 2);
   else {
     {
-      const n = utf8Length(x33);
+      const n = utf8Length(x27);
       q.push(n);
       s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
     }
@@ -365,22 +359,22 @@ function sizeTxnOffsetCommitRequestPartition(o: TxnOffsetCommitRequestPartition,
 }
 
 function writeTxnOffsetCommitRequestPartition(w: Writer, o: TxnOffsetCommitRequestPartition, v: number): void {
-  const x34 = o.partitionIndex;
-  w.int32(x34);
-  const x35 = o.committedOffset;
-  w.int64(x35);
+  const x28 = o.partitionIndex;
+  w.int32(x28);
+  const x29 = o.committedOffset;
+  w.int64(x29);
   if (v >= 2) {
-    const x36 = (o.committedLeaderEpoch ?? -1);
-    w.int32(x36);
+    const x30 = (o.committedLeaderEpoch ?? -1);
+    w.int32(x30);
   }
-  const x37 = o.committedMetadata;
-  if (x37 === null) (v >= 3 ? w.uvarint(0) : w.int16(-1));
+  const x31 = o.committedMetadata;
+  if (x31 === null) (v >= 3 ? w.uvarint(0) : w.int16(-1));
   else {
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
       else w.int16(n);
-      w.utf8(x37, n);
+      w.utf8(x31, n);
     }
   }
   if (v >= 3) {
@@ -419,11 +413,10 @@ export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetComm
 
 export function sizeTxnOffsetCommitResponse(o: TxnOffsetCommitResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.topics;
-  s += (v >= 3 ? uvarintSize(x4.length + 1) : 4);
-  for (let i = 0; i < x4.length; i++) s += sizeTxnOffsetCommitResponseTopic(x4[i], v, q);
+  const x3 = o.topics;
+  s += (v >= 3 ? uvarintSize(x3.length + 1) : 4);
+  for (let i = 0; i < x3.length; i++) s += sizeTxnOffsetCommitResponseTopic(x3[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -442,13 +435,13 @@ export function sizeTxnOffsetCommitResponse(o: TxnOffsetCommitResponse, v: numbe
 }
 
 export function writeTxnOffsetCommitResponse(w: Writer, o: TxnOffsetCommitResponse, v: number): void {
-  const x5 = o.throttleTimeMs;
-  w.int32(x5);
-  const x6 = o.topics;
-  if (v >= 3) w.uvarint(x6.length + 1); else w.int32(x6.length);
-  for (let i8 = 0; i8 < x6.length; i8++) {
-    const e7 = x6[i8];
-    writeTxnOffsetCommitResponseTopic(w, e7, v);
+  const x4 = o.throttleTimeMs;
+  w.int32(x4);
+  const x5 = o.topics;
+  if (v >= 3) w.uvarint(x5.length + 1); else w.int32(x5.length);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeTxnOffsetCommitResponseTopic(w, e6, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -463,10 +456,10 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
   let f_name: string;
   f_name = (v >= 3 ? r.compactString() : r.string());
   let f_partitions: TxnOffsetCommitResponsePartition[];
-  const n9 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
-  const a10: TxnOffsetCommitResponsePartition[] = [];
-  for (let i11 = 0; i11 < n9; i11++) a10.push(readTxnOffsetCommitResponsePartition(r, v));
-  f_partitions = a10;
+  const n8 = (v >= 3 ? r.compactArrayLength() : r.arrayLength());
+  const a9: TxnOffsetCommitResponsePartition[] = [];
+  for (let i10 = 0; i10 < n8; i10++) a9.push(readTxnOffsetCommitResponsePartition(r, v));
+  f_partitions = a9;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 3) {
     const count = r.uvarint();
@@ -486,15 +479,15 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
 
 function sizeTxnOffsetCommitResponseTopic(o: TxnOffsetCommitResponseTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.name;
+  const x11 = o.name;
   {
-    const n = utf8Length(x12);
+    const n = utf8Length(x11);
     q.push(n);
     s += (v >= 3 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x13 = o.partitions;
-  s += (v >= 3 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeTxnOffsetCommitResponsePartition(x13[i], v, q);
+  const x12 = o.partitions;
+  s += (v >= 3 ? uvarintSize(x12.length + 1) : 4);
+  for (let i = 0; i < x12.length; i++) s += sizeTxnOffsetCommitResponsePartition(x12[i], v, q);
   if (v >= 3) {
     const slot = q.length;
     q.push(0, 0);
@@ -513,18 +506,18 @@ function sizeTxnOffsetCommitResponseTopic(o: TxnOffsetCommitResponseTopic, v: nu
 }
 
 function writeTxnOffsetCommitResponseTopic(w: Writer, o: TxnOffsetCommitResponseTopic, v: number): void {
-  const x14 = o.name;
+  const x13 = o.name;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x14, n);
+    w.utf8(x13, n);
   }
-  const x15 = o.partitions;
-  if (v >= 3) w.uvarint(x15.length + 1); else w.int32(x15.length);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeTxnOffsetCommitResponsePartition(w, e16, v);
+  const x14 = o.partitions;
+  if (v >= 3) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeTxnOffsetCommitResponsePartition(w, e15, v);
   }
   if (v >= 3) {
     const mask = w.next();
@@ -559,9 +552,7 @@ function readTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCo
 
 function sizeTxnOffsetCommitResponsePartition(o: TxnOffsetCommitResponsePartition, v: number, q: SizeQueue): number {
   let s = 0;
-  const x18 = o.partitionIndex;
   s += 4;
-  const x19 = o.errorCode;
   s += 2;
   if (v >= 3) {
     const slot = q.length;
@@ -581,10 +572,10 @@ function sizeTxnOffsetCommitResponsePartition(o: TxnOffsetCommitResponsePartitio
 }
 
 function writeTxnOffsetCommitResponsePartition(w: Writer, o: TxnOffsetCommitResponsePartition, v: number): void {
-  const x20 = o.partitionIndex;
-  w.int32(x20);
-  const x21 = o.errorCode;
-  w.int16(x21);
+  const x17 = o.partitionIndex;
+  w.int32(x17);
+  const x18 = o.errorCode;
+  w.int16(x18);
   if (v >= 3) {
     const mask = w.next();
     w.uvarint(w.next());

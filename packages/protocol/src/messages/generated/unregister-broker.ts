@@ -34,7 +34,6 @@ export function readUnregisterBrokerRequest(r: Reader, v: number): UnregisterBro
 
 export function sizeUnregisterBrokerRequest(o: UnregisterBrokerRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.brokerId;
   s += 4;
   const slot = q.length;
   q.push(0, 0);
@@ -52,8 +51,8 @@ export function sizeUnregisterBrokerRequest(o: UnregisterBrokerRequest, v: numbe
 }
 
 export function writeUnregisterBrokerRequest(w: Writer, o: UnregisterBrokerRequest, v: number): void {
-  const x1 = o.brokerId;
-  w.int32(x1);
+  const x0 = o.brokerId;
+  w.int32(x0);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -86,15 +85,13 @@ export function readUnregisterBrokerResponse(r: Reader, v: number): UnregisterBr
 
 export function sizeUnregisterBrokerResponse(o: UnregisterBrokerResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x0 = o.throttleTimeMs;
   s += 4;
-  const x1 = o.errorCode;
   s += 2;
-  const x2 = o.errorMessage;
-  if (x2 === null) s += 1;
+  const x0 = o.errorMessage;
+  if (x0 === null) s += 1;
   else {
     {
-      const n = utf8Length(x2);
+      const n = utf8Length(x0);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -115,17 +112,17 @@ export function sizeUnregisterBrokerResponse(o: UnregisterBrokerResponse, v: num
 }
 
 export function writeUnregisterBrokerResponse(w: Writer, o: UnregisterBrokerResponse, v: number): void {
-  const x3 = o.throttleTimeMs;
-  w.int32(x3);
-  const x4 = o.errorCode;
-  w.int16(x4);
-  const x5 = o.errorMessage;
-  if (x5 === null) w.uvarint(0);
+  const x1 = o.throttleTimeMs;
+  w.int32(x1);
+  const x2 = o.errorCode;
+  w.int16(x2);
+  const x3 = o.errorMessage;
+  if (x3 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x5, n);
+      w.utf8(x3, n);
     }
   }
   const mask = w.next();

@@ -65,13 +65,11 @@ export function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesR
 
 export function sizeUpdateFeaturesRequest(o: UpdateFeaturesRequest, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = (o.timeoutMs ?? 60000);
   s += 4;
-  const x4 = o.featureUpdates;
-  s += uvarintSize(x4.length + 1);
-  for (let i = 0; i < x4.length; i++) s += sizeUpdateFeaturesRequestFeatureUpdateKey(x4[i], v, q);
+  const x3 = o.featureUpdates;
+  s += uvarintSize(x3.length + 1);
+  for (let i = 0; i < x3.length; i++) s += sizeUpdateFeaturesRequestFeatureUpdateKey(x3[i], v, q);
   if (v >= 1) {
-    const x5 = (o.validateOnly ?? false);
     s += 1;
   }
   const slot = q.length;
@@ -90,17 +88,17 @@ export function sizeUpdateFeaturesRequest(o: UpdateFeaturesRequest, v: number, q
 }
 
 export function writeUpdateFeaturesRequest(w: Writer, o: UpdateFeaturesRequest, v: number): void {
-  const x6 = (o.timeoutMs ?? 60000);
-  w.int32(x6);
-  const x7 = o.featureUpdates;
-  w.uvarint(x7.length + 1);
-  for (let i9 = 0; i9 < x7.length; i9++) {
-    const e8 = x7[i9];
-    writeUpdateFeaturesRequestFeatureUpdateKey(w, e8, v);
+  const x4 = (o.timeoutMs ?? 60000);
+  w.int32(x4);
+  const x5 = o.featureUpdates;
+  w.uvarint(x5.length + 1);
+  for (let i7 = 0; i7 < x5.length; i7++) {
+    const e6 = x5[i7];
+    writeUpdateFeaturesRequestFeatureUpdateKey(w, e6, v);
   }
   if (v >= 1) {
-    const x10 = (o.validateOnly ?? false);
-    w.bool(x10);
+    const x8 = (o.validateOnly ?? false);
+    w.bool(x8);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -145,20 +143,17 @@ function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, v: number): Update
 
 function sizeUpdateFeaturesRequestFeatureUpdateKey(o: UpdateFeaturesRequestFeatureUpdateKey, v: number, q: SizeQueue): number {
   let s = 0;
-  const x11 = o.feature;
+  const x9 = o.feature;
   {
-    const n = utf8Length(x11);
+    const n = utf8Length(x9);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x12 = o.maxVersionLevel;
   s += 2;
   if (v <= 0) {
-    const x13 = (o.allowDowngrade ?? false);
     s += 1;
   }
   if (v >= 1) {
-    const x14 = (o.upgradeType ?? 1);
     s += 1;
   }
   const slot = q.length;
@@ -177,21 +172,21 @@ function sizeUpdateFeaturesRequestFeatureUpdateKey(o: UpdateFeaturesRequestFeatu
 }
 
 function writeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, o: UpdateFeaturesRequestFeatureUpdateKey, v: number): void {
-  const x15 = o.feature;
+  const x10 = o.feature;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x15, n);
+    w.utf8(x10, n);
   }
-  const x16 = o.maxVersionLevel;
-  w.int16(x16);
+  const x11 = o.maxVersionLevel;
+  w.int16(x11);
   if (v <= 0) {
-    const x17 = (o.allowDowngrade ?? false);
-    w.bool(x17);
+    const x12 = (o.allowDowngrade ?? false);
+    w.bool(x12);
   }
   if (v >= 1) {
-    const x18 = (o.upgradeType ?? 1);
-    w.int8(x18);
+    const x13 = (o.upgradeType ?? 1);
+    w.int8(x13);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -235,23 +230,21 @@ export function readUpdateFeaturesResponse(r: Reader, v: number): UpdateFeatures
 
 export function sizeUpdateFeaturesResponse(o: UpdateFeaturesResponse, v: number, q: SizeQueue): number {
   let s = 0;
-  const x3 = o.throttleTimeMs;
   s += 4;
-  const x4 = o.errorCode;
   s += 2;
-  const x5 = o.errorMessage;
-  if (x5 === null) s += 1;
+  const x3 = o.errorMessage;
+  if (x3 === null) s += 1;
   else {
     {
-      const n = utf8Length(x5);
+      const n = utf8Length(x3);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
   }
   if (v <= 1) {
-    const x6 = (o.results ?? []);
-    s += uvarintSize(x6.length + 1);
-    for (let i = 0; i < x6.length; i++) s += sizeUpdateFeaturesResponseUpdatableFeatureResult(x6[i], v, q);
+    const x4 = (o.results ?? []);
+    s += uvarintSize(x4.length + 1);
+    for (let i = 0; i < x4.length; i++) s += sizeUpdateFeaturesResponseUpdatableFeatureResult(x4[i], v, q);
   }
   const slot = q.length;
   q.push(0, 0);
@@ -269,25 +262,25 @@ export function sizeUpdateFeaturesResponse(o: UpdateFeaturesResponse, v: number,
 }
 
 export function writeUpdateFeaturesResponse(w: Writer, o: UpdateFeaturesResponse, v: number): void {
-  const x7 = o.throttleTimeMs;
-  w.int32(x7);
-  const x8 = o.errorCode;
-  w.int16(x8);
-  const x9 = o.errorMessage;
-  if (x9 === null) w.uvarint(0);
+  const x5 = o.throttleTimeMs;
+  w.int32(x5);
+  const x6 = o.errorCode;
+  w.int16(x6);
+  const x7 = o.errorMessage;
+  if (x7 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x9, n);
+      w.utf8(x7, n);
     }
   }
   if (v <= 1) {
-    const x10 = (o.results ?? []);
-    w.uvarint(x10.length + 1);
-    for (let i12 = 0; i12 < x10.length; i12++) {
-      const e11 = x10[i12];
-      writeUpdateFeaturesResponseUpdatableFeatureResult(w, e11, v);
+    const x8 = (o.results ?? []);
+    w.uvarint(x8.length + 1);
+    for (let i10 = 0; i10 < x8.length; i10++) {
+      const e9 = x8[i10];
+      writeUpdateFeaturesResponseUpdatableFeatureResult(w, e9, v);
     }
   }
   const mask = w.next();
@@ -322,19 +315,18 @@ function readUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, v: number):
 
 function sizeUpdateFeaturesResponseUpdatableFeatureResult(o: UpdateFeaturesResponseUpdatableFeatureResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x13 = o.feature;
+  const x11 = o.feature;
   {
-    const n = utf8Length(x13);
+    const n = utf8Length(x11);
     q.push(n);
     s += uvarintSize(n + 1) + n;
   }
-  const x14 = o.errorCode;
   s += 2;
-  const x15 = o.errorMessage;
-  if (x15 === null) s += 1;
+  const x12 = o.errorMessage;
+  if (x12 === null) s += 1;
   else {
     {
-      const n = utf8Length(x15);
+      const n = utf8Length(x12);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -355,21 +347,21 @@ function sizeUpdateFeaturesResponseUpdatableFeatureResult(o: UpdateFeaturesRespo
 }
 
 function writeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, o: UpdateFeaturesResponseUpdatableFeatureResult, v: number): void {
-  const x16 = o.feature;
+  const x13 = o.feature;
   {
     const n = w.next();
     w.uvarint(n + 1);
-    w.utf8(x16, n);
+    w.utf8(x13, n);
   }
-  const x17 = o.errorCode;
-  w.int16(x17);
-  const x18 = o.errorMessage;
-  if (x18 === null) w.uvarint(0);
+  const x14 = o.errorCode;
+  w.int16(x14);
+  const x15 = o.errorMessage;
+  if (x15 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x18, n);
+      w.utf8(x15, n);
     }
   }
   const mask = w.next();

@@ -144,11 +144,10 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): Wr
 
 function sizeWriteShareGroupStateRequestWriteStateData(o: WriteShareGroupStateRequestWriteStateData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x12 = o.topicId;
   s += 16;
-  const x13 = o.partitions;
-  s += uvarintSize(x13.length + 1);
-  for (let i = 0; i < x13.length; i++) s += sizeWriteShareGroupStateRequestPartitionData(x13[i], v, q);
+  const x12 = o.partitions;
+  s += uvarintSize(x12.length + 1);
+  for (let i = 0; i < x12.length; i++) s += sizeWriteShareGroupStateRequestPartitionData(x12[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -165,13 +164,13 @@ function sizeWriteShareGroupStateRequestWriteStateData(o: WriteShareGroupStateRe
 }
 
 function writeWriteShareGroupStateRequestWriteStateData(w: Writer, o: WriteShareGroupStateRequestWriteStateData, v: number): void {
-  const x14 = o.topicId;
-  w.uuid(x14);
-  const x15 = o.partitions;
-  w.uvarint(x15.length + 1);
-  for (let i17 = 0; i17 < x15.length; i17++) {
-    const e16 = x15[i17];
-    writeWriteShareGroupStateRequestPartitionData(w, e16, v);
+  const x13 = o.topicId;
+  w.uuid(x13);
+  const x14 = o.partitions;
+  w.uvarint(x14.length + 1);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeWriteShareGroupStateRequestPartitionData(w, e15, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -190,10 +189,10 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
   let f_startOffset: bigint;
   f_startOffset = r.int64();
   let f_stateBatches: WriteShareGroupStateRequestStateBatch[];
-  const n18 = r.compactArrayLength();
-  const a19: WriteShareGroupStateRequestStateBatch[] = [];
-  for (let i20 = 0; i20 < n18; i20++) a19.push(readWriteShareGroupStateRequestStateBatch(r, v));
-  f_stateBatches = a19;
+  const n17 = r.compactArrayLength();
+  const a18: WriteShareGroupStateRequestStateBatch[] = [];
+  for (let i19 = 0; i19 < n17; i19++) a18.push(readWriteShareGroupStateRequestStateBatch(r, v));
+  f_stateBatches = a18;
   let unknownTaggedFields: TaggedField[] | undefined;
   const count = r.uvarint();
   for (let t = 0; t < count; t++) {
@@ -214,17 +213,13 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
 
 function sizeWriteShareGroupStateRequestPartitionData(o: WriteShareGroupStateRequestPartitionData, v: number, q: SizeQueue): number {
   let s = 0;
-  const x21 = o.partition;
   s += 4;
-  const x22 = o.stateEpoch;
   s += 4;
-  const x23 = o.leaderEpoch;
   s += 4;
-  const x24 = o.startOffset;
   s += 8;
-  const x25 = o.stateBatches;
-  s += uvarintSize(x25.length + 1);
-  for (let i = 0; i < x25.length; i++) s += sizeWriteShareGroupStateRequestStateBatch(x25[i], v, q);
+  const x20 = o.stateBatches;
+  s += uvarintSize(x20.length + 1);
+  for (let i = 0; i < x20.length; i++) s += sizeWriteShareGroupStateRequestStateBatch(x20[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -241,19 +236,19 @@ function sizeWriteShareGroupStateRequestPartitionData(o: WriteShareGroupStateReq
 }
 
 function writeWriteShareGroupStateRequestPartitionData(w: Writer, o: WriteShareGroupStateRequestPartitionData, v: number): void {
-  const x26 = o.partition;
-  w.int32(x26);
-  const x27 = o.stateEpoch;
-  w.int32(x27);
-  const x28 = o.leaderEpoch;
-  w.int32(x28);
-  const x29 = o.startOffset;
-  w.int64(x29);
-  const x30 = o.stateBatches;
-  w.uvarint(x30.length + 1);
-  for (let i32 = 0; i32 < x30.length; i32++) {
-    const e31 = x30[i32];
-    writeWriteShareGroupStateRequestStateBatch(w, e31, v);
+  const x21 = o.partition;
+  w.int32(x21);
+  const x22 = o.stateEpoch;
+  w.int32(x22);
+  const x23 = o.leaderEpoch;
+  w.int32(x23);
+  const x24 = o.startOffset;
+  w.int64(x24);
+  const x25 = o.stateBatches;
+  w.uvarint(x25.length + 1);
+  for (let i27 = 0; i27 < x25.length; i27++) {
+    const e26 = x25[i27];
+    writeWriteShareGroupStateRequestStateBatch(w, e26, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -290,13 +285,9 @@ function readWriteShareGroupStateRequestStateBatch(r: Reader, v: number): WriteS
 
 function sizeWriteShareGroupStateRequestStateBatch(o: WriteShareGroupStateRequestStateBatch, v: number, q: SizeQueue): number {
   let s = 0;
-  const x33 = o.firstOffset;
   s += 8;
-  const x34 = o.lastOffset;
   s += 8;
-  const x35 = o.deliveryState;
   s += 1;
-  const x36 = o.deliveryCount;
   s += 2;
   const slot = q.length;
   q.push(0, 0);
@@ -314,14 +305,14 @@ function sizeWriteShareGroupStateRequestStateBatch(o: WriteShareGroupStateReques
 }
 
 function writeWriteShareGroupStateRequestStateBatch(w: Writer, o: WriteShareGroupStateRequestStateBatch, v: number): void {
-  const x37 = o.firstOffset;
-  w.int64(x37);
-  const x38 = o.lastOffset;
-  w.int64(x38);
-  const x39 = o.deliveryState;
-  w.int8(x39);
-  const x40 = o.deliveryCount;
-  w.int16(x40);
+  const x28 = o.firstOffset;
+  w.int64(x28);
+  const x29 = o.lastOffset;
+  w.int64(x29);
+  const x30 = o.deliveryState;
+  w.int8(x30);
+  const x31 = o.deliveryCount;
+  w.int16(x31);
   const mask = w.next();
   w.uvarint(w.next());
   const u = o.unknownTaggedFields ?? NO_TAGS;
@@ -408,11 +399,10 @@ function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number):
 
 function sizeWriteShareGroupStateResponseWriteStateResult(o: WriteShareGroupStateResponseWriteStateResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.topicId;
   s += 16;
-  const x11 = o.partitions;
-  s += uvarintSize(x11.length + 1);
-  for (let i = 0; i < x11.length; i++) s += sizeWriteShareGroupStateResponsePartitionResult(x11[i], v, q);
+  const x10 = o.partitions;
+  s += uvarintSize(x10.length + 1);
+  for (let i = 0; i < x10.length; i++) s += sizeWriteShareGroupStateResponsePartitionResult(x10[i], v, q);
   const slot = q.length;
   q.push(0, 0);
   let mask = 0;
@@ -429,13 +419,13 @@ function sizeWriteShareGroupStateResponseWriteStateResult(o: WriteShareGroupStat
 }
 
 function writeWriteShareGroupStateResponseWriteStateResult(w: Writer, o: WriteShareGroupStateResponseWriteStateResult, v: number): void {
-  const x12 = o.topicId;
-  w.uuid(x12);
-  const x13 = o.partitions;
-  w.uvarint(x13.length + 1);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeWriteShareGroupStateResponsePartitionResult(w, e14, v);
+  const x11 = o.topicId;
+  w.uuid(x11);
+  const x12 = o.partitions;
+  w.uvarint(x12.length + 1);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeWriteShareGroupStateResponsePartitionResult(w, e13, v);
   }
   const mask = w.next();
   w.uvarint(w.next());
@@ -469,15 +459,13 @@ function readWriteShareGroupStateResponsePartitionResult(r: Reader, v: number): 
 
 function sizeWriteShareGroupStateResponsePartitionResult(o: WriteShareGroupStateResponsePartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x16 = o.partition;
   s += 4;
-  const x17 = o.errorCode;
   s += 2;
-  const x18 = (o.errorMessage ?? null);
-  if (x18 === null) s += 1;
+  const x15 = (o.errorMessage ?? null);
+  if (x15 === null) s += 1;
   else {
     {
-      const n = utf8Length(x18);
+      const n = utf8Length(x15);
       q.push(n);
       s += uvarintSize(n + 1) + n;
     }
@@ -498,17 +486,17 @@ function sizeWriteShareGroupStateResponsePartitionResult(o: WriteShareGroupState
 }
 
 function writeWriteShareGroupStateResponsePartitionResult(w: Writer, o: WriteShareGroupStateResponsePartitionResult, v: number): void {
-  const x19 = o.partition;
-  w.int32(x19);
-  const x20 = o.errorCode;
-  w.int16(x20);
-  const x21 = (o.errorMessage ?? null);
-  if (x21 === null) w.uvarint(0);
+  const x16 = o.partition;
+  w.int32(x16);
+  const x17 = o.errorCode;
+  w.int16(x17);
+  const x18 = (o.errorMessage ?? null);
+  if (x18 === null) w.uvarint(0);
   else {
     {
       const n = w.next();
       w.uvarint(n + 1);
-      w.utf8(x21, n);
+      w.utf8(x18, n);
     }
   }
   const mask = w.next();

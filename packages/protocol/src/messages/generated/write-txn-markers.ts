@@ -142,16 +142,12 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
 
 function sizeWriteTxnMarkersRequestWritableTxnMarker(o: WriteTxnMarkersRequestWritableTxnMarker, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.producerId;
   s += 8;
-  const x11 = o.producerEpoch;
   s += 2;
-  const x12 = o.transactionResult;
   s += 1;
-  const x13 = o.topics;
-  s += (v >= 1 ? uvarintSize(x13.length + 1) : 4);
-  for (let i = 0; i < x13.length; i++) s += sizeWriteTxnMarkersRequestWritableTxnMarkerTopic(x13[i], v, q);
-  const x14 = o.coordinatorEpoch;
+  const x10 = o.topics;
+  s += (v >= 1 ? uvarintSize(x10.length + 1) : 4);
+  for (let i = 0; i < x10.length; i++) s += sizeWriteTxnMarkersRequestWritableTxnMarkerTopic(x10[i], v, q);
   s += 4;
   if (v >= 1) {
     const slot = q.length;
@@ -171,20 +167,20 @@ function sizeWriteTxnMarkersRequestWritableTxnMarker(o: WriteTxnMarkersRequestWr
 }
 
 function writeWriteTxnMarkersRequestWritableTxnMarker(w: Writer, o: WriteTxnMarkersRequestWritableTxnMarker, v: number): void {
-  const x15 = o.producerId;
-  w.int64(x15);
-  const x16 = o.producerEpoch;
-  w.int16(x16);
-  const x17 = o.transactionResult;
-  w.bool(x17);
-  const x18 = o.topics;
-  if (v >= 1) w.uvarint(x18.length + 1); else w.int32(x18.length);
-  for (let i20 = 0; i20 < x18.length; i20++) {
-    const e19 = x18[i20];
-    writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w, e19, v);
+  const x11 = o.producerId;
+  w.int64(x11);
+  const x12 = o.producerEpoch;
+  w.int16(x12);
+  const x13 = o.transactionResult;
+  w.bool(x13);
+  const x14 = o.topics;
+  if (v >= 1) w.uvarint(x14.length + 1); else w.int32(x14.length);
+  for (let i16 = 0; i16 < x14.length; i16++) {
+    const e15 = x14[i16];
+    writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w, e15, v);
   }
-  const x21 = o.coordinatorEpoch;
-  w.int32(x21);
+  const x17 = o.coordinatorEpoch;
+  w.int32(x17);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
@@ -198,10 +194,10 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number):
   let f_name: string;
   f_name = (v >= 1 ? r.compactString() : r.string());
   let f_partitionIndexes: number[];
-  const n22 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a23: number[] = [];
-  for (let i24 = 0; i24 < n22; i24++) a23.push(r.int32());
-  f_partitionIndexes = a23;
+  const n18 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a19: number[] = [];
+  for (let i20 = 0; i20 < n18; i20++) a19.push(r.int32());
+  f_partitionIndexes = a19;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -221,15 +217,15 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number):
 
 function sizeWriteTxnMarkersRequestWritableTxnMarkerTopic(o: WriteTxnMarkersRequestWritableTxnMarkerTopic, v: number, q: SizeQueue): number {
   let s = 0;
-  const x25 = o.name;
+  const x21 = o.name;
   {
-    const n = utf8Length(x25);
+    const n = utf8Length(x21);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x26 = o.partitionIndexes;
-  s += (v >= 1 ? uvarintSize(x26.length + 1) : 4);
-  s += x26.length * 4;
+  const x22 = o.partitionIndexes;
+  s += (v >= 1 ? uvarintSize(x22.length + 1) : 4);
+  s += x22.length * 4;
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -248,18 +244,18 @@ function sizeWriteTxnMarkersRequestWritableTxnMarkerTopic(o: WriteTxnMarkersRequ
 }
 
 function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, o: WriteTxnMarkersRequestWritableTxnMarkerTopic, v: number): void {
-  const x27 = o.name;
+  const x23 = o.name;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x27, n);
+    w.utf8(x23, n);
   }
-  const x28 = o.partitionIndexes;
-  if (v >= 1) w.uvarint(x28.length + 1); else w.int32(x28.length);
-  for (let i30 = 0; i30 < x28.length; i30++) {
-    const e29 = x28[i30];
-    w.int32(e29);
+  const x24 = o.partitionIndexes;
+  if (v >= 1) w.uvarint(x24.length + 1); else w.int32(x24.length);
+  for (let i26 = 0; i26 < x24.length; i26++) {
+    const e25 = x24[i26];
+    w.int32(e25);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -357,11 +353,10 @@ function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number
 
 function sizeWriteTxnMarkersResponseWritableTxnMarkerResult(o: WriteTxnMarkersResponseWritableTxnMarkerResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x10 = o.producerId;
   s += 8;
-  const x11 = o.topics;
-  s += (v >= 1 ? uvarintSize(x11.length + 1) : 4);
-  for (let i = 0; i < x11.length; i++) s += sizeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(x11[i], v, q);
+  const x10 = o.topics;
+  s += (v >= 1 ? uvarintSize(x10.length + 1) : 4);
+  for (let i = 0; i < x10.length; i++) s += sizeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(x10[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -380,13 +375,13 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerResult(o: WriteTxnMarkersRe
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerResult(w: Writer, o: WriteTxnMarkersResponseWritableTxnMarkerResult, v: number): void {
-  const x12 = o.producerId;
-  w.int64(x12);
-  const x13 = o.topics;
-  if (v >= 1) w.uvarint(x13.length + 1); else w.int32(x13.length);
-  for (let i15 = 0; i15 < x13.length; i15++) {
-    const e14 = x13[i15];
-    writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w, e14, v);
+  const x11 = o.producerId;
+  w.int64(x11);
+  const x12 = o.topics;
+  if (v >= 1) w.uvarint(x12.length + 1); else w.int32(x12.length);
+  for (let i14 = 0; i14 < x12.length; i14++) {
+    const e13 = x12[i14];
+    writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w, e13, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -401,10 +396,10 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: n
   let f_name: string;
   f_name = (v >= 1 ? r.compactString() : r.string());
   let f_partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[];
-  const n16 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
-  const a17: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
-  for (let i18 = 0; i18 < n16; i18++) a17.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v));
-  f_partitions = a17;
+  const n15 = (v >= 1 ? r.compactArrayLength() : r.arrayLength());
+  const a16: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = [];
+  for (let i17 = 0; i17 < n15; i17++) a16.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v));
+  f_partitions = a16;
   let unknownTaggedFields: TaggedField[] | undefined;
   if (v >= 1) {
     const count = r.uvarint();
@@ -424,15 +419,15 @@ function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: n
 
 function sizeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(o: WriteTxnMarkersResponseWritableTxnMarkerTopicResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x19 = o.name;
+  const x18 = o.name;
   {
-    const n = utf8Length(x19);
+    const n = utf8Length(x18);
     q.push(n);
     s += (v >= 1 ? uvarintSize(n + 1) : 2) + n;
   }
-  const x20 = o.partitions;
-  s += (v >= 1 ? uvarintSize(x20.length + 1) : 4);
-  for (let i = 0; i < x20.length; i++) s += sizeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(x20[i], v, q);
+  const x19 = o.partitions;
+  s += (v >= 1 ? uvarintSize(x19.length + 1) : 4);
+  for (let i = 0; i < x19.length; i++) s += sizeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(x19[i], v, q);
   if (v >= 1) {
     const slot = q.length;
     q.push(0, 0);
@@ -451,18 +446,18 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(o: WriteTxnMark
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w: Writer, o: WriteTxnMarkersResponseWritableTxnMarkerTopicResult, v: number): void {
-  const x21 = o.name;
+  const x20 = o.name;
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
     else w.int16(n);
-    w.utf8(x21, n);
+    w.utf8(x20, n);
   }
-  const x22 = o.partitions;
-  if (v >= 1) w.uvarint(x22.length + 1); else w.int32(x22.length);
-  for (let i24 = 0; i24 < x22.length; i24++) {
-    const e23 = x22[i24];
-    writeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w, e23, v);
+  const x21 = o.partitions;
+  if (v >= 1) w.uvarint(x21.length + 1); else w.int32(x21.length);
+  for (let i23 = 0; i23 < x21.length; i23++) {
+    const e22 = x21[i23];
+    writeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w, e22, v);
   }
   if (v >= 1) {
     const mask = w.next();
@@ -497,9 +492,7 @@ function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, 
 
 function sizeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(o: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult, v: number, q: SizeQueue): number {
   let s = 0;
-  const x25 = o.partitionIndex;
   s += 4;
-  const x26 = o.errorCode;
   s += 2;
   if (v >= 1) {
     const slot = q.length;
@@ -519,10 +512,10 @@ function sizeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(o: WriteTxn
 }
 
 function writeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w: Writer, o: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult, v: number): void {
-  const x27 = o.partitionIndex;
-  w.int32(x27);
-  const x28 = o.errorCode;
-  w.int16(x28);
+  const x24 = o.partitionIndex;
+  w.int32(x24);
+  const x25 = o.errorCode;
+  w.int16(x25);
   if (v >= 1) {
     const mask = w.next();
     w.uvarint(w.next());
