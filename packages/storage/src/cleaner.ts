@@ -1,0 +1,270 @@
+/**
+ * Log compaction (cleanup.policy=compact): keep the latest record for every key.
+ *
+ * A pass works on the sealed segments only (never the active one, never records younger than
+ * min.compaction.lag.ms), so appends continue untouched and reads keep using the old segments
+ * until the swap, which happens under the log's lock in a few renames:
+ *   1. scan the dirty range [firstDirty, firstUncleanable) and map key -> latest offset;
+ *   2. recopy the log from its start to the end of that range into `.cleaned` files, dropping
+ *      records whose key has a later offset, keyless records, and tombstones whose delete horizon
+ *      (KIP-534: stamped as now + delete.retention.ms the first time the cleaner keeps them) has
+ *      passed; batches left untouched are copied byte for byte, offsets are always preserved;
+ *   3. fsync, rename `.cleaned` -> `.swap`, retire the old segments, rename `.swap` -> `.log`.
+ * A crash at any step is finished or undone by PartitionLog.open (leftover `.cleaned` files are
+ * deleted, a `.swap` replaces what it covers).
+ *
+ * Control batches (transaction markers) are kept, as are the records of transactional batches;
+ * this store has no aborted-transaction index, so aborted data is compacted like committed data.
+ */
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchOffsets, buildRecordBatch, decodeAttributes, readRecordBatch, type RecordInput } from '@sluice/protocol';
+import type { PartitionLog } from './partition-log.js';
+import { CLEANED_SUFFIX, LOG_SUFFIX, segmentFileName, type LogSegment } from './segment.js';
+
+const READ_CHUNK = 8 * 1024 * 1024;
+
+export interface CleanerOptions {
+  /** Most distinct keys one pass maps (Kafka bounds this with log.cleaner.dedupe.buffer.size). */
+  maxMapEntries?: number;
+}
+
+export interface CleaningStats {
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  firstDirtyOffset: bigint;
+  endOffset: bigint;
+}
+
+/** Calls `fn` for every batch of a segment, reading it in large chunks. */
+export async function forEachBatch(seg: LogSegment, fn: (batch: Buffer, position: number) => void | Promise<void>): Promise<void> {
+  let pos = 0;
+  const end = seg.size;
+  while (pos < end) {
+    const chunk = await seg.readExactly(pos, Math.min(READ_CHUNK, end - pos));
+    if (!chunk) return;
+    let at = 0;
+    while (at + BATCH_HEADER_SIZE <= chunk.length) {
+      const size = chunk.readInt32BE(at + BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
+      if (at + size > chunk.length) break;
+      await fn(chunk.subarray(at, at + size), pos + at);
+      at += size;
+    }
+    if (at === 0) {
+      // A single batch larger than the chunk.
+      const head = await seg.readExactly(pos, BATCH_HEADER_SIZE);
+      if (!head) return;
+      const size = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
+      const whole = await seg.readExactly(pos, size);
+      if (!whole) return;
+      await fn(whole, pos);
+      at = size;
+    }
+    pos += at;
+  }
+}
+
+export class LogCleaner {
+  private readonly dirtyOffsets = new Map<PartitionLog, bigint>();
+  readonly lastStats = new Map<PartitionLog, CleaningStats>();
+  private readonly maxMapEntries: number;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    options: CleanerOptions = {},
+  ) {
+    this.maxMapEntries = options.maxMapEntries ?? 4_000_000;
+  }
+
+  firstDirtyOffset(log: PartitionLog): bigint | undefined {
+    return this.dirtyOffsets.get(log);
+  }
+
+  setFirstDirtyOffset(log: PartitionLog, offset: bigint): void {
+    this.dirtyOffsets.set(log, offset);
+  }
+
+  forget(log: PartitionLog): void {
+    this.dirtyOffsets.delete(log);
+    this.lastStats.delete(log);
+  }
+
+  /**
+   * Cleans `log` when its policy includes compact and either the dirty ratio reached
+   * min.cleanable.dirty.ratio or the oldest dirty record passed max.compaction.lag.ms (or `force`).
+   * Returns true when a pass ran.
+   */
+  async maybeClean(log: PartitionLog, force = false): Promise<boolean> {
+    const cfg = log.config;
+    if (!cfg.cleanupPolicy.includes('compact')) return false;
+    const now = this.now();
+    const segments = log.segments.slice(0, -1);
+    // Segments holding records younger than min.compaction.lag.ms, and everything after them, wait.
+    const lagHorizon = BigInt(now - cfg.minCompactionLagMs);
+    let uncleanable = segments.findIndex((s) => s.maxTimestamp > lagHorizon);
+    if (uncleanable < 0) uncleanable = segments.length;
+    const cleanable = segments.slice(0, uncleanable);
+    if (cleanable.length === 0) return false;
+    const firstUncleanable = uncleanable < segments.length ? segments[uncleanable].baseOffset : log.activeSegment.baseOffset;
+    let firstDirty = this.dirtyOffsets.get(log) ?? log.logStartOffset;
+    if (firstDirty < log.logStartOffset) firstDirty = log.logStartOffset;
+    if (firstDirty >= firstUncleanable) return false;
+    let cleanBytes = 0;
+    let dirtyBytes = 0;
+    let firstDirtySegment: LogSegment | null = null;
+    for (const s of cleanable) {
+      if (s.nextOffset <= firstDirty) cleanBytes += s.size;
+      else {
+        dirtyBytes += s.size;
+        firstDirtySegment ??= s;
+      }
+    }
+    const ratio = dirtyBytes / Math.max(1, cleanBytes + dirtyBytes);
+    const overdue =
+      firstDirtySegment !== null &&
+      firstDirtySegment.rollingBasedTimestamp !== null &&
+      now - firstDirtySegment.rollingBasedTimestamp > cfg.maxCompactionLagMs;
+    if (!force && ratio < cfg.minCleanableDirtyRatio && !overdue) return false;
+    await this.clean(log, cleanable, firstDirty);
+    return true;
+  }
+
+  private async clean(log: PartitionLog, cleanable: LogSegment[], firstDirty: bigint): Promise<void> {
+    for (const s of cleanable) s.acquire();
+    try {
+      // 1. Latest offset per key over the dirty range, stopping at a segment boundary when full.
+      const latest = new Map<string, bigint>();
+      let endOffset = firstDirty;
+      let mapped = 0;
+      for (const seg of cleanable) {
+        if (seg.nextOffset <= firstDirty) {
+          mapped++;
+          continue;
+        }
+        if (latest.size >= this.maxMapEntries) break;
+        await forEachBatch(seg, (batch) => {
+          const attrs = decodeAttributes(batch.readInt16BE(BatchOffsets.attributes));
+          if (attrs.isControl) return;
+          for (const r of readRecordBatch(batch, 0).records) {
+            if (r.offset < firstDirty || r.key === null) continue;
+            latest.set(r.key.toString('latin1'), r.offset);
+          }
+        });
+        endOffset = seg.nextOffset;
+        mapped++;
+      }
+      const sources = cleanable.slice(0, mapped);
+      if (sources.length === 0) return;
+
+      // 2. Recopy, grouping consecutive sources into outputs no larger than segment.bytes.
+      const cfg = log.config;
+      const now = BigInt(this.now());
+      const horizonForNew = now + BigInt(cfg.deleteRetentionMs);
+      const groups: LogSegment[][] = [];
+      let current: LogSegment[] = [];
+      let currentBytes = 0;
+      for (const s of sources) {
+        const lastOffsetGap = current.length > 0 ? s.nextOffset - current[0].baseOffset : 0n;
+        if (current.length > 0 && (currentBytes + s.size > cfg.segmentBytes || lastOffsetGap > 2147483647n)) {
+          groups.push(current);
+          current = [];
+          currentBytes = 0;
+        }
+        current.push(s);
+        currentBytes += s.size;
+      }
+      if (current.length > 0) groups.push(current);
+
+      let bytesBefore = 0;
+      let bytesAfter = 0;
+      let recordsRemoved = 0;
+      const outputs: Array<{ sources: LogSegment[]; base: bigint }> = [];
+      for (const group of groups) {
+        const base = group[0].baseOffset;
+        const path = join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX));
+        const out = await open(path, 'w');
+        let written = 0;
+        const pendingOut: Buffer[] = [];
+        let pendingBytes = 0;
+        const emit = async (b: Buffer) => {
+          pendingOut.push(b);
+          pendingBytes += b.length;
+          if (pendingBytes >= 1024 * 1024) {
+            await out.writev(pendingOut.splice(0), written);
+            written += pendingBytes;
+            pendingBytes = 0;
+          }
+        };
+        try {
+          for (const seg of group) {
+            bytesBefore += seg.size;
+            await forEachBatch(seg, async (batch) => {
+              const attrs = decodeAttributes(batch.readInt16BE(BatchOffsets.attributes));
+              if (attrs.isControl) {
+                await emit(batch);
+                return;
+              }
+              const parsed = readRecordBatch(batch, 0);
+              const h = parsed.header;
+              const horizonPassed = attrs.hasDeleteHorizon && h.baseTimestamp <= now;
+              const kept: RecordInput[] = [];
+              let tombstones = 0;
+              for (const r of parsed.records) {
+                if (r.key === null) continue;
+                const newest = latest.get(r.key.toString('latin1'));
+                if (newest !== undefined && r.offset < newest) continue;
+                if (r.value === null) {
+                  if (horizonPassed) continue;
+                  tombstones++;
+                }
+                kept.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta });
+              }
+              recordsRemoved += parsed.records.length - kept.length;
+              if (kept.length === 0) return;
+              const needsHorizon = tombstones > 0 && !attrs.hasDeleteHorizon;
+              if (kept.length === parsed.records.length && !needsHorizon) {
+                await emit(batch);
+                return;
+              }
+              const rebuilt = buildRecordBatch(kept, {
+                baseOffset: h.baseOffset,
+                partitionLeaderEpoch: h.partitionLeaderEpoch,
+                compression: attrs.compression,
+                timestampType: attrs.timestampType,
+                producerId: h.producerId,
+                producerEpoch: h.producerEpoch,
+                baseSequence: h.baseSequence,
+                isTransactional: attrs.isTransactional,
+                lastOffsetDelta: h.lastOffsetDelta,
+                maxTimestamp: h.maxTimestamp,
+                ...(tombstones > 0 ? { deleteHorizon: attrs.hasDeleteHorizon ? h.baseTimestamp : horizonForNew } : {}),
+              });
+              await emit(rebuilt);
+            });
+          }
+          if (pendingOut.length > 0) {
+            await out.writev(pendingOut.splice(0), written);
+            written += pendingBytes;
+          }
+          await out.datasync();
+        } finally {
+          await out.close();
+        }
+        bytesAfter += written;
+        outputs.push({ sources: group, base });
+      }
+
+      // 3. Swap under the log's lock; abandoned if retention or truncation changed the segments.
+      const swapped = await log.swapCleanedSegments(outputs);
+      if (swapped) {
+        this.dirtyOffsets.set(log, endOffset);
+        this.lastStats.set(log, { bytesBefore, bytesAfter, recordsRemoved, firstDirtyOffset: firstDirty, endOffset });
+      } else {
+        for (const { base } of outputs) await unlink(join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX))).catch(() => undefined);
+      }
+    } finally {
+      for (const s of cleanable) await s.release();
+    }
+  }
+}

@@ -1,0 +1,357 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BatchOffsets, ErrorCode, KafkaError, verifyBatchCrc, scanBatches } from '@sluice/protocol';
+import { PartitionLog, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from '../src/partition-log.js';
+import { batchOf, config, recordsIn, tempDir } from './helpers.js';
+
+async function openLog(dir: string, overrides: Record<string, string> = {}, extra: Partial<Parameters<typeof PartitionLog.open>[0]> = {}) {
+  return PartitionLog.open({ dir, topic: 't', partition: 0, config: config(overrides), ...extra });
+}
+
+function isKafkaError(code: number) {
+  return (e: unknown) => e instanceof KafkaError && e.code === code;
+}
+
+describe('PartitionLog append and read', () => {
+  it('assigns consecutive offsets and reads back the same bytes', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir);
+      const r1 = await log.append(batchOf(3, { tag: 'a' }));
+      const r2 = await log.append(batchOf(2, { tag: 'b' }));
+      assert.equal(r1.baseOffset, 0n);
+      assert.equal(r1.lastOffset, 2n);
+      assert.equal(r2.baseOffset, 3n);
+      assert.equal(r2.lastOffset, 4n);
+      assert.equal(r1.logAppendTime, -1n);
+      assert.equal(log.logEndOffset, 5n);
+      const read = await log.read(0n, 1 << 20);
+      const recs = recordsIn(read.records);
+      assert.deepEqual(recs.map((r) => r.offset), [0n, 1n, 2n, 3n, 4n]);
+      assert.deepEqual(recs.map((r) => r.value!.toString()), ['a-0', 'a-1', 'a-2', 'b-0', 'b-1']);
+      assert.equal(read.nextOffset, 5n);
+      assert.equal(read.logEndOffset, 5n);
+      // Batch-aligned: reading offset 4 returns the whole second batch.
+      const mid = await log.read(4n, 1 << 20);
+      assert.equal(mid.records.readBigInt64BE(0), 3n);
+      const end = await log.read(5n, 1 << 20);
+      assert.equal(end.records.length, 0);
+      await assert.rejects(log.read(6n, 100), isKafkaError(ErrorCode.OFFSET_OUT_OF_RANGE));
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('accepts several batches in one append and many concurrent appends', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir);
+      const multi = Buffer.concat([batchOf(2), batchOf(3), batchOf(1)]);
+      const r = await log.append(multi);
+      assert.deepEqual([r.baseOffset, r.lastOffset, r.batchCount], [0n, 5n, 3]);
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(batchOf(1 + (i % 3), { tag: `c${i}` }))));
+      let expected = 6n;
+      for (const [i, res] of results.entries()) {
+        assert.equal(res.baseOffset, expected, `append ${i}`);
+        expected = res.lastOffset + 1n;
+      }
+      const all = recordsIn((await log.read(0n, 1 << 22)).records);
+      assert.equal(BigInt(all.length), expected);
+      all.forEach((rec, i) => assert.equal(rec.offset, BigInt(i)));
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects corrupt, oversized and malformed input without changing the log', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'max.message.bytes': '2000' });
+      const bad = batchOf(2);
+      bad[bad.length - 1] ^= 0xff;
+      await assert.rejects(log.append(bad), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
+      await assert.rejects(log.append(batchOf(1).subarray(0, 70)), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
+      await assert.rejects(log.append(batchOf(1, { valueBytes: 3000 })), isKafkaError(ErrorCode.MESSAGE_TOO_LARGE));
+      await assert.rejects(log.append(Buffer.alloc(0)), isKafkaError(ErrorCode.INVALID_RECORD));
+      assert.equal(log.logEndOffset, 0n);
+      const ok = await log.append(batchOf(1));
+      assert.equal(ok.baseOffset, 0n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('stamps LogAppendTime into the batch and keeps the CRC valid', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const now = 1_700_000_000_000;
+      const log = await openLog(dir, { 'message.timestamp.type': 'LogAppendTime' }, { now: () => now });
+      const r = await log.append(batchOf(2, { timestamp: 5n }));
+      assert.equal(r.logAppendTime, BigInt(now));
+      const { records } = await log.read(0n, 1 << 20);
+      assert.ok(verifyBatchCrc(records, 0));
+      assert.equal(records.readBigInt64BE(BatchOffsets.maxTimestamp), BigInt(now));
+      assert.deepEqual(recordsIn(records).map((x) => x.timestamp), [BigInt(now), BigInt(now)]);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('enforces message.timestamp.before.max.ms for CreateTime', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const now = 1_700_000_000_000;
+      const log = await openLog(dir, { 'message.timestamp.before.max.ms': '1000', 'message.timestamp.after.max.ms': '1000' }, { now: () => now });
+      await assert.rejects(log.append(batchOf(1, { timestamp: BigInt(now - 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
+      await assert.rejects(log.append(batchOf(1, { timestamp: BigInt(now + 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
+      await log.append(batchOf(1, { timestamp: BigInt(now - 10) }));
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads at every offset of a multi-segment log, batch-aligned, with byte limits', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '1000', 'index.interval.bytes': '200' });
+      const sizes: number[] = [];
+      for (let i = 0; i < 60; i++) sizes.push(1 + (i % 4));
+      for (const [i, n] of sizes.entries()) await log.append(batchOf(n, { tag: `b${i}`, valueBytes: 20 }));
+      assert.ok(log.segments.length > 5, `expected several segments, got ${log.segments.length}`);
+      const names = (await readdir(dir)).filter((n) => n.endsWith('.log'));
+      assert.equal(names.length, log.segments.length);
+      assert.match(names[0], /^0{20}\.log$/);
+      const end = log.logEndOffset;
+      for (let off = 0n; off < end; off++) {
+        const r = await log.read(off, 1);
+        const recs = recordsIn(r.records);
+        assert.ok(recs.length > 0, `offset ${off}`);
+        assert.ok(recs[0].offset <= off && recs[recs.length - 1].offset >= off, `batch at ${off} must contain it`);
+        assert.equal(scanBatches(r.records).batches.length, 1, 'maxBytes 1 with minOneBatch returns exactly one batch');
+        assert.equal(r.nextOffset, recs[recs.length - 1].offset + 1n);
+        const big = await log.read(off, 700);
+        assert.ok(big.records.length <= 700);
+        assert.equal(scanBatches(big.records).stoppedBy, null);
+      }
+      const none = await log.read(0n, 10, { minOneBatch: false });
+      assert.equal(none.records.length, 0);
+      const bounded = await log.read(0n, 1 << 20, { maxOffset: 3n });
+      const boundedRecs = recordsIn(bounded.records);
+      assert.ok(boundedRecs.every((r) => r.offset < 3n));
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('answers ListOffsets queries by timestamp', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '500', 'index.interval.bytes': '0' });
+      // Batch i holds timestamps 1000*i + [0..2].
+      for (let i = 0; i < 20; i++) await log.append(batchOf(3, { timestamp: BigInt(1000 * (i + 1)) }));
+      assert.ok(log.segments.length > 2);
+      assert.deepEqual(await log.offsetForTimestamp(EARLIEST_TIMESTAMP), { timestamp: -1n, offset: 0n, leaderEpoch: -1 });
+      assert.equal((await log.offsetForTimestamp(LATEST_TIMESTAMP))!.offset, 60n);
+      const max = await log.offsetForTimestamp(MAX_TIMESTAMP);
+      assert.deepEqual([max!.timestamp, max!.offset], [20002n, 59n]);
+      for (let i = 0; i < 20; i++) {
+        for (const d of [0, 1, 2]) {
+          const ts = BigInt(1000 * (i + 1) + d);
+          const found = await log.offsetForTimestamp(ts);
+          assert.equal(found!.offset, BigInt(3 * i + d), `ts ${ts}`);
+          assert.equal(found!.timestamp, ts);
+        }
+        const between = await log.offsetForTimestamp(BigInt(1000 * (i + 1) + 500));
+        if (i < 19) assert.equal(between!.offset, BigInt(3 * (i + 1)));
+        else assert.equal(between, null);
+      }
+      assert.equal((await log.offsetForTimestamp(0n))!.offset, 0n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rolls on segment.ms, writes Kafka-format index files and trims them on roll', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 1_000_000;
+      const log = await openLog(dir, { 'segment.ms': '1000', 'index.interval.bytes': '0' }, { now: () => now });
+      await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      now += 2000;
+      await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      assert.equal(log.segments.length, 2);
+      assert.equal(log.segments[1].baseOffset, 4n);
+      const idx = await stat(join(dir, '00000000000000000000.index'));
+      assert.equal(idx.size, 8, 'one entry (the second batch), trimmed');
+      const tidx = await stat(join(dir, '00000000000000000000.timeindex'));
+      assert.equal(tidx.size % 12, 0);
+      const active = await stat(join(dir, '00000000000000000004.index'));
+      assert.equal(active.size, 10 * 1024 * 1024, 'active index preallocated like Kafka');
+      await log.close();
+      assert.equal((await stat(join(dir, '00000000000000000004.index'))).size, 0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('moves the log start offset with deleteRecordsBefore and deletes covered segments', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '400' });
+      for (let i = 0; i < 20; i++) await log.append(batchOf(2));
+      const segs = log.segments.length;
+      assert.ok(segs > 3);
+      const cut = log.segments[2].baseOffset + 1n;
+      await log.deleteRecordsBefore(cut);
+      assert.equal(log.logStartOffset, cut);
+      assert.equal(log.segments.length, segs - 2);
+      await assert.rejects(log.read(cut - 1n, 100), isKafkaError(ErrorCode.OFFSET_OUT_OF_RANGE));
+      const r = await log.read(cut, 1 << 20);
+      assert.ok(recordsIn(r.records).some((x) => x.offset === cut));
+      await assert.rejects(log.deleteRecordsBefore(log.logEndOffset + 1n), isKafkaError(ErrorCode.OFFSET_OUT_OF_RANGE));
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('truncates to an offset across segments and keeps appending from there', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '400' });
+      await log.assignLeaderEpoch(1, 0n);
+      for (let i = 0; i < 10; i++) await log.append(batchOf(2), { leaderEpoch: 1 });
+      await log.assignLeaderEpoch(2);
+      for (let i = 0; i < 10; i++) await log.append(batchOf(2), { leaderEpoch: 2 });
+      log.highWatermark = 40n;
+      assert.deepEqual(log.endOffsetForEpoch(1), { epoch: 1, endOffset: 20n });
+      assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 2, endOffset: 40n });
+      await log.truncateTo(13n); // inside the batch [12, 13]: that batch goes too
+      assert.equal(log.logEndOffset, 12n);
+      assert.equal(log.highWatermark, 12n);
+      assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 1, endOffset: 12n });
+      const r = await log.append(batchOf(1), { leaderEpoch: 3 });
+      assert.equal(r.baseOffset, 12n);
+      const recs = recordsIn((await log.read(0n, 1 << 20)).records);
+      // Reads return one segment at a time; collect all.
+      let next = 0n;
+      const all = [];
+      while (next < log.logEndOffset) {
+        const chunk = await log.read(next, 1 << 20);
+        all.push(...recordsIn(chunk.records));
+        next = chunk.nextOffset;
+      }
+      assert.deepEqual(all.map((x) => x.offset), Array.from({ length: 13 }, (_, i) => BigInt(i)));
+      assert.ok(recs.length > 0);
+      assert.equal(log.endOffsetForEpoch(3).endOffset, 13n);
+      await log.close();
+      const reopened = await openLog(dir, { 'segment.bytes': '400' });
+      assert.equal(reopened.logEndOffset, 13n);
+      assert.deepEqual(reopened.leaderEpochCache.all.map((e) => e.epoch), [1, 3]);
+      await reopened.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('follower appends keep offsets and record batch leader epochs', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir);
+      const b = batchOf(3);
+      b.writeBigInt64BE(0n, 0);
+      b.writeInt32BE(7, BatchOffsets.partitionLeaderEpoch);
+      const r = await log.append(b, { assignOffsets: false });
+      assert.deepEqual([r.baseOffset, r.lastOffset], [0n, 2n]);
+      const again = batchOf(1);
+      again.writeBigInt64BE(1n, 0);
+      await assert.rejects(log.append(again, { assignOffsets: false }), isKafkaError(ErrorCode.INVALID_RECORD));
+      assert.deepEqual(log.leaderEpochCache.all, [{ epoch: 7, startOffset: 0n }]);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('groups fsyncs for concurrent durable appends', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'flush.messages': '1' });
+      const results = await Promise.all(Array.from({ length: 200 }, () => log.append(batchOf(1))));
+      assert.equal(results.length, 200);
+      assert.equal(log.recoveryPoint, 200n, 'every acknowledged append is covered by an fsync');
+      assert.equal(log.unflushedMessageCount, 0);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('PartitionLog retention', () => {
+  it('deletes segments past retention.ms, including an expired active segment', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 10_000_000;
+      const log = await openLog(dir, { 'segment.bytes': '300', 'retention.ms': '5000' }, { now: () => now });
+      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { timestamp: BigInt(now - 10_000 + i * 1000) }));
+      // Timestamps run now-10000 .. now-1000; segments whose newest record is older than now-5000 go.
+      const deleted = await log.deleteExpiredSegments();
+      assert.ok(deleted > 0);
+      for (const seg of log.segments) if (!seg.isEmpty) assert.ok(seg.maxTimestamp >= BigInt(now - 5000));
+      assert.equal(log.logStartOffset, log.segments[0].baseOffset);
+      now += 100_000;
+      await log.deleteExpiredSegments();
+      assert.equal(log.segments.length, 1);
+      assert.ok(log.activeSegment.isEmpty);
+      assert.equal(log.logStartOffset, 20n);
+      assert.equal(log.logEndOffset, 20n);
+      const r = await log.append(batchOf(1, { timestamp: BigInt(now) }));
+      assert.equal(r.baseOffset, 20n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('deletes the oldest segments beyond retention.bytes', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '300', 'retention.bytes': '1000' });
+      for (let i = 0; i < 30; i++) await log.append(batchOf(2));
+      const before = log.sizeInBytes;
+      assert.ok(before > 1000);
+      await log.deleteExpiredSegments();
+      // Kafka's rule: drop the oldest segment only while what remains is still >= retention.bytes.
+      assert.ok(log.sizeInBytes >= 1000, `size ${log.sizeInBytes}`);
+      assert.ok(log.sizeInBytes - log.segments[0].size < 1000, 'deletes every segment it may');
+      assert.ok(log.sizeInBytes < before);
+      assert.equal(log.logStartOffset, log.segments[0].baseOffset);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('leaves compact-only topics to the cleaner', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '300', 'retention.bytes': '100', 'cleanup.policy': 'compact' });
+      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { key: (k) => `k${k}` }));
+      assert.equal(await log.deleteExpiredSegments(), 0);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+});
