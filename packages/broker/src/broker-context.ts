@@ -1,0 +1,46 @@
+/** What request handlers see of the broker. */
+import { KafkaError } from '@sluice/protocol';
+import type { BrokerConfig } from './config/broker-config.js';
+import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { PartitionWaiters } from './fetch/partition-waiters.js';
+import type { Logger } from './logger.js';
+import type { MetadataStore } from './metadata/metadata-store.js';
+import type { TopicManager } from './topics/topic-manager.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface BrokerContext {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly metadata: MetadataStore;
+  readonly topics: TopicManager;
+  readonly waiters: PartitionWaiters;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+  /** Absolute data directory. */
+  readonly dataDir: string;
+  /** The address clients are told to connect to (Metadata, DescribeCluster). */
+  advertisedEndpoint(): Endpoint;
+  /** True once shutdown has begun: long polls answer at once. */
+  readonly stopping: boolean;
+}
+
+/** Kafka's ACL operation codes, for the "authorized operations" bit sets (no ACLs: all allowed). */
+const Op = { READ: 3, WRITE: 4, CREATE: 5, DELETE: 6, ALTER: 7, DESCRIBE: 8, CLUSTER_ACTION: 9, DESCRIBE_CONFIGS: 10, ALTER_CONFIGS: 11, IDEMPOTENT_WRITE: 12 };
+const bits = (ops: number[]) => ops.reduce((acc, op) => acc | (1 << op), 0);
+
+export const TOPIC_AUTHORIZED_OPERATIONS = bits([Op.READ, Op.WRITE, Op.CREATE, Op.DELETE, Op.ALTER, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS]);
+export const CLUSTER_AUTHORIZED_OPERATIONS = bits([Op.CREATE, Op.ALTER, Op.DESCRIBE, Op.CLUSTER_ACTION, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS, Op.IDEMPOTENT_WRITE]);
+/** Sent when the client did not ask for authorized operations. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+/** The error code and message of a caught error: Kafka's own for KafkaError, else UNKNOWN_SERVER_ERROR. */
+export function errorOf(err: unknown, log: Logger, what: string): { code: number; message: string } {
+  if (err instanceof KafkaError) return { code: err.code, message: err.message };
+  log.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return { code: -1, message: 'Unexpected error on the broker; see its log.' };
+}

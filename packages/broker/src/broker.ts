@@ -1,0 +1,206 @@
+/**
+ * startBroker: configuration, metadata store, logs, request handlers, network — in that order —
+ * and a stop() that undoes them cleanly: stop accepting, answer parked fetches, finish in-flight
+ * requests, close the logs (checkpoints and the clean-shutdown marker), close the metadata store.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { LogManager, brokerTopicDefaults, parseTopicConfig, type TopicConfig } from '@sluice/storage';
+import { BrokerConfig, ConfigError, parseListener, type Listener } from './config/broker-config.js';
+import { topicDefaultDefinitions } from './config/topic-default-definitions.js';
+import type { BrokerContext, Endpoint } from './broker-context.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { PartitionWaiters } from './fetch/partition-waiters.js';
+import { createLogger, silentLogger, type Logger } from './logger.js';
+import { FileMetadataStore } from './metadata/file-metadata-store.js';
+import type { MetadataStore } from './metadata/metadata-store.js';
+import { NetworkServer, type BoundAddress } from './network/server.js';
+import { StorageLogLayer } from './topics/storage-log-layer.js';
+import { TOPIC_DEFAULT_SYNONYMS, TopicManager } from './topics/topic-manager.js';
+import { registerCoreHandlers } from './handlers/index.js';
+
+export interface StartBrokerOptions {
+  /** Data directory (log.dirs); default ./data. */
+  dataDir?: string;
+  /** Listen host; overrides the host of `listeners`. `localhost` means 127.0.0.1 and ::1. */
+  host?: string;
+  /** Listen port; 0 picks a free one. Overrides the port of `listeners`. */
+  port?: number;
+  /** A server.properties file. */
+  configFile?: string;
+  /** Where log lines go; default: nowhere (embedded use). The CLI passes stderr. */
+  logSink?: ((line: string) => void) | null;
+  /** A metadata store other than the file-backed one (multi-broker clusters). */
+  metadataStore?: MetadataStore;
+  /** Any broker config by its Kafka name, e.g. `'num.partitions': 3`. */
+  [kafkaConfig: string]: string | number | boolean | null | undefined | ((line: string) => void) | MetadataStore;
+}
+
+export interface RunningBroker {
+  readonly host: string;
+  readonly port: number;
+  /** Every address listened on (localhost: IPv4 and IPv6). */
+  readonly addresses: readonly BoundAddress[];
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly dataDir: string;
+  /** Handlers, for components (the group coordinator) that register their own APIs. */
+  readonly dispatcher: Dispatcher;
+  readonly context: BrokerContext;
+  stop(): Promise<void>;
+}
+
+const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'metadataStore']);
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const startedAt = performance.now();
+  const log = options.logSink ? createLogger(options.logSink) : silentLogger;
+  const overrides: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (OPTION_KEYS.has(key) || value === undefined || value === null || typeof value === 'function' || typeof value === 'object') continue;
+    overrides[key] = value;
+  }
+  if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
+  const config = BrokerConfig.load({ configFile: options.configFile, overrides, extraDefinitions: topicDefaultDefinitions() });
+  const listener = chooseListener(config, options);
+  checkTopicDefaults(config);
+
+  const dataDir = resolve(config.dataDir);
+  const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
+  await metadata.open();
+  config.setDynamic(new Map(Object.entries(metadata.brokerConfigs())));
+
+  const defaultsNow = () => brokerTopicDefaults(explicitTopicDefaults(config));
+  const topicConfigs = new Map<string, TopicConfig>();
+  for (const t of metadata.topics()) topicConfigs.set(t.name, parseTopicConfig(t.configs, defaultsNow()));
+  const manager = await LogManager.open({
+    dataDir,
+    defaultConfig: parseTopicConfig({}, defaultsNow()),
+    topicConfigs,
+    retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+  });
+  const logs = new StorageLogLayer(manager, log);
+  // Logs of topics the metadata does not know: a crash between creating logs and recording the
+  // topic, or a deletion whose file removal did not finish.
+  for (const l of manager.allLogs()) {
+    if (!metadata.topic(l.topic)) {
+      log.warn(`removing the log of ${l.topic}-${l.partition}: no such topic in the metadata`);
+      await manager.deleteLog(l.topic, l.partition);
+    }
+  }
+  const topics = new TopicManager(config.nodeId, config, metadata, logs, log);
+  await topics.recover();
+  manager.startBackgroundTasks();
+
+  const dispatcher = new Dispatcher();
+  const waiters = new PartitionWaiters();
+  let stopping = false;
+  let advertised: Endpoint = { host: '127.0.0.1', port: listener.port };
+  const context: BrokerContext = {
+    nodeId: config.nodeId,
+    clusterId: metadata.clusterId,
+    config,
+    metadata,
+    topics,
+    waiters,
+    dispatcher,
+    log,
+    dataDir,
+    advertisedEndpoint: () => advertised,
+    get stopping() {
+      return stopping;
+    },
+  };
+  registerCoreHandlers(context);
+
+  const server = new NetworkServer({
+    host: listener.host,
+    port: listener.port,
+    backlog: config.int('socket.listen.backlog.size'),
+    limits: {
+      maxFrameSize: config.int('socket.request.max.bytes'),
+      maxInFlight: config.int('queued.max.requests'),
+      writeHighWaterMark: Math.max(64 * 1024, config.int('socket.send.buffer.bytes')),
+      idleTimeoutMs: config.int('connections.max.idle.ms'),
+    },
+    handler: (frame, connection) => dispatcher.handleFrame(frame, connection),
+    log: (m) => log.warn(m),
+  });
+  let bound: BoundAddress[];
+  try {
+    bound = await server.listen();
+  } catch (err) {
+    await logs.close();
+    await metadata.close();
+    throw err;
+  }
+  const port = bound[0].port;
+  advertised = advertisedEndpoint(config, listener, port);
+  log.info(
+    `Sluice broker ${config.nodeId} (cluster ${metadata.clusterId}) listening on ${bound.map((b) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`)).join(', ')}, ` +
+      `advertised as ${advertised.host}:${advertised.port}, data in ${dataDir}; ` +
+      `${metadata.topics().length} topic(s), ${manager.startup.cleanShutdown ? 'clean' : 'unclean'} previous shutdown; ready in ${(performance.now() - startedAt).toFixed(0)} ms`,
+  );
+
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      log.info('shutting down: finishing in-flight requests');
+      stopping = true;
+      waiters.wakeAll();
+      await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
+      await logs.close();
+      await metadata.close();
+      log.info('shut down cleanly');
+    })();
+    return stopped;
+  };
+
+  return {
+    host: listener.host === '' ? '::' : listener.host,
+    port,
+    addresses: bound,
+    nodeId: config.nodeId,
+    clusterId: metadata.clusterId,
+    dataDir,
+    dispatcher,
+    context,
+    stop,
+  };
+}
+
+function chooseListener(config: BrokerConfig, options: StartBrokerOptions): Listener {
+  const controllerNames = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
+  const listeners = config.list('listeners').map(parseListener).filter((l) => !controllerNames.has(l.name));
+  const chosen = listeners.find((l) => l.name === 'PLAINTEXT') ?? listeners[0] ?? { name: 'PLAINTEXT', host: '127.0.0.1', port: 9092 };
+  return {
+    name: chosen.name,
+    host: options.host ?? chosen.host,
+    port: options.port ?? chosen.port,
+  };
+}
+
+function advertisedEndpoint(config: BrokerConfig, listener: Listener, boundPort: number): Endpoint {
+  const advertised = config.list('advertised.listeners').map(parseListener).find((l) => l.name === listener.name);
+  if (advertised && advertised.host !== '') return { host: advertised.host, port: advertised.port === 0 ? boundPort : advertised.port };
+  const host = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::' ? hostname() : listener.host;
+  return { host, port: boundPort };
+}
+
+function explicitTopicDefaults(config: BrokerConfig): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const key of TOPIC_DEFAULT_SYNONYMS) {
+    if (config.has(key) && config.source(key) !== 'default') props[key] = config.rawValue(key)!;
+  }
+  return props;
+}
+
+function checkTopicDefaults(config: BrokerConfig): void {
+  try {
+    parseTopicConfig({}, brokerTopicDefaults(explicitTopicDefaults(config)));
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+}
+
+export type { Logger };

@@ -1,0 +1,94 @@
+/**
+ * Broker configuration keys under Kafka's names, with types, defaults and validation.
+ * Keys marked `inert` are accepted so that a stock Kafka `server.properties` starts unchanged,
+ * but have no effect in a single-process broker (threads, KRaft controller wiring, …).
+ */
+export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password' | 'class';
+
+/** Kafka's DescribeConfigs configType values. */
+export const ConfigTypeCode: Record<ConfigType, number> = {
+  boolean: 1,
+  string: 2,
+  int: 3,
+  long: 5,
+  double: 6,
+  list: 7,
+  class: 8,
+  password: 9,
+};
+
+export interface ConfigDefinition {
+  name: string;
+  type: ConfigType;
+  /** The default as Kafka would print it; null means "no value". */
+  defaultValue: string | null;
+  /** Returns an error message for a value that parses but is not allowed. */
+  validate?: (value: ConfigValue) => string | null;
+  /** True when IncrementalAlterConfigs may change it on a running broker. */
+  dynamic: boolean;
+  /** Accepted for compatibility; does nothing here. */
+  inert?: boolean;
+  sensitive?: boolean;
+  doc: string;
+}
+
+export type ConfigValue = number | bigint | boolean | string | string[] | null;
+
+const atLeast = (min: number) => (v: ConfigValue) => (typeof v === 'number' && v < min ? `must be at least ${min}` : null);
+const oneOf = (allowed: string[]) => (v: ConfigValue) =>
+  typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
+
+function def(
+  name: string,
+  type: ConfigType,
+  defaultValue: string | null,
+  doc: string,
+  extra: Partial<Pick<ConfigDefinition, 'validate' | 'dynamic' | 'inert' | 'sensitive'>> = {},
+): ConfigDefinition {
+  return { name, type, defaultValue, doc, dynamic: extra.dynamic ?? false, ...extra };
+}
+
+export const brokerConfigDefinitions: readonly ConfigDefinition[] = [
+  def('node.id', 'int', '1', 'This broker\'s id, returned to clients as the node id and controller id.', { validate: atLeast(0) }),
+  def('broker.id', 'int', null, 'Older name for node.id; when both are set they must agree.', { validate: atLeast(0) }),
+  def('listeners', 'list', 'PLAINTEXT://127.0.0.1:9092', 'Where to listen, as NAME://host:port. An empty host or 0.0.0.0 listens on every interface; localhost listens on 127.0.0.1 and ::1.'),
+  def('advertised.listeners', 'list', null, 'Addresses given to clients in Metadata; defaults to listeners (with the bound port).'),
+  def('log.dirs', 'list', null, 'Data directory (only one is supported); defaults to log.dir.'),
+  def('log.dir', 'string', './data', 'Data directory when log.dirs is not set.'),
+  def('num.partitions', 'int', '1', 'Partitions of an auto-created topic, and of CreateTopics asking for the default (-1).', { validate: atLeast(1), dynamic: true }),
+  def('default.replication.factor', 'int', '1', 'Replication factor of auto-created topics; a single broker supports 1.', { validate: atLeast(1) }),
+  def('auto.create.topics.enable', 'boolean', 'true', 'Create an unknown topic when a client asks Metadata for it or produces to it.'),
+  def('delete.topic.enable', 'boolean', 'true', 'Allow DeleteTopics.'),
+  def('message.max.bytes', 'int', '1048588', 'Largest record batch the broker accepts (after compression); the default of max.message.bytes.', { validate: atLeast(0), dynamic: true }),
+  def('socket.request.max.bytes', 'int', '104857600', 'Largest request frame; larger frames close the connection before any memory is allocated.', { validate: atLeast(1) }),
+  def('queued.max.requests', 'int', '500', 'Requests a connection may have in flight before the broker stops reading from it.', { validate: atLeast(1) }),
+  def('socket.send.buffer.bytes', 'int', '102400', 'Connection write-buffer high-water mark: above it the broker stops reading requests from that connection.', { validate: atLeast(-1) }),
+  def('socket.receive.buffer.bytes', 'int', '102400', 'Accepted for compatibility (the OS sizes receive buffers).', { inert: true }),
+  def('socket.listen.backlog.size', 'int', '50', 'Listen backlog.', { validate: atLeast(1) }),
+  def('connections.max.idle.ms', 'long', '600000', 'Close connections idle for longer than this (-1: never).'),
+  def('fetch.max.bytes', 'int', '57671680', 'Upper bound on the bytes of one Fetch response.', { validate: atLeast(1024), dynamic: true }),
+  def('num.network.threads', 'int', '3', 'Accepted for compatibility: Node serves connections on one event loop.', { inert: true }),
+  def('num.io.threads', 'int', '8', 'Accepted for compatibility: disk I/O runs on libuv\'s pool.', { inert: true }),
+  def('num.recovery.threads.per.data.dir', 'int', '2', 'Accepted for compatibility.', { inert: true }),
+  def('num.replica.fetchers', 'int', '1', 'Accepted for compatibility (no replication yet).', { inert: true }),
+  def('process.roles', 'list', 'broker,controller', 'Accepted for compatibility: a Sluice broker is its own controller.', { inert: true }),
+  def('controller.quorum.voters', 'list', '', 'Accepted for compatibility.', { inert: true }),
+  def('controller.quorum.bootstrap.servers', 'list', '', 'Accepted for compatibility.', { inert: true }),
+  def('controller.listener.names', 'list', null, 'Accepted for compatibility; controller listeners are not opened.', { inert: true }),
+  def('inter.broker.listener.name', 'string', null, 'Accepted for compatibility.', { inert: true }),
+  def('listener.security.protocol.map', 'list', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'Only PLAINTEXT is served.', { inert: true }),
+  def('offsets.topic.replication.factor', 'int', '1', 'Replication factor of __consumer_offsets.', { validate: atLeast(1), inert: true }),
+  def('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validate: atLeast(1) }),
+  def('transaction.state.log.replication.factor', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('transaction.state.log.min.isr', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('share.coordinator.state.topic.replication.factor', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('share.coordinator.state.topic.min.isr', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('group.initial.rebalance.delay.ms', 'int', '3000', 'Used by the group coordinator.', { validate: atLeast(0) }),
+  def('auto.leader.rebalance.enable', 'boolean', 'true', 'Accepted for compatibility.', { inert: true }),
+  def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
+  def('log.flush.scheduler.interval.ms', 'long', '9223372036854775807', 'Accepted for compatibility.', { inert: true }),
+  def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
+  def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),
+];
+
+export { atLeast, oneOf };

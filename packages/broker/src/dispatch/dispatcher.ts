@@ -1,0 +1,107 @@
+/**
+ * Request dispatch: API key → handler. Each handler declares the version range it serves; the
+ * ApiVersions response is derived from this table, so registering a handler (as the group
+ * coordinator does for its APIs) is all it takes to advertise an API.
+ *
+ * Errors follow Kafka: an ApiVersions request of a version we do not serve gets a v0 response
+ * with UNSUPPORTED_VERSION and our ranges (so clients downgrade); an unknown API key, another
+ * API's unsupported version or a malformed body closes the connection.
+ */
+import {
+  apiInfo,
+  decodeRequest,
+  encodeResponse,
+  ErrorCode,
+  peekRequestHeader,
+  ProtocolError,
+  type RequestBodies,
+  type RequestHeader,
+  type ResponseBodies,
+} from '@sluice/protocol';
+import type { ConnectionInfo } from '../network/connection.js';
+
+export type ServedApiKey = keyof RequestBodies & keyof ResponseBodies;
+
+export interface RequestContext {
+  header: RequestHeader;
+  connection: ConnectionInfo;
+}
+
+/** What a handler returns: the response body, or null when the request takes no response. */
+export type HandlerResult<K extends ServedApiKey> = ResponseBodies[K] | null;
+
+export interface ApiHandler<K extends ServedApiKey = ServedApiKey> {
+  readonly apiKey: K;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(request: RequestBodies[K], context: RequestContext): HandlerResult<K> | Promise<HandlerResult<K>>;
+}
+
+export class RequestRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestRejected';
+  }
+}
+
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+const API_VERSIONS = 18;
+
+export class Dispatcher {
+  private readonly handlers = new Map<number, ApiHandler>();
+
+  /** Adds (or replaces) the handler of one API. */
+  register<K extends ServedApiKey>(handler: ApiHandler<K>): void {
+    const info = apiInfo.get(handler.apiKey);
+    if (!info) throw new Error(`API key ${handler.apiKey} has no codec`);
+    if (handler.minVersion < info.minVersion || handler.maxVersion > info.maxVersion || handler.minVersion > handler.maxVersion) {
+      throw new Error(`${info.name} handler range v${handler.minVersion}-v${handler.maxVersion} is outside the codec's v${info.minVersion}-v${info.maxVersion}`);
+    }
+    this.handlers.set(handler.apiKey, handler as unknown as ApiHandler);
+  }
+
+  /** The version ranges we serve, ordered by API key (the ApiVersions response body). */
+  supportedVersions(): ApiVersionRange[] {
+    return [...this.handlers.values()]
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  handlerFor(apiKey: number): ApiHandler | undefined {
+    return this.handlers.get(apiKey);
+  }
+
+  /** The connection's frame handler: decode, dispatch, encode. Throws to close the connection. */
+  handleFrame(frame: Buffer, connection: ConnectionInfo): Buffer | null | Promise<Buffer | null> {
+    const { apiKey, apiVersion, correlationId } = peekRequestHeader(frame);
+    const handler = this.handlers.get(apiKey);
+    if (!handler) throw new RequestRejected(`unsupported API key ${apiKey}`);
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === API_VERSIONS) {
+        // KIP-511: answer in v0 (which every client can read) with the ranges we do serve.
+        return encodeResponse(API_VERSIONS, 0, correlationId, {
+          errorCode: ErrorCode.UNSUPPORTED_VERSION,
+          apiKeys: this.supportedVersions(),
+        });
+      }
+      const name = apiInfo.get(apiKey)?.name ?? `API ${apiKey}`;
+      throw new RequestRejected(`${name} v${apiVersion} is not supported (v${handler.minVersion}-v${handler.maxVersion})`);
+    }
+    let decoded;
+    try {
+      decoded = decodeRequest(frame);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new RequestRejected(`malformed ${apiInfo.get(apiKey)?.name ?? apiKey} v${apiVersion} request: ${err.message}`);
+      throw err;
+    }
+    const context: RequestContext = { header: decoded.header, connection };
+    const result = handler.handle(decoded.body as never, context);
+    if (result instanceof Promise) return result.then((body) => (body === null ? null : encodeResponse(apiKey as ServedApiKey, apiVersion, correlationId, body as never)));
+    return result === null ? null : encodeResponse(apiKey as ServedApiKey, apiVersion, correlationId, result as never);
+  }
+}

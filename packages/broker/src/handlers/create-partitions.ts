@@ -1,0 +1,31 @@
+/** CreatePartitions 0–3: partition counts only grow; optional explicit assignments. */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+
+export function createPartitionsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.CreatePartitions> {
+  return {
+    apiKey: ApiKey.CreatePartitions,
+    minVersion: 0,
+    maxVersion: 3,
+    async handle(request) {
+      const counts = new Map<string, number>();
+      for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+      const results = [];
+      for (const t of request.topics) {
+        if ((counts.get(t.name) ?? 0) > 1) {
+          results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request.' });
+          continue;
+        }
+        try {
+          await broker.topics.addPartitions(t.name, t.count, t.assignments, request.validateOnly);
+          results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
+        } catch (err) {
+          const { code, message } = errorOf(err, broker.log, `adding partitions to ${t.name}`);
+          results.push({ name: t.name, errorCode: code, errorMessage: message });
+        }
+      }
+      return { throttleTimeMs: 0, results };
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/** DeleteRecords 0–2: moves a partition's log start offset forward (-1: to the high watermark). */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+
+export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DeleteRecords> {
+  return {
+    apiKey: ApiKey.DeleteRecords,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const topics = await Promise.all(
+        request.topics.map(async (t) => ({
+          name: t.name,
+          partitions: await Promise.all(
+            t.partitions.map(async (p) => {
+              const log = broker.topics.get(t.name)?.partitions[p.partitionIndex] ? broker.topics.partitionLog(t.name, p.partitionIndex) : undefined;
+              if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+              const target = p.offset === -1n ? log.highWatermark : p.offset;
+              if (target < 0n || target > log.highWatermark) {
+                return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+              }
+              try {
+                const lowWatermark = await log.deleteRecordsBefore(target);
+                return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: ErrorCode.NONE };
+              } catch (err) {
+                return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, broker.log, `DeleteRecords ${t.name}-${p.partitionIndex}`).code };
+              }
+            }),
+          ),
+        })),
+      );
+      return { throttleTimeMs: 0, topics };
+    },
+  };
+}

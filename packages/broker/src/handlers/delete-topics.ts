@@ -1,0 +1,38 @@
+/** DeleteTopics 1–6: by name, or (v6) by topic id. */
+import { ApiKey, ErrorCode, type DeleteTopicsResponseDeletableTopicResult } from '@sluice/protocol';
+import { errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { ZERO_UUID } from '../metadata/metadata-store.js';
+
+export function deleteTopicsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DeleteTopics> {
+  return {
+    apiKey: ApiKey.DeleteTopics,
+    minVersion: 1,
+    maxVersion: 6,
+    async handle(request) {
+      const wanted = request.topics ?? (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
+      const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
+      for (const w of wanted) {
+        const byId = w.topicId !== ZERO_UUID && (w.name === null || w.name === undefined || w.name === '');
+        const topic = byId ? broker.topics.byId(w.topicId) : broker.topics.get(w.name ?? '');
+        if (!topic) {
+          responses.push({
+            name: byId ? null : (w.name ?? null),
+            topicId: w.topicId,
+            errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: byId ? `Topic id ${w.topicId} does not exist.` : `Topic '${w.name}' does not exist.`,
+          });
+          continue;
+        }
+        try {
+          await broker.topics.delete(topic.name);
+          responses.push({ name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+        } catch (err) {
+          const { code, message } = errorOf(err, broker.log, `deleting topic ${topic.name}`);
+          responses.push({ name: topic.name, topicId: topic.topicId, errorCode: code, errorMessage: message });
+        }
+      }
+      return { throttleTimeMs: 0, responses };
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/** DescribeCluster 0–1: this broker, as the cluster's only broker and its controller. */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+
+const BROKERS_ENDPOINT = 1;
+const CONTROLLERS_ENDPOINT = 2;
+
+export function describeClusterHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DescribeCluster> {
+  return {
+    apiKey: ApiKey.DescribeCluster,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(request) {
+      const endpointType = request.endpointType ?? BROKERS_ENDPOINT;
+      const endpoint = broker.advertisedEndpoint();
+      const base = {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        endpointType,
+        clusterId: broker.clusterId,
+        controllerId: broker.nodeId,
+        brokers: [{ brokerId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
+        clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      };
+      if (endpointType !== BROKERS_ENDPOINT && endpointType !== CONTROLLERS_ENDPOINT) {
+        return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unknown endpoint type ${endpointType}`, brokers: [] };
+      }
+      return base;
+    },
+  };
+}

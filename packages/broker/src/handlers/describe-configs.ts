@@ -1,0 +1,36 @@
+/** DescribeConfigs 1–4: topics and this broker (by its id, or "" for the cluster defaults). */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import type { BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { describeBrokerConfigEntries, describeTopicConfigEntries } from './config-describer.js';
+
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+export function describeConfigsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DescribeConfigs> {
+  return {
+    apiKey: ApiKey.DescribeConfigs,
+    minVersion: 1,
+    maxVersion: 4,
+    handle(request) {
+      const includeSynonyms = request.includeSynonyms ?? false;
+      const includeDocs = request.includeDocumentation ?? false;
+      const results = request.resources.map((r) => {
+        const base = { errorCode: ErrorCode.NONE, errorMessage: null as string | null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] as ReturnType<typeof describeTopicConfigEntries> };
+        if (r.resourceType === ResourceType.TOPIC) {
+          const topic = broker.topics.get(r.resourceName);
+          if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${r.resourceName}' does not exist.` };
+          return { ...base, configs: describeTopicConfigEntries(broker, topic.configs, r.configurationKeys, includeSynonyms, includeDocs) };
+        }
+        if (r.resourceType === ResourceType.BROKER) {
+          if (r.resourceName !== '' && r.resourceName !== String(broker.nodeId)) {
+            return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id ${r.resourceName}; this is broker ${broker.nodeId}.` };
+          }
+          return { ...base, configs: describeBrokerConfigEntries(broker, r.configurationKeys, includeSynonyms, includeDocs) };
+        }
+        if (r.resourceType === ResourceType.BROKER_LOGGER) return { ...base };
+        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}.` };
+      });
+      return { throttleTimeMs: 0, results };
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/** The broker's own APIs. Consumer-group APIs are registered by the group coordinator. */
+import type { BrokerContext } from '../broker-context.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
+import { fetchHandler } from './fetch.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { produceHandler } from './produce.js';
+
+export function registerCoreHandlers(broker: BrokerContext): void {
+  const d = broker.dispatcher;
+  d.register(produceHandler(broker));
+  d.register(fetchHandler(broker));
+  d.register(listOffsetsHandler(broker));
+  d.register(metadataHandler(broker));
+  d.register(apiVersionsHandler(broker));
+  d.register(createTopicsHandler(broker));
+  d.register(deleteTopicsHandler(broker));
+  d.register(deleteRecordsHandler(broker));
+  d.register(offsetForLeaderEpochHandler(broker));
+  d.register(describeConfigsHandler(broker));
+  d.register(alterConfigsHandler(broker));
+  d.register(describeLogDirsHandler(broker));
+  d.register(createPartitionsHandler(broker));
+  d.register(incrementalAlterConfigsHandler(broker));
+  d.register(describeClusterHandler(broker));
+  d.register(describeTopicPartitionsHandler(broker));
+}

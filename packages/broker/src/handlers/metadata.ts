@@ -1,0 +1,86 @@
+/**
+ * Metadata 0–12. Unknown topics are auto-created (when the broker and the request allow it) before
+ * answering, so the client gets a usable topic in one round trip; this broker is every
+ * partition's leader and the controller.
+ */
+import { ApiKey, ErrorCode, type MetadataResponseTopic } from '@sluice/protocol';
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  CLUSTER_AUTHORIZED_OPERATIONS,
+  TOPIC_AUTHORIZED_OPERATIONS,
+  errorOf,
+  type BrokerContext,
+} from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { ZERO_UUID, type TopicMetadata } from '../metadata/metadata-store.js';
+import { topicNameProblem } from '../metadata/topic-name.js';
+
+export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean): MetadataResponseTopic {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: topic.internal,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.replicas,
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: includeOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
+function errorTopic(name: string | null, topicId: string, errorCode: number): MetadataResponseTopic {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+}
+
+export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Metadata> {
+  return {
+    apiKey: ApiKey.Metadata,
+    minVersion: 0,
+    maxVersion: 12,
+    async handle(request, { header }) {
+      const version = header.apiVersion;
+      const includeOps = request.includeTopicAuthorizedOperations ?? false;
+      // v0: an empty list means "all topics"; v1+: null does.
+      const all = request.topics === null || (version === 0 && request.topics.length === 0);
+      const allowAutoCreate = (request.allowAutoTopicCreation ?? true) && broker.config.bool('auto.create.topics.enable');
+      let topics: MetadataResponseTopic[];
+      if (all) {
+        topics = broker.topics.all().map((t) => describeTopic(broker, t, includeOps));
+      } else {
+        topics = await Promise.all(
+          request.topics!.map(async (requested): Promise<MetadataResponseTopic> => {
+            if (requested.name === null || requested.name === undefined) {
+              const byId = requested.topicId && requested.topicId !== ZERO_UUID ? broker.topics.byId(requested.topicId) : undefined;
+              return byId ? describeTopic(broker, byId, includeOps) : errorTopic(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
+            }
+            const name = requested.name;
+            const existing = broker.topics.get(name);
+            if (existing) return describeTopic(broker, existing, includeOps);
+            if (topicNameProblem(name)) return errorTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
+            if (!allowAutoCreate) return errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            try {
+              return describeTopic(broker, await broker.topics.autoCreate(name), includeOps);
+            } catch (err) {
+              return errorTopic(name, ZERO_UUID, errorOf(err, broker.log, `auto-creating topic ${name}`).code);
+            }
+          }),
+        );
+      }
+      const endpoint = broker.advertisedEndpoint();
+      return {
+        throttleTimeMs: 0,
+        brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
+        clusterId: broker.clusterId,
+        controllerId: broker.nodeId,
+        topics,
+        clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      };
+    },
+  };
+}

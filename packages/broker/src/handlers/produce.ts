@@ -1,0 +1,51 @@
+/**
+ * Produce 3–11 (record batch v2 only, as Kafka 4). Partitions are appended concurrently; each
+ * append's high watermark moves at once (one replica) and wakes the fetches parked on the
+ * partition. acks=0 gets no response; its errors are only logged.
+ */
+import { ApiKey, ErrorCode, type ProduceResponseTopicProduceResponse } from '@sluice/protocol';
+import { errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+
+export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
+  return {
+    apiKey: ApiKey.Produce,
+    minVersion: 3,
+    maxVersion: 11,
+    async handle(request) {
+      const acks = request.acks;
+      const validAcks = acks === 0 || acks === 1 || acks === -1;
+      const responses: ProduceResponseTopicProduceResponse[] = await Promise.all(
+        request.topicData.map(async (topicData) => {
+          const topic = broker.topics.get(topicData.name);
+          return {
+            name: topicData.name,
+            partitionResponses: await Promise.all(
+              topicData.partitionData.map(async (p) => {
+                const result = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null as string | null };
+                if (!validAcks) return { ...result, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
+                if (request.transactionalId) return { ...result, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactions are not supported by this broker yet.' };
+                const assignment = topic?.partitions[p.index];
+                const log = assignment ? broker.topics.partitionLog(topicData.name, p.index) : undefined;
+                if (!topic || !assignment || !log) return { ...result, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+                if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
+                try {
+                  const appended = await log.append(p.records, { leaderEpoch: assignment.leaderEpoch });
+                  log.highWatermark = log.logEndOffset;
+                  broker.waiters.notify(topicData.name, p.index);
+                  return { ...result, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset };
+                } catch (err) {
+                  const { code, message } = errorOf(err, broker.log, `append to ${topicData.name}-${p.index}`);
+                  if (acks === 0) broker.log.warn(`acks=0 produce to ${topicData.name}-${p.index} failed: ${message}`);
+                  return { ...result, errorCode: code, errorMessage: message };
+                }
+              }),
+            ),
+          };
+        }),
+      );
+      if (acks === 0) return null;
+      return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { startBroker, type StartBrokerOptions, type RunningBroker } from './broker.js';
+export { BrokerConfig, ConfigError, parseListener, type Listener } from './config/broker-config.js';
+export { brokerConfigDefinitions, type ConfigDefinition } from './config/definitions.js';
+export { parseProperties, PropertiesSyntaxError } from './config/properties.js';
+export { Dispatcher, type ApiHandler, type RequestContext } from './dispatch/dispatcher.js';
+export type { BrokerContext } from './broker-context.js';
+export type { MetadataStore, TopicMetadata, PartitionAssignment, MetadataChange } from './metadata/metadata-store.js';
+export { FileMetadataStore } from './metadata/file-metadata-store.js';
+export { topicNameProblem, collidingTopic } from './metadata/topic-name.js';
+export { createLogger, type Logger } from './logger.js';

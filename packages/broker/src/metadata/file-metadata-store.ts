@@ -1,0 +1,193 @@
+/**
+ * MetadataStore in one JSON file in the data directory. Every change rewrites the file
+ * atomically (write a temporary file, fsync, rename over, fsync the directory), so a crash
+ * leaves either the old or the new state. Changes are serialised; metadata changes are rare
+ * admin operations, so rewriting the whole document is cheaper than a log plus compaction.
+ */
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  type MetadataChange,
+  type MetadataStore,
+  type PartitionAssignment,
+  type TopicMetadata,
+  TopicExistsError,
+  UnknownTopicError,
+} from './metadata-store.js';
+
+export const METADATA_FILE = 'sluice-metadata.json';
+const FORMAT_VERSION = 1;
+
+interface Document {
+  version: number;
+  clusterId: string;
+  topics: TopicMetadata[];
+  brokerConfigs: Record<string, string>;
+}
+
+export class FileMetadataStore implements MetadataStore {
+  private doc: Document | null = null;
+  private readonly byName = new Map<string, TopicMetadata>();
+  private readonly byId = new Map<string, TopicMetadata>();
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(change: MetadataChange) => void>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly initialClusterId?: string,
+  ) {}
+
+  get path(): string {
+    return join(this.dir, METADATA_FILE);
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    let text: string | null = null;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text === null) {
+      this.doc = { version: FORMAT_VERSION, clusterId: this.initialClusterId ?? randomBytes(16).toString('base64url'), topics: [], brokerConfigs: {} };
+      await this.persist();
+    } else {
+      const parsed = JSON.parse(text) as Document;
+      if (parsed.version !== FORMAT_VERSION) throw new Error(`${this.path}: unsupported metadata format version ${parsed.version}`);
+      if (this.initialClusterId && parsed.clusterId !== this.initialClusterId) {
+        throw new Error(`${this.path} belongs to cluster ${parsed.clusterId}, but cluster.id is ${this.initialClusterId}`);
+      }
+      this.doc = parsed;
+    }
+    for (const t of this.doc.topics) this.index(t);
+  }
+
+  private get document(): Document {
+    if (!this.doc) throw new Error('metadata store is not open');
+    return this.doc;
+  }
+
+  get clusterId(): string {
+    return this.document.clusterId;
+  }
+
+  topics(): readonly TopicMetadata[] {
+    return this.document.topics;
+  }
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.byName.get(name);
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    return this.byId.get(topicId);
+  }
+
+  createTopic(topic: TopicMetadata): Promise<void> {
+    return this.mutate(() => {
+      if (this.byName.has(topic.name)) throw new TopicExistsError(topic.name);
+      const copy = structuredClone(topic);
+      this.document.topics.push(copy);
+      this.index(copy);
+      return { kind: 'topic-created', topic: copy };
+    }).then(() => undefined);
+  }
+
+  deleteTopic(name: string): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      this.document.topics = this.document.topics.filter((t) => t !== topic);
+      this.byName.delete(name);
+      this.byId.delete(topic.topicId);
+      return { kind: 'topic-deleted', topic };
+    }).then((event) => (event as { topic: TopicMetadata }).topic);
+  }
+
+  addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      topic.partitions.push(...structuredClone(added));
+      return { kind: 'partitions-added', topic, added };
+    }).then(() => this.byName.get(name)!);
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      topic.configs = { ...configs };
+      return { kind: 'topic-configs', topic };
+    }).then(() => this.byName.get(name)!);
+  }
+
+  brokerConfigs(): Record<string, string> {
+    return { ...this.document.brokerConfigs };
+  }
+
+  setBrokerConfigs(configs: Record<string, string>): Promise<void> {
+    return this.mutate(() => {
+      this.document.brokerConfigs = { ...configs };
+      return { kind: 'broker-configs', configs: { ...configs } };
+    }).then(() => undefined);
+  }
+
+  onChange(listener: (change: MetadataChange) => void): void {
+    this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.writeChain;
+  }
+
+  private index(topic: TopicMetadata): void {
+    this.byName.set(topic.name, topic);
+    this.byId.set(topic.topicId, topic);
+  }
+
+  /**
+   * Applies `change` to the in-memory document and persists it. Changes are applied in call
+   * order, each after the previous one is durable; a failed write restores the previous state.
+   */
+  private mutate(change: () => MetadataChange): Promise<MetadataChange> {
+    const run = async (): Promise<MetadataChange> => {
+      const before = structuredClone(this.document);
+      const event = change();
+      try {
+        await this.persist();
+      } catch (err) {
+        this.doc = before;
+        this.byName.clear();
+        this.byId.clear();
+        for (const t of before.topics) this.index(t);
+        throw err;
+      }
+      for (const listener of this.listeners) listener(event);
+      return event;
+    };
+    const result = this.writeChain.then(run);
+    this.writeChain = result.catch(() => undefined);
+    return result;
+  }
+
+  private async persist(): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(JSON.stringify(this.document, null, 1));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, this.path);
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Cluster metadata behind an interface: topics with their ids, partition assignment and configs,
+ * and the broker's dynamic configs. Reads are synchronous from an in-memory view (the broker
+ * consults metadata on every request); writes are asynchronous and durable when they resolve.
+ * The file-backed store serves a single broker; a multi-broker cluster backs the same interface
+ * with a consensus store and keeps the view current from its watch stream.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface PartitionAssignment {
+  partition: number;
+  /** Broker ids holding a replica; the first is the preferred leader. */
+  replicas: number[];
+  leader: number;
+  leaderEpoch: number;
+}
+
+export interface TopicMetadata {
+  name: string;
+  /** Kafka's topic id: a UUID in its URL-safe base64 form (22 characters). */
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionAssignment[];
+  /** Topic-level overrides only (what was set explicitly), Kafka config names. */
+  configs: Record<string, string>;
+  createdAtMs: number;
+}
+
+export type MetadataChange =
+  | { kind: 'topic-created'; topic: TopicMetadata }
+  | { kind: 'topic-deleted'; topic: TopicMetadata }
+  | { kind: 'partitions-added'; topic: TopicMetadata; added: PartitionAssignment[] }
+  | { kind: 'topic-configs'; topic: TopicMetadata }
+  | { kind: 'broker-configs'; configs: Record<string, string> };
+
+export interface MetadataStore {
+  /** Loads (or initialises) the store; must be called once before anything else. */
+  open(): Promise<void>;
+  readonly clusterId: string;
+  topics(): readonly TopicMetadata[];
+  topic(name: string): TopicMetadata | undefined;
+  topicById(topicId: string): TopicMetadata | undefined;
+  /** Fails with TopicExistsError when the name is taken. */
+  createTopic(topic: TopicMetadata): Promise<void>;
+  /** Removes the topic; resolves with what was removed. Fails with UnknownTopicError. */
+  deleteTopic(name: string): Promise<TopicMetadata>;
+  addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata>;
+  /** Replaces the topic's explicit config overrides. */
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata>;
+  brokerConfigs(): Record<string, string>;
+  /** Replaces the cluster-wide dynamic broker configs. */
+  setBrokerConfigs(configs: Record<string, string>): Promise<void>;
+  onChange(listener: (change: MetadataChange) => void): void;
+  close(): Promise<void>;
+}
+
+export class TopicExistsError extends Error {
+  constructor(name: string) {
+    super(`Topic '${name}' already exists.`);
+    this.name = 'TopicExistsError';
+  }
+}
+
+export class UnknownTopicError extends Error {
+  constructor(name: string) {
+    super(`Topic '${name}' does not exist.`);
+    this.name = 'UnknownTopicError';
+  }
+}
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A random topic id in Kafka's form: never the zero id, never starting with '-' (as Kafka's Uuid.randomUuid). */
+export function randomTopicId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id !== ZERO_UUID && !id.startsWith('-')) return id;
+  }
+}
+
+export { ZERO_UUID };

@@ -1,0 +1,100 @@
+/**
+ * The TCP side of the broker: listens on one or more addresses (localhost means both 127.0.0.1
+ * and ::1, sharing one port), accepts connections and tracks them for a clean shutdown.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
+
+export interface NetworkServerOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  limits: ConnectionLimits;
+  handler: FrameHandler;
+  log: (message: string) => void;
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+/** The addresses to bind for a configured host name. */
+export function bindAddressesFor(host: string): string[] {
+  if (host === 'localhost') return ['127.0.0.1', '::1'];
+  if (host === '') return ['::'];
+  return [host];
+}
+
+export class NetworkServer {
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+  private limits: ConnectionLimits;
+  readonly bound: BoundAddress[] = [];
+
+  constructor(private readonly options: NetworkServerOptions) {
+    this.limits = { ...options.limits };
+  }
+
+  async listen(): Promise<BoundAddress[]> {
+    const addresses = bindAddressesFor(this.options.host);
+    let port = this.options.port;
+    for (const [index, address] of addresses.entries()) {
+      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: address, port, backlog: this.options.backlog, ipv6Only: address === '::1' }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        // localhost without IPv6 (or IPv4) on this machine: serve the family that exists.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (index > 0 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+        await this.close();
+        throw err;
+      }
+      const info = server.address();
+      if (info && typeof info === 'object') {
+        port = info.port;
+        this.bound.push({ host: info.address, port: info.port });
+      }
+      this.servers.push(server);
+    }
+    return this.bound;
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new Connection(this.nextConnectionId++, socket, this.options.handler, this.limits, {
+      onError: (c, reason) => this.options.log(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
+      onClose: (c) => this.connections.delete(c),
+    });
+    this.connections.add(connection);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Applies a new frame-size/in-flight limit to connections accepted from now on. */
+  updateLimits(limits: Partial<ConnectionLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    const closing = this.servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const drains = [...this.connections].map((c) => c.drain());
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(drains), timedOut]);
+    clearTimeout(timer);
+    for (const c of this.connections) c.destroy(null);
+    await Promise.all(closing);
+  }
+}
