@@ -7,7 +7,7 @@
  * Trailing bytes after a request or response body are ignored, as Kafka's own parsers do.
  */
 import { ProtocolError } from '../protocol-error.js';
-import { Reader, Writer, type SizeQueue } from '../primitives/index.js';
+import { Reader, Writer, newSizeQueue, type SizeQueue } from '../primitives/index.js';
 import {
   apiInfo,
   requestCodecs,
@@ -32,6 +32,8 @@ import {
   type ConsumerProtocolAssignment,
 } from './generated/index.js';
 import type { TaggedField } from './runtime.js';
+import { ConsumerProtocolAssignment as assignmentDecl, ConsumerProtocolSubscription as subscriptionDecl } from './declarations/index.js';
+import { parseVersions } from './declarations/types.js';
 
 export interface RequestHeader {
   apiKey: number;
@@ -117,35 +119,60 @@ function headerData(h: RequestHeader): RequestHeaderData {
   return d;
 }
 
-function finish(w: Writer, total: number): Buffer {
-  if (w.pos !== total) throw new Error(`encoder wrote ${w.pos} bytes, sized ${total}`);
-  return w.buf;
+function checkWritten(w: Writer, expected: number): void {
+  if (w.pos !== expected) throw new Error(`encoder wrote ${w.pos} bytes where it sized ${expected}`);
 }
 
-export function encodeRequest<K extends keyof RequestBodies>(header: RequestHeader & { apiKey: K }, body: RequestBodies[K]): Buffer {
+type Part = (w: Writer) => void;
+
+/** Two-pass encode of a size-prefixed frame made of parts (header, body), contiguous or gathered. */
+function encodeFrame(size: number, q: SizeQueue, parts: Part[], gather: boolean): Writer {
+  const w = new Writer(4 + size, q, gather);
+  w.int32(size);
+  for (const part of parts) part(w);
+  checkWritten(w, gather ? 4 + size - q[0] : 4 + size);
+  return w;
+}
+
+function requestFrame<K extends keyof RequestBodies>(header: RequestHeader & { apiKey: K }, body: RequestBodies[K], gather: boolean): Writer {
   const codec = codecFor(requestCodecs, header.apiKey, header.apiVersion);
   const hv = requestHeaderVersion(header.apiKey, header.apiVersion);
   const hd = headerData(header);
-  const q: SizeQueue = [];
+  const q = newSizeQueue();
   const size = sizeRequestHeaderData(hd, hv, q) + codec.size(body as never, header.apiVersion, q);
-  const w = new Writer(4 + size, q);
-  w.int32(size);
-  writeRequestHeaderData(w, hd, hv);
-  codec.write(w, body as never, header.apiVersion);
-  return finish(w, 4 + size);
+  return encodeFrame(size, q, [(w) => writeRequestHeaderData(w, hd, hv), (w) => codec.write(w, body as never, header.apiVersion)], gather);
 }
 
-export function encodeResponse<K extends keyof ResponseBodies>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseBodies[K]): Buffer {
+function responseFrame<K extends keyof ResponseBodies>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseBodies[K], gather: boolean): Writer {
   const codec = codecFor(responseCodecs, apiKey, apiVersion);
   const hv = responseHeaderVersion(apiKey, apiVersion);
   const hd = { correlationId };
-  const q: SizeQueue = [];
+  const q = newSizeQueue();
   const size = sizeResponseHeaderData(hd, hv, q) + codec.size(body as never, apiVersion, q);
-  const w = new Writer(4 + size, q);
-  w.int32(size);
-  writeResponseHeaderData(w, hd, hv);
-  codec.write(w, body as never, apiVersion);
-  return finish(w, 4 + size);
+  return encodeFrame(size, q, [(w) => writeResponseHeaderData(w, hd, hv), (w) => codec.write(w, body as never, apiVersion)], gather);
+}
+
+/** The whole request (size prefix, header, body) in one buffer. */
+export function encodeRequest<K extends keyof RequestBodies>(header: RequestHeader & { apiKey: K }, body: RequestBodies[K]): Buffer {
+  return requestFrame(header, body, false).buf;
+}
+
+/** The whole response (size prefix, header, body) in one buffer. */
+export function encodeResponse<K extends keyof ResponseBodies>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseBodies[K]): Buffer {
+  return responseFrame(apiKey, apiVersion, correlationId, body, false).buf;
+}
+
+/**
+ * Like `encodeRequest`, but `bytes`/`records` values of at least `DETACH_MIN` bytes are not
+ * copied: the result is the frame as buffers to write in order, some of which alias `body`.
+ */
+export function encodeRequestChunks<K extends keyof RequestBodies>(header: RequestHeader & { apiKey: K }, body: RequestBodies[K]): Buffer[] {
+  return requestFrame(header, body, true).finishChunks();
+}
+
+/** Like `encodeResponse`, gathering large `records` (e.g. a Fetch response's) by reference. */
+export function encodeResponseChunks<K extends keyof ResponseBodies>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseBodies[K]): Buffer[] {
+  return responseFrame(apiKey, apiVersion, correlationId, body, true).finishChunks();
 }
 
 export function decodeResponse<K extends keyof ResponseBodies>(apiKey: K, apiVersion: number, frame: Buffer): { correlationId: number; body: ResponseBodies[K] } {
@@ -167,12 +194,13 @@ interface DataCodec<T> {
 
 function encodeVersioned<T>(c: DataCodec<T>, value: T, version: number): Buffer {
   if (version < 0 || version > c.maxVersion) throw new ProtocolError('unsupported', `version ${version} is not supported`);
-  const q: SizeQueue = [];
+  const q = newSizeQueue();
   const size = 2 + c.size(value, version, q);
   const w = new Writer(size, q);
   w.int16(version);
   c.write(w, value, version);
-  return finish(w, size);
+  checkWritten(w, size);
+  return w.buf;
 }
 
 /** Newer versions only add fields at the end, so (as Kafka does) a newer one is read as our newest. */
@@ -187,13 +215,13 @@ const subscriptionCodec: DataCodec<ConsumerProtocolSubscription> = {
   read: readConsumerProtocolSubscription,
   size: sizeConsumerProtocolSubscription,
   write: writeConsumerProtocolSubscription,
-  maxVersion: 3,
+  maxVersion: parseVersions(subscriptionDecl.validVersions).max,
 };
 const assignmentCodec: DataCodec<ConsumerProtocolAssignment> = {
   read: readConsumerProtocolAssignment,
   size: sizeConsumerProtocolAssignment,
   write: writeConsumerProtocolAssignment,
-  maxVersion: 3,
+  maxVersion: parseVersions(assignmentDecl.validVersions).max,
 };
 
 /** Encodes a consumer subscription with its int16 version prefix. */

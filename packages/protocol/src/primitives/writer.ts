@@ -6,6 +6,17 @@
  */
 export type SizeQueue = number[];
 
+/**
+ * `bytes`/`records` fields at least this long are passed by reference, not copied, by the gather
+ * encoders (`encodeResponseChunks`…); below it one more iovec costs more than the copy.
+ */
+export const DETACH_MIN = 4096;
+
+/** A fresh size queue. Slot 0 sums the bytes of detachable fields (see `DETACH_MIN`). */
+export function newSizeQueue(): SizeQueue {
+  return [0];
+}
+
 /** Bytes taken by `n` as an unsigned varint. */
 export function uvarintSize(n: number): number {
   if (n < 0x80) return 1;
@@ -28,12 +39,27 @@ export class Writer {
   pos: number;
   /** Measurements recorded by the size pass, consumed in order by the write pass. */
   readonly queue: SizeQueue;
-  qi = 0;
+  qi = 1;
+  /** Gather mode: finished segments and detached field buffers, in frame order. */
+  private readonly chunks: Buffer[] | null;
+  private segmentStart = 0;
 
-  constructor(size: number, queue: SizeQueue = [], buf: Buffer = Buffer.allocUnsafe(size), pos = 0) {
-    this.buf = buf;
-    this.pos = pos;
+  /**
+   * A writer over `size` bytes. In gather mode (`gather` true) the buffer holds everything except
+   * the detachable fields, which are emitted as references between the segments.
+   */
+  constructor(size: number, queue: SizeQueue = newSizeQueue(), gather = false) {
     this.queue = queue;
+    this.chunks = gather ? [] : null;
+    this.buf = Buffer.allocUnsafe(gather ? size - queue[0] : size);
+    this.pos = 0;
+  }
+
+  /** Gather mode: the frame as buffers to write in order (e.g. with `socket.cork` or writev). */
+  finishChunks(): Buffer[] {
+    const chunks = this.chunks ?? [];
+    if (this.pos > this.segmentStart) chunks.push(this.buf.subarray(this.segmentStart, this.pos));
+    return chunks;
   }
 
   /** Next recorded measurement. */
@@ -111,6 +137,19 @@ export class Writer {
       p += len;
     }
     this.pos = p;
+  }
+
+  /** A `bytes`/`records` value: copied, or in gather mode referenced when long enough. */
+  blob(data: Buffer): void {
+    const chunks = this.chunks;
+    if (chunks !== null && data.length >= DETACH_MIN) {
+      if (this.pos > this.segmentStart) chunks.push(this.buf.subarray(this.segmentStart, this.pos));
+      chunks.push(data);
+      this.segmentStart = this.pos;
+    } else {
+      this.buf.set(data, this.pos);
+      this.pos += data.length;
+    }
   }
 
   raw(data: Uint8Array): void {

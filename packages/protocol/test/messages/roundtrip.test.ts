@@ -7,7 +7,10 @@ import {
   decodeRequest,
   decodeResponse,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
+  encodeResponseChunks,
+  DETACH_MIN,
   requestHeaderVersion,
   encodeConsumerProtocolAssignment,
   decodeConsumerProtocolAssignment,
@@ -135,4 +138,27 @@ test('unknown tagged fields are kept in order and re-emitted between known tags'
   assert.deepEqual(p.currentLeader, { leaderId: 1, leaderEpoch: 2 });
   assert.deepEqual(p.unknownTaggedFields, unknown);
   assert.deepEqual(decoded.nodeEndpoints, body.nodeEndpoints);
+});
+
+test('gather encoders produce the same bytes, passing large records by reference', () => {
+  const big = Buffer.alloc(DETACH_MIN * 3, 7);
+  const small = Buffer.alloc(DETACH_MIN - 1, 9);
+  const body = {
+    responses: [{ topic: 't', partitions: [
+      { partitionIndex: 0, errorCode: 0, highWatermark: 1n, records: big },
+      { partitionIndex: 1, errorCode: 0, highWatermark: 1n, records: small },
+      { partitionIndex: 2, errorCode: 0, highWatermark: 1n, records: big },
+    ] }],
+  };
+  for (const v of [4, 12]) {
+    const chunks = encodeResponseChunks(1, v, 3, body);
+    assert.deepEqual(Buffer.concat(chunks), encodeResponse(1, v, 3, body));
+    assert.equal(chunks.filter((c) => c === big).length, 2, 'large records are not copied');
+    assert.equal(chunks.length, v >= 12 ? 5 : 4, 'segments around the two detached buffers (v4 ends with the last records)');
+  }
+  const produce = { acks: -1, timeoutMs: 1, topicData: [{ name: 't', partitionData: [{ index: 0, records: big }] }] };
+  const header = { apiKey: 0 as const, apiVersion: 9, correlationId: 1, clientId: 'c' };
+  const chunks = encodeRequestChunks(header, produce);
+  assert.deepEqual(Buffer.concat(chunks), encodeRequest(header, produce));
+  assert.ok(chunks.includes(big));
 });

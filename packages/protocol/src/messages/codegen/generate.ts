@@ -227,7 +227,7 @@ class MessageGenerator {
     const nonNull =
       f.elem === 'string'
         ? ['{', `  const n = utf8Length(${x});`, '  q.push(n);', `  ${acc} += ${sel(c, 'uvarintSize(n + 1)', '2')} + n;`, '}']
-        : [`${acc} += ${sel(c, `uvarintSize(${x}.length + 1)`, '4')} + ${x}.length;`];
+        : [`${acc} += ${sel(c, `uvarintSize(${x}.length + 1)`, '4')} + ${x}.length;`, `if (${x}.length >= DETACH_MIN) q[0] += ${x}.length;`];
     const nullable = canBeNull || f.elem === 'records';
     if (!nullable) return nonNull;
     return [`if (${x} === null) ${acc} += ${nullSize(f.elem === 'string' ? 2 : 4)};`, 'else {', ...nonNull.map((l) => `  ${l}`), '}'];
@@ -300,13 +300,13 @@ class MessageGenerator {
 
   // ---- writing ----
 
-  private writeScalar(t: ScalarType, x: string, c: string): string[] {
+  private writeScalar(t: ScalarType, x: string, c: string, detachable = false): string[] {
     switch (t) {
       case 'string':
         return ['{', '  const n = w.next();', ...(c === 'true' ? ['  w.uvarint(n + 1);'] : c === 'false' ? ['  w.int16(n);'] : [`  if (${c}) w.uvarint(n + 1);`, '  else w.int16(n);']), `  w.utf8(${x}, n);`, '}'];
       case 'bytes':
       case 'records':
-        return [...(c === 'true' ? [`w.uvarint(${x}.length + 1);`] : c === 'false' ? [`w.int32(${x}.length);`] : [`if (${c}) w.uvarint(${x}.length + 1);`, `else w.int32(${x}.length);`]), `w.raw(${x});`];
+        return [...(c === 'true' ? [`w.uvarint(${x}.length + 1);`] : c === 'false' ? [`w.int32(${x}.length);`] : [`if (${c}) w.uvarint(${x}.length + 1);`, `else w.int32(${x}.length);`]), detachable ? `w.blob(${x});` : `w.raw(${x});`];
       default:
         return [`w.${t}(${x});`];
     }
@@ -341,7 +341,7 @@ class MessageGenerator {
       if (n === 'true') return nullableBody;
       return [`if (${n}) {`, ...nullableBody.map((l) => `  ${l}`), '} else {', `  write${f.elem.tsName}(w, ${x} as ${f.elem.tsName}, v);`, '}'];
     }
-    const nonNull = this.writeScalar(f.elem, x, c);
+    const nonNull = this.writeScalar(f.elem, x, c, true);
     if (!(canBeNull || f.elem === 'records')) return nonNull;
     return [`if (${x} === null) ${this.writeNull(c, f.elem === 'string' ? 'int16' : 'int32')}`, 'else {', ...nonNull.map((l) => `  ${l}`), '}'];
   }
@@ -449,7 +449,7 @@ function generateFile(decls: MessageDecl[]): string {
   }
   const body = [...types, ...code].join('\n');
   const runtime = ['EMPTY_BYTES', 'NO_TAGS'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
-  const prims = ['uvarintSize', 'utf8Length'].filter((n) => new RegExp(`\\b${n}\\(`).test(body));
+  const prims = ['uvarintSize', 'utf8Length', 'DETACH_MIN'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
   const imports = [
     `import { Reader, Writer${prims.map((p) => `, ${p}`).join('')}, type SizeQueue } from '../../primitives/index.js';`,
     `import { ${[...runtime, 'type TaggedField'].join(', ')} } from '../runtime.js';`,
