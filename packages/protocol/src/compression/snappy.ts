@@ -5,6 +5,11 @@
  * magic `\x82SNAPPY\0`, two int32 version fields, then blocks of [int32 length][raw snappy] each
  * holding up to 32 KiB of input. librdkafka produces bare raw snappy and reads both. We write the
  * Java form (so every client, including old Java and kafkajs-era ones, can read it) and read both.
+ *
+ * The codec is napi-rs `snappy` with `copyOutputData`: results are copied into V8-owned buffers
+ * and the native allocation is freed at once. Without it, native memory is released only when V8
+ * gets round to collecting the external buffers, and a busy process's RSS was measured climbing by
+ * GBs while throughput fell tenfold.
  */
 import { compress as snappyCompressNative, compressSync, uncompress as snappyUncompressNative, uncompressSync } from 'snappy';
 import { ProtocolError } from '../protocol-error.js';
@@ -12,6 +17,8 @@ import { checkMaxBytes, corrupt, requireInput, tooLarge } from './limits.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
+const NATIVE_ENCODE = { copyOutputData: true };
+const NATIVE_DECODE = { asBuffer: true, copyOutputData: true };
 /** snappy-java's default block size, which Kafka's Java producer uses. */
 export const XERIAL_BLOCK_SIZE = 32 * 1024;
 
@@ -64,7 +71,7 @@ function xerialBlocks(data: Buffer, maxBytes: number): { blocks: XerialBlock[]; 
 }
 
 function inflateRaw(block: Uint8Array, expected: number): Buffer {
-  const out = uncompressSync(block, { asBuffer: true }) as Buffer;
+  const out = uncompressSync(block, NATIVE_DECODE) as Buffer;
   if (out.length !== expected) throw new ProtocolError('corrupt', `snappy block inflated to ${out.length} bytes, preamble said ${expected}`);
   return out;
 }
@@ -73,7 +80,7 @@ export function snappyCompress(data: Uint8Array): Buffer {
   const blockCount = Math.ceil(data.length / XERIAL_BLOCK_SIZE);
   const parts: Buffer[] = [xerialHeader()];
   for (let i = 0; i < blockCount; i++) {
-    const compressed = compressSync(data.subarray(i * XERIAL_BLOCK_SIZE, (i + 1) * XERIAL_BLOCK_SIZE));
+    const compressed = compressSync(data.subarray(i * XERIAL_BLOCK_SIZE, (i + 1) * XERIAL_BLOCK_SIZE), NATIVE_ENCODE);
     parts.push(blockLength(compressed.length), compressed);
   }
   return Buffer.concat(parts);
@@ -119,7 +126,7 @@ export function snappyDecompress(input: Uint8Array, maxBytes?: number): Buffer {
 export async function snappyCompressAsync(data: Uint8Array): Promise<Buffer> {
   const blockCount = Math.ceil(data.length / XERIAL_BLOCK_SIZE);
   const jobs: Promise<Buffer>[] = [];
-  for (let i = 0; i < blockCount; i++) jobs.push(snappyCompressNative(data.subarray(i * XERIAL_BLOCK_SIZE, (i + 1) * XERIAL_BLOCK_SIZE)));
+  for (let i = 0; i < blockCount; i++) jobs.push(snappyCompressNative(data.subarray(i * XERIAL_BLOCK_SIZE, (i + 1) * XERIAL_BLOCK_SIZE), NATIVE_ENCODE));
   const parts: Buffer[] = [xerialHeader()];
   for (const compressed of await Promise.all(jobs)) parts.push(blockLength(compressed.length), compressed);
   return Buffer.concat(parts);
@@ -130,7 +137,7 @@ export async function snappyDecompressAsync(input: Uint8Array, maxBytes?: number
   requireInput('snappy', input);
   const data = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
   const inflate = async (block: Uint8Array, expected: number): Promise<Buffer> => {
-    const out = (await snappyUncompressNative(block, { asBuffer: true })) as Buffer;
+    const out = (await snappyUncompressNative(block, NATIVE_DECODE)) as Buffer;
     if (out.length !== expected) throw new ProtocolError('corrupt', `snappy block inflated to ${out.length} bytes, preamble said ${expected}`);
     return out;
   };
