@@ -10,7 +10,9 @@ import {
   decodeRequest,
   decodeResponse,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
+  encodeResponseChunks,
   type FetchResponse,
   type MetadataResponse,
   type ProduceRequest,
@@ -147,6 +149,10 @@ for (const partitions of [1, 64]) {
     const frame = encodeResponse(1, 12, 1, fetchBody(parts));
     return decodeResponse(1, 12, frame.subarray(4));
   });
+  // Gather encoding hands the records to the socket by reference (as a broker writes a Fetch
+  // response); the decode side then sees the concatenation, as a client would.
+  bigFrame('Fetch v12 response gather-encode (no decode)', partitions, (parts) => encodeResponseChunks(1, 12, 1, fetchBody(parts)));
+  bigFrame('Produce v9 request gather-encode (no decode)', partitions, (parts) => encodeRequestChunks({ apiKey: 0, apiVersion: 9, correlationId: 1, clientId: 'bench' }, produceBody(parts)));
 }
 
 // ---- small message: Metadata response, 100 topics × 3 partitions ----

@@ -79,6 +79,18 @@ export class Reader {
 
   /** Unsigned LEB128 varint of at most 5 bytes (an unsigned 32-bit value). */
   uvarint(): number {
+    const p = this.pos;
+    if (p < this.end) {
+      const first = this.buf[p];
+      if (first < 0x80) {
+        this.pos = p + 1;
+        return first;
+      }
+    }
+    return this.uvarintSlow();
+  }
+
+  private uvarintSlow(): number {
     const b = this.buf;
     const end = this.end;
     let p = this.pos;
@@ -176,6 +188,7 @@ export class Reader {
     return this.slice(this.checkedLength(n - 1, 'bytes'));
   }
 
+  /** 16 bytes as Kafka shows a UUID: URL-safe base64 without padding (22 characters). */
   uuid(): string {
     const p = this.need(16);
     return this.buf.toString('base64url', p, p + 16);

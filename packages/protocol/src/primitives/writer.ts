@@ -34,6 +34,16 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** URL-safe base64 character code → 6-bit value; 64 marks an invalid character. */
+const SEXTET: Uint8Array = (() => {
+  const t = new Uint8Array(128).fill(64);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
+  return t;
+})();
+
+const sextet = (code: number): number => (code < 128 ? SEXTET[code] : 64);
+
 export class Writer {
   readonly buf: Buffer;
   pos: number;
@@ -114,6 +124,11 @@ export class Writer {
   uvarint(v: number): void {
     const b = this.buf;
     let p = this.pos;
+    if (v < 0x80) {
+      b[p] = v;
+      this.pos = p + 1;
+      return;
+    }
     while (v >= 0x80) {
       b[p++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
@@ -164,11 +179,29 @@ export class Writer {
     this.raw(data);
   }
 
-  /** A 16-byte UUID from Kafka's display form. */
+  /** A 16-byte UUID from Kafka's display form (22 URL-safe base64 characters). */
   uuid(s: string): void {
-    const p = this.pos;
-    const written = this.buf.write(s, p, 16, 'base64url');
-    if (written !== 16 || s.length !== 22) throw new TypeError(`not a Kafka UUID: ${JSON.stringify(s)}`);
-    this.pos = p + 16;
+    if (s.length !== 22) throw new TypeError(`not a Kafka UUID: ${JSON.stringify(s)}`);
+    const b = this.buf;
+    let p = this.pos;
+    let bad = 0;
+    for (let i = 0; i < 20; i += 4) {
+      const c0 = sextet(s.charCodeAt(i));
+      const c1 = sextet(s.charCodeAt(i + 1));
+      const c2 = sextet(s.charCodeAt(i + 2));
+      const c3 = sextet(s.charCodeAt(i + 3));
+      bad |= c0 | c1 | c2 | c3;
+      const n = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
+      b[p++] = (n >>> 16) & 0xff;
+      b[p++] = (n >>> 8) & 0xff;
+      b[p++] = n & 0xff;
+    }
+    const c20 = sextet(s.charCodeAt(20));
+    const c21 = sextet(s.charCodeAt(21));
+    bad |= c20 | c21;
+    // The last character carries 2 bits; its low 4 bits must be zero in a canonical encoding.
+    if ((bad & 64) !== 0 || (c21 & 15) !== 0) throw new TypeError(`not a Kafka UUID: ${JSON.stringify(s)}`);
+    b[p++] = ((c20 << 2) | (c21 >>> 4)) & 0xff;
+    this.pos = p;
   }
 }

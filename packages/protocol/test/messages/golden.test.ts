@@ -58,3 +58,22 @@ test('an unknown tagged field in a request body is skipped by size and kept verb
   assert.deepEqual(body, { clientSoftwareName: 'k', clientSoftwareVersion: '1', unknownTaggedFields: [{ tag: 7, data: hex('aabbcc') }] });
   assert.deepEqual(encodeRequest({ apiKey: 18, apiVersion: 3, correlationId: 2, clientId: 'c' }, body), frame);
 });
+
+test('UUIDs use Kafka’s display form (URL-safe base64, no padding) and reject malformed strings', () => {
+  const bytes = hex('00112233445566778899aabbccddeeff');
+  const display = bytes.toString('base64url');
+  const body = { responses: [{ topicId: display, partitions: [] }] };
+  const frame = encodeResponse(1, 13, 1, body);
+  assert.ok(frame.includes(bytes), 'the 16 UUID bytes are on the wire');
+  assert.equal(decodeResponse(1, 13, frame.subarray(4)).body.responses[0].topicId, display);
+  for (const bad of ['', 'AAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAA=', 'AAAAAAAAAAAAAAAAAAAAAB', 'AAAAAAAAAAAAAAAAAAAA+A', 'ÁAAAAAAAAAAAAAAAAAAAAA']) {
+    assert.throws(() => encodeResponse(1, 13, 1, { responses: [{ topicId: bad, partitions: [] }] }), TypeError, bad);
+  }
+  // Every byte value survives the round trip through the hand-written base64url codec.
+  for (let i = 0; i < 256; i++) {
+    const u = Buffer.alloc(16, i);
+    u[15] = 255 - i;
+    const f = encodeResponse(1, 13, 1, { responses: [{ topicId: u.toString('base64url'), partitions: [] }] });
+    assert.equal(decodeResponse(1, 13, f.subarray(4)).body.responses[0].topicId, u.toString('base64url'));
+  }
+});
