@@ -9,8 +9,9 @@ export function deleteTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
     apiKey: ApiKey.DeleteTopics,
     minVersion: 1,
     maxVersion: 6,
-    async handle(request) {
-      const wanted = request.topics ?? (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
+    async handle(request, { header }) {
+      // v6 names topics (or ids) in `topics`; earlier versions list names in `topicNames`.
+      const wanted = header.apiVersion >= 6 ? (request.topics ?? []) : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
       const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
       for (const w of wanted) {
         const byId = w.topicId !== ZERO_UUID && (w.name === null || w.name === undefined || w.name === '');
