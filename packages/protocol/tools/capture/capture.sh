@@ -6,11 +6,12 @@
 # and writes one file per Kafka frame. A recording proxy would be bypassed after bootstrap
 # (Metadata/FindCoordinator answers carry the brokers' own addresses), a packet capture is not.
 #
-# Needs (Debian): kcat librdkafka-dev tcpdump gcc, root (for tcpdump), and the root devDependencies
-# kafkajs, kafkajs-snappy, @2l/kafkajs-lz4. Not run by CI: CI only tests the committed fixtures.
+# Needs (Debian): kcat librdkafka-dev tcpdump gcc python3-kafka python3-snappy python3-lz4
+# python3-zstandard, root (for tcpdump), and the root devDependencies kafkajs, kafkajs-snappy,
+# @2l/kafkajs-lz4. Not run by CI: CI only tests the committed fixtures.
 #
-#   sudo packages/protocol/tools/capture/capture.sh            # all clients
-#   sudo packages/protocol/tools/capture/capture.sh kcat       # one client (kcat | kafkajs)
+#   sudo packages/protocol/tools/capture/capture.sh          # all clients
+#   sudo packages/protocol/tools/capture/capture.sh kcat     # one client: kcat | kafkajs | kafka-python
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,7 @@ gcc -O1 -Wall -o "$work/mock-cluster" "$here/mock-cluster.c" -lrdkafka
 
 librdkafka_version="$(kcat -V 2>&1 | sed -n 's/.*librdkafka \([0-9.]*\).*/\1/p')"
 kafkajs_version="$(node -p "require('$repo/node_modules/kafkajs/package.json').version")"
+kafka_python_version="$(/usr/bin/python3 -c 'import kafka; print(kafka.__version__)')"
 
 # with_mock_cluster <client-name> <max-per-api> <function>
 # Starts a 3-broker mock cluster, records loopback traffic to it while <function> runs with
@@ -87,10 +89,17 @@ kafkajs_scenario() {
   node "$here/kafkajs-client.mjs" "$BOOTSTRAP"
 }
 
+kafka_python_scenario() {
+  /usr/bin/python3 "$here/kafka-python-client.py" "$BOOTSTRAP"
+}
+
 which="${1:-all}"
 if [[ "$which" == all || "$which" == kcat ]]; then
   with_mock_cluster "kcat-$librdkafka_version" 6 kcat_scenario
 fi
 if [[ "$which" == all || "$which" == kafkajs ]]; then
   with_mock_cluster "kafkajs-$kafkajs_version" 6 kafkajs_scenario
+fi
+if [[ "$which" == all || "$which" == kafka-python ]]; then
+  with_mock_cluster "kafka-python-$kafka_python_version" 6 kafka_python_scenario
 fi
