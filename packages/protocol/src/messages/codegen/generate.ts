@@ -260,8 +260,21 @@ class MessageGenerator {
     }
     const flex = this.flex(ctx);
     if (flex !== 'false') {
-      const body = ['const slot = q.length;', 'q.push(0, 0);', 'let mask = 0;', 'let count = 0;'];
       const tagged = s.fields.filter((f) => f.tag !== undefined).sort((a, b) => (a.tag as number) - (b.tag as number));
+      if (tagged.length === 0) {
+        // Only unknown tagged fields: the write pass counts them itself, nothing to record.
+        const body = [
+          'const u = o.unknownTaggedFields;',
+          'if (u === undefined) s += 1;',
+          'else {',
+          '  s += uvarintSize(u.length);',
+          '  for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;',
+          '}',
+        ];
+        out.push(...ifBlock(flex, body, '  '), '  return s;', '}');
+        return out;
+      }
+      const body = ['const slot = q.length;', 'q.push(0, 0);', 'let mask = 0;', 'let count = 0;'];
       const flexCtx = { min: Math.max(ctx.min, this.m.flexible.min), max: Math.min(ctx.max, this.m.flexible.max) };
       tagged.forEach((f, bit) => {
         const tc = cond(f.tagged, flexCtx);
@@ -358,8 +371,20 @@ class MessageGenerator {
     }
     const flex = this.flex(ctx);
     if (flex !== 'false') {
-      const body = ['const mask = w.next();', 'w.uvarint(w.next());', 'const u = o.unknownTaggedFields ?? NO_TAGS;', 'let ui = 0;'];
       const tagged = s.fields.filter((f) => f.tag !== undefined).sort((a, b) => (a.tag as number) - (b.tag as number));
+      if (tagged.length === 0) {
+        const body = [
+          'const u = o.unknownTaggedFields;',
+          'if (u === undefined) w.uvarint(0);',
+          'else {',
+          '  w.uvarint(u.length);',
+          '  for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);',
+          '}',
+        ];
+        out.push(...ifBlock(flex, body, '  '), '}');
+        return out;
+      }
+      const body = ['const mask = w.next();', 'w.uvarint(w.next());', 'const u = o.unknownTaggedFields ?? NO_TAGS;', 'let ui = 0;'];
       tagged.forEach((f, bit) => {
         if (cond(f.tagged, ctx) === 'false') return;
         const x = this.name('x');

@@ -90,18 +90,12 @@ export function sizeApiVersionsRequest(o: ApiVersionsRequest, v: number, q: Size
     }
   }
   if (v >= 3) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -124,11 +118,12 @@ export function writeApiVersionsRequest(w: Writer, o: ApiVersionsRequest, v: num
     }
   }
   if (v >= 3) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -357,18 +352,12 @@ function sizeApiVersionsResponseApiVersion(o: ApiVersionsResponseApiVersion, v: 
   s += 2;
   s += 2;
   if (v >= 3) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -381,11 +370,12 @@ function writeApiVersionsResponseApiVersion(w: Writer, o: ApiVersionsResponseApi
   const x29 = o.maxVersion;
   w.int16(x29);
   if (v >= 3) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -422,18 +412,12 @@ function sizeApiVersionsResponseSupportedFeatureKey(o: ApiVersionsResponseSuppor
   }
   s += 2;
   s += 2;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -448,11 +432,12 @@ function writeApiVersionsResponseSupportedFeatureKey(w: Writer, o: ApiVersionsRe
   w.int16(x32);
   const x33 = o.maxVersion;
   w.int16(x33);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVersionsResponseFinalizedFeatureKey {
@@ -488,18 +473,12 @@ function sizeApiVersionsResponseFinalizedFeatureKey(o: ApiVersionsResponseFinali
   }
   s += 2;
   s += 2;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -514,9 +493,10 @@ function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, o: ApiVersionsRe
   w.int16(x36);
   const x37 = o.minVersionLevel;
   w.int16(x37);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }

@@ -100,18 +100,12 @@ export function sizeCreateTopicsRequest(o: CreateTopicsRequest, v: number, q: Si
     s += 1;
   }
   if (v >= 5) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -130,11 +124,12 @@ export function writeCreateTopicsRequest(w: Writer, o: CreateTopicsRequest, v: n
     w.bool(x8);
   }
   if (v >= 5) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -192,18 +187,12 @@ function sizeCreateTopicsRequestCreatableTopic(o: CreateTopicsRequestCreatableTo
   s += (v >= 5 ? uvarintSize(x17.length + 1) : 4);
   for (let i = 0; i < x17.length; i++) s += sizeCreateTopicsRequestCreatableTopicConfig(x17[i], v, q);
   if (v >= 5) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -233,11 +222,12 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, o: CreateTopicsReques
     writeCreateTopicsRequestCreatableTopicConfig(w, e25, v);
   }
   if (v >= 5) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -273,18 +263,12 @@ function sizeCreateTopicsRequestCreatableReplicaAssignment(o: CreateTopicsReques
   s += (v >= 5 ? uvarintSize(x30.length + 1) : 4);
   s += x30.length * 4;
   if (v >= 5) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -299,11 +283,12 @@ function writeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, o: Create
     w.int32(e33);
   }
   if (v >= 5) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -347,18 +332,12 @@ function sizeCreateTopicsRequestCreatableTopicConfig(o: CreateTopicsRequestCreat
     }
   }
   if (v >= 5) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -382,11 +361,12 @@ function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, o: CreateTopics
     }
   }
   if (v >= 5) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -428,18 +408,12 @@ export function sizeCreateTopicsResponse(o: CreateTopicsResponse, v: number, q: 
   s += (v >= 5 ? uvarintSize(x3.length + 1) : 4);
   for (let i = 0; i < x3.length; i++) s += sizeCreateTopicsResponseCreatableTopicResult(x3[i], v, q);
   if (v >= 5) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -456,11 +430,12 @@ export function writeCreateTopicsResponse(w: Writer, o: CreateTopicsResponse, v:
     writeCreateTopicsResponseCreatableTopicResult(w, e6, v);
   }
   if (v >= 5) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -710,18 +685,12 @@ function sizeCreateTopicsResponseCreatableTopicConfigs(o: CreateTopicsResponseCr
   s += 1;
   s += 1;
   s += 1;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -747,9 +716,10 @@ function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, o: CreateTopi
   w.int8(x30);
   const x31 = o.isSensitive;
   w.bool(x31);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }

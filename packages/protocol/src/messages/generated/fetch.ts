@@ -392,18 +392,12 @@ function sizeFetchRequestReplicaState(o: FetchRequestReplicaState, v: number, q:
   let s = 0;
   s += 4;
   s += 8;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -412,11 +406,12 @@ function writeFetchRequestReplicaState(w: Writer, o: FetchRequestReplicaState, v
   w.int32(x27);
   const x28 = (o.replicaEpoch ?? -1n);
   w.int64(x28);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function defaultFetchRequestReplicaState(): FetchRequestReplicaState {
@@ -488,18 +483,12 @@ function sizeFetchRequestFetchTopic(o: FetchRequestFetchTopic, v: number, q: Siz
   s += (v >= 12 ? uvarintSize(x35.length + 1) : 4);
   for (let i = 0; i < x35.length; i++) s += sizeFetchRequestFetchPartition(x35[i], v, q);
   if (v >= 12) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -525,11 +514,12 @@ function writeFetchRequestFetchTopic(w: Writer, o: FetchRequestFetchTopic, v: nu
     writeFetchRequestFetchPartition(w, e39, v);
   }
   if (v >= 12) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -719,18 +709,12 @@ function sizeFetchRequestForgottenTopic(o: FetchRequestForgottenTopic, v: number
   s += (v >= 12 ? uvarintSize(x53.length + 1) : 4);
   s += x53.length * 4;
   if (v >= 12) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -756,11 +740,12 @@ function writeFetchRequestForgottenTopic(w: Writer, o: FetchRequestForgottenTopi
     w.int32(e57);
   }
   if (v >= 12) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -955,18 +940,12 @@ function sizeFetchResponseFetchableTopicResponse(o: FetchResponseFetchableTopicR
   s += (v >= 12 ? uvarintSize(x21.length + 1) : 4);
   for (let i = 0; i < x21.length; i++) s += sizeFetchResponsePartitionData(x21[i], v, q);
   if (v >= 12) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -992,11 +971,12 @@ function writeFetchResponseFetchableTopicResponse(w: Writer, o: FetchResponseFet
     writeFetchResponsePartitionData(w, e25, v);
   }
   if (v >= 12) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -1251,18 +1231,12 @@ function sizeFetchResponseEpochEndOffset(o: FetchResponseEpochEndOffset, v: numb
   let s = 0;
   s += 4;
   s += 8;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -1271,11 +1245,12 @@ function writeFetchResponseEpochEndOffset(w: Writer, o: FetchResponseEpochEndOff
   w.int32(x48);
   const x49 = (o.endOffset ?? -1n);
   w.int64(x49);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function defaultFetchResponseEpochEndOffset(): FetchResponseEpochEndOffset {
@@ -1318,18 +1293,12 @@ function sizeFetchResponseLeaderIdAndEpoch(o: FetchResponseLeaderIdAndEpoch, v: 
   let s = 0;
   s += 4;
   s += 4;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -1338,11 +1307,12 @@ function writeFetchResponseLeaderIdAndEpoch(w: Writer, o: FetchResponseLeaderIdA
   w.int32(x52);
   const x53 = (o.leaderEpoch ?? -1);
   w.int32(x53);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function defaultFetchResponseLeaderIdAndEpoch(): FetchResponseLeaderIdAndEpoch {
@@ -1385,18 +1355,12 @@ function sizeFetchResponseSnapshotId(o: FetchResponseSnapshotId, v: number, q: S
   let s = 0;
   s += 8;
   s += 4;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -1405,11 +1369,12 @@ function writeFetchResponseSnapshotId(w: Writer, o: FetchResponseSnapshotId, v: 
   w.int64(x56);
   const x57 = (o.epoch ?? -1);
   w.int32(x57);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function defaultFetchResponseSnapshotId(): FetchResponseSnapshotId {
@@ -1455,18 +1420,12 @@ function sizeFetchResponseAbortedTransaction(o: FetchResponseAbortedTransaction,
   s += 8;
   s += 8;
   if (v >= 12) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -1477,11 +1436,12 @@ function writeFetchResponseAbortedTransaction(w: Writer, o: FetchResponseAborted
   const x61 = o.firstOffset;
   w.int64(x61);
   if (v >= 12) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -1530,18 +1490,12 @@ function sizeFetchResponseNodeEndpoint(o: FetchResponseNodeEndpoint, v: number, 
       s += uvarintSize(n + 1) + n;
     }
   }
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -1565,9 +1519,10 @@ function writeFetchResponseNodeEndpoint(w: Writer, o: FetchResponseNodeEndpoint,
       w.utf8(x67, n);
     }
   }
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }

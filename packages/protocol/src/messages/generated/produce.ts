@@ -122,18 +122,12 @@ export function sizeProduceRequest(o: ProduceRequest, v: number, q: SizeQueue): 
   s += (v >= 9 ? uvarintSize(x4.length + 1) : 4);
   for (let i = 0; i < x4.length; i++) s += sizeProduceRequestTopicProduceData(x4[i], v, q);
   if (v >= 9) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -162,11 +156,12 @@ export function writeProduceRequest(w: Writer, o: ProduceRequest, v: number): vo
     writeProduceRequestTopicProduceData(w, e9, v);
   }
   if (v >= 9) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -207,18 +202,12 @@ function sizeProduceRequestTopicProduceData(o: ProduceRequestTopicProduceData, v
   s += (v >= 9 ? uvarintSize(x15.length + 1) : 4);
   for (let i = 0; i < x15.length; i++) s += sizeProduceRequestPartitionProduceData(x15[i], v, q);
   if (v >= 9) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -238,11 +227,12 @@ function writeProduceRequestTopicProduceData(w: Writer, o: ProduceRequestTopicPr
     writeProduceRequestPartitionProduceData(w, e18, v);
   }
   if (v >= 9) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -278,18 +268,12 @@ function sizeProduceRequestPartitionProduceData(o: ProduceRequestPartitionProduc
     if (x20.length >= DETACH_MIN) q[0] += x20.length;
   }
   if (v >= 9) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -305,11 +289,12 @@ function writeProduceRequestPartitionProduceData(w: Writer, o: ProduceRequestPar
     w.blob(x22);
   }
   if (v >= 9) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -460,18 +445,12 @@ function sizeProduceResponseTopicProduceResponse(o: ProduceResponseTopicProduceR
   s += (v >= 9 ? uvarintSize(x19.length + 1) : 4);
   for (let i = 0; i < x19.length; i++) s += sizeProduceResponsePartitionProduceResponse(x19[i], v, q);
   if (v >= 9) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -491,11 +470,12 @@ function writeProduceResponseTopicProduceResponse(w: Writer, o: ProduceResponseT
     writeProduceResponsePartitionProduceResponse(w, e22, v);
   }
   if (v >= 9) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -706,18 +686,12 @@ function sizeProduceResponseBatchIndexAndErrorMessage(o: ProduceResponseBatchInd
     }
   }
   if (v >= 9) {
-    const slot = q.length;
-    q.push(0, 0);
-    let mask = 0;
-    let count = 0;
     const u = o.unknownTaggedFields;
-    if (u !== undefined) {
+    if (u === undefined) s += 1;
+    else {
+      s += uvarintSize(u.length);
       for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-      count += u.length;
     }
-    q[slot] = mask;
-    q[slot + 1] = count;
-    s += uvarintSize(count);
   }
   return s;
 }
@@ -736,11 +710,12 @@ function writeProduceResponseBatchIndexAndErrorMessage(w: Writer, o: ProduceResp
     }
   }
   if (v >= 9) {
-    const mask = w.next();
-    w.uvarint(w.next());
-    const u = o.unknownTaggedFields ?? NO_TAGS;
-    let ui = 0;
-    for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+    const u = o.unknownTaggedFields;
+    if (u === undefined) w.uvarint(0);
+    else {
+      w.uvarint(u.length);
+      for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+    }
   }
 }
 
@@ -768,18 +743,12 @@ function sizeProduceResponseLeaderIdAndEpoch(o: ProduceResponseLeaderIdAndEpoch,
   let s = 0;
   s += 4;
   s += 4;
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -788,11 +757,12 @@ function writeProduceResponseLeaderIdAndEpoch(w: Writer, o: ProduceResponseLeade
   w.int32(x43);
   const x44 = (o.leaderEpoch ?? -1);
   w.int32(x44);
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
 
 function defaultProduceResponseLeaderIdAndEpoch(): ProduceResponseLeaderIdAndEpoch {
@@ -856,18 +826,12 @@ function sizeProduceResponseNodeEndpoint(o: ProduceResponseNodeEndpoint, v: numb
       s += uvarintSize(n + 1) + n;
     }
   }
-  const slot = q.length;
-  q.push(0, 0);
-  let mask = 0;
-  let count = 0;
   const u = o.unknownTaggedFields;
-  if (u !== undefined) {
+  if (u === undefined) s += 1;
+  else {
+    s += uvarintSize(u.length);
     for (let i = 0; i < u.length; i++) s += uvarintSize(u[i].tag) + uvarintSize(u[i].data.length) + u[i].data.length;
-    count += u.length;
   }
-  q[slot] = mask;
-  q[slot + 1] = count;
-  s += uvarintSize(count);
   return s;
 }
 
@@ -891,9 +855,10 @@ function writeProduceResponseNodeEndpoint(w: Writer, o: ProduceResponseNodeEndpo
       w.utf8(x52, n);
     }
   }
-  const mask = w.next();
-  w.uvarint(w.next());
-  const u = o.unknownTaggedFields ?? NO_TAGS;
-  let ui = 0;
-  for (; ui < u.length; ui++) w.rawTag(u[ui].tag, u[ui].data);
+  const u = o.unknownTaggedFields;
+  if (u === undefined) w.uvarint(0);
+  else {
+    w.uvarint(u.length);
+    for (let i = 0; i < u.length; i++) w.rawTag(u[i].tag, u[i].data);
+  }
 }
