@@ -142,6 +142,18 @@ export class OffsetIndex extends SparseIndex {
     return { offset: this.baseOffset + BigInt(this.relativeOffsetAt(i)), position: this.positionAt(i) };
   }
 
+  /**
+   * Like lookup, plus the position of the following entry: the batch holding `offset` starts no
+   * later than that, which bounds how far a reader must scan (null past the last entry).
+   */
+  lookupBounded(offset: bigint): OffsetPosition & { nextPosition: number | null } {
+    const rel = Number(offset - this.baseOffset);
+    const i = this.floorEntry((k) => this.relativeOffsetAt(k), rel);
+    const nextPosition = i + 1 < this.count ? this.positionAt(i + 1) : null;
+    if (i < 0) return { offset: this.baseOffset, position: 0, nextPosition };
+    return { offset: this.baseOffset + BigInt(this.relativeOffsetAt(i)), position: this.positionAt(i), nextPosition };
+  }
+
   /** Removes entries for offsets >= `offset`. */
   truncateTo(offset: bigint): void {
     const rel = Number(offset - this.baseOffset);

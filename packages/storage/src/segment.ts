@@ -336,9 +336,14 @@ export class LogSegment {
    * Finds the first batch whose last offset is >= `offset` at or after the indexed position,
    * reading headers in windows of `window` bytes; returns the window so the caller can reuse it.
    */
-  private async locate(offset: bigint, limit: number, window: number): Promise<{ loc: BatchLocation; buf: Buffer; bufStart: number } | null> {
+  private async locate(offset: bigint, limit: number, wantAfter: number): Promise<{ loc: BatchLocation; buf: Buffer; bufStart: number } | null> {
     const idx = await this.offsetIndex();
-    let pos = idx.lookup(offset).position;
+    const entry = idx.lookupBounded(offset);
+    let pos = entry.position;
+    // Read the scan distance and the wanted bytes in one go: the target batch starts by the next
+    // index entry, or (past the last entry) within about one index interval plus a batch.
+    const gap = entry.nextPosition !== null ? entry.nextPosition - pos : this.options.indexIntervalBytes + 256 * 1024;
+    const window = gap + wantAfter;
     let buf: Buffer = Buffer.alloc(0);
     let bufStart = pos;
     while (pos + OFFSET_PREFIX <= limit) {
@@ -369,7 +374,7 @@ export class LogSegment {
    */
   async read(offset: bigint, maxBytes: number, maxOffset: bigint | null, minOneBatch: boolean): Promise<SegmentRead | null> {
     const limit = this.size;
-    const found = await this.locate(offset, limit, Math.min(limit, this.options.indexIntervalBytes + Math.max(maxBytes, BATCH_HEADER_SIZE) + 4096));
+    const found = await this.locate(offset, limit, Math.max(maxBytes, BATCH_HEADER_SIZE));
     if (!found) return null;
     const { loc } = found;
     const empty: SegmentRead = { data: Buffer.alloc(0), firstOffset: loc.baseOffset, nextOffset: offset };
@@ -401,7 +406,7 @@ export class LogSegment {
 
   /** Location of the first batch whose last offset is >= offset. */
   async findBatch(offset: bigint): Promise<BatchLocation | null> {
-    const found = await this.locate(offset, this.size, 64 * 1024);
+    const found = await this.locate(offset, this.size, BATCH_HEADER_SIZE);
     return found ? found.loc : null;
   }
 

@@ -1,0 +1,176 @@
+// Storage benchmark. Every figure is printed beside a reference measured in the same run on the
+// same disk: appends against raw sequential FileHandle.write of the same buffers (with an
+// fdatasync after every write for the durable rows), reads against raw FileHandle.read of the same
+// file in the same chunk size, grouped-fsync latency against one writer doing write+fdatasync.
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRecordBatch } from '@sluice/protocol';
+import { PartitionLog } from '../src/partition-log.js';
+import { parseTopicConfig } from '../src/config.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const RECORD = 1 * KiB;
+const REPEATS = 3;
+
+function batchOfSize(bytes: number): Buffer {
+  const value = Buffer.alloc(RECORD - 16, 'x');
+  const records = [];
+  // ~1 KiB per record including its framing.
+  let count = Math.max(1, Math.floor((bytes - 61) / RECORD));
+  for (let i = 0; i < count; i++) records.push({ key: Buffer.from(`key-${i.toString().padStart(8, '0')}`), value });
+  let batch = buildRecordBatch(records);
+  while (batch.length > bytes && count > 1) batch = buildRecordBatch(records.slice(0, --count));
+  return batch;
+}
+
+interface Timing {
+  seconds: number;
+  bytes: number;
+}
+
+async function rawWrite(dir: string, batch: Buffer, count: number, durable: boolean): Promise<Timing> {
+  const path = join(dir, `raw-${Math.random().toString(36).slice(2)}.bin`);
+  const fh = await open(path, 'w');
+  const start = performance.now();
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    await fh.write(batch, 0, batch.length, pos);
+    pos += batch.length;
+    if (durable) await fh.datasync();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await fh.close();
+  await rm(path);
+  return { seconds, bytes: pos };
+}
+
+async function logAppend(dir: string, batch: Buffer, count: number, durable: boolean): Promise<Timing> {
+  const logDir = await mkdtemp(join(dir, 'log-'));
+  const config = parseTopicConfig({ 'segment.bytes': String(512 * MiB), ...(durable ? { 'flush.messages': '1' } : {}) });
+  const log = await PartitionLog.open({ dir: logDir, topic: 'bench', partition: 0, config });
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await log.append(batch);
+  const seconds = (performance.now() - start) / 1000;
+  const bytes = log.sizeInBytes;
+  await log.close();
+  await rm(logDir, { recursive: true, force: true });
+  return { seconds, bytes };
+}
+
+const rate = (t: Timing) => t.bytes / MiB / t.seconds;
+
+function best(ts: Timing[]): Timing {
+  return ts.reduce((a, b) => (rate(a) >= rate(b) ? a : b));
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  try {
+    console.log(`data dir ${tmpdir()}; 1 KiB records; best of ${REPEATS} runs, raw and log runs interleaved\n`);
+    console.log('append throughput            raw write MiB/s   log append MiB/s   log/raw');
+    const budget = { plain: 128 * MiB, durable: 16 * MiB };
+    for (const durable of [false, true]) {
+      for (const size of [16 * KiB, 64 * KiB, 1 * MiB]) {
+        const batch = batchOfSize(size);
+        const count = Math.max(8, Math.floor((durable ? budget.durable : budget.plain) / batch.length));
+        const raws: Timing[] = [];
+        const logs: Timing[] = [];
+        for (let r = 0; r < REPEATS; r++) {
+          raws.push(await rawWrite(dir, batch, count, durable));
+          logs.push(await logAppend(dir, batch, count, durable));
+        }
+        const raw = best(raws);
+        const log = best(logs);
+        const label = `${durable ? 'durable ' : 'buffered'} ${size >= MiB ? `${size / MiB} MiB` : `${size / KiB} KiB`} batches`;
+        console.log(`${label.padEnd(28)} ${rate(raw).toFixed(1).padStart(15)} ${rate(log).toFixed(1).padStart(18)} ${(rate(log) / rate(raw)).toFixed(2).padStart(9)}`);
+      }
+    }
+
+    // Read throughput: fetch-style 1 MiB reads of a 128 MiB log vs raw 1 MiB reads of its segment.
+    console.log('\nread throughput (1 MiB reads)  raw read MiB/s   log read MiB/s    log/raw');
+    const logDir = await mkdtemp(join(dir, 'read-'));
+    const log = await PartitionLog.open({ dir: logDir, topic: 'bench', partition: 0, config: parseTopicConfig({ 'segment.bytes': String(512 * MiB) }) });
+    const batch = batchOfSize(64 * KiB);
+    for (let i = 0; i < (128 * MiB) / batch.length; i++) await log.append(batch);
+    const segPath = log.activeSegment.logPath;
+    const fileSize = log.activeSegment.size;
+    const rawReads: Timing[] = [];
+    const logReads: Timing[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      const fh = await open(segPath, 'r');
+      let start = performance.now();
+      for (let pos = 0; pos < fileSize; pos += MiB) {
+        const buf = Buffer.allocUnsafe(Math.min(MiB, fileSize - pos));
+        await fh.read(buf, 0, buf.length, pos);
+      }
+      rawReads.push({ seconds: (performance.now() - start) / 1000, bytes: fileSize });
+      await fh.close();
+      start = performance.now();
+      let next = 0n;
+      let bytes = 0;
+      while (next < log.logEndOffset) {
+        const res = await log.read(next, MiB);
+        bytes += res.records.length;
+        next = res.nextOffset;
+      }
+      logReads.push({ seconds: (performance.now() - start) / 1000, bytes });
+    }
+    const rr = best(rawReads);
+    const lr = best(logReads);
+    console.log(`${'page-cache hot, 64 KiB batches'.padEnd(30)} ${rate(rr).toFixed(1).padStart(14)} ${rate(lr).toFixed(1).padStart(16)} ${(rate(lr) / rate(rr)).toFixed(2).padStart(10)}`);
+    await log.close();
+
+    // Latency with grouped fsync: 16 concurrent durable producers of 16 KiB batches, against one
+    // writer doing write + fdatasync per batch (what each append would cost without grouping).
+    console.log('\ndurable append latency, 16 KiB batches   p50 ms   p99 ms   appends/s');
+    const small = batchOfSize(16 * KiB);
+    const rawLat: number[] = [];
+    {
+      const fh = await open(join(dir, 'lat-raw.bin'), 'w');
+      let pos = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < 400; i++) {
+        const s = performance.now();
+        await fh.write(small, 0, small.length, pos);
+        await fh.datasync();
+        pos += small.length;
+        rawLat.push(performance.now() - s);
+      }
+      const secs = (performance.now() - t0) / 1000;
+      await fh.close();
+      rawLat.sort((a, b) => a - b);
+      console.log(`${'raw write+fdatasync, 1 writer'.padEnd(40)} ${pct(rawLat, 50).toFixed(2).padStart(6)} ${pct(rawLat, 99).toFixed(2).padStart(8)} ${(400 / secs).toFixed(0).padStart(11)}`);
+    }
+    for (const producers of [1, 16]) {
+      const latDir = await mkdtemp(join(dir, 'lat-'));
+      const dlog = await PartitionLog.open({ dir: latDir, topic: 'bench', partition: 0, config: parseTopicConfig({ 'flush.messages': '1' }) });
+      const lat: number[] = [];
+      const perProducer = producers === 1 ? 400 : 100;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: producers }, async () => {
+          for (let i = 0; i < perProducer; i++) {
+            const b = Buffer.from(small);
+            const s = performance.now();
+            await dlog.append(b);
+            lat.push(performance.now() - s);
+          }
+        }),
+      );
+      const secs = (performance.now() - t0) / 1000;
+      lat.sort((a, b) => a - b);
+      console.log(`${`log, ${producers} producer${producers > 1 ? 's' : ''} (grouped fsync)`.padEnd(40)} ${pct(lat, 50).toFixed(2).padStart(6)} ${pct(lat, 99).toFixed(2).padStart(8)} ${(lat.length / secs).toFixed(0).padStart(11)}`);
+      await dlog.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
