@@ -93,6 +93,12 @@ export class Writer {
     this.pos = p + 2;
   }
 
+  /** The int16 length of a non-compact string, which cannot exceed 32767 bytes. */
+  stringLength16(n: number): void {
+    if (n > 0x7fff) throw new RangeError(`string of ${n} UTF-8 bytes is too long for an int16 length`);
+    this.int16(n);
+  }
+
   uint16(v: number): void {
     this.int16(v);
   }

@@ -79,3 +79,10 @@ test('UTF-8 lengths and writes agree with Buffer for ASCII and non-ASCII strings
     assert.deepEqual(w.buf, Buffer.from(s));
   }
 });
+
+test('a non-compact string longer than 32767 bytes is refused instead of wrapping its length', () => {
+  const w = new Writer(4);
+  assert.throws(() => w.stringLength16(32768), RangeError);
+  w.stringLength16(32767);
+  assert.equal(w.buf.readInt16BE(0), 32767);
+});

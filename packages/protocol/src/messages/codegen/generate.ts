@@ -316,7 +316,7 @@ class MessageGenerator {
   private writeScalar(t: ScalarType, x: string, c: string, detachable = false): string[] {
     switch (t) {
       case 'string':
-        return ['{', '  const n = w.next();', ...(c === 'true' ? ['  w.uvarint(n + 1);'] : c === 'false' ? ['  w.int16(n);'] : [`  if (${c}) w.uvarint(n + 1);`, '  else w.int16(n);']), `  w.utf8(${x}, n);`, '}'];
+        return ['{', '  const n = w.next();', ...(c === 'true' ? ['  w.uvarint(n + 1);'] : c === 'false' ? ['  w.stringLength16(n);'] : [`  if (${c}) w.uvarint(n + 1);`, '  else w.stringLength16(n);']), `  w.utf8(${x}, n);`, '}'];
       case 'bytes':
       case 'records':
         return [...(c === 'true' ? [`w.uvarint(${x}.length + 1);`] : c === 'false' ? [`w.int32(${x}.length);`] : [`if (${c}) w.uvarint(${x}.length + 1);`, `else w.int32(${x}.length);`]), detachable ? `w.blob(${x});` : `w.raw(${x});`];

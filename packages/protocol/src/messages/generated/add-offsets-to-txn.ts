@@ -77,7 +77,7 @@ export function writeAddOffsetsToTxnRequest(w: Writer, o: AddOffsetsToTxnRequest
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x2, n);
   }
   const x3 = o.producerId;
@@ -88,7 +88,7 @@ export function writeAddOffsetsToTxnRequest(w: Writer, o: AddOffsetsToTxnRequest
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x5, n);
   }
   if (v >= 3) {

@@ -161,7 +161,7 @@ export function writeAddPartitionsToTxnRequest(w: Writer, o: AddPartitionsToTxnR
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }
@@ -325,7 +325,7 @@ function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, o: Add
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x35, n);
   }
   const x36 = o.partitions;
@@ -566,7 +566,7 @@ function writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer,
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x30, n);
   }
   const x31 = o.resultsByPartition;

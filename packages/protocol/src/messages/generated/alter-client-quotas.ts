@@ -233,7 +233,7 @@ function writeAlterClientQuotasRequestEntityData(w: Writer, o: AlterClientQuotas
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x24, n);
   }
   const x25 = o.entityName;
@@ -242,7 +242,7 @@ function writeAlterClientQuotasRequestEntityData(w: Writer, o: AlterClientQuotas
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x25, n);
     }
   }
@@ -307,7 +307,7 @@ function writeAlterClientQuotasRequestOpData(w: Writer, o: AlterClientQuotasRequ
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x27, n);
   }
   const x28 = o.value;
@@ -448,7 +448,7 @@ function writeAlterClientQuotasResponseEntryData(w: Writer, o: AlterClientQuotas
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x14, n);
     }
   }
@@ -523,7 +523,7 @@ function writeAlterClientQuotasResponseEntityData(w: Writer, o: AlterClientQuota
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.entityName;
@@ -532,7 +532,7 @@ function writeAlterClientQuotasResponseEntityData(w: Writer, o: AlterClientQuota
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x21, n);
     }
   }

@@ -155,7 +155,7 @@ function writeAlterConfigsRequestAlterConfigsResource(w: Writer, o: AlterConfigs
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.configs;
@@ -229,7 +229,7 @@ function writeAlterConfigsRequestAlterableConfig(w: Writer, o: AlterConfigsReque
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.value;
@@ -238,7 +238,7 @@ function writeAlterConfigsRequestAlterableConfig(w: Writer, o: AlterConfigsReque
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x21, n);
     }
   }
@@ -380,7 +380,7 @@ function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, o: Alt
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x11, n);
     }
   }
@@ -390,7 +390,7 @@ function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, o: Alt
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   if (v >= 2) {

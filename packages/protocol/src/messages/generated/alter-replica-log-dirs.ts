@@ -145,7 +145,7 @@ function writeAlterReplicaLogDirsRequestAlterReplicaLogDir(w: Writer, o: AlterRe
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x12, n);
   }
   const x13 = o.topics;
@@ -216,7 +216,7 @@ function writeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer, o: Al
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x21, n);
   }
   const x22 = o.partitions;
@@ -348,7 +348,7 @@ function writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w: Writer
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

@@ -89,7 +89,7 @@ function writeConsumerProtocolAssignmentTopicPartition(w: Writer, o: ConsumerPro
   const x14 = o.topic;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.partitions;

@@ -98,7 +98,7 @@ export function writeConsumerProtocolSubscription(w: Writer, o: ConsumerProtocol
     const e11 = x10[i12];
     {
       const n = w.next();
-      w.int16(n);
+      w.stringLength16(n);
       w.utf8(e11, n);
     }
   }
@@ -126,7 +126,7 @@ export function writeConsumerProtocolSubscription(w: Writer, o: ConsumerProtocol
     else {
       {
         const n = w.next();
-        w.int16(n);
+        w.stringLength16(n);
         w.utf8(x18, n);
       }
     }
@@ -166,7 +166,7 @@ function writeConsumerProtocolSubscriptionTopicPartition(w: Writer, o: ConsumerP
   const x24 = o.topic;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x24, n);
   }
   const x25 = o.partitions;

@@ -171,7 +171,7 @@ function writeCreateAclsRequestAclCreation(w: Writer, o: CreateAclsRequestAclCre
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x11, n);
   }
   if (v >= 1) {
@@ -182,14 +182,14 @@ function writeCreateAclsRequestAclCreation(w: Writer, o: CreateAclsRequestAclCre
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.operation;
@@ -321,7 +321,7 @@ function writeCreateAclsResponseAclCreationResult(w: Writer, o: CreateAclsRespon
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x10, n);
     }
   }

@@ -203,14 +203,14 @@ function writeCreateDelegationTokenRequestCreatableRenewers(w: Writer, o: Create
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   if (v >= 2) {
@@ -342,14 +342,14 @@ export function writeCreateDelegationTokenResponse(w: Writer, o: CreateDelegatio
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x7, n);
   }
   const x8 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x8, n);
   }
   if (v >= 3) {
@@ -378,7 +378,7 @@ export function writeCreateDelegationTokenResponse(w: Writer, o: CreateDelegatio
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.hmac;

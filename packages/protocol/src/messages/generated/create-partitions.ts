@@ -164,7 +164,7 @@ function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, o: CreateP
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.count;
@@ -363,7 +363,7 @@ function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, o: 
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x10, n);
   }
   const x11 = o.errorCode;
@@ -374,7 +374,7 @@ function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, o: 
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }

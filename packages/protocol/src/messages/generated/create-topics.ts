@@ -202,7 +202,7 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, o: CreateTopicsReques
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x18, n);
   }
   const x19 = o.numPartitions;
@@ -347,7 +347,7 @@ function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, o: CreateTopics
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x37, n);
   }
   const x38 = o.value;
@@ -356,7 +356,7 @@ function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, o: CreateTopics
     {
       const n = w.next();
       if (v >= 5) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x38, n);
     }
   }
@@ -580,7 +580,7 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, o: CreateTopic
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   if (v >= 7) {
@@ -596,7 +596,7 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, o: CreateTopic
       {
         const n = w.next();
         if (v >= 5) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x18, n);
       }
     }

@@ -196,7 +196,7 @@ function writeDeleteAclsRequestDeleteAclsFilter(w: Writer, o: DeleteAclsRequestD
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x11, n);
     }
   }
@@ -210,7 +210,7 @@ function writeDeleteAclsRequestDeleteAclsFilter(w: Writer, o: DeleteAclsRequestD
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x13, n);
     }
   }
@@ -220,7 +220,7 @@ function writeDeleteAclsRequestDeleteAclsFilter(w: Writer, o: DeleteAclsRequestD
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x14, n);
     }
   }
@@ -362,7 +362,7 @@ function writeDeleteAclsResponseDeleteAclsFilterResult(w: Writer, o: DeleteAclsR
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x14, n);
     }
   }
@@ -485,7 +485,7 @@ function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, o: DeleteAclsRe
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x23, n);
     }
   }
@@ -495,7 +495,7 @@ function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, o: DeleteAclsRe
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x25, n);
   }
   if (v >= 1) {
@@ -506,14 +506,14 @@ function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, o: DeleteAclsRe
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x27, n);
   }
   const x28 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x28, n);
   }
   const x29 = o.operation;

@@ -70,7 +70,7 @@ export function writeDeleteGroupsRequest(w: Writer, o: DeleteGroupsRequest, v: n
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(e5, n);
     }
   }
@@ -192,7 +192,7 @@ function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, o: DeleteGroup
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x9, n);
   }
   const x10 = o.errorCode;

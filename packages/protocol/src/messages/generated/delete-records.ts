@@ -153,7 +153,7 @@ function writeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, o: DeleteRecords
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;
@@ -337,7 +337,7 @@ function writeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, o: Delete
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

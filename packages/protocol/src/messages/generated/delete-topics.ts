@@ -114,7 +114,7 @@ export function writeDeleteTopicsRequest(w: Writer, o: DeleteTopicsRequest, v: n
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(e12, n);
       }
     }
@@ -341,7 +341,7 @@ function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, o: DeleteTopic
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x10, n);
     }
   }

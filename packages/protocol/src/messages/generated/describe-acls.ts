@@ -134,7 +134,7 @@ export function writeDescribeAclsRequest(w: Writer, o: DescribeAclsRequest, v: n
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x4, n);
     }
   }
@@ -148,7 +148,7 @@ export function writeDescribeAclsRequest(w: Writer, o: DescribeAclsRequest, v: n
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x6, n);
     }
   }
@@ -158,7 +158,7 @@ export function writeDescribeAclsRequest(w: Writer, o: DescribeAclsRequest, v: n
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x7, n);
     }
   }
@@ -245,7 +245,7 @@ export function writeDescribeAclsResponse(w: Writer, o: DescribeAclsResponse, v:
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x7, n);
     }
   }
@@ -333,7 +333,7 @@ function writeDescribeAclsResponseDescribeAclsResource(w: Writer, o: DescribeAcl
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x17, n);
   }
   if (v >= 1) {
@@ -416,14 +416,14 @@ function writeDescribeAclsResponseAclDescription(w: Writer, o: DescribeAclsRespo
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x24, n);
   }
   const x25 = o.host;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x25, n);
   }
   const x26 = o.operation;

@@ -162,7 +162,7 @@ function writeDescribeClientQuotasRequestComponentData(w: Writer, o: DescribeCli
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x10, n);
   }
   const x11 = o.matchType;
@@ -173,7 +173,7 @@ function writeDescribeClientQuotasRequestComponentData(w: Writer, o: DescribeCli
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }
@@ -262,7 +262,7 @@ export function writeDescribeClientQuotasResponse(w: Writer, o: DescribeClientQu
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x7, n);
     }
   }
@@ -410,7 +410,7 @@ function writeDescribeClientQuotasResponseEntityData(w: Writer, o: DescribeClien
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x27, n);
   }
   const x28 = o.entityName;
@@ -419,7 +419,7 @@ function writeDescribeClientQuotasResponseEntityData(w: Writer, o: DescribeClien
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x28, n);
     }
   }
@@ -480,7 +480,7 @@ function writeDescribeClientQuotasResponseValueData(w: Writer, o: DescribeClient
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x30, n);
   }
   const x31 = o.value;

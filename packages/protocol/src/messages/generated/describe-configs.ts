@@ -203,7 +203,7 @@ function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, o: Descri
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   const x16 = o.configurationKeys;
@@ -215,7 +215,7 @@ function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, o: Descri
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(e17, n);
       }
     }
@@ -367,7 +367,7 @@ function writeDescribeConfigsResponseDescribeConfigsResult(w: Writer, o: Describ
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x15, n);
     }
   }
@@ -377,7 +377,7 @@ function writeDescribeConfigsResponseDescribeConfigsResult(w: Writer, o: Describ
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x17, n);
   }
   const x18 = o.configs;
@@ -522,7 +522,7 @@ function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, o:
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x28, n);
   }
   const x29 = o.value;
@@ -531,7 +531,7 @@ function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, o:
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x29, n);
     }
   }
@@ -566,7 +566,7 @@ function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, o:
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x38, n);
       }
     }
@@ -640,7 +640,7 @@ function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, o: Descri
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x41, n);
   }
   const x42 = o.value;
@@ -649,7 +649,7 @@ function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, o: Descri
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x42, n);
     }
   }

@@ -157,14 +157,14 @@ function writeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w: Writ
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x9, n);
   }
   const x10 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x10, n);
   }
   if (v >= 2) {
@@ -362,14 +362,14 @@ function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer,
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x19, n);
   }
   const x20 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   if (v >= 3) {
@@ -398,7 +398,7 @@ function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer,
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x26, n);
   }
   const x27 = o.hmac;
@@ -473,14 +473,14 @@ function writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w: 
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x33, n);
   }
   const x34 = o.principalName;
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x34, n);
   }
   if (v >= 2) {

@@ -96,7 +96,7 @@ export function writeDescribeGroupsRequest(w: Writer, o: DescribeGroupsRequest, 
     {
       const n = w.next();
       if (v >= 5) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(e5, n);
     }
   }
@@ -278,28 +278,28 @@ function writeDescribeGroupsResponseDescribedGroup(w: Writer, o: DescribeGroupsR
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x17, n);
   }
   const x18 = o.groupState;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x18, n);
   }
   const x19 = o.protocolType;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x19, n);
   }
   const x20 = o.protocolData;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.members;
@@ -413,7 +413,7 @@ function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, o: DescribeG
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x31, n);
   }
   if (v >= 4) {
@@ -423,7 +423,7 @@ function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, o: DescribeG
       {
         const n = w.next();
         if (v >= 5) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x32, n);
       }
     }
@@ -432,14 +432,14 @@ function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, o: DescribeG
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x33, n);
   }
   const x34 = o.clientHost;
   {
     const n = w.next();
     if (v >= 5) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x34, n);
   }
   const x35 = o.memberMetadata;

@@ -160,7 +160,7 @@ function writeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, o: Describ
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x12, n);
   }
   const x13 = o.partitions;
@@ -332,7 +332,7 @@ function writeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, o: Describ
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   const x16 = o.topics;
@@ -411,7 +411,7 @@ function writeDescribeLogDirsResponseDescribeLogDirsTopic(w: Writer, o: Describe
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x26, n);
   }
   const x27 = o.partitions;

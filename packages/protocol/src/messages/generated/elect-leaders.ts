@@ -172,7 +172,7 @@ function writeElectLeadersRequestTopicPartitions(w: Writer, o: ElectLeadersReque
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.partitions;
@@ -318,7 +318,7 @@ function writeElectLeadersResponseReplicaElectionResult(w: Writer, o: ElectLeade
   {
     const n = w.next();
     if (v >= 2) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.partitionResult;
@@ -397,7 +397,7 @@ function writeElectLeadersResponsePartitionResult(w: Writer, o: ElectLeadersResp
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x21, n);
     }
   }

@@ -74,7 +74,7 @@ export function writeEndTxnRequest(w: Writer, o: EndTxnRequest, v: number): void
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x1, n);
   }
   const x2 = o.producerId;

@@ -334,7 +334,7 @@ export function writeFetchRequest(w: Writer, o: FetchRequest, v: number): void {
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x24, n);
     }
   }
@@ -499,7 +499,7 @@ function writeFetchRequestFetchTopic(w: Writer, o: FetchRequestFetchTopic, v: nu
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x36, n);
     }
   }
@@ -725,7 +725,7 @@ function writeFetchRequestForgottenTopic(w: Writer, o: FetchRequestForgottenTopi
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x54, n);
     }
   }
@@ -956,7 +956,7 @@ function writeFetchResponseFetchableTopicResponse(w: Writer, o: FetchResponseFet
     {
       const n = w.next();
       if (v >= 12) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x22, n);
     }
   }

@@ -110,7 +110,7 @@ export function writeFindCoordinatorRequest(w: Writer, o: FindCoordinatorRequest
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x5, n);
     }
   }
@@ -273,7 +273,7 @@ export function writeFindCoordinatorResponse(w: Writer, o: FindCoordinatorRespon
       {
         const n = w.next();
         if (v >= 3) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x8, n);
       }
     }
@@ -287,7 +287,7 @@ export function writeFindCoordinatorResponse(w: Writer, o: FindCoordinatorRespon
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x10, n);
     }
   }

@@ -91,7 +91,7 @@ export function writeHeartbeatRequest(w: Writer, o: HeartbeatRequest, v: number)
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x3, n);
   }
   const x4 = o.generationId;
@@ -100,7 +100,7 @@ export function writeHeartbeatRequest(w: Writer, o: HeartbeatRequest, v: number)
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x5, n);
   }
   if (v >= 3) {
@@ -110,7 +110,7 @@ export function writeHeartbeatRequest(w: Writer, o: HeartbeatRequest, v: number)
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x6, n);
       }
     }

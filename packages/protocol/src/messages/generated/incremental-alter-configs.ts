@@ -156,7 +156,7 @@ function writeIncrementalAlterConfigsRequestAlterConfigsResource(w: Writer, o: I
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.configs;
@@ -234,7 +234,7 @@ function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, o: Increm
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.configOperation;
@@ -245,7 +245,7 @@ function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, o: Increm
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x22, n);
     }
   }
@@ -387,7 +387,7 @@ function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Wri
     {
       const n = w.next();
       if (v >= 1) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x11, n);
     }
   }
@@ -397,7 +397,7 @@ function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Wri
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   if (v >= 1) {

@@ -91,7 +91,7 @@ export function writeInitProducerIdRequest(w: Writer, o: InitProducerIdRequest, 
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x1, n);
     }
   }

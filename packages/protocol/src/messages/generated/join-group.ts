@@ -161,7 +161,7 @@ export function writeJoinGroupRequest(w: Writer, o: JoinGroupRequest, v: number)
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x9, n);
   }
   const x10 = o.sessionTimeoutMs;
@@ -174,7 +174,7 @@ export function writeJoinGroupRequest(w: Writer, o: JoinGroupRequest, v: number)
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x12, n);
   }
   if (v >= 5) {
@@ -184,7 +184,7 @@ export function writeJoinGroupRequest(w: Writer, o: JoinGroupRequest, v: number)
       {
         const n = w.next();
         if (v >= 6) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x13, n);
       }
     }
@@ -193,7 +193,7 @@ export function writeJoinGroupRequest(w: Writer, o: JoinGroupRequest, v: number)
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.protocols;
@@ -272,7 +272,7 @@ function writeJoinGroupRequestProtocol(w: Writer, o: JoinGroupRequestProtocol, v
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x21, n);
   }
   const x22 = o.metadata;
@@ -429,7 +429,7 @@ export function writeJoinGroupResponse(w: Writer, o: JoinGroupResponse, v: numbe
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }
@@ -437,7 +437,7 @@ export function writeJoinGroupResponse(w: Writer, o: JoinGroupResponse, v: numbe
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   if (v >= 9) {
@@ -448,7 +448,7 @@ export function writeJoinGroupResponse(w: Writer, o: JoinGroupResponse, v: numbe
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   const x16 = o.members;
@@ -534,7 +534,7 @@ function writeJoinGroupResponseMember(w: Writer, o: JoinGroupResponseMember, v: 
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x22, n);
   }
   if (v >= 5) {
@@ -544,7 +544,7 @@ function writeJoinGroupResponseMember(w: Writer, o: JoinGroupResponseMember, v: 
       {
         const n = w.next();
         if (v >= 6) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x23, n);
       }
     }

@@ -104,14 +104,14 @@ export function writeLeaveGroupRequest(w: Writer, o: LeaveGroupRequest, v: numbe
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x6, n);
   }
   if (v <= 2) {
     const x7 = (o.memberId ?? "");
     {
       const n = w.next();
-      w.int16(n);
+      w.stringLength16(n);
       w.utf8(x7, n);
     }
   }
@@ -206,7 +206,7 @@ function writeLeaveGroupRequestMemberIdentity(w: Writer, o: LeaveGroupRequestMem
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = (o.groupInstanceId ?? null);
@@ -215,7 +215,7 @@ function writeLeaveGroupRequestMemberIdentity(w: Writer, o: LeaveGroupRequestMem
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x15, n);
     }
   }
@@ -382,7 +382,7 @@ function writeLeaveGroupResponseMemberResponse(w: Writer, o: LeaveGroupResponseM
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x11, n);
   }
   const x12 = o.groupInstanceId;
@@ -391,7 +391,7 @@ function writeLeaveGroupResponseMemberResponse(w: Writer, o: LeaveGroupResponseM
     {
       const n = w.next();
       if (v >= 4) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }

@@ -283,14 +283,14 @@ function writeListGroupsResponseListedGroup(w: Writer, o: ListGroupsResponseList
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.protocolType;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x14, n);
   }
   if (v >= 4) {

@@ -188,7 +188,7 @@ function writeListOffsetsRequestListOffsetsTopic(w: Writer, o: ListOffsetsReques
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x15, n);
   }
   const x16 = o.partitions;
@@ -408,7 +408,7 @@ function writeListOffsetsResponseListOffsetsTopicResponse(w: Writer, o: ListOffs
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

@@ -224,7 +224,7 @@ function writeMetadataRequestTopic(w: Writer, o: MetadataRequestTopic, v: number
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x12, n);
     }
   }
@@ -351,7 +351,7 @@ export function writeMetadataResponse(w: Writer, o: MetadataResponse, v: number)
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x13, n);
       }
     }
@@ -451,7 +451,7 @@ function writeMetadataResponseBroker(w: Writer, o: MetadataResponseBroker, v: nu
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x22, n);
   }
   const x23 = o.port;
@@ -463,7 +463,7 @@ function writeMetadataResponseBroker(w: Writer, o: MetadataResponseBroker, v: nu
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x24, n);
       }
     }
@@ -571,7 +571,7 @@ function writeMetadataResponseTopic(w: Writer, o: MetadataResponseTopic, v: numb
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x31, n);
     }
   }

@@ -151,7 +151,7 @@ export function writeOffsetCommitRequest(w: Writer, o: OffsetCommitRequest, v: n
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x7, n);
   }
   if (v >= 1) {
@@ -163,7 +163,7 @@ export function writeOffsetCommitRequest(w: Writer, o: OffsetCommitRequest, v: n
     {
       const n = w.next();
       if (v >= 8) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x9, n);
     }
   }
@@ -174,7 +174,7 @@ export function writeOffsetCommitRequest(w: Writer, o: OffsetCommitRequest, v: n
       {
         const n = w.next();
         if (v >= 8) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x10, n);
       }
     }
@@ -251,7 +251,7 @@ function writeOffsetCommitRequestTopic(w: Writer, o: OffsetCommitRequestTopic, v
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.partitions;
@@ -358,7 +358,7 @@ function writeOffsetCommitRequestPartition(w: Writer, o: OffsetCommitRequestPart
     {
       const n = w.next();
       if (v >= 8) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x29, n);
     }
   }
@@ -493,7 +493,7 @@ function writeOffsetCommitResponseTopic(w: Writer, o: OffsetCommitResponseTopic,
   {
     const n = w.next();
     if (v >= 8) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

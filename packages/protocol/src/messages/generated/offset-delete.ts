@@ -65,7 +65,7 @@ export function writeOffsetDeleteRequest(w: Writer, o: OffsetDeleteRequest, v: n
   const x5 = o.groupId;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x5, n);
   }
   const x6 = o.topics;
@@ -109,7 +109,7 @@ function writeOffsetDeleteRequestTopic(w: Writer, o: OffsetDeleteRequestTopic, v
   const x14 = o.name;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.partitions;
@@ -214,7 +214,7 @@ function writeOffsetDeleteResponseTopic(w: Writer, o: OffsetDeleteResponseTopic,
   const x14 = o.name;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x14, n);
   }
   const x15 = o.partitions;

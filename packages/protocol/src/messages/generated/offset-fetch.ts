@@ -172,7 +172,7 @@ export function writeOffsetFetchRequest(w: Writer, o: OffsetFetchRequest, v: num
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x9, n);
     }
   }
@@ -261,7 +261,7 @@ function writeOffsetFetchRequestTopic(w: Writer, o: OffsetFetchRequestTopic, v: 
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x22, n);
   }
   const x23 = o.partitionIndexes;
@@ -626,7 +626,7 @@ function writeOffsetFetchResponseTopic(w: Writer, o: OffsetFetchResponseTopic, v
   {
     const n = w.next();
     if (v >= 6) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x21, n);
   }
   const x22 = o.partitions;
@@ -723,7 +723,7 @@ function writeOffsetFetchResponsePartition(w: Writer, o: OffsetFetchResponsePart
     {
       const n = w.next();
       if (v >= 6) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x29, n);
     }
   }

@@ -163,7 +163,7 @@ function writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w: Writer, o: Offs
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;
@@ -369,7 +369,7 @@ function writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w: Writer, 
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

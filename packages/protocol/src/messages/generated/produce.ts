@@ -140,7 +140,7 @@ export function writeProduceRequest(w: Writer, o: ProduceRequest, v: number): vo
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x5, n);
       }
     }
@@ -217,7 +217,7 @@ function writeProduceRequestTopicProduceData(w: Writer, o: ProduceRequestTopicPr
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x16, n);
   }
   const x17 = o.partitionData;
@@ -460,7 +460,7 @@ function writeProduceResponseTopicProduceResponse(w: Writer, o: ProduceResponseT
   {
     const n = w.next();
     if (v >= 9) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.partitionResponses;
@@ -630,7 +630,7 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, o: ProduceRespo
       {
         const n = w.next();
         if (v >= 9) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x38, n);
       }
     }
@@ -705,7 +705,7 @@ function writeProduceResponseBatchIndexAndErrorMessage(w: Writer, o: ProduceResp
     {
       const n = w.next();
       if (v >= 9) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x42, n);
     }
   }

@@ -83,7 +83,7 @@ export function writeRequestHeaderData(w: Writer, o: RequestHeaderData, v: numbe
     else {
       {
         const n = w.next();
-        w.int16(n);
+        w.stringLength16(n);
         w.utf8(x4, n);
       }
     }

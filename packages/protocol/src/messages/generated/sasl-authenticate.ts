@@ -136,7 +136,7 @@ export function writeSaslAuthenticateResponse(w: Writer, o: SaslAuthenticateResp
     {
       const n = w.next();
       if (v >= 2) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x3, n);
     }
   }

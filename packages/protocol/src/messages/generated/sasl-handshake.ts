@@ -35,7 +35,7 @@ export function writeSaslHandshakeRequest(w: Writer, o: SaslHandshakeRequest, v:
   const x1 = o.mechanism;
   {
     const n = w.next();
-    w.int16(n);
+    w.stringLength16(n);
     w.utf8(x1, n);
   }
 }
@@ -77,7 +77,7 @@ export function writeSaslHandshakeResponse(w: Writer, o: SaslHandshakeResponse, 
     const e6 = x5[i7];
     {
       const n = w.next();
-      w.int16(n);
+      w.stringLength16(n);
       w.utf8(e6, n);
     }
   }

@@ -148,7 +148,7 @@ export function writeSyncGroupRequest(w: Writer, o: SyncGroupRequest, v: number)
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x9, n);
   }
   const x10 = o.generationId;
@@ -157,7 +157,7 @@ export function writeSyncGroupRequest(w: Writer, o: SyncGroupRequest, v: number)
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x11, n);
   }
   if (v >= 3) {
@@ -167,7 +167,7 @@ export function writeSyncGroupRequest(w: Writer, o: SyncGroupRequest, v: number)
       {
         const n = w.next();
         if (v >= 4) w.uvarint(n + 1);
-        else w.int16(n);
+        else w.stringLength16(n);
         w.utf8(x12, n);
       }
     }
@@ -259,7 +259,7 @@ function writeSyncGroupRequestAssignment(w: Writer, o: SyncGroupRequestAssignmen
   {
     const n = w.next();
     if (v >= 4) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.assignment;

@@ -159,14 +159,14 @@ export function writeTxnOffsetCommitRequest(w: Writer, o: TxnOffsetCommitRequest
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x8, n);
   }
   const x9 = o.groupId;
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x9, n);
   }
   const x10 = o.producerId;
@@ -264,7 +264,7 @@ function writeTxnOffsetCommitRequestTopic(w: Writer, o: TxnOffsetCommitRequestTo
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x23, n);
   }
   const x24 = o.partitions;
@@ -357,7 +357,7 @@ function writeTxnOffsetCommitRequestPartition(w: Writer, o: TxnOffsetCommitReque
     {
       const n = w.next();
       if (v >= 3) w.uvarint(n + 1);
-      else w.int16(n);
+      else w.stringLength16(n);
       w.utf8(x31, n);
     }
   }
@@ -484,7 +484,7 @@ function writeTxnOffsetCommitResponseTopic(w: Writer, o: TxnOffsetCommitResponse
   {
     const n = w.next();
     if (v >= 3) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x13, n);
   }
   const x14 = o.partitions;

@@ -232,7 +232,7 @@ function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, o: WriteTx
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x23, n);
   }
   const x24 = o.partitionIndexes;
@@ -419,7 +419,7 @@ function writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w: Writer, o: 
   {
     const n = w.next();
     if (v >= 1) w.uvarint(n + 1);
-    else w.int16(n);
+    else w.stringLength16(n);
     w.utf8(x20, n);
   }
   const x21 = o.partitions;
