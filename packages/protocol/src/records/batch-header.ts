@@ -198,7 +198,8 @@ export interface BatchScan {
  */
 export function scanBatches(buf: Buffer, options: { start?: number; end?: number; verifyCrc?: boolean } = {}): BatchScan {
   const start = options.start ?? 0;
-  const end = options.end ?? buf.length;
+  // Clamped so a caller's stale `end` cannot make header reads run off the buffer.
+  const end = Math.min(options.end ?? buf.length, buf.length);
   const batches: BatchSpan[] = [];
   let pos = start;
   let stoppedBy: BatchScan['stoppedBy'] = null;

@@ -194,5 +194,8 @@ describe('scanBatches', () => {
       [start, start + batches[1].length],
     );
     assert.equal(scan.validBytes, end - start);
+    // An end past the buffer is clamped rather than read past.
+    const cut = whole.subarray(0, batches[0].length + 30);
+    assert.deepEqual(scanBatches(cut, { end: whole.length }), { batches: [{ position: 0, size: batches[0].length }], validBytes: batches[0].length, stoppedBy: 'truncated' });
   });
 });
