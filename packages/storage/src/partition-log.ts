@@ -10,7 +10,7 @@
  * Read path: read() locates the batch containing the offset through the sparse index and returns
  * whole batches exactly as stored, sliced from the one buffer they were read into.
  */
-import { readdir, rm, unlink, rename } from 'node:fs/promises';
+import { open, readdir, rm, unlink, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BATCH_HEADER_SIZE,
@@ -282,34 +282,24 @@ export class PartitionLog {
   }
 
   /**
-   * A `.swap` segment is finished compaction output whose swap was interrupted: it replaces every
-   * old segment whose offsets it covers.
+   * A `.swap` segment is finished (fsynced) compaction output whose swap was interrupted: it
+   * replaces every old segment whose offsets it covers. Each step is idempotent, and the swap file
+   * takes its final name last, so a crash here is finished by the next open.
    */
   private async completeSwaps(swapLogs: string[]): Promise<void> {
     for (const name of swapLogs.sort()) {
       const base = BigInt(name.slice(0, 20));
       const swapPath = join(this.dir, name);
-      const finalLog = join(this.dir, segmentFileName(base, LOG_SUFFIX));
-      // Measure the swap segment's offset range by recovering it under a temporary name.
-      const tmpBase = join(this.dir, segmentFileName(base, LOG_SUFFIX));
-      const others = (await readdir(this.dir)).filter((n) => /^\d{20}\.log$/.test(n));
-      await rename(finalLog, finalLog + '.replaced').catch(() => undefined);
-      await rename(swapPath, tmpBase);
-      const seg = await LogSegment.open(this.dir, base, this.segmentOptions);
-      await seg.recover();
-      const end = seg.nextOffset;
-      await seg.close(false);
-      for (const other of others) {
-        const b = BigInt(other.slice(0, 20));
-        if (b > base && b < end) {
+      const end = await endOffsetOfFile(swapPath, base);
+      const logs = (await readdir(this.dir)).filter((n) => /^\d{20}\.log$/.test(n)).map((n) => BigInt(n.slice(0, 20)));
+      for (const b of logs) {
+        if (b >= base && b < end) {
           for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await unlink(join(this.dir, segmentFileName(b, suffix))).catch(() => undefined);
         }
       }
-      await unlink(finalLog + '.replaced').catch(() => undefined);
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-        await unlink(join(this.dir, segmentFileName(base, suffix + SWAP_SUFFIX))).catch(() => undefined);
-        await unlink(join(this.dir, segmentFileName(base, suffix))).catch(() => undefined);
-      }
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await unlink(join(this.dir, segmentFileName(base, suffix))).catch(() => undefined);
+      await fsyncDirectory(this.dir);
+      await rename(swapPath, join(this.dir, segmentFileName(base, LOG_SUFFIX)));
       await fsyncDirectory(this.dir);
     }
   }
@@ -395,15 +385,21 @@ export class PartitionLog {
     this.draining = false;
   }
 
-  /** Kafka's roll conditions for adding `addBytes` after `pendingBytes` not yet written. */
-  private shouldRoll(seg: LogSegment, pendingBytes: number, addBytes: number, lastOffset: bigint): boolean {
+  /**
+   * Kafka's roll conditions for adding `addBytes` (newest timestamp `maxTimestamp`) after
+   * `pendingBytes` not yet written. Segment age is measured, as in Kafka, from the first batch's
+   * timestamp to the incoming one (so replayed old data does not roll every append), or from the
+   * segment's creation when timestamps are missing.
+   */
+  private shouldRoll(seg: LogSegment, pendingBytes: number, addBytes: number, lastOffset: bigint, maxTimestamp: number): boolean {
     const size = seg.size + pendingBytes;
     if (size === 0) return lastOffset - seg.baseOffset > INT32_MAX;
     if (size + addBytes > this.config.segmentBytes) return true;
     if (lastOffset - seg.baseOffset > INT32_MAX) return true;
     if (seg.indexFull) return true;
-    const since = this.now() - (seg.rollingBasedTimestamp !== null && seg.rollingBasedTimestamp > 0 ? seg.rollingBasedTimestamp : seg.createdMs);
-    return since > this.config.segmentMs - this.rollJitterMs;
+    const first = seg.rollingBasedTimestamp;
+    const waited = first !== null && first >= 0 && maxTimestamp >= 0 ? maxTimestamp - first : this.now() - seg.createdMs;
+    return waited > this.config.segmentMs - this.rollJitterMs;
   }
 
   /** Runs under the lock: offsets, rolls, one writev per segment touched, bookkeeping. */
@@ -484,7 +480,9 @@ export class PartitionLog {
           next = expected;
           last = next - 1n;
         }
-        if (this.shouldRoll(this.activeSegment, bytes, buf.length, last)) {
+        let maxTimestamp = -1;
+        for (const at of p.batchPositions) maxTimestamp = Math.max(maxTimestamp, Number(buf.readBigInt64BE(at + BatchOffsets.maxTimestamp)));
+        if (this.shouldRoll(this.activeSegment, bytes, buf.length, last, maxTimestamp)) {
           await writeOut();
           await this.rollTo(base);
         }
@@ -548,10 +546,13 @@ export class PartitionLog {
     });
   }
 
-  /** Rolls when segment.ms has passed even though nothing was appended (scheduler calls this). */
+  /**
+   * Rolls a non-empty active segment that has been open for segment.ms even though nothing new
+   * arrived (so an idle compacted topic still gets its last records cleaned).
+   */
   async maybeRollForTime(): Promise<void> {
     const seg = this.activeSegment;
-    if (!seg.isEmpty && this.shouldRoll(seg, 0, 0, this.endOffset)) await this.roll();
+    if (!seg.isEmpty && this.now() - seg.createdMs > this.config.segmentMs - this.rollJitterMs) await this.roll();
   }
 
   // ---------------------------------------------------------------- flush
@@ -901,5 +902,27 @@ export class PartitionLog {
       }
       return true;
     });
+  }
+}
+
+/** Offset after the last whole batch of a segment file (its base offset when it has none). */
+async function endOffsetOfFile(path: string, baseOffset: bigint): Promise<bigint> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.allocUnsafe(BATCH_HEADER_SIZE);
+    let pos = 0;
+    let end = baseOffset;
+    while (pos + BATCH_HEADER_SIZE <= size) {
+      const { bytesRead } = await fh.read(head, 0, BATCH_HEADER_SIZE, pos);
+      if (bytesRead < BATCH_HEADER_SIZE) break;
+      const batchSize = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
+      if (batchSize < BATCH_HEADER_SIZE || pos + batchSize > size) break;
+      end = head.readBigInt64BE(0) + BigInt(head.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n;
+      pos += batchSize;
+    }
+    return end;
+  } finally {
+    await fh.close();
   }
 }

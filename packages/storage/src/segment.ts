@@ -74,6 +74,7 @@ export class LogSegment {
   private deleted = false;
   private closed = false;
   private preallocated = false;
+  private indexLoad: Promise<void> | null = null;
 
   private constructor(
     readonly dir: string,
@@ -124,13 +125,21 @@ export class LogSegment {
   }
 
   async offsetIndex(): Promise<OffsetIndex> {
-    if (!this.offsetIdx) await this.loadIndexes();
+    if (!this.offsetIdx) await this.loadIndexesOnce();
     return this.offsetIdx!;
   }
 
   async timeIndex(): Promise<TimeIndex> {
-    if (!this.timeIdx) await this.loadIndexes();
+    if (!this.timeIdx) await this.loadIndexesOnce();
     return this.timeIdx!;
+  }
+
+  /** Lazy loading shared by concurrent readers. */
+  private loadIndexesOnce(): Promise<void> {
+    this.indexLoad ??= this.loadIndexes().finally(() => {
+      this.indexLoad = null;
+    });
+    return this.indexLoad;
   }
 
   get indexesLoaded(): boolean {

@@ -204,6 +204,46 @@ describe('PartitionLog append and read', () => {
     }
   });
 
+  it('rolls when the offset index is full, and not on every append of old-timestamped data', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.index.bytes': '32', 'index.interval.bytes': '0', 'segment.ms': '1000' });
+      // 4 entries fit; the first batch of a segment gets none, so a segment holds 5 batches.
+      for (let i = 0; i < 12; i++) await log.append(batchOf(1, { timestamp: 1000n }));
+      assert.deepEqual(log.segments.map((s) => s.baseOffset), [0n, 5n, 10n]);
+      const log2dir = join(dir, 'old');
+      await import('node:fs/promises').then((fs) => fs.mkdir(log2dir));
+      const old = await openLog(log2dir, { 'segment.ms': '1000' });
+      for (let i = 0; i < 10; i++) await old.append(batchOf(1, { timestamp: 5000n }));
+      assert.equal(old.segments.length, 1, 'data stamped long ago does not make every append roll');
+      await old.append(batchOf(1, { timestamp: 7000n }));
+      assert.equal(old.segments.length, 2, 'but 2 s of record time past the first batch does');
+      await old.close();
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('fsyncs after flush.messages messages and reports the recovery point', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'flush.messages': '10' });
+      await log.append(batchOf(4));
+      await log.append(batchOf(4));
+      assert.equal(log.recoveryPoint, 0n);
+      assert.equal(log.unflushedMessageCount, 8);
+      await log.append(batchOf(4));
+      assert.equal(log.recoveryPoint, 12n, 'the append crossing flush.messages waited for an fsync');
+      await log.append(batchOf(1));
+      await log.flush();
+      assert.equal(log.recoveryPoint, 13n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('moves the log start offset with deleteRecordsBefore and deletes covered segments', async () => {
     const { dir, cleanup } = await tempDir();
     try {

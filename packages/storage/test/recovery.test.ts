@@ -197,6 +197,30 @@ describe('LogManager start-up and shutdown', () => {
     }
   });
 
+  it('runs retention, flush.ms and checkpoints in the background', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 50_000_000;
+      const mgr = await LogManager.open({ dataDir: dir, now: () => now, retentionCheckIntervalMs: 20, flushCheckIntervalMs: 20, checkpointIntervalMs: 20, cleanerBackoffMs: 20 });
+      const log = await mgr.createLog('bg', 0, config({ 'segment.bytes': '300', 'retention.ms': '1000', 'flush.ms': '100' }));
+      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      assert.ok(log.segments.length > 2);
+      mgr.startBackgroundTasks();
+      now += 500;
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(log.recoveryPoint, 20n, 'flush.ms elapsed: fsynced in the background');
+      const text = await readFile(join(dir, RECOVERY_POINT_CHECKPOINT), 'utf8');
+      assert.ok(text.includes('bg 0 20'), text);
+      now += 5000;
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(log.logStartOffset, 20n, 'everything expired by retention.ms');
+      assert.equal(log.segments.length, 1);
+      await mgr.shutdown();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('creates, deletes and reconfigures logs', async () => {
     const { dir, cleanup } = await tempDir();
     try {
