@@ -69,9 +69,14 @@ kcat_scenario() {
       "$codec" "$codec" "$codec" "$codec" "$codec" "$codec" |
       kcat -b "$b" -P -t "capture-$codec" -z "$codec" -K:
   done
-  for topic in none gzip snappy lz4 zstd; do
+  # Idempotent (InitProducerId, sequenced batch) and transactional (AddPartitionsToTxn, EndTxn,
+  # transactional batch) produce.
+  printf 'i1:idempotent-1\ni2:idempotent-2\n' | kcat -b "$b" -P -t capture-idempotent -K: -X enable.idempotence=true
+  printf 't1:txn-1\nt2:txn-2\n' | kcat -b "$b" -P -t capture-txn -K: -X transactional.id=capture-txn-kcat 2>/dev/null
+  for topic in none gzip snappy lz4 zstd idempotent; do
     kcat -b "$b" -C -t "capture-$topic" -o beginning -e -f '%k=%s\n' >/dev/null
   done
+  kcat -b "$b" -C -t capture-txn -o beginning -e -X isolation.level=read_committed -f '%k=%s\n' >/dev/null
   # Offsets for a timestamp, the earliest and the latest offset (ListOffsets).
   kcat -b "$b" -Q -t capture-none:0:0 >/dev/null
   kcat -b "$b" -Q -t capture-none:0:-1 >/dev/null

@@ -21,6 +21,7 @@ static void on_signal(int sig) { (void)sig; stop_requested = 1; }
 
 static const char *const topics[] = {
     "capture-none", "capture-gzip", "capture-snappy", "capture-lz4", "capture-zstd", "capture-group",
+    "capture-idempotent", "capture-txn",
 };
 
 int main(int argc, char **argv) {
