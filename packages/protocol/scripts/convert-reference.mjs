@@ -46,7 +46,9 @@ for (const s of schemas) {
     `  kind: ${q(s.type)},`,
   ];
   if (s.apiKey !== undefined) lines.push(`  apiKey: ${s.apiKey},`);
-  lines.push(`  validVersions: ${q(s.validVersions)},`, `  flexibleVersions: ${q(s.flexibleVersions ?? 'none')},`);
+  lines.push(`  validVersions: ${q(s.validVersions)},`);
+  if (s.latestVersionUnstable) lines.push('  latestVersionUnstable: true,');
+  lines.push(`  flexibleVersions: ${q(s.flexibleVersions ?? 'none')},`);
   lines.push(`  fields: ${fields(s.fields, '  ')},`);
   if (s.commonStructs) {
     const cs = s.commonStructs.map((c) => `    { name: ${q(c.name)}, versions: ${q(c.versions)}, fields: ${fields(c.fields, '    ')} },`);

@@ -17,4 +17,6 @@ export interface ApiInfo {
   minVersion: number;
   maxVersion: number;
   flexibleMinVersion: number | null;
+  /** `maxVersion` is still unstable upstream; a broker should advertise `maxVersion - 1` by default. */
+  latestVersionUnstable: boolean;
 }

@@ -25,6 +25,7 @@ interface RefSchema {
   apiKey?: number;
   listeners?: string[];
   validVersions: string;
+  latestVersionUnstable?: boolean;
   flexibleVersions?: string;
   fields: RefField[];
   commonStructs?: Array<{ name: string; versions: string; fields: RefField[] }>;
@@ -72,6 +73,7 @@ function compareMessage(ours: MessageDecl, ref: RefSchema, problems: string[]): 
   if (ours.kind !== ref.type) problems.push(`${p}: kind ${ours.kind}, reference ${ref.type}`);
   if (ours.apiKey !== ref.apiKey) problems.push(`${p}: apiKey ${ours.apiKey}, reference ${ref.apiKey}`);
   if (!sameVersions(ours.validVersions, ref.validVersions)) problems.push(`${p}: validVersions ${ours.validVersions}, reference ${ref.validVersions}`);
+  if ((ours.latestVersionUnstable ?? false) !== (ref.latestVersionUnstable ?? false)) problems.push(`${p}: latestVersionUnstable differs`);
   if (!sameVersions(ours.flexibleVersions, ref.flexibleVersions ?? 'none')) problems.push(`${p}: flexibleVersions ${ours.flexibleVersions}, reference ${ref.flexibleVersions}`);
   compareFields(p, ours.fields, ref.fields, problems);
   const oc = ours.commonStructs ?? [];

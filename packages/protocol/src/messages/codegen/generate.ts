@@ -515,7 +515,7 @@ function generateIndex(all: MessageDecl[]): string {
     const req = apis.get(k)?.req as MessageDecl;
     const m = buildModel(req);
     const flexMin = m.flexible.max >= m.flexible.min ? m.flexible.min : null;
-    out.push(`  [${k}, { key: ${k}, name: '${apiNameOf(req)}', minVersion: ${m.valid.min}, maxVersion: ${m.valid.max}, flexibleMinVersion: ${flexMin} }],`);
+    out.push(`  [${k}, { key: ${k}, name: '${apiNameOf(req)}', minVersion: ${m.valid.min}, maxVersion: ${m.valid.max}, flexibleMinVersion: ${flexMin}, latestVersionUnstable: ${req.latestVersionUnstable === true} }],`);
   }
   out.push(']);', '');
   for (const [title, kind] of [['RequestBodies', 'req'], ['ResponseBodies', 'res']] as const) {

@@ -5,6 +5,7 @@ export const ConsumerGroupHeartbeatRequest: MessageDecl = {
   kind: 'request',
   apiKey: 68,
   validVersions: '0-1',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

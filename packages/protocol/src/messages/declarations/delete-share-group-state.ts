@@ -5,6 +5,7 @@ export const DeleteShareGroupStateRequest: MessageDecl = {
   kind: 'request',
   apiKey: 86,
   validVersions: '0',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

@@ -5,6 +5,7 @@ export const EndTxnRequest: MessageDecl = {
   kind: 'request',
   apiKey: 26,
   validVersions: '0-5',
+  latestVersionUnstable: true,
   flexibleVersions: '3+',
   fields: [
     { name: 'transactionalId', type: 'string', versions: '0+' },

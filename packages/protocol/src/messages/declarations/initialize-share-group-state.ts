@@ -5,6 +5,7 @@ export const InitializeShareGroupStateRequest: MessageDecl = {
   kind: 'request',
   apiKey: 83,
   validVersions: '0',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

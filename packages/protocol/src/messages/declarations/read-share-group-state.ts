@@ -5,6 +5,7 @@ export const ReadShareGroupStateRequest: MessageDecl = {
   kind: 'request',
   apiKey: 84,
   validVersions: '0',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

@@ -5,6 +5,7 @@ export const ShareAcknowledgeRequest: MessageDecl = {
   kind: 'request',
   apiKey: 79,
   validVersions: '0',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0+', nullable: '0+', default: 'null' },

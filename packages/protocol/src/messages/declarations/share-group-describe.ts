@@ -5,6 +5,7 @@ export const ShareGroupDescribeRequest: MessageDecl = {
   kind: 'request',
   apiKey: 77,
   validVersions: '0',
+  latestVersionUnstable: true,
   flexibleVersions: '0+',
   fields: [
     { name: 'groupIds', type: '[]string', versions: '0+' },

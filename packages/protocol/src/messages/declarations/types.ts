@@ -50,6 +50,8 @@ export interface MessageDecl {
   readonly kind: MessageKind;
   readonly apiKey?: number;
   readonly validVersions: Versions;
+  /** The highest valid version is still under development upstream (brokers do not advertise it by default). */
+  readonly latestVersionUnstable?: boolean;
   readonly flexibleVersions: Versions;
   readonly fields: readonly FieldDecl[];
   readonly commonStructs?: readonly StructDecl[];
