@@ -63,3 +63,11 @@ test('unknown API keys and versions are rejected as unsupported; peek still read
   assert.throws(() => decodeRequest(Buffer.from('0012000000000007000561', 'hex')), isReason('invalid'));
   assert.throws(() => encodeResponse(ApiKey.Fetch, 99, 1, { responses: [] }), isReason('unsupported'));
 });
+
+test('trailing bytes after a body are ignored, as Kafka’s parsers ignore them', () => {
+  const frame = encodeRequest({ apiKey: ApiKey.Heartbeat, apiVersion: 0, correlationId: 1, clientId: 'c' }, { groupId: 'g', generationId: 1, memberId: 'm' });
+  const padded = Buffer.concat([frame.subarray(4), Buffer.from([1, 2, 3])]);
+  const req = decodeRequest(padded);
+  assert.equal(req.apiKey, ApiKey.Heartbeat);
+  if (req.apiKey === ApiKey.Heartbeat) assert.equal(req.body.memberId, 'm');
+});
