@@ -198,7 +198,10 @@ function splitFrames(stream) {
 
 // ---- main ---------------------------------------------------------------------------------------
 
-const connections = new Map(); // "client>broker" -> { toBroker, toClient }
+// Every connection in capture order; `open` maps "client>broker" to the current one, so a later
+// connection that reuses the same port pair (a new SYN) starts afresh.
+const connections = [];
+const open = new Map();
 for (const packet of pcapPackets(readFileSync(opts.pcap))) {
   const ip = ipPayload(packet.linkType, packet.data);
   if (!ip) continue;
@@ -208,14 +211,19 @@ for (const packet of pcapPackets(readFileSync(opts.pcap))) {
   const fromBroker = brokerPorts.has(seg.srcPort);
   if (!toBroker && !fromBroker) continue;
   const key = toBroker ? `${seg.src}>${seg.dst}` : `${seg.dst}>${seg.src}`;
-  let conn = connections.get(key);
-  if (!conn) connections.set(key, (conn = { toBroker: new HalfStream(), toClient: new HalfStream() }));
+  let conn = open.get(key);
+  if (!conn || (toBroker && seg.syn && conn.toBroker.isn !== null && conn.toBroker.isn !== seg.seq)) {
+    conn = { key, toBroker: new HalfStream(), toClient: new HalfStream() };
+    open.set(key, conn);
+    connections.push(conn);
+  }
   (toBroker ? conn.toBroker : conn.toClient).add(seg.seq, seg.syn, seg.data, packet.time);
 }
 
 const exchanges = [];
 let connectionIndex = 0;
-for (const [key, conn] of connections) {
+for (const conn of connections) {
+  const key = conn.key;
   const requests = splitFrames(conn.toBroker.assemble());
   const responses = splitFrames(conn.toClient.assemble());
   if (requests.leftover || responses.leftover) {
@@ -299,5 +307,5 @@ for (const ex of kept) {
 writeFileSync(join(opts.out, 'index.json'), JSON.stringify(index, null, 2) + '\n');
 const summary = new Map();
 for (const ex of kept) summary.set(`${apiName(ex.apiKey)} v${ex.apiVersion}`, (summary.get(`${apiName(ex.apiKey)} v${ex.apiVersion}`) ?? 0) + 1);
-console.log(`${opts.client}: ${exchanges.length} exchanges on ${connections.size} connections, kept ${kept.length}:`);
+console.log(`${opts.client}: ${exchanges.length} exchanges on ${connections.length} connections, kept ${kept.length}:`);
 for (const [api, count] of summary) console.log(`  ${api} x${count}`);
