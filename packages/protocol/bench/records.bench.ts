@@ -10,13 +10,15 @@ import { buildRecordBatch, readRecordBatch, type RecordInput } from '../src/reco
 
 const MiB = 1024 * 1024;
 const MIN_TIME_MS = 400;
+// Long enough for the JIT to settle the TypeScript codecs (LZ4, record encode/decode).
+const WARM_UP_MS = 300;
 
 declare const gc: (() => void) | undefined;
 
 /** Runs `fn` repeatedly for at least MIN_TIME_MS after a warm-up; returns seconds per call. */
 function timePerCall(fn: () => void): number {
   if (typeof gc === 'function') gc();
-  const warmUpEnd = performance.now() + 100;
+  const warmUpEnd = performance.now() + WARM_UP_MS;
   while (performance.now() < warmUpEnd) fn();
   let calls = 0;
   const start = performance.now();
