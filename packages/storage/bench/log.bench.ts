@@ -12,7 +12,7 @@ import { parseTopicConfig } from '../src/config.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const RECORD = 1 * KiB;
-const REPEATS = 3;
+const REPEATS = 4;
 
 function batchOfSize(bytes: number): Buffer {
   const value = Buffer.alloc(RECORD - 16, 'x');
@@ -46,9 +46,9 @@ async function rawWrite(dir: string, batch: Buffer, count: number, durable: bool
   return { seconds, bytes: pos };
 }
 
-async function logAppend(dir: string, batch: Buffer, count: number, durable: boolean): Promise<Timing> {
+async function logAppend(dir: string, batch: Buffer, count: number, durable: boolean, extra: Record<string, string> = {}): Promise<Timing> {
   const logDir = await mkdtemp(join(dir, 'log-'));
-  const config = parseTopicConfig({ 'segment.bytes': String(512 * MiB), ...(durable ? { 'flush.messages': '1' } : {}) });
+  const config = parseTopicConfig({ 'segment.bytes': String(512 * MiB), ...(durable ? { 'flush.messages': '1' } : {}), ...extra });
   const log = await PartitionLog.open({ dir: logDir, topic: 'bench', partition: 0, config });
   const start = performance.now();
   for (let i = 0; i < count; i++) await log.append(batch);
@@ -72,7 +72,7 @@ function pct(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   try {
-    console.log(`data dir ${tmpdir()}; 1 KiB records; best of ${REPEATS} runs, raw and log runs interleaved\n`);
+    console.log(`data dir ${tmpdir()}; 1 KiB records; best of ${REPEATS} runs, raw and log runs interleaved in alternating order\n`);
     console.log('append throughput            raw write MiB/s   log append MiB/s   log/raw');
     const budget = { plain: 128 * MiB, durable: 16 * MiB };
     for (const durable of [false, true]) {
@@ -81,15 +81,35 @@ async function main(): Promise<void> {
         const count = Math.max(8, Math.floor((durable ? budget.durable : budget.plain) / batch.length));
         const raws: Timing[] = [];
         const logs: Timing[] = [];
+        // Alternate which goes first so neither always pays for the other's dirty-page writeback.
         for (let r = 0; r < REPEATS; r++) {
-          raws.push(await rawWrite(dir, batch, count, durable));
-          logs.push(await logAppend(dir, batch, count, durable));
+          if (r % 2 === 0) {
+            raws.push(await rawWrite(dir, batch, count, durable));
+            logs.push(await logAppend(dir, batch, count, durable));
+          } else {
+            logs.push(await logAppend(dir, batch, count, durable));
+            raws.push(await rawWrite(dir, batch, count, durable));
+          }
         }
         const raw = best(raws);
         const log = best(logs);
         const label = `${durable ? 'durable ' : 'buffered'} ${size >= MiB ? `${size / MiB} MiB` : `${size / KiB} KiB`} batches`;
         console.log(`${label.padEnd(28)} ${rate(raw).toFixed(1).padStart(15)} ${rate(log).toFixed(1).padStart(18)} ${(rate(log) / rate(raw)).toFixed(2).padStart(9)}`);
       }
+    }
+
+    // Preallocation (preallocate=true): Node can only extend the file sparsely (ftruncate), which
+    // is what this measures against the default.
+    {
+      const batch = batchOfSize(64 * KiB);
+      const count = Math.floor((128 * MiB) / batch.length);
+      const plain: Timing[] = [];
+      const pre: Timing[] = [];
+      for (let r = 0; r < REPEATS; r++) {
+        plain.push(await logAppend(dir, batch, count, false));
+        pre.push(await logAppend(dir, batch, count, false, { preallocate: 'true', 'segment.bytes': String(256 * MiB) }));
+      }
+      console.log(`${'preallocate=true, 64 KiB'.padEnd(28)} ${rate(best(plain)).toFixed(1).padStart(15)} ${rate(best(pre)).toFixed(1).padStart(18)} ${(rate(best(pre)) / rate(best(plain))).toFixed(2).padStart(9)}  (reference: same log without preallocation)`);
     }
 
     // Read throughput: fetch-style 1 MiB reads of a 128 MiB log vs raw 1 MiB reads of its segment.
@@ -168,6 +188,30 @@ async function main(): Promise<void> {
       console.log(`${`log, ${producers} producer${producers > 1 ? 's' : ''} (grouped fsync)`.padEnd(40)} ${pct(lat, 50).toFixed(2).padStart(6)} ${pct(lat, 99).toFixed(2).padStart(8)} ${(lat.length / secs).toFixed(0).padStart(11)}`);
       await dlog.close();
     }
+    // Partitions do not serialise on each other: 8 logs with one durable producer each, against
+    // the same producers sharing one log.
+    console.log('\ndurable 16 KiB appends, 8 producers      appends/s   ratio');
+    const perProducer = 150;
+    const shared = await mkdtemp(join(dir, 'shared-'));
+    const one = await PartitionLog.open({ dir: shared, topic: 'bench', partition: 0, config: parseTopicConfig({ 'flush.messages': '1' }) });
+    let t0 = performance.now();
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < perProducer; i++) await one.append(Buffer.from(small));
+    }));
+    const sharedRate = (8 * perProducer) / ((performance.now() - t0) / 1000);
+    await one.close();
+    const logs = await Promise.all(Array.from({ length: 8 }, async (_, p) => {
+      const d = await mkdtemp(join(dir, `part${p}-`));
+      return PartitionLog.open({ dir: d, topic: 'bench', partition: p, config: parseTopicConfig({ 'flush.messages': '1' }) });
+    }));
+    t0 = performance.now();
+    await Promise.all(logs.map(async (l) => {
+      for (let i = 0; i < perProducer; i++) await l.append(Buffer.from(small));
+    }));
+    const spreadRate = (8 * perProducer) / ((performance.now() - t0) / 1000);
+    await Promise.all(logs.map((l) => l.close()));
+    console.log(`${'one partition (shared grouped fsync)'.padEnd(40)} ${sharedRate.toFixed(0).padStart(9)}    1.00`);
+    console.log(`${'8 partitions (independent logs)'.padEnd(40)} ${spreadRate.toFixed(0).padStart(9)} ${(spreadRate / sharedRate).toFixed(2).padStart(7)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -21,6 +21,7 @@ import {
   setPartitionLeaderEpoch,
   stampLogAppendTime,
   readRecordBatch,
+  computeBatchCrc,
 } from '@sluice/protocol';
 import type { TopicConfig } from './config.js';
 import { appendTooLarge, batchTooLarge, corruptBatch, invalidRecord, invalidTimestamp, offsetOutOfRange, storageError } from './errors.js';
@@ -112,6 +113,12 @@ interface PendingAppend {
   batchCount: number;
   batchPositions: number[];
   batchSizes: number[];
+  /** Offsets the append covers (sum of lastOffsetDelta + 1). */
+  offsetSpan: bigint;
+  /** Newest batch max timestamp (segment.ms roll check). */
+  maxTimestamp: number;
+  /** False until the CRCs are checked; the writer checks them while the write is in flight. */
+  crcVerified: boolean;
   assignOffsets: boolean;
   leaderEpoch: number;
   durable: boolean;
@@ -256,7 +263,8 @@ export class PartitionLog {
     } else {
       for (let i = firstToRecover; i < this.segments.length; i++) {
         const seg = this.segments[i];
-        const truncated = await seg.recover(this.config.maxMessageBytes + BATCH_LOG_OVERHEAD + 1024 * 1024);
+        // No max.message.bytes bound here: it may have been lowered after valid data was written.
+        const truncated = await seg.recover();
         await seg.flush();
         await Promise.all([(await seg.offsetIndex()).persist(true), (await seg.timeIndex()).persist(true)]);
         if (truncated > 0 && i < this.segments.length - 1) {
@@ -266,7 +274,7 @@ export class PartitionLog {
         }
       }
     }
-    // Trailing empty non-first segments would otherwise hide the real end: keep only the last.
+    // An empty active segment after a roll still ends where its predecessor does.
     this.endOffset = this.activeSegment.nextOffset;
     for (const seg of this.segments) if (seg.nextOffset > this.endOffset && seg !== this.activeSegment) this.endOffset = seg.nextOffset;
     this.startOffset = this.clampOffset(cp.logStartOffset ?? this.segments[0].baseOffset, this.segments[0].baseOffset, this.endOffset);
@@ -333,21 +341,31 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Structural checks at call time (sizes, magic, timestamps). CRCs of CreateTime batches are
+   * verified by the writer while the bytes are being written (see writeOut), which hides most of
+   * their cost; LogAppendTime batches are verified here, before stamping gives them a new CRC.
+   */
   private validate(buf: Buffer, options: AppendOptions): PendingAppend {
     const cfg = this.config;
     if (buf.length > cfg.segmentBytes) throw appendTooLarge(buf.length, cfg.segmentBytes);
-    const scan = scanBatches(buf, { verifyCrc: true });
+    const now = BigInt(this.now());
+    const logAppendTime = cfg.messageTimestampType === 'LogAppendTime' ? now : -1n;
+    const scan = scanBatches(buf, { verifyCrc: logAppendTime >= 0n });
     if (scan.stoppedBy !== null) {
       throw corruptBatch(`record batch at byte ${scan.validBytes} is ${scan.stoppedBy}`);
     }
     if (scan.batches.length === 0) throw invalidRecord('append carries no record batch');
-    const now = BigInt(this.now());
-    const logAppendTime = cfg.messageTimestampType === 'LogAppendTime' ? now : -1n;
     const positions: number[] = [];
     const sizes: number[] = [];
+    let span = 0n;
+    let maxTimestamp = -1;
     for (const { position, size } of scan.batches) {
       if (size > cfg.maxMessageBytes) throw batchTooLarge(size, cfg.maxMessageBytes);
       if (buf.readInt32BE(position + BatchOffsets.recordCount) < 0) throw invalidRecord('negative record count');
+      const delta = buf.readInt32BE(position + BatchOffsets.lastOffsetDelta);
+      if (delta < 0) throw invalidRecord(`negative lastOffsetDelta ${delta}`);
+      span += BigInt(delta) + 1n;
       if (logAppendTime >= 0n) {
         stampLogAppendTime(buf, position, logAppendTime);
       } else {
@@ -358,6 +376,7 @@ export class PartitionLog {
           throw invalidTimestamp(`batch max timestamp ${maxTs} is outside the window allowed around ${now}`);
         }
       }
+      maxTimestamp = Math.max(maxTimestamp, Number(buf.readBigInt64BE(position + BatchOffsets.maxTimestamp)));
       positions.push(position);
       sizes.push(size);
     }
@@ -366,6 +385,9 @@ export class PartitionLog {
       batchCount: scan.batches.length,
       batchPositions: positions,
       batchSizes: sizes,
+      offsetSpan: span,
+      maxTimestamp,
+      crcVerified: logAppendTime >= 0n,
       assignOffsets: options.assignOffsets ?? true,
       leaderEpoch: options.leaderEpoch ?? -1,
       durable: options.durable ?? false,
@@ -373,6 +395,14 @@ export class PartitionLog {
       resolve: () => undefined,
       reject: () => undefined,
     };
+  }
+
+  private static crcMismatch(p: PendingAppend): boolean {
+    for (let i = 0; i < p.batchCount; i++) {
+      const at = p.batchPositions[i];
+      if (computeBatchCrc(p.buf, at, p.batchSizes[i]) !== p.buf.readUInt32BE(at + BatchOffsets.crc)) return true;
+    }
+    return false;
   }
 
   private async drain(): Promise<void> {
@@ -404,99 +434,134 @@ export class PartitionLog {
 
   /** Runs under the lock: offsets, rolls, one writev per segment touched, bookkeeping. */
   private async writeGroup(group: PendingAppend[]): Promise<void> {
-    let next = this.endOffset;
-    let buffers: Buffer[] = [];
-    let items: Array<{ p: PendingAppend; base: bigint; last: bigint }> = [];
+    type Placed = { p: PendingAppend; base: bigint; last: bigint };
+    let items: Placed[] = [];
     let bytes = 0;
-    const done: Array<{ p: PendingAppend; base: bigint; last: bigint }> = [];
+    const done: Placed[] = [];
     let epochsChanged = false;
 
+    /** Gives leader appends consecutive offsets from `from`; returns the next offset. */
+    const place = (p: PendingAppend, from: bigint): Placed => {
+      if (!p.assignOffsets) {
+        const base = p.buf.readBigInt64BE(p.batchPositions[0]);
+        const lastAt = p.batchPositions[p.batchCount - 1];
+        return { p, base, last: p.buf.readBigInt64BE(lastAt) + BigInt(p.buf.readInt32BE(lastAt + BatchOffsets.lastOffsetDelta)) };
+      }
+      let next = from;
+      for (const at of p.batchPositions) {
+        setBaseOffset(p.buf, at, next);
+        if (p.leaderEpoch >= 0) setPartitionLeaderEpoch(p.buf, at, p.leaderEpoch);
+        next += BigInt(p.buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)) + 1n;
+      }
+      return { p, base: from, last: next - 1n };
+    };
+
+    /** Follower batches must be in order and start at or above the log end (gaps allowed). */
+    const followerOrderError = (p: PendingAppend, from: bigint): Error | null => {
+      let expected = from;
+      for (const at of p.batchPositions) {
+        const b = p.buf.readBigInt64BE(at);
+        if (b < expected) return invalidRecord(`follower append at offset ${b} is below the expected offset ${expected}`);
+        expected = b + BigInt(p.buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)) + 1n;
+      }
+      return null;
+    };
+
     const writeOut = async (): Promise<void> => {
-      if (buffers.length === 0) return;
+      if (items.length === 0) return;
       const seg = this.activeSegment;
       const startPos = seg.size;
+      let placed = items;
+      const writing = seg.writeAt(placed.map((x) => x.p.buf), startPos);
+      // CRCs are computed here, on this thread, while the write runs on the I/O pool.
+      const corrupt = new Set<PendingAppend>();
+      for (const { p } of placed) {
+        if (!p.crcVerified) {
+          if (PartitionLog.crcMismatch(p)) corrupt.add(p);
+          else p.crcVerified = true;
+        }
+      }
       try {
-        await seg.writeAt(buffers, startPos);
+        await writing;
+        if (corrupt.size > 0) {
+          // Nothing past startPos was visible; drop it and rewrite only the good appends.
+          await seg.fileHandle.truncate(startPos);
+          for (const p of corrupt) p.reject(corruptBatch('record batch failed its CRC32C check'));
+          placed = [];
+          let next = this.endOffset;
+          for (const { p } of items) {
+            if (corrupt.has(p)) continue;
+            const x = place(p, next);
+            placed.push(x);
+            if (p.assignOffsets) next = x.last + 1n;
+          }
+          if (placed.length > 0) await seg.writeAt(placed.map((x) => x.p.buf), startPos);
+        }
       } catch (e) {
-        // Nothing after startPos is visible; cut whatever half-landed so the file stays clean.
         await seg.fileHandle.truncate(startPos).catch(() => undefined);
+        items = placed;
         throw storageError(`write to ${seg.logPath} failed`, e);
       }
       let pos = startPos;
-      for (const { p } of items) {
+      for (const { p, base } of placed) {
         for (let i = 0; i < p.batchCount; i++) {
           const at = p.batchPositions[i];
-          const base = p.buf.readBigInt64BE(at);
+          const batchBase = p.buf.readBigInt64BE(at);
           seg.indexAppended({
-            baseOffset: base,
-            lastOffset: base + BigInt(p.buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)),
+            baseOffset: batchBase,
+            lastOffset: batchBase + BigInt(p.buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)),
             maxTimestamp: p.buf.readBigInt64BE(at + BatchOffsets.maxTimestamp),
             position: pos,
             size: p.batchSizes[i],
           });
           pos += p.batchSizes[i];
+          if (!p.assignOffsets && this.leaderEpochCache.assign(p.buf.readInt32BE(at + BatchOffsets.partitionLeaderEpoch), batchBase)) {
+            epochsChanged = true;
+          }
         }
+        if (p.assignOffsets && p.leaderEpoch >= 0 && this.leaderEpochCache.assign(p.leaderEpoch, base)) epochsChanged = true;
       }
       seg.size = pos;
-      seg.dirty = true;
+      if (placed.length > 0) seg.dirty = true;
       this.endOffset = seg.nextOffset;
-      done.push(...items);
-      buffers = [];
+      done.push(...placed);
       items = [];
       bytes = 0;
     };
 
+    const pendingEnd = () => (items.length > 0 ? items[items.length - 1].last + 1n : this.endOffset);
     try {
       for (const p of group) {
-        const { buf } = p;
-        let base: bigint;
-        let last: bigint;
-        if (p.assignOffsets) {
-          base = next;
-          for (const at of p.batchPositions) {
-            setBaseOffset(buf, at, next);
-            if (p.leaderEpoch >= 0) setPartitionLeaderEpoch(buf, at, p.leaderEpoch);
-            next += BigInt(buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)) + 1n;
-          }
-          last = next - 1n;
-          if (p.leaderEpoch >= 0 && this.leaderEpochCache.assign(p.leaderEpoch, base)) epochsChanged = true;
-        } else {
-          base = buf.readBigInt64BE(p.batchPositions[0]);
-          let expected = next;
-          let ok = true;
-          for (const at of p.batchPositions) {
-            const b = buf.readBigInt64BE(at);
-            if (b < expected) ok = false;
-            expected = b + BigInt(buf.readInt32BE(at + BatchOffsets.lastOffsetDelta)) + 1n;
-          }
-          if (!ok) {
-            p.reject(invalidRecord(`follower append at offset ${base} is not above the log end offset ${next}`));
+        const from = pendingEnd();
+        if (!p.assignOffsets) {
+          const err = followerOrderError(p, from);
+          if (err) {
+            p.reject(err);
             continue;
           }
-          for (const at of p.batchPositions) {
-            const epoch = buf.readInt32BE(at + BatchOffsets.partitionLeaderEpoch);
-            if (this.leaderEpochCache.assign(epoch, buf.readBigInt64BE(at))) epochsChanged = true;
-          }
-          next = expected;
-          last = next - 1n;
         }
-        let maxTimestamp = -1;
-        for (const at of p.batchPositions) maxTimestamp = Math.max(maxTimestamp, Number(buf.readBigInt64BE(at + BatchOffsets.maxTimestamp)));
-        if (this.shouldRoll(this.activeSegment, bytes, buf.length, last, maxTimestamp)) {
+        let x = place(p, from);
+        if (this.shouldRoll(this.activeSegment, bytes, p.buf.length, x.last, p.maxTimestamp)) {
           await writeOut();
-          await this.rollTo(base);
+          const after = this.endOffset;
+          if (!p.assignOffsets) {
+            const err = followerOrderError(p, after);
+            if (err) {
+              p.reject(err);
+              continue;
+            }
+          }
+          x = place(p, after);
+          await this.rollTo(x.base);
         }
-        buffers.push(buf);
-        items.push({ p, base, last });
-        bytes += buf.length;
+        items.push(x);
+        bytes += p.buf.length;
       }
       await writeOut();
     } catch (e) {
       this.failure = e instanceof Error ? e : new Error(String(e));
       this.endOffset = this.activeSegment.nextOffset;
-      for (const { p } of items) p.reject(e);
-      for (const p of group) if (!done.some((d) => d.p === p) && !items.some((i) => i.p === p)) p.reject(e);
-      if (this.leaderEpochCache.truncateFromEnd(this.endOffset)) epochsChanged = true;
+      for (const p of group) if (!done.some((d) => d.p === p)) p.reject(e);
     }
     if (epochsChanged) await this.leaderEpochCache.persist();
     if (done.length === 0) return;

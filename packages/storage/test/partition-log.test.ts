@@ -86,6 +86,37 @@ describe('PartitionLog append and read', () => {
     }
   });
 
+  it('drops a corrupt batch found mid-group and keeps the others contiguous', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'segment.bytes': '600' });
+      const batches = Array.from({ length: 12 }, (_, i) => batchOf(2, { tag: `g${i}` }));
+      batches[3][batches[3].length - 2] ^= 0x01;
+      batches[8][70] ^= 0x10;
+      const settled = await Promise.allSettled(batches.map((b) => log.append(b)));
+      const ok = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ baseOffset: bigint }>).value.baseOffset);
+      assert.deepEqual(settled.map((s) => s.status === 'rejected'), batches.map((_, i) => i === 3 || i === 8));
+      for (const s of settled) if (s.status === 'rejected') assert.ok(isKafkaError(ErrorCode.CORRUPT_MESSAGE)(s.reason));
+      assert.deepEqual(ok, Array.from({ length: 10 }, (_, i) => BigInt(2 * i)));
+      let next = 0n;
+      const tags: string[] = [];
+      while (next < log.logEndOffset) {
+        const r = await log.read(next, 1 << 20);
+        tags.push(...recordsIn(r.records).filter((x) => x.offsetDelta === 0).map((x) => x.value!.toString()));
+        next = r.nextOffset;
+      }
+      assert.deepEqual(tags, ['g0-0', 'g1-0', 'g2-0', 'g4-0', 'g5-0', 'g6-0', 'g7-0', 'g9-0', 'g10-0', 'g11-0']);
+      const sizes = log.segments.reduce((n, s) => n + s.size, 0);
+      const { stat } = await import('node:fs/promises');
+      let onDisk = 0;
+      for (const s of log.segments) onDisk += (await stat(s.logPath)).size;
+      assert.equal(onDisk, sizes, 'no bytes of the rejected batches left in the files');
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('stamps LogAppendTime into the batch and keeps the CRC valid', async () => {
     const { dir, cleanup } = await tempDir();
     try {
