@@ -280,9 +280,11 @@ class MessageGenerator {
         const tc = cond(f.tagged, flexCtx);
         if (tc === 'false') return;
         const x = this.name('x');
+        // An absent tagged struct or array is its default: test it without allocating the default.
+        const allocatingDefault = f.defaultValue === 'empty' && (f.isArray || isStruct(f.elem));
         const inner = [
-          `const ${x} = ${this.valueExpr(f, s)};`,
-          `if (${this.nonDefaultExpr(f, x)}) {`,
+          allocatingDefault ? `const ${x} = o.${f.name};` : `const ${x} = ${this.valueExpr(f, s)};`,
+          allocatingDefault ? `if (${x} !== undefined && ${this.nonDefaultExpr(f, x)}) {` : `if (${this.nonDefaultExpr(f, x)}) {`,
           `  mask |= ${1 << bit};`,
           '  count++;',
           '  const sizeSlot = q.length;',

@@ -205,8 +205,8 @@ export function sizeApiVersionsResponse(o: ApiVersionsResponse, v: number, q: Si
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    const x10 = (o.supportedFeatures ?? []);
-    if (x10.length !== 0) {
+    const x10 = o.supportedFeatures;
+    if (x10 !== undefined && x10.length !== 0) {
       mask |= 1;
       count++;
       const sizeSlot = q.length;
@@ -228,8 +228,8 @@ export function sizeApiVersionsResponse(o: ApiVersionsResponse, v: number, q: Si
       q[sizeSlot] = fs;
       s += 1 + uvarintSize(fs) + fs;
     }
-    const x12 = (o.finalizedFeatures ?? []);
-    if (x12.length !== 0) {
+    const x12 = o.finalizedFeatures;
+    if (x12 !== undefined && x12.length !== 0) {
       mask |= 4;
       count++;
       const sizeSlot = q.length;

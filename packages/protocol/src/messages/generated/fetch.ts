@@ -266,8 +266,8 @@ export function sizeFetchRequest(o: FetchRequest, v: number, q: SizeQueue): numb
       s += 1 + uvarintSize(fs) + fs;
     }
     if (v >= 15) {
-      const x10 = (o.replicaState ?? defaultFetchRequestReplicaState());
-      if (!isDefaultFetchRequestReplicaState(x10)) {
+      const x10 = o.replicaState;
+      if (x10 !== undefined && !isDefaultFetchRequestReplicaState(x10)) {
         mask |= 2;
         count++;
         const sizeSlot = q.length;
@@ -823,8 +823,8 @@ export function sizeFetchResponse(o: FetchResponse, v: number, q: SizeQueue): nu
     let mask = 0;
     let count = 0;
     if (v >= 16) {
-      const x7 = (o.nodeEndpoints ?? []);
-      if (x7.length !== 0) {
+      const x7 = o.nodeEndpoints;
+      if (x7 !== undefined && x7.length !== 0) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
@@ -1095,8 +1095,8 @@ function sizeFetchResponsePartitionData(o: FetchResponsePartitionData, v: number
     q.push(0, 0);
     let mask = 0;
     let count = 0;
-    const x32 = (o.divergingEpoch ?? defaultFetchResponseEpochEndOffset());
-    if (!isDefaultFetchResponseEpochEndOffset(x32)) {
+    const x32 = o.divergingEpoch;
+    if (x32 !== undefined && !isDefaultFetchResponseEpochEndOffset(x32)) {
       mask |= 1;
       count++;
       const sizeSlot = q.length;
@@ -1106,8 +1106,8 @@ function sizeFetchResponsePartitionData(o: FetchResponsePartitionData, v: number
       q[sizeSlot] = fs;
       s += 1 + uvarintSize(fs) + fs;
     }
-    const x33 = (o.currentLeader ?? defaultFetchResponseLeaderIdAndEpoch());
-    if (!isDefaultFetchResponseLeaderIdAndEpoch(x33)) {
+    const x33 = o.currentLeader;
+    if (x33 !== undefined && !isDefaultFetchResponseLeaderIdAndEpoch(x33)) {
       mask |= 2;
       count++;
       const sizeSlot = q.length;
@@ -1117,8 +1117,8 @@ function sizeFetchResponsePartitionData(o: FetchResponsePartitionData, v: number
       q[sizeSlot] = fs;
       s += 1 + uvarintSize(fs) + fs;
     }
-    const x34 = (o.snapshotId ?? defaultFetchResponseSnapshotId());
-    if (!isDefaultFetchResponseSnapshotId(x34)) {
+    const x34 = o.snapshotId;
+    if (x34 !== undefined && !isDefaultFetchResponseSnapshotId(x34)) {
       mask |= 4;
       count++;
       const sizeSlot = q.length;

@@ -352,8 +352,8 @@ export function sizeProduceResponse(o: ProduceResponse, v: number, q: SizeQueue)
     let mask = 0;
     let count = 0;
     if (v >= 10) {
-      const x7 = (o.nodeEndpoints ?? []);
-      if (x7.length !== 0) {
+      const x7 = o.nodeEndpoints;
+      if (x7 !== undefined && x7.length !== 0) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
@@ -576,8 +576,8 @@ function sizeProduceResponsePartitionProduceResponse(o: ProduceResponsePartition
     let mask = 0;
     let count = 0;
     if (v >= 10) {
-      const x29 = (o.currentLeader ?? defaultProduceResponseLeaderIdAndEpoch());
-      if (!isDefaultProduceResponseLeaderIdAndEpoch(x29)) {
+      const x29 = o.currentLeader;
+      if (x29 !== undefined && !isDefaultProduceResponseLeaderIdAndEpoch(x29)) {
         mask |= 1;
         count++;
         const sizeSlot = q.length;
