@@ -68,6 +68,8 @@ export async function forEachBatch(seg: LogSegment, fn: (batch: Buffer, position
 export class LogCleaner {
   private readonly dirtyOffsets = new Map<PartitionLog, bigint>();
   readonly lastStats = new Map<PartitionLog, CleaningStats>();
+  /** Logs a pass failed on (unreadable batch), with the reason; skipped by the manager. */
+  readonly uncleanable = new Map<PartitionLog, string>();
   private readonly maxMapEntries: number;
 
   constructor(
@@ -88,6 +90,7 @@ export class LogCleaner {
   forget(log: PartitionLog): void {
     this.dirtyOffsets.delete(log);
     this.lastStats.delete(log);
+    this.uncleanable.delete(log);
   }
 
   /**
@@ -97,7 +100,7 @@ export class LogCleaner {
    */
   async maybeClean(log: PartitionLog, force = false): Promise<boolean> {
     const cfg = log.config;
-    if (!cfg.cleanupPolicy.includes('compact')) return false;
+    if (!cfg.cleanupPolicy.includes('compact') || log.isClosed) return false;
     const now = this.now();
     const segments = log.segments.slice(0, -1);
     // Segments holding records younger than min.compaction.lag.ms, and everything after them, wait.

@@ -199,8 +199,13 @@ export class LogManager {
   async runRetention(): Promise<number> {
     let deleted = 0;
     for (const log of this.allLogs()) {
-      await log.maybeRollForTime();
-      deleted += await log.deleteExpiredSegments();
+      if (log.isClosed) continue;
+      try {
+        await log.maybeRollForTime();
+        deleted += await log.deleteExpiredSegments();
+      } catch (e) {
+        process.emitWarning(`retention of ${log.topic}-${log.partition} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     return deleted;
   }
@@ -216,7 +221,15 @@ export class LogManager {
     let cleaned = 0;
     for (const log of this.allLogs()) {
       if (this.shutDown) break;
-      if (await this.cleaner.maybeClean(log)) cleaned++;
+      if (log.isClosed || this.cleaner.uncleanable.has(log)) continue;
+      try {
+        if (await this.cleaner.maybeClean(log)) cleaned++;
+      } catch (e) {
+        // Like Kafka, a log the cleaner cannot read is marked uncleanable rather than retried forever.
+        const reason = e instanceof Error ? e.message : String(e);
+        this.cleaner.uncleanable.set(log, reason);
+        process.emitWarning(`compaction of ${log.topic}-${log.partition} failed, marked uncleanable: ${reason}`);
+      }
     }
     return cleaned;
   }

@@ -196,6 +196,9 @@ export class PartitionLog {
   get sizeInBytes(): number {
     return this.segments.reduce((n, s) => n + s.size, 0);
   }
+  get isClosed(): boolean {
+    return this.closed;
+  }
   get unflushedMessageCount(): number {
     return this.unflushedMessages;
   }
