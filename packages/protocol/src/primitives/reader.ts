@@ -16,6 +16,7 @@ export class Reader {
   pos: number;
   /** Exclusive end of the readable region; narrowed while a tagged field is decoded. */
   end: number;
+  private dataView: DataView | undefined;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -69,12 +70,19 @@ export class Reader {
     return this.int32() >>> 0;
   }
 
+  /** DataView's 64-bit accessors are several times faster than Buffer's in optimized code. */
+  private view(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
   int64(): bigint {
-    return this.buf.readBigInt64BE(this.need(8));
+    const p = this.need(8);
+    return this.view().getBigInt64(p);
   }
 
   float64(): number {
-    return this.buf.readDoubleBE(this.need(8));
+    const p = this.need(8);
+    return this.view().getFloat64(p);
   }
 
   /** Unsigned LEB128 varint of at most 5 bytes (an unsigned 32-bit value). */

@@ -53,6 +53,7 @@ export class Writer {
   /** Gather mode: finished segments and detached field buffers, in frame order. */
   private readonly chunks: Buffer[] | null;
   private segmentStart = 0;
+  private dataView: DataView | undefined;
 
   /**
    * A writer over `size` bytes. In gather mode (`gather` true) the buffer holds everything except
@@ -117,13 +118,18 @@ export class Writer {
     this.int32(v >>> 0);
   }
 
+  /** DataView's 64-bit accessors are several times faster than Buffer's in optimized code. */
+  private view(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
   int64(v: bigint): void {
-    this.buf.writeBigInt64BE(v, this.pos);
+    this.view().setBigInt64(this.pos, v);
     this.pos += 8;
   }
 
   float64(v: number): void {
-    this.buf.writeDoubleBE(v, this.pos);
+    this.view().setFloat64(this.pos, v);
     this.pos += 8;
   }
 
