@@ -13,12 +13,24 @@
  * A crash at any step is finished or undone by PartitionLog.open (leftover `.cleaned` files are
  * deleted, a `.swap` replaces what it covers).
  *
- * Control batches (transaction markers) are kept, as are the records of transactional batches;
- * this store has no aborted-transaction index, so aborted data is compacted like committed data.
+ * Transactions, as Kafka handles them: records of aborted transactions are removed, records of
+ * transactions with no marker yet are left untouched (and not used to supersede older values),
+ * and a commit/abort marker is removed once no data of its transaction remains and its own delete
+ * horizon has passed. Outcomes come from scanning the markers in the cleaned range (this store
+ * keeps no .txnindex).
  */
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchOffsets, buildRecordBatch, decodeAttributes, readRecordBatch, type RecordInput } from '@sluice/protocol';
+import {
+  BATCH_HEADER_SIZE,
+  BATCH_LOG_OVERHEAD,
+  BatchOffsets,
+  buildRecordBatch,
+  decodeAttributes,
+  readControlRecord,
+  readRecordBatch,
+  type RecordInput,
+} from '@sluice/protocol';
 import type { PartitionLog } from './partition-log.js';
 import { CLEANED_SUFFIX, LOG_SUFFIX, segmentFileName, type LogSegment } from './segment.js';
 
@@ -68,6 +80,8 @@ export async function forEachBatch(seg: LogSegment, fn: (batch: Buffer, position
 export class LogCleaner {
   private readonly dirtyOffsets = new Map<PartitionLog, bigint>();
   readonly lastStats = new Map<PartitionLog, CleaningStats>();
+  /** Earliest delete horizon left in each log's cleaned part: a pass is due then even if nothing is dirty. */
+  private readonly nextHorizon = new Map<PartitionLog, bigint>();
   /** Logs a pass failed on (unreadable batch), with the reason; skipped by the manager. */
   readonly uncleanable = new Map<PartitionLog, string>();
   private readonly maxMapEntries: number;
@@ -91,6 +105,7 @@ export class LogCleaner {
     this.dirtyOffsets.delete(log);
     this.lastStats.delete(log);
     this.uncleanable.delete(log);
+    this.nextHorizon.delete(log);
   }
 
   /**
@@ -112,7 +127,9 @@ export class LogCleaner {
     const firstUncleanable = uncleanable < segments.length ? segments[uncleanable].baseOffset : log.activeSegment.baseOffset;
     let firstDirty = this.dirtyOffsets.get(log) ?? log.logStartOffset;
     if (firstDirty < log.logStartOffset) firstDirty = log.logStartOffset;
-    if (firstDirty >= firstUncleanable) return false;
+    const horizonDue = (this.nextHorizon.get(log) ?? BigInt(Number.MAX_SAFE_INTEGER)) <= BigInt(now);
+    if (firstDirty > firstUncleanable) firstDirty = firstUncleanable;
+    if (firstDirty === firstUncleanable && !horizonDue) return false;
     let cleanBytes = 0;
     let dirtyBytes = 0;
     let firstDirtySegment: LogSegment | null = null;
@@ -128,7 +145,7 @@ export class LogCleaner {
       firstDirtySegment !== null &&
       firstDirtySegment.rollingBasedTimestamp !== null &&
       now - firstDirtySegment.rollingBasedTimestamp > cfg.maxCompactionLagMs;
-    if (!force && ratio < cfg.minCleanableDirtyRatio && !overdue) return false;
+    if (!force && ratio < cfg.minCleanableDirtyRatio && !overdue && !horizonDue) return false;
     await this.clean(log, cleanable, firstDirty);
     return true;
   }
@@ -136,6 +153,14 @@ export class LogCleaner {
   private async clean(log: PartitionLog, cleanable: LogSegment[], firstDirty: bigint): Promise<void> {
     for (const s of cleanable) s.acquire();
     try {
+      // 0. Transaction outcomes, from the markers: aborted data is removed, data of transactions
+      //    still open (no marker yet) is left alone and kept out of the key map.
+      const outcome = await transactionOutcomes(cleanable);
+      const skipForMap = (base: bigint) => {
+        const o = outcome.get(base);
+        return o === 'abort' || o === 'open';
+      };
+
       // 1. Latest offset per key over the dirty range, stopping at a segment boundary when full.
       const latest = new Map<string, bigint>();
       let endOffset = firstDirty;
@@ -148,7 +173,7 @@ export class LogCleaner {
         if (latest.size >= this.maxMapEntries) break;
         await forEachBatch(seg, (batch) => {
           const attrs = decodeAttributes(batch.readInt16BE(BatchOffsets.attributes));
-          if (attrs.isControl) return;
+          if (attrs.isControl || (attrs.isTransactional && skipForMap(batch.readBigInt64BE(0)))) return;
           for (const r of readRecordBatch(batch, 0).records) {
             if (r.offset < firstDirty || r.key === null) continue;
             latest.set(r.key.toString('latin1'), r.offset);
@@ -183,6 +208,12 @@ export class LogCleaner {
       let bytesAfter = 0;
       let recordsRemoved = 0;
       const outputs: Array<{ sources: LogSegment[]; base: bigint }> = [];
+      /** Per producer: whether its current transaction still has records in the output. */
+      const txnHasData = new Map<bigint, boolean>();
+      let minHorizon: bigint | null = null;
+      const noteHorizon = (h: bigint) => {
+        if (minHorizon === null || h < minHorizon) minHorizon = h;
+      };
       for (const group of groups) {
         const base = group[0].baseOffset;
         const path = join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX));
@@ -204,12 +235,54 @@ export class LogCleaner {
             bytesBefore += seg.size;
             await forEachBatch(seg, async (batch) => {
               const attrs = decodeAttributes(batch.readInt16BE(BatchOffsets.attributes));
+              const producerId = batch.readBigInt64BE(BatchOffsets.producerId);
               if (attrs.isControl) {
-                await emit(batch);
-                return;
+                // A transaction marker goes once none of its transaction's data is left and its
+                // delete horizon has passed; the first pass that finds it alone stamps the horizon.
+                const hasData = txnHasData.get(producerId) ?? false;
+                txnHasData.delete(producerId);
+                if (hasData) return emit(batch);
+                const marker = readRecordBatch(batch, 0);
+                const mh = marker.header;
+                if (attrs.hasDeleteHorizon) {
+                  if (mh.baseTimestamp <= now) {
+                    recordsRemoved += marker.records.length;
+                    return;
+                  }
+                  noteHorizon(mh.baseTimestamp);
+                  return emit(batch);
+                }
+                noteHorizon(horizonForNew);
+                return emit(
+                  buildRecordBatch(
+                    marker.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
+                    {
+                      baseOffset: mh.baseOffset,
+                      partitionLeaderEpoch: mh.partitionLeaderEpoch,
+                      timestampType: attrs.timestampType,
+                      producerId: mh.producerId,
+                      producerEpoch: mh.producerEpoch,
+                      baseSequence: mh.baseSequence,
+                      isTransactional: true,
+                      isControl: true,
+                      lastOffsetDelta: mh.lastOffsetDelta,
+                      maxTimestamp: mh.maxTimestamp,
+                      deleteHorizon: horizonForNew,
+                    },
+                  ),
+                );
+              }
+              const txn = attrs.isTransactional ? outcome.get(batch.readBigInt64BE(0)) : undefined;
+              if (txn === 'open') {
+                txnHasData.set(producerId, true);
+                return emit(batch);
               }
               const parsed = readRecordBatch(batch, 0);
               const h = parsed.header;
+              if (txn === 'abort') {
+                recordsRemoved += parsed.records.length;
+                return;
+              }
               const horizonPassed = attrs.hasDeleteHorizon && h.baseTimestamp <= now;
               const kept: RecordInput[] = [];
               let tombstones = 0;
@@ -225,7 +298,9 @@ export class LogCleaner {
               }
               recordsRemoved += parsed.records.length - kept.length;
               if (kept.length === 0) return;
+              if (attrs.isTransactional) txnHasData.set(producerId, true);
               const needsHorizon = tombstones > 0 && !attrs.hasDeleteHorizon;
+              if (tombstones > 0) noteHorizon(attrs.hasDeleteHorizon ? h.baseTimestamp : horizonForNew);
               if (kept.length === parsed.records.length && !needsHorizon) {
                 await emit(batch);
                 return;
@@ -262,6 +337,8 @@ export class LogCleaner {
       const swapped = await log.swapCleanedSegments(outputs);
       if (swapped) {
         this.dirtyOffsets.set(log, endOffset);
+        if (minHorizon === null) this.nextHorizon.delete(log);
+        else this.nextHorizon.set(log, minHorizon);
         this.lastStats.set(log, { bytesBefore, bytesAfter, recordsRemoved, firstDirtyOffset: firstDirty, endOffset });
       } else {
         for (const { base } of outputs) await unlink(join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX))).catch(() => undefined);
@@ -270,4 +347,34 @@ export class LogCleaner {
       for (const s of cleanable) await s.release();
     }
   }
+}
+
+export type TransactionOutcome = 'commit' | 'abort' | 'open';
+
+/**
+ * Outcome of every transactional data batch (by base offset) in `segments`, read from the
+ * commit/abort markers that follow it; 'open' when no marker follows yet.
+ */
+export async function transactionOutcomes(segments: LogSegment[]): Promise<Map<bigint, TransactionOutcome>> {
+  const outcome = new Map<bigint, TransactionOutcome>();
+  const pending = new Map<bigint, bigint[]>();
+  for (const seg of segments) {
+    await forEachBatch(seg, (batch) => {
+      const attrs = decodeAttributes(batch.readInt16BE(BatchOffsets.attributes));
+      if (!attrs.isTransactional) return;
+      const producerId = batch.readBigInt64BE(BatchOffsets.producerId);
+      if (!attrs.isControl) {
+        const list = pending.get(producerId) ?? [];
+        list.push(batch.readBigInt64BE(0));
+        pending.set(producerId, list);
+        return;
+      }
+      const marker = readControlRecord(readRecordBatch(batch, 0).records[0]);
+      if (marker.type !== 'abort' && marker.type !== 'commit') return;
+      for (const base of pending.get(producerId) ?? []) outcome.set(base, marker.type);
+      pending.delete(producerId);
+    });
+  }
+  for (const bases of pending.values()) for (const base of bases) outcome.set(base, 'open');
+  return outcome;
 }

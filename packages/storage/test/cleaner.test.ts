@@ -151,6 +151,44 @@ describe('log compaction', () => {
     }
   });
 
+  it('removes aborted transactions, leaves open ones, and drops markers after their horizon', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 10 * DAY;
+      const log = await PartitionLog.open({
+        dir, topic: 'c', partition: 0, now: () => now,
+        config: config({ 'cleanup.policy': 'compact', 'segment.bytes': '100000', 'delete.retention.ms': String(DAY) }),
+      });
+      const cleaner = new LogCleaner(() => now);
+      const ts = BigInt(now);
+      const txn = (pid: bigint, key: string, value: string) =>
+        buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp: ts }], { producerId: pid, producerEpoch: 0, baseSequence: 0, isTransactional: true });
+      const marker = (type: 'commit' | 'abort', pid: bigint) => buildControlBatch(type, { producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, timestamp: ts });
+      await log.append(buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('plain-a'), timestamp: ts }])); // 0
+      await log.append(txn(1n, 'a', 'aborted-a')); // 1: aborted, must not hide plain-a
+      await log.append(txn(2n, 'b', 'committed-b')); // 2
+      await log.append(marker('abort', 1n)); // 3
+      await log.append(marker('commit', 2n)); // 4
+      await log.append(txn(3n, 'c', 'open-c')); // 5: no marker yet
+      await log.append(buildRecordBatch([{ key: Buffer.from('b'), value: Buffer.from('plain-b'), timestamp: ts }])); // 6
+      await log.roll();
+      assert.equal(await cleaner.maybeClean(log, true), true);
+      let recs = await readAll(log);
+      const view = (rs: typeof recs) => rs.map((r) => `${r.offset}:${r.value?.length === 6 && r.key?.length === 4 ? 'marker' : r.value?.toString()}`);
+      // plain-a survives (the aborted 'a' does not count), committed-b is superseded by plain-b,
+      // the abort marker (no data left) gets a horizon but stays, the commit marker too, open-c stays.
+      assert.deepEqual(view(recs), ['0:plain-a', '3:marker', '4:marker', '5:open-c', '6:plain-b']);
+      now += 2 * DAY;
+      await log.roll();
+      assert.equal(await cleaner.maybeClean(log, true), true);
+      recs = await readAll(log);
+      assert.deepEqual(view(recs), ['0:plain-a', '5:open-c', '6:plain-b'], 'markers go after delete.retention.ms');
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('finishes an interrupted swap and discards unfinished cleaner output on open', async () => {
     const { dir, cleanup } = await tempDir();
     try {
