@@ -881,7 +881,7 @@ export class PartitionLog {
       const active = this.activeSegment;
       await active.truncateTo(offset);
       await active.flush();
-      this.afterTruncation(active.nextOffset);
+      await this.afterTruncation(active.nextOffset);
     });
   }
 
@@ -898,17 +898,17 @@ export class PartitionLog {
     this.segments.push(await LogSegment.create(this.dir, offset, this.segmentOptions, this.preallocateBytes));
     await fsyncDirectory(this.dir);
     this.startOffset = offset;
-    this.afterTruncation(offset);
+    await this.afterTruncation(offset);
     this.hw = offset;
     this.recoveredTo = offset;
   }
 
-  private afterTruncation(newEnd: bigint): void {
+  private async afterTruncation(newEnd: bigint): Promise<void> {
     this.endOffset = newEnd;
     if (this.recoveredTo > newEnd) this.recoveredTo = newEnd;
     if (this.hw > newEnd) this.hw = newEnd;
     if (this.startOffset > newEnd) this.startOffset = newEnd;
-    if (this.leaderEpochCache.truncateFromEnd(newEnd)) void this.leaderEpochCache.persist();
+    if (this.leaderEpochCache.truncateFromEnd(newEnd)) await this.leaderEpochCache.persist();
   }
 
   // ---------------------------------------------------------------- config, close, delete
@@ -950,6 +950,7 @@ export class PartitionLog {
    */
   async swapCleanedSegments(outputs: Array<{ sources: LogSegment[]; base: bigint }>): Promise<boolean> {
     return this.lock.run(async () => {
+      if (this.closed) return false;
       for (const { sources } of outputs) {
         const first = this.segments.indexOf(sources[0]);
         if (first < 0 || first + sources.length >= this.segments.length) return false;

@@ -326,6 +326,8 @@ export class LogSegment {
 
   async flush(): Promise<void> {
     this.dirty = false;
+    // A segment retired while an fsync was queued for it has nothing left worth syncing.
+    if (this.closed || this.deleted) return;
     await this.fh.datasync();
   }
 
