@@ -4,6 +4,7 @@
  * slot in beside `start`.
  */
 import { runStart } from './start.js';
+import { operatorSubcommands } from './operator.js';
 
 interface Subcommand {
   summary: string;
@@ -12,11 +13,12 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   start: { summary: 'run a broker in the foreground', run: runStart },
+  ...operatorSubcommands(),
 };
 
 function usage(): string {
   const lines = ['usage: sluice <command> [options]', '', 'commands:'];
-  for (const [name, cmd] of Object.entries(subcommands)) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
+  for (const [name, cmd] of Object.entries(subcommands)) lines.push(`  ${name.padEnd(20)} ${cmd.summary}`);
   lines.push('', 'Run `sluice <command> --help` for the options of a command.');
   return lines.join('\n');
 }

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs, type OptionSpec } from '../src/tool/args.js';
+import { UsageError } from '../src/tool/errors.js';
+import { parseConfigList, parseKeyValues } from '../src/tool/properties.js';
+import { renderTable } from '../src/tool/table.js';
+
+const specs: OptionSpec[] = [
+  { name: 'bootstrap-server', kind: 'value', help: '', aliases: ['broker-list'] },
+  { name: 'topic', kind: 'value', help: '' },
+  { name: 'topics-with-overrides', kind: 'flag', help: '' },
+  { name: 'property', kind: 'list', help: '' },
+  { name: 'list', kind: 'flag', help: '' },
+];
+
+test('Kafka-style flags: --k v, --k=v, repeats, aliases and unambiguous prefixes', () => {
+  const a = parseArgs(['--bootstrap', 'h:1', '--topic=t', '--property', 'a=1', '--property=b=2', '--list'], specs);
+  assert.equal(a.value('bootstrap-server'), 'h:1');
+  assert.equal(a.value('topic'), 't');
+  assert.deepEqual(a.list('property'), ['a=1', 'b=2']);
+  assert.ok(a.has('list'));
+  assert.equal(parseArgs(['--broker-list', 'x:2'], specs).value('bootstrap-server'), 'x:2');
+  // "--topic" is exact even though "--topics-with-overrides" shares the prefix.
+  assert.equal(parseArgs(['--topic', 'a'], specs).value('topic'), 'a');
+  assert.throws(() => parseArgs(['--top', 'a'], specs), (e: unknown) => e instanceof UsageError && /ambiguous/.test(e.message));
+  assert.throws(() => parseArgs(['--topic'], specs), /--topic needs a value/);
+  assert.throws(() => parseArgs(['--topic', 'a', '--topic', 'b'], specs), /given twice/);
+  assert.throws(() => parseArgs(['stray'], specs), /unexpected argument "stray"/);
+  assert.throws(() => parseArgs(['--lst'], specs), (e: unknown) => e instanceof UsageError && e.hint === 'did you mean --list?');
+});
+
+test('--add-config lists keep bracketed commas and key=value lists reject bare keys', () => {
+  assert.deepEqual(parseConfigList('retention.ms=1000,cleanup.policy=[compact,delete],a=b'), [
+    ['retention.ms', '1000'],
+    ['cleanup.policy', 'compact,delete'],
+    ['a', 'b'],
+  ]);
+  assert.deepEqual(parseConfigList('SCRAM-SHA-256=[iterations=8192,password=pw]'), [['SCRAM-SHA-256', 'iterations=8192,password=pw']]);
+  assert.throws(() => parseConfigList('novalue'), /has no "="/);
+  assert.deepEqual([...parseKeyValues(['parse.key=true', 'key.separator=:'], 'property')], [
+    ['parse.key', 'true'],
+    ['key.separator', ':'],
+  ]);
+  assert.throws(() => parseKeyValues(['parse.key'], 'property'), /--property takes key=value/);
+});
+
+test('tables align columns and show missing cells as -', () => {
+  assert.equal(renderTable(['GROUP', 'LAG'], [['g', 10n], ['longer-group', null]]), 'GROUP         LAG\ng             10\nlonger-group  -\n');
+});
