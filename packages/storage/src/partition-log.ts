@@ -697,8 +697,9 @@ export class PartitionLog {
       highWatermark: this.hw,
     };
     if (offset >= maxOffset) return result;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const seg = this.segments[i];
+    // A snapshot, so retention or a swap running meanwhile cannot make the walk skip a segment.
+    const candidates = this.segments.slice(this.segmentIndexFor(offset));
+    for (const seg of candidates) {
       seg.acquire();
       let r;
       try {
