@@ -700,6 +700,7 @@ export class PartitionLog {
     // A snapshot, so retention or a swap running meanwhile cannot make the walk skip a segment.
     const candidates = this.segments.slice(this.segmentIndexFor(offset));
     for (const seg of candidates) {
+      if (seg.retired) continue;
       seg.acquire();
       let r;
       try {

@@ -95,6 +95,10 @@ export class LogSegment {
   get timeIndexPath(): string {
     return join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_SUFFIX));
   }
+  /** Deleted or closed: no longer readable. */
+  get retired(): boolean {
+    return this.deleted || this.closed;
+  }
   get isEmpty(): boolean {
     return this.size === 0;
   }
