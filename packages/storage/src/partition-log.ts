@@ -685,36 +685,44 @@ export class PartitionLog {
 
   /** Whole batches from the one containing `offset`, up to `maxBytes` (see ReadOptions). */
   async read(offset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
-    const end = this.endOffset;
-    if (offset < this.startOffset || offset > end) throw offsetOutOfRange(offset, this.startOffset, end);
-    const maxOffset = options.maxOffset !== undefined && options.maxOffset < end ? options.maxOffset : end;
-    const minOneBatch = options.minOneBatch ?? true;
-    const result: ReadResult = {
-      records: Buffer.alloc(0),
-      nextOffset: offset,
-      logStartOffset: this.startOffset,
-      logEndOffset: end,
-      highWatermark: this.hw,
-    };
-    if (offset >= maxOffset) return result;
-    // A snapshot, so retention or a swap running meanwhile cannot make the walk skip a segment.
-    const candidates = this.segments.slice(this.segmentIndexFor(offset));
-    for (const seg of candidates) {
-      if (seg.retired) continue;
-      seg.acquire();
-      let r;
-      try {
-        r = await seg.read(offset, maxBytes, maxOffset, minOneBatch);
-      } finally {
-        await seg.release();
+    for (;;) {
+      const end = this.endOffset;
+      if (offset < this.startOffset || offset > end) throw offsetOutOfRange(offset, this.startOffset, end);
+      const maxOffset = options.maxOffset !== undefined && options.maxOffset < end ? options.maxOffset : end;
+      const minOneBatch = options.minOneBatch ?? true;
+      const result: ReadResult = {
+        records: Buffer.alloc(0),
+        nextOffset: offset,
+        logStartOffset: this.startOffset,
+        logEndOffset: end,
+        highWatermark: this.hw,
+      };
+      if (offset >= maxOffset) return result;
+      // A snapshot of the segment list; a segment retired under us (retention, compaction swap)
+      // means the list changed, so wait for that change to finish and start again.
+      const candidates = this.segments.slice(this.segmentIndexFor(offset));
+      let changed = false;
+      for (const seg of candidates) {
+        if (seg.retired) {
+          changed = true;
+          break;
+        }
+        seg.acquire();
+        let r;
+        try {
+          r = await seg.read(offset, maxBytes, maxOffset, minOneBatch);
+        } finally {
+          await seg.release();
+        }
+        if (r) {
+          result.records = r.data;
+          result.nextOffset = r.data.length > 0 ? r.nextOffset : offset;
+          return result;
+        }
       }
-      if (r) {
-        result.records = r.data;
-        result.nextOffset = r.data.length > 0 ? r.nextOffset : offset;
-        return result;
-      }
+      if (!changed) return result;
+      await this.lock.run(async () => undefined);
     }
-    return result;
   }
 
   /**
