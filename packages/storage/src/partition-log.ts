@@ -620,7 +620,14 @@ export class PartitionLog {
    */
   async maybeRollForTime(): Promise<void> {
     const seg = this.activeSegment;
-    if (!seg.isEmpty && this.now() - seg.createdMs > this.config.segmentMs - this.rollJitterMs) await this.roll();
+    if (seg.isEmpty) return;
+    const now = this.now();
+    const aged = now - seg.createdMs > this.config.segmentMs - this.rollJitterMs;
+    // KIP-354: a compacted log's active segment is rolled once its first record passes
+    // max.compaction.lag.ms, so that record becomes cleanable in time.
+    const first = seg.rollingBasedTimestamp;
+    const lagged = this.config.cleanupPolicy.includes('compact') && first !== null && first >= 0 && now - first > this.config.maxCompactionLagMs;
+    if (aged || lagged) await this.roll();
   }
 
   // ---------------------------------------------------------------- flush
@@ -742,17 +749,16 @@ export class PartitionLog {
       let best: LogSegment | null = null;
       for (const seg of this.segments) if (seg.size > 0 && (!best || seg.maxTimestamp > best.maxTimestamp)) best = seg;
       if (!best || best.maxTimestamp < 0n) return null;
-      const loc = await best.findBatchByTimestamp(best.maxTimestamp);
+      const loc = await this.withSegment(best, () => best.findBatchByTimestamp(best.maxTimestamp));
       if (!loc) return null;
       const exact = await this.recordAtTimestamp(best, loc.position, loc.size, best.maxTimestamp, true);
       const offset = exact?.offset ?? loc.lastOffset;
       return { timestamp: best.maxTimestamp, offset, leaderEpoch: epochFor(offset) };
     }
     if (timestamp < 0n) return null;
-    for (let i = this.segmentIndexFor(this.startOffset); i < this.segments.length; i++) {
-      const seg = this.segments[i];
+    for (const seg of this.segments.slice(this.segmentIndexFor(this.startOffset))) {
       if (seg.maxTimestamp < timestamp) continue;
-      const loc = await seg.findBatchByTimestamp(timestamp);
+      const loc = await this.withSegment(seg, () => seg.findBatchByTimestamp(timestamp));
       if (!loc) continue;
       const exact = await this.recordAtTimestamp(seg, loc.position, loc.size, timestamp, false);
       let offset = exact?.offset ?? loc.baseOffset;
@@ -760,6 +766,17 @@ export class PartitionLog {
       return { timestamp: exact?.timestamp ?? loc.maxTimestamp, offset, leaderEpoch: epochFor(offset) };
     }
     return null;
+  }
+
+  /** Runs `fn` with `seg` held open; null when the segment was retired meanwhile. */
+  private async withSegment<T>(seg: LogSegment, fn: () => Promise<T | null>): Promise<T | null> {
+    if (seg.retired) return null;
+    seg.acquire();
+    try {
+      return await fn();
+    } finally {
+      await seg.release();
+    }
   }
 
   /**

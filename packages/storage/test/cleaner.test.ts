@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildControlBatch, buildRecordBatch, scanBatches } from '@sluice/protocol';
 import { PartitionLog } from '../src/partition-log.js';
 import { LogCleaner } from '../src/cleaner.js';
+import { LogManager } from '../src/log-manager.js';
 import { config, recordsIn, tempDir } from './helpers.js';
 import type { KafkaRecord } from '@sluice/protocol';
 
@@ -200,6 +201,26 @@ describe('log compaction', () => {
       recs = await readAll(log);
       assert.deepEqual(view(recs), ['0:plain-a', '5:open-c', '6:plain-b'], 'markers go after delete.retention.ms');
       await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('max.compaction.lag.ms forces a roll and a pass despite a low dirty ratio', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 20 * DAY;
+      const mgr = await LogManager.open({ dataDir: dir, now: () => now });
+      const log = await mgr.createLog('lag', 0, config({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.99', 'max.compaction.lag.ms': '60000' }));
+      for (let i = 0; i < 10; i++) await log.append(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
+      await mgr.runRetention();
+      assert.equal(await mgr.runCleaner(), 0, 'nothing due yet: all in the active segment');
+      now += 120_000;
+      await mgr.runRetention();
+      assert.equal(log.segments.length, 2, 'the lagging active segment was rolled');
+      assert.equal(await mgr.runCleaner(), 1);
+      assert.deepEqual((await readAll(log)).map((r) => r.value!.toString()), ['v9']);
+      await mgr.shutdown();
     } finally {
       await cleanup();
     }
