@@ -18,6 +18,7 @@ import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
 import { TOPIC_DEFAULT_SYNONYMS, TopicManager } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
+import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -47,6 +48,8 @@ export interface RunningBroker {
   /** Handlers, for components (the group coordinator) that register their own APIs. */
   readonly dispatcher: Dispatcher;
   readonly context: BrokerContext;
+  /** The consumer-group coordinator. */
+  readonly groups: GroupCoordinator;
   stop(): Promise<void>;
 }
 
@@ -112,6 +115,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     },
   };
   registerCoreHandlers(context);
+  // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
+  const groups = await startGroupCoordinator(context);
 
   const server = new NetworkServer({
     host: listener.host,
@@ -130,6 +135,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   try {
     bound = await server.listen();
   } catch (err) {
+    groups.stop();
     await logs.close();
     await metadata.close();
     throw err;
@@ -148,6 +154,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       log.info('shutting down: finishing in-flight requests');
       stopping = true;
       waiters.wakeAll();
+      groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       await logs.close();
       await metadata.close();
@@ -165,6 +172,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir,
     dispatcher,
     context,
+    groups,
     stop,
   };
 }

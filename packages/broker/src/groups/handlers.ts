@@ -1,0 +1,321 @@
+/**
+ * The consumer-group APIs, as dispatcher handlers over the GroupCoordinator: request versions are
+ * mapped to the coordinator's version-free calls here, and results back to each version's fields.
+ */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { AUTHORIZED_OPERATIONS_OMITTED, errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler, Dispatcher, RequestContext } from '../dispatch/dispatcher.js';
+import type { GroupCoordinator } from './coordinator.js';
+
+const COORDINATOR_KEY_GROUP = 0;
+const COORDINATOR_KEY_TRANSACTION = 1;
+const INIT_PRODUCER_ID = 22;
+/** READ, DELETE and DESCRIBE: what the (absent) authorizer allows on a group. */
+const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+
+function clientHost(context: RequestContext): string {
+  return `/${context.connection.remoteAddress}`;
+}
+
+export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: GroupCoordinator): void {
+  dispatcher.register(findCoordinatorHandler(broker, coordinator));
+  dispatcher.register(joinGroupHandler(broker, coordinator));
+  dispatcher.register(syncGroupHandler(coordinator));
+  dispatcher.register(heartbeatHandler(coordinator));
+  dispatcher.register(leaveGroupHandler(coordinator));
+  dispatcher.register(offsetCommitHandler(broker, coordinator));
+  dispatcher.register(offsetFetchHandler(coordinator));
+  dispatcher.register(offsetDeleteHandler(coordinator));
+  dispatcher.register(listGroupsHandler(coordinator));
+  dispatcher.register(describeGroupsHandler(coordinator));
+  dispatcher.register(deleteGroupsHandler(coordinator));
+}
+
+/** FindCoordinator 0–6 (batched keys from v4): this broker leads every __consumer_offsets partition. */
+export function findCoordinatorHandler(broker: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.FindCoordinator> {
+  return {
+    apiKey: ApiKey.FindCoordinator,
+    minVersion: 0,
+    maxVersion: 6,
+    async handle(request, { header }) {
+      const keyType = request.keyType ?? COORDINATOR_KEY_GROUP;
+      const keys = header.apiVersion >= 4 ? request.coordinatorKeys ?? [] : [request.key ?? ''];
+      let error: { code: number; message: string | null } = { code: ErrorCode.NONE, message: null };
+      if (keyType === COORDINATOR_KEY_GROUP) {
+        try {
+          await coordinator.offsetsLog.ensureTopic();
+        } catch (err) {
+          const { message } = errorOf(err, broker.log, 'creating __consumer_offsets');
+          error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message };
+        }
+      } else if (keyType === COORDINATOR_KEY_TRANSACTION) {
+        // Only point transactional clients here once the broker serves transactions.
+        if (!broker.dispatcher.handlerFor(INIT_PRODUCER_ID)) error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'Transactions are not supported by this broker.' };
+      } else {
+        error = { code: ErrorCode.INVALID_REQUEST, message: `Unknown coordinator key type ${keyType}` };
+      }
+      const { host, port } = broker.advertisedEndpoint();
+      const self = error.code === ErrorCode.NONE ? { nodeId: broker.nodeId, host, port } : { nodeId: -1, host: '', port: -1 };
+      if (header.apiVersion >= 4) {
+        return {
+          throttleTimeMs: 0,
+          coordinators: keys.map((key) => ({ key, ...self, errorCode: error.code, errorMessage: error.message })),
+        };
+      }
+      return { throttleTimeMs: 0, errorCode: error.code, errorMessage: error.message, ...self };
+    },
+  };
+}
+
+export function joinGroupHandler(broker: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.JoinGroup> {
+  return {
+    apiKey: ApiKey.JoinGroup,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request, context) {
+      const version = context.header.apiVersion;
+      const rebalanceTimeoutMs = request.rebalanceTimeoutMs ?? -1;
+      const result = await coordinator.join({
+        groupId: request.groupId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId ?? null,
+        clientId: context.header.clientId ?? '',
+        clientHost: clientHost(context),
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        // v0 has no rebalance timeout: Kafka uses the session timeout.
+        rebalanceTimeoutMs: rebalanceTimeoutMs >= 0 ? rebalanceTimeoutMs : request.sessionTimeoutMs,
+        protocolType: request.protocolType,
+        protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+        apiVersion: version,
+      });
+      if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.MEMBER_ID_REQUIRED) {
+        broker.log.debug(`JoinGroup ${request.groupId} ${request.memberId}: error ${result.errorCode}`);
+      }
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode,
+        generationId: result.generationId,
+        protocolType: result.protocolType,
+        // Non-nullable before v7.
+        protocolName: version >= 7 ? result.protocolName : (result.protocolName ?? ''),
+        leader: result.leader,
+        skipAssignment: result.skipAssignment,
+        memberId: result.memberId,
+        members: result.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata })),
+      };
+    },
+  };
+}
+
+export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.SyncGroup> {
+  return {
+    apiKey: ApiKey.SyncGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request) {
+      const result = await coordinator.sync({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId ?? null,
+        protocolType: request.protocolType ?? null,
+        protocolName: request.protocolName ?? null,
+        assignments: request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
+      });
+      return { throttleTimeMs: 0, errorCode: result.errorCode, protocolType: result.protocolType, protocolName: result.protocolName, assignment: result.assignment };
+    },
+  };
+}
+
+export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.Heartbeat> {
+  return {
+    apiKey: ApiKey.Heartbeat,
+    minVersion: 0,
+    maxVersion: 4,
+    handle(request) {
+      const errorCode = coordinator.heartbeatRequest(request.groupId, request.memberId, request.groupInstanceId ?? null, request.generationId);
+      return { throttleTimeMs: 0, errorCode };
+    },
+  };
+}
+
+/** LeaveGroup 0–5: one member before v3, a batch of members (static ones by instance id) from v3. */
+export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.LeaveGroup> {
+  return {
+    apiKey: ApiKey.LeaveGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request, { header }) {
+      const identities =
+        header.apiVersion >= 3
+          ? (request.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
+          : [{ memberId: request.memberId ?? '', groupInstanceId: null }];
+      const result = coordinator.leave(request.groupId, identities);
+      if (header.apiVersion < 3) {
+        return { throttleTimeMs: 0, errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0]?.errorCode ?? ErrorCode.NONE) };
+      }
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode,
+        members: result.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: m.errorCode })),
+      };
+    },
+  };
+}
+
+export function offsetCommitHandler(broker: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetCommit> {
+  return {
+    apiKey: ApiKey.OffsetCommit,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request, { header }) {
+      const partitions = request.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+          commitTimestamp: header.apiVersion === 1 && p.commitTimestamp !== undefined ? Number(p.commitTimestamp) : -1,
+        })),
+      );
+      let codes: number[];
+      try {
+        codes = await coordinator.commitOffsets({
+          groupId: request.groupId,
+          generationId: request.generationIdOrMemberEpoch ?? -1,
+          memberId: request.memberId ?? '',
+          groupInstanceId: request.groupInstanceId ?? null,
+          retentionTimeMs: header.apiVersion >= 2 && header.apiVersion <= 4 ? Number(request.retentionTimeMs ?? -1n) : -1,
+          partitions,
+        });
+      } catch (err) {
+        const { code } = errorOf(err, broker.log, `OffsetCommit ${request.groupId}`);
+        codes = partitions.map(() => code);
+      }
+      let i = 0;
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })),
+        })),
+      };
+    },
+  };
+}
+
+/** OffsetFetch 0–9: one group before v8, several from v8; null topics (v2+) means every committed one. */
+export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetFetch> {
+  return {
+    apiKey: ApiKey.OffsetFetch,
+    minVersion: 0,
+    maxVersion: 9,
+    handle(request, { header }) {
+      const version = header.apiVersion;
+      const fetchGroup = (groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null) => {
+        const fetched = coordinator.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+        const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number }[]>();
+        for (const t of topics ?? []) byTopic.set(t.name, []);
+        for (const f of fetched) {
+          let list = byTopic.get(f.topic);
+          if (!list) byTopic.set(f.topic, (list = []));
+          list.push({ partitionIndex: f.partition, committedOffset: f.offset, committedLeaderEpoch: f.leaderEpoch, metadata: f.metadata, errorCode: ErrorCode.NONE });
+        }
+        return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+      };
+      if (version >= 8) {
+        return {
+          throttleTimeMs: 0,
+          groups: (request.groups ?? []).map((g) => ({ groupId: g.groupId, topics: fetchGroup(g.groupId, g.topics), errorCode: ErrorCode.NONE })),
+        };
+      }
+      const topics = request.topics === undefined ? [] : request.topics;
+      return { throttleTimeMs: 0, topics: fetchGroup(request.groupId ?? '', topics), errorCode: ErrorCode.NONE };
+    },
+  };
+}
+
+export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetDelete> {
+  return {
+    apiKey: ApiKey.OffsetDelete,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle(request) {
+      const partitions = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+      const result = await coordinator.deleteOffsets(request.groupId, partitions);
+      let i = 0;
+      return {
+        errorCode: result.errorCode,
+        throttleTimeMs: 0,
+        topics:
+          result.errorCode !== ErrorCode.NONE
+            ? []
+            : request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: result.partitions[i++] })) })),
+      };
+    },
+  };
+}
+
+/** ListGroups 0–5: state filter from v4, type filter from v5 (all our groups are "classic"). */
+export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ListGroups> {
+  return {
+    apiKey: ApiKey.ListGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request) {
+      const groups = coordinator.listGroups(request.statesFilter ?? [], request.typesFilter ?? []);
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+      };
+    },
+  };
+}
+
+export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DescribeGroups> {
+  return {
+    apiKey: ApiKey.DescribeGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request) {
+      return {
+        throttleTimeMs: 0,
+        groups: request.groups.map((groupId) => {
+          const d = coordinator.describeGroup(groupId);
+          return {
+            errorCode: d.errorCode,
+            groupId: d.groupId,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocolData,
+            members: d.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              memberMetadata: m.metadata,
+              memberAssignment: m.assignment,
+            })),
+            authorizedOperations: request.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+          };
+        }),
+      };
+    },
+  };
+}
+
+export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DeleteGroups> {
+  return {
+    apiKey: ApiKey.DeleteGroups,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const results = [];
+      // One at a time: deleting the same group twice in a request must find it gone the second time.
+      for (const groupId of request.groupsNames) results.push({ groupId, errorCode: await coordinator.deleteGroup(groupId) });
+      return { throttleTimeMs: 0, results };
+    },
+  };
+}
