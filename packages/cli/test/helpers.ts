@@ -31,3 +31,30 @@ export async function run(tool: string, args: readonly string[], options: RunOpt
   const code = await runOperatorTool(tool, args, io);
   return { code, stdout, stderr };
 }
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBroker, type RunningBroker } from '@sluice/broker';
+
+export interface TestBroker {
+  broker: RunningBroker;
+  bootstrap: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A broker on a free port with its own data directory, removed on stop. */
+export async function startTestBroker(overrides: Record<string, string | number | boolean> = {}): Promise<TestBroker> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+  const broker = await startBroker({ dataDir, host: '127.0.0.1', port: 0, ...overrides });
+  return {
+    broker,
+    bootstrap: `127.0.0.1:${broker.port}`,
+    dataDir,
+    async stop() {
+      await broker.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
