@@ -1,0 +1,247 @@
+/**
+ * The fetcher: one Fetch loop per leader broker over the consumer's assigned, unpaused partitions.
+ * Decoded records are buffered per partition; a partition is not fetched again while its buffer
+ * holds `maxPartitionFetchBytes` or more, so a slow consumer stops fetching (back-pressure).
+ */
+import {
+  ApiKey,
+  ErrorCode,
+  KafkaError,
+  iterateRecordBatches,
+  type FetchResponsePartitionData,
+  type KafkaRecord,
+} from '@sluice/protocol';
+import type { Cluster } from '../cluster/cluster.js';
+import { needsMetadataRefresh, sleep } from '../cluster/cluster.js';
+import { isRetriable } from '../errors.js';
+
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Next offset to fetch; null until the starting offset is known. */
+  fetchPosition: bigint | null;
+  /** Next offset to hand to the application (what a commit stores). */
+  consumedPosition: bigint | null;
+  paused: boolean;
+  /** Bumped on seek/pause/revoke so responses already in flight are discarded. */
+  epoch: number;
+  buffered: FetchedBatch[];
+  bufferedBytes: number;
+  highWatermark: bigint;
+  /** Set when OFFSET_OUT_OF_RANGE asks for a reset by policy. */
+  needsReset: boolean;
+}
+
+export interface FetchedBatch {
+  state: PartitionState;
+  epoch: number;
+  records: KafkaRecord[];
+  index: number;
+  bytes: number;
+}
+
+export interface FetcherOptions {
+  minBytes: number;
+  maxWaitMs: number;
+  maxBytes: number;
+  maxPartitionFetchBytes: number;
+  isolationLevel: 0 | 1;
+}
+
+export class Fetcher {
+  private readonly cluster: Cluster;
+  private readonly options: FetcherOptions;
+  private readonly partitions: () => Iterable<PartitionState>;
+  private readonly activeNodes = new Set<number>();
+  private running = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  /** Called after new records were buffered. */
+  onRecords: () => void = () => {};
+  onOutOfRange: (state: PartitionState) => void = () => {};
+  onError: (error: Error) => void = () => {};
+
+  constructor(cluster: Cluster, options: FetcherOptions, partitions: () => Iterable<PartitionState>) {
+    this.cluster = cluster;
+    this.options = options;
+    this.partitions = partitions;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.nudge();
+    await this.loop;
+  }
+
+  /** Re-evaluates what to fetch (assignment, seek, resume, buffer drained). */
+  nudge(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private fetchable(s: PartitionState): boolean {
+    return !s.paused && !s.needsReset && s.fetchPosition !== null && s.bufferedBytes < this.options.maxPartitionFetchBytes;
+  }
+
+  /** Starts a fetch for every leader with fetchable partitions and none in flight; sleeps otherwise. */
+  private async schedule(): Promise<void> {
+    while (this.running) {
+      const byNode = new Map<number, PartitionState[]>();
+      let missingLeader = false;
+      for (const s of this.partitions()) {
+        if (!this.fetchable(s)) continue;
+        let leader = -1;
+        try {
+          leader = this.cluster.leaderOf(s.topic, s.partition);
+        } catch {
+          leader = -1;
+        }
+        if (leader < 0) {
+          missingLeader = true;
+          continue;
+        }
+        if (this.activeNodes.has(leader)) continue;
+        (byNode.get(leader) ?? byNode.set(leader, []).get(leader)!).push(s);
+      }
+      for (const [node, states] of byNode) {
+        this.activeNodes.add(node);
+        void this.fetchFrom(node, states).finally(() => {
+          this.activeNodes.delete(node);
+          this.nudge();
+        });
+      }
+      if (missingLeader) {
+        try {
+          await this.cluster.refreshMetadata();
+        } catch (error) {
+          this.onError(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        if (missingLeader) setTimeout(() => this.nudge(), 200);
+      });
+    }
+  }
+
+  private async fetchFrom(node: number, states: PartitionState[]): Promise<void> {
+    const epochs = states.map((s) => s.epoch);
+    const positions = states.map((s) => s.fetchPosition!);
+    const topics = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; logStartOffset: bigint }>>();
+    states.forEach((s, i) => {
+      (topics.get(s.topic) ?? topics.set(s.topic, []).get(s.topic)!).push({
+        partition: s.partition,
+        fetchOffset: positions[i],
+        partitionMaxBytes: this.options.maxPartitionFetchBytes,
+        currentLeaderEpoch: -1,
+        logStartOffset: -1n,
+      });
+    });
+    let response;
+    try {
+      const c = await this.cluster.connectionTo(node);
+      response = await c.request(
+        ApiKey.Fetch,
+        {
+          replicaId: -1,
+          maxWaitMs: this.options.maxWaitMs,
+          minBytes: this.options.minBytes,
+          maxBytes: this.options.maxBytes,
+          isolationLevel: this.options.isolationLevel,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        { timeoutMs: this.options.maxWaitMs + (this.cluster.options.requestTimeoutMs ?? 30_000) },
+      );
+    } catch (error) {
+      if (!this.running) return;
+      if (needsMetadataRefresh(error)) await this.cluster.refreshMetadata().catch(() => undefined);
+      if (!isRetriable(error)) this.onError(error instanceof Error ? error : new Error(String(error)));
+      await sleep(100);
+      return;
+    }
+    if ((response.errorCode ?? 0) !== 0) {
+      this.onError(new KafkaError(response.errorCode ?? 0, 'Fetch'));
+      await sleep(100);
+      return;
+    }
+    const index = new Map<string, number>();
+    states.forEach((s, i) => index.set(`${s.topic}\0${s.partition}`, i));
+    let got = false;
+    let refresh = false;
+    for (const t of response.responses) {
+      for (const p of t.partitions) {
+        const i = index.get(`${t.topic}\0${p.partitionIndex}`);
+        if (i === undefined) continue;
+        const s = states[i];
+        // Stale: the partition was sought, paused or revoked while this fetch was out.
+        if (s.epoch !== epochs[i] || s.fetchPosition !== positions[i]) continue;
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          s.needsReset = true;
+          this.onOutOfRange(s);
+          continue;
+        }
+        if (p.errorCode !== 0) {
+          const error = new KafkaError(p.errorCode, `${s.topic}-${s.partition}`);
+          if (needsMetadataRefresh(error)) refresh = true;
+          else if (!error.retriable) this.onError(error);
+          continue;
+        }
+        s.highWatermark = p.highWatermark;
+        if (this.absorb(s, p, positions[i])) got = true;
+      }
+    }
+    if (refresh) await this.cluster.refreshMetadata().catch(() => undefined);
+    if (got) this.onRecords();
+  }
+
+  /** Decodes a partition's records into its buffer; returns whether any were added. */
+  private absorb(s: PartitionState, p: FetchResponsePartitionData, from: bigint): boolean {
+    const data = p.records;
+    if (data === null || data.length === 0) return false;
+    const aborted = this.options.isolationLevel === 1 && p.abortedTransactions ? [...p.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
+    const abortingProducers = new Set<bigint>();
+    const records: KafkaRecord[] = [];
+    let next = from;
+    let bytes = 0;
+    try {
+      for (const batch of iterateRecordBatches(data)) {
+        const h = batch.header;
+        const last = h.baseOffset + BigInt(h.lastOffsetDelta);
+        if (last < from) continue;
+        next = last + 1n;
+        bytes += batch.size;
+        while (aborted.length > 0 && aborted[0].firstOffset <= last) abortingProducers.add(aborted.shift()!.producerId);
+        if (batch.attributes.isControl) {
+          // A commit or abort marker ends the producer's transaction either way.
+          abortingProducers.delete(h.producerId);
+          continue;
+        }
+        if (batch.attributes.isTransactional && abortingProducers.has(h.producerId)) continue;
+        for (const r of batch.records) if (r.offset >= from) records.push(r);
+      }
+    } catch (error) {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+    if (next === from) {
+      // A single batch larger than the fetch limit: ask for more next time.
+      return false;
+    }
+    s.fetchPosition = next;
+    if (records.length === 0) return false;
+    s.buffered.push({ state: s, epoch: s.epoch, records, index: 0, bytes });
+    s.bufferedBytes += bytes;
+    return true;
+  }
+}
