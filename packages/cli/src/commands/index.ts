@@ -2,5 +2,8 @@
 import type { Tool } from '../tool/command.js';
 import { dumpLogTool } from './dump-log.js';
 import { topicsTool } from './topics.js';
+import { configsTool } from './configs.js';
+import { getOffsetsTool } from './get-offsets.js';
+import { deleteRecordsTool } from './delete-records.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, dumpLogTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, getOffsetsTool, deleteRecordsTool, dumpLogTool];
