@@ -44,3 +44,54 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Runs a program to completion with optional stdin; never rejects on a non-zero exit. */
+export async function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Reads `count` records from every partition of `topic` from the beginning with our consumer. */
+export async function readAll(
+  bootstrap: string,
+  topic: string,
+  count: number,
+): Promise<Array<{ partition: number; offset: bigint; key: string | null; value: string | null; headers: Array<[string, string | null]>; timestamp: bigint }>> {
+  const { Consumer } = await import('../src/index.js');
+  const consumer = new Consumer({ brokers: [bootstrap], autoOffsetReset: 'earliest' });
+  try {
+    await consumer.cluster.connect();
+    await consumer.cluster.ensureTopics([topic]);
+    const n = consumer.cluster.partitionCount(topic);
+    await consumer.assign(Array.from({ length: n }, (_, partition) => ({ topic, partition })));
+    const out: Awaited<ReturnType<typeof readAll>> = [];
+    if (count === 0) return out;
+    for await (const r of consumer) {
+      out.push({
+        partition: r.partition,
+        offset: r.offset,
+        key: r.key?.toString() ?? null,
+        value: r.value?.toString() ?? null,
+        headers: r.headers.map((h) => [h.key, h.value?.toString() ?? null]),
+        timestamp: r.timestamp,
+      });
+      if (out.length >= count) break;
+    }
+    return out;
+  } finally {
+    await consumer.close();
+  }
+}
