@@ -1,0 +1,459 @@
+/**
+ * The group coordinator over the raw protocol: the join/sync/heartbeat/leave state machine,
+ * MEMBER_ID_REQUIRED, static membership, session timeouts, the initial rebalance delay, commits
+ * and fetches across versions, admin APIs, the records in __consumer_offsets, restart and expiry.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiKey, ErrorCode, iterateRecordBatches } from '@sluice/protocol';
+import { RawClient, startTestBroker, tempDir, type TestBroker } from '../helpers.js';
+import { decodeCoordinatorKey, decodeGroupMetadataValue, decodeOffsetCommitValue, partitionForGroup } from '../../src/groups/records.js';
+
+const FAST = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 100 };
+const META = Buffer.from('subscription');
+
+async function setup(t: { after(fn: () => unknown): void }, options: Record<string, number | string> = {}, dataDir?: string) {
+  const tb = await startTestBroker({ ...FAST, ...options }, dataDir);
+  t.after(() => tb.dispose());
+  const client = await RawClient.connect(tb.broker.port);
+  t.after(() => client.close());
+  return { tb, client };
+}
+
+async function createTopic(client: RawClient, name: string, partitions: number) {
+  const r = await client.send(ApiKey.CreateTopics, 5, { topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  assert.equal(r.topics[0].errorCode, ErrorCode.NONE);
+}
+
+async function join(client: RawClient, groupId: string, memberId: string, extra: { version?: number; instance?: string | null; session?: number; rebalance?: number; protocolType?: string; protocols?: { name: string; metadata: Buffer }[] } = {}) {
+  const r = await client.send(ApiKey.JoinGroup, extra.version ?? 5, {
+    groupId,
+    sessionTimeoutMs: extra.session ?? 10_000,
+    rebalanceTimeoutMs: extra.rebalance ?? 5_000,
+    memberId,
+    groupInstanceId: extra.instance ?? null,
+    protocolType: extra.protocolType ?? 'consumer',
+    protocols: extra.protocols ?? [{ name: 'range', metadata: META }],
+    reason: null,
+  });
+  return { ...r, generationId: r.generationId ?? -1 };
+}
+
+/** JoinGroup v5 the KIP-394 way: MEMBER_ID_REQUIRED first, then the real join. */
+async function joinNew(client: RawClient, groupId: string, extra: Parameters<typeof join>[3] = {}) {
+  const first = await join(client, groupId, '', extra);
+  assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  assert.ok(first.memberId.length > 0);
+  return { memberId: first.memberId, response: join(client, groupId, first.memberId, extra) };
+}
+
+function sync(client: RawClient, groupId: string, generationId: number, memberId: string, assignments: { memberId: string; assignment: Buffer }[] = [], instance: string | null = null) {
+  return client.send(ApiKey.SyncGroup, 3, { groupId, generationId, memberId, groupInstanceId: instance, assignments });
+}
+
+function heartbeat(client: RawClient, groupId: string, generationId: number, memberId: string, instance: string | null = null) {
+  return client.send(ApiKey.Heartbeat, 3, { groupId, generationId, memberId, groupInstanceId: instance });
+}
+
+async function describe(client: RawClient, groupId: string) {
+  return (await client.send(ApiKey.DescribeGroups, 5, { groups: [groupId], includeAuthorizedOperations: false })).groups[0];
+}
+
+function commit(client: RawClient, groupId: string, generation: number, memberId: string, offsets: [string, number, bigint, string?][], version = 8) {
+  const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+  for (const [topic, partition, offset, metadata] of offsets) {
+    if (!topics.has(topic)) topics.set(topic, []);
+    topics.get(topic)!.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: 0, committedMetadata: metadata ?? null });
+  }
+  return client.send(ApiKey.OffsetCommit, version, {
+    groupId,
+    generationIdOrMemberEpoch: generation,
+    memberId,
+    groupInstanceId: null,
+    topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+  });
+}
+
+async function fetchOffsets(client: RawClient, groupId: string, topic: string, partitions: number[]) {
+  const r = await client.send(ApiKey.OffsetFetch, 7, { groupId, topics: [{ name: topic, partitionIndexes: partitions }], requireStable: true });
+  assert.equal(r.errorCode, ErrorCode.NONE);
+  return r.topics![0].partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata] as const);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('FindCoordinator v0–v6 names this broker and creates __consumer_offsets with the configured partitions', async (t) => {
+  const { tb, client } = await setup(t, { 'offsets.topic.num.partitions': 7 });
+  const v3 = await client.send(ApiKey.FindCoordinator, 3, { key: 'g', keyType: 0 });
+  assert.equal(v3.errorCode, ErrorCode.NONE);
+  assert.deepEqual([v3.nodeId, v3.host, v3.port], [tb.broker.nodeId, '127.0.0.1', tb.broker.port]);
+  const v0 = await client.send(ApiKey.FindCoordinator, 0, { key: 'g' });
+  assert.equal(v0.port, tb.broker.port);
+  const v4 = await client.send(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] });
+  assert.deepEqual(v4.coordinators!.map((c) => [c.key, c.errorCode, c.port]), [['a', 0, tb.broker.port], ['b', 0, tb.broker.port]]);
+  const txn = await client.send(ApiKey.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ['tx'] });
+  assert.equal(txn.coordinators![0].errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const md = await client.send(ApiKey.Metadata, 12, { topics: [{ name: '__consumer_offsets' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  assert.equal(md.topics[0].errorCode, ErrorCode.NONE);
+  assert.equal(md.topics[0].isInternal, true);
+  assert.equal(md.topics[0].partitions.length, 7);
+});
+
+test('join/sync/heartbeat/leave: MEMBER_ID_REQUIRED, leader election, rebalance on join and leave, generation checks', async (t) => {
+  const { client } = await setup(t);
+  const other = await RawClient.connect((client.socket.remotePort as number));
+  t.after(() => other.close());
+  const g = 'state-machine';
+
+  const a = await joinNew(client, g);
+  const ja = await a.response;
+  assert.equal(ja.errorCode, ErrorCode.NONE);
+  assert.equal(ja.generationId, 1);
+  assert.equal(ja.leader, a.memberId);
+  assert.equal(ja.protocolName, 'range');
+  assert.deepEqual(ja.members.map((m) => m.memberId), [a.memberId]);
+  assert.equal((await describe(client, g)).groupState, 'CompletingRebalance');
+  const sa = await sync(client, g, 1, a.memberId, [{ memberId: a.memberId, assignment: Buffer.from('all') }]);
+  assert.deepEqual([sa.errorCode, sa.assignment.toString()], [ErrorCode.NONE, 'all']);
+  assert.equal((await heartbeat(client, g, 1, a.memberId)).errorCode, ErrorCode.NONE);
+  let d = await describe(client, g);
+  assert.deepEqual([d.groupState, d.protocolType, d.protocolData], ['Stable', 'consumer', 'range']);
+  assert.equal(d.members[0].memberAssignment.toString(), 'all');
+  assert.equal(d.members[0].clientHost, '/127.0.0.1');
+
+  // A second member: its join parks until the first rejoins.
+  const b = await joinNew(other, g);
+  assert.equal((await heartbeat(client, g, 1, a.memberId)).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+  assert.equal((await describe(client, g)).groupState, 'PreparingRebalance');
+  const [ja2, jb2] = await Promise.all([join(client, g, a.memberId), b.response]);
+  assert.equal(ja2.generationId, 2);
+  assert.equal(jb2.generationId, 2);
+  assert.equal(ja2.leader, a.memberId);
+  assert.equal(jb2.leader, a.memberId);
+  assert.equal(ja2.members.length, 2, 'the leader gets every member');
+  assert.equal(jb2.members.length, 0, 'followers get none');
+  // The follower's SyncGroup waits for the leader's assignment.
+  const followerSync = sync(other, g, 2, b.memberId);
+  const leaderSync = await sync(client, g, 2, a.memberId, [
+    { memberId: a.memberId, assignment: Buffer.from('A') },
+    { memberId: b.memberId, assignment: Buffer.from('B') },
+  ]);
+  assert.equal(leaderSync.assignment.toString(), 'A');
+  assert.equal((await followerSync).assignment.toString(), 'B');
+  assert.equal((await heartbeat(other, g, 1, b.memberId)).errorCode, ErrorCode.ILLEGAL_GENERATION);
+  assert.equal((await heartbeat(other, g, 2, 'nobody')).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal((await sync(other, g, 1, b.memberId)).errorCode, ErrorCode.ILLEGAL_GENERATION);
+
+  // Batched LeaveGroup (v3+): one known, one unknown member.
+  const leave = await other.send(ApiKey.LeaveGroup, 5, { groupId: g, members: [{ memberId: b.memberId, groupInstanceId: null, reason: 'bye' }, { memberId: 'ghost', groupInstanceId: null, reason: null }] });
+  assert.equal(leave.errorCode, ErrorCode.NONE);
+  assert.deepEqual(leave.members!.map((m) => m.errorCode), [ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID]);
+  assert.equal((await heartbeat(client, g, 2, a.memberId)).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+  const ja3 = await join(client, g, a.memberId);
+  assert.equal(ja3.generationId, 3);
+  assert.equal(ja3.members.length, 1);
+  // LeaveGroup v0 of the last member empties the group.
+  assert.equal((await client.send(ApiKey.LeaveGroup, 0, { groupId: g, memberId: a.memberId })).errorCode, ErrorCode.NONE);
+  d = await describe(client, g);
+  assert.equal(d.groupState, 'Empty');
+  assert.equal(d.members.length, 0);
+});
+
+test('join errors: invalid group id and session timeout, inconsistent protocols, unknown member, group.max.size', async (t) => {
+  const { client } = await setup(t, { 'group.max.size': 1 });
+  assert.equal((await join(client, '', '')).errorCode, ErrorCode.INVALID_GROUP_ID);
+  assert.equal((await join(client, 'g', '', { session: 50 })).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
+  assert.equal((await join(client, 'g', '', { session: 2_000_000 })).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
+  assert.equal((await join(client, 'g', '', { protocols: [] })).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.equal((await join(client, 'g', 'made-up')).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  const v0 = await join(client, 'g', '', { version: 0 });
+  assert.equal(v0.errorCode, ErrorCode.NONE, 'v0–v3 join at once without MEMBER_ID_REQUIRED');
+  assert.equal(v0.generationId, 1);
+  assert.equal((await join(client, 'g', '', { protocolType: 'connect' })).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
+  const other = await RawClient.connect(client.socket.remotePort as number);
+  t.after(() => other.close());
+  // Protocol type and protocol names must match the group's.
+  const { client: c2 } = { client: other };
+  assert.equal((await join(c2, 'h', '', { version: 1 })).errorCode, ErrorCode.NONE);
+  assert.equal((await join(c2, 'h', '', { version: 1, protocolType: 'connect' })).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.equal((await join(c2, 'h', '', { version: 1, protocols: [{ name: 'roundrobin', metadata: META }] })).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+});
+
+test('protocol selection: the protocol every member supports, by vote', async (t) => {
+  const { client } = await setup(t);
+  const g = 'votes';
+  const a = await joinNew(client, g, { protocols: [{ name: 'cooperative-sticky', metadata: META }, { name: 'range', metadata: META }] });
+  await a.response;
+  const b = await joinNew(client, g, { protocols: [{ name: 'range', metadata: META }, { name: 'roundrobin', metadata: META }] });
+  const [ja, jb] = await Promise.all([join(client, g, a.memberId, { protocols: [{ name: 'cooperative-sticky', metadata: META }, { name: 'range', metadata: META }] }), b.response]);
+  assert.equal(ja.protocolName, 'range');
+  assert.equal(jb.protocolName, 'range');
+});
+
+test('session timeout removes a silent member and rebalances; the initial delay gathers early joiners', async (t) => {
+  const { client } = await setup(t, { 'group.initial.rebalance.delay.ms': 400 });
+  const other = await RawClient.connect(client.socket.remotePort as number);
+  t.after(() => other.close());
+  const g = 'timeouts';
+  const a = await joinNew(client, g, { session: 1000, rebalance: 3000 });
+  const b = await joinNew(other, g, { session: 1000, rebalance: 3000 });
+  const started = Date.now();
+  const [ja, jb] = await Promise.all([a.response, b.response]);
+  assert.equal(ja.generationId, 1, 'both joined the first generation');
+  assert.equal(jb.generationId, 1);
+  assert.ok(Date.now() - started >= 300, 'the initial rebalance delay was applied');
+  const leader = ja.leader === a.memberId ? { c: client, id: a.memberId } : { c: other, id: b.memberId };
+  const follower = leader.id === a.memberId ? { c: other, id: b.memberId } : { c: client, id: a.memberId };
+  await Promise.all([sync(leader.c, g, 1, leader.id, []), sync(follower.c, g, 1, follower.id)]);
+  // Only the leader keeps heartbeating; the follower's session (1 s) runs out.
+  const gone = await until('the follower to be removed', async () => {
+    const hb = await heartbeat(leader.c, g, 1, leader.id);
+    return hb.errorCode === ErrorCode.REBALANCE_IN_PROGRESS ? hb : null;
+  });
+  assert.ok(gone);
+  const j2 = await join(leader.c, g, leader.id, { session: 1000, rebalance: 3000 });
+  assert.equal(j2.generationId, 2);
+  assert.deepEqual(j2.members.map((m) => m.memberId), [leader.id]);
+  assert.equal((await heartbeat(follower.c, g, 1, follower.id)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+});
+
+test('a member that does not rejoin within the rebalance timeout is dropped from the generation', async (t) => {
+  const { client } = await setup(t);
+  const other = await RawClient.connect(client.socket.remotePort as number);
+  t.after(() => other.close());
+  const g = 'rebalance-timeout';
+  const a = await joinNew(client, g, { rebalance: 800 });
+  await a.response;
+  await sync(client, g, 1, a.memberId, []);
+  // b joins; a never rejoins (nor heartbeats), so the join completes after a's rebalance timeout.
+  const b = await joinNew(other, g, { rebalance: 800 });
+  const jb = await b.response;
+  assert.equal(jb.generationId, 2);
+  assert.equal(jb.leader, b.memberId);
+  assert.deepEqual(jb.members.map((m) => m.memberId), [b.memberId]);
+});
+
+test('static membership: a restarted instance takes over without a rebalance; the old member id is fenced', async (t) => {
+  const { client } = await setup(t);
+  const g = 'static';
+  const ja = await join(client, g, '', { instance: 'instance-1' });
+  assert.equal(ja.errorCode, ErrorCode.NONE, 'static members skip MEMBER_ID_REQUIRED');
+  assert.ok(ja.memberId.startsWith('instance-1-'));
+  const jb = await join(client, g, '', { instance: 'instance-2' });
+  assert.equal(jb.errorCode, ErrorCode.NONE);
+  // b's join started a rebalance: a rejoins, b's parked join completes with it.
+  const [ja2, jb2] = await Promise.all([join(client, g, ja.memberId, { instance: 'instance-1' }), Promise.resolve(jb)]);
+  void jb2;
+  const gen = ja2.generationId;
+  assert.ok(gen >= 1);
+  const follower = ja2.leader === ja.memberId ? { id: jb.memberId, inst: 'instance-2' } : { id: ja.memberId, inst: 'instance-1' };
+  const leader = follower.inst === 'instance-1' ? { id: jb.memberId, inst: 'instance-2' } : { id: ja.memberId, inst: 'instance-1' };
+  const followerSync = sync(client, g, gen, follower.id, [], follower.inst);
+  await sync(client, g, gen, leader.id, [{ memberId: follower.id, assignment: Buffer.from('F') }, { memberId: leader.id, assignment: Buffer.from('L') }], leader.inst);
+  assert.equal((await followerSync).assignment.toString(), 'F');
+  assert.equal((await describe(client, g)).groupState, 'Stable');
+
+  // The follower's process restarts: same instance id, no member id.
+  const restarted = await join(client, g, '', { instance: follower.inst });
+  assert.equal(restarted.errorCode, ErrorCode.NONE);
+  assert.notEqual(restarted.memberId, follower.id);
+  assert.equal(restarted.generationId, gen, 'same generation: no rebalance');
+  assert.equal((await describe(client, g)).groupState, 'Stable');
+  const s = await sync(client, g, gen, restarted.memberId, [], follower.inst);
+  assert.equal(s.assignment.toString(), 'F', 'keeps its assignment');
+  assert.equal((await heartbeat(client, g, gen, follower.id, follower.inst)).errorCode, ErrorCode.FENCED_INSTANCE_ID);
+  assert.equal((await heartbeat(client, g, gen, restarted.memberId, follower.inst)).errorCode, ErrorCode.NONE);
+  const d = await describe(client, g);
+  assert.deepEqual(d.members.map((m) => m.groupInstanceId).sort(), ['instance-1', 'instance-2']);
+
+  // Removing a static member by instance id alone (what admin tools do) triggers a rebalance.
+  const leave = await client.send(ApiKey.LeaveGroup, 4, { groupId: g, members: [{ memberId: '', groupInstanceId: follower.inst }, { memberId: 'wrong', groupInstanceId: leader.inst }] });
+  assert.deepEqual(leave.members!.map((m) => m.errorCode), [ErrorCode.NONE, ErrorCode.FENCED_INSTANCE_ID]);
+  assert.equal((await heartbeat(client, g, gen, leader.id, leader.inst)).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+});
+
+test('offsets: commits across versions, generation checks, metadata limits, fetch of one and several groups', async (t) => {
+  const { client } = await setup(t, { 'offset.metadata.max.bytes': 10 });
+  await createTopic(client, 'orders', 3);
+  // A group without members takes plain commits (generation -1), from v0 on.
+  const v0 = await client.send(ApiKey.OffsetCommit, 0, { groupId: 'simple', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n, committedMetadata: 'v0' }] }] });
+  assert.equal(v0.topics[0].partitions[0].errorCode, ErrorCode.NONE);
+  const r = await commit(client, 'simple', -1, '', [
+    ['orders', 1, 7n, 'meta'],
+    ['orders', 2, 9n, 'far too long metadata'],
+    ['orders', 9, 1n],
+    ['missing', 0, 1n],
+  ]);
+  assert.deepEqual(r.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)), [ErrorCode.NONE, ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(await fetchOffsets(client, 'simple', 'orders', [0, 1, 2]), [[0, 5n, 'v0'], [1, 7n, 'meta'], [2, -1n, '']]);
+  // v1 fetch, and v2+ with null topics (everything committed).
+  const v1 = await client.send(ApiKey.OffsetFetch, 1, { groupId: 'simple', topics: [{ name: 'orders', partitionIndexes: [1] }] });
+  assert.equal(v1.topics![0].partitions[0].committedOffset, 7n);
+  const all = await client.send(ApiKey.OffsetFetch, 5, { groupId: 'simple', topics: null });
+  assert.deepEqual(all.topics!.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex).sort()]), [['orders', [0, 1]]]);
+  assert.equal(all.topics![0].partitions.find((p) => p.partitionIndex === 0)!.committedLeaderEpoch, -1);
+
+  // A group with members: only its members, with the current generation, may commit.
+  const a = await joinNew(client, 'live');
+  const ja = await a.response;
+  assert.equal((await commit(client, 'live', ja.generationId, a.memberId, [['orders', 0, 1n]])).topics[0].partitions[0].errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+  await sync(client, 'live', ja.generationId, a.memberId, []);
+  assert.equal((await commit(client, 'live', ja.generationId, a.memberId, [['orders', 0, 11n]])).topics[0].partitions[0].errorCode, ErrorCode.NONE);
+  assert.equal((await commit(client, 'live', ja.generationId + 1, a.memberId, [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
+  assert.equal((await commit(client, 'live', ja.generationId, 'stranger', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal((await commit(client, 'live', -1, '', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal((await commit(client, 'nobody-home', 3, 'x', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
+
+  // v8: several groups in one request, one of them unknown.
+  const many = await client.send(ApiKey.OffsetFetch, 8, {
+    groups: [
+      { groupId: 'simple', topics: [{ name: 'orders', partitionIndexes: [1] }] },
+      { groupId: 'live', topics: null },
+      { groupId: 'unknown', topics: [{ name: 'orders', partitionIndexes: [0] }] },
+    ],
+    requireStable: true,
+  });
+  assert.deepEqual(
+    many.groups!.map((g) => [g.groupId, g.errorCode, g.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partitionIndex}@${p.committedOffset}`))]),
+    [['simple', 0, ['orders-1@7']], ['live', 0, ['orders-0@11']], ['unknown', 0, ['orders-0@-1']]],
+  );
+});
+
+test('admin: ListGroups with state filter, DescribeGroups of unknown groups, OffsetDelete and DeleteGroups rules', async (t) => {
+  const { client } = await setup(t);
+  await createTopic(client, 'a', 1);
+  await createTopic(client, 'b', 1);
+  await commit(client, 'idle', -1, '', [['a', 0, 1n], ['b', 0, 2n]]);
+  const m = await joinNew(client, 'busy', { protocols: [{ name: 'range', metadata: subscription(['a']) }] });
+  const jm = await m.response;
+  await sync(client, 'busy', jm.generationId, m.memberId, []);
+  assert.equal((await commit(client, 'busy', jm.generationId, m.memberId, [['a', 0, 3n], ['b', 0, 4n]])).topics[0].partitions[0].errorCode, ErrorCode.NONE);
+
+  const list = await client.send(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+  assert.deepEqual(list.groups.map((g) => [g.groupId, g.groupState, g.protocolType, g.groupType]).sort(), [
+    ['busy', 'Stable', 'consumer', 'classic'],
+    ['idle', 'Empty', '', 'classic'],
+  ]);
+  const stable = await client.send(ApiKey.ListGroups, 4, { statesFilter: ['stable'] });
+  assert.deepEqual(stable.groups.map((g) => g.groupId), ['busy']);
+  assert.equal((await client.send(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] })).groups.length, 0);
+  assert.equal((await client.send(ApiKey.ListGroups, 0, {})).groups.length, 2);
+
+  const unknown = await describe(client, 'never-seen');
+  assert.deepEqual([unknown.errorCode, unknown.groupState, unknown.members.length], [ErrorCode.NONE, 'Dead', 0]);
+  const ops = (await client.send(ApiKey.DescribeGroups, 3, { groups: ['busy'], includeAuthorizedOperations: true })).groups[0];
+  assert.ok(ops.authorizedOperations! > 0);
+  assert.deepEqual(ops.members[0].memberMetadata, subscription(['a']));
+
+  // OffsetDelete: a live consumer group keeps offsets of topics it subscribes to.
+  const del = await client.send(ApiKey.OffsetDelete, 0, { groupId: 'busy', topics: [{ name: 'a', partitions: [{ partitionIndex: 0 }] }, { name: 'b', partitions: [{ partitionIndex: 0 }] }] });
+  assert.equal(del.errorCode, ErrorCode.NONE);
+  assert.deepEqual(del.topics.map((t) => t.partitions[0].errorCode), [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC, ErrorCode.NONE]);
+  assert.deepEqual(await fetchOffsets(client, 'busy', 'b', [0]), [[0, -1n, '']]);
+  assert.equal((await client.send(ApiKey.OffsetDelete, 0, { groupId: 'nope', topics: [] })).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  const idleDel = await client.send(ApiKey.OffsetDelete, 0, { groupId: 'idle', topics: [{ name: 'a', partitions: [{ partitionIndex: 0 }] }] });
+  assert.equal(idleDel.topics[0].partitions[0].errorCode, ErrorCode.NONE);
+  assert.deepEqual(await fetchOffsets(client, 'idle', 'a', [0]), [[0, -1n, '']]);
+
+  // DeleteGroups: only empty groups.
+  const dg = await client.send(ApiKey.DeleteGroups, 2, { groupsNames: ['busy', 'idle', 'idle', 'nope'] });
+  assert.deepEqual(dg.results.map((r) => [r.groupId, r.errorCode]), [
+    ['busy', ErrorCode.NON_EMPTY_GROUP],
+    ['idle', ErrorCode.NONE],
+    ['idle', ErrorCode.GROUP_ID_NOT_FOUND],
+    ['nope', ErrorCode.GROUP_ID_NOT_FOUND],
+  ]);
+  assert.deepEqual(await fetchOffsets(client, 'idle', 'b', [0]), [[0, -1n, '']]);
+  assert.deepEqual((await client.send(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups.map((g) => g.groupId), ['busy']);
+});
+
+/** ConsumerProtocolSubscription v0 bytes for `topics`. */
+function subscription(topics: string[]): Buffer {
+  const parts = [Buffer.from([0, 0]), Buffer.alloc(4)];
+  parts[1].writeInt32BE(topics.length);
+  for (const t of topics) {
+    const len = Buffer.alloc(2);
+    len.writeInt16BE(Buffer.byteLength(t));
+    parts.push(len, Buffer.from(t));
+  }
+  parts.push(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+  return Buffer.concat(parts);
+}
+
+async function readOffsetsTopic(tb: TestBroker, partition: number) {
+  const log = tb.broker.context.topics.partitionLog('__consumer_offsets', partition)!;
+  const read = await log.read(log.logStartOffset, 10 * 1024 * 1024, {});
+  const out = [];
+  for (const batch of iterateRecordBatches(read.records)) for (const r of batch.records) out.push(r);
+  return out;
+}
+
+test('__consumer_offsets holds Kafka-format records on the group\'s partition; groups and offsets survive a restart', async (t) => {
+  const dataDir = tempDir();
+  const first = await setup(t, {}, dataDir);
+  await createTopic(first.client, 'events', 2);
+  const g = 'durable-group';
+  const a = await joinNew(first.client, g);
+  const ja = await a.response;
+  await sync(first.client, g, ja.generationId, a.memberId, [{ memberId: a.memberId, assignment: Buffer.from('assignment') }]);
+  await commit(first.client, g, ja.generationId, a.memberId, [['events', 0, 100n, 'hello'], ['events', 1, 200n]]);
+  await commit(first.client, 'plain', -1, '', [['events', 1, 5n]]);
+
+  const partition = partitionForGroup(g, 50);
+  const records = await readOffsetsTopic(first.tb, partition);
+  const decoded = records.map((r) => ({ key: decodeCoordinatorKey(r.key!), value: r.value }));
+  const offsetRecords = decoded.filter((d) => d.key?.kind === 'offset');
+  assert.deepEqual(offsetRecords.map((d) => d.key), [
+    { kind: 'offset', group: g, topic: 'events', partition: 0 },
+    { kind: 'offset', group: g, topic: 'events', partition: 1 },
+  ]);
+  const v = decodeOffsetCommitValue(offsetRecords[0].value!);
+  assert.deepEqual([v.offset, v.metadata, v.leaderEpoch], [100n, 'hello', 0]);
+  assert.ok(Math.abs(Number(v.commitTimestamp) - Date.now()) < 60_000);
+  const groupRecord = decoded.find((d) => d.key?.kind === 'group')!;
+  const meta = decodeGroupMetadataValue(groupRecord.value!);
+  assert.deepEqual([meta.protocolType, meta.generation, meta.protocol, meta.leader], ['consumer', ja.generationId, 'range', a.memberId]);
+  assert.equal(meta.members[0].assignment.toString(), 'assignment');
+
+  await first.tb.stop();
+  first.client.close();
+  const second = await setup(t, { 'group.min.session.timeout.ms': 100 }, dataDir);
+  assert.deepEqual(await fetchOffsets(second.client, g, 'events', [0, 1]), [[0, 100n, 'hello'], [1, 200n, '']]);
+  assert.deepEqual(await fetchOffsets(second.client, 'plain', 'events', [1]), [[1, 5n, '']]);
+  const d = await describe(second.client, g);
+  assert.equal(d.groupState, 'Stable', 'the restored member gets a session to come back');
+  assert.equal(d.members[0].memberId, a.memberId);
+  assert.equal(d.members[0].memberAssignment.toString(), 'assignment');
+  // The member carries on with its generation after the restart.
+  assert.equal((await heartbeat(second.client, g, ja.generationId, a.memberId)).errorCode, ErrorCode.NONE);
+  assert.equal((await commit(second.client, g, ja.generationId, a.memberId, [['events', 0, 101n]])).topics[0].partitions[0].errorCode, ErrorCode.NONE);
+});
+
+test('offsets.retention.minutes expires the offsets of empty groups (and removes them), not of live ones', async (t) => {
+  const dataDir = tempDir();
+  const { tb, client } = await setup(t, { 'offsets.retention.minutes': 1 }, dataDir);
+  await createTopic(client, 'x', 1);
+  await commit(client, 'old', -1, '', [['x', 0, 1n]]);
+  const a = await joinNew(client, 'alive', { protocols: [{ name: 'range', metadata: subscription(['x']) }] });
+  const ja = await a.response;
+  await sync(client, 'alive', ja.generationId, a.memberId, []);
+  await commit(client, 'alive', ja.generationId, a.memberId, [['x', 0, 2n]]);
+  assert.equal(await tb.broker.groups.expireOffsets(Date.now() + 30_000), 0, 'nothing is a minute old yet');
+  assert.equal(await tb.broker.groups.expireOffsets(Date.now() + 120_000), 1);
+  assert.deepEqual(await fetchOffsets(client, 'old', 'x', [0]), [[0, -1n, '']]);
+  assert.deepEqual(await fetchOffsets(client, 'alive', 'x', [0]), [[0, 2n, '']]);
+  assert.deepEqual((await client.send(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups.map((g) => g.groupId), ['alive']);
+  // The expiry was written as tombstones: still gone after a restart.
+  await tb.stop();
+  const again = await setup(t, {}, dataDir);
+  assert.deepEqual(await fetchOffsets(again.client, 'old', 'x', [0]), [[0, -1n, '']]);
+  assert.deepEqual(await fetchOffsets(again.client, 'alive', 'x', [0]), [[0, 2n, '']]);
+});

@@ -1,0 +1,25 @@
+/**
+ * kafka-python and confluent-kafka (Debian python3-kafka / python3-confluent-kafka, run with
+ * /usr/bin/python3): each script creates topics, produces keyed records with every codec,
+ * consumes from the beginning, an offset and a timestamp, and runs the admin calls.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { run, startTestBroker } from '../helpers.js';
+
+const PYTHON = '/usr/bin/python3';
+const script = (name: string) => fileURLToPath(new URL(`../../../test/clients/${name}`, import.meta.url));
+
+for (const [name, file, marker] of [
+  ['kafka-python', 'kafka_python_client.py', 'kafka-python: ok'],
+  ['confluent-kafka', 'confluent_kafka_client.py', 'confluent-kafka: ok'],
+] as const) {
+  test(`${name}: admin, produce with every codec, consume from beginning/offset/timestamp`, { timeout: 180_000 }, async (t) => {
+    const tb = await startTestBroker({ 'auto.create.topics.enable': false });
+    t.after(() => tb.dispose());
+    const result = await run(PYTHON, [script(file), tb.bootstrap], { timeoutMs: 170_000 });
+    assert.equal(result.code, 0, `${name} failed:\n${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, new RegExp(marker));
+  });
+}
