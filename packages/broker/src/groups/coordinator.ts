@@ -253,8 +253,8 @@ export class GroupCoordinator {
     return new Promise<JoinResult>((respond) => {
       const g = group;
       if (memberId === '') {
-        if (g.members.size + g.pendingMembers.size >= this.int('group.max.size')) return respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
         if (!g.supportsProtocols(request.protocolType, protocolNames)) return respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        if (g.members.size + g.pendingMembers.size >= this.int('group.max.size')) return respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
         const newMemberId = `${groupInstanceId ?? request.clientId}-${randomUUID()}`;
         if (groupInstanceId) {
           if (g.staticMembers.has(groupInstanceId)) return this.updateStaticMemberAndRebalance(g, newMemberId, request, respond);
