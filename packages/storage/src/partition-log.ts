@@ -831,7 +831,7 @@ export class PartitionLog {
         if (this.hw < offset) this.hw = offset;
         if (this.leaderEpochCache.truncateFromStart(offset)) await this.leaderEpochCache.persist();
       }
-      await this.deleteSegmentsWhile((seg, next) => next !== null && next.baseOffset <= this.startOffset);
+      await this.deleteSegmentsWhile((_seg, next) => next !== null && next.baseOffset <= this.startOffset);
       return this.startOffset;
     });
   }
@@ -869,7 +869,7 @@ export class PartitionLog {
    */
   async deleteExpiredSegments(): Promise<number> {
     return this.lock.run(async () => {
-      let deleted = await this.deleteSegmentsWhile((seg, next) => next !== null && next.baseOffset <= this.startOffset);
+      let deleted = await this.deleteSegmentsWhile((_seg, next) => next !== null && next.baseOffset <= this.startOffset);
       if (!this.config.cleanupPolicy.includes('delete')) return deleted;
       const retentionMs = this.config.retentionMs;
       if (retentionMs >= 0) {
