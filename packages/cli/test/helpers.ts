@@ -44,10 +44,20 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-/** A broker on a free port with its own data directory, removed on stop. */
+/**
+ * A broker on a free port with its own data directory, removed on stop. Groups rebalance at once
+ * (no initial delay) and __consumer_offsets is small, so group tests are quick.
+ */
 export async function startTestBroker(overrides: Record<string, string | number | boolean> = {}): Promise<TestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
-  const broker = await startBroker({ dataDir, host: '127.0.0.1', port: 0, ...overrides });
+  const broker = await startBroker({
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    'group.initial.rebalance.delay.ms': 0,
+    'offsets.topic.num.partitions': 4,
+    ...overrides,
+  });
   return {
     broker,
     bootstrap: `127.0.0.1:${broker.port}`,

@@ -1,9 +1,11 @@
 /** The operator tools, by subcommand name. */
 import type { Tool } from '../tool/command.js';
 import { dumpLogTool } from './dump-log.js';
+import { consoleProducerTool } from './console-producer.js';
+import { consoleConsumerTool } from './console-consumer.js';
 import { topicsTool } from './topics.js';
 import { configsTool } from './configs.js';
 import { getOffsetsTool } from './get-offsets.js';
 import { deleteRecordsTool } from './delete-records.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, getOffsetsTool, deleteRecordsTool, dumpLogTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, dumpLogTool];
