@@ -54,6 +54,12 @@ export interface AppendOptions {
   leaderEpoch?: number;
   /** Resolve only after the data is fsynced, whatever flush.messages says. */
   durable?: boolean;
+  /**
+   * The caller has already checked every batch's CRC (e.g. while decoding the records to
+   * validate them), so the log does not compute it a second time. Never set it for bytes that
+   * have not been checked: the log would then store a corrupt batch.
+   */
+  crcVerified?: boolean;
 }
 
 export interface AppendResult {
@@ -354,7 +360,8 @@ export class PartitionLog {
     if (buf.length > cfg.segmentBytes) throw appendTooLarge(buf.length, cfg.segmentBytes);
     const now = BigInt(this.now());
     const logAppendTime = cfg.messageTimestampType === 'LogAppendTime' ? now : -1n;
-    const scan = scanBatches(buf, { verifyCrc: logAppendTime >= 0n });
+    const crcVerified = options.crcVerified === true;
+    const scan = scanBatches(buf, { verifyCrc: logAppendTime >= 0n && !crcVerified });
     if (scan.stoppedBy !== null) {
       throw corruptBatch(`record batch at byte ${scan.validBytes} is ${scan.stoppedBy}`);
     }
@@ -390,7 +397,7 @@ export class PartitionLog {
       batchSizes: sizes,
       offsetSpan: span,
       maxTimestamp,
-      crcVerified: logAppendTime >= 0n,
+      crcVerified: crcVerified || logAppendTime >= 0n,
       assignOffsets: options.assignOffsets ?? true,
       leaderEpoch: options.leaderEpoch ?? -1,
       durable: options.durable ?? false,
