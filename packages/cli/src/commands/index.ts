@@ -3,10 +3,12 @@ import type { Tool } from '../tool/command.js';
 import { dumpLogTool } from './dump-log.js';
 import { consoleProducerTool } from './console-producer.js';
 import { consumerGroupsTool } from './consumer-groups.js';
+import { producerPerfTestTool } from './producer-perf-test.js';
+import { consumerPerfTestTool } from './consumer-perf-test.js';
 import { consoleConsumerTool } from './console-consumer.js';
 import { topicsTool } from './topics.js';
 import { configsTool } from './configs.js';
 import { getOffsetsTool } from './get-offsets.js';
 import { deleteRecordsTool } from './delete-records.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, dumpLogTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool];

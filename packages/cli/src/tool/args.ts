@@ -5,7 +5,8 @@
  */
 import { UsageError } from './errors.js';
 
-export type OptionKind = 'flag' | 'value' | 'list';
+/** `multi`: like `list`, and also takes the following arguments up to the next option (`--producer-props a=1 b=2`). */
+export type OptionKind = 'flag' | 'value' | 'list' | 'multi';
 
 export interface OptionSpec {
   name: string;
@@ -127,8 +128,10 @@ export function parseArgs(args: readonly string[], specs: readonly OptionSpec[],
     if (existing && spec.kind === 'value' && existing[0] !== value) {
       throw new UsageError(`--${spec.name} was given twice ("${existing[0]}" and "${value}")`);
     }
-    if (existing && spec.kind === 'list') existing.push(value);
-    else values.set(spec.name, [value]);
+    const collected = [value];
+    if (spec.kind === 'multi') while (i + 1 < args.length && !args[i + 1].startsWith('--')) collected.push(args[++i]);
+    if (existing && (spec.kind === 'list' || spec.kind === 'multi')) existing.push(...collected);
+    else values.set(spec.name, collected);
   }
   return new ParsedArgs(values, positionals);
 }
@@ -182,7 +185,7 @@ export function renderHelp(usage: string, description: string, specs: readonly O
   const width = Math.min(40, Math.max(...left.map((l) => l.length)) + 2);
   specs.forEach((spec, i) => {
     let help = spec.help;
-    if (spec.kind === 'list') help += ' (repeatable)';
+    if (spec.kind === 'list' || spec.kind === 'multi') help += ' (repeatable)';
     if (spec.defaultText) help += ` (default: ${spec.defaultText})`;
     if (spec.aliases?.length) help += ` (also --${spec.aliases.join(', --')})`;
     const label = left[i];
