@@ -33,6 +33,12 @@ export const commandConfigOption: OptionSpec = {
   help: 'Client properties file (client.id, request.timeout.ms, security settings).',
 };
 
+/**
+ * Kafka's tools once took --zookeeper; runbooks still have it. It is recognised (not listed in
+ * help) so the error can say what to use instead.
+ */
+const zookeeperOption: OptionSpec = { name: 'zookeeper', kind: 'value', arg: '<host:port>', help: 'Not supported.' };
+
 export function toolHelp(tool: Tool): string {
   return renderHelp(tool.usage, tool.description, tool.options);
 }
@@ -40,7 +46,14 @@ export function toolHelp(tool: Tool): string {
 export async function runTool(tool: Tool, argv: readonly string[], io: ToolIo): Promise<number> {
   let parsed: ParsedArgs;
   try {
-    parsed = parseArgs(argv, tool.options, { positionals: tool.positionals });
+    const talksToBrokers = tool.options.some((o) => o.name === 'bootstrap-server');
+    parsed = parseArgs(argv, talksToBrokers ? [...tool.options, zookeeperOption] : tool.options, { positionals: tool.positionals });
+    if (parsed.has('zookeeper') && !parsed.has('help')) {
+      throw new UsageError(
+        `--zookeeper is not supported: sluice has no ZooKeeper, every tool talks to the brokers`,
+        `use --bootstrap-server <broker host:port> instead of --zookeeper ${parsed.value('zookeeper')}`,
+      );
+    }
   } catch (err) {
     return report(tool, err, io);
   }
