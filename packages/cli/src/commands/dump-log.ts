@@ -21,6 +21,7 @@ import { helpOption, jsonOption, type Tool } from '../tool/command.js';
 import { ExitCode, ToolError, UsageError } from '../tool/errors.js';
 import type { ToolIo } from '../tool/io.js';
 import { toJsonLine } from '../tool/table.js';
+import { Progress } from '../tool/progress.js';
 import { SegmentReader } from '../dump/segment-reader.js';
 import { decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsKey } from '../dump/offsets-records.js';
 
@@ -112,10 +113,12 @@ function lastSequenceOf(h: RecordBatchHeader): number {
 
 async function dumpLogSegment(file: string, opts: DumpOptions, io: ToolIo): Promise<number> {
   const reader = await openSegment(file, opts.maxBatchBytes);
+  const progress = new Progress(io);
   let problems = 0;
   try {
     if (!opts.json) io.stdout(`Log starting offset: ${baseOffsetOfFile(file)}\n`);
     for await (const b of reader.batches()) {
+      progress.update(`${basename(file)}: ${(b.position / 1048576).toFixed(1)} of ${(reader.fileSize / 1048576).toFixed(1)} MB`);
       const header = readBatchHeader(b.buffer, b.offsetInBuffer);
       const attrs = decodeAttributes(header.attributes);
       const valid = computeBatchCrc(b.buffer, b.offsetInBuffer, b.size) === header.crc;
@@ -182,6 +185,7 @@ async function dumpLogSegment(file: string, opts: DumpOptions, io: ToolIo): Prom
       else io.stdout(text + '\n');
     }
   } finally {
+    progress.done();
     await reader.close();
   }
   return problems;

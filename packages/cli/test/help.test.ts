@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { operatorTools } from '../src/operator.js';
+import { run } from './helpers.js';
+
+test('every tool has --help, and every tool that reads has --json', async () => {
+  const writesOnly = new Set(['console-producer']);
+  for (const tool of operatorTools) {
+    const r = await run(tool.name, ['--help']);
+    assert.equal(r.code, 0, tool.name);
+    assert.match(r.stdout, new RegExp(`^usage: sluice ${tool.name} `), tool.name);
+    assert.match(r.stdout, /\nOptions:\n/, tool.name);
+    if (!writesOnly.has(tool.name)) assert.ok(tool.options.some((o) => o.name === 'json'), `${tool.name} lacks --json`);
+    const wrong = await run(tool.name, ['--no-such-flag']);
+    assert.equal(wrong.code, 2, tool.name);
+    assert.match(wrong.stderr, new RegExp(`^sluice ${tool.name}: unknown option --no-such-flag\\n`), tool.name);
+  }
+});
+
+test('SLUICE_BOOTSTRAP_SERVER stands in for --bootstrap-server; a malformed address is a usage error', async () => {
+  const r = await run('topics', ['--list'], { env: { SLUICE_BOOTSTRAP_SERVER: '127.0.0.1:1' } });
+  assert.equal(r.code, 3);
+  const bad = await run('topics', ['--list', '--bootstrap-server', 'localhost']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--bootstrap-server entry "localhost" is not host:port/);
+});
