@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   try {
     console.log(`data dir ${tmpdir()}; 1 KiB records; ${PAIRS} paired rounds per row (raw and log back to back, alternating which goes first); medians\n`);
     console.log('append throughput            raw write MiB/s   log append MiB/s   log/raw');
-    const budget = { plain: 32 * MiB, durable: 6 * MiB };
+    const budget = { plain: 96 * MiB, durable: 12 * MiB };
     const rows: Array<{ label: string; size: number; durable: boolean; crcVerified?: boolean; note?: string }> = [];
     for (const durable of [false, true]) {
       for (const size of [16 * KiB, 64 * KiB, 1 * MiB]) {
