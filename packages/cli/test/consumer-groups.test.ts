@@ -152,3 +152,21 @@ test('dump-log --offsets-decoder reads the commits the broker wrote to __consume
   assert.match(found, /key: \{"type":"offset_commit","version":1,"group":"auditors","topic":"events","partition":0\} payload: \{"version":\d,"offset":10,/);
   assert.match(found, /key: \{"type":"group_metadata","version":2,"group":"auditors"\} payload: /);
 });
+
+test('console-consumer --formatter OffsetsMessageFormatter shows a group committing (reading __consumer_offsets)', async () => {
+  const consumer = await activeMember('watchers', 14);
+  await consumer.close();
+  const r = await run('console-consumer', [
+    ...bs(),
+    '--topic',
+    '__consumer_offsets',
+    '--from-beginning',
+    '--formatter',
+    'kafka.coordinator.group.GroupMetadataManager$OffsetsMessageFormatter',
+    '--timeout-ms',
+    '3000',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\[watchers,events,0\]::OffsetAndMetadata\(offset=10, leaderEpoch=\S+, metadata=, commitTimestamp=\d+, expireTimestamp=None\)$/m);
+  assert.match(r.stdout, /^\[watchers,events,1\]::OffsetAndMetadata\(offset=4,/m);
+});

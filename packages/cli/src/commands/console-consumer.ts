@@ -12,6 +12,8 @@ import { ExitCode, ToolError, UsageError } from '../tool/errors.js';
 import type { ToolIo } from '../tool/io.js';
 import { parseKeyValues } from '../tool/properties.js';
 import { toJsonLine } from '../tool/table.js';
+import { ProtocolError } from '@sluice/protocol';
+import { decodeOffsetCommitValue, decodeOffsetsKey } from '../dump/offsets-records.js';
 
 const options: OptionSpec[] = [
   bootstrapOption,
@@ -31,6 +33,12 @@ const options: OptionSpec[] = [
     kind: 'list',
     arg: '<k=v>',
     help: 'Output: print.key, print.value, print.timestamp, print.partition, print.offset, print.headers, key.separator, line.separator, headers.separator, null.literal.',
+  },
+  {
+    name: 'formatter',
+    kind: 'value',
+    arg: '<class>',
+    help: 'kafka.tools.DefaultMessageFormatter (default), or …OffsetsMessageFormatter to read __consumer_offsets commits.',
   },
   { name: 'skip-message-on-error', kind: 'flag', help: 'Accepted for compatibility: records are printed as bytes, so formatting cannot fail.' },
   jsonOption,
@@ -100,6 +108,27 @@ export function formatRecord(r: ConsumerRecord, f: OutputFormat, timestampType =
   return parts.join(f.keySeparator) + f.lineSeparator;
 }
 
+/**
+ * Kafka's OffsetsMessageFormatter for __consumer_offsets: one line per offset commit,
+ * `[group,topic,partition]::OffsetAndMetadata(...)`; group metadata records are skipped, as there.
+ */
+export function formatOffsetsRecord(r: ConsumerRecord): string {
+  if (r.key === null) return '';
+  try {
+    const key = decodeOffsetsKey(r.key);
+    if (key.type !== 'offset_commit') return '';
+    const head = `[${key.group},${key.topic},${key.partition}]::`;
+    if (r.value === null) return `${head}null\n`;
+    const v = decodeOffsetCommitValue(r.value);
+    const epoch = v.leaderEpoch >= 0 ? `Optional[${v.leaderEpoch}]` : 'Optional.empty';
+    const expire = v.expireTimestamp >= 0n ? `Some(${v.expireTimestamp})` : 'None';
+    return `${head}OffsetAndMetadata(offset=${v.offset}, leaderEpoch=${epoch}, metadata=${v.metadata}, commitTimestamp=${v.commitTimestamp}, expireTimestamp=${expire})\n`;
+  } catch (err) {
+    if (err instanceof ProtocolError) return `undecodable record at offset ${r.offset}: ${err.message}\n`;
+    throw err;
+  }
+}
+
 function recordJson(r: ConsumerRecord): string {
   const text = (b: Buffer | null): string | null => (b === null ? null : b.toString('utf8'));
   return (
@@ -135,6 +164,11 @@ async function runConsoleConsumer(args: ParsedArgs, io: ToolIo): Promise<number>
     }
   }
   const format = outputFormat(parseKeyValues(args.list('property'), 'property'));
+  const formatter = args.value('formatter') ?? 'kafka.tools.DefaultMessageFormatter';
+  const offsetsFormatter = /OffsetsMessageFormatter$/.test(formatter);
+  if (!offsetsFormatter && !/DefaultMessageFormatter$/.test(formatter)) {
+    throw new UsageError(`--formatter ${formatter} is not available`, 'use kafka.tools.DefaultMessageFormatter or kafka.coordinator.group.GroupMetadataManager$OffsetsMessageFormatter');
+  }
   const brokers = bootstrapServers(args, io);
   const props = await clientProperties(args, 'consumer.config', parseKeyValues(args.list('consumer-property'), 'consumer-property'));
   if (args.has('group')) props.set('group.id', args.value('group')!);
@@ -188,7 +222,7 @@ async function runConsoleConsumer(args: ParsedArgs, io: ToolIo): Promise<number>
       }
       if (next === null) break;
       let out = '';
-      for (const r of next.records) out += args.has('json') ? recordJson(r) : formatRecord(r, format);
+      for (const r of next.records) out += offsetsFormatter ? formatOffsetsRecord(r) : args.has('json') ? recordJson(r) : formatRecord(r, format);
       io.stdout(out);
       processed += next.records.length;
     }
