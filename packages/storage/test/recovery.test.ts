@@ -133,6 +133,27 @@ describe('recovery of damaged logs', () => {
     }
   });
 
+  it('recovers segments larger than its read chunk, with batches straddling chunk boundaries', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const big = { 'segment.bytes': String(64 * 1024 * 1024), 'max.message.bytes': String(2 * 1024 * 1024) };
+      const log = await PartitionLog.open({ dir, topic: 't', partition: 0, config: config(big), checkpoints: { recoveryPoint: 0n } });
+      // ~700 KiB batches: 8 MiB chunk boundaries fall inside batches.
+      for (let i = 0; i < 14; i++) await log.append(batchOf(7, { tag: `big${i}`, valueBytes: 100 * 1024 }));
+      const size = log.activeSegment.size;
+      assert.ok(size > 9 * 1024 * 1024);
+      await abandon(log);
+      await truncate(join(dir, '00000000000000000000.log'), size - 1000);
+      const reopened = await PartitionLog.open({ dir, topic: 't', partition: 0, config: config(big), checkpoints: { recoveryPoint: 0n } });
+      assert.equal(reopened.logEndOffset, 13n * 7n);
+      const r = await reopened.read(50n, 1);
+      assert.ok(recordsIn(r.records).some((x) => x.offset === 50n));
+      await reopened.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('trusts nothing past the recovery point after an unclean stop', async () => {
     const { dir, cleanup } = await tempDir();
     try {
