@@ -8,6 +8,9 @@ export interface ChildEvent {
 
 export class ChildClient {
   readonly events: ChildEvent[] = [];
+  /** Every stdout line, and every stderr line (kcat reports rebalances there). */
+  readonly stdoutLines: string[] = [];
+  readonly stderrLines: string[] = [];
   readonly exited: Promise<number | null>;
   private stderr = '';
   private readonly waiters = new Set<() => void>();
@@ -26,13 +29,21 @@ export class ChildClient {
       while ((nl = partial.indexOf('\n')) >= 0) {
         const line = partial.slice(0, nl).trim();
         partial = partial.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        this.events.push(JSON.parse(line) as ChildEvent);
+        this.stdoutLines.push(line);
+        if (line.startsWith('{')) this.events.push(JSON.parse(line) as ChildEvent);
         for (const w of [...this.waiters]) w();
       }
     });
+    let partialErr = '';
     this.proc.stderr.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);
+      partialErr += chunk.toString();
+      let nl;
+      while ((nl = partialErr.indexOf('\n')) >= 0) {
+        this.stderrLines.push(partialErr.slice(0, nl).trim());
+        partialErr = partialErr.slice(nl + 1);
+      }
+      for (const w of [...this.waiters]) w();
     });
     this.exited = new Promise((resolve) =>
       this.proc.on('exit', (code) => {
