@@ -127,9 +127,9 @@ test('console-consumer prints records with Kafka formatter properties, JSON, gro
   // A named group commits what it read: a second run of the same group continues after it.
   const first = await run('console-consumer', [...bs(), '--topic', 'printed', '--group', 'printers', '--from-beginning', '--max-messages', '2']);
   assert.equal(first.stdout, '1\n2\n');
-  const second = await run('console-consumer', [...bs(), '--topic', 'printed', '--group', 'printers', '--timeout-ms', '3000']);
+  const second = await run('console-consumer', [...bs(), '--topic', 'printed', '--group', 'printers', '--timeout-ms', '6000']);
   assert.equal(second.stdout, '3\n');
-  assert.match(second.stderr, /No message arrived within 3000 ms/);
+  assert.match(second.stderr, /No message arrived within 6000 ms/);
 
   const pattern = await run('console-consumer', [...bs(), '--include', 'print.*', '--from-beginning', '--max-messages', '3']);
   assert.equal(pattern.stdout, '1\n2\n3\n');
@@ -142,9 +142,12 @@ test('console-consumer prints records with Kafka formatter properties, JSON, gro
 test('console-consumer stops cleanly on Ctrl-C, as a child process too', async () => {
   let interrupt!: () => void;
   const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-  const pending = run('console-consumer', [...bs(), '--topic', 'printed', '--from-beginning'], { interrupt: interrupted });
-  setTimeout(interrupt, 3000);
-  const r = await pending;
+  const r = await run('console-consumer', [...bs(), '--topic', 'printed', '--from-beginning'], {
+    interrupt: interrupted,
+    onStdout: (out) => {
+      if (out === '1\n2\n3\n') interrupt();
+    },
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '1\n2\n3\n');
 

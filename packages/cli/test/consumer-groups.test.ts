@@ -164,7 +164,7 @@ test('console-consumer --formatter OffsetsMessageFormatter shows a group committ
     '--formatter',
     'kafka.coordinator.group.GroupMetadataManager$OffsetsMessageFormatter',
     '--timeout-ms',
-    '3000',
+    '5000',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\[watchers,events,0\]::OffsetAndMetadata\(offset=10, leaderEpoch=\S+, metadata=, commitTimestamp=\d+, expireTimestamp=None\)$/m);

@@ -14,6 +14,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Resolving this simulates Ctrl-C. */
   interrupt?: Promise<void>;
+  /** Sees stdout as it grows (e.g. to interrupt once enough has been printed). */
+  onStdout?: (stdoutSoFar: string) => void;
 }
 
 export async function run(tool: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -21,7 +23,10 @@ export async function run(tool: string, args: readonly string[], options: RunOpt
   let stderr = '';
   const stdin = typeof options.stdin === 'string' ? Readable.from([Buffer.from(options.stdin)]) : (options.stdin ?? Readable.from([]));
   const io: ToolIo = {
-    stdout: (t) => void (stdout += t),
+    stdout: (t) => {
+      stdout += t;
+      options.onStdout?.(stdout);
+    },
     stderr: (t) => void (stderr += t),
     stdin,
     stderrIsTTY: false,

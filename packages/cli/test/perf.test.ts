@@ -68,8 +68,8 @@ test('consumer-perf-test consumes the records and prints Kafka’s CSV', async (
   // 600 × 100 bytes + 2000 × 50 bytes.
   assert.equal(cells[2], (160_000 / 1048576).toFixed(4));
 
-  const short = await run('consumer-perf-test', ['--bootstrap-server', tb.bootstrap, '--topic', 'perf', '--messages', '5000', '--timeout', '1500', '--hide-header']);
+  const short = await run('consumer-perf-test', ['--bootstrap-server', tb.bootstrap, '--topic', 'perf', '--messages', '5000', '--timeout', '4000', '--hide-header']);
   assert.equal(short.code, 1);
-  assert.match(short.stderr, /Exiting before consuming the expected number of messages: timeout \(1500 ms\) exceeded/);
+  assert.match(short.stderr, /Exiting before consuming the expected number of messages: timeout \(4000 ms\) exceeded/);
   assert.match(short.stdout, /^[^,]+, [^,]+, [\d.]+, [\d.]+, 2600, /);
 });
