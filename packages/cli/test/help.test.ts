@@ -24,3 +24,22 @@ test('SLUICE_BOOTSTRAP_SERVER stands in for --bootstrap-server; a malformed addr
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--bootstrap-server entry "localhost" is not host:port/);
 });
+
+test('--command-config problems are reported before anything is sent', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-props-'));
+  try {
+    const missing = await run('topics', ['--list', '--bootstrap-server', '127.0.0.1:1', '--command-config', join(dir, 'nope.properties')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read command-config file .*nope\.properties: no such file/);
+    const bad = join(dir, 'bad.properties');
+    await writeFile(bad, 'client.id=ops\nrequest.timeout.ms=soon\n');
+    const invalid = await run('topics', ['--list', '--bootstrap-server', '127.0.0.1:1', '--command-config', bad]);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /client property request\.timeout\.ms must be a non-negative integer, not "soon"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
