@@ -396,7 +396,7 @@ export class GroupCoordinator {
               skipAssignment: isLeader && request.apiVersion >= 9,
               members: isLeader && request.apiVersion >= 9 ? this.memberList(group) : [],
             }),
-          (err: unknown) => respond(joinError(this.storeErrorCode(err, group), newMemberId)),
+          (err: unknown) => respond(joinError(this.storeErrorCode(err, group.groupId), newMemberId)),
         );
         return;
       }
@@ -572,7 +572,7 @@ export class GroupCoordinator {
         },
         (err: unknown) => {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-          const code = this.storeErrorCode(err, group);
+          const code = this.storeErrorCode(err, group.groupId);
           for (const m of group.members.values()) {
             m.assignment = EMPTY;
             this.answerSync(m, syncError(code));
@@ -641,7 +641,7 @@ export class GroupCoordinator {
   async commitOffsets(request: OffsetCommitRequest): Promise<number[]> {
     const groupError = this.commitGroupError(request);
     if (groupError !== ErrorCode.NONE) return request.partitions.map(() => groupError);
-    const group = this.groups.get(request.groupId)!;
+    const groupId = request.groupId;
     const maxMetadata = this.int('offset.metadata.max.bytes');
     const now = Date.now();
     const codes: number[] = [];
@@ -668,9 +668,9 @@ export class GroupCoordinator {
     if (accepted.length === 0) return codes;
     try {
       await this.offsetsLog.append(
-        group.groupId,
+        groupId,
         accepted.map(({ p, committed }) => ({
-          key: encodeOffsetCommitKey(group.groupId, p.topic, p.partition),
+          key: encodeOffsetCommitKey(groupId, p.topic, p.partition),
           value: encodeOffsetCommitValue({
             offset: committed.offset,
             leaderEpoch: committed.leaderEpoch,
@@ -681,26 +681,22 @@ export class GroupCoordinator {
         })),
       );
     } catch (err) {
-      const code = this.storeErrorCode(err, group);
+      const code = this.storeErrorCode(err, groupId);
       for (const a of accepted) codes[a.index] = code;
       return codes;
     }
-    // A commit for a group that was deleted meanwhile recreates it, as in Kafka.
-    const target = this.groups.get(group.groupId) ?? group;
-    if (!this.groups.has(target.groupId)) this.groups.set(target.groupId, target);
-    for (const { p, committed } of accepted) target.setOffset(p.topic, p.partition, committed);
+    // A plain commit creates its group (only once something is stored); so does one that raced
+    // with the group's deletion, as in Kafka.
+    let group = this.groups.get(groupId);
+    if (!group || group.is('Dead')) this.groups.set(groupId, (group = new Group(groupId)));
+    for (const { p, committed } of accepted) group.setOffset(p.topic, p.partition, committed);
     return codes;
   }
 
   private commitGroupError(request: OffsetCommitRequest): number {
-    let group = this.groups.get(request.groupId);
-    if (!group) {
-      // Only "simple" commits (no generation) may create a group.
-      if (request.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
-      group = new Group(request.groupId);
-      this.groups.set(request.groupId, group);
-      return ErrorCode.NONE;
-    }
+    const group = this.groups.get(request.groupId);
+    // Only "simple" commits (no generation) may create a group.
+    if (!group) return request.generationId >= 0 ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.NONE;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (group.isStaticMemberFenced(request.groupInstanceId, request.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (request.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
@@ -759,7 +755,7 @@ export class GroupCoordinator {
         removable.map((p) => ({ key: encodeOffsetCommitKey(groupId, p.topic, p.partition), value: null })),
       );
     } catch (err) {
-      return { errorCode: this.storeErrorCode(err, group), partitions: [] };
+      return { errorCode: this.storeErrorCode(err, group.groupId), partitions: [] };
     }
     for (const p of removable) group.deleteOffset(p.topic, p.partition);
     return { errorCode: ErrorCode.NONE, partitions: codes };
@@ -811,7 +807,7 @@ export class GroupCoordinator {
       await this.offsetsLog.append(groupId, this.tombstones(group));
     } catch (err) {
       group.transitionTo('Empty');
-      return this.storeErrorCode(err, group);
+      return this.storeErrorCode(err, group.groupId);
     }
     if (this.groups.get(groupId) === group) this.groups.delete(groupId);
     this.log.info(`group ${groupId} deleted`);
@@ -870,8 +866,9 @@ export class GroupCoordinator {
           }
         }
       }
-      const deleteGroup = group.is('Empty') && group.members.size === 0 && doomed.length > 0 && doomed.length === this.offsetCount(group);
-      if (doomed.length === 0) continue;
+      // An empty group left with no offsets is gone (also one that never got past MEMBER_ID_REQUIRED).
+      const deleteGroup = group.is('Empty') && group.members.size === 0 && group.pendingMembers.size === 0 && doomed.length === this.offsetCount(group);
+      if (doomed.length === 0 && !deleteGroup) continue;
       const records: CoordinatorRecord[] = doomed.map((d) => ({ key: encodeOffsetCommitKey(group.groupId, d.topic, d.partition), value: null }));
       if (deleteGroup) records.push({ key: encodeGroupMetadataKey(group.groupId), value: null });
       await this.offsetsLog.append(group.groupId, records);
@@ -881,7 +878,7 @@ export class GroupCoordinator {
         group.transitionTo('Dead');
         this.groups.delete(group.groupId);
       }
-      this.log.info(`group ${group.groupId}: expired ${doomed.length} committed offset(s)${deleteGroup ? '; group removed' : ''}`);
+      this.log.info(`group ${group.groupId}: ${doomed.length} committed offset(s) expired${deleteGroup ? '; group removed' : ''}`);
     }
     return expired;
   }
@@ -917,8 +914,8 @@ export class GroupCoordinator {
   }
 
   /** Kafka's mapping of a failed coordinator write to what the client is told. */
-  private storeErrorCode(err: unknown, group: Group): number {
-    this.log.warn(`group ${group.groupId}: writing to __consumer_offsets failed: ${err instanceof Error ? err.message : String(err)}`);
+  private storeErrorCode(err: unknown, groupId: string): number {
+    this.log.warn(`group ${groupId}: writing to __consumer_offsets failed: ${err instanceof Error ? err.message : String(err)}`);
     if (err instanceof KafkaError) {
       if (err.code === ErrorCode.RECORD_LIST_TOO_LARGE || err.code === ErrorCode.MESSAGE_TOO_LARGE || err.code === ErrorCode.INVALID_FETCH_SIZE) {
         return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;

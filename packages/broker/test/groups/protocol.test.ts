@@ -285,7 +285,7 @@ test('static membership: a restarted instance takes over without a rebalance; th
 });
 
 test('offsets: commits across versions, generation checks, metadata limits, fetch of one and several groups', async (t) => {
-  const { client } = await setup(t, { 'offset.metadata.max.bytes': 10 });
+  const { tb, client } = await setup(t, { 'offset.metadata.max.bytes': 10 });
   await createTopic(client, 'orders', 3);
   // A group without members takes plain commits (generation -1), from v0 on.
   const v0 = await client.send(ApiKey.OffsetCommit, 0, { groupId: 'simple', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n, committedMetadata: 'v0' }] }] });
@@ -315,6 +315,10 @@ test('offsets: commits across versions, generation checks, metadata limits, fetc
   assert.equal((await commit(client, 'live', ja.generationId, 'stranger', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal((await commit(client, 'live', -1, '', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal((await commit(client, 'nobody-home', 3, 'x', [['orders', 0, 12n]])).topics[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
+  // A plain commit that stores nothing creates no group.
+  assert.equal((await commit(client, 'ghost', -1, '', [['missing', 0, 1n]])).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(tb.broker.groups.groups.has('ghost'), false);
+  assert.equal(tb.broker.groups.groups.has('nobody-home'), false);
 
   // v8: several groups in one request, one of them unknown.
   const many = await client.send(ApiKey.OffsetFetch, 8, {
@@ -452,7 +456,11 @@ test('offsets.retention.minutes expires the offsets of empty groups (and removes
   const ja = await a.response;
   await sync(client, 'alive', ja.generationId, a.memberId, []);
   await commit(client, 'alive', ja.generationId, a.memberId, [['x', 0, 2n]]);
+  // A group whose only joiner never came back after MEMBER_ID_REQUIRED is left empty, without offsets.
+  assert.equal((await join(client, 'abandoned', '', { session: 200 })).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
   assert.equal(await tb.broker.groups.expireOffsets(Date.now() + 30_000), 0, 'nothing is a minute old yet');
+  assert.ok(tb.broker.groups.groups.has('abandoned'), 'its pending member keeps it while its session lasts');
+  await until('the pending member to expire', async () => (await tb.broker.groups.expireOffsets(Date.now() + 30_000)) === 0 && !tb.broker.groups.groups.has('abandoned'));
   assert.equal(await tb.broker.groups.expireOffsets(Date.now() + 120_000), 1);
   assert.deepEqual(await fetchOffsets(client, 'old', 'x', [0]), [[0, -1n, '']]);
   assert.deepEqual(await fetchOffsets(client, 'alive', 'x', [0]), [[0, 2n, '']]);
