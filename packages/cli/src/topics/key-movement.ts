@@ -4,8 +4,7 @@
  * per-key ordering breaks for consumers (old records of a key on one partition, new ones on
  * another). This samples the newest records of every partition and reports which keys would move.
  */
-import { ApiKey, KafkaError, ProtocolError, iterateRecordBatches } from '@sluice/protocol';
-import { OffsetSpec, murmur2Partition, type Admin } from '@sluice/client';
+import { Consumer, OffsetSpec, murmur2Partition, type Admin, type ConsumerBatch } from '@sluice/client';
 
 export interface KeyMovement {
   topic: string;
@@ -28,61 +27,61 @@ export interface SampledRecord {
   key: Buffer | null;
 }
 
-/** Reads up to `perPartition` of the newest records of each partition, one Fetch per partition. */
+/** Sampling is best effort: after this long the records read so far are the sample. */
+const SAMPLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads up to `perPartition` of the newest records of each partition with a group-less consumer
+ * (assign + seek to end - perPartition), stopping at the end offsets listed when it started.
+ */
 export async function sampleRecentRecords(admin: Admin, topic: string, partitionCount: number, perPartition: number): Promise<SampledRecord[]> {
   const partitions = Array.from({ length: partitionCount }, (_, i) => i);
   const [ends, starts] = await Promise.all([admin.listOffsets(topic, OffsetSpec.latest, partitions), admin.listOffsets(topic, OffsetSpec.earliest, partitions)]);
-  const cluster = admin.cluster;
-  const topicId = cluster.topic(topic)?.topicId;
-  const out: SampledRecord[] = [];
-  await Promise.all(
-    ends.map(async ({ partition, offset: end }) => {
-      const start = starts.find((s) => s.partition === partition)?.offset ?? 0n;
+  const endOf = new Map(ends.map((e) => [e.partition, e.offset]));
+  const wanted = starts
+    .map(({ partition, offset: start }) => {
+      const end = endOf.get(partition) ?? start;
       const from = end - BigInt(perPartition) > start ? end - BigInt(perPartition) : start;
-      let position = from;
-      while (position < end) {
-        const response = await cluster.withRetry(async () => {
-          const c = await cluster.connectionTo(cluster.leaderOf(topic, partition));
-          return c.request(ApiKey.Fetch, {
-            replicaId: -1,
-            maxWaitMs: 0,
-            minBytes: 0,
-            maxBytes: 8 << 20,
-            isolationLevel: 0,
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [{ topic, topicId, partitions: [{ partition, fetchOffset: position, partitionMaxBytes: 4 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
-            forgottenTopicsData: [],
-            rackId: '',
-          });
-        });
-        const data = response.responses[0]?.partitions[0];
-        if (!data) break;
-        if (data.errorCode !== 0) throw new KafkaError(data.errorCode, `${topic}-${partition}`);
-        let advanced = false;
-        try {
-          for (const batch of iterateRecordBatches(data.records ?? Buffer.alloc(0))) {
-            for (const r of batch.records) {
-              if (r.offset < position || r.offset >= end) continue;
-              out.push({ partition, key: r.key });
-              position = r.offset + 1n;
-              advanced = true;
-            }
-            // Control batches and compacted-away tails still move the position on.
-            const last = batch.header.baseOffset + BigInt(batch.header.lastOffsetDelta) + 1n;
-            if (last > position) {
-              position = last;
-              advanced = true;
-            }
-          }
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err;
-          break;
-        }
-        if (!advanced) break;
+      return { partition, from, end };
+    })
+    .filter((w) => w.from < w.end);
+  if (wanted.length === 0) return [];
+  const consumer = new Consumer({ ...admin.cluster.options, clientId: `${admin.cluster.clientId}-sampler` });
+  const out: SampledRecord[] = [];
+  try {
+    await consumer.assign(wanted.map((w) => ({ topic, partition: w.partition })));
+    for (const w of wanted) consumer.seek({ topic, partition: w.partition }, w.from);
+    const open = new Set(wanted.map((w) => w.partition));
+    const deadline = Date.now() + SAMPLE_TIMEOUT_MS;
+    const finish = (partition: number): void => {
+      open.delete(partition);
+      consumer.pause([{ topic, partition }]);
+    };
+    // A poll left waiting when the loop ends is answered by close(); never leave it unhandled.
+    const nextPoll = (): Promise<ConsumerBatch | null> => {
+      const p = consumer.poll();
+      p.catch(() => undefined);
+      return p;
+    };
+    let pendingPoll = nextPoll();
+    while (open.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), 250)));
+      const batch = await Promise.race([pendingPoll, tick]);
+      clearTimeout(timer);
+      if (batch === null) break;
+      if (batch !== 'tick') {
+        pendingPoll = nextPoll();
+        const end = endOf.get(batch.partition)!;
+        for (const r of batch.records) if (r.offset < end) out.push({ partition: batch.partition, key: r.key });
+        if (batch.records[batch.records.length - 1].offset + 1n >= end) finish(batch.partition);
       }
-    }),
-  );
+      // A range ending in transaction markers yields no record at its end: go by position.
+      for (const p of [...open]) if ((consumer.position({ topic, partition: p }) ?? -1n) >= endOf.get(p)!) finish(p);
+    }
+  } finally {
+    await consumer.close();
+  }
   return out;
 }
 
