@@ -165,3 +165,24 @@ test('console-consumer stops cleanly on Ctrl-C, as a child process too', async (
   assert.equal(stdout, '1\n2\n3\n');
   assert.match(stderr, /Processed a total of 3 messages/);
 });
+
+test('console-producer sends what it read when interrupted with stdin still open', async () => {
+  assert.equal((await run('topics', ['--create', '--topic', 'interrupted', ...bs(), '--partitions', '1'])).code, 0);
+  const main = new URL('../src/main.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [main, 'console-producer', ...bs(), '--topic', 'interrupted', '--sync'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.write('one\ntwo\n');
+  // Wait until both records are stored, then interrupt while stdin is still open.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await run('get-offsets', [...bs(), '--topic', 'interrupted']);
+    if (r.stdout === 'interrupted:0:2\n') break;
+    assert.ok(Date.now() < deadline, `records never arrived: ${r.stdout} ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.deepEqual((await readAll('interrupted', 2)).map((r) => r.value), ['one', 'two']);
+});

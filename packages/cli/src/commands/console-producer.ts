@@ -162,6 +162,8 @@ async function runConsoleProducer(args: ParsedArgs, io: ToolIo): Promise<number>
       throw connectionFailure(err, brokers);
     }
     const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+    // Ctrl-C stops reading; what was already read is still sent before exiting.
+    void io.interrupted().then(() => lines.close());
     for await (const line of lines) {
       lineNumber++;
       if (failures > 0 && !format.ignoreError) break;
