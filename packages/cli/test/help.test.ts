@@ -43,3 +43,23 @@ test('--command-config problems are reported before anything is sent', async () 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('every network tool exits 3 with a hint when no broker answers', async () => {
+  const nobody = ['--bootstrap-server', '127.0.0.1:1'];
+  const cases: Array<[string, string[]]> = [
+    ['topics', ['--list']],
+    ['configs', ['--entity-type', 'topics', '--describe']],
+    ['consumer-groups', ['--list']],
+    ['get-offsets', []],
+    ['console-producer', ['--topic', 't']],
+    ['console-consumer', ['--topic', 't']],
+    ['producer-perf-test', ['--topic', 't', '--num-records', '1', '--record-size', '1', '--throughput', '-1']],
+    ['consumer-perf-test', ['--topic', 't', '--messages', '1']],
+  ];
+  for (const [tool, args] of cases) {
+    const r = await run(tool, [...args, ...nobody], { stdin: '' });
+    assert.equal(r.code, 3, `${tool}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^sluice ${tool}: cannot reach the broker at 127\\.0\\.0\\.1:1`), tool);
+    assert.match(r.stderr, /hint: is the broker running/, tool);
+  }
+});
