@@ -254,12 +254,11 @@ export class GroupCoordinator {
       const g = group;
       if (memberId === '') {
         if (!g.supportsProtocols(request.protocolType, protocolNames)) return respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-        if (g.members.size + g.pendingMembers.size >= this.int('group.max.size')) return respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
         const newMemberId = `${groupInstanceId ?? request.clientId}-${randomUUID()}`;
-        if (groupInstanceId) {
-          if (g.staticMembers.has(groupInstanceId)) return this.updateStaticMemberAndRebalance(g, newMemberId, request, respond);
-          return this.addMemberAndRebalance(g, newMemberId, request, respond);
-        }
+        // A restarted static member takes its old slot, so it does not count against the limit.
+        if (groupInstanceId && g.staticMembers.has(groupInstanceId)) return this.updateStaticMemberAndRebalance(g, newMemberId, request, respond);
+        if (g.members.size + g.pendingMembers.size >= this.int('group.max.size')) return respond(joinError(ErrorCode.GROUP_MAX_SIZE_REACHED));
+        if (groupInstanceId) return this.addMemberAndRebalance(g, newMemberId, request, respond);
         if (request.apiVersion >= 4) {
           // KIP-394: the member must come back with this id, so a client that never received the
           // response does not leave a phantom member behind.

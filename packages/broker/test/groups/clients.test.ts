@@ -156,6 +156,39 @@ test('confluent-kafka cooperative-sticky: a joining member takes half without th
   await eventually('new records processed', () => records([a, b]).size === 16, 90_000);
 });
 
+test('confluent-kafka static membership: a killed member restarted with its group.instance.id gets its partitions back without a rebalance', { timeout: 180_000 }, async (t) => {
+  const tb = await brokerWithTopic(t, 'stat', 4, 2);
+  const children: ChildClient[] = [];
+  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const member = (name: string, instance: string) => {
+    const c = new ChildClient(name, PYTHON, [FIXTURES + 'confluent_member.py', tb.bootstrap, 'static-group', 'stat', 'range', instance]);
+    children.push(c);
+    return c;
+  };
+  const a = member('static-a', 'instance-a');
+  await eventually('static-a to own everything', () => a.assignment?.length === 4, 90_000);
+  const b = member('static-b', 'instance-b');
+  await eventually('the partitions to be split', () => a.assignment?.length === 2 && b.assignment?.length === 2 && covers([a.assignment, b.assignment], 4), 90_000);
+  const group = tb.broker.groups.groups.get('static-group')!;
+  await eventually('the group to be stable', () => group.state === 'Stable');
+  const generation = group.generationId;
+  const eventsOfA = a.events.length;
+  const owned = b.assignment;
+
+  b.signal('SIGKILL');
+  await b.exited;
+  const restarted = member('static-b2', 'instance-b');
+  await eventually('the restarted instance to get its partitions', () => JSON.stringify(restarted.assignment) === JSON.stringify(owned), 90_000);
+  assert.equal(group.generationId, generation, 'no new generation');
+  assert.equal(group.state, 'Stable');
+  assert.deepEqual([...group.staticMembers.keys()].sort(), ['instance-a', 'instance-b']);
+  assert.equal(group.members.size, 2);
+  // Well past the old incarnation's session timeout: still no rebalance, a was never disturbed.
+  await new Promise((r) => setTimeout(r, 7000));
+  assert.equal(group.generationId, generation);
+  assert.deepEqual(a.events.slice(eventsOfA).filter((e) => e.event !== 'record'), []);
+});
+
 interface PlatformaticAdmin {
   listGroups(options?: { states?: string[]; types?: string[] }): Promise<Map<string, { id: string; state: string; protocolType: string; groupType: string }>>;
   describeGroups(options: { groups: string[] }): Promise<Map<string, { id: string; state: string; protocol: string; protocolType: string; members: Map<string, { clientId: string; assignments?: Map<string, { partitions: number[] }> }> }>>;
