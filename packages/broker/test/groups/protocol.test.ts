@@ -474,3 +474,23 @@ test('offsets.retention.minutes expires the offsets of empty groups (and removes
   again.client.close();
   await again.tb.dispose();
 });
+
+test('__consumer_offsets is compacted down to the latest commit per partition, and state reloads from the compacted log', async (t) => {
+  const dataDir = tempDir();
+  const options = { 'offsets.topic.segment.bytes': 4096, 'offsets.topic.num.partitions': 1 };
+  const { tb, client } = await setup(t, options, dataDir);
+  await createTopic(client, 'c', 2);
+  const commits = 300;
+  for (let i = 1; i <= commits; i++) await commit(client, 'compacted', -1, '', [['c', i % 2, BigInt(i), `m${i}`]]);
+  const count = async () => (await readOffsetsTopic(tb, 0)).length;
+  // The storage cleaner compacts rolled segments in the background.
+  await until('compaction of __consumer_offsets', async () => (await count()) < commits / 2, 60_000);
+  assert.equal(tb.broker.context.topics.get('__consumer_offsets')!.configs['cleanup.policy'], 'compact');
+  assert.equal(tb.broker.context.topics.partitionLog('__consumer_offsets', 0)!.logStartOffset, 0n, 'records were compacted away, not deleted by retention');
+  await tb.stop();
+  client.close();
+  const again = await setup(t, options, dataDir);
+  assert.deepEqual(await fetchOffsets(again.client, 'compacted', 'c', [0, 1]), [[0, 300n, 'm300'], [1, 299n, 'm299']]);
+  again.client.close();
+  await again.tb.dispose();
+});
