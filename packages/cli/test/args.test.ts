@@ -47,3 +47,32 @@ test('--add-config lists keep bracketed commas and key=value lists reject bare k
 test('tables align columns and show missing cells as -', () => {
   assert.equal(renderTable(['GROUP', 'LAG'], [['g', 10n], ['longer-group', null]]), 'GROUP         LAG\ng             10\nlonger-group  -\n');
 });
+
+test('progress redraws one line on a terminal and prints sparse lines otherwise', async () => {
+  const { Progress } = await import('../src/tool/progress.js');
+  const { Readable } = await import('node:stream');
+  let now = 0;
+  const make = (tty: boolean): { out: string[]; progress: InstanceType<typeof Progress> } => {
+    const out: string[] = [];
+    const io = { stdout: () => undefined, stderr: (t: string) => void out.push(t), stdin: Readable.from([]), stderrIsTTY: tty, env: {}, interrupted: () => new Promise<void>(() => {}) };
+    return { out, progress: new Progress(io, 5000, () => now) };
+  };
+  const log = make(false);
+  now = 0;
+  log.progress.update('a');
+  now = 1000;
+  log.progress.update('b');
+  now = 6000;
+  log.progress.update('c');
+  log.progress.done();
+  assert.deepEqual(log.out, ['c\n']);
+  const tty = make(true);
+  now = 10_000;
+  tty.progress.update('x');
+  now = 10_050;
+  tty.progress.update('skipped: redraws are throttled');
+  now = 10_200;
+  tty.progress.update('y');
+  tty.progress.done();
+  assert.deepEqual(tty.out, ['\r\x1b[Kx', '\r\x1b[Ky', '\r\x1b[K']);
+});

@@ -64,6 +64,12 @@ test('list and describe an active group: offsets with lag, members, state', asyn
     const state = await run('consumer-groups', [...bs(), '--describe', '--group', 'billing', '--state']);
     assert.match(state.stdout, new RegExp(`billing +127\\.0\\.0\\.1:${tb.broker.port} \\(${tb.broker.nodeId}\\) +\\S+ +Stable +1\\n`));
 
+    const everyGroup = await run('consumer-groups', [...bs(), '--describe', '--all-groups', '--state', '--json']);
+    const groupStates = JSON.parse(everyGroup.stdout) as Array<{ group: string; state: string; members: number }>;
+    const billing = groupStates.find((g) => g.group === 'billing');
+    assert.equal(billing?.state, 'Stable');
+    assert.equal(billing?.members, 1);
+
     const reset = await run('consumer-groups', [...bs(), '--reset-offsets', '--group', 'billing', '--topic', 'events', '--to-earliest', '--execute']);
     assert.equal(reset.code, 1);
     assert.match(reset.stderr, /Assignments can only be reset if the group 'billing' is inactive, but the current state is Stable\./);

@@ -6,14 +6,17 @@
 import type { ToolIo } from './io.js';
 
 export class Progress {
-  private lastPrinted = 0;
+  private lastPrinted: number;
   private drawn = false;
 
+  /** Nothing is shown before `intervalMs` (100 ms on a terminal): quick operations stay silent. */
   constructor(
     private readonly io: ToolIo,
     private readonly intervalMs = 5000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lastPrinted = now();
+  }
 
   update(text: string): void {
     const t = this.now();
