@@ -76,3 +76,21 @@ test('progress redraws one line on a terminal and prints sparse lines otherwise'
   tty.progress.done();
   assert.deepEqual(tty.out, ['\r\x1b[Kx', '\r\x1b[Ky', '\r\x1b[K']);
 });
+
+test('SCRAM credentials from the notes’ syntax are salted with PBKDF2 of the mechanism’s hash', async () => {
+  const { scramUpsertion } = await import('../src/commands/configs.js');
+  const { pbkdf2Sync } = await import('node:crypto');
+  const [[mechanism, spec]] = parseConfigList('SCRAM-SHA-256=[iterations=8192, password=admin-password]');
+  const u = await scramUpsertion('admin', mechanism, spec);
+  assert.equal(u.name, 'admin');
+  assert.equal(u.mechanism, 1);
+  assert.equal(u.iterations, 8192);
+  assert.equal(u.saltedPassword.length, 32);
+  assert.deepEqual(u.saltedPassword, pbkdf2Sync('admin-password', u.salt, 8192, 32, 'sha256'));
+  const sha512 = await scramUpsertion('alice', 'SCRAM-SHA-512', 'password=alice-password');
+  assert.equal(sha512.mechanism, 2);
+  assert.equal(sha512.iterations, 4096);
+  assert.deepEqual(sha512.saltedPassword, pbkdf2Sync('alice-password', sha512.salt, 4096, 64, 'sha512'));
+  await assert.rejects(scramUpsertion('a', 'SCRAM-SHA-256', 'iterations=100,password=x'), /iterations must be an integer of at least 4096/);
+  await assert.rejects(scramUpsertion('a', 'SCRAM-SHA-256', 'iterations=8192'), /needs password=<secret>/);
+});
