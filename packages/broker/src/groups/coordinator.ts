@@ -237,6 +237,8 @@ export class GroupCoordinator {
 
   join(request: JoinRequest): Promise<JoinResult> {
     const { groupId, memberId, groupInstanceId } = request;
+    // Shutting down: nothing would ever complete a parked join; the client finds the new coordinator.
+    if (this.stopped) return Promise.resolve(joinError(ErrorCode.NOT_COORDINATOR, memberId));
     if (groupId === '') return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID, memberId));
     if (request.sessionTimeoutMs < this.int('group.min.session.timeout.ms') || request.sessionTimeoutMs > this.int('group.max.session.timeout.ms')) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, memberId));
@@ -293,7 +295,10 @@ export class GroupCoordinator {
           return this.updateMemberAndRebalance(g, member, request, respond);
         case 'CompletingRebalance':
           // A repeated join (the response was lost): answer it again unless the member changed.
-          if (member.sameProtocols(request.protocols)) return respond(this.joinResultFor(g, member));
+          if (member.sameProtocols(request.protocols)) {
+            this.heartbeat(g, member);
+            return respond(this.joinResultFor(g, member));
+          }
           return this.updateMemberAndRebalance(g, member, request, respond);
         case 'Stable':
           // The leader rejoining asks for a new assignment (e.g. topic metadata changed).
@@ -529,6 +534,7 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ SyncGroup
 
   sync(request: SyncRequest): Promise<SyncResult> {
+    if (this.stopped) return Promise.resolve(syncError(ErrorCode.NOT_COORDINATOR));
     const group = this.groups.get(request.groupId);
     if (request.groupId === '') return Promise.resolve(syncError(ErrorCode.INVALID_GROUP_ID));
     if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));

@@ -494,3 +494,18 @@ test('__consumer_offsets is compacted down to the latest commit per partition, a
   again.client.close();
   await again.tb.dispose();
 });
+
+test('shutdown answers a parked JoinGroup with NOT_COORDINATOR instead of waiting for the rebalance', async (t) => {
+  const { tb, client } = await setup(t);
+  const other = await RawClient.connect(client.socket.remotePort as number);
+  t.after(() => other.close());
+  const a = await joinNew(client, 'parked', { rebalance: 60_000 });
+  await a.response;
+  await sync(client, 'parked', 1, a.memberId, []);
+  const b = await joinNew(other, 'parked', { rebalance: 60_000 });
+  await until('the rebalance to start', async () => (await describe(client, 'parked')).groupState === 'PreparingRebalance');
+  const started = Date.now();
+  await tb.stop();
+  assert.ok(Date.now() - started < 5000, 'stop did not wait for the 60 s rebalance');
+  assert.equal((await b.response).errorCode, ErrorCode.NOT_COORDINATOR);
+});
