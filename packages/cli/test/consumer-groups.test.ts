@@ -175,4 +175,11 @@ test('console-consumer --formatter OffsetsMessageFormatter shows a group committ
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\[watchers,events,0\]::OffsetAndMetadata\(offset=10, leaderEpoch=\S+, metadata=, commitTimestamp=\d+, expireTimestamp=None\)$/m);
   assert.match(r.stdout, /^\[watchers,events,1\]::OffsetAndMetadata\(offset=4,/m);
+
+  const del = await run('topics', [...bs(), '--delete', '--topic', '__consumer_offsets']);
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /Topic __consumer_offsets is an internal topic and cannot be deleted/);
+  const everything = await run('topics', [...bs(), '--delete', '--topic', 'nothing-matches-.*']);
+  assert.equal(everything.code, 1);
+  assert.match((await run('topics', [...bs(), '--list'])).stdout, /^__consumer_offsets$/m);
 });

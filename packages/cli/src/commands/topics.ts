@@ -125,6 +125,19 @@ async function matchingTopics(admin: Admin, args: ParsedArgs, includeInternal: b
   return visible.filter((t) => regex.test(t));
 }
 
+/**
+ * Topics --alter/--delete may change: a regex never reaches internal topics, and naming one
+ * exactly is refused (their layout belongs to the brokers, as in Kafka).
+ */
+async function writableTopics(admin: Admin, args: ParsedArgs, verb: string): Promise<string[]> {
+  const topics = await matchingTopics(admin, args, false);
+  const named = args.value('topic');
+  if (topics.length === 0 && named !== undefined && admin.cluster.topic(named)?.isInternal) {
+    throw new ToolError(`Topic ${named} is an internal topic and cannot be ${verb}`, ExitCode.failed);
+  }
+  return topics;
+}
+
 function noSuchTopic(pattern: string | undefined): ToolError {
   return new ToolError(`Topic '${pattern ?? ''}' does not exist as expected`, ExitCode.failed, 'list the topics with `sluice topics --list`');
 }
@@ -312,7 +325,7 @@ function isTopicOverride(e: ConfigEntry): boolean {
 
 async function alterTopic(admin: Admin, args: ParsedArgs, io: ToolIo): Promise<number> {
   const target = args.int('partitions', { min: 1 })!;
-  const topics = await matchingTopics(admin, args, true);
+  const topics = await writableTopics(admin, args, 'altered');
   if (topics.length === 0) {
     if (args.has('if-exists')) return ExitCode.ok;
     throw noSuchTopic(args.value('topic'));
@@ -387,7 +400,7 @@ function describeMovement(a: KeyMovement): string {
 }
 
 async function deleteTopics(admin: Admin, args: ParsedArgs, io: ToolIo): Promise<number> {
-  const topics = await matchingTopics(admin, args, true);
+  const topics = await writableTopics(admin, args, 'deleted');
   if (topics.length === 0) {
     if (args.has('if-exists')) return ExitCode.ok;
     throw noSuchTopic(args.value('topic'));
