@@ -22,9 +22,17 @@ export interface LoadedRecord extends CoordinatorRecord {
 }
 
 export class OffsetsLog {
-  private creating: Promise<void> | null = null;
-
-  constructor(private readonly broker: BrokerContext) {}
+  constructor(private readonly broker: BrokerContext) {
+    broker.topics.registerInternalTopic(OFFSETS_TOPIC, () => ({
+      numPartitions: broker.config.int('offsets.topic.num.partitions'),
+      replicationFactor: 1,
+      configs: {
+        'cleanup.policy': 'compact',
+        'compression.type': 'producer',
+        'segment.bytes': String(broker.config.int('offsets.topic.segment.bytes')),
+      },
+    }));
+  }
 
   /** The partition count of the topic if it exists, else the configured one. */
   get partitionCount(): number {
@@ -39,32 +47,12 @@ export class OffsetsLog {
     return this.broker.topics.get(OFFSETS_TOPIC) !== undefined;
   }
 
-  /** Creates the topic when it does not exist yet; concurrent callers share one creation. */
-  ensureTopic(): Promise<void> {
-    if (this.exists) return Promise.resolve();
-    this.creating ??= this.broker.topics
-      .create({
-        name: OFFSETS_TOPIC,
-        numPartitions: this.broker.config.int('offsets.topic.num.partitions'),
-        replicationFactor: 1,
-        configs: {
-          'cleanup.policy': 'compact',
-          'compression.type': 'producer',
-          'segment.bytes': String(this.broker.config.int('offsets.topic.segment.bytes')),
-        },
-      })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // A concurrent auto-creation (a client asking Metadata for the topic) got there first.
-          if (err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS && this.exists) return;
-          throw err;
-        },
-      )
-      .finally(() => {
-        this.creating = null;
-      });
-    return this.creating;
+  /**
+   * Creates the topic when it does not exist yet, the same way whoever asks first (FindCoordinator,
+   * a commit, or a client's Metadata request for it): compacted, offsets.topic.num.partitions.
+   */
+  async ensureTopic(): Promise<void> {
+    if (!this.exists) await this.broker.topics.autoCreate(OFFSETS_TOPIC);
   }
 
   /** Appends the records as one batch to the group's partition; resolves once appended. */

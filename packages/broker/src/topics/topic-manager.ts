@@ -32,6 +32,8 @@ export const TOPIC_DEFAULT_SYNONYMS: ReadonlySet<string> = new Set(topicConfigDe
 
 export class TopicManager {
   private readonly pendingCreates = new Map<string, Promise<TopicMetadata>>();
+  /** How internal topics are made when first asked for (e.g. __consumer_offsets by the group coordinator). */
+  private readonly internalTopicSpecs = new Map<string, () => Omit<CreateTopicSpec, 'name'>>();
 
   constructor(
     private readonly nodeId: number,
@@ -132,16 +134,22 @@ export class TopicManager {
     return this.metadata.topic(topic.name)!;
   }
 
+  /** Registers how an internal topic is created when auto-created (its partitions and configs). */
+  registerInternalTopic(name: string, spec: () => Omit<CreateTopicSpec, 'name'>): void {
+    this.internalTopicSpecs.set(name, spec);
+  }
+
   /**
-   * Auto-creation (Metadata, Produce): with the broker defaults; concurrent callers for the
-   * same name share one creation.
+   * Auto-creation (Metadata, Produce): with the broker defaults (internal topics: with their
+   * registered spec); concurrent callers for the same name share one creation.
    */
   autoCreate(name: string): Promise<TopicMetadata> {
     const pending = this.pendingCreates.get(name);
     if (pending) return pending;
     const existing = this.metadata.topic(name);
     if (existing) return Promise.resolve(existing);
-    return this.create({ name, numPartitions: -1, replicationFactor: -1 }).catch((err: unknown) => {
+    const spec = this.internalTopicSpecs.get(name)?.() ?? { numPartitions: -1, replicationFactor: -1 };
+    return this.create({ ...spec, name }).catch((err: unknown) => {
       // Lost a race with an explicit CreateTopics: use what it made.
       if (err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS) {
         const made = this.pendingCreates.get(name) ?? Promise.resolve(this.metadata.topic(name));

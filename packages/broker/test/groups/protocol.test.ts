@@ -108,6 +108,19 @@ test('FindCoordinator v0–v6 names this broker and creates __consumer_offsets w
   assert.equal(md.topics[0].partitions.length, 7);
 });
 
+test('a client auto-creating __consumer_offsets through Metadata gets the coordinator\'s topic: compacted, offsets.topic.num.partitions', async (t) => {
+  const { tb, client } = await setup(t, { 'offsets.topic.num.partitions': 5, 'num.partitions': 2 });
+  const md = await client.send(ApiKey.Metadata, 12, { topics: [{ name: '__consumer_offsets' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+  assert.equal(md.topics[0].errorCode, ErrorCode.NONE);
+  assert.equal(md.topics[0].partitions.length, 5);
+  assert.equal(tb.broker.context.topics.get('__consumer_offsets')!.configs['cleanup.policy'], 'compact');
+  // The coordinator uses it as is.
+  await client.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'q', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  assert.equal((await commit(client, 'g', -1, '', [['q', 0, 3n]])).topics[0].partitions[0].errorCode, ErrorCode.NONE);
+  const log = tb.broker.context.topics.partitionLog('__consumer_offsets', partitionForGroup('g', 5))!;
+  assert.equal(log.logEndOffset, 1n);
+});
+
 test('join/sync/heartbeat/leave: MEMBER_ID_REQUIRED, leader election, rebalance on join and leave, generation checks', async (t) => {
   const { client } = await setup(t);
   const other = await RawClient.connect((client.socket.remotePort as number));
