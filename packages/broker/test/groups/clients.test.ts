@@ -19,9 +19,13 @@ const PYTHON = '/usr/bin/python3';
 const KCAT = '/usr/bin/kcat';
 const BROKER_OPTIONS = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 1000 };
 
-async function brokerWithTopic(t: { after(fn: () => unknown): void }, topic: string, partitions: number, perPartition: number): Promise<TestBroker> {
+/** A broker with a topic of `perPartition` records per partition; at the end, `children` stop (leaving their groups) before the broker does. */
+async function brokerWithTopic(t: { after(fn: () => unknown): void }, topic: string, partitions: number, perPartition: number, children: ChildClient[]): Promise<TestBroker> {
   const tb = await startTestBroker(BROKER_OPTIONS);
-  t.after(() => tb.dispose());
+  t.after(async () => {
+    await Promise.all(children.map((c) => c.stop(5000)));
+    await tb.dispose();
+  });
   const kafka = new Kafka({ clientId: 'setup', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   const producer = kafka.producer();
@@ -79,9 +83,8 @@ function kcatRecords(members: ChildClient[]): Set<string> {
 }
 
 test('kcat -G: two balanced consumers split the partitions; a later one resumes from their commits', { timeout: 180_000 }, async (t) => {
-  const tb = await brokerWithTopic(t, 'kq', 4, 5);
   const children: ChildClient[] = [];
-  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const tb = await brokerWithTopic(t, 'kq', 4, 5, children);
   const kcat = (name: string, extra: string[] = []) => {
     const c = new ChildClient(name, KCAT, ['-b', tb.bootstrap, '-G', 'kcat-group', 'kq', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=300', '-u', '-f', '%p %o %s\n', ...extra]);
     children.push(c);
@@ -105,9 +108,8 @@ test('kcat -G: two balanced consumers split the partitions; a later one resumes 
 });
 
 test('kafka-python KafkaConsumer: two members share the topic, the survivor takes over on leave, commits persist', { timeout: 180_000 }, async (t) => {
-  const tb = await brokerWithTopic(t, 'pyq', 4, 5);
   const children: ChildClient[] = [];
-  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const tb = await brokerWithTopic(t, 'pyq', 4, 5, children);
   const member = (name: string) => {
     const c = new ChildClient(name, PYTHON, [FIXTURES + 'kafka_python_member.py', tb.bootstrap, 'py-group', 'pyq']);
     children.push(c);
@@ -128,9 +130,8 @@ test('kafka-python KafkaConsumer: two members share the topic, the survivor take
 });
 
 test('confluent-kafka cooperative-sticky: a joining member takes half without the owner giving up the rest', { timeout: 180_000 }, async (t) => {
-  const tb = await brokerWithTopic(t, 'coop', 4, 3);
   const children: ChildClient[] = [];
-  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const tb = await brokerWithTopic(t, 'coop', 4, 3, children);
   const member = (name: string) => {
     const c = new ChildClient(name, PYTHON, [FIXTURES + 'confluent_member.py', tb.bootstrap, 'coop-group', 'coop']);
     children.push(c);
@@ -157,9 +158,8 @@ test('confluent-kafka cooperative-sticky: a joining member takes half without th
 });
 
 test('confluent-kafka static membership: a killed member restarted with its group.instance.id gets its partitions back without a rebalance', { timeout: 180_000 }, async (t) => {
-  const tb = await brokerWithTopic(t, 'stat', 4, 2);
   const children: ChildClient[] = [];
-  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const tb = await brokerWithTopic(t, 'stat', 4, 2, children);
   const member = (name: string, instance: string) => {
     const c = new ChildClient(name, PYTHON, [FIXTURES + 'confluent_member.py', tb.bootstrap, 'static-group', 'stat', 'range', instance]);
     children.push(c);
@@ -200,9 +200,8 @@ interface PlatformaticAdmin {
 }
 
 test('admin through kafka-python and @platformatic/kafka: list, describe, offsets with lag, delete offsets, delete groups', { timeout: 180_000 }, async (t) => {
-  const tb = await brokerWithTopic(t, 'ledger', 3, 10);
   const children: ChildClient[] = [];
-  t.after(() => Promise.all(children.map((c) => c.stop(5000))));
+  const tb = await brokerWithTopic(t, 'ledger', 3, 10, children);
   const { Admin } = (await import('@platformatic/kafka' as string)) as { Admin: new (o: { clientId: string; bootstrapBrokers: string[] }) => PlatformaticAdmin };
   const admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers: [tb.bootstrap] });
   t.after(() => admin.close());
