@@ -11,6 +11,7 @@ import {
   apiInfo,
   decodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   ErrorCode,
   peekRequestHeader,
   ProtocolError,
@@ -18,7 +19,7 @@ import {
   type RequestHeader,
   type ResponseBodies,
 } from '@sluice/protocol';
-import type { ConnectionInfo } from '../network/connection.js';
+import type { ConnectionInfo, Response } from '../network/connection.js';
 
 export type ServedApiKey = keyof RequestBodies & keyof ResponseBodies;
 
@@ -77,7 +78,7 @@ export class Dispatcher {
   }
 
   /** The connection's frame handler: decode, dispatch, encode. Throws to close the connection. */
-  handleFrame(frame: Buffer, connection: ConnectionInfo): Buffer | null | Promise<Buffer | null> {
+  handleFrame(frame: Buffer, connection: ConnectionInfo): Response | Promise<Response> {
     const { apiKey, apiVersion, correlationId } = peekRequestHeader(frame);
     const handler = this.handlers.get(apiKey);
     if (!handler) throw new RequestRejected(`unsupported API key ${apiKey}`);
@@ -101,7 +102,16 @@ export class Dispatcher {
     }
     const context: RequestContext = { header: decoded.header, connection };
     const result = handler.handle(decoded.body as never, context);
-    if (result instanceof Promise) return result.then((body) => (body === null ? null : encodeResponse(apiKey as ServedApiKey, apiVersion, correlationId, body as never)));
-    return result === null ? null : encodeResponse(apiKey as ServedApiKey, apiVersion, correlationId, result as never);
+    if (result instanceof Promise) return result.then((body) => encode(apiKey as ServedApiKey, apiVersion, correlationId, body));
+    return encode(apiKey as ServedApiKey, apiVersion, correlationId, result);
   }
+}
+
+const FETCH = 1;
+
+function encode(apiKey: ServedApiKey, apiVersion: number, correlationId: number, body: unknown): Response {
+  if (body === null) return null;
+  // Fetch responses carry log bytes: gather them by reference instead of copying them into the frame.
+  if (apiKey === FETCH) return encodeResponseChunks(apiKey, apiVersion, correlationId, body as never);
+  return encodeResponse(apiKey, apiVersion, correlationId, body as never);
 }

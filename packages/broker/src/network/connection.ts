@@ -20,7 +20,10 @@ export interface ConnectionInfo {
  * frame (prefix included), or null when the request takes no response (acks=0 produce). Throwing
  * closes this connection only.
  */
-export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => Buffer | null | Promise<Buffer | null>;
+export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => Response | Promise<Response>;
+
+/** A response frame as one buffer or as chunks written back to back (large fetches, by reference); null: none. */
+export type Response = Buffer | Buffer[] | null;
 
 export interface ConnectionLimits {
   maxFrameSize: number;
@@ -36,7 +39,7 @@ export interface ConnectionEvents {
 
 interface Slot {
   done: boolean;
-  response: Buffer | null;
+  response: Response;
 }
 
 export class Connection implements ConnectionInfo {
@@ -122,7 +125,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private dispatch(frame: Buffer): void {
-    let result: Buffer | null | Promise<Buffer | null>;
+    let result: Response | Promise<Response>;
     try {
       result = this.handler(frame, this);
     } catch (err) {
@@ -131,7 +134,7 @@ export class Connection implements ConnectionInfo {
     }
     if (!(result instanceof Promise)) {
       if (this.queue.length === 0) {
-        if (result) this.socket.write(result);
+        this.write(result);
         return;
       }
       this.queue.push({ done: true, response: result });
@@ -154,11 +157,22 @@ export class Connection implements ConnectionInfo {
   private flush(): void {
     if (this.closed) return;
     while (this.queue.length > 0 && this.queue[0].done) {
-      const slot = this.queue.shift()!;
-      if (slot.response) this.socket.write(slot.response);
+      this.write(this.queue.shift()!.response);
     }
     if (this.draining) this.maybeFinishDrain();
     else this.pump();
+  }
+
+  private write(response: Response): void {
+    if (response === null) return;
+    if (Buffer.isBuffer(response)) {
+      this.socket.write(response);
+      return;
+    }
+    // One writev for the whole frame.
+    this.socket.cork();
+    for (const chunk of response) this.socket.write(chunk);
+    this.socket.uncork();
   }
 
   /**
