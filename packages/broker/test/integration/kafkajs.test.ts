@@ -1,8 +1,8 @@
 /**
  * kafkajs (admin and producer): create/list/describe/alter-config/create-partitions/delete topics,
  * keyed produce with every codec kafkajs supports (none, gzip; snappy and lz4 through their
- * plugins; kafkajs has no zstd), offsets by time, DeleteRecords. kafkajs can only consume through a
- * consumer group (a later issue), so what it produced is read back here over the raw protocol.
+ * plugins; kafkajs has no zstd), offsets by time, DeleteRecords; and a kafkajs consumer (through the
+ * group coordinator) reading from the beginning, then from an offset and from a timestamp (seek).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,4 +113,56 @@ test('kafkajs admin and producer against the broker', { timeout: 120_000 }, asyn
 
   await admin.deleteTopics({ topics: ['js'] });
   assert.deepEqual(await admin.listTopics(), []);
+});
+
+test('kafkajs consumer: from the beginning (every codec), from an offset and from a timestamp', { timeout: 120_000 }, async (t) => {
+  const tb = await startTestBroker({ 'group.initial.rebalance.delay.ms': 0 });
+  t.after(() => tb.dispose());
+  const kafka = new Kafka({ clientId: 'sluice-test', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.after(() => admin.disconnect());
+  await admin.createTopics({ topics: [{ topic: 'reads', numPartitions: 1 }] });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const sent: string[] = [];
+  for (const compression of [CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4]) {
+    const messages = Array.from({ length: 25 }, (_, i) => ({ key: `k${i % 3}`, value: `c${compression}-${i}` }));
+    await producer.send({ topic: 'reads', compression, messages });
+    sent.push(...messages.map((m) => `${m.key}=${m.value}`));
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  const boundary = Date.now();
+  await new Promise((r) => setTimeout(r, 20));
+  await producer.send({ topic: 'reads', messages: [{ key: 'late', value: 'after-boundary' }] });
+  sent.push('late=after-boundary');
+
+  const consumer = kafka.consumer({ groupId: 'readers', maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  t.after(() => consumer.disconnect());
+  await consumer.subscribe({ topic: 'reads', fromBeginning: true });
+  const got: { offset: string; text: string }[] = [];
+  let notify: (() => void) | null = null;
+  const until = async (count: number) => {
+    while (got.length < count) await new Promise<void>((resolve) => (notify = resolve));
+  };
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      got.push({ offset: message.offset, text: `${message.key}=${message.value}` });
+      notify?.();
+    },
+  });
+  await until(sent.length);
+  assert.deepEqual(got.map((m) => m.text), sent);
+
+  consumer.seek({ topic: 'reads', partition: 0, offset: '95' });
+  await until(sent.length + 6);
+  assert.deepEqual(got.slice(sent.length).map((m) => m.offset), ['95', '96', '97', '98', '99', '100']);
+
+  const [byTime] = await admin.fetchTopicOffsetsByTimestamp('reads', boundary);
+  assert.equal(byTime.offset, '100');
+  consumer.seek({ topic: 'reads', partition: 0, offset: byTime.offset });
+  await until(sent.length + 7);
+  assert.deepEqual(got.slice(sent.length + 6).map((m) => m.text), ['late=after-boundary']);
 });
