@@ -145,7 +145,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   log.info(
     `Sluice broker ${config.nodeId} (cluster ${metadata.clusterId}) listening on ${bound.map((b) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`)).join(', ')}, ` +
       `advertised as ${advertised.host}:${advertised.port}, data in ${dataDir}; ` +
-      `${metadata.topics().length} topic(s), ${manager.startup.cleanShutdown ? 'clean' : 'unclean'} previous shutdown; ready in ${(performance.now() - startedAt).toFixed(0)} ms`,
+      `${metadata.topics().length} topic(s), ${previousShutdown(manager.startup.cleanShutdown, manager.startup.logsOpened, metadata.topics().length)}; ready in ${(performance.now() - startedAt).toFixed(0)} ms`,
   );
 
   let stopped: Promise<void> | null = null;
@@ -175,6 +175,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     groups,
     stop,
   };
+}
+
+function previousShutdown(clean: boolean, logsOpened: number, topics: number): string {
+  if (clean) return 'clean previous shutdown';
+  return logsOpened === 0 && topics === 0 ? 'new data directory' : 'previous shutdown was not clean: logs recovered';
 }
 
 function chooseListener(config: BrokerConfig, options: StartBrokerOptions): Listener {

@@ -3,9 +3,10 @@
  * append's high watermark moves at once (one replica) and wakes the fetches parked on the
  * partition. acks=0 gets no response; its errors are only logged.
  */
-import { ApiKey, ErrorCode, type ProduceResponseTopicProduceResponse } from '@sluice/protocol';
+import { ApiKey, ErrorCode, ProtocolError, type ProduceResponseTopicProduceResponse } from '@sluice/protocol';
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
 
 export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -30,12 +31,20 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 if (!topic || !assignment || !log) return { ...result, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 try {
-                  const appended = await log.append(p.records, { leaderEpoch: assignment.leaderEpoch });
+                  let records = p.records;
+                  const target = targetCodec(log.config.compressionType);
+                  if (target !== null && needsRecompression(records, target)) {
+                    // Cap the decompressed size well above what a batch may hold, against bombs.
+                    records = await recompress(records, target, Math.max(64 << 20, log.config.maxMessageBytes * 64));
+                  }
+                  const appended = await log.append(records, { leaderEpoch: assignment.leaderEpoch });
                   log.highWatermark = log.logEndOffset;
                   broker.waiters.notify(topicData.name, p.index);
                   return { ...result, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset };
                 } catch (err) {
-                  const { code, message } = errorOf(err, broker.log, `append to ${topicData.name}-${p.index}`);
+                  // Bytes that fail to decompress while recompressing are a corrupt batch, not a broker fault.
+                  const { code, message } =
+                    err instanceof ProtocolError ? { code: ErrorCode.CORRUPT_MESSAGE, message: err.message } : errorOf(err, broker.log, `append to ${topicData.name}-${p.index}`);
                   if (acks === 0) broker.log.warn(`acks=0 produce to ${topicData.name}-${p.index} failed: ${message}`);
                   return { ...result, errorCode: code, errorMessage: message };
                 }
