@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,6 +266,20 @@ async function sluiceLatency(port: number, topic: string): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
+/** librdkafka's producer (kcat) writing 1 KiB lines from a file; null when kcat is not installed. */
+async function kcatProduce(port: number, records: number): Promise<number | null> {
+  if (!existsSync('/usr/bin/kcat')) return null;
+  const line = randomBytes(RECORD_BYTES).toString('base64').slice(0, RECORD_BYTES - 1) + '\n';
+  const file = join(scratch, 'kcat-input.txt');
+  writeFileSync(file, line.repeat(records));
+  const started = performance.now();
+  const child = spawn('/usr/bin/kcat', ['-P', '-b', `127.0.0.1:${port}`, '-t', 'kcat-bench', '-p', '0', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.kbytes=1048576', '-l', file], { stdio: 'inherit' });
+  children.push(child);
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`kcat exited with ${code}`);
+  return records / ((performance.now() - started) / 1000);
+}
+
 interface NatsResult {
   publish: { msgs: number; seconds: number };
   consume: { msgs: number; seconds: number };
@@ -366,6 +380,16 @@ async function main(): Promise<void> {
     `Sluice     produce                                         ${fmt(produceRate)} msgs/s  ${fmt(produceBytes / 2 ** 20)} MiB/s  ` +
       `= ${fmt(produceBytes / rawBytesPerSec, 2)}× raw loopback, ${fmt(produceRate / natsPublishRate, 2)}× NATS JetStream publish`,
   );
+  const admin = await Conn.open(sluice.port);
+  await admin.send(ApiKey.CreateTopics, 7, { topics: [{ name: 'kcat-bench', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  admin.close();
+  const kcatRate = await kcatProduce(sluice.port, 300_000);
+  if (kcatRate !== null) {
+    console.log(
+      `Sluice     produce from kcat (librdkafka, 1 partition)         ${fmt(kcatRate)} msgs/s  ${fmt((kcatRate * RECORD_BYTES) / 2 ** 20)} MiB/s  ` +
+        `= ${fmt((kcatRate * RECORD_BYTES) / rawBytesPerSec, 2)}× raw loopback, ${fmt(kcatRate / natsPublishRate, 2)}× NATS JetStream publish`,
+    );
+  }
   const consumed = await sluiceConsume(sluice.port, 'bench', produced.records);
   const consumeRate = consumed.records / consumed.seconds;
   const consumeBytes = consumed.bytes / consumed.seconds;
