@@ -3,7 +3,7 @@
  * requests in flight (pipelining), per-request timeouts, and ApiVersions negotiation on connect so
  * every request goes out at the highest version both sides support.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { channel } from 'node:diagnostics_channel';
 import {
@@ -107,7 +107,7 @@ export class Connection {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const tls = this.options.tls;
       const s: Socket = tls
-        ? tlsConnect({ host, port, servername: host, ...(typeof tls === 'object' ? tls : {}) })
+        ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(typeof tls === 'object' ? tls : {}) })
         : netConnect({ host, port });
       const readyEvent = tls ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => {

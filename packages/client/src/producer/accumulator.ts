@@ -184,9 +184,14 @@ export class Accumulator {
     const q = this.queue(topic, partition);
     let batch = q.batches.length > 0 ? q.batches[q.batches.length - 1] : undefined;
     if (batch === undefined || batch.built !== null || (batch.bytes + size > this.batchSize && batch.records.length > 0)) {
-      if (batch !== undefined && batch.built === null) this.onBatchClosed(topic, partition);
+      const closedFull = batch !== undefined && batch.built === null;
       batch = new ProducerBatch(topic, partition, now);
       q.batches.push(batch);
+      if (closedFull) {
+        // The previous batch is full: it may go now, without waiting for linger.
+        this.onBatchClosed(topic, partition);
+        this.onBatchFull();
+      }
     }
     batch.records.push(record);
     batch.owners.push(owner);
