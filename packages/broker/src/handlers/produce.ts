@@ -29,6 +29,8 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 const assignment = topic?.partitions[p.index];
                 const log = assignment ? broker.topics.partitionLog(topicData.name, p.index) : undefined;
                 if (!topic || !assignment || !log) return { ...result, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+                // Internal topics (__consumer_offsets, …) are written by the broker's own coordinators only.
+                if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 try {
                   let records = p.records;

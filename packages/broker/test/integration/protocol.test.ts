@@ -167,6 +167,9 @@ test('produce, fetch and long poll; acks=0 gets no response but is appended', as
   assert.equal(second.baseOffset, 3n);
   assert.equal((await produce(c, 'nope', 0, ['x'])).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal((await produce(c, 'events', 7, ['x'])).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const internal = await c.send(api.Metadata, 12, { topics: [{ name: '__consumer_offsets', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+  assert.equal(internal.topics[0].isInternal, true);
+  assert.equal((await produce(c, '__consumer_offsets', 0, ['forged'])).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
 
   const got = await fetch(c, 'events', 0, 1n, 0);
   assert.equal(got.highWatermark, 4n);
