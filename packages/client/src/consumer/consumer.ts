@@ -531,15 +531,9 @@ export class Consumer {
 
   /** Waits for fetched records and takes up to `maxRecords` of one partition. */
   private async take(maxRecords: number): Promise<{ state: PartitionState; epoch: number; records: KafkaRecord[] } | null> {
-    for (;;) {
-      if (this.closed) return null;
-      this.throwIfFailed();
-      await this.ready();
-      if (this.closed) return null;
-      const b = this.nextBatch();
-      if (b !== null) return { state: b.state, epoch: b.state.epoch, records: this.consumeFrom(b, maxRecords) };
-      await new Promise<void>((resolve) => this.recordWaiters.push(resolve));
-    }
+    const b = await this.waitForBatch();
+    if (b === null) return null;
+    return { state: b.state, epoch: b.state.epoch, records: this.consumeFrom(b, maxRecords) };
   }
 
   private hold(state: PartitionState, epoch: number, next: bigint): void {
@@ -565,28 +559,46 @@ export class Consumer {
     };
   }
 
-  /** Records one at a time. Breaking out of the loop leaves the consumer open (call close()). */
+  /**
+   * Records one at a time. Records are taken from the buffer one by one, so breaking out of the
+   * loop loses nothing: the next iteration continues after the last record handed out.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, void> {
+    let current: FetchedBatch | null = null;
     try {
       for (;;) {
         this.release();
-        const got = await this.take(Infinity);
-        if (got === null) return;
-        const { state: s, epoch, records } = got;
-        const topic = s.topic;
-        const partition = s.partition;
-        for (let i = 0; i < records.length; i++) {
-          this.release();
-          // A rebalance waiting for us runs here, between records (a safe point).
-          if (this.group !== null && !this.group.isStable) await this.ready();
-          if (s.epoch !== epoch || this.closed) break; // sought, paused or revoked meanwhile
-          const r = records[i];
-          this.hold(s, epoch, r.offset + 1n);
-          yield { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+        if (current === null || current.epoch !== current.state.epoch || current.index >= current.records.length || current.state.paused || (this.group !== null && !this.group.isStable)) {
+          current = null;
+          const got = await this.waitForBatch();
+          if (got === null) return;
+          current = got;
         }
+        const s = current.state;
+        const r = current.records[current.index++];
+        if (current.index >= current.records.length) {
+          s.buffered.shift();
+          s.bufferedBytes -= current.bytes;
+          this.fetcher.nudge();
+        }
+        this.hold(s, current.epoch, r.offset + 1n);
+        yield { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
       }
     } finally {
       this.release();
+    }
+  }
+
+  /** Waits (through rebalances) for a buffered batch with records left. */
+  private async waitForBatch(): Promise<FetchedBatch | null> {
+    for (;;) {
+      if (this.closed) return null;
+      this.throwIfFailed();
+      await this.ready();
+      if (this.closed) return null;
+      const b = this.nextBatch();
+      if (b !== null) return b;
+      await new Promise<void>((resolve) => this.recordWaiters.push(resolve));
     }
   }
 
