@@ -3,7 +3,7 @@
  * broker), partition operations to each partition's leader, group operations to the group's
  * coordinator. Per-resource errors become a thrown KafkaError naming the resource.
  */
-import { ApiKey, ErrorCode, KafkaError, decodeConsumerProtocolAssignment } from '@sluice/protocol';
+import { ApiKey, ErrorCode, KafkaError, ZERO_UUID, decodeConsumerProtocolAssignment } from '@sluice/protocol';
 import { Cluster, type ClusterOptions, type TopicMetadata, type BrokerAddress } from '../cluster/cluster.js';
 import type { Connection } from '../connection/connection.js';
 import { MisuseError } from '../errors.js';
@@ -126,7 +126,7 @@ export class Admin {
       const c = await this.controller();
       const timeoutMs = options.timeoutMs ?? 30_000;
       return c.versionOf(ApiKey.DeleteTopics) >= 6
-        ? c.request(ApiKey.DeleteTopics, { topics: topics.map((name) => ({ name, topicId: '00000000-0000-0000-0000-000000000000' })), timeoutMs })
+        ? c.request(ApiKey.DeleteTopics, { topics: topics.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs })
         : c.request(ApiKey.DeleteTopics, { topicNames: topics, timeoutMs });
     });
     for (const r of response.responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.name ?? '');
@@ -167,7 +167,8 @@ export class Admin {
           name: e.name,
           value: e.value,
           readOnly: e.readOnly,
-          isDefault: e.isDefault ?? e.configSource === 5,
+          // v1+ report the source (5 = DEFAULT_CONFIG); only v0 has the isDefault flag.
+          isDefault: e.configSource !== undefined && e.configSource >= 0 ? e.configSource === 5 : (e.isDefault ?? false),
           isSensitive: e.isSensitive,
           source: e.configSource ?? -1,
         })),
