@@ -7,3 +7,4 @@ export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadat
 export * from './admin/admin.js';
 export * from './consumer/assignors.js';
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type ConsumerBatch, type RebalanceListener, type OffsetToCommit } from './consumer/consumer.js';
+export { Kafka, CompressionTypes, Partitioners, logLevel, KafkaJSProducer, KafkaJSConsumer, KafkaJSAdmin, type KafkaConfig } from './kafkajs-compat/kafka.js';
