@@ -476,7 +476,8 @@ export class Consumer {
     const h = this.holding;
     if (h === null) return;
     this.holding = null;
-    if (h.state.epoch === h.epoch && this.states.get(tpKey(h.state)) === h.state) h.state.consumedPosition = h.next;
+    // A revoked, sought or paused partition has a new epoch: its old position must not come back.
+    if (h.state.epoch === h.epoch) h.state.consumedPosition = h.next;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
@@ -561,32 +562,44 @@ export class Consumer {
 
   /**
    * Records one at a time. Records are taken from the buffer one by one, so breaking out of the
-   * loop loses nothing: the next iteration continues after the last record handed out.
+   * loop loses nothing: the next iteration continues after the last record handed out. Written
+   * as a plain iterator (not an async generator) so a buffered record costs one resolved promise.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, void> {
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord, undefined> {
     let current: FetchedBatch | null = null;
-    try {
-      for (;;) {
-        this.release();
-        if (current === null || current.epoch !== current.state.epoch || current.index >= current.records.length || current.state.paused || (this.group !== null && !this.group.isStable)) {
-          current = null;
-          const got = await this.waitForBatch();
-          if (got === null) return;
-          current = got;
-        }
-        const s = current.state;
-        const r = current.records[current.index++];
-        if (current.index >= current.records.length) {
-          s.buffered.shift();
-          s.bufferedBytes -= current.bytes;
-          this.fetcher.nudge();
-        }
-        this.hold(s, current.epoch, r.offset + 1n);
-        yield { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+    let finished = false;
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    const emit = (b: FetchedBatch): IteratorYieldResult<ConsumerRecord> => {
+      const s = b.state;
+      const r = b.records[b.index++];
+      if (b.index >= b.records.length) {
+        s.buffered.shift();
+        s.bufferedBytes -= b.bytes;
+        this.fetcher.nudge();
       }
-    } finally {
-      this.release();
-    }
+      this.hold(s, b.epoch, r.offset + 1n);
+      return { done: false, value: { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers } };
+    };
+    const usable = (b: FetchedBatch | null): b is FetchedBatch =>
+      b !== null && b.epoch === b.state.epoch && b.index < b.records.length && !b.state.paused && (this.group === null || this.group.isStable) && this.errors.length === 0;
+    return {
+      next: async (): Promise<IteratorResult<ConsumerRecord, undefined>> => {
+        this.release();
+        if (finished) return done;
+        if (usable(current)) return emit(current);
+        current = await this.waitForBatch();
+        if (current === null) {
+          finished = true;
+          return done;
+        }
+        return emit(current);
+      },
+      return: async (): Promise<IteratorResult<ConsumerRecord, undefined>> => {
+        finished = true;
+        this.release();
+        return done;
+      },
+    };
   }
 
   /** Waits (through rebalances) for a buffered batch with records left. */

@@ -87,7 +87,9 @@ export class Fetcher {
   }
 
   private fetchable(s: PartitionState): boolean {
-    return !s.paused && !s.needsReset && s.fetchPosition !== null && s.bufferedBytes < this.options.maxPartitionFetchBytes;
+    // Up to two fetches' worth buffered per partition, so the next fetch is on the wire while the
+    // application works through the previous one.
+    return !s.paused && !s.needsReset && s.fetchPosition !== null && s.bufferedBytes < 2 * this.options.maxPartitionFetchBytes;
   }
 
   /** Starts a fetch for every leader with fetchable partitions and none in flight; sleeps otherwise. */
