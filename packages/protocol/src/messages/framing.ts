@@ -34,6 +34,7 @@ import {
 import type { TaggedField } from './runtime.js';
 import { ConsumerProtocolAssignment as assignmentDecl, ConsumerProtocolSubscription as subscriptionDecl } from './declarations/index.js';
 import { parseVersions } from './declarations/types.js';
+import { checkWritten, decodeVersioned, encodeVersioned, type DataCodec } from './versioned-data.js';
 
 export interface RequestHeader {
   apiKey: number;
@@ -119,10 +120,6 @@ function headerData(h: RequestHeader): RequestHeaderData {
   return d;
 }
 
-function checkWritten(w: Writer, expected: number): void {
-  if (w.pos !== expected) throw new Error(`encoder wrote ${w.pos} bytes where it sized ${expected}`);
-}
-
 type Part = (w: Writer) => void;
 
 /** Two-pass encode of a size-prefixed frame made of parts (header, body), contiguous or gathered. */
@@ -184,32 +181,6 @@ export function decodeResponse<K extends keyof ResponseBodies>(apiKey: K, apiVer
 }
 
 // ---- consumer protocol data (the opaque metadata/assignment bytes of JoinGroup/SyncGroup) ----
-
-interface DataCodec<T> {
-  read(r: Reader, v: number): T;
-  size(o: T, v: number, q: SizeQueue): number;
-  write(w: Writer, o: T, v: number): void;
-  maxVersion: number;
-}
-
-function encodeVersioned<T>(c: DataCodec<T>, value: T, version: number): Buffer {
-  if (version < 0 || version > c.maxVersion) throw new ProtocolError('unsupported', `version ${version} is not supported`);
-  const q = newSizeQueue();
-  const size = 2 + c.size(value, version, q);
-  const w = new Writer(size, q);
-  w.int16(version);
-  c.write(w, value, version);
-  checkWritten(w, size);
-  return w.buf;
-}
-
-/** Newer versions only add fields at the end, so (as Kafka does) a newer one is read as our newest. */
-function decodeVersioned<T>(c: DataCodec<T>, data: Buffer): { version: number; value: T } {
-  const r = new Reader(data);
-  const version = r.int16();
-  if (version < 0) throw new ProtocolError('invalid', `negative version ${version}`);
-  return { version, value: c.read(r, Math.min(version, c.maxVersion)) };
-}
 
 const subscriptionCodec: DataCodec<ConsumerProtocolSubscription> = {
   read: readConsumerProtocolSubscription,

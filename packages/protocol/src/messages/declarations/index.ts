@@ -75,3 +75,4 @@ export { UnregisterBrokerRequest, UnregisterBrokerResponse } from './unregister-
 export { UpdateFeaturesRequest, UpdateFeaturesResponse } from './update-features.js';
 export { WriteShareGroupStateRequest, WriteShareGroupStateResponse } from './write-share-group-state.js';
 export { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from './write-txn-markers.js';
+export { GroupMetadataKey, GroupMetadataValue, OffsetCommitKey, OffsetCommitValue } from './offsets-topic.js';
