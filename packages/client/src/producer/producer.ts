@@ -261,47 +261,60 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     if (this.closed) return;
     const now = Date.now();
     const flushing = this.flushing > 0;
-    const byNode = new Map<number, ProducerBatch[]>();
     // Only queues held back by linger or backoff set a wake-up; those blocked by in-flight limits
     // are drained again when a response arrives.
     let wakeIn = Infinity;
-    for (const q of this.accumulator.queues()) {
-      const head = q.batches[0];
-      if (head.notBefore > now) {
-        wakeIn = Math.min(wakeIn, head.notBefore - now);
-        continue;
+    // A request carries one batch per partition, so keep building requests while the in-flight
+    // limits leave room and batches are ready.
+    for (;;) {
+      const byNode = new Map<number, ProducerBatch[]>();
+      wakeIn = Infinity;
+      for (const q of this.accumulator.queues()) {
+        const head = q.batches[0];
+        if (now - head.createdAt > this.deliveryTimeoutMs && head.built === null) {
+          q.batches.shift();
+          this.accumulator.release(head.bytes);
+          head.fail(new SluiceClientError(`delivery timed out after ${this.deliveryTimeoutMs} ms: no leader for ${q.topic}-${q.partition}`, false));
+          continue;
+        }
+        if (head.notBefore > now) {
+          wakeIn = Math.min(wakeIn, head.notBefore - now);
+          continue;
+        }
+        if (!this.accumulator.isReady(q, now, this.lingerMs, flushing)) {
+          wakeIn = Math.min(wakeIn, head.createdAt + this.lingerMs - now);
+          continue;
+        }
+        if (this.idempotent && q.inFlight > 0) continue;
+        let leader: number;
+        try {
+          leader = this.cluster.leaderOf(q.topic, q.partition);
+        } catch {
+          leader = -1;
+        }
+        if (leader < 0) {
+          void this.cluster.refreshMetadata().catch(() => undefined);
+          wakeIn = Math.min(wakeIn, 100);
+          continue;
+        }
+        const list = byNode.get(leader);
+        if (list === undefined && (this.inFlightByNode.get(leader) ?? 0) >= this.maxInFlight) continue;
+        const batch = q.batches.shift()!;
+        if (batch.built === null) {
+          // Closing the batch: no more appends; the sticky partitioner moves on.
+          if (q.batches.length === 0) this.partitioner.onBatchClosed?.(q.topic, q.partition, this.cluster.partitionCount(q.topic));
+          this.build(batch, q);
+        }
+        q.inFlight++;
+        if (list === undefined) byNode.set(leader, [batch]);
+        else list.push(batch);
       }
-      if (!this.accumulator.isReady(q, now, this.lingerMs, flushing)) {
-        wakeIn = Math.min(wakeIn, head.createdAt + this.lingerMs - now);
-        continue;
+      if (byNode.size === 0) break;
+      for (const [node, batches] of byNode) {
+        this.inFlightByNode.set(node, (this.inFlightByNode.get(node) ?? 0) + 1);
+        this.inFlightRequests++;
+        void this.sendRequest(node, batches);
       }
-      if (this.idempotent && q.inFlight > 0) continue;
-      let leader: number;
-      try {
-        leader = this.cluster.leaderOf(q.topic, q.partition);
-      } catch {
-        leader = -1;
-      }
-      if (leader < 0) {
-        wakeIn = Math.min(wakeIn, 100);
-        continue;
-      }
-      if ((this.inFlightByNode.get(leader) ?? 0) >= this.maxInFlight) continue;
-      const batch = q.batches.shift()!;
-      if (batch.built === null) {
-        // Closing the batch: no more appends; the sticky partitioner moves on.
-        if (q.batches.length === 0) this.partitioner.onBatchClosed?.(q.topic, q.partition, this.cluster.partitionCount(q.topic));
-        this.build(batch, q);
-      }
-      q.inFlight++;
-      let list = byNode.get(leader);
-      if (list === undefined) byNode.set(leader, (list = []));
-      list.push(batch);
-    }
-    for (const [node, batches] of byNode) {
-      this.inFlightByNode.set(node, (this.inFlightByNode.get(node) ?? 0) + 1);
-      this.inFlightRequests++;
-      void this.sendRequest(node, batches);
     }
     if (wakeIn !== Infinity) this.setDrainTimer(Math.max(1, wakeIn));
   }

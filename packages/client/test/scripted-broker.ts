@@ -1,0 +1,207 @@
+/**
+ * A scripted Kafka cluster for situations our broker cannot produce on demand: a partition leader
+ * moving between nodes, responses held back, InitProducerId, transactional data in a fetch. Every
+ * node answers ApiVersions, Metadata (topic `t`, partitions 0..n-1, led by `cluster.leader`),
+ * InitProducerId, Produce (stored per partition; NOT_LEADER_OR_FOLLOWER from a non-leader),
+ * ListOffsets and Fetch (the stored batches, or `cluster.fetchOverride`).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { ApiKey, ErrorCode, decodeRequest, encodeResponse, readBatchHeader, setBaseOffset, type DecodedRequest } from '@sluice/protocol';
+
+export type ProduceVerdict = 'ok' | 'drop' | 'hold' | number;
+
+export interface ScriptedCluster {
+  ports: number[];
+  bootstrap: string;
+  /** Node id (1-based) leading every partition. */
+  leader: number;
+  partitions: number;
+  /** Every Produce batch received, with the node it reached. */
+  produced: Array<{ node: number; partition: number; records: Buffer }>;
+  /** Stored log per partition (what Fetch returns). */
+  logs: Buffer[][];
+  /** Produce requests answered so far minus held ones: the broker's view of in-flight requests. */
+  outstanding: number;
+  maxOutstanding: number;
+  /** Releases held Produce responses. */
+  releaseHeld(): void;
+  /** Fetch response overrides per partition (records and aborted transactions). */
+  fetchOverride: Map<number, { records: Buffer; abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>; highWatermark: bigint; lastStableOffset: bigint }>;
+  close(): Promise<void>;
+}
+
+export async function startScriptedCluster(options: {
+  nodes?: number;
+  partitions?: number;
+  idempotence?: boolean;
+  onProduce?: (n: number, node: number) => ProduceVerdict;
+}): Promise<ScriptedCluster> {
+  const nodeCount = options.nodes ?? 1;
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  let produceCount = 0;
+  const held: Array<() => void> = [];
+  const cluster: ScriptedCluster = {
+    ports: [],
+    bootstrap: '',
+    leader: 1,
+    partitions: options.partitions ?? 1,
+    produced: [],
+    logs: [],
+    outstanding: 0,
+    maxOutstanding: 0,
+    releaseHeld() {
+      for (const f of held.splice(0)) f();
+    },
+    fetchOverride: new Map(),
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    },
+  };
+  cluster.logs = Array.from({ length: cluster.partitions }, () => []);
+  const nextOffset = (p: number): bigint => cluster.logs[p].reduce((n, b) => n + BigInt(readBatchHeader(b).lastOffsetDelta + 1), 0n);
+
+  function answer(node: number, socket: Socket, req: DecodedRequest): boolean {
+    const id = req.header.correlationId;
+    const v = req.apiVersion;
+    switch (req.apiKey) {
+      case ApiKey.ApiVersions: {
+        const apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }> = [
+          { apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9 },
+          { apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 11 },
+          { apiKey: ApiKey.ListOffsets, minVersion: 1, maxVersion: 7 },
+          { apiKey: ApiKey.Metadata, minVersion: 1, maxVersion: 9 },
+          { apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 },
+        ];
+        if (options.idempotence) apiKeys.push({ apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 4 });
+        socket.write(encodeResponse(ApiKey.ApiVersions, v, id, { errorCode: 0, apiKeys, throttleTimeMs: 0 }));
+        return true;
+      }
+      case ApiKey.Metadata:
+        socket.write(
+          encodeResponse(ApiKey.Metadata, v, id, {
+            brokers: cluster.ports.map((port, i) => ({ nodeId: i + 1, host: '127.0.0.1', port, rack: null })),
+            clusterId: 'scripted',
+            controllerId: 1,
+            topics: [
+              {
+                errorCode: 0,
+                name: 't',
+                isInternal: false,
+                partitions: Array.from({ length: cluster.partitions }, (_, p) => ({
+                  errorCode: 0,
+                  partitionIndex: p,
+                  leaderId: cluster.leader,
+                  leaderEpoch: 0,
+                  replicaNodes: [cluster.leader],
+                  isrNodes: [cluster.leader],
+                  offlineReplicas: [],
+                })),
+              },
+            ],
+          }),
+        );
+        return true;
+      case ApiKey.InitProducerId:
+        socket.write(encodeResponse(ApiKey.InitProducerId, v, id, { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 }));
+        return true;
+      case ApiKey.Produce: {
+        const pd = req.body.topicData[0].partitionData;
+        const verdict = options.onProduce?.(produceCount++, node) ?? 'ok';
+        for (const p of pd) cluster.produced.push({ node, partition: p.index, records: Buffer.from(p.records!) });
+        if (verdict === 'drop') {
+          socket.destroy();
+          return false;
+        }
+        const errorFor = (): number => (node !== cluster.leader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : typeof verdict === 'number' ? verdict : 0);
+        const respond = (): void => {
+          cluster.outstanding--;
+          const partitionResponses = pd.map((p) => {
+            const errorCode = errorFor();
+            let baseOffset = -1n;
+            if (errorCode === 0) {
+              baseOffset = nextOffset(p.index);
+              const stored = Buffer.from(p.records!);
+              setBaseOffset(stored, 0, baseOffset);
+              cluster.logs[p.index].push(stored);
+            }
+            return { index: p.index, errorCode, baseOffset, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null };
+          });
+          if (!socket.destroyed) socket.write(encodeResponse(ApiKey.Produce, v, id, { responses: [{ name: 't', partitionResponses }], throttleTimeMs: 0 }));
+        };
+        cluster.outstanding++;
+        cluster.maxOutstanding = Math.max(cluster.maxOutstanding, cluster.outstanding);
+        if (verdict === 'hold') held.push(respond);
+        else respond();
+        return true;
+      }
+      case ApiKey.ListOffsets: {
+        const topics = req.body.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: 0,
+            timestamp: -1n,
+            offset: p.timestamp === -2n ? 0n : (cluster.fetchOverride.get(p.partitionIndex)?.highWatermark ?? nextOffset(p.partitionIndex)),
+            leaderEpoch: 0,
+          })),
+        }));
+        socket.write(encodeResponse(ApiKey.ListOffsets, v, id, { throttleTimeMs: 0, topics }));
+        return true;
+      }
+      case ApiKey.Fetch: {
+        const responses = req.body.topics.map((t) => ({
+          topic: t.topic,
+          partitions: t.partitions.map((p) => {
+            if (node !== cluster.leader) {
+              return { partitionIndex: p.partition, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: [], preferredReadReplica: -1, records: Buffer.alloc(0) };
+            }
+            const override = cluster.fetchOverride.get(p.partition);
+            if (override) {
+              const records = p.fetchOffset < override.highWatermark ? override.records : Buffer.alloc(0);
+              return { partitionIndex: p.partition, errorCode: 0, highWatermark: override.highWatermark, lastStableOffset: override.lastStableOffset, logStartOffset: 0n, abortedTransactions: override.abortedTransactions, preferredReadReplica: -1, records };
+            }
+            const hw = nextOffset(p.partition);
+            const batches = cluster.logs[p.partition].filter((b) => readBatchHeader(b).baseOffset + BigInt(readBatchHeader(b).lastOffsetDelta) >= p.fetchOffset);
+            return { partitionIndex: p.partition, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: 0n, abortedTransactions: [], preferredReadReplica: -1, records: Buffer.concat(batches) };
+          }),
+        }));
+        const empty = responses.every((t) => t.partitions.every((p) => p.records.length === 0 && p.errorCode === 0));
+        const send = (): void => {
+          if (!socket.destroyed) socket.write(encodeResponse(ApiKey.Fetch, v, id, { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }));
+        };
+        // An empty fetch waits as a real broker would, so the client does not spin.
+        if (empty) setTimeout(send, Math.min(req.body.maxWaitMs, 200));
+        else send();
+        return true;
+      }
+      default:
+        socket.destroy();
+        return false;
+    }
+  }
+
+  for (let node = 1; node <= nodeCount; node++) {
+    const server = createServer((socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const size = buffered.readInt32BE(0);
+          const frame = buffered.subarray(4, 4 + size);
+          buffered = buffered.subarray(4 + size);
+          if (!answer(node, socket, decodeRequest(frame))) return;
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    servers.push(server);
+    cluster.ports.push((server.address() as { port: number }).port);
+  }
+  cluster.bootstrap = `127.0.0.1:${cluster.ports[0]}`;
+  return cluster;
+}
