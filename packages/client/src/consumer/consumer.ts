@@ -82,6 +82,8 @@ export class Consumer {
   private holdingSince = 0;
   private autoCommitTimer: NodeJS.Timeout | null = null;
   private lastCommitted = new Map<string, bigint>();
+  private metadataTimer: NodeJS.Timeout | null = null;
+  private subscriptionSnapshot = '';
   private errors: Error[] = [];
   private closed = false;
   private readonly resetPolicy: 'earliest' | 'latest' | 'none';
@@ -158,6 +160,7 @@ export class Consumer {
       );
       this.group.start();
       this.startAutoCommit();
+      this.startMetadataWatch();
     } else {
       this.group.requestRejoin();
     }
@@ -171,8 +174,38 @@ export class Consumer {
     if (patterns.length > 0) {
       await this.cluster.refreshMetadata({ all: true });
       for (const name of this.cluster.topicNames()) if (!this.cluster.topic(name)?.isInternal && patterns.some((p) => new RegExp(p.source, p.flags.replace('g', '')).test(name))) out.add(name);
+    } else {
+      await this.cluster.refreshMetadata({ extra: topics });
     }
-    return [...out].sort();
+    const resolved = [...out].sort();
+    this.subscriptionSnapshot = this.snapshotOf(resolved);
+    return resolved;
+  }
+
+  private snapshotOf(topics: string[]): string {
+    return topics.map((t) => `${t}:${this.cluster.partitionCount(t)}`).join(',');
+  }
+
+  /**
+   * Every metadataMaxAgeMs, looks again at what the subscription covers: a new topic matching a
+   * pattern, or partitions added to a subscribed topic, trigger a rebalance.
+   */
+  private startMetadataWatch(): void {
+    const interval = this.options.metadataMaxAgeMs ?? 300_000;
+    const tick = (): void => {
+      this.metadataTimer = setTimeout(() => {
+        const before = this.subscriptionSnapshot;
+        void this.resolveSubscription()
+          .then(() => {
+            if (this.subscriptionSnapshot !== before) this.group?.requestRejoin();
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            if (!this.closed) tick();
+          });
+      }, interval);
+    };
+    tick();
   }
 
   /** Takes these partitions without a group (commits still go to `groupId` when one is set). */
@@ -642,6 +675,7 @@ export class Consumer {
     if (this.closed) return;
     this.release();
     if (this.autoCommitTimer) clearTimeout(this.autoCommitTimer);
+    if (this.metadataTimer) clearTimeout(this.metadataTimer);
     this.autoCommitTimer = null;
     try {
       if (this.autoCommitEnabled && this.states.size > 0) await this.commitConsumed().catch(() => undefined);

@@ -198,3 +198,31 @@ test('subscribe to a pattern: matching topics are consumed, others not', { timeo
   await c.close();
   await running;
 });
+
+test('a topic created after subscribe that matches the pattern, and partitions added to a subscribed topic, are picked up', { timeout: 120_000 }, async (t) => {
+  const broker = await startTestBroker(BROKER_CONFIG);
+  const admin = new Admin({ brokers: [broker.bootstrap] });
+  t.after(async () => {
+    admin.close();
+    await broker.stop();
+  });
+  const prefix = uniqueTopic('watch');
+  await admin.createTopics([{ topic: `${prefix}.a`, numPartitions: 1 }]);
+  const c = new Consumer({ brokers: [broker.bootstrap], groupId: 'watch', autoOffsetReset: 'earliest', heartbeatIntervalMs: 200, metadataMaxAgeMs: 300 });
+  await c.subscribe(new RegExp(`^${prefix.replace(/[-.]/g, '\\$&')}\\.`));
+  const seen: string[] = [];
+  const running = consumeInBackground(c, seen);
+  await waitFor(() => c.assignment().length === 1, 60_000, 'first topic');
+  await admin.createTopics([{ topic: `${prefix}.b`, numPartitions: 1 }]);
+  await waitFor(() => c.assignment().length === 2, 60_000, 'new matching topic assigned');
+  await admin.createPartitions([{ topic: `${prefix}.a`, count: 3 }]);
+  await waitFor(() => c.assignment().length === 4, 60_000, 'added partitions assigned');
+  const producer = new Producer({ brokers: [broker.bootstrap] });
+  await producer.send({ topic: `${prefix}.b`, value: 'on-b' });
+  await producer.send({ topic: `${prefix}.a`, partition: 2, value: 'on-a2' });
+  await producer.close();
+  await waitFor(() => seen.length === 2, 60_000, 'records on the new topic and partition');
+  assert.deepEqual(seen.sort(), ['on-a2', 'on-b']);
+  await c.close();
+  await running;
+});
