@@ -13,6 +13,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { PartitionWaiters } from './fetch/partition-waiters.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
+import { lockDataDirectory } from './metadata/data-dir-lock.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
@@ -69,6 +70,24 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   checkTopicDefaults(config);
 
   const dataDir = resolve(config.dataDir);
+  const unlock = lockDataDirectory(dataDir);
+  try {
+    return await startLocked(options, config, listener, dataDir, log, startedAt, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function startLocked(
+  options: StartBrokerOptions,
+  config: BrokerConfig,
+  listener: Listener,
+  dataDir: string,
+  log: Logger,
+  startedAt: number,
+  unlock: () => void,
+): Promise<RunningBroker> {
   const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
   await metadata.open();
   config.setDynamic(new Map(Object.entries(metadata.brokerConfigs())));
@@ -158,6 +177,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       await logs.close();
       await metadata.close();
+      unlock();
       log.info('shut down cleanly');
     })();
     return stopped;

@@ -28,6 +28,8 @@ test('restart keeps topics, ids, configs and records, and shuts down cleanly', a
   assert.ok(existsSync(join(dataDir, '.kafka_cleanshutdown')), 'clean-shutdown marker written');
 
   const second = await startTestBroker({}, dataDir);
+  // While a broker runs on the directory, a second one is refused.
+  await assert.rejects(startTestBroker({}, dataDir), /data directory .* is in use/);
   t.after(async () => {
     await second.stop();
     rmSync(dataDir, { recursive: true, force: true });
