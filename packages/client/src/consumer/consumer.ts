@@ -14,21 +14,21 @@ import { builtInAssignors, type Assignor, type AssignorName, type TopicPartition
 import { Fetcher, type FetchedBatch, type PartitionState } from './fetcher.js';
 import { GroupMembership, groupTopicPartitions, tpKey } from './group.js';
 
-export interface ConsumerRecord {
+export interface ConsumerRecord<K = Buffer | null, V = Buffer | null> {
   topic: string;
   partition: number;
   offset: bigint;
   timestamp: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
+  key: K;
+  value: V;
   headers: RecordHeader[];
 }
 
-export interface ConsumerBatch {
+export interface ConsumerBatch<K = Buffer | null, V = Buffer | null> {
   topic: string;
   partition: number;
   highWatermark: bigint;
-  records: ConsumerRecord[];
+  records: Array<ConsumerRecord<K, V>>;
 }
 
 /** Runs before ownership changes; the consumer waits for the returned promise. */
@@ -39,7 +39,12 @@ export interface RebalanceListener {
   onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
 }
 
-export interface ConsumerOptions extends ClusterOptions {
+/** Turns a record's key or value bytes into an application value. */
+export type Deserializer<T> = (data: Buffer | null, topic: string) => T;
+
+export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> extends ClusterOptions {
+  keyDeserializer?: Deserializer<K>;
+  valueDeserializer?: Deserializer<V>;
   groupId?: string;
   /** Static membership (KIP-345). */
   groupInstanceId?: string;
@@ -67,9 +72,11 @@ export interface OffsetToCommit extends TopicPartition {
 
 type Subscription = { kind: 'none' } | { kind: 'topics'; topics: string[]; patterns: RegExp[] } | { kind: 'manual' };
 
-export class Consumer {
+export class Consumer<K = Buffer | null, V = Buffer | null> {
   readonly cluster: Cluster;
-  private readonly options: ConsumerOptions;
+  private readonly options: ConsumerOptions<K, V>;
+  private readonly toKey: Deserializer<K>;
+  private readonly toValue: Deserializer<V>;
   private readonly groupId: string | null;
   private readonly states = new Map<string, PartitionState>();
   private readonly fetcher: Fetcher;
@@ -88,9 +95,12 @@ export class Consumer {
   private closed = false;
   private readonly resetPolicy: 'earliest' | 'latest' | 'none';
 
-  constructor(options: ConsumerOptions) {
+  constructor(options: ConsumerOptions<K, V>) {
     this.cluster = new Cluster(options);
     this.options = options;
+    // Without deserializers K and V are Buffer | null (the defaults), so the bytes pass through.
+    this.toKey = options.keyDeserializer ?? ((b) => b as K);
+    this.toValue = options.valueDeserializer ?? ((b) => b as V);
     this.groupId = options.groupId ?? null;
     if (this.groupId === '') throw new MisuseError('groupId must not be empty');
     this.resetPolicy = options.autoOffsetReset ?? 'latest';
@@ -579,7 +589,7 @@ export class Consumer {
    * Up to `maxRecords` records of one partition, waiting until some arrive; null once closed. The
    * previous batch counts as consumed when this is called.
    */
-  async poll(maxRecords = Infinity): Promise<ConsumerBatch | null> {
+  async poll(maxRecords = Infinity): Promise<ConsumerBatch<K, V> | null> {
     this.release();
     const got = await this.take(maxRecords);
     if (got === null) return null;
@@ -589,7 +599,7 @@ export class Consumer {
       topic: s.topic,
       partition: s.partition,
       highWatermark: s.highWatermark,
-      records: records.map((r) => ({ topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers })),
+      records: records.map((r) => ({ topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: this.toKey(r.key, s.topic), value: this.toValue(r.value, s.topic), headers: r.headers })),
     };
   }
 
@@ -598,11 +608,11 @@ export class Consumer {
    * loop loses nothing: the next iteration continues after the last record handed out. Written
    * as a plain iterator (not an async generator) so a buffered record costs one resolved promise.
    */
-  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord, undefined> {
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord<K, V>, undefined> {
     let current: FetchedBatch | null = null;
     let finished = false;
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-    const emit = (b: FetchedBatch): IteratorYieldResult<ConsumerRecord> => {
+    const emit = (b: FetchedBatch): IteratorYieldResult<ConsumerRecord<K, V>> => {
       const s = b.state;
       const r = b.records[b.index++];
       if (b.index >= b.records.length) {
@@ -611,12 +621,12 @@ export class Consumer {
         this.fetcher.nudge();
       }
       this.hold(s, b.epoch, r.offset + 1n);
-      return { done: false, value: { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers } };
+      return { done: false, value: { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: this.toKey(r.key, s.topic), value: this.toValue(r.value, s.topic), headers: r.headers } };
     };
     const usable = (b: FetchedBatch | null): b is FetchedBatch =>
       b !== null && b.epoch === b.state.epoch && b.index < b.records.length && !b.state.paused && (this.group === null || this.group.isStable) && this.errors.length === 0;
     return {
-      next: async (): Promise<IteratorResult<ConsumerRecord, undefined>> => {
+      next: async (): Promise<IteratorResult<ConsumerRecord<K, V>, undefined>> => {
         this.release();
         if (finished) return done;
         if (usable(current)) return emit(current);
@@ -627,7 +637,7 @@ export class Consumer {
         }
         return emit(current);
       },
-      return: async (): Promise<IteratorResult<ConsumerRecord, undefined>> => {
+      return: async (): Promise<IteratorResult<ConsumerRecord<K, V>, undefined>> => {
         finished = true;
         this.release();
         return done;
@@ -649,7 +659,7 @@ export class Consumer {
   }
 
   /** Batches (records of one partition) as they arrive. */
-  async *batches(maxRecords = Infinity): AsyncGenerator<ConsumerBatch, void, void> {
+  async *batches(maxRecords = Infinity): AsyncGenerator<ConsumerBatch<K, V>, void, void> {
     try {
       for (;;) {
         const batch = await this.poll(maxRecords);
@@ -662,7 +672,7 @@ export class Consumer {
   }
 
   /** Calls the handler for every record (or batch) until `close()`; a handler error stops the loop and rejects. */
-  async run(handlers: { eachMessage?: (record: ConsumerRecord) => Promise<void> | void; eachBatch?: (batch: ConsumerBatch) => Promise<void> | void }): Promise<void> {
+  async run(handlers: { eachMessage?: (record: ConsumerRecord<K, V>) => Promise<void> | void; eachBatch?: (batch: ConsumerBatch<K, V>) => Promise<void> | void }): Promise<void> {
     if (handlers.eachBatch) {
       for await (const batch of this.batches()) await handlers.eachBatch(batch);
     } else if (handlers.eachMessage) {

@@ -191,3 +191,28 @@ test('run({ eachBatch }) and poll() hand out per-partition batches', { timeout: 
   assert.equal(total, 40);
   assert.deepEqual([...partitions].sort(), [0, 1]);
 });
+
+test('deserializers turn key and value bytes into application values', { timeout: 60_000 }, async (t) => {
+  const { broker, topic } = await setup(t, 1, 0);
+  const producer = new Producer<number, { n: number }>({ brokers: [broker.bootstrap], keySerializer: (k) => Buffer.from(String(k)), valueSerializer: (v) => Buffer.from(JSON.stringify(v)) });
+  await producer.send({ topic, key: 41, value: { n: 1 } });
+  await producer.send({ topic, key: 42, value: { n: 2 } });
+  await producer.close();
+  const consumer = new Consumer<number, { n: number } | null>({
+    brokers: [broker.bootstrap],
+    autoOffsetReset: 'earliest',
+    keyDeserializer: (b) => Number(b!.toString()),
+    valueDeserializer: (b, topicName) => {
+      assert.equal(topicName, topic);
+      return b === null ? null : (JSON.parse(b.toString()) as { n: number });
+    },
+  });
+  await consumer.assign([{ topic, partition: 0 }]);
+  const got: Array<[number, number | undefined]> = [];
+  for await (const r of consumer) {
+    got.push([r.key + 1, r.value?.n]);
+    if (got.length === 2) break;
+  }
+  assert.deepEqual(got, [[42, 1], [43, 2]]);
+  await consumer.close();
+});
