@@ -31,7 +31,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...passthrough, ...files], {
+// --test-force-exit: a test that fails before closing its clients must not keep its file's process
+// (and so the whole run) alive; --test-timeout bounds any single test that forgot its own timeout.
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-timeout=300000', ...passthrough, ...files], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);

@@ -454,11 +454,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       [...this.states.values()].filter((s) => s.consumedPosition !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.consumedPosition! }));
     if (list.length === 0) return;
     const group = this.group;
+    let sentGeneration = -1;
     const response = await this.cluster.withRetry(async () => {
       const c = await this.cluster.coordinatorFor(groupId);
+      sentGeneration = group?.generationId ?? -1;
       const r = await c.request(ApiKey.OffsetCommit, {
         groupId,
-        generationIdOrMemberEpoch: group?.generationId ?? -1,
+        generationIdOrMemberEpoch: sentGeneration,
         memberId: group?.memberId ?? '',
         groupInstanceId: this.options.groupInstanceId ?? null,
         retentionTimeMs: -1n,
@@ -476,7 +478,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     });
     for (const t of response.topics)
       for (const p of t.partitions) {
-        if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) group?.requestRejoin();
+        const rejoin = p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID;
+        // Only when the error is about the generation we are still in: a rebalance that finished
+        // while the commit was in flight already took care of it.
+        if (rejoin && group !== null && group.generationId === sentGeneration) group.requestRejoin();
         if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `commit ${t.name}-${p.partitionIndex}`);
       }
     for (const o of list) this.lastCommitted.set(tpKey(o), o.offset);

@@ -284,13 +284,20 @@ export class GroupMembership {
         await this.leave('consumer poll timeout expired');
       } else if (this.generationId >= 0 && this.rebalancing === null && !this.pollExpired) {
         const c = await this.coordinator();
+        const sentGeneration = this.generationId;
+        const sentMemberId = this.memberId;
         const r = await c.request(ApiKey.Heartbeat, {
           groupId: this.options.groupId,
-          generationId: this.generationId,
-          memberId: this.memberId,
+          generationId: sentGeneration,
+          memberId: sentMemberId,
           groupInstanceId: this.options.groupInstanceId,
         });
-        if (REJOIN_ERRORS.has(r.errorCode)) this.requestRejoin();
+        // A rebalance may have completed while this heartbeat was in flight: its error speaks of
+        // the generation it carried, and must not undo a newer one (as the Java client checks).
+        const stale = this.generationId !== sentGeneration || this.memberId !== sentMemberId;
+        if (stale) {
+          // Nothing to do: the newer generation's own heartbeats will report its state.
+        } else if (REJOIN_ERRORS.has(r.errorCode)) this.requestRejoin();
         else if (RESET_MEMBER_ERRORS.has(r.errorCode)) {
           if (r.errorCode !== ErrorCode.ILLEGAL_GENERATION) this.memberId = '';
           this.generationId = -1;

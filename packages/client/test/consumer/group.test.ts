@@ -58,15 +58,20 @@ test('cooperative-sticky: a second member takes half; partitions are revoked bef
   const runA = consumeInBackground(a, seen);
   await waitFor(() => seen.length >= 400, 60_000, 'a to read everything');
   const b = member(broker, 'b', events);
+  // Closed here too so that a failing assertion cannot leave two consumers reconnecting forever.
+  t.after(async () => {
+    await Promise.allSettled([a.close(), b.close()]);
+  });
   await b.subscribe([topic]);
   const runB = consumeInBackground(b, seen);
   await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 60_000, 'balance');
+  const story = () => JSON.stringify(events.map(({ member, kind, partitions }) => ({ member, kind, partitions })));
   // a never gave up the partitions it kept: the cooperative protocol revokes only what moves.
   const aRevoked = events.filter((e) => e.member === 'a' && e.kind === 'revoked');
-  assert.equal(aRevoked.length, 1);
-  assert.equal(aRevoked[0].partitions.length, 2);
+  assert.equal(aRevoked.length, 1, story());
+  assert.equal(aRevoked[0].partitions.length, 2, story());
   const bAssigned = events.find((e) => e.member === 'b' && e.kind === 'assigned' && e.partitions.length > 0)!;
-  assert.deepEqual(bAssigned.partitions, aRevoked[0].partitions);
+  assert.deepEqual(bAssigned.partitions, aRevoked[0].partitions, story());
   assert.ok(aRevoked[0].at < bAssigned.at, 'revoked before assigned elsewhere');
   // New records reach whichever member owns their partition, exactly once.
   const producer = new Producer({ brokers: [broker.bootstrap], partitioner: 'roundrobin' });
