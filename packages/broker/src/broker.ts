@@ -20,6 +20,8 @@ import { StorageLogLayer } from './topics/storage-log-layer.js';
 import { TOPIC_DEFAULT_SYNONYMS, TopicManager } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
 import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
+import { ProducerIdAllocator } from './producers/producer-ids.js';
+import { ProducerStates } from './producers/producer-states.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -133,7 +135,8 @@ async function startLocked(
       return stopping;
     },
   };
-  registerCoreHandlers(context);
+  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), log, config.int('producer.id.expiration.check.interval.ms'));
+  registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata), producerStates });
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
   const groups = await startGroupCoordinator(context);
 
@@ -155,6 +158,7 @@ async function startLocked(
     bound = await server.listen();
   } catch (err) {
     groups.stop();
+    producerStates.stop();
     await logs.close();
     await metadata.close();
     throw err;
@@ -174,6 +178,7 @@ async function startLocked(
       stopping = true;
       waiters.wakeAll();
       groups.stop();
+      producerStates.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       await logs.close();
       await metadata.close();

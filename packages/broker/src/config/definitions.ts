@@ -96,6 +96,8 @@ export const brokerConfigDefinitions: readonly ConfigDefinition[] = [
   def('offset.metadata.max.bytes', 'int', '4096', 'Largest metadata string an offset commit may carry.', { validate: atLeast(0) }),
   def('auto.leader.rebalance.enable', 'boolean', 'true', 'Accepted for compatibility.', { inert: true }),
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
+  def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1), dynamic: true }),
+  def('producer.id.expiration.check.interval.ms', 'int', '600000', 'How often state of idle idempotent producers is looked for and dropped.', { validate: atLeast(1) }),
   def('log.flush.scheduler.interval.ms', 'long', '9223372036854775807', 'Accepted for compatibility.', { inert: true }),
   def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
   def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),

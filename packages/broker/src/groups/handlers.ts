@@ -9,7 +9,6 @@ import type { GroupCoordinator } from './coordinator.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
-const INIT_PRODUCER_ID = 22;
 /** READ, DELETE and DESCRIBE: what the (absent) authorizer allows on a group. */
 const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
@@ -49,8 +48,8 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
           error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message };
         }
       } else if (keyType === COORDINATOR_KEY_TRANSACTION) {
-        // Only point transactional clients here once the broker serves transactions.
-        if (!broker.dispatcher.handlerFor(INIT_PRODUCER_ID)) error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'Transactions are not supported by this broker.' };
+        // InitProducerId is served for idempotent producers only: no transaction coordinator yet.
+        error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'Transactions are not supported by this broker.' };
       } else {
         error = { code: ErrorCode.INVALID_REQUEST, message: `Unknown coordinator key type ${keyType}` };
       }

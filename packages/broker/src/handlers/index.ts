@@ -11,15 +11,25 @@ import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+import type { ProducerIdAllocator } from '../producers/producer-ids.js';
+import type { ProducerStates } from '../producers/producer-states.js';
 
-export function registerCoreHandlers(broker: BrokerContext): void {
+/** The idempotent-producer machinery the Produce and InitProducerId handlers share. */
+export interface Idempotence {
+  producerIds: ProducerIdAllocator;
+  producerStates: ProducerStates;
+}
+
+export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempotence): void {
   const d = broker.dispatcher;
-  d.register(produceHandler(broker));
+  d.register(produceHandler(broker, idempotence.producerStates));
+  d.register(initProducerIdHandler(broker, idempotence.producerIds));
   d.register(fetchHandler(broker));
   d.register(listOffsetsHandler(broker));
   d.register(metadataHandler(broker));

@@ -7,8 +7,9 @@ import { ApiKey, ErrorCode, ProtocolError, type ProduceResponseTopicProduceRespo
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
+import { producerBatchOf, type ProducerStates } from '../producers/producer-states.js';
 
-export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
+export function produceHandler(broker: BrokerContext, producerStates: ProducerStates): ApiHandler<typeof ApiKey.Produce> {
   return {
     apiKey: ApiKey.Produce,
     minVersion: 3,
@@ -33,15 +34,23 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 try {
-                  let records = p.records;
-                  const target = targetCodec(log.config.compressionType);
-                  if (target !== null && needsRecompression(records, target)) {
-                    // Cap the decompressed size well above what a batch may hold, against bombs.
-                    records = await recompress(records, target, Math.max(64 << 20, log.config.maxMessageBytes * 64));
+                  const original = p.records;
+                  const appendRecords = async () => {
+                    let records = original;
+                    const target = targetCodec(log.config.compressionType);
+                    if (target !== null && needsRecompression(records, target)) {
+                      // Cap the decompressed size well above what a batch may hold, against bombs.
+                      records = await recompress(records, target, Math.max(64 << 20, log.config.maxMessageBytes * 64));
+                    }
+                    return log.append(records, { leaderEpoch: assignment.leaderEpoch });
+                  };
+                  // Batches of idempotent producers: sequence-checked, and a retry is answered with its first offsets.
+                  const producerBatch = producerBatchOf(original);
+                  const appended = producerBatch ? await producerStates.append(log, producerBatch, appendRecords) : await appendRecords();
+                  if (!('duplicate' in appended && appended.duplicate)) {
+                    log.highWatermark = log.logEndOffset;
+                    broker.waiters.notify(topicData.name, p.index);
                   }
-                  const appended = await log.append(records, { leaderEpoch: assignment.leaderEpoch });
-                  log.highWatermark = log.logEndOffset;
-                  broker.waiters.notify(topicData.name, p.index);
                   return { ...result, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset };
                 } catch (err) {
                   // Bytes that fail to decompress while recompressing are a corrupt batch, not a broker fault.

@@ -24,6 +24,8 @@ interface Document {
   clusterId: string;
   topics: TopicMetadata[];
   brokerConfigs: Record<string, string>;
+  /** First producer id not yet reserved (decimal string: ids are int64). Absent means 0. */
+  nextProducerIdBlock?: string;
 }
 
 export class FileMetadataStore implements MetadataStore {
@@ -133,6 +135,16 @@ export class FileMetadataStore implements MetadataStore {
       this.document.brokerConfigs = { ...configs };
       return { kind: 'broker-configs', configs: { ...configs } };
     }).then(() => undefined);
+  }
+
+  reserveProducerIds(count: number): Promise<bigint> {
+    if (!Number.isInteger(count) || count < 1) return Promise.reject(new RangeError(`cannot reserve ${count} producer ids`));
+    let first = 0n;
+    return this.mutate(() => {
+      first = BigInt(this.document.nextProducerIdBlock ?? '0');
+      this.document.nextProducerIdBlock = String(first + BigInt(count));
+      return { kind: 'producer-ids-reserved', first, count };
+    }).then(() => first);
   }
 
   onChange(listener: (change: MetadataChange) => void): void {

@@ -31,7 +31,8 @@ export type MetadataChange =
   | { kind: 'topic-deleted'; topic: TopicMetadata }
   | { kind: 'partitions-added'; topic: TopicMetadata; added: PartitionAssignment[] }
   | { kind: 'topic-configs'; topic: TopicMetadata }
-  | { kind: 'broker-configs'; configs: Record<string, string> };
+  | { kind: 'broker-configs'; configs: Record<string, string> }
+  | { kind: 'producer-ids-reserved'; first: bigint; count: number };
 
 export interface MetadataStore {
   /** Loads (or initialises) the store; must be called once before anything else. */
@@ -50,6 +51,11 @@ export interface MetadataStore {
   brokerConfigs(): Record<string, string>;
   /** Replaces the cluster-wide dynamic broker configs. */
   setBrokerConfigs(configs: Record<string, string>): Promise<void>;
+  /**
+   * Reserves the next `count` producer ids for this broker and resolves with the first, once the
+   * reservation is durable, so an id handed out is never handed out again after a restart.
+   */
+  reserveProducerIds(count: number): Promise<bigint>;
   onChange(listener: (change: MetadataChange) => void): void;
   close(): Promise<void>;
 }

@@ -1,15 +1,134 @@
 /**
- * Idempotence against a scripted broker (our broker has no InitProducerId yet): the producer gets
- * a producer id, numbers each partition's batches with consecutive sequences, and after a lost
- * response resends the identical batch (same sequence) rather than a renumbered one.
+ * Idempotence against our broker and a scripted one. Against the real broker: the producer gets a
+ * producer id, a response lost after the broker appended (a proxy swallows it and drops the
+ * connection) is retried with the identical batch and answered with the original offsets, and
+ * connections killed under load leave every record stored exactly once. The scripted broker
+ * covers what the real one cannot do on demand: an exact script of lost responses and the bytes
+ * of each retry, and a broker without InitProducerId.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readBatchHeader } from '@sluice/protocol';
-import { Producer, UnsupportedVersionError } from '../../src/index.js';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { ApiKey, readBatchHeader } from '@sluice/protocol';
+import { Admin, Producer, UnsupportedVersionError } from '../../src/index.js';
 import { startScriptedCluster } from '../scripted-broker.js';
+import { readAll, startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
 
-test('idempotent producer: producer id from InitProducerId, consecutive sequences, identical bytes on retry', { timeout: 60_000 }, async (t) => {
+/**
+ * A TCP proxy in front of the broker that forwards everything, except that the response to the
+ * Produce requests numbered in `dropResponseOf` (1-based, counted across connections) is
+ * swallowed and the client's connection closed: the broker has appended, the client never hears.
+ */
+async function startResponseDroppingProxy(dropResponseOf: Set<number>): Promise<{ server: Server; port: number; produceRequests: () => number; dropped: () => number; setTarget(port: number): void }> {
+  let targetPort = 0;
+  let produceRequests = 0;
+  let dropped = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const toDrop = new Set<number>();
+    const closeBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', closeBoth).on('close', closeBoth);
+    upstream.on('error', closeBoth).on('close', closeBoth);
+    framed(client, (frame) => {
+      if (frame.readInt16BE(4) === ApiKey.Produce && dropResponseOf.has(++produceRequests)) toDrop.add(frame.readInt32BE(8));
+      upstream.write(frame);
+    });
+    framed(upstream, (frame) => {
+      if (toDrop.has(frame.readInt32BE(4))) {
+        dropped++;
+        closeBoth();
+      } else client.write(frame);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  return { server, port, produceRequests: () => produceRequests, dropped: () => dropped, setTarget: (p) => (targetPort = p) };
+}
+
+/** Calls `onFrame` with each whole size-prefixed frame (prefix included) read from `socket`. */
+function framed(socket: Socket, onFrame: (frame: Buffer) => void): void {
+  let buffered = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+      const size = 4 + buffered.readInt32BE(0);
+      onFrame(buffered.subarray(0, size));
+      buffered = buffered.subarray(size);
+    }
+  });
+}
+
+test('against our broker: a Produce response lost after the append is retried and answered with the original offsets, nothing stored twice', { timeout: 60_000 }, async (t) => {
+  // Produce requests 2 and 4 reach the broker, are appended, and their responses never arrive.
+  const proxy = await startResponseDroppingProxy(new Set([2, 4]));
+  const broker = await startTestBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
+  proxy.setTarget(broker.port);
+  const admin = new Admin({ brokers: [broker.bootstrap] });
+  t.after(async () => {
+    admin.close();
+    proxy.server.close();
+    await broker.stop();
+  });
+  const topic = uniqueTopic('idem');
+  await admin.createTopics([{ topic, numPartitions: 1 }]);
+  const producer = new Producer({ brokers: [`127.0.0.1:${proxy.port}`], enableIdempotence: true, lingerMs: 0, retry: { retries: 10, initialRetryTimeMs: 20 } });
+  await producer.connect();
+  const identity = producer.producerIdentity;
+  assert.ok(identity && identity.producerId >= 0n && identity.producerEpoch === 0, 'a producer id from the broker');
+  const results = [];
+  for (let i = 0; i < 5; i++) results.push(await producer.sendBatch(Array.from({ length: 3 }, (_, j) => ({ topic, key: `k${i}`, value: `v${i}-${j}` }))));
+  await producer.close();
+  assert.equal(proxy.dropped(), 2, 'two responses were swallowed after the broker appended');
+  assert.equal(proxy.produceRequests(), 7, 'five batches, two of them sent twice');
+  assert.deepEqual(results.flat().map((r) => r.offset), Array.from({ length: 15 }, (_, i) => BigInt(i)));
+  const [end] = await admin.listOffsets(topic);
+  assert.equal(end.offset, 15n, 'the retried batches were not appended a second time');
+  const stored = await readAll(broker.bootstrap, topic, 15);
+  assert.deepEqual(stored.map((r) => r.value), Array.from({ length: 15 }, (_, i) => `v${Math.floor(i / 3)}-${i % 3}`));
+});
+
+test('against our broker: connections killed under load, every record stored exactly once and in order', { timeout: 90_000 }, async (t) => {
+  const broker: TestBroker = await startTestBroker();
+  const admin = new Admin({ brokers: [broker.bootstrap] });
+  t.after(async () => {
+    admin.close();
+    await broker.stop();
+  });
+  const topic = uniqueTopic('idem-load');
+  await admin.createTopics([{ topic, numPartitions: 3 }]);
+  const producer = new Producer({ brokers: [broker.bootstrap], enableIdempotence: true, lingerMs: 2, retry: { retries: 20, initialRetryTimeMs: 20 } });
+  await producer.connect();
+  const sends: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 60; i++) {
+    sends.push(producer.sendBatch(Array.from({ length: 20 }, (_, j) => ({ topic, key: `k${i % 7}`, value: `v${i}-${j}` }))));
+    if (i % 10 === 5) {
+      for (const c of (producer.cluster as unknown as { connections: Map<string, { socket: { destroy(): void } | null }> }).connections.values()) c.socket?.destroy();
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(sends);
+  await producer.close();
+  const total = (await admin.listOffsets(topic)).reduce((n, p) => n + Number(p.offset), 0);
+  assert.equal(total, 1200, 'exactly one copy of each record');
+  const got = await readAll(broker.bootstrap, topic, total);
+  assert.equal(new Set(got.map((r) => r.value)).size, 1200);
+  // Per key (one partition each), records keep the order they were sent in.
+  for (let k = 0; k < 7; k++) {
+    const values = got.filter((r) => r.key === `k${k}`).map((r) => r.value!);
+    const order = values.map((v) => v.slice(1).split('-').map(Number)).map(([i, j]) => i * 20 + j);
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `key k${k} in order`);
+  }
+});
+
+test('scripted broker: producer id from InitProducerId, consecutive sequences, identical bytes on retry', { timeout: 60_000 }, async (t) => {
   const cluster = await startScriptedCluster({ idempotence: true, onProduce: (n) => (n === 1 ? 'drop' : 'ok') });
   t.after(() => cluster.close());
   const producer = new Producer({ brokers: [cluster.bootstrap], enableIdempotence: true, lingerMs: 0, retry: { retries: 5, initialRetryTimeMs: 10 } });

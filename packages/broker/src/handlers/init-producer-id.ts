@@ -1,0 +1,39 @@
+/**
+ * InitProducerId 0–5 for idempotent producers. No transactional id: a fresh producer id with
+ * epoch 0, or (v3+, KIP-360) the caller's own id with its epoch bumped when it passes the id and
+ * epoch it holds; an epoch that would overflow gets a fresh id instead. With a transactional id
+ * the answer is that no transaction coordinator is available, as FindCoordinator says for
+ * transaction keys: transactions are not served yet.
+ */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { errorOf, type BrokerContext } from '../broker-context.js';
+import type { ApiHandler } from '../dispatch/dispatcher.js';
+import type { ProducerIdAllocator } from '../producers/producer-ids.js';
+
+/** As Kafka: an epoch of Short.MAX_VALUE - 1 is exhausted, and the producer gets a new id instead. */
+const EXHAUSTED_EPOCH = 32766;
+
+export function initProducerIdHandler(broker: BrokerContext, producerIds: ProducerIdAllocator): ApiHandler<typeof ApiKey.InitProducerId> {
+  return {
+    apiKey: ApiKey.InitProducerId,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request) {
+      const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+      if (request.transactionalId !== null) {
+        return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+      const heldId = request.producerId ?? -1n;
+      const heldEpoch = request.producerEpoch ?? -1;
+      try {
+        if (heldId === -1n && heldEpoch === -1) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await producerIds.allocate(), producerEpoch: 0 };
+        if (heldId < 0n || heldEpoch < 0) return fail(ErrorCode.INVALID_REQUEST);
+        if (!(await producerIds.mayHaveIssued(heldId))) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+        if (heldEpoch >= EXHAUSTED_EPOCH) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await producerIds.allocate(), producerEpoch: 0 };
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: heldId, producerEpoch: heldEpoch + 1 };
+      } catch (err) {
+        return fail(errorOf(err, broker.log, 'allocating a producer id').code);
+      }
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * One partition's idempotent-producer state (Kafka's ProducerStateManager, non-transactional
+ * part): per producer id, its epoch and the last few batches it appended, enough to recognise a
+ * retried batch (answered with its original offset) and a gap or reordering in its sequences.
+ * Everything is derived from record batch headers, so the table is rebuilt by replaying them.
+ */
+import { ErrorCode } from '@sluice/protocol';
+
+/** Kafka keeps the last five batches per producer: the client's max.in.flight limit for idempotence. */
+export const RETAINED_BATCHES = 5;
+const INT32_MAX = 2147483647;
+
+export interface RetainedBatch {
+  firstSeq: number;
+  lastSeq: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  /** Batch max timestamp (or the broker's clock when the batch has none). */
+  timestamp: number;
+}
+
+export interface ProducerEntry {
+  epoch: number;
+  /** Oldest first; at most RETAINED_BATCHES. */
+  batches: RetainedBatch[];
+  /** Broker clock of the last append, for producer.id.expiration.ms. */
+  lastUpdateMs: number;
+}
+
+/** The producer fields of one batch header. */
+export interface ProducerBatch {
+  producerId: bigint;
+  epoch: number;
+  firstSeq: number;
+  /** lastOffsetDelta of the batch: the sequence advances by it. */
+  lastOffsetDelta: number;
+}
+
+export type SequenceVerdict =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; batch: RetainedBatch }
+  | { kind: 'reject'; errorCode: number; message: string };
+
+/** The sequence `delta` after `seq`, wrapping past int32 max to 0 as Kafka does. */
+export function advanceSequence(seq: number, delta: number): number {
+  return seq > INT32_MAX - delta ? delta - (INT32_MAX - seq) - 1 : seq + delta;
+}
+
+export class PartitionProducerState {
+  private readonly producers = new Map<bigint, ProducerEntry>();
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  entry(producerId: bigint): ProducerEntry | undefined {
+    return this.producers.get(producerId);
+  }
+
+  /** Decides what to do with a batch, without changing anything. */
+  check(batch: ProducerBatch): SequenceVerdict {
+    const entry = this.producers.get(batch.producerId);
+    // No state (a new producer, or one whose state expired): accept whatever sequence it continues
+    // with, as Kafka does since KIP-360 rather than answering UNKNOWN_PRODUCER_ID.
+    if (!entry) return { kind: 'append' };
+    if (batch.epoch < entry.epoch) {
+      return { kind: 'reject', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Producer ${batch.producerId} epoch ${batch.epoch} is older than the current epoch ${entry.epoch}.` };
+    }
+    const lastSeq = advanceSequence(batch.firstSeq, batch.lastOffsetDelta);
+    if (batch.epoch > entry.epoch) {
+      if (batch.firstSeq === 0) return { kind: 'append' };
+      return { kind: 'reject', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Producer ${batch.producerId} started epoch ${batch.epoch} at sequence ${batch.firstSeq}, not 0.` };
+    }
+    const duplicate = entry.batches.find((b) => b.firstSeq === batch.firstSeq && b.lastSeq === lastSeq);
+    if (duplicate) return { kind: 'duplicate', batch: duplicate };
+    const expected = entry.batches.length === 0 ? 0 : advanceSequence(entry.batches[entry.batches.length - 1].lastSeq, 1);
+    if (batch.firstSeq !== expected) {
+      return {
+        kind: 'reject',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `Producer ${batch.producerId} epoch ${batch.epoch}: expected sequence ${expected}, got ${batch.firstSeq}.`,
+      };
+    }
+    return { kind: 'append' };
+  }
+
+  /** Records an appended (or replayed) batch. */
+  record(batch: ProducerBatch, firstOffset: bigint, lastOffset: bigint, timestamp: number, nowMs: number): void {
+    let entry = this.producers.get(batch.producerId);
+    if (!entry || entry.epoch !== batch.epoch) {
+      entry = { epoch: batch.epoch, batches: [], lastUpdateMs: nowMs };
+      this.producers.set(batch.producerId, entry);
+    }
+    entry.batches.push({ firstSeq: batch.firstSeq, lastSeq: advanceSequence(batch.firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
+    if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
+    entry.lastUpdateMs = nowMs;
+  }
+
+  /** Forgets producers idle for longer than `expirationMs`; returns how many. */
+  expire(nowMs: number, expirationMs: number): number {
+    let removed = 0;
+    for (const [id, entry] of this.producers) {
+      if (nowMs - entry.lastUpdateMs > expirationMs) {
+        this.producers.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Idempotent appends for every partition: the sequence check, the append and the state update
+ * run as one step per partition (a per-partition queue), so two Produce requests racing for the
+ * same partition cannot both pass the check. A partition's state is rebuilt from its batch
+ * headers the first time an idempotent producer writes to it after start-up, scanning only the
+ * tail that producer.id.expiration.ms can still keep alive.
+ */
+import { BatchOffsets, BATCH_HEADER_SIZE, ErrorCode, KafkaError, batchSizeAt, scanBatches } from '@sluice/protocol';
+import type { AppendResult, PartitionLog } from '@sluice/storage';
+import type { Logger } from '../logger.js';
+import { PartitionProducerState, type ProducerBatch } from './producer-state.js';
+
+const CONTROL_BATCH_BIT = 0x20;
+const TRANSACTIONAL_BIT = 0x10;
+/** Bytes read per step while rebuilding (whole batches; only their headers are looked at). */
+const REBUILD_READ_BYTES = 4 << 20;
+
+/** The producer fields of a Produce request's records, null when they carry no producer id. */
+export function producerBatchOf(records: Buffer): ProducerBatch | null {
+  if (records.length < BATCH_HEADER_SIZE) return null;
+  const producerId = records.readBigInt64BE(BatchOffsets.producerId);
+  if (producerId < 0n) return null;
+  const scan = scanBatches(records);
+  // As Kafka (Produce v3+): an idempotent write is exactly one batch, so its sequences are checked as one.
+  if (scan.batches.length !== 1 || scan.stoppedBy !== null) throw new KafkaError(ErrorCode.INVALID_RECORD, 'A batch with a producer id must be the only record batch for its partition.');
+  if (records.readInt16BE(BatchOffsets.attributes) & TRANSACTIONAL_BIT) throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker yet.');
+  const epoch = records.readInt16BE(BatchOffsets.producerEpoch);
+  const firstSeq = records.readInt32BE(BatchOffsets.baseSequence);
+  if (epoch < 0 || firstSeq < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `A batch of producer ${producerId} has epoch ${epoch} and base sequence ${firstSeq}; both must be >= 0.`);
+  return { producerId, epoch, firstSeq, lastOffsetDelta: records.readInt32BE(BatchOffsets.lastOffsetDelta) };
+}
+
+export interface IdempotentAppendResult extends AppendResult {
+  /** True when the batch was a retry of one already in the log: nothing was appended. */
+  duplicate: boolean;
+}
+
+interface PartitionSlot {
+  state: PartitionProducerState | null;
+  queue: Promise<unknown>;
+}
+
+export class ProducerStates {
+  private readonly slots = new Map<PartitionLog, PartitionSlot>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly expirationMs: () => number,
+    private readonly log: Logger,
+    sweepIntervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweeper = setInterval(() => this.expireIdle(), sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Checks `batch` against the partition's producer state and, when it is new and in sequence,
+   * appends it through `append` and records it. A retry of one of the producer's last batches
+   * resolves with the original offsets; a stale epoch or a sequence gap rejects with KafkaError.
+   */
+  append(partitionLog: PartitionLog, batch: ProducerBatch, append: () => Promise<AppendResult>): Promise<IdempotentAppendResult> {
+    let slot = this.slots.get(partitionLog);
+    if (!slot) {
+      slot = { state: null, queue: Promise.resolve() };
+      this.slots.set(partitionLog, slot);
+    }
+    const current = slot;
+    const run = async (): Promise<IdempotentAppendResult> => {
+      current.state ??= await this.rebuild(partitionLog);
+      const state = current.state;
+      const nowMs = this.now();
+      const known = state.entry(batch.producerId);
+      if (known && nowMs - known.lastUpdateMs > this.expirationMs()) state.expire(nowMs, this.expirationMs());
+      const verdict = state.check(batch);
+      if (verdict.kind === 'reject') throw new KafkaError(verdict.errorCode, verdict.message);
+      if (verdict.kind === 'duplicate') {
+        const d = verdict.batch;
+        return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime: -1n, logStartOffset: partitionLog.logStartOffset, batchCount: 1, duplicate: true };
+      }
+      const appended = await append();
+      state.record(batch, appended.baseOffset, appended.lastOffset, nowMs, nowMs);
+      return { ...appended, duplicate: false };
+    };
+    const result = current.queue.then(run);
+    current.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The loaded state of a partition (tests, diagnostics); null before its first idempotent write. */
+  stateOf(partitionLog: PartitionLog): PartitionProducerState | null {
+    return this.slots.get(partitionLog)?.state ?? null;
+  }
+
+  /** Drops state of closed logs (deleted topics) and of producers idle past producer.id.expiration.ms. */
+  expireIdle(): void {
+    const nowMs = this.now();
+    for (const [partitionLog, slot] of this.slots) {
+      if (partitionLog.isClosed) this.slots.delete(partitionLog);
+      else slot.state?.expire(nowMs, this.expirationMs());
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Replays the batch headers from the oldest offset whose batches may still be unexpired. */
+  private async rebuild(partitionLog: PartitionLog): Promise<PartitionProducerState> {
+    const started = performance.now();
+    const state = new PartitionProducerState();
+    const nowMs = this.now();
+    const horizon = nowMs - this.expirationMs();
+    const fromTimestamp = await partitionLog.offsetForTimestamp(BigInt(Math.max(0, horizon)));
+    let offset = fromTimestamp ? fromTimestamp.offset : partitionLog.logEndOffset;
+    if (offset < partitionLog.logStartOffset) offset = partitionLog.logStartOffset;
+    let batches = 0;
+    while (offset < partitionLog.logEndOffset) {
+      const chunk = await partitionLog.read(offset, REBUILD_READ_BYTES);
+      if (chunk.records.length === 0) break;
+      let pos = 0;
+      while (pos + BATCH_HEADER_SIZE <= chunk.records.length) {
+        const size = batchSizeAt(chunk.records, pos);
+        if (pos + size > chunk.records.length) break;
+        const r = chunk.records;
+        const producerId = r.readBigInt64BE(pos + BatchOffsets.producerId);
+        const baseOffset = r.readBigInt64BE(pos + BatchOffsets.baseOffset);
+        const lastOffsetDelta = r.readInt32BE(pos + BatchOffsets.lastOffsetDelta);
+        const isControl = (r.readInt16BE(pos + BatchOffsets.attributes) & CONTROL_BATCH_BIT) !== 0;
+        const maxTimestamp = Number(r.readBigInt64BE(pos + BatchOffsets.maxTimestamp));
+        // A batch without timestamps cannot be dated: kept, as if written now.
+        const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
+        if (producerId >= 0n && !isControl && timestamp >= horizon) {
+          const batch = { producerId, epoch: r.readInt16BE(pos + BatchOffsets.producerEpoch), firstSeq: r.readInt32BE(pos + BatchOffsets.baseSequence), lastOffsetDelta };
+          state.record(batch, baseOffset, baseOffset + BigInt(lastOffsetDelta), timestamp, timestamp);
+          batches++;
+        }
+        pos += size;
+      }
+      if (chunk.nextOffset <= offset) break;
+      offset = chunk.nextOffset;
+    }
+    if (batches > 0) {
+      this.log.info(`${partitionLog.topic}-${partitionLog.partition}: producer state of ${state.size} producer(s) rebuilt from ${batches} batch header(s) in ${(performance.now() - started).toFixed(0)} ms`);
+    }
+    return state;
+  }
+}
