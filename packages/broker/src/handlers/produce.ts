@@ -34,19 +34,18 @@ export function produceHandler(broker: BrokerContext, producerStates: ProducerSt
                 if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 try {
-                  const original = p.records;
-                  const appendRecords = async () => {
-                    let records = original;
-                    const target = targetCodec(log.config.compressionType);
-                    if (target !== null && needsRecompression(records, target)) {
-                      // Cap the decompressed size well above what a batch may hold, against bombs.
-                      records = await recompress(records, target, Math.max(64 << 20, log.config.maxMessageBytes * 64));
-                    }
-                    return log.append(records, { leaderEpoch: assignment.leaderEpoch });
-                  };
+                  const target = targetCodec(log.config.compressionType);
+                  const prepare = async (records: Buffer) =>
+                    target !== null && needsRecompression(records, target)
+                      ? // Cap the decompressed size well above what a batch may hold, against bombs.
+                        recompress(records, target, Math.max(64 << 20, log.config.maxMessageBytes * 64))
+                      : records;
+                  const options = { leaderEpoch: assignment.leaderEpoch };
                   // Batches of idempotent producers: sequence-checked, and a retry is answered with its first offsets.
-                  const producerBatch = producerBatchOf(original);
-                  const appended = producerBatch ? await producerStates.append(log, producerBatch, appendRecords) : await appendRecords();
+                  const producerBatch = producerBatchOf(p.records);
+                  const appended = producerBatch
+                    ? await producerStates.append(log, producerBatch, p.records, prepare, options)
+                    : await log.append(await prepare(p.records), options);
                   if (!('duplicate' in appended && appended.duplicate)) {
                     log.highWatermark = log.logEndOffset;
                     broker.waiters.notify(topicData.name, p.index);

@@ -5,6 +5,7 @@
  * Everything is derived from record batch headers, so the table is rebuilt by replaying them.
  */
 import { ErrorCode } from '@sluice/protocol';
+import type { AppendResult } from '@sluice/storage';
 
 /** Kafka keeps the last five batches per producer: the client's max.in.flight limit for idempotence. */
 export const RETAINED_BATCHES = 5;
@@ -17,6 +18,8 @@ export interface RetainedBatch {
   lastOffset: bigint;
   /** Batch max timestamp (or the broker's clock when the batch has none). */
   timestamp: number;
+  /** Set while the batch is being written: its offsets are known once this resolves. */
+  appended?: Promise<AppendResult>;
 }
 
 export interface ProducerEntry {
@@ -94,6 +97,40 @@ export class PartitionProducerState {
     entry.batches.push({ firstSeq: batch.firstSeq, lastSeq: advanceSequence(batch.firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
     if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
     entry.lastUpdateMs = nowMs;
+  }
+
+  /**
+   * Records a batch handed to the log but not yet written, so the producer's next batch is
+   * checked against it and a retry of it waits for its offsets. Returns the retained entry.
+   */
+  recordPending(batch: ProducerBatch, appended: Promise<AppendResult>, nowMs: number): RetainedBatch {
+    this.record(batch, -1n, -1n, nowMs, nowMs);
+    const entry = this.producers.get(batch.producerId)!;
+    const retained = entry.batches[entry.batches.length - 1];
+    retained.appended = appended;
+    return retained;
+  }
+
+  /** The pending batch was written at `result`'s offsets. */
+  settle(producerId: bigint, retained: RetainedBatch, result: AppendResult): void {
+    retained.firstOffset = result.baseOffset;
+    retained.lastOffset = result.lastOffset;
+    delete retained.appended;
+    const entry = this.producers.get(producerId);
+    if (entry) entry.lastUpdateMs = Math.max(entry.lastUpdateMs, retained.timestamp);
+  }
+
+  /**
+   * The pending batch was not written (the log failed): drop it, so a retry is checked against
+   * what the log holds. Batches of the producer checked against it after it were handed over in
+   * order behind it, and the log fails those too.
+   */
+  forget(producerId: bigint, retained: RetainedBatch): void {
+    const entry = this.producers.get(producerId);
+    if (!entry) return;
+    const at = entry.batches.indexOf(retained);
+    if (at >= 0) entry.batches.splice(at);
+    if (entry.batches.length === 0) this.producers.delete(producerId);
   }
 
   /** Forgets producers idle for longer than `expirationMs`; returns how many. */

@@ -1,14 +1,15 @@
 /**
- * Idempotent appends for every partition: the sequence check, the append and the state update
- * run as one step per partition (a per-partition queue), so two Produce requests racing for the
- * same partition cannot both pass the check. A partition's state is rebuilt from its batch
- * headers the first time an idempotent producer writes to it after start-up, scanning only the
- * tail that producer.id.expiration.ms can still keep alive.
+ * Idempotent appends for every partition. The sequence check and the hand-over of the batch to the
+ * log's writer run one at a time per partition (a per-partition queue), so two Produce requests
+ * racing for the same partition cannot both pass the check; the write itself is not waited for
+ * in the queue (the writer keeps hand-over order), so a producer's in-flight batches still share
+ * disk writes. A partition's state is rebuilt from its batch headers the first time an idempotent
+ * producer writes to it after start-up, scanning only the tail producer.id.expiration.ms keeps.
  */
-import { BatchOffsets, BATCH_HEADER_SIZE, ErrorCode, KafkaError, batchSizeAt, scanBatches } from '@sluice/protocol';
-import type { AppendResult, PartitionLog } from '@sluice/storage';
+import { BatchOffsets, BATCH_HEADER_SIZE, ErrorCode, KafkaError, batchSizeAt, scanBatches, verifyBatchCrc } from '@sluice/protocol';
+import type { AppendOptions, AppendResult, PartitionLog } from '@sluice/storage';
 import type { Logger } from '../logger.js';
-import { PartitionProducerState, type ProducerBatch } from './producer-state.js';
+import { PartitionProducerState, type ProducerBatch, type RetainedBatch } from './producer-state.js';
 
 const CONTROL_BATCH_BIT = 0x20;
 const TRANSACTIONAL_BIT = 0x10;
@@ -55,18 +56,21 @@ export class ProducerStates {
   }
 
   /**
-   * Checks `batch` against the partition's producer state and, when it is new and in sequence,
-   * appends it through `append` and records it. A retry of one of the producer's last batches
-   * resolves with the original offsets; a stale epoch or a sequence gap rejects with KafkaError.
+   * Checks `batch` (the only batch of `records`) against the partition's producer state and, when
+   * it is new and in sequence, appends it and records it. A retry of one of the producer's last
+   * batches resolves with the original offsets; a stale epoch or a sequence gap rejects with
+   * KafkaError. Only the check and the hand-over to the log's writer are serialised: the log
+   * writes batches in the order they were handed over, so up to five in-flight batches of a
+   * producer still share one disk write. `prepare` gives the bytes to store (recompressed or not).
    */
-  append(partitionLog: PartitionLog, batch: ProducerBatch, append: () => Promise<AppendResult>): Promise<IdempotentAppendResult> {
+  async append(partitionLog: PartitionLog, batch: ProducerBatch, records: Buffer, prepare: (records: Buffer) => Promise<Buffer>, options: AppendOptions): Promise<IdempotentAppendResult> {
     let slot = this.slots.get(partitionLog);
     if (!slot) {
       slot = { state: null, queue: Promise.resolve() };
       this.slots.set(partitionLog, slot);
     }
     const current = slot;
-    const run = async (): Promise<IdempotentAppendResult> => {
+    const handOver = async (): Promise<{ duplicateOf: RetainedBatch } | { appending: Promise<AppendResult>; retained: RetainedBatch | null }> => {
       current.state ??= await this.rebuild(partitionLog);
       const state = current.state;
       const nowMs = this.now();
@@ -74,17 +78,37 @@ export class ProducerStates {
       if (known && nowMs - known.lastUpdateMs > this.expirationMs()) state.expire(nowMs, this.expirationMs());
       const verdict = state.check(batch);
       if (verdict.kind === 'reject') throw new KafkaError(verdict.errorCode, verdict.message);
-      if (verdict.kind === 'duplicate') {
-        const d = verdict.batch;
-        return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime: -1n, logStartOffset: partitionLog.logStartOffset, batchCount: 1, duplicate: true };
-      }
-      const appended = await append();
-      state.record(batch, appended.baseOffset, appended.lastOffset, nowMs, nowMs);
-      return { ...appended, duplicate: false };
+      if (verdict.kind === 'duplicate') return { duplicateOf: verdict.batch };
+      // Checked here rather than by the log's writer, so that a corrupt batch fails before the
+      // next batch of the producer is checked against it.
+      if (!verifyBatchCrc(records)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'Record batch CRC mismatch.');
+      const stored = await prepare(records);
+      const appending = partitionLog.append(stored, { ...options, crcVerified: true });
+      // The log refuses a batch it cannot store (size, timestamps) before queueing it, with an
+      // already rejected promise: settle that before the next batch is checked.
+      let refused = false;
+      appending.catch(() => (refused = true));
+      await Promise.resolve();
+      await Promise.resolve();
+      if (refused) return { appending, retained: null };
+      return { appending, retained: state.recordPending(batch, appending, nowMs) };
     };
-    const result = current.queue.then(run);
-    current.queue = result.catch(() => undefined);
-    return result;
+    const handedOver = current.queue.then(handOver);
+    current.queue = handedOver.catch(() => undefined);
+    const step = await handedOver;
+    if ('duplicateOf' in step) {
+      const d = step.duplicateOf;
+      if (d.appended) await d.appended;
+      return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime: -1n, logStartOffset: partitionLog.logStartOffset, batchCount: 1, duplicate: true };
+    }
+    try {
+      const appended = await step.appending;
+      if (step.retained) current.state!.settle(batch.producerId, step.retained, appended);
+      return { ...appended, duplicate: false };
+    } catch (err) {
+      if (step.retained) current.state!.forget(batch.producerId, step.retained);
+      throw err;
+    }
   }
 
   /** The loaded state of a partition (tests, diagnostics); null before its first idempotent write. */

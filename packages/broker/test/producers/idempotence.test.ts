@@ -228,3 +228,23 @@ test('a batch with a producer id must be alone in its partition data and carry v
   assert.equal((await produce(c, 'strict', pid, 0, -5)).errorCode, ErrorCode.INVALID_RECORD);
   assert.equal((await produce(c, 'strict', pid, 0, 0)).errorCode, ErrorCode.NONE);
 });
+
+test('five batches of a producer in flight at once are checked in order; a batch the log refuses or a corrupt one does not advance the sequence', async (t) => {
+  const { c } = await withBroker(t, { 'log.message.timestamp.before.max.ms': 3_600_000 });
+  await createTopic(c, 'pipelined');
+  const pid = (await initProducerId(c)).producerId!;
+  const inFlight = await Promise.all([0, 2, 4, 6, 8].map((seq) => produce(c, 'pipelined', pid, 0, seq, 2)));
+  assert.deepEqual(inFlight.map((r) => [r.errorCode, r.baseOffset]), [0n, 2n, 4n, 6n, 8n].map((o) => [ErrorCode.NONE, o]));
+  // Sequence 10 with a timestamp far outside the allowed window: refused by the log.
+  const stale = buildRecordBatch([{ value: Buffer.from('old'), timestamp: BigInt(Date.now() - 86_400_000) }], { producerId: pid, producerEpoch: 0, baseSequence: 10 });
+  const refused = await c.send(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'pipelined', partitionData: [{ index: 0, records: stale }] }] });
+  assert.equal(refused.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TIMESTAMP);
+  const corrupt = buildRecordBatch([{ value: Buffer.from('bits') }], { producerId: pid, producerEpoch: 0, baseSequence: 10 });
+  corrupt[corrupt.length - 1] ^= 0xff;
+  const rejected = await c.send(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'pipelined', partitionData: [{ index: 0, records: corrupt }] }] });
+  assert.equal(rejected.responses[0].partitionResponses[0].errorCode, ErrorCode.CORRUPT_MESSAGE);
+  // A retry of a batch while it is still in flight gets the same offsets.
+  const [x, y] = await Promise.all([produce(c, 'pipelined', pid, 0, 10), produce(c, 'pipelined', pid, 0, 10)]);
+  assert.deepEqual([x.errorCode, x.baseOffset, y.errorCode, y.baseOffset], [ErrorCode.NONE, 10n, ErrorCode.NONE, 10n]);
+  assert.equal((await readValues(c, 'pipelined')).length, 11);
+});
