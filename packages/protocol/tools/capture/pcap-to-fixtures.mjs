@@ -101,7 +101,7 @@ function ipPayload(linkType, data) {
     case 101: // raw IP
       return data;
     default:
-      throw new Error(`unsupported pcap link type ${linkType}`);
+      throw new Error(`pcap link type ${linkType} is not one this tool reads (it reads BSD loopback, Ethernet, Linux cooked v1/v2 and raw IP)`);
   }
 }
 
