@@ -8,6 +8,7 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
 import { producerBatchOf, type ProducerStates } from '../producers/producer-states.js';
+import type { PartitionLog } from '@sluice/storage';
 
 export function produceHandler(broker: BrokerContext, producerStates: ProducerStates): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -45,7 +46,7 @@ export function produceHandler(broker: BrokerContext, producerStates: ProducerSt
                   const producerBatch = producerBatchOf(p.records);
                   const appended = producerBatch
                     ? await producerStates.append(log, producerBatch, p.records, prepare, options)
-                    : await log.append(await prepare(p.records), options);
+                    : await appendPrepared(log, await prepare(p.records), p.records, options);
                   if (!('duplicate' in appended && appended.duplicate)) {
                     log.highWatermark = log.logEndOffset;
                     broker.waiters.notify(topicData.name, p.index);
@@ -67,4 +68,12 @@ export function produceHandler(broker: BrokerContext, producerStates: ProducerSt
       return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
     },
   };
+}
+
+/**
+ * A recompressed batch was CRC-checked before it was decompressed and carries a CRC the broker just
+ * computed, so the log need not check it again; client bytes are checked by the log as usual.
+ */
+function appendPrepared(log: PartitionLog, prepared: Buffer, received: Buffer, options: { leaderEpoch: number }) {
+  return log.append(prepared, { ...options, crcVerified: prepared !== received });
 }
