@@ -64,7 +64,9 @@ test('cooperative-sticky: a second member takes half; partitions are revoked bef
   });
   await b.subscribe([topic]);
   const runB = consumeInBackground(b, seen);
-  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 60_000, 'balance');
+  // The assignment is visible before onPartitionsAssigned has run (as in Kafka's consumer), so wait for the callbacks too.
+  const bGotPartitions = () => events.some((e) => e.member === 'b' && e.kind === 'assigned' && e.partitions.length > 0);
+  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2 && bGotPartitions(), 60_000, 'balance');
   const story = () => JSON.stringify(events.map(({ member, kind, partitions }) => ({ member, kind, partitions })));
   // a never gave up the partitions it kept: the cooperative protocol revokes only what moves.
   const aRevoked = events.filter((e) => e.member === 'a' && e.kind === 'revoked');
@@ -95,7 +97,9 @@ test('eager range: every member revokes everything before the rebalance, then ge
   const b = member(broker, 'b', events, { assignors: ['range'] });
   await b.subscribe([topic]);
   const runB = consumeInBackground(b, []);
-  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 60_000, 'balance');
+  // The assignment is visible before onPartitionsAssigned has run (as in Kafka's consumer), so wait for the callbacks too.
+  const assignedCount = (name: string) => events.filter((e) => e.member === name && e.kind === 'assigned').length;
+  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2 && assignedCount('a') === 2 && assignedCount('b') === 1, 60_000, 'balance');
   const aEvents = events.filter((e) => e.member === 'a').map((e) => `${e.kind}:${e.partitions.join(',')}`);
   assert.deepEqual(aEvents, ['assigned:0,1,2,3', 'revoked:0,1,2,3', `assigned:${a.assignment().map((tp) => tp.partition).sort().join(',')}`]);
   const ranges = [a.assignment(), b.assignment()].map((l) => l.map((tp) => tp.partition).sort().join(','));
@@ -144,7 +148,7 @@ test('holding a record past max.poll.interval.ms: the member leaves, reports the
       if (seen.length === 1) await new Promise((res) => setTimeout(res, 4_000));
     }
   })();
-  await waitFor(() => events.some((e) => e.kind === 'lost') && c.assignment().length === 1, 60_000, 'lost and reassigned');
+  await waitFor(() => events.some((e) => e.kind === 'lost') && c.assignment().length === 1 && events.filter((e) => e.kind === 'assigned').length >= 2, 60_000, 'lost and reassigned');
   const kinds = events.map((e) => e.kind);
   assert.deepEqual(kinds.slice(0, 3), ['assigned', 'lost', 'assigned']);
   await waitFor(() => seen.length >= 3, 30_000, 'rest of the records');
@@ -164,7 +168,8 @@ test('static membership: a member that restarts with its group.instance.id gets 
   await waitFor(() => a.assignment().length === 4, 60_000, 'a alone');
   await b.subscribe([topic]);
   const runB = consumeInBackground(b, []);
-  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 60_000, 'balanced');
+  const assignedCount = (name: string) => events.filter((e) => e.member === name && e.kind === 'assigned').length;
+  await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2 && assignedCount('a') === 2 && assignedCount('b') === 1, 60_000, 'balanced');
   const bPartitions = b.assignment().map((tp) => tp.partition).sort();
   const aEventsBefore = events.filter((e) => e.member === 'a').length;
   await b.close();
@@ -172,7 +177,7 @@ test('static membership: a member that restarts with its group.instance.id gets 
   const b2 = member(broker, 'b2', events, { groupInstanceId: 'instance-b', assignors: ['range'] });
   await b2.subscribe([topic]);
   const runB2 = consumeInBackground(b2, []);
-  await waitFor(() => b2.assignment().length === 2, 60_000, 'b back');
+  await waitFor(() => b2.assignment().length === 2 && assignedCount('b2') === 1, 60_000, 'b back');
   assert.deepEqual(b2.assignment().map((tp) => tp.partition).sort(), bPartitions);
   await new Promise((r) => setTimeout(r, 1_000));
   assert.equal(events.filter((e) => e.member === 'a').length, aEventsBefore, 'a saw no rebalance');
