@@ -29,7 +29,9 @@ test('sluice start listens, logs its address and stops cleanly on SIGTERM', { ti
     await new Promise((r) => setTimeout(r, 20));
   }
   const readyMs = Number(/ready in (\d+) ms/.exec(p.stderr())![1]);
-  assert.ok(readyMs < 1000, `ready in ${readyMs} ms`);
+  // Typically ~25 ms; the bound only has to survive a CI machine busy with fsyncs from other tests.
+  t.diagnostic(`ready in ${readyMs} ms`);
+  assert.ok(readyMs < 5000, `ready in ${readyMs} ms`);
   assert.ok(Date.now() - started < 30_000);
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0, p.stderr());

@@ -86,7 +86,7 @@ test('kcat -G: two balanced consumers split the partitions; a later one resumes 
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'kq', 4, 5, children);
   const kcat = (name: string, extra: string[] = []) => {
-    const c = new ChildClient(name, KCAT, ['-b', tb.bootstrap, '-G', 'kcat-group', 'kq', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=300', '-u', '-f', '%p %o %s\n', ...extra]);
+    const c = new ChildClient(name, KCAT, ['-b', tb.bootstrap, '-G', 'kcat-group', 'kq', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=300', '-X', 'auto.commit.interval.ms=200', '-u', '-f', '%p %o %s\n', ...extra]);
     children.push(c);
     return c;
   };
@@ -98,6 +98,11 @@ test('kcat -G: two balanced consumers split the partitions; a later one resumes 
     return x !== null && y !== null && x.length === 2 && y.length === 2 && covers([x, y], 4);
   });
   await eventually('all 20 records consumed', () => kcatRecords([a, b]).size === 20);
+  // Stopping one member rebalances the group, which can turn the other's final commit away; so the
+  // periodic commits must have landed first.
+  await eventually('the consumed positions to be committed', () =>
+    tb.broker.groups.fetchOffsets('kcat-group', [{ name: 'kq', partitions: [0, 1, 2, 3] }]).every((f) => f.offset === 5n),
+  );
   assert.equal(await a.stop(), 0);
   assert.equal(await b.stop(), 0);
   // kcat commits on close; a new member starts where the group stopped.
@@ -160,8 +165,10 @@ test('confluent-kafka cooperative-sticky: a joining member takes half without th
 test('confluent-kafka static membership: a killed member restarted with its group.instance.id gets its partitions back without a rebalance', { timeout: 180_000 }, async (t) => {
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'stat', 4, 2, children);
+  // Long enough that a restarted python process (interpreter start, import, join) always beats it.
+  const STATIC_SESSION_MS = 12_000;
   const member = (name: string, instance: string) => {
-    const c = new ChildClient(name, PYTHON, [FIXTURES + 'confluent_member.py', tb.bootstrap, 'static-group', 'stat', 'range', instance]);
+    const c = new ChildClient(name, PYTHON, [FIXTURES + 'confluent_member.py', tb.bootstrap, 'static-group', 'stat', 'range', instance, String(STATIC_SESSION_MS)]);
     children.push(c);
     return c;
   };
@@ -184,7 +191,7 @@ test('confluent-kafka static membership: a killed member restarted with its grou
   assert.deepEqual([...group.staticMembers.keys()].sort(), ['instance-a', 'instance-b']);
   assert.equal(group.members.size, 2);
   // Well past the old incarnation's session timeout: still no rebalance, a was never disturbed.
-  await new Promise((r) => setTimeout(r, 7000));
+  await new Promise((r) => setTimeout(r, STATIC_SESSION_MS + 1_000));
   assert.equal(group.generationId, generation);
   assert.deepEqual(a.events.slice(eventsOfA).filter((e) => e.event !== 'record'), []);
 });
@@ -211,6 +218,10 @@ test('admin through kafka-python and @platformatic/kafka: list, describe, offset
   const live = new ChildClient('live', PYTHON, [FIXTURES + 'kafka_python_member.py', tb.bootstrap, 'live', 'ledger']);
   children.push(live);
   await eventually('the live member to consume everything', () => live.assignment?.length === 3 && records([live]).size === 30, 90_000);
+  // The member prints a record before committing it: lag 0 needs the commits, not only the prints.
+  await eventually('the live member to commit everything', () =>
+    tb.broker.groups.fetchOffsets('live', [{ name: 'ledger', partitions: [0, 1, 2] }]).every((f) => f.offset === 10n),
+  );
 
   const py = await run(PYTHON, [FIXTURES + 'kafka_python_admin.py', tb.bootstrap, 'ledger', 'readers', 'live'], { timeoutMs: 90_000 });
   assert.equal(py.code, 0, py.stderr);

@@ -42,7 +42,7 @@ function assignedCount(m: ChildClient): number {
 test('kafkajs: three members share six partitions through joins, a clean leave and a crash; commits resume after a broker restart', { timeout: 300_000 }, async (t) => {
   const dataDir = tempDir();
   let tb: TestBroker = await startTestBroker(BROKER_OPTIONS, dataDir);
-  const port = tb.broker.port;
+  let port = tb.broker.port;
   const children: ChildClient[] = [];
   const kafka = new Kafka({ clientId: 'group-test', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
   const admin = kafka.admin();
@@ -118,7 +118,9 @@ test('kafkajs: three members share six partitions through joins, a clean leave a
   await admin.disconnect();
   await producer.disconnect();
   await tb.stop();
-  tb = await startTestBroker({ ...BROKER_OPTIONS, port }, dataDir);
+  // A fresh port: the old one may have been handed to another test's connection in the gap.
+  tb = await startTestBroker(BROKER_OPTIONS, dataDir);
+  port = tb.broker.port;
 
   // A member started now resumes from the committed offsets: exactly the 30 new records.
   const m5 = spawnMember('m5');

