@@ -3,7 +3,7 @@
  * Every figure is printed beside Buffer.copy of the same bytes measured in the same run, so the
  * ratios stay meaningful on any machine. Run with `npm run bench -- protocol`.
  */
-import { crc32c, crc32cImplementation, crc32cPortable } from '../src/crc32c.js';
+import { crc32c, crc32cImplementation, crc32cNodeRs, crc32cPortable } from '../src/crc32c.js';
 import { Compression, type CompressionName } from '../src/records/batch-header.js';
 import { compress, decompress } from '../src/compression/index.js';
 import { buildRecordBatch, readRecordBatch, type RecordInput } from '../src/records/record-batch.js';
@@ -84,9 +84,16 @@ const crcNative = timePerCall(() => {
 const crcPortable = timePerCall(() => {
   sink ^= crc32cPortable(crcData);
 });
+const nodeRs = crc32cNodeRs;
+const crcNodeRs = nodeRs
+  ? timePerCall(() => {
+      sink ^= nodeRs(crcData);
+    })
+  : null;
 console.log(`CRC32C over 1 MiB (crc32c uses: ${crc32cImplementation})`);
 row('Buffer.copy (reference)', fmt(copyGBs, 2), '1.00');
 row(`crc32c (${crc32cImplementation})`, fmt(MiB / crcNative / 1e9, 2), (crcCopy / crcNative).toFixed(2));
+if (crcNodeRs !== null && crc32cImplementation !== 'node-rs') row('@node-rs/crc32', fmt(MiB / crcNodeRs / 1e9, 2), (crcCopy / crcNodeRs).toFixed(2));
 row('crc32cPortable', fmt(MiB / crcPortable / 1e9, 2), (crcCopy / crcPortable).toFixed(2));
 printTable(['', 'GB/s', 'x copy']);
 

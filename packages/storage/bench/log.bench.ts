@@ -5,7 +5,7 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRecordBatch } from '@sluice/protocol';
+import { buildRecordBatch, crc32cImplementation } from '@sluice/protocol';
 import { PartitionLog } from '../src/partition-log.js';
 import { parseTopicConfig } from '../src/config.js';
 import { LogManager } from '../src/log-manager.js';
@@ -80,7 +80,7 @@ function pct(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   try {
-    console.log(`data dir ${tmpdir()}; 1 KiB records; ${PAIRS} paired rounds per row (raw and log back to back, alternating which goes first); medians\n`);
+    console.log(`data dir ${tmpdir()}; CRC32C: ${crc32cImplementation}; 1 KiB records; ${PAIRS} paired rounds per row (raw and log back to back, alternating which goes first); medians\n`);
     console.log('append throughput            raw write MiB/s   log append MiB/s   log/raw');
     const budget = { plain: 96 * MiB, durable: 12 * MiB };
     const rows: Array<{ label: string; size: number; durable: boolean; crcVerified?: boolean; note?: string }> = [];
