@@ -58,26 +58,37 @@ export async function runStart(args: string[]): Promise<number> {
     }
     options[o.slice(0, eq).trim()] = o.slice(eq + 1);
   }
+  // Handlers go in before the broker starts: a SIGTERM that arrives as soon as "listening" is
+  // logged (or during start-up) must still give a clean shutdown. After the first signal they are
+  // removed, so a second Ctrl-C kills a shutdown that hangs.
+  let signalled = false;
+  let wake: (() => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`received ${signal}\n`);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    signalled = true;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let broker;
   try {
     broker = await startBroker(options);
   } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (err instanceof ConfigError) {
       console.error(`sluice start: invalid configuration:\n  ${err.problems.join('\n  ')}`);
       return 2;
     }
     throw err;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.stderr.write(`received ${signal}\n`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  if (!signalled) {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
   await broker.stop();
   return 0;
 }
