@@ -75,6 +75,13 @@ export class LogSegment {
   private closed = false;
   private preallocated = false;
   private indexLoad: Promise<void> | null = null;
+  /**
+   * Where recent reads stopped: next offset → file position of the first batch that can hold it.
+   * A sequential reader (a consumer, a follower) then starts exactly there, instead of at the index
+   * entry for the batch it already has (the offset index maps a batch's last offset to its start).
+   * Positions only move on truncation, which clears this.
+   */
+  private readonly readEnds = new Map<bigint, number>();
 
   private constructor(
     readonly dir: string,
@@ -280,6 +287,7 @@ export class LogSegment {
       this.indexAppended({ baseOffset, lastOffset, maxTimestamp: batch.readBigInt64BE(BatchOffsets.maxTimestamp), position: pos, size });
       pos += size;
     }
+    this.readEnds.clear();
     this.size = pos;
     if (pos < fileSize) await this.fh.truncate(pos);
     return fileSize - pos;
@@ -353,11 +361,19 @@ export class LogSegment {
    */
   private async locate(offset: bigint, limit: number, wantAfter: number): Promise<{ loc: BatchLocation; buf: Buffer; bufStart: number } | null> {
     const idx = await this.offsetIndex();
-    const entry = idx.lookupBounded(offset);
-    let pos = entry.position;
-    // Read the scan distance and the wanted bytes in one go: the target batch starts by the next
-    // index entry, or (past the last entry) within about one index interval plus a batch.
-    const gap = entry.nextPosition !== null ? entry.nextPosition - pos : this.options.indexIntervalBytes + 256 * 1024;
+    let pos: number;
+    let gap: number;
+    const readEnd = this.readEnds.get(offset);
+    if (readEnd !== undefined && readEnd <= limit) {
+      pos = readEnd;
+      gap = 0;
+    } else {
+      const entry = idx.lookupBounded(offset);
+      pos = entry.position;
+      // Read the scan distance and the wanted bytes in one go: the target batch starts by the next
+      // index entry, or (past the last entry) within about one index interval plus a batch.
+      gap = entry.nextPosition !== null ? entry.nextPosition - pos : this.options.indexIntervalBytes + 256 * 1024;
+    }
     const window = gap + wantAfter;
     let buf: Buffer = Buffer.alloc(0);
     let bufStart = pos;
@@ -416,7 +432,15 @@ export class LogSegment {
       pos += size;
     }
     if (pos === start) return empty;
+    this.rememberReadEnd(nextOffset, loc.position + (pos - start));
     return { data: buf.subarray(start, pos), firstOffset: loc.baseOffset, nextOffset };
+  }
+
+  private rememberReadEnd(nextOffset: bigint, position: number): void {
+    this.readEnds.delete(nextOffset);
+    this.readEnds.set(nextOffset, position);
+    // A handful of concurrent sequential readers per segment; the oldest entry goes first.
+    if (this.readEnds.size > 32) this.readEnds.delete(this.readEnds.keys().next().value as bigint);
   }
 
   /** Location of the first batch whose last offset is >= offset. */
@@ -454,6 +478,7 @@ export class LogSegment {
     const loc = await this.findBatch(offset);
     if (!loc) return 0;
     const removed = this.size - loc.position;
+    this.readEnds.clear();
     this.size = loc.position;
     await this.fh.truncate(loc.position);
     this.offsetIdx!.truncateTo(offset);

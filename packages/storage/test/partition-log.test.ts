@@ -335,6 +335,38 @@ describe('PartitionLog append and read', () => {
     }
   });
 
+  it('sequential and tailing reads continue where the last read stopped, also after truncation rewrites the tail', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const log = await openLog(dir, { 'index.interval.bytes': '1' });
+      for (let i = 0; i < 6; i++) await log.append(batchOf(2, { tag: `a${i}` }));
+      // Sequential reads of two batches at a time see every record once, in order.
+      const values: string[] = [];
+      let next = 0n;
+      while (next < log.logEndOffset) {
+        const r = await log.read(next, 1);
+        values.push(...recordsIn(r.records).map((x) => x.value!.toString()));
+        next = r.nextOffset;
+      }
+      assert.deepEqual(values, ['a0-0', 'a0-1', 'a1-0', 'a1-1', 'a2-0', 'a2-1', 'a3-0', 'a3-1', 'a4-0', 'a4-1', 'a5-0', 'a5-1']);
+      // A tailing reader at the end gets nothing, then exactly the next append.
+      assert.equal((await log.read(12n, 1 << 20)).records.length, 0);
+      await log.append(batchOf(1, { tag: 'tail' }));
+      assert.deepEqual(recordsIn((await log.read(12n, 1 << 20)).records).map((x) => x.value!.toString()), ['tail-0']);
+      // Truncation moves positions: reads that stopped at offsets 6 and 13 must not reuse them.
+      await log.read(4n, 1); // stops at 6
+      await log.truncateTo(4n);
+      await log.append(batchOf(3, { tag: 'b' })); // 4..6
+      await log.append(batchOf(3, { tag: 'c' })); // 7..9
+      assert.deepEqual(recordsIn((await log.read(6n, 1)).records).map((x) => `${x.offset}=${x.value!.toString()}`), ['4=b-0', '5=b-1', '6=b-2']);
+      assert.deepEqual(recordsIn((await log.read(7n, 1 << 20)).records).map((x) => `${x.offset}=${x.value!.toString()}`), ['7=c-0', '8=c-1', '9=c-2']);
+      assert.equal(log.logEndOffset, 10n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('follower appends keep offsets and record batch leader epochs', async () => {
     const { dir, cleanup } = await tempDir();
     try {
