@@ -72,15 +72,16 @@ function load(id: string, exportsAvailable: boolean): Crc32cFn | null {
 
 export type Crc32cImplementation = 'sse42' | 'node-rs' | 'portable';
 
+/** @node-rs/crc32 when its binary loads, for comparing implementations in tests and benchmarks. */
+export const crc32cNodeRs: Crc32cFn | null = load('@node-rs/crc32', false);
+
 function choose(): { name: Crc32cImplementation; fn: Crc32cFn } {
   const forced = process.env.SLUICE_CRC32C;
-  if (forced !== 'portable') {
-    // From dist/src/crc32c.js (and src/ under a TS runner) the addon is in the package's build/.
-    const sse42 = forced === 'node-rs' ? null : load('../../build/Release/sluice_crc32c.node', true);
-    if (sse42) return { name: 'sse42', fn: sse42 };
-    const nodeRs = load('@node-rs/crc32', false);
-    if (nodeRs) return { name: 'node-rs', fn: nodeRs };
-  }
+  if (forced === 'portable') return { name: 'portable', fn: crc32cPortable };
+  // Relative to dist/src/crc32c.js: the package's build/ directory, where node-gyp puts the addon.
+  const sse42 = forced === 'node-rs' ? null : load('../../build/Release/sluice_crc32c.node', true);
+  if (sse42) return { name: 'sse42', fn: sse42 };
+  if (crc32cNodeRs) return { name: 'node-rs', fn: crc32cNodeRs };
   return { name: 'portable', fn: crc32cPortable };
 }
 
@@ -88,9 +89,6 @@ const chosen = choose();
 
 /** Which implementation `crc32c` uses (see the top of this file). */
 export const crc32cImplementation: Crc32cImplementation = chosen.name;
-
-/** @node-rs/crc32 when its binary loads, for comparing implementations in tests and benchmarks. */
-export const crc32cNodeRs: Crc32cFn | null = load('@node-rs/crc32', false);
 
 /** CRC32C of `data`, optionally continuing from a previous checksum `initial`. */
 export const crc32c: Crc32cFn = chosen.fn;
