@@ -8,7 +8,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ApiKey, ErrorCode, decodeRequest, encodeResponse, readBatchHeader, setBaseOffset, type DecodedRequest } from '@sluice/protocol';
 
-export type ProduceVerdict = 'ok' | 'drop' | 'hold' | number;
+/** 'hold': answered on releaseHeld(); a number: answered with that error code; { hold: code }: both. */
+export type ProduceVerdict = 'ok' | 'drop' | 'hold' | number | { hold: number };
 
 export interface ScriptedCluster {
   ports: number[];
@@ -114,7 +115,8 @@ export async function startScriptedCluster(options: {
           socket.destroy();
           return false;
         }
-        const errorFor = (): number => (node !== cluster.leader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : typeof verdict === 'number' ? verdict : 0);
+        const scripted = typeof verdict === 'number' ? verdict : typeof verdict === 'object' ? verdict.hold : 0;
+        const errorFor = (): number => (node !== cluster.leader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : scripted);
         const respond = (): void => {
           cluster.outstanding--;
           const partitionResponses = pd.map((p) => {
@@ -132,7 +134,7 @@ export async function startScriptedCluster(options: {
         };
         cluster.outstanding++;
         cluster.maxOutstanding = Math.max(cluster.maxOutstanding, cluster.outstanding);
-        if (verdict === 'hold') held.push(respond);
+        if (verdict === 'hold' || typeof verdict === 'object') held.push(respond);
         else respond();
         return true;
       }

@@ -59,6 +59,8 @@ export class ProducerBatch {
   /** Built bytes, kept so a retry resends the identical batch (same sequence numbers). */
   built: Buffer | null = null;
   baseSequence = -1;
+  /** Position among its partition's batches, fixed when built: retries go back in this order. */
+  order = -1;
   /** A retried batch waits out its backoff. */
   notBefore = 0;
 
@@ -102,7 +104,11 @@ export interface PartitionQueue {
   partition: number;
   batches: ProducerBatch[];
   inFlight: number;
+  /** Orders (ProducerBatch.order) of the batches in flight. */
+  inFlightOrders: Set<number>;
   nextSequence: number;
+  /** The next ProducerBatch.order. */
+  nextOrder: number;
 }
 
 /** Bytes a record adds to a batch, close to its encoded size (varint overheads rounded up). */
@@ -141,7 +147,7 @@ export class Accumulator {
     }
     let q = byPartition.get(partition);
     if (q === undefined) {
-      q = { topic, partition, batches: [], inFlight: 0, nextSequence: 0 };
+      q = { topic, partition, batches: [], inFlight: 0, inFlightOrders: new Set(), nextSequence: 0, nextOrder: 0 };
       byPartition.set(partition, q);
     }
     return q;

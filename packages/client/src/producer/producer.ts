@@ -2,9 +2,10 @@
  * The producer: `send` puts records in the accumulator and resolves when the broker acknowledged
  * them; the sender drains ready batches into one Produce request per leader, with at most
  * `maxInFlightRequestsPerConnection` outstanding per broker. Idempotence gets a producer id from
- * InitProducerId and stamps per-partition sequence numbers; a retried batch is resent byte for
- * byte, and (to keep order without relying on broker-side reordering) an idempotent producer keeps
- * one batch per partition in flight.
+ * InitProducerId and stamps per-partition sequence numbers; up to five batches per partition are in
+ * flight, as in Kafka. A failed batch goes back in sequence order and is resent byte for byte, and
+ * retries go one at a time, once nothing earlier is in flight, so the broker sees sequences in order;
+ * the batches behind a failed one come back OUT_OF_ORDER_SEQUENCE_NUMBER and are retried after it.
  */
 import {
   ApiKey,
@@ -285,7 +286,10 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           wakeIn = Math.min(wakeIn, head.createdAt + this.lingerMs - now);
           continue;
         }
-        if (this.idempotent && q.inFlight > 0) continue;
+        if (this.idempotent) {
+          const isRetry = head.built !== null;
+          if (isRetry ? q.inFlight > 0 : q.inFlight >= this.maxInFlight) continue;
+        }
         let leader: number;
         try {
           leader = this.cluster.leaderOf(q.topic, q.partition);
@@ -306,6 +310,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           this.build(batch, q);
         }
         q.inFlight++;
+        q.inFlightOrders.add(batch.order);
         if (list === undefined) byNode.set(leader, [batch]);
         else list.push(batch);
       }
@@ -332,6 +337,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   }
 
   private build(batch: ProducerBatch, q: PartitionQueue): void {
+    batch.order = q.nextOrder++;
     const id = this.identity;
     if (id !== null) {
       batch.baseSequence = q.nextSequence;
@@ -382,6 +388,9 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           refresh = this.handleBatchError(b, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no response for ${b.topic}-${b.partition}`)) || refresh;
         } else if (p.errorCode === 0) {
           this.complete(b, p.baseOffset, p.logAppendTimeMs ?? -1n);
+        } else if (p.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent && this.earlierBatchPending(b)) {
+          // Behind a batch that failed (or is still on its way): not a lost sequence, just early.
+          refresh = this.handleBatchError(b, new SluiceClientError(`${b.topic}-${b.partition}: sequence ${b.baseSequence} arrived before an earlier batch; retrying after it`, true)) || refresh;
         } else if (p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
           // An earlier attempt was written; the broker does not say at which offset.
           this.complete(b, -1n, -1n);
@@ -402,8 +411,17 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     this.notifyIdle();
   }
 
+  /** Whether a batch built before `b` for its partition is queued for a retry or still in flight. */
+  private earlierBatchPending(b: ProducerBatch): boolean {
+    const q = this.accumulator.queue(b.topic, b.partition);
+    for (const order of q.inFlightOrders) if (order < b.order) return true;
+    return q.batches.some((x) => x.built !== null && x.order < b.order);
+  }
+
   private complete(b: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
-    this.accumulator.queue(b.topic, b.partition).inFlight--;
+    const q = this.accumulator.queue(b.topic, b.partition);
+    q.inFlight--;
+    q.inFlightOrders.delete(b.order);
     this.accumulator.release(b.bytes);
     b.settle(baseOffset, logAppendTime);
   }
@@ -412,12 +430,17 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private handleBatchError(b: ProducerBatch, error: Error): boolean {
     const q = this.accumulator.queue(b.topic, b.partition);
     q.inFlight--;
+    q.inFlightOrders.delete(b.order);
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     const retries = this.cluster.options.retry?.retries ?? Number.MAX_SAFE_INTEGER;
     if (!this.closed && isRetriable(error) && !expired && b.attempts <= retries) {
       const backoff = Math.min(this.cluster.options.retry?.maxRetryTimeMs ?? 1000, (this.cluster.options.retry?.initialRetryTimeMs ?? 100) * 2 ** (b.attempts - 1));
       b.notBefore = Date.now() + backoff;
-      q.batches.unshift(b);
+      // Back among the other retries in the order the batches were built (their sequence order),
+      // ahead of batches never sent.
+      let at = 0;
+      while (at < q.batches.length && q.batches[at].built !== null && q.batches[at].order < b.order) at++;
+      q.batches.splice(at, 0, b);
       return needsMetadataRefresh(error);
     }
     this.accumulator.release(b.bytes);

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { ApiKey, readBatchHeader } from '@sluice/protocol';
+import { ApiKey, ErrorCode, readBatchHeader } from '@sluice/protocol';
 import { Admin, Producer, UnsupportedVersionError } from '../../src/index.js';
-import { startScriptedCluster } from '../scripted-broker.js';
+import { startScriptedCluster, type ProduceVerdict } from '../scripted-broker.js';
 import { readAll, startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
 
 /**
@@ -147,6 +147,32 @@ test('scripted broker: producer id from InitProducerId, consecutive sequences, i
   assert.deepEqual(headers.map((h) => h.baseSequence), [0, 3, 3, 5]);
   assert.ok(headers.every((h) => h.producerId === 4242n && h.producerEpoch === 3));
   assert.ok(cluster.produced[1].records.equals(cluster.produced[2].records), 'the retry is the identical batch');
+});
+
+test('scripted broker: five batches of one partition in flight; a failed batch and the ones behind it (OUT_OF_ORDER_SEQUENCE_NUMBER) are resent in sequence order', { timeout: 60_000 }, async (t) => {
+  // The first five requests are held until all five are in flight, then answered in order as Kafka
+  // would when the second is not appended: ok, NOT_ENOUGH_REPLICAS, then out of order (a gap) for
+  // the three behind it. Everything after that succeeds.
+  const script: ProduceVerdict[] = [{ hold: 0 }, { hold: ErrorCode.NOT_ENOUGH_REPLICAS }, ...Array.from({ length: 3 }, () => ({ hold: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }))];
+  const cluster = await startScriptedCluster({ idempotence: true, onProduce: (i) => script[i] ?? 'ok' });
+  t.after(() => cluster.close());
+  // batchSize 1: every record is a batch of its own.
+  const producer = new Producer({ brokers: [cluster.bootstrap], enableIdempotence: true, lingerMs: 0, batchSize: 1, retry: { retries: 5, initialRetryTimeMs: 10 } });
+  t.after(() => producer.close());
+  await producer.connect();
+  const sends = Array.from({ length: 5 }, (_, b) => producer.send({ topic: 't', value: `b${b}` }));
+  const deadline = Date.now() + 20_000;
+  while (cluster.outstanding < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(cluster.maxOutstanding, 5, 'five batches of one partition in flight at once');
+  cluster.releaseHeld();
+  const results = await Promise.all(sends);
+  await producer.close();
+  // Offsets follow the send order: the retries went back in sequence order.
+  assert.deepEqual(results.map((r) => r.offset), [0n, 1n, 2n, 3n, 4n]);
+  const sequences = cluster.produced.map((p) => readBatchHeader(p.records).baseSequence);
+  assert.deepEqual(sequences, [0, 1, 2, 3, 4, 1, 2, 3, 4], 'the four failed batches resent once each, in sequence order');
+  for (let i = 5; i < cluster.produced.length; i++) assert.ok(cluster.produced[i].records.equals(cluster.produced[i - 4].records), 'each retry is the identical batch');
+  assert.equal(cluster.maxOutstanding, 5);
 });
 
 test('enableIdempotence against a broker without InitProducerId fails clearly', { timeout: 30_000 }, async (t) => {
