@@ -5,6 +5,8 @@
  * sent in calls of 500 records with up to 8 calls outstanding, then read back from the beginning
  * through a consumer group. Consumer time runs from the first record to the last, so group-join
  * time is not counted for anyone. Each figure is the best of three rounds, clients interleaved.
+ * @sluice/client's idempotent producer (acks=all, up to five batches per partition in flight) has a
+ * producer row of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -87,24 +89,28 @@ async function windowed(count: number, sendChunk: (n: number) => Promise<unknown
 
 type Client = {
   name: string;
+  /** Shown in the producer tables only (a producer setting; it would consume like another row). */
+  producerOnly?: boolean;
   produce(bootstrap: string, topic: string, w: Workload): Promise<Result>;
   consume(bootstrap: string, topic: string, w: Workload): Promise<Result>;
 };
 
+async function sluiceProduce(bootstrap: string, topic: string, w: Workload, enableIdempotence: boolean): Promise<Result> {
+  const producer = new Producer({ brokers: [bootstrap], lingerMs: 2, batchSize: 512 * 1024, clientId: 'bench', enableIdempotence });
+  await producer.connect();
+  await producer.cluster.ensureTopics([topic]);
+  const value = Buffer.alloc(w.size, 0x61);
+  const records = Array.from({ length: CHUNK }, () => ({ topic, value }));
+  const started = performance.now();
+  await windowed(w.count, (n) => producer.sendBatch(n === CHUNK ? records : records.slice(0, n)));
+  const seconds = (performance.now() - started) / 1000;
+  await producer.close();
+  return { seconds, count: w.count, bytes: w.count * w.size };
+}
+
 const sluice: Client = {
   name: '@sluice/client',
-  async produce(bootstrap, topic, w) {
-    const producer = new Producer({ brokers: [bootstrap], lingerMs: 2, batchSize: 512 * 1024, clientId: 'bench' });
-    await producer.connect();
-    await producer.cluster.ensureTopics([topic]);
-    const value = Buffer.alloc(w.size, 0x61);
-    const records = Array.from({ length: CHUNK }, () => ({ topic, value }));
-    const started = performance.now();
-    await windowed(w.count, (n) => producer.sendBatch(n === CHUNK ? records : records.slice(0, n)));
-    const seconds = (performance.now() - started) / 1000;
-    await producer.close();
-    return { seconds, count: w.count, bytes: w.count * w.size };
-  },
+  produce: (bootstrap, topic, w) => sluiceProduce(bootstrap, topic, w, false),
   async consume(bootstrap, topic, w) {
     const consumer = new Consumer({ brokers: [bootstrap], groupId: `bench-${topic}`, autoOffsetReset: 'earliest', clientId: 'bench' });
     await consumer.subscribe([topic]);
@@ -121,6 +127,13 @@ const sluice: Client = {
     await consumer.close();
     return { seconds, count, bytes };
   },
+};
+
+const sluiceIdempotent: Client = {
+  name: '@sluice/client idempotent',
+  producerOnly: true,
+  produce: (bootstrap, topic, w) => sluiceProduce(bootstrap, topic, w, true),
+  consume: (bootstrap, topic, w) => sluice.consume(bootstrap, topic, w),
 };
 
 const kafkajs: Client = {
@@ -211,7 +224,7 @@ function fmt(n: number, digits = 0): string {
 async function main(): Promise<void> {
   const { bootstrap, child, dataDir } = await startBrokerProcess();
   const admin = new Admin({ brokers: [bootstrap] });
-  const clients: Client[] = [sluice, kafkajs];
+  const clients: Client[] = [sluice, sluiceIdempotent, kafkajs];
   try {
     clients.push(platformatic((await import('@platformatic/kafka')) as unknown as PlatformaticModule));
   } catch (error) {
@@ -228,7 +241,7 @@ async function main(): Promise<void> {
     return topic;
   };
   // Warm-up: JIT and connection set-up for every client.
-  for (const c of clients) {
+  for (const c of clients.filter((x) => !x.producerOnly)) {
     const topic = await newTopic();
     const w = { name: 'warm-up', size: 100, count: 20_000 };
     await c.produce(bootstrap, topic, w);
@@ -241,8 +254,9 @@ async function main(): Promise<void> {
       const best = new Map<string, Result>();
       // Rounds interleave the clients so a burst of load on this shared machine hits all alike;
       // each client's best round counts.
+      const inPhase = clients.filter((c) => phase === 'producer' || !c.producerOnly);
       for (let round = 0; round < ROUNDS; round++) {
-        for (const c of clients) {
+        for (const c of inPhase) {
           const topic = await newTopic();
           gc();
           const produced = await c.produce(bootstrap, topic, w);
@@ -253,7 +267,7 @@ async function main(): Promise<void> {
           if (prev === undefined || r.seconds < prev.seconds) best.set(c.name, r);
         }
       }
-      for (const c of clients) rows.push({ client: c.name, r: best.get(c.name)! });
+      for (const c of inPhase) rows.push({ client: c.name, r: best.get(c.name)! });
       const rate = (r: Result) => r.count / r.seconds;
       const kjs = rows.find((x) => x.client.startsWith('kafkajs'))!;
       const plat = rows.find((x) => x.client.startsWith('@platformatic'));
