@@ -61,6 +61,11 @@ export class ProducerBatch {
   baseSequence = -1;
   /** Position among its partition's batches, fixed when built: retries go back in this order. */
   order = -1;
+  /**
+   * Sequence numbers released by an earlier batch the broker refused, to give back before this
+   * batch (in flight when that happened) is resent.
+   */
+  sequenceShift = 0;
   /** A retried batch waits out its backoff. */
   notBefore = 0;
 
@@ -104,8 +109,8 @@ export interface PartitionQueue {
   partition: number;
   batches: ProducerBatch[];
   inFlight: number;
-  /** Orders (ProducerBatch.order) of the batches in flight. */
-  inFlightOrders: Set<number>;
+  /** The batches in flight, by ProducerBatch.order. */
+  inFlightBatches: Map<number, ProducerBatch>;
   nextSequence: number;
   /** The next ProducerBatch.order. */
   nextOrder: number;
@@ -147,7 +152,7 @@ export class Accumulator {
     }
     let q = byPartition.get(partition);
     if (q === undefined) {
-      q = { topic, partition, batches: [], inFlight: 0, inFlightOrders: new Set(), nextSequence: 0, nextOrder: 0 };
+      q = { topic, partition, batches: [], inFlight: 0, inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0 };
       byPartition.set(partition, q);
     }
     return q;

@@ -9,7 +9,9 @@
  */
 import {
   ApiKey,
+  BatchOffsets,
   ErrorCode,
+  computeBatchCrc,
   KafkaError,
   buildRecordBatch,
   type CompressionName,
@@ -23,6 +25,21 @@ import { MisuseError, SluiceClientError, UnsupportedVersionError, isRetriable } 
 import { Accumulator, ProducerBatch, SendWaiter, estimateRecordSize, type PartitionQueue, type RecordMetadata } from './accumulator.js';
 import { resolvePartitioner, type PartitionerOption, type StatefulPartitioner } from './partitioners.js';
 import { needsMetadataRefresh } from '../cluster/cluster.js';
+
+/** Errors about the producer's sequence or epoch themselves: giving the batch's sequences back cannot help. */
+const SEQUENCE_STATE_ERRORS = new Set<number>([
+  ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  ErrorCode.DUPLICATE_SEQUENCE_NUMBER,
+  ErrorCode.INVALID_PRODUCER_EPOCH,
+  ErrorCode.UNKNOWN_PRODUCER_ID,
+  ErrorCode.PRODUCER_FENCED,
+]);
+
+/** `seq - n` in Kafka's sequence space (int32, wrapping to 0 after int32 max). */
+function subtractSequence(seq: number, n: number): number {
+  const r = seq - n;
+  return r < 0 ? r + 0x80000000 : r;
+}
 
 export type { RecordMetadata } from './accumulator.js';
 
@@ -310,7 +327,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           this.build(batch, q);
         }
         q.inFlight++;
-        q.inFlightOrders.add(batch.order);
+        q.inFlightBatches.set(batch.order, batch);
         if (list === undefined) byNode.set(leader, [batch]);
         else list.push(batch);
       }
@@ -388,14 +405,14 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           refresh = this.handleBatchError(b, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no response for ${b.topic}-${b.partition}`)) || refresh;
         } else if (p.errorCode === 0) {
           this.complete(b, p.baseOffset, p.logAppendTimeMs ?? -1n);
-        } else if (p.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent && this.earlierBatchPending(b)) {
+        } else if (p.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && this.idempotent && (b.sequenceShift !== 0 || this.earlierBatchPending(b))) {
           // Behind a batch that failed (or is still on its way): not a lost sequence, just early.
           refresh = this.handleBatchError(b, new SluiceClientError(`${b.topic}-${b.partition}: sequence ${b.baseSequence} arrived before an earlier batch; retrying after it`, true)) || refresh;
         } else if (p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
           // An earlier attempt was written; the broker does not say at which offset.
           this.complete(b, -1n, -1n);
         } else {
-          refresh = this.handleBatchError(b, new KafkaError(p.errorCode, p.errorMessage ?? `${b.topic}-${b.partition}`)) || refresh;
+          refresh = this.handleBatchError(b, new KafkaError(p.errorCode, p.errorMessage ?? `${b.topic}-${b.partition}`), true) || refresh;
         }
       }
     }
@@ -414,28 +431,35 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   /** Whether a batch built before `b` for its partition is queued for a retry or still in flight. */
   private earlierBatchPending(b: ProducerBatch): boolean {
     const q = this.accumulator.queue(b.topic, b.partition);
-    for (const order of q.inFlightOrders) if (order < b.order) return true;
+    for (const order of q.inFlightBatches.keys()) if (order < b.order) return true;
     return q.batches.some((x) => x.built !== null && x.order < b.order);
   }
 
   private complete(b: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
     const q = this.accumulator.queue(b.topic, b.partition);
     q.inFlight--;
-    q.inFlightOrders.delete(b.order);
+    q.inFlightBatches.delete(b.order);
     this.accumulator.release(b.bytes);
     b.settle(baseOffset, logAppendTime);
   }
 
-  /** Requeues a retriable failure at the head of its partition; fails the batch otherwise. Returns whether metadata is stale. */
-  private handleBatchError(b: ProducerBatch, error: Error): boolean {
+  /**
+   * Requeues a retriable failure at the head of its partition; fails the batch otherwise. Returns
+   * whether metadata is stale. `answeredByBroker`: the error is the broker's answer for this batch.
+   */
+  private handleBatchError(b: ProducerBatch, error: Error, answeredByBroker = false): boolean {
     const q = this.accumulator.queue(b.topic, b.partition);
     q.inFlight--;
-    q.inFlightOrders.delete(b.order);
+    q.inFlightBatches.delete(b.order);
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     const retries = this.cluster.options.retry?.retries ?? Number.MAX_SAFE_INTEGER;
     if (!this.closed && isRetriable(error) && !expired && b.attempts <= retries) {
       const backoff = Math.min(this.cluster.options.retry?.maxRetryTimeMs ?? 1000, (this.cluster.options.retry?.initialRetryTimeMs ?? 100) * 2 ** (b.attempts - 1));
       b.notBefore = Date.now() + backoff;
+      if (b.sequenceShift !== 0) {
+        this.resequence(b, subtractSequence(b.baseSequence, b.sequenceShift));
+        b.sequenceShift = 0;
+      }
       // Back among the other retries in the order the batches were built (their sequence order),
       // ahead of batches never sent.
       let at = 0;
@@ -444,8 +468,34 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       return needsMetadataRefresh(error);
     }
     this.accumulator.release(b.bytes);
+    // Only a definite refusal frees the sequences: a retriable error (timed out, not enough
+    // replicas after append) may have been written.
+    if (this.idempotent && answeredByBroker && b.baseSequence >= 0 && error instanceof KafkaError && !error.retriable && !SEQUENCE_STATE_ERRORS.has(error.code)) {
+      this.releaseSequences(q, b);
+    }
     b.fail(expired && isRetriable(error) ? new SluiceClientError(`delivery timed out after ${this.deliveryTimeoutMs} ms: ${error.message}`, false, { cause: error }) : error);
     return false;
+  }
+
+  /**
+   * The broker refused `failed` without writing it (too large, corrupt, …): the partition's later
+   * batches move down by its record count so the broker sees no gap, as Kafka's client does.
+   * Queued ones are rewritten now; those in flight come back OUT_OF_ORDER_SEQUENCE_NUMBER and are
+   * rewritten before they are resent.
+   */
+  private releaseSequences(q: PartitionQueue, failed: ProducerBatch): void {
+    const n = failed.records.length;
+    q.nextSequence = subtractSequence(q.nextSequence, n);
+    for (const x of q.batches) if (x.built !== null && x.order > failed.order) this.resequence(x, subtractSequence(x.baseSequence, n));
+    for (const x of q.inFlightBatches.values()) if (x.order > failed.order) x.sequenceShift += n;
+  }
+
+  /** Gives a built (not in flight) batch a new base sequence: the header field and the CRC over it. */
+  private resequence(b: ProducerBatch, baseSequence: number): void {
+    b.baseSequence = baseSequence;
+    const built = b.built!;
+    built.writeInt32BE(baseSequence, BatchOffsets.baseSequence);
+    built.writeUInt32BE(computeBatchCrc(built, 0, built.length), BatchOffsets.crc);
   }
 
   private notifyIdle(): void {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { ApiKey, ErrorCode, readBatchHeader } from '@sluice/protocol';
+import { ApiKey, ErrorCode, KafkaError, readBatchHeader } from '@sluice/protocol';
 import { Admin, Producer, UnsupportedVersionError } from '../../src/index.js';
 import { startScriptedCluster, type ProduceVerdict } from '../scripted-broker.js';
 import { readAll, startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
@@ -126,6 +126,34 @@ test('against our broker: connections killed under load, every record stored exa
     const order = values.map((v) => v.slice(1).split('-').map(Number)).map(([i, j]) => i * 20 + j);
     assert.deepEqual(order, [...order].sort((a, b) => a - b), `key k${k} in order`);
   }
+});
+
+test('against our broker: a batch the broker refuses (too large) gives its sequences back; later batches, queued or in flight, are stored', { timeout: 60_000 }, async (t) => {
+  const broker = await startTestBroker();
+  const admin = new Admin({ brokers: [broker.bootstrap] });
+  t.after(async () => {
+    admin.close();
+    await broker.stop();
+  });
+  const topic = uniqueTopic('idem-refused');
+  await admin.createTopics([{ topic, numPartitions: 1, configs: { 'max.message.bytes': '1000' } }]);
+  // batchSize 1: every record is a batch of its own.
+  const producer = new Producer({ brokers: [broker.bootstrap], enableIdempotence: true, lingerMs: 0, batchSize: 1, retry: { retries: 10, initialRetryTimeMs: 10 } });
+  t.after(() => producer.close());
+  const big = Buffer.alloc(3000, 0x78);
+  const refused = (e: unknown) => e instanceof KafkaError && !e.retriable && e.code !== ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+  // One after the other: the refused batch's sequence is reused by the next one.
+  assert.equal((await producer.send({ topic, value: 'a' })).offset, 0n);
+  await assert.rejects(producer.send({ topic, value: big }), refused);
+  assert.equal((await producer.send({ topic, value: 'b' })).offset, 1n);
+  // All at once: the batches behind the refused one are in flight with higher sequences.
+  const c = producer.send({ topic, value: 'c' });
+  const tooBig = producer.send({ topic, value: big });
+  const later = ['d', 'e', 'f'].map((value) => producer.send({ topic, value }));
+  await assert.rejects(tooBig, refused);
+  assert.deepEqual([(await c).offset, ...(await Promise.all(later)).map((r) => r.offset)], [2n, 3n, 4n, 5n]);
+  const stored = await readAll(broker.bootstrap, topic, 6);
+  assert.deepEqual(stored.map((r) => r.value), ['a', 'b', 'c', 'd', 'e', 'f']);
 });
 
 test('scripted broker: producer id from InitProducerId, consecutive sequences, identical bytes on retry', { timeout: 60_000 }, async (t) => {
