@@ -114,6 +114,12 @@ export interface PartitionQueue {
   nextSequence: number;
   /** The next ProducerBatch.order. */
   nextOrder: number;
+  /**
+   * A batch of this partition was acknowledged. Until then an idempotent producer keeps one batch
+   * in flight: a broker without state for the producer accepts any first sequence, so a batch
+   * overtaking a failed first one would be stored ahead of it.
+   */
+  acked: boolean;
 }
 
 /** Bytes a record adds to a batch, close to its encoded size (varint overheads rounded up). */
@@ -152,7 +158,7 @@ export class Accumulator {
     }
     let q = byPartition.get(partition);
     if (q === undefined) {
-      q = { topic, partition, batches: [], inFlight: 0, inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0 };
+      q = { topic, partition, batches: [], inFlight: 0, inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0, acked: false };
       byPartition.set(partition, q);
     }
     return q;

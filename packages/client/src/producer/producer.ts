@@ -3,7 +3,7 @@
  * them; the sender drains ready batches into one Produce request per leader, with at most
  * `maxInFlightRequestsPerConnection` outstanding per broker. Idempotence gets a producer id from
  * InitProducerId and stamps per-partition sequence numbers; up to five batches per partition are in
- * flight, as in Kafka. A failed batch goes back in sequence order and is resent byte for byte, and
+ * flight, as in Kafka, once the partition's first batch is acknowledged. A failed batch goes back in sequence order and is resent byte for byte, and
  * retries go one at a time, once nothing earlier is in flight, so the broker sees sequences in order;
  * the batches behind a failed one come back OUT_OF_ORDER_SEQUENCE_NUMBER and are retried after it.
  */
@@ -35,10 +35,10 @@ const SEQUENCE_STATE_ERRORS = new Set<number>([
   ErrorCode.PRODUCER_FENCED,
 ]);
 
-/** `seq - n` in Kafka's sequence space (int32, wrapping to 0 after int32 max). */
+/** `seq - n` in Kafka's sequence space (0 to int32 max, wrapping); `n` may be negative. */
 function subtractSequence(seq: number, n: number): number {
-  const r = seq - n;
-  return r < 0 ? r + 0x80000000 : r;
+  const m = 0x80000000;
+  return (((seq - n) % m) + m) % m;
 }
 
 export type { RecordMetadata } from './accumulator.js';
@@ -143,6 +143,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     this.idempotent = options.enableIdempotence ?? false;
     if (this.idempotent && this.acks !== -1) throw new MisuseError('enableIdempotence requires acks=all');
     if (this.idempotent && this.maxInFlight > 5) throw new MisuseError('enableIdempotence requires maxInFlightRequestsPerConnection <= 5');
+    if (this.idempotent && options.retry?.retries === 0) throw new MisuseError('enableIdempotence requires retries > 0');
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.partitioner = resolvePartitioner(options.partitioner);
@@ -293,6 +294,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           q.batches.shift();
           this.accumulator.release(head.bytes);
           head.fail(new SluiceClientError(`delivery timed out after ${this.deliveryTimeoutMs} ms: no leader for ${q.topic}-${q.partition}`, false));
+          // It may have been the last thing flush() or close() waits for.
+          queueMicrotask(() => this.notifyIdle());
           continue;
         }
         if (head.notBefore > now) {
@@ -305,7 +308,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
         }
         if (this.idempotent) {
           const isRetry = head.built !== null;
-          if (isRetry ? q.inFlight > 0 : q.inFlight >= this.maxInFlight) continue;
+          if (isRetry ? q.inFlight > 0 : q.inFlight >= (q.acked ? this.maxInFlight : 1)) continue;
         }
         let leader: number;
         try {
@@ -439,6 +442,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     const q = this.accumulator.queue(b.topic, b.partition);
     q.inFlight--;
     q.inFlightBatches.delete(b.order);
+    q.acked = true;
+    if (b.sequenceShift !== 0) this.undoRelease(q, b);
     this.accumulator.release(b.bytes);
     b.settle(baseOffset, logAppendTime);
   }
@@ -488,6 +493,19 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     q.nextSequence = subtractSequence(q.nextSequence, n);
     for (const x of q.batches) if (x.built !== null && x.order > failed.order) this.resequence(x, subtractSequence(x.baseSequence, n));
     for (const x of q.inFlightBatches.values()) if (x.order > failed.order) x.sequenceShift += n;
+  }
+
+  /**
+   * `acked` was written at the sequences it was sent with although earlier sequences were given
+   * back meanwhile (a broker with no state for the producer accepts any sequence): the batches
+   * after it continue from its sequences again.
+   */
+  private undoRelease(q: PartitionQueue, acked: ProducerBatch): void {
+    const s = acked.sequenceShift;
+    acked.sequenceShift = 0;
+    q.nextSequence = subtractSequence(q.nextSequence, -s);
+    for (const x of q.batches) if (x.built !== null && x.order > acked.order) this.resequence(x, subtractSequence(x.baseSequence, -s));
+    for (const x of q.inFlightBatches.values()) if (x.order > acked.order) x.sequenceShift -= s;
   }
 
   /** Gives a built (not in flight) batch a new base sequence: the header field and the CRC over it. */

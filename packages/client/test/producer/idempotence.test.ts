@@ -154,6 +154,19 @@ test('against our broker: a batch the broker refuses (too large) gives its seque
   assert.deepEqual([(await c).offset, ...(await Promise.all(later)).map((r) => r.offset)], [2n, 3n, 4n, 5n]);
   const stored = await readAll(broker.bootstrap, topic, 6);
   assert.deepEqual(stored.map((r) => r.value), ['a', 'b', 'c', 'd', 'e', 'f']);
+
+  // The partition's very first batch refused, with more sent right behind it: the broker has no
+  // state for this producer there yet, so it would take any sequence; nothing may be lost or reordered.
+  const fresh = uniqueTopic('idem-refused-first');
+  await admin.createTopics([{ topic: fresh, numPartitions: 1, configs: { 'max.message.bytes': '1000' } }]);
+  const second = new Producer({ brokers: [broker.bootstrap], enableIdempotence: true, lingerMs: 0, batchSize: 1, retry: { retries: 10, initialRetryTimeMs: 10 } });
+  t.after(() => second.close());
+  const firstRefused = second.send({ topic: fresh, value: big });
+  const behind = ['p', 'q'].map((value) => second.send({ topic: fresh, value }));
+  await assert.rejects(firstRefused, refused);
+  assert.deepEqual((await Promise.all(behind)).map((r) => r.offset), [0n, 1n]);
+  assert.equal((await second.send({ topic: fresh, value: 'r' })).offset, 2n);
+  assert.deepEqual((await readAll(broker.bootstrap, fresh, 3)).map((r) => r.value), ['p', 'q', 'r']);
 });
 
 test('scripted broker: producer id from InitProducerId, consecutive sequences, identical bytes on retry', { timeout: 60_000 }, async (t) => {
@@ -177,17 +190,20 @@ test('scripted broker: producer id from InitProducerId, consecutive sequences, i
   assert.ok(cluster.produced[1].records.equals(cluster.produced[2].records), 'the retry is the identical batch');
 });
 
-test('scripted broker: five batches of one partition in flight; a failed batch and the ones behind it (OUT_OF_ORDER_SEQUENCE_NUMBER) are resent in sequence order', { timeout: 60_000 }, async (t) => {
-  // The first five requests are held until all five are in flight, then answered in order as Kafka
-  // would when the second is not appended: ok, NOT_ENOUGH_REPLICAS, then out of order (a gap) for
-  // the three behind it. Everything after that succeeds.
-  const script: ProduceVerdict[] = [{ hold: 0 }, { hold: ErrorCode.NOT_ENOUGH_REPLICAS }, ...Array.from({ length: 3 }, () => ({ hold: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }))];
+test('scripted broker: five batches of one partition in flight; a failed batch and the ones behind it (OUT_OF_ORDER_SEQUENCE_NUMBER) are resent one at a time, in sequence order', { timeout: 60_000 }, async (t) => {
+  // Request 0 (the partition's first batch) is acknowledged at once; until then only one batch of
+  // the partition is in flight. Requests 1-5 are held until all five are in flight, then answered
+  // in order as Kafka would when the second is not appended: ok, NOT_ENOUGH_REPLICAS, then out of
+  // order (a gap) for the three behind it. The first resend of the failed batch fails again.
+  const OOO = { hold: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER };
+  const script: ProduceVerdict[] = ['ok', { hold: 0 }, { hold: ErrorCode.NOT_ENOUGH_REPLICAS }, OOO, OOO, OOO, ErrorCode.NOT_ENOUGH_REPLICAS];
   const cluster = await startScriptedCluster({ idempotence: true, onProduce: (i) => script[i] ?? 'ok' });
   t.after(() => cluster.close());
   // batchSize 1: every record is a batch of its own.
   const producer = new Producer({ brokers: [cluster.bootstrap], enableIdempotence: true, lingerMs: 0, batchSize: 1, retry: { retries: 5, initialRetryTimeMs: 10 } });
   t.after(() => producer.close());
   await producer.connect();
+  assert.equal((await producer.send({ topic: 't', value: 'first' })).offset, 0n);
   const sends = Array.from({ length: 5 }, (_, b) => producer.send({ topic: 't', value: `b${b}` }));
   const deadline = Date.now() + 20_000;
   while (cluster.outstanding < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -195,12 +211,24 @@ test('scripted broker: five batches of one partition in flight; a failed batch a
   cluster.releaseHeld();
   const results = await Promise.all(sends);
   await producer.close();
-  // Offsets follow the send order: the retries went back in sequence order.
-  assert.deepEqual(results.map((r) => r.offset), [0n, 1n, 2n, 3n, 4n]);
+  // Offsets follow the send order: the retries went back in sequence order, one at a time.
+  assert.deepEqual(results.map((r) => r.offset), [1n, 2n, 3n, 4n, 5n]);
   const sequences = cluster.produced.map((p) => readBatchHeader(p.records).baseSequence);
-  assert.deepEqual(sequences, [0, 1, 2, 3, 4, 1, 2, 3, 4], 'the four failed batches resent once each, in sequence order');
-  for (let i = 5; i < cluster.produced.length; i++) assert.ok(cluster.produced[i].records.equals(cluster.produced[i - 4].records), 'each retry is the identical batch');
-  assert.equal(cluster.maxOutstanding, 5);
+  assert.deepEqual(sequences, [0, 1, 2, 3, 4, 5, 2, 2, 3, 4, 5], 'the failed batch resent until written, then the ones behind it');
+  for (let i = 6; i < cluster.produced.length; i++) {
+    const first = sequences.indexOf(sequences[i]);
+    assert.ok(cluster.produced[i].records.equals(cluster.produced[first].records), 'each retry is the identical batch');
+  }
+});
+
+test('scripted broker: OUT_OF_ORDER_SEQUENCE_NUMBER with nothing earlier pending fails the send', { timeout: 30_000 }, async (t) => {
+  const cluster = await startScriptedCluster({ idempotence: true, onProduce: (i) => (i === 0 ? ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER : 'ok') });
+  t.after(() => cluster.close());
+  const producer = new Producer({ brokers: [cluster.bootstrap], enableIdempotence: true, lingerMs: 0, retry: { retries: 5, initialRetryTimeMs: 10 } });
+  t.after(() => producer.close());
+  await assert.rejects(producer.send({ topic: 't', value: 'x' }), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  assert.equal(cluster.produced.length, 1, 'not retried');
+  assert.throws(() => new Producer({ brokers: [cluster.bootstrap], enableIdempotence: true, retry: { retries: 0 } }), /retries > 0/);
 });
 
 test('enableIdempotence against a broker without InitProducerId fails clearly', { timeout: 30_000 }, async (t) => {
