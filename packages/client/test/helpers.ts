@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Admin } from '../src/index.js';
 
 export interface TestBroker {
   host: string;
@@ -32,6 +33,23 @@ export async function startTestBroker(configs: Record<string, string | number | 
 }
 
 let topicCounter = 0;
+/**
+ * A broker and an Admin on it, both closed when the test ends (`t.after`), for the many tests
+ * that need nothing else set up.
+ */
+export async function withBroker(
+  t: { after(fn: () => Promise<void>): void },
+  configs: Record<string, string | number | boolean> = {},
+): Promise<{ broker: TestBroker; admin: Admin }> {
+  const broker = await startTestBroker(configs);
+  const admin = new Admin({ brokers: [broker.bootstrap] });
+  t.after(async () => {
+    admin.close();
+    await broker.stop();
+  });
+  return { broker, admin };
+}
+
 export function uniqueTopic(prefix = 't'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${topicCounter++}`;
 }

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@sluice/protocol';
-import { Admin, Consumer, KafkaError, OffsetSpec, Producer } from '../../src/index.js';
-import { startTestBroker, uniqueTopic, waitFor } from '../helpers.js';
+import { Consumer, KafkaError, OffsetSpec, Producer } from '../../src/index.js';
+import { uniqueTopic, withBroker, waitFor } from '../helpers.js';
 
 test('topics: create, list, describe, create partitions, delete', { timeout: 60_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   assert.deepEqual(await admin.createTopics([{ topic, numPartitions: 2, configs: { 'cleanup.policy': 'compact' } }]), [true]);
   assert.deepEqual(await admin.createTopics([{ topic, numPartitions: 2 }], { ignoreExisting: true }), [false]);
@@ -27,12 +22,7 @@ test('topics: create, list, describe, create partitions, delete', { timeout: 60_
 });
 
 test('configs: describe, alter, incremental alter', { timeout: 60_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: 1 }]);
   const valueOf = async (name: string) => (await admin.describeConfigs([{ type: 'topic', name: topic, keys: [name] }]))[0].configs.find((c) => c.name === name);
@@ -48,12 +38,7 @@ test('configs: describe, alter, incremental alter', { timeout: 60_000 }, async (
 });
 
 test('offsets and records: list offsets (earliest, latest, by time), delete records, describe log dirs, describe cluster', { timeout: 60_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: 1 }]);
   const producer = new Producer({ brokers: [broker.bootstrap] });
@@ -74,12 +59,7 @@ test('offsets and records: list offsets (earliest, latest, by time), delete reco
 });
 
 test('consumer groups: list, describe, list/alter/delete offsets, delete', { timeout: 120_000 }, async (t) => {
-  const broker = await startTestBroker({ 'group.initial.rebalance.delay.ms': 0 });
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t, { 'group.initial.rebalance.delay.ms': 0 });
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: 2 }]);
   const consumer = new Consumer({ brokers: [broker.bootstrap], groupId: 'admin-group', clientId: 'admin-test-client', heartbeatIntervalMs: 200 });

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@sluice/protocol';
-import { Admin, Consumer, KafkaError, MisuseError, Producer, type ConsumerRecord } from '../../src/index.js';
-import { startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
+import { Consumer, KafkaError, MisuseError, Producer, type ConsumerRecord } from '../../src/index.js';
+import { uniqueTopic, withBroker, type TestBroker } from '../helpers.js';
 
 async function setup(t: { after(fn: () => Promise<void>): void }, partitions = 1, count = 100): Promise<{ broker: TestBroker; topic: string; produceAt: number }> {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: partitions }]);
   const producer = new Producer({ brokers: [broker.bootstrap], partitioner: 'roundrobin' });
@@ -131,12 +126,7 @@ test('commits: sync and async commits of explicit offsets, committed() reads the
 });
 
 test('back-pressure: an idle consumer buffers about max.partition.fetch.bytes, not the whole log', { timeout: 60_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: 1 }]);
   const producer = new Producer({ brokers: [broker.bootstrap], batchSize: 64 * 1024 });

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Consumer, Producer, type ConsumerOptions, type TopicPartition } from '../../src/index.js';
-import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../helpers.js';
+import { uniqueTopic, withBroker, waitFor, type TestBroker } from '../helpers.js';
 
 const BROKER_CONFIG = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 1000 };
 
 async function setup(t: { after(fn: () => Promise<void>): void }, partitions: number, count: number): Promise<{ broker: TestBroker; topic: string; admin: Admin }> {
-  const broker = await startTestBroker(BROKER_CONFIG);
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t, BROKER_CONFIG);
   const topic = uniqueTopic();
   await admin.createTopics([{ topic, numPartitions: partitions }]);
   if (count > 0) {
@@ -187,12 +182,7 @@ test('static membership: a member that restarts with its group.instance.id gets 
 });
 
 test('subscribe to a pattern: matching topics are consumed, others not', { timeout: 120_000 }, async (t) => {
-  const broker = await startTestBroker(BROKER_CONFIG);
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t, BROKER_CONFIG);
   const prefix = uniqueTopic('pat');
   await admin.createTopics([{ topic: `${prefix}.orders`, numPartitions: 1 }, { topic: `${prefix}.users`, numPartitions: 1 }, { topic: `other-${prefix}`, numPartitions: 1 }]);
   const producer = new Producer({ brokers: [broker.bootstrap] });
@@ -210,12 +200,7 @@ test('subscribe to a pattern: matching topics are consumed, others not', { timeo
 });
 
 test('a topic created after subscribe that matches the pattern, and partitions added to a subscribed topic, are picked up', { timeout: 120_000 }, async (t) => {
-  const broker = await startTestBroker(BROKER_CONFIG);
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t, BROKER_CONFIG);
   const prefix = uniqueTopic('watch');
   await admin.createTopics([{ topic: `${prefix}.a`, numPartitions: 1 }]);
   const c = new Consumer({ brokers: [broker.bootstrap], groupId: 'watch', autoOffsetReset: 'earliest', heartbeatIntervalMs: 200, metadataMaxAgeMs: 300 });

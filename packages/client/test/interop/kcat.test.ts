@@ -2,17 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Producer, murmur2Partition } from '../../src/index.js';
-import { readAll, run, startTestBroker, uniqueTopic } from '../helpers.js';
+import { readAll, run, startTestBroker, uniqueTopic, withBroker } from '../helpers.js';
 
 const KCAT = '/usr/bin/kcat';
 
 test('10,000 keys: our default partitioner picks the partitions kcat picks with murmur2_random', { timeout: 180_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic('parity');
   const partitions = 7;
   await admin.createTopics([{ topic, numPartitions: partitions }]);

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { ApiKey, ErrorCode, KafkaError, readBatchHeader } from '@sluice/protocol';
 import { Admin, Producer, UnsupportedVersionError } from '../../src/index.js';
 import { startScriptedCluster, type ProduceVerdict } from '../scripted-broker.js';
-import { readAll, startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
+import { readAll, startTestBroker, uniqueTopic, withBroker, type TestBroker } from '../helpers.js';
 
 /**
  * A TCP proxy in front of the broker that forwards everything, except that the response to the
@@ -96,12 +96,7 @@ test('against our broker: a Produce response lost after the append is retried an
 });
 
 test('against our broker: connections killed under load, every record stored exactly once and in order', { timeout: 90_000 }, async (t) => {
-  const broker: TestBroker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic('idem-load');
   await admin.createTopics([{ topic, numPartitions: 3 }]);
   const producer = new Producer({ brokers: [broker.bootstrap], enableIdempotence: true, lingerMs: 2, retry: { retries: 20, initialRetryTimeMs: 20 } });
@@ -129,12 +124,7 @@ test('against our broker: connections killed under load, every record stored exa
 });
 
 test('against our broker: a batch the broker refuses (too large) gives its sequences back; later batches, queued or in flight, are stored', { timeout: 60_000 }, async (t) => {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
+  const { broker, admin } = await withBroker(t);
   const topic = uniqueTopic('idem-refused');
   await admin.createTopics([{ topic, numPartitions: 1, configs: { 'max.message.bytes': '1000' } }]);
   // batchSize 1: every record is a batch of its own.

@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ApiKey, ErrorCode } from '@sluice/protocol';
-import { Admin, BufferExhaustedError, KafkaError, MisuseError, Producer, type RequestEvent } from '../../src/index.js';
-import { readAll, startTestBroker, uniqueTopic, type TestBroker } from '../helpers.js';
-
-async function withBroker(t: { after(fn: () => Promise<void>): void }): Promise<{ broker: TestBroker; admin: Admin }> {
-  const broker = await startTestBroker();
-  const admin = new Admin({ brokers: [broker.bootstrap] });
-  t.after(async () => {
-    admin.close();
-    await broker.stop();
-  });
-  return { broker, admin };
-}
+import { BufferExhaustedError, KafkaError, MisuseError, Producer, type RequestEvent } from '../../src/index.js';
+import { readAll, uniqueTopic, withBroker } from '../helpers.js';
 
 function countRequests(apiKey: number): { count: () => number; stop: () => void } {
   let n = 0;
