@@ -108,7 +108,6 @@ export interface PartitionQueue {
   topic: string;
   partition: number;
   batches: ProducerBatch[];
-  inFlight: number;
   /** The batches in flight, by ProducerBatch.order. */
   inFlightBatches: Map<number, ProducerBatch>;
   nextSequence: number;
@@ -158,7 +157,7 @@ export class Accumulator {
     }
     let q = byPartition.get(partition);
     if (q === undefined) {
-      q = { topic, partition, batches: [], inFlight: 0, inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0, acked: false };
+      q = { topic, partition, batches: [], inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0, acked: false };
       byPartition.set(partition, q);
     }
     return q;

@@ -3,9 +3,10 @@
  * them; the sender drains ready batches into one Produce request per leader, with at most
  * `maxInFlightRequestsPerConnection` outstanding per broker. Idempotence gets a producer id from
  * InitProducerId and stamps per-partition sequence numbers; up to five batches per partition are in
- * flight, as in Kafka, once the partition's first batch is acknowledged. A failed batch goes back in sequence order and is resent byte for byte, and
- * retries go one at a time, once nothing earlier is in flight, so the broker sees sequences in order;
- * the batches behind a failed one come back OUT_OF_ORDER_SEQUENCE_NUMBER and are retried after it.
+ * flight, as in Kafka, once the partition's first batch is acknowledged. A failed batch goes back in
+ * sequence order and is resent byte for byte; retries go one at a time, once nothing earlier is in
+ * flight, so the broker sees sequences in order; the batches behind a failed one come back
+ * OUT_OF_ORDER_SEQUENCE_NUMBER and are retried after it.
  */
 import {
   ApiKey,
@@ -35,10 +36,10 @@ const SEQUENCE_STATE_ERRORS = new Set<number>([
   ErrorCode.PRODUCER_FENCED,
 ]);
 
-/** `seq - n` in Kafka's sequence space (0 to int32 max, wrapping); `n` may be negative. */
-function subtractSequence(seq: number, n: number): number {
+/** `seq + n` in Kafka's sequence space: 0 to int32 max, wrapping; `n` may be negative. */
+function addSequence(seq: number, n: number): number {
   const m = 0x80000000;
-  return (((seq - n) % m) + m) % m;
+  return (((seq + n) % m) + m) % m;
 }
 
 export type { RecordMetadata } from './accumulator.js';
@@ -308,7 +309,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
         }
         if (this.idempotent) {
           const isRetry = head.built !== null;
-          if (isRetry ? q.inFlight > 0 : q.inFlight >= (q.acked ? this.maxInFlight : 1)) continue;
+          const inFlight = q.inFlightBatches.size;
+          if (isRetry ? inFlight > 0 : inFlight >= (q.acked ? this.maxInFlight : 1)) continue;
         }
         let leader: number;
         try {
@@ -329,7 +331,6 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
           if (q.batches.length === 0) this.partitioner.onBatchClosed?.(q.topic, q.partition, this.cluster.partitionCount(q.topic));
           this.build(batch, q);
         }
-        q.inFlight++;
         q.inFlightBatches.set(batch.order, batch);
         if (list === undefined) byNode.set(leader, [batch]);
         else list.push(batch);
@@ -361,9 +362,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     const id = this.identity;
     if (id !== null) {
       batch.baseSequence = q.nextSequence;
-      // Kafka sequences wrap to 0 after int32 max.
-      const next = q.nextSequence + batch.records.length;
-      q.nextSequence = next > 0x7fffffff ? next - 0x80000000 : next;
+      q.nextSequence = addSequence(q.nextSequence, batch.records.length);
     }
     batch.built = buildRecordBatch(batch.records, {
       compression: this.compression,
@@ -440,7 +439,6 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
 
   private complete(b: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
     const q = this.accumulator.queue(b.topic, b.partition);
-    q.inFlight--;
     q.inFlightBatches.delete(b.order);
     q.acked = true;
     if (b.sequenceShift !== 0) this.undoRelease(q, b);
@@ -454,7 +452,6 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
    */
   private handleBatchError(b: ProducerBatch, error: Error, answeredByBroker = false): boolean {
     const q = this.accumulator.queue(b.topic, b.partition);
-    q.inFlight--;
     q.inFlightBatches.delete(b.order);
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     const retries = this.cluster.options.retry?.retries ?? Number.MAX_SAFE_INTEGER;
@@ -462,7 +459,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       const backoff = Math.min(this.cluster.options.retry?.maxRetryTimeMs ?? 1000, (this.cluster.options.retry?.initialRetryTimeMs ?? 100) * 2 ** (b.attempts - 1));
       b.notBefore = Date.now() + backoff;
       if (b.sequenceShift !== 0) {
-        this.resequence(b, subtractSequence(b.baseSequence, b.sequenceShift));
+        this.resequence(b, addSequence(b.baseSequence, -b.sequenceShift));
         b.sequenceShift = 0;
       }
       // Back among the other retries in the order the batches were built (their sequence order),
@@ -490,8 +487,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
    */
   private releaseSequences(q: PartitionQueue, failed: ProducerBatch): void {
     const n = failed.records.length;
-    q.nextSequence = subtractSequence(q.nextSequence, n);
-    for (const x of q.batches) if (x.built !== null && x.order > failed.order) this.resequence(x, subtractSequence(x.baseSequence, n));
+    q.nextSequence = addSequence(q.nextSequence, -n);
+    for (const x of q.batches) if (x.built !== null && x.order > failed.order) this.resequence(x, addSequence(x.baseSequence, -n));
     for (const x of q.inFlightBatches.values()) if (x.order > failed.order) x.sequenceShift += n;
   }
 
@@ -503,8 +500,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private undoRelease(q: PartitionQueue, acked: ProducerBatch): void {
     const s = acked.sequenceShift;
     acked.sequenceShift = 0;
-    q.nextSequence = subtractSequence(q.nextSequence, -s);
-    for (const x of q.batches) if (x.built !== null && x.order > acked.order) this.resequence(x, subtractSequence(x.baseSequence, -s));
+    q.nextSequence = addSequence(q.nextSequence, s);
+    for (const x of q.batches) if (x.built !== null && x.order > acked.order) this.resequence(x, addSequence(x.baseSequence, s));
     for (const x of q.inFlightBatches.values()) if (x.order > acked.order) x.sequenceShift -= s;
   }
 
