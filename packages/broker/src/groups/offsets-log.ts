@@ -99,8 +99,6 @@ export class OffsetsLog {
         if (next <= offset) break;
         offset = next;
       }
-      // Nothing written since the last start is unread: everything up to the end is readable.
-      log.highWatermark = log.logEndOffset;
     }
   }
 }

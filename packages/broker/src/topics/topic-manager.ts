@@ -47,12 +47,25 @@ export class TopicManager {
     });
   }
 
-  /** Opens the logs of every topic in the metadata (creating any that are missing). */
+  /** Opens the logs of every topic in the metadata (creating any that are missing), as their leader. */
   async recover(): Promise<void> {
     for (const topic of this.metadata.topics()) {
       const config = this.topicConfig(topic);
-      for (const p of topic.partitions) await this.logs.create(topic.name, p.partition, config);
+      for (const p of topic.partitions) await this.openAsLeader(topic.name, p, config);
     }
+  }
+
+  /**
+   * Opens (or creates) a partition's log as its leader. This broker is the partition's only
+   * replica, so its ISR is itself and, as Kafka's Partition.makeLeader → maybeIncrementLeaderHW
+   * does, the high watermark moves up to the log end: everything the log recovered is exposed, not
+   * only what the last replication-offset-checkpoint (written every 60 s) recorded.
+   */
+  private async openAsLeader(topic: string, assignment: PartitionAssignment, config: TopicConfig): Promise<PartitionLog> {
+    const log = await this.logs.create(topic, assignment.partition, config);
+    await log.assignLeaderEpoch(assignment.leaderEpoch);
+    log.highWatermark = log.logEndOffset;
+    return log;
   }
 
   /** Topic-config defaults from the broker's log.* settings (static and dynamic). */
@@ -125,10 +138,7 @@ export class TopicManager {
   }
 
   private async createLogsAndRecord(topic: TopicMetadata, config: TopicConfig): Promise<TopicMetadata> {
-    for (const p of topic.partitions) {
-      const log = await this.logs.create(topic.name, p.partition, config);
-      await log.assignLeaderEpoch(p.leaderEpoch);
-    }
+    for (const p of topic.partitions) await this.openAsLeader(topic.name, p, config);
     await this.metadata.createTopic(topic);
     this.log.info(`created topic ${topic.name} (id ${topic.topicId}, ${topic.partitions.length} partition(s))`);
     return this.metadata.topic(topic.name)!;
@@ -231,10 +241,7 @@ export class TopicManager {
     }
     if (validateOnly) return;
     const config = this.topicConfig(topic);
-    for (const p of added) {
-      const log = await this.logs.create(name, p.partition, config);
-      await log.assignLeaderEpoch(p.leaderEpoch);
-    }
+    for (const p of added) await this.openAsLeader(name, p, config);
     await this.metadata.addPartitions(name, added);
     this.log.info(`topic ${name} now has ${count} partitions`);
   }
