@@ -6,6 +6,7 @@
  * with a consensus store and keeps the view current from its watch stream.
  */
 import { randomBytes } from 'node:crypto';
+import { ErrorCode, KafkaError } from '@sluice/protocol';
 
 export interface PartitionAssignment {
   partition: number;
@@ -60,16 +61,17 @@ export interface MetadataStore {
   close(): Promise<void>;
 }
 
-export class TopicExistsError extends Error {
+/** The store's refusals carry the Kafka code a client gets for them (e.g. the loser of two racing deletes). */
+export class TopicExistsError extends KafkaError {
   constructor(name: string) {
-    super(`Topic '${name}' already exists.`);
+    super(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     this.name = 'TopicExistsError';
   }
 }
 
-export class UnknownTopicError extends Error {
+export class UnknownTopicError extends KafkaError {
   constructor(name: string) {
-    super(`Topic '${name}' does not exist.`);
+    super(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     this.name = 'UnknownTopicError';
   }
 }
