@@ -102,6 +102,7 @@ async function startLocked(
     defaultConfig: parseTopicConfig({}, defaultsNow()),
     topicConfigs,
     retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+    onBackgroundError: (message) => log.error(message),
   });
   const logs = new StorageLogLayer(manager, log);
   // Logs of topics the metadata does not know: a crash between creating logs and recording the

@@ -27,6 +27,11 @@ export interface LogManagerOptions {
   /** Config for topics without an entry in topicConfigs (default: Kafka's defaults). */
   defaultConfig?: TopicConfig;
   topicConfigs?: Map<string, TopicConfig>;
+  /**
+   * Where failures of background work (retention, compaction, flushes, checkpoints) are reported;
+   * the broker passes its logger. Default: process warnings.
+   */
+  onBackgroundError?: (message: string) => void;
   /** log.retention.check.interval.ms */
   retentionCheckIntervalMs?: number;
   /** log.flush.scheduler.interval.ms: how often flush.ms is checked. */
@@ -195,6 +200,11 @@ export class LogManager {
     await writeOffsetCheckpoint(join(dir, CLEANER_OFFSET_CHECKPOINT), dirty);
   }
 
+  private reportBackgroundError(message: string): void {
+    if (this.options.onBackgroundError) this.options.onBackgroundError(message);
+    else process.emitWarning(message);
+  }
+
   /** One retention pass over every log (cleanup.policy=delete). Returns segments deleted. */
   async runRetention(): Promise<number> {
     let deleted = 0;
@@ -204,7 +214,7 @@ export class LogManager {
         await log.maybeRollForTime();
         deleted += await log.deleteExpiredSegments();
       } catch (e) {
-        process.emitWarning(`retention of ${log.topic}-${log.partition} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.reportBackgroundError(`retention of ${log.topic}-${log.partition} failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     return deleted;
@@ -228,7 +238,7 @@ export class LogManager {
         // Like Kafka, a log the cleaner cannot read is marked uncleanable rather than retried forever.
         const reason = e instanceof Error ? e.message : String(e);
         this.cleaner.uncleanable.set(log, reason);
-        process.emitWarning(`compaction of ${log.topic}-${log.partition} failed, marked uncleanable: ${reason}`);
+        this.reportBackgroundError(`compaction of ${log.topic}-${log.partition} failed, marked uncleanable: ${reason}`);
       }
     }
     return cleaned;
@@ -242,7 +252,7 @@ export class LogManager {
         this.busy.add(name);
         const p = task()
           .catch((e: unknown) => {
-            process.emitWarning(`storage background task ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+            this.reportBackgroundError(`storage background task ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
           })
           .finally(() => {
             this.busy.delete(name);

@@ -800,15 +800,19 @@ export class PartitionLog {
     seg.acquire();
     try {
       const bytes = await seg.readExactly(position, size);
-      if (!bytes) return null;
+      // The time index named a batch the segment does not hold whole: the index is damaged.
+      if (!bytes) throw corruptBatch(`${this.topic}-${this.partition}: the time index points at ${size} bytes at position ${position} of segment ${seg.baseOffset}, past its end`);
       const attributes = bytes.readInt16BE(BatchOffsets.attributes);
       if (attributes & 0x08) return { offset: bytes.readBigInt64BE(0), timestamp: bytes.readBigInt64BE(BatchOffsets.maxTimestamp) };
-      const batch = readRecordBatch(bytes, 0, { verifyCrc: false });
+      let batch;
+      try {
+        batch = readRecordBatch(bytes, 0, { verifyCrc: false });
+      } catch (err) {
+        throw corruptBatch(`${this.topic}-${this.partition}: batch at position ${position} of segment ${seg.baseOffset} cannot be decoded: ${(err as Error).message}`);
+      }
       for (const r of batch.records) {
         if (exactMatch ? r.timestamp === target : r.timestamp >= target) return { offset: r.offset, timestamp: r.timestamp };
       }
-      return null;
-    } catch {
       return null;
     } finally {
       await seg.release();

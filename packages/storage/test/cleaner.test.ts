@@ -226,6 +226,30 @@ describe('log compaction', () => {
     }
   });
 
+  it('a compaction failure is reported through onBackgroundError and the log marked uncleanable', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      let now = 20 * DAY;
+      const reported: string[] = [];
+      const mgr = await LogManager.open({ dataDir: dir, now: () => now, onBackgroundError: (m) => reported.push(m) });
+      const log = await mgr.createLog('broken', 0, config({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.01', 'max.compaction.lag.ms': '60000' }));
+      for (let i = 0; i < 10; i++) await log.append(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
+      now += 120_000;
+      await mgr.runRetention();
+      assert.equal(log.segments.length, 2);
+      // Flip a byte inside the sealed segment's last batch: its CRC no longer matches.
+      const sealed = await readFile(log.segments[0].logPath);
+      sealed[sealed.length - 3] ^= 0xff;
+      await writeFile(log.segments[0].logPath, sealed);
+      assert.equal(await mgr.runCleaner(), 0);
+      assert.equal(reported.length, 1, reported.join('\n'));
+      assert.match(reported[0], /compaction of broken-0 failed, marked uncleanable/);
+      await mgr.shutdown();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('finishes an interrupted swap and discards unfinished cleaner output on open', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchOffsets, ErrorCode, KafkaError, verifyBatchCrc, scanBatches } from '@sluice/protocol';
 import { PartitionLog, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from '../src/partition-log.js';
@@ -205,6 +205,24 @@ describe('PartitionLog append and read', () => {
         else assert.equal(between, null);
       }
       assert.equal((await log.offsetForTimestamp(0n))!.offset, 0n);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a batch that cannot be decoded fails a timestamp lookup with CORRUPT_MESSAGE instead of finding nothing', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const first = await openLog(dir);
+      await first.append(batchOf(3, { timestamp: 5000n }));
+      await first.close();
+      // Garble the first record's length (CRC checks are skipped on a trusted, cleanly closed log).
+      const fh = await open(join(dir, '00000000000000000000.log'), 'r+');
+      await fh.write(Buffer.alloc(8, 0xff), 0, 8, BatchOffsets.recordCount + 4);
+      await fh.close();
+      const log = await openLog(dir, {}, { cleanShutdown: true });
+      await assert.rejects(log.offsetForTimestamp(5001n), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
       await log.close();
     } finally {
       await cleanup();
