@@ -46,6 +46,12 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
 }
 
+export interface RequestOptions {
+  /** Overrides the negotiated version. */
+  version?: number;
+  timeoutMs?: number;
+}
+
 interface Pending {
   apiKey: number;
   apiVersion: number;
@@ -191,13 +197,17 @@ export class Connection {
 
   /**
    * Sends a request at the negotiated version and resolves with the decoded response body.
-   * `expectResponse: false` (Produce with acks=0) resolves with null once written.
+   * `expectResponse: false` (Produce with acks=0: the broker sends nothing back) resolves with
+   * null once written, and the return type says so.
    */
+  request<K extends keyof RequestBodies & keyof ResponseBodies>(apiKey: K, body: RequestBodies[K], options?: RequestOptions & { expectResponse?: true }): Promise<ResponseBodies[K]>;
+  request<K extends keyof RequestBodies & keyof ResponseBodies>(apiKey: K, body: RequestBodies[K], options: RequestOptions & { expectResponse: false }): Promise<null>;
+  request<K extends keyof RequestBodies & keyof ResponseBodies>(apiKey: K, body: RequestBodies[K], options: RequestOptions & { expectResponse: boolean }): Promise<ResponseBodies[K] | null>;
   async request<K extends keyof RequestBodies & keyof ResponseBodies>(
     apiKey: K,
     body: RequestBodies[K],
-    options: { version?: number; expectResponse?: boolean; timeoutMs?: number } = {},
-  ): Promise<ResponseBodies[K]> {
+    options: RequestOptions & { expectResponse?: boolean } = {},
+  ): Promise<ResponseBodies[K] | null> {
     if (!this.isOpen && !this.authenticating) await this.connect();
     const version = options.version ?? this.versionOf(apiKey);
     if (version < 0) throw new UnsupportedVersionError(`${this.address} supports no version of API ${apiKey} this client speaks`);
@@ -206,7 +216,7 @@ export class Connection {
     let error: unknown = null;
     try {
       const frame = await this.sendRaw(apiKey, version, body, expectResponse, options.timeoutMs);
-      if (!expectResponse) return null as unknown as ResponseBodies[K];
+      if (!expectResponse) return null;
       return decodeResponse(apiKey, version, frame).body;
     } catch (e) {
       error = e;

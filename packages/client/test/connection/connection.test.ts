@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { ApiKey, apiInfo } from '@sluice/protocol';
+import { ApiKey, apiInfo, buildRecordBatch } from '@sluice/protocol';
 import { Connection, ConnectionError, RequestTimeoutError, clientRange, isRetriable, type RequestEvent } from '../../src/index.js';
 import { run, startTestBroker } from '../helpers.js';
 
@@ -51,6 +51,24 @@ test('pipelining: many requests in flight on one connection each get their own r
   });
   assert.equal(events.length, 200, 'one diagnostics event per request');
   assert.ok(events.every((e) => e.error === null && e.durationMs >= 0));
+});
+
+test('a request sent without expecting a response (acks=0 Produce) resolves with null, and is typed so', { timeout: 60_000 }, async (t) => {
+  const broker = await startTestBroker();
+  const c = new Connection({ host: '127.0.0.1', port: broker.port, clientId: 'test' });
+  t.after(async () => {
+    c.close();
+    await broker.stop();
+  });
+  await c.connect();
+  await c.request(ApiKey.CreateTopics, { topics: [{ name: 'fire-and-forget', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  const records = buildRecordBatch([{ key: null, value: Buffer.from('x') }]);
+  // The annotation is the check: it compiles only because the overload says null.
+  const none: null = await c.request(ApiKey.Produce, { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ name: 'fire-and-forget', partitionData: [{ index: 0, records }] }] }, { expectResponse: false });
+  assert.equal(none, null);
+  // The connection is still usable and in step: the next response matches its request.
+  const md = await c.request(ApiKey.Metadata, { topics: [{ name: 'fire-and-forget', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }] });
+  assert.equal(md.topics[0].name, 'fire-and-forget');
 });
 
 function silentServer(): Promise<Server> {
