@@ -252,7 +252,7 @@ export class GroupCoordinator {
     if (group.is('Dead')) return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId));
     const protocolNames = request.protocols.map((p) => p.name);
 
-    return new Promise<JoinResult>((respond) => {
+    const answer = new Promise<JoinResult>((respond) => {
       const g = group;
       if (memberId === '') {
         if (!g.supportsProtocols(request.protocolType, protocolNames)) return respond(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
@@ -309,6 +309,10 @@ export class GroupCoordinator {
           return respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
       }
     });
+    // As Kafka's handleJoinGroup: any JoinGroup (a new member's included) may be the last one the
+    // rebalance waits for, so every one is followed by the completion check.
+    this.tryCompleteJoin(group);
+    return answer;
   }
 
   /** The JoinGroup answer of the current generation; the leader gets every member's metadata. */
@@ -356,8 +360,7 @@ export class GroupCoordinator {
     // A join repeated while the first is still parked: the newer request gets the answer.
     this.answerJoin(member, joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
     member.awaitingJoin = respond;
-    if (group.is('PreparingRebalance')) this.tryCompleteJoin(group);
-    else this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
+    this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
   }
 
   /** A static member restarted (joined with its instance id and no member id): take over its slot. */
@@ -406,8 +409,7 @@ export class GroupCoordinator {
       }
     }
     member.awaitingJoin = respond;
-    if (group.is('PreparingRebalance')) this.tryCompleteJoin(group);
-    else this.maybePrepareRebalance(group, `static member ${instanceId} rejoined`);
+    this.maybePrepareRebalance(group, `static member ${instanceId} rejoined`);
   }
 
   private maybePrepareRebalance(group: Group, reason: string): void {
@@ -455,7 +457,10 @@ export class GroupCoordinator {
     this.completeJoin(group);
   }
 
-  /** Completes the join phase early once every member has rejoined (not during the initial delay). */
+  /**
+   * Completes the join phase early once every member has rejoined and no MEMBER_ID_REQUIRED member
+   * is still to come (not during the initial delay).
+   */
   private tryCompleteJoin(group: Group): void {
     if (group.is('PreparingRebalance') && group.initialJoinRemainingMs === null && group.allMembersJoined()) this.completeJoin(group);
   }
