@@ -1,7 +1,8 @@
 /**
  * The group coordinator over the raw protocol: the join/sync/heartbeat/leave state machine,
  * MEMBER_ID_REQUIRED, static membership, session timeouts, the initial rebalance delay, commits
- * and fetches across versions, admin APIs, the records in __consumer_offsets, restart and expiry.
+ * and fetches across versions, admin APIs, the records in __consumer_offsets, restart and expiry,
+ * and join completion whichever member's JoinGroup comes last.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -524,4 +525,103 @@ test('shutdown answers a parked JoinGroup with NOT_COORDINATOR instead of waitin
   await tb.stop();
   assert.ok(Date.now() - started < 15_000, 'stop did not wait for the 60 s rebalance');
   assert.equal((await b.response).errorCode, ErrorCode.NOT_COORDINATOR);
+});
+
+// Join completion in every join order: the last awaited JoinGroup completes the join, whoever sends it.
+
+/** Long enough that a join finished by the rebalance timer, not by the last JoinGroup, cannot pass as prompt. */
+const REBALANCE_MS = 15_000;
+/** Generous for a loaded CI machine, still far below REBALANCE_MS. */
+const PROMPT_MS = 5_000;
+const META2 = Buffer.from('new subscription');
+
+/**
+ * One JoinGroup of the rebalance: 'a' (the leader) or 'b' rejoins with its member id and new
+ * metadata (which alone starts a rebalance in a Stable group); 'b-restart' is b, a static member,
+ * restarting (its group.instance.id, no member id); 'new?' is a new member's MEMBER_ID_REQUIRED
+ * round trip and 'new' its join with that id.
+ */
+type JoinStep = 'a' | 'b' | 'b-restart' | 'new?' | 'new';
+
+/**
+ * From a Stable group {a (leader), b (static with `staticB`)}, sends the rebalance's JoinGroups in
+ * `order`, each member on its own connection, each join seen parked by the coordinator before the
+ * next goes out (so the order is the coordinator's too). Resolves with every answer and the time
+ * from sending the last join to the last answer.
+ */
+async function rebalanceInOrder(t: { after(fn: () => unknown): void }, g: string, order: JoinStep[], { staticB = false } = {}) {
+  const { tb, client } = await setup(t);
+  const timeouts = { rebalance: REBALANCE_MS, session: 30_000 };
+  const bTimeouts = staticB ? { ...timeouts, instance: 'b-instance' } : timeouts;
+  const a = await joinNew(client, g, timeouts);
+  const ja = await a.response;
+  await sync(client, g, ja.generationId, a.memberId);
+  const conns = { a: client, b: await RawClient.connect(tb.broker.port), new: await RawClient.connect(tb.broker.port) };
+  t.after(() => conns.b.close());
+  t.after(() => conns.new.close());
+  const group = tb.broker.groups.groups.get(g)!;
+  // b's join must reach the coordinator first: it starts the rebalance that a's rejoin completes.
+  const b = staticB ? { memberId: '', response: join(conns.b, g, '', bTimeouts) } : await joinNew(conns.b, g, timeouts);
+  await until('b to be parked in its join', async () => [...group.members.values()].find((m) => m.memberId !== a.memberId)?.awaitingJoin);
+  const [ja2, jb2] = await Promise.all([join(client, g, a.memberId, timeouts), b.response]);
+  assert.equal(ja2.leader, a.memberId);
+  await Promise.all([sync(client, g, ja2.generationId, a.memberId), sync(conns.b, g, jb2.generationId, jb2.memberId, [], staticB ? 'b-instance' : null)]);
+  assert.equal(group.state, 'Stable');
+
+  const ids = { a: a.memberId, b: jb2.memberId, new: '' };
+  const answers: ReturnType<typeof join>[] = [];
+  let lastSentAt = 0;
+  for (const [i, step] of order.entries()) {
+    if (step === 'new?') {
+      const first = await join(conns.new, g, '', timeouts);
+      assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      ids.new = first.memberId;
+      continue;
+    }
+    lastSentAt = Date.now();
+    if (step === 'b-restart') answers.push(join(conns.b, g, '', bTimeouts));
+    else if (step === 'new') answers.push(join(conns.new, g, ids.new, timeouts));
+    else answers.push(join(conns[step], g, ids[step], { ...(step === 'b' ? bTimeouts : timeouts), protocols: [{ name: 'range', metadata: META2 }] }));
+    if (i === order.length - 1) break;
+    await until(`${step}'s join to be parked`, async () => {
+      const id = step === 'b-restart' ? group.staticMembers.get('b-instance') : ids[step];
+      return id !== undefined && group.members.get(id)?.awaitingJoin;
+    });
+    assert.equal(group.state, 'PreparingRebalance', `the join is not complete after ${order.slice(0, i + 1).join(', ')}`);
+  }
+  const results = await Promise.all(answers);
+  return { results, elapsed: Date.now() - lastSentAt, leader: a.memberId };
+}
+
+/** Every member got the same new generation, the leader got all three members, and promptly. */
+function assertJoinedPromptly({ results, elapsed, leader }: Awaited<ReturnType<typeof rebalanceInOrder>>) {
+  assert.deepEqual(results.map((r) => r.errorCode), [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.NONE]);
+  assert.deepEqual(results.map((r) => r.generationId), [3, 3, 3]);
+  assert.deepEqual(results.map((r) => r.leader), [leader, leader, leader]);
+  assert.deepEqual(results.map((r) => r.members.length).sort(), [0, 0, 3]);
+  assert.ok(elapsed < PROMPT_MS, `the last JoinGroup completed the join after ${elapsed} ms (rebalance timeout ${REBALANCE_MS} ms)`);
+}
+
+test('join order existing, existing, new (MEMBER_ID_REQUIRED before the rebalance): the new member\'s join completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'new-last', ['new?', 'a', 'b', 'new']));
+});
+
+test('join order existing, existing, new (MEMBER_ID_REQUIRED during the rebalance): the new member\'s join completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'new-last-2', ['a', 'new?', 'b', 'new']));
+});
+
+test('join order leader, new, static member: the static member\'s rejoin completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'static-last', ['a', 'new?', 'new', 'b'], { staticB: true }));
+});
+
+test('join order leader, new, restarted static member: its join (instance id, no member id) completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'static-restart-last', ['a', 'new?', 'new', 'b-restart'], { staticB: true }));
+});
+
+test('join order follower, new, leader: the leader\'s rejoin completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'leader-last', ['b', 'new?', 'new', 'a']));
+});
+
+test('join order existing, new, existing: the last existing member\'s rejoin completes it', async (t) => {
+  assertJoinedPromptly(await rebalanceInOrder(t, 'existing-last', ['a', 'new?', 'new', 'b']));
 });
