@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
+import { kcatPath, pythonPath, requirePeers } from '@sluice/test-peers';
 import { run, startTestBroker, type TestBroker } from '../helpers.js';
 import { ChildClient, eventually } from './child.js';
 
@@ -15,8 +16,8 @@ const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJS;
 
 const FIXTURES = new URL('../../../test/groups/fixtures/', import.meta.url).pathname;
-const PYTHON = '/usr/bin/python3';
-const KCAT = '/usr/bin/kcat';
+const PYTHON = pythonPath();
+const KCAT = kcatPath();
 const BROKER_OPTIONS = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 1000 };
 
 /** A broker with a topic of `perPartition` records per partition; at the end, `children` stop (leaving their groups) before the broker does. */
@@ -83,6 +84,7 @@ function kcatRecords(members: ChildClient[]): Set<string> {
 }
 
 test('kcat -G: two balanced consumers split the partitions; a later one resumes from their commits', { timeout: 180_000 }, async (t) => {
+  if (!requirePeers(t, 'kcat')) return;
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'kq', 4, 5, children);
   const kcat = (name: string, extra: string[] = []) => {
@@ -113,6 +115,7 @@ test('kcat -G: two balanced consumers split the partitions; a later one resumes 
 });
 
 test('kafka-python KafkaConsumer: two members share the topic, the survivor takes over on leave, commits persist', { timeout: 180_000 }, async (t) => {
+  if (!requirePeers(t, 'python3-kafka')) return;
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'pyq', 4, 5, children);
   const member = (name: string) => {
@@ -135,6 +138,7 @@ test('kafka-python KafkaConsumer: two members share the topic, the survivor take
 });
 
 test('confluent-kafka cooperative-sticky: a joining member takes half without the owner giving up the rest', { timeout: 180_000 }, async (t) => {
+  if (!requirePeers(t, 'python3-confluent-kafka')) return;
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'coop', 4, 3, children);
   const member = (name: string) => {
@@ -163,6 +167,7 @@ test('confluent-kafka cooperative-sticky: a joining member takes half without th
 });
 
 test('confluent-kafka static membership: a killed member restarted with its group.instance.id gets its partitions back without a rebalance', { timeout: 180_000 }, async (t) => {
+  if (!requirePeers(t, 'python3-confluent-kafka')) return;
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'stat', 4, 2, children);
   // Long enough that a restarted python process (interpreter start, import, join) always beats it.
@@ -207,6 +212,7 @@ interface PlatformaticAdmin {
 }
 
 test('admin through kafka-python and @platformatic/kafka: list, describe, offsets with lag, delete offsets, delete groups', { timeout: 180_000 }, async (t) => {
+  if (!requirePeers(t, 'python3-kafka')) return;
   const children: ChildClient[] = [];
   const tb = await brokerWithTopic(t, 'ledger', 3, 10, children);
   const { Admin } = (await import('@platformatic/kafka' as string)) as { Admin: new (o: { clientId: string; bootstrapBrokers: string[] }) => PlatformaticAdmin };

@@ -2,11 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey, ErrorCode, batchSizeAt, readBatchHeader } from '@sluice/protocol';
+import { kcatPath, requirePeers } from '@sluice/test-peers';
 import { RawClient, run, startTestBroker } from '../helpers.js';
 
-const KCAT = '/usr/bin/kcat';
+const KCAT = kcatPath();
 
 test('kcat -X enable.idempotence=true: every record stored once, batches carry a producer id and consecutive sequences', { timeout: 120_000 }, async (t) => {
+  if (!requirePeers(t, 'kcat')) return;
   const tb = await startTestBroker({ 'num.partitions': 3 });
   t.after(() => tb.dispose());
   const b = ['-b', tb.bootstrap];
