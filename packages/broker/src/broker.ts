@@ -152,6 +152,7 @@ async function startLocked(
       idleTimeoutMs: config.int('connections.max.idle.ms'),
     },
     handler: (frame, connection) => dispatcher.handleFrame(frame, connection),
+    frameReusable: (frame) => dispatcher.frameReusable(frame),
     log: (m) => log.warn(m),
   });
   let bound: BoundAddress[];

@@ -35,6 +35,12 @@ export interface ApiHandler<K extends ServedApiKey = ServedApiKey> {
   readonly apiKey: K;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * True when nothing the handler starts refers to the request's bytes once its response is
+   * ready (decoded `bytes`/`records` fields alias the frame), so the frame's buffer may be reused.
+   * Leave unset for anything that keeps request bytes (group metadata, assignments).
+   */
+  readonly releasesRequestFrame?: boolean;
   handle(request: RequestBodies[K], context: RequestContext): HandlerResult<K> | Promise<HandlerResult<K>>;
 }
 
@@ -75,6 +81,11 @@ export class Dispatcher {
 
   handlerFor(apiKey: number): ApiHandler | undefined {
     return this.handlers.get(apiKey);
+  }
+
+  /** Whether the frame's buffer may be reused once its response is ready (see releasesRequestFrame). */
+  frameReusable(frame: Buffer): boolean {
+    return frame.length >= 2 && this.handlers.get(frame.readInt16BE(0))?.releasesRequestFrame === true;
   }
 
   /** The connection's frame handler: decode, dispatch, encode. Throws to close the connection. */

@@ -15,6 +15,9 @@ export function produceHandler(broker: BrokerContext, producerStates: ProducerSt
     apiKey: ApiKey.Produce,
     minVersion: 3,
     maxVersion: 11,
+    // Every append below has settled (written or refused) before the response exists, and the
+    // log keeps no reference to appended bytes, so the request frame can be reused after it.
+    releasesRequestFrame: true,
     async handle(request) {
       const acks = request.acks;
       const validAcks = acks === 0 || acks === 1 || acks === -1;

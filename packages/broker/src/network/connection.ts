@@ -5,8 +5,9 @@
  * socket's write buffer is above its high-water mark, so a slow reader cannot make the broker
  * buffer without bound.
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
+import type { FramePool } from './frame-pool.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -32,6 +33,15 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
 }
 
+/**
+ * Recycling of large request frames: a pooled frame goes back to the pool once its response is
+ * ready, if `reusable` says its handler keeps no reference to the request's bytes.
+ */
+export interface FrameRecycling {
+  pool: FramePool;
+  reusable(frame: Buffer): boolean;
+}
+
 export interface ConnectionEvents {
   onError(connection: Connection, reason: string): void;
   onClose(connection: Connection): void;
@@ -53,24 +63,47 @@ export class Connection implements ConnectionInfo {
   private closed = false;
   private drainWaiters: (() => void)[] = [];
 
+  /**
+   * A connection for a socket the server accepted (created with pauseOnConnect). Where Node
+   * allows it, the socket is re-created around the same handle with `onread`, so reads land in
+   * buffers the frame reader chooses (straight into large frames); otherwise chunks are copied in.
+   */
+  static accept(
+    id: number,
+    accepted: Socket,
+    handler: FrameHandler,
+    limits: ConnectionLimits,
+    events: ConnectionEvents,
+    recycling: FrameRecycling | null = null,
+  ): Connection {
+    const reader = new FrameReader(limits.maxFrameSize, recycling?.pool);
+    let connection: Connection | null = null;
+    const direct = withDirectReads(accepted, () => reader.readBuffer(), (n, buf) => connection?.onRead(n, buf));
+    connection = new Connection(id, direct ?? accepted, handler, limits, events, recycling, reader, direct !== null);
+    return connection;
+  }
+
   constructor(
     readonly id: number,
     private readonly socket: Socket,
     private readonly handler: FrameHandler,
     private readonly limits: ConnectionLimits,
     private readonly events: ConnectionEvents,
+    private readonly recycling: FrameRecycling | null = null,
+    reader?: FrameReader,
+    directReads = false,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
-    this.reader = new FrameReader(limits.maxFrameSize);
+    this.reader = reader ?? new FrameReader(limits.maxFrameSize, recycling?.pool);
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
         if (this.queue.length === 0) this.destroy('idle for longer than connections.max.idle.ms');
       });
     }
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!directReads) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('error', () => this.destroy(null));
     socket.on('end', () => {
@@ -79,6 +112,8 @@ export class Connection implements ConnectionInfo {
       this.maybeFinishDrain();
     });
     socket.on('close', () => this.onClosed());
+    // Accepted sockets start paused (pauseOnConnect); others may be paused by their creator.
+    socket.resume();
   }
 
   get inFlight(): number {
@@ -86,20 +121,30 @@ export class Connection implements ConnectionInfo {
   }
 
   private onData(chunk: Buffer): void {
-    this.reader.push(chunk);
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.destroy(err instanceof FrameTooLargeError ? err.message : String(err));
+      return;
+    }
+    this.pump();
+  }
+
+  /** `onread` callback: `n` bytes landed in `buf` (what the reader's readBuffer() chose). */
+  private onRead(n: number, buf: Buffer): void {
+    try {
+      this.reader.received(n, buf);
+    } catch (err) {
+      this.destroy(err instanceof FrameTooLargeError ? err.message : String(err));
+      return;
+    }
     this.pump();
   }
 
   /** Takes frames off the reader while the limits allow. */
   private pump(): void {
     while (!this.closed && !this.draining && !this.blocked()) {
-      let frame: Buffer | null;
-      try {
-        frame = this.reader.next();
-      } catch (err) {
-        this.destroy(err instanceof FrameTooLargeError ? err.message : String(err));
-        return;
-      }
+      const frame = this.reader.next();
       if (frame === null) break;
       this.dispatch(frame);
     }
@@ -120,7 +165,7 @@ export class Connection implements ConnectionInfo {
       this.readingPaused = false;
       this.socket.resume();
       // Frames that arrived before the pause may already be buffered.
-      if (this.reader.bufferedBytes >= 4) this.pump();
+      if (this.reader.hasFrame) this.pump();
     }
   }
 
@@ -133,6 +178,7 @@ export class Connection implements ConnectionInfo {
       return;
     }
     if (!(result instanceof Promise)) {
+      this.recycle(frame);
       if (this.queue.length === 0) {
         this.write(result);
         return;
@@ -145,12 +191,19 @@ export class Connection implements ConnectionInfo {
     this.queue.push(slot);
     result.then(
       (response) => {
+        this.recycle(frame);
         slot.done = true;
         slot.response = response;
         this.flush();
       },
+      // A failed handler may have left work holding the frame: it is not recycled.
       (err: unknown) => this.destroy(describe(err)),
     );
+  }
+
+  private recycle(frame: Buffer): void {
+    const r = this.recycling;
+    if (r !== null && r.pool.isLent(frame) && r.reusable(frame)) r.pool.release(frame);
   }
 
   /** Writes every finished response at the head of the queue, in order. */
@@ -209,6 +262,35 @@ export class Connection implements ConnectionInfo {
     for (const resolve of this.drainWaiters.splice(0)) resolve();
     this.events.onClose(this);
   }
+}
+
+/**
+ * Moves an accepted plain TCP socket's handle into a new net.Socket whose reads go into the
+ * buffers `buffer()` returns (net.Socket's documented `onread` option, which net.Server does not
+ * offer for accepted sockets). The old socket object is destroyed without its handle, which only
+ * settles the server's connection count. Null when there is no handle to move (TLS, tests).
+ */
+function withDirectReads(accepted: Socket, buffer: () => Buffer, callback: (n: number, buf: Buffer) => void): Socket | null {
+  if (accepted.constructor !== Socket) return null;
+  const holder = accepted as unknown as { _handle?: object | null };
+  const handle = holder._handle;
+  if (handle === null || handle === undefined || accepted.destroyed) return null;
+  holder._handle = null;
+  accepted.destroy();
+  const options = {
+    handle,
+    allowHalfOpen: true,
+    readable: true,
+    writable: true,
+    pauseOnCreate: true,
+    onread: {
+      buffer,
+      callback: (n: number, buf: Uint8Array) => {
+        callback(n, buf as Buffer);
+      },
+    },
+  };
+  return new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]);
 }
 
 function describe(err: unknown): string {

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
+import { FramePool } from './frame-pool.js';
 
 export interface NetworkServerOptions {
   host: string;
@@ -11,6 +12,11 @@ export interface NetworkServerOptions {
   backlog: number;
   limits: ConnectionLimits;
   handler: FrameHandler;
+  /**
+   * True when the handler of this request keeps no reference to its bytes once the response is
+   * ready, so a pooled frame may be reused for a later request. Default: never.
+   */
+  frameReusable?: (frame: Buffer) => boolean;
   log: (message: string) => void;
 }
 
@@ -31,6 +37,8 @@ export class NetworkServer {
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
   private limits: ConnectionLimits;
+  /** Large request frames, shared by every connection (one thread: no locking). */
+  readonly framePool = new FramePool();
   readonly bound: BoundAddress[] = [];
 
   constructor(private readonly options: NetworkServerOptions) {
@@ -41,7 +49,8 @@ export class NetworkServer {
     const addresses = bindAddressesFor(this.options.host);
     let port = this.options.port;
     for (const [index, address] of addresses.entries()) {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+      // Paused until the connection takes the socket over (see Connection.accept).
+      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -68,10 +77,10 @@ export class NetworkServer {
   }
 
   private accept(socket: Socket): void {
-    const connection = new Connection(this.nextConnectionId++, socket, this.options.handler, this.limits, {
+    const connection = Connection.accept(this.nextConnectionId++, socket, this.options.handler, this.limits, {
       onError: (c, reason) => this.options.log(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
       onClose: (c) => this.connections.delete(c),
-    });
+    }, this.options.frameReusable ? { pool: this.framePool, reusable: this.options.frameReusable } : null);
     this.connections.add(connection);
   }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
 import { NetworkServer } from '../../src/network/server.js';
 import type { FrameHandler } from '../../src/network/connection.js';
 
@@ -218,4 +219,56 @@ test('localhost listens on IPv4 and IPv6 loopback with one port', async (t) => {
     assert.equal((await r.next(1))[0].toString(), b.host);
     socket.destroy();
   }
+});
+
+test('a recycled frame buffer is never visible to a request still being handled', async (t) => {
+  // Kind 1 frames are reusable once answered; kind 0 frames are kept (as a handler holding
+  // request bytes would). Each handler hashes its frame, waits while other frames arrive on other
+  // connections, hashes again, and answers whether the bytes stayed the same; kept frames are
+  // re-checked at the very end, after many reusable frames went through the pool.
+  const kept: { frame: Buffer; digest: string }[] = [];
+  const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const server = new NetworkServer({
+    host: '127.0.0.1',
+    port: 0,
+    backlog: 50,
+    limits: { maxFrameSize: 1 << 20, maxInFlight: 16, writeHighWaterMark: 1 << 20, idleTimeoutMs: 0 },
+    handler: async (body) => {
+      const before = digest(body);
+      if (body[0] === 0) kept.push({ frame: body, digest: before });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 15)));
+      return frame(Buffer.from([digest(body) === before ? 1 : 0, body[1]]));
+    },
+    frameReusable: (body) => body[0] === 1,
+    log: () => {},
+  });
+  await server.listen();
+  t.after(() => server.close());
+  const port = server.bound[0].port;
+  const sockets = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const s = connect(port, '127.0.0.1');
+      await once(s, 'connect');
+      return s;
+    }),
+  );
+  const perSocket = 40;
+  await Promise.all(
+    sockets.map(async (s) => {
+      const r = responses(s);
+      const frames = Array.from({ length: perSocket }, (_, i) => {
+        const body = randomBytes(70_000 + Math.floor(Math.random() * 200_000));
+        body[0] = i % 5 === 0 ? 0 : 1;
+        body[1] = i;
+        return frame(body);
+      });
+      for (const f of frames) s.write(f);
+      const answers = await r.next(perSocket);
+      assert.deepEqual(answers.map((a) => a[1]), Array.from({ length: perSocket }, (_, i) => i));
+      assert.ok(answers.every((a) => a[0] === 1), 'a frame changed while its request was being handled');
+      s.destroy();
+    }),
+  );
+  assert.ok(kept.length > 0 && kept.every((k) => digest(k.frame) === k.digest), 'a kept frame was reused');
+  assert.ok(server.framePool.retained > 0, 'frames went back to the pool (the test exercised reuse)');
 });
