@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { PartitionWaiters } from './fetch/partition-waiters.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
+import type { BufferPool } from './network/buffer-pool.js';
 import type { TopicManager } from './topics/topic-manager.js';
 
 export interface Endpoint {
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly log: Logger;
   /** Absolute data directory. */
   readonly dataDir: string;
+  /** Recycled buffers for large frames and log reads (released by the connection once written). */
+  readonly buffers: BufferPool;
   /** The address clients are told to connect to (Metadata, DescribeCluster). */
   advertisedEndpoint(): Endpoint;
   /** True once shutdown has begun: long polls answer at once. */

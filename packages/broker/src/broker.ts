@@ -10,6 +10,7 @@ import { BrokerConfig, ConfigError, parseListener, type Listener } from './confi
 import { topicDefaultDefinitions } from './config/topic-default-definitions.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { BufferPool } from './network/buffer-pool.js';
 import { PartitionWaiters } from './fetch/partition-waiters.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
@@ -119,6 +120,7 @@ async function startLocked(
 
   const dispatcher = new Dispatcher();
   const waiters = new PartitionWaiters();
+  const buffers = new BufferPool();
   let stopping = false;
   let advertised: Endpoint = { host: '127.0.0.1', port: listener.port };
   const context: BrokerContext = {
@@ -131,6 +133,7 @@ async function startLocked(
     dispatcher,
     log,
     dataDir,
+    buffers,
     advertisedEndpoint: () => advertised,
     get stopping() {
       return stopping;
@@ -153,6 +156,7 @@ async function startLocked(
     },
     handler: (frame, connection) => dispatcher.handleFrame(frame, connection),
     frameReusable: (frame) => dispatcher.frameReusable(frame),
+    bufferPool: buffers,
     log: (m) => log.warn(m),
   });
   let bound: BoundAddress[];

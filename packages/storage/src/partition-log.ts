@@ -36,6 +36,7 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   segmentFileName,
+  type ReadBuffers,
 } from './segment.js';
 
 /** ListOffsets special timestamps. */
@@ -77,7 +78,14 @@ export interface ReadOptions {
   maxOffset?: bigint;
   /** Return the first batch even when it is larger than maxBytes (KIP-74). Default true. */
   minOneBatch?: boolean;
+  /**
+   * Where read buffers come from (a pool the caller recycles once the bytes are sent). Buffers
+   * the read does not return are given back here; the returned records are the caller's to
+   * release. Default: fresh allocations.
+   */
+  buffers?: ReadBuffers;
 }
+
 
 export interface ReadResult {
   /** Whole record batches, as stored; empty when nothing is available. */
@@ -724,7 +732,7 @@ export class PartitionLog {
         seg.acquire();
         let r;
         try {
-          r = await seg.read(offset, maxBytes, maxOffset, minOneBatch);
+          r = await seg.read(offset, maxBytes, maxOffset, minOneBatch, options.buffers);
         } finally {
           await seg.release();
         }

@@ -10,6 +10,14 @@ import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchOffsets, computeBatchCrc, CURRENT_MAGIC } from '@sluice/protocol';
 import { OffsetIndex, TimeIndex, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, readIndexFile } from './indexes.js';
 
+/** A source of read buffers, e.g. a pool of recycled ones. */
+export interface ReadBuffers {
+  /** A buffer of exactly `size` bytes, contents undefined. */
+  acquire(size: number): Buffer;
+  /** Gives back a buffer from acquire() (any view of it); others are ignored. */
+  release(buf: Buffer): void;
+}
+
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
@@ -344,13 +352,21 @@ export class LogSegment {
   }
 
   /** Reads exactly `length` bytes at `position`, or null when the file is shorter. */
-  async readExactly(position: number, length: number): Promise<Buffer | null> {
-    const buf = Buffer.allocUnsafe(length);
+  async readExactly(position: number, length: number, buffers?: ReadBuffers): Promise<Buffer | null> {
+    const buf = buffers ? buffers.acquire(length) : Buffer.allocUnsafe(length);
     let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, position + done);
-      if (bytesRead === 0) return null;
-      done += bytesRead;
+    try {
+      while (done < length) {
+        const { bytesRead } = await this.fh.read(buf, done, length - done, position + done);
+        if (bytesRead === 0) {
+          buffers?.release(buf);
+          return null;
+        }
+        done += bytesRead;
+      }
+    } catch (err) {
+      buffers?.release(buf);
+      throw err;
     }
     return buf;
   }
@@ -359,7 +375,7 @@ export class LogSegment {
    * Finds the first batch whose last offset is >= `offset` at or after the indexed position,
    * reading headers in windows of `window` bytes; returns the window so the caller can reuse it.
    */
-  private async locate(offset: bigint, limit: number, wantAfter: number): Promise<{ loc: BatchLocation; buf: Buffer; bufStart: number } | null> {
+  private async locate(offset: bigint, limit: number, wantAfter: number, buffers?: ReadBuffers): Promise<{ loc: BatchLocation; buf: Buffer; bufStart: number } | null> {
     const idx = await this.offsetIndex();
     let pos: number;
     let gap: number;
@@ -380,7 +396,8 @@ export class LogSegment {
     while (pos + OFFSET_PREFIX <= limit) {
       if (pos + BATCH_HEADER_SIZE > bufStart + buf.length) {
         const len = Math.min(limit - pos, Math.max(window, BATCH_HEADER_SIZE));
-        const r = await this.readExactly(pos, len);
+        buffers?.release(buf);
+        const r = await this.readExactly(pos, len, buffers);
         if (!r) return null;
         buf = r;
         bufStart = pos;
@@ -394,6 +411,7 @@ export class LogSegment {
       }
       pos += size;
     }
+    buffers?.release(buf);
     return null;
   }
 
@@ -403,18 +421,21 @@ export class LogSegment {
    * none whose last offset is >= `maxOffset`. Null when no batch at or after `offset` is in this
    * segment; empty data when one is but the limits exclude it.
    */
-  async read(offset: bigint, maxBytes: number, maxOffset: bigint | null, minOneBatch: boolean): Promise<SegmentRead | null> {
+  async read(offset: bigint, maxBytes: number, maxOffset: bigint | null, minOneBatch: boolean, buffers?: ReadBuffers): Promise<SegmentRead | null> {
     const limit = this.size;
-    const found = await this.locate(offset, limit, Math.max(maxBytes, BATCH_HEADER_SIZE));
+    const found = await this.locate(offset, limit, Math.max(maxBytes, BATCH_HEADER_SIZE), buffers);
     if (!found) return null;
     const { loc } = found;
-    const empty: SegmentRead = { data: Buffer.alloc(0), firstOffset: loc.baseOffset, nextOffset: offset };
-    if (maxOffset !== null && loc.lastOffset >= maxOffset) return empty;
     let { buf, bufStart } = found;
+    const empty: SegmentRead = { data: Buffer.alloc(0), firstOffset: loc.baseOffset, nextOffset: offset };
     const want = Math.min(limit - loc.position, Math.max(maxBytes, minOneBatch ? loc.size : 0));
-    if (want < loc.size) return empty;
+    if ((maxOffset !== null && loc.lastOffset >= maxOffset) || want < loc.size) {
+      buffers?.release(buf);
+      return empty;
+    }
     if (loc.position + want > bufStart + buf.length) {
-      const r = await this.readExactly(loc.position, want);
+      buffers?.release(buf);
+      const r = await this.readExactly(loc.position, want, buffers);
       if (!r) return null;
       buf = r;
       bufStart = loc.position;
@@ -431,7 +452,10 @@ export class LogSegment {
       nextOffset = lastOffset + 1n;
       pos += size;
     }
-    if (pos === start) return empty;
+    if (pos === start) {
+      buffers?.release(buf);
+      return empty;
+    }
     this.rememberReadEnd(nextOffset, loc.position + (pos - start));
     return { data: buf.subarray(start, pos), firstOffset: loc.baseOffset, nextOffset };
   }

@@ -49,6 +49,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         const { partitions, bytes, anyError } = await readAll(broker, targets, maxBytes);
         const remaining = deadline - Date.now();
         if (bytes >= minBytes || anyError || remaining <= 0 || broker.stopping) {
+          // Pooled read buffers in the response go back to the pool once the connection has written them.
           wake.cancel();
           return {
             throttleTimeMs: 0,
@@ -58,6 +59,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
             nodeEndpoints: [],
           };
         }
+        // Not enough yet: these bytes are read again after the wait, so their buffers can go back now.
+        for (const p of partitions) if (p.records) broker.buffers.release(p.records);
         await wake.until(remaining);
       }
     },
@@ -138,7 +141,7 @@ async function readAll(broker: BrokerContext, targets: Target[], maxBytes: numbe
       continue;
     }
     try {
-      const read = await log.read(target.fetchOffset, Math.max(0, budget), { maxOffset: highWatermark, minOneBatch: bytes === 0 });
+      const read = await log.read(target.fetchOffset, Math.max(0, budget), { maxOffset: highWatermark, minOneBatch: bytes === 0, buffers: broker.buffers });
       result.records = read.records;
       result.highWatermark = read.highWatermark;
       result.lastStableOffset = read.highWatermark;

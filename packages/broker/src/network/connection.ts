@@ -7,7 +7,7 @@
  */
 import { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
-import type { FramePool } from './frame-pool.js';
+import type { BufferPool } from './buffer-pool.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -34,11 +34,12 @@ export interface ConnectionLimits {
 }
 
 /**
- * Recycling of large request frames: a pooled frame goes back to the pool once its response is
- * ready, if `reusable` says its handler keeps no reference to the request's bytes.
+ * Recycling of pooled buffers: a pooled request frame goes back to the pool once its response is
+ * ready, if `reusable` says its handler keeps no reference to the request's bytes; pooled chunks
+ * of a response (log bytes of a fetch) go back once the socket has written them.
  */
 export interface FrameRecycling {
-  pool: FramePool;
+  pool: BufferPool;
   reusable(frame: Buffer): boolean;
 }
 
@@ -222,9 +223,14 @@ export class Connection implements ConnectionInfo {
       this.socket.write(response);
       return;
     }
-    // One writev for the whole frame.
+    // One writev for the whole frame. Pooled chunks are released when the write is done (or failed:
+    // either way the socket no longer needs them).
+    if (response.length === 0) return;
+    const pool = this.recycling?.pool;
+    const last = response.length - 1;
     this.socket.cork();
-    for (const chunk of response) this.socket.write(chunk);
+    for (let i = 0; i < last; i++) this.socket.write(response[i]);
+    this.socket.write(response[last], pool ? () => releaseLent(pool, response) : undefined);
     this.socket.uncork();
   }
 
@@ -291,6 +297,10 @@ function withDirectReads(accepted: Socket, buffer: () => Buffer, callback: (n: n
     },
   };
   return new Socket(options as unknown as ConstructorParameters<typeof Socket>[0]);
+}
+
+function releaseLent(pool: BufferPool, chunks: Buffer[]): void {
+  for (const chunk of chunks) if (pool.isLent(chunk)) pool.release(chunk);
 }
 
 function describe(err: unknown): string {

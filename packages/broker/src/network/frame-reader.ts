@@ -11,7 +11,7 @@
  * `push()`, received chunks are copied into the frames (for sockets that cannot read into a
  * buffer of ours, such as TLS).
  */
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from './buffer-pool.js';
 
 export class FrameTooLargeError extends Error {
   constructor(readonly size: number, readonly limit: number) {
@@ -48,7 +48,7 @@ export class FrameReader {
 
   constructor(
     private maxFrameSize: number,
-    private readonly pool: FramePool = new FramePool(0),
+    private readonly pool: BufferPool = new BufferPool(0),
     private readonly scratch: Buffer = SHARED_SCRATCH,
   ) {}
 

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from './buffer-pool.js';
 
 export interface NetworkServerOptions {
   host: string;
@@ -17,6 +17,8 @@ export interface NetworkServerOptions {
    * ready, so a pooled frame may be reused for a later request. Default: never.
    */
   frameReusable?: (frame: Buffer) => boolean;
+  /** Recycled buffers for large request frames and for response chunks read from logs. */
+  bufferPool?: BufferPool;
   log: (message: string) => void;
 }
 
@@ -37,12 +39,13 @@ export class NetworkServer {
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
   private limits: ConnectionLimits;
-  /** Large request frames, shared by every connection (one thread: no locking). */
-  readonly framePool = new FramePool();
+  /** Shared by every connection (one thread: no locking). */
+  readonly bufferPool: BufferPool;
   readonly bound: BoundAddress[] = [];
 
   constructor(private readonly options: NetworkServerOptions) {
     this.limits = { ...options.limits };
+    this.bufferPool = options.bufferPool ?? new BufferPool();
   }
 
   async listen(): Promise<BoundAddress[]> {
@@ -80,7 +83,7 @@ export class NetworkServer {
     const connection = Connection.accept(this.nextConnectionId++, socket, this.options.handler, this.limits, {
       onError: (c, reason) => this.options.log(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
       onClose: (c) => this.connections.delete(c),
-    }, this.options.frameReusable ? { pool: this.framePool, reusable: this.options.frameReusable } : null);
+    }, { pool: this.bufferPool, reusable: this.options.frameReusable ?? (() => false) });
     this.connections.add(connection);
   }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FrameReader, FrameTooLargeError } from '../../src/network/frame-reader.js';
-import { FramePool } from '../../src/network/frame-pool.js';
+import { BufferPool } from '../../src/network/buffer-pool.js';
 
 function frame(body: Buffer): Buffer {
   const out = Buffer.alloc(4 + body.length);
@@ -37,7 +37,7 @@ test('frames own their bytes: the chunks they came in may be reused at once', ()
 });
 
 test('a large frame is read straight into its own buffer once its prefix is known', () => {
-  const pool = new FramePool(1 << 30);
+  const pool = new BufferPool(1 << 30);
   const scratch = Buffer.alloc(1000);
   const reader = new FrameReader(1 << 20, pool, scratch);
   const body = randomBytes(200_000);
@@ -75,8 +75,8 @@ test('an oversized or negative size prefix fails as soon as the prefix arrives',
 });
 
 test('large frames arriving in pieces are filled into one pooled buffer', () => {
-  const pool = new FramePool(1 << 30);
-  const bodies = [randomBytes(100_000), Buffer.from('small'), randomBytes(FramePool.minPooledSize), randomBytes(300_001)];
+  const pool = new BufferPool(1 << 30);
+  const bodies = [randomBytes(100_000), Buffer.from('small'), randomBytes(BufferPool.minPooledSize), randomBytes(300_001)];
   const stream = Buffer.concat(bodies.map(frame));
   for (const step of [1000, 4096, 65_536, 65_537, 150_000]) {
     const reader = new FrameReader(1 << 20, pool);
@@ -85,7 +85,7 @@ test('large frames arriving in pieces are filled into one pooled buffer', () => 
       reader.push(stream.subarray(i, i + step));
       for (let f = reader.next(); f; f = reader.next()) {
         out.push(Buffer.from(f));
-        assert.equal(pool.isLent(f), f.length >= FramePool.minPooledSize, `step ${step}, frame of ${f.length}`);
+        assert.equal(pool.isLent(f), f.length >= BufferPool.minPooledSize, `step ${step}, frame of ${f.length}`);
         pool.release(f);
       }
     }
@@ -95,7 +95,7 @@ test('large frames arriving in pieces are filled into one pooled buffer', () => 
 });
 
 test('the frame pool reuses released buffers, ignores double and foreign releases, and caps what it keeps', () => {
-  const pool = new FramePool(1 << 20);
+  const pool = new BufferPool(1 << 20);
   const a = pool.acquire(100_000);
   assert.equal(a.length, 100_000);
   assert.ok(pool.isLent(a));

@@ -9,7 +9,7 @@
 const MIN_CLASS_BITS = 15; // 32 KiB: smaller frames are cheap to allocate and usually sit inside one socket read
 const MAX_CLASS_BITS = 27; // 128 MiB
 
-export class FramePool {
+export class BufferPool {
   private readonly free: Buffer[][] = Array.from({ length: MAX_CLASS_BITS + 1 }, () => []);
   /** Backing stores handed out and not yet released, so a double release cannot duplicate a buffer. */
   private readonly lent = new WeakMap<ArrayBuffer, Buffer>();
