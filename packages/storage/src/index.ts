@@ -7,3 +7,4 @@ export * from './leader-epoch-cache.js';
 export * from './partition-log.js';
 export * from './cleaner.js';
 export * from './log-manager.js';
+export * from './kafka-topic-catalogue.js';
