@@ -2,10 +2,13 @@
  * Per-topic log configuration with Kafka's names, types, defaults and validation rules.
  *
  * `topicConfigDefinitions` is the single table the broker's DescribeConfigs / AlterConfigs /
- * CreateTopics paths use; `parseTopicConfig` turns a string map (as those requests carry) into a
- * typed `TopicConfig`, throwing `InvalidConfigError` naming the key and the reason on bad input.
+ * CreateTopics paths use: every topic config Kafka defines, with the type and default taken from
+ * the generated catalogue of Kafka's docs, so the two cannot drift. `parseTopicConfig` turns a
+ * string map (as those requests carry) into a typed `TopicConfig`, throwing `InvalidConfigError`
+ * naming the key and the reason on bad input.
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
+import { kafkaTopicConfig } from './kafka-topic-catalogue.js';
 
 export const LONG_MAX = 9223372036854775807n;
 
@@ -21,13 +24,15 @@ export interface BrokerSynonym {
 export interface TopicConfigDefinition {
   name: string;
   type: ConfigType;
-  /** Default as Kafka would print it in DescribeConfigs (null for "no default"). */
+  /** Default as Kafka prints it in DescribeConfigs. */
   defaultValue: string;
-  /** Broker properties in precedence order (first present wins). */
+  /** Broker properties in precedence order (first present wins); Kafka's ServerTopicConfigSynonyms. */
   synonyms: BrokerSynonym[];
   /** Returns a reason when the parsed value is not acceptable, null when fine. */
   validate: (value: ConfigValue) => string | null;
   description: string;
+  /** Accepted, kept and described, but nothing in Sluice acts on it (yet). */
+  storedOnly?: boolean;
 }
 
 export type ConfigValue = number | boolean | string | string[];
@@ -35,8 +40,8 @@ export type ConfigValue = number | boolean | string | string[];
 /** INVALID_CONFIG, naming the offending key and why its value was refused. */
 export class InvalidConfigError extends KafkaError {
   readonly key: string;
-  constructor(key: string, reason: string) {
-    super(ErrorCode.INVALID_CONFIG, `invalid value for topic config ${key}: ${reason}`);
+  constructor(key: string, reason: string, message = `invalid value for topic config ${key}: ${reason}`) {
+    super(ErrorCode.INVALID_CONFIG, message);
     this.name = 'InvalidConfigError';
     this.key = key;
   }
@@ -72,6 +77,17 @@ export interface TopicConfig {
   segmentJitterMs: number;
   segmentMs: number;
   uncleanLeaderElectionEnable: boolean;
+  // Stored only: kept so DescribeConfigs reports them; nothing acts on them yet.
+  compressionGzipLevel: number;
+  compressionLz4Level: number;
+  compressionZstdLevel: number;
+  followerReplicationThrottledReplicas: string[];
+  leaderReplicationThrottledReplicas: string[];
+  localRetentionBytes: number;
+  localRetentionMs: number;
+  remoteLogCopyDisable: boolean;
+  remoteLogDeleteOnDisable: boolean;
+  remoteStorageEnable: boolean;
 }
 
 // Longs are held as JS numbers; Long.MAX_VALUE (Kafka's "never") maps to MAX_SAFE_INTEGER, which
@@ -97,123 +113,100 @@ const minutes = (key: string): BrokerSynonym => ({ key, scale: 60_000 });
 const hours = (key: string): BrokerSynonym => ({ key, scale: 3_600_000 });
 const same = (key: string): BrokerSynonym => ({ key, scale: 1 });
 
+/** A row of the table: type and default come from Kafka's catalogue, the rest is ours. */
+function topic(
+  name: string,
+  synonyms: BrokerSynonym[],
+  validate: (value: ConfigValue) => string | null,
+  description: string,
+  storedOnly = false,
+): TopicConfigDefinition {
+  const spec = kafkaTopicConfig(name);
+  if (!spec || spec.defaultValue === null) throw new Error(`${name} is not a Kafka topic config with a default`);
+  if (spec.type !== 'int' && spec.type !== 'long' && spec.type !== 'double' && spec.type !== 'boolean' && spec.type !== 'string' && spec.type !== 'list') {
+    throw new Error(`${name}: topic configs of type ${spec.type} are not supported`);
+  }
+  return { name, type: spec.type, defaultValue: spec.defaultValue, synonyms, validate, description, ...(storedOnly ? { storedOnly } : {}) };
+}
+
+/** Kafka's ThrottledReplicaListValidator: `*` alone, or partition:broker pairs. */
+const replicaList = (v: ConfigValue) => {
+  const items = v as string[];
+  if (items.length === 1 && items[0] === '*') return null;
+  return items.every((i) => /^[0-9]+:[0-9]+$/.test(i)) ? null : "must be '*' or a list of partitionId:brokerId pairs";
+};
+const gzipLevel = (v: ConfigValue) => ((v as number) === -1 || ((v as number) >= 1 && (v as number) <= 9) ? null : 'must be between 1 and 9, or -1');
+/** Kafka refuses remote.storage.enable=true while the broker has no tiered storage; Sluice has none. */
+const noTieredStorage = (v: ConfigValue) => (v === true ? 'is not allowed: Tiered Storage functionality is disabled in the broker' : null);
+
 export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
-  {
-    name: 'cleanup.policy', type: 'list', defaultValue: 'delete', synonyms: [same('log.cleanup.policy')],
-    validate: listOf(['delete', 'compact']),
-    description: 'delete: drop old segments by time/size; compact: keep only the latest record per key; both may be combined.',
-  },
-  {
-    name: 'compression.type', type: 'string', defaultValue: 'producer', synonyms: [same('compression.type')],
-    validate: oneOf(['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer']),
-    description: "Codec batches are stored with; 'producer' keeps whatever the producer sent.",
-  },
-  {
-    name: 'delete.retention.ms', type: 'long', defaultValue: '86400000', synonyms: [ms('log.cleaner.delete.retention.ms')],
-    validate: atLeast(0),
-    description: 'How long a tombstone survives compaction, so consumers reading behind can still see the delete.',
-  },
-  {
-    name: 'file.delete.delay.ms', type: 'long', defaultValue: '60000', synonyms: [ms('log.segment.delete.delay.ms')],
-    validate: atLeast(0),
-    description: 'Grace period between a segment leaving the log and its files being unlinked.',
-  },
-  {
-    name: 'flush.messages', type: 'long', defaultValue: LONG_MAX_TEXT, synonyms: [same('log.flush.interval.messages')],
-    validate: atLeast(1),
-    description: 'Force an fsync after this many messages; 1 makes every append durable before it is acknowledged.',
-  },
-  {
-    name: 'flush.ms', type: 'long', defaultValue: LONG_MAX_TEXT, synonyms: [ms('log.flush.interval.ms')],
-    validate: atLeast(0),
-    description: 'Force an fsync when unflushed data is older than this.',
-  },
-  {
-    name: 'index.interval.bytes', type: 'int', defaultValue: '4096', synonyms: [same('log.index.interval.bytes')],
-    validate: atLeast(0),
-    description: 'Log bytes between two offset-index entries; smaller means faster seeks and bigger indexes.',
-  },
-  {
-    name: 'max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX_TEXT, synonyms: [ms('log.cleaner.max.compaction.lag.ms')],
-    validate: atLeast(1),
-    description: 'Longest a record may stay uncompacted; forces cleaning regardless of the dirty ratio.',
-  },
-  {
-    name: 'max.message.bytes', type: 'int', defaultValue: '1048588', synonyms: [same('message.max.bytes')],
-    validate: atLeast(0),
-    description: 'Largest record batch (after compression) the log accepts.',
-  },
-  {
-    name: 'message.timestamp.type', type: 'string', defaultValue: 'CreateTime', synonyms: [same('log.message.timestamp.type')],
-    validate: oneOf(['CreateTime', 'LogAppendTime']),
-    description: "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's clock into each batch.",
-  },
-  {
-    name: 'message.timestamp.before.max.ms', type: 'long', defaultValue: LONG_MAX_TEXT,
-    synonyms: [ms('log.message.timestamp.before.max.ms')], validate: atLeast(0),
-    description: 'With CreateTime, reject batches whose timestamp is further than this in the past.',
-  },
-  {
-    name: 'message.timestamp.after.max.ms', type: 'long', defaultValue: LONG_MAX_TEXT,
-    synonyms: [ms('log.message.timestamp.after.max.ms')], validate: atLeast(0),
-    description: 'With CreateTime, reject batches whose timestamp is further than this in the future.',
-  },
-  {
-    name: 'min.cleanable.dirty.ratio', type: 'double', defaultValue: '0.5', synonyms: [same('log.cleaner.min.cleanable.ratio')],
-    validate: between(0, 1),
-    description: 'Compact once uncompacted bytes reach this fraction of the compactable log.',
-  },
-  {
-    name: 'min.compaction.lag.ms', type: 'long', defaultValue: '0', synonyms: [ms('log.cleaner.min.compaction.lag.ms')],
-    validate: atLeast(0),
-    description: 'Records younger than this are never compacted away.',
-  },
-  {
-    name: 'min.insync.replicas', type: 'int', defaultValue: '1', synonyms: [same('min.insync.replicas')],
-    validate: atLeast(1),
-    description: 'Replicas that must have a write before an acks=all produce succeeds.',
-  },
-  {
-    name: 'preallocate', type: 'boolean', defaultValue: 'false', synonyms: [same('log.preallocate')],
-    validate: anything,
-    description: 'Reserve segment.bytes on disk when a segment is created (trimmed when it is rolled).',
-  },
-  {
-    name: 'retention.bytes', type: 'long', defaultValue: '-1', synonyms: [same('log.retention.bytes')],
-    validate: anything,
-    description: 'Delete oldest segments while the partition is larger than this; -1 means no size limit.',
-  },
-  {
-    name: 'retention.ms', type: 'long', defaultValue: '604800000',
-    synonyms: [ms('log.retention.ms'), minutes('log.retention.minutes'), hours('log.retention.hours')],
-    validate: atLeast(-1),
-    description: 'Delete segments whose newest record is older than this; -1 means keep forever.',
-  },
-  {
-    name: 'segment.bytes', type: 'int', defaultValue: '1073741824', synonyms: [same('log.segment.bytes')],
-    validate: atLeast(14),
-    description: 'Roll to a new segment file once the active one reaches this size.',
-  },
-  {
-    name: 'segment.index.bytes', type: 'int', defaultValue: '10485760', synonyms: [same('log.index.size.max.bytes')],
-    validate: atLeast(4),
-    description: 'Size of the offset index; a full index also rolls the segment.',
-  },
-  {
-    name: 'segment.jitter.ms', type: 'long', defaultValue: '0',
-    synonyms: [ms('log.roll.jitter.ms'), hours('log.roll.jitter.hours')], validate: atLeast(0),
-    description: 'Random amount subtracted from segment.ms so many partitions do not roll at once.',
-  },
-  {
-    name: 'segment.ms', type: 'long', defaultValue: '604800000', synonyms: [ms('log.roll.ms'), hours('log.roll.hours')],
-    validate: atLeast(1),
-    description: 'Roll to a new segment once the active one is this old, so time retention can act.',
-  },
-  {
-    name: 'unclean.leader.election.enable', type: 'boolean', defaultValue: 'false',
-    synonyms: [same('unclean.leader.election.enable')], validate: anything,
-    description: 'Allow an out-of-sync replica to become leader (availability over durability).',
-  },
+  topic('cleanup.policy', [same('log.cleanup.policy')], listOf(['delete', 'compact']),
+    'delete: drop old segments by time/size; compact: keep only the latest record per key; both may be combined.'),
+  topic('compression.gzip.level', [same('compression.gzip.level')], gzipLevel,
+    'Gzip level for batches the broker compresses itself (compression.type=gzip).', true),
+  topic('compression.lz4.level', [same('compression.lz4.level')], between(1, 17),
+    'LZ4 level for batches the broker compresses itself (compression.type=lz4).', true),
+  topic('compression.type', [same('compression.type')], oneOf(['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer']),
+    "Codec batches are stored with; 'producer' keeps whatever the producer sent."),
+  topic('compression.zstd.level', [same('compression.zstd.level')], between(-131072, 22),
+    'Zstandard level for batches the broker compresses itself (compression.type=zstd).', true),
+  topic('delete.retention.ms', [ms('log.cleaner.delete.retention.ms')], atLeast(0),
+    'How long a tombstone survives compaction, so consumers reading behind can still see the delete.'),
+  topic('file.delete.delay.ms', [ms('log.segment.delete.delay.ms')], atLeast(0),
+    'Grace period between a segment leaving the log and its files being unlinked (Sluice reference-counts segments instead).', true),
+  topic('flush.messages', [same('log.flush.interval.messages')], atLeast(1),
+    'Force an fsync after this many messages; 1 makes every append durable before it is acknowledged.'),
+  // Kafka falls back to log.flush.scheduler.interval.ms when log.flush.interval.ms is not set.
+  topic('flush.ms', [ms('log.flush.interval.ms'), ms('log.flush.scheduler.interval.ms')], atLeast(0),
+    'Force an fsync when unflushed data is older than this.'),
+  topic('follower.replication.throttled.replicas', [], replicaList,
+    'Replicas whose follower fetches are throttled (replication quotas).', true),
+  topic('index.interval.bytes', [same('log.index.interval.bytes')], atLeast(0),
+    'Log bytes between two offset-index entries; smaller means faster seeks and bigger indexes.'),
+  topic('leader.replication.throttled.replicas', [], replicaList,
+    'Replicas whose leader-side replication is throttled (replication quotas).', true),
+  topic('local.retention.bytes', [same('log.local.retention.bytes')], atLeast(-2),
+    'With tiered storage, the local part of retention.bytes; -2 means retention.bytes.', true),
+  topic('local.retention.ms', [ms('log.local.retention.ms')], atLeast(-2),
+    'With tiered storage, the local part of retention.ms; -2 means retention.ms.', true),
+  topic('max.compaction.lag.ms', [ms('log.cleaner.max.compaction.lag.ms')], atLeast(1),
+    'Longest a record may stay uncompacted; forces cleaning regardless of the dirty ratio.'),
+  topic('max.message.bytes', [same('message.max.bytes')], atLeast(0),
+    'Largest record batch (after compression) the log accepts.'),
+  topic('message.timestamp.after.max.ms', [ms('log.message.timestamp.after.max.ms')], atLeast(0),
+    'With CreateTime, reject batches whose timestamp is further than this in the future.'),
+  topic('message.timestamp.before.max.ms', [ms('log.message.timestamp.before.max.ms')], atLeast(0),
+    'With CreateTime, reject batches whose timestamp is further than this in the past.'),
+  topic('message.timestamp.type', [same('log.message.timestamp.type')], oneOf(['CreateTime', 'LogAppendTime']),
+    "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's clock into each batch."),
+  topic('min.cleanable.dirty.ratio', [same('log.cleaner.min.cleanable.ratio')], between(0, 1),
+    'Compact once uncompacted bytes reach this fraction of the compactable log.'),
+  topic('min.compaction.lag.ms', [ms('log.cleaner.min.compaction.lag.ms')], atLeast(0),
+    'Records younger than this are never compacted away.'),
+  topic('min.insync.replicas', [same('min.insync.replicas')], atLeast(1),
+    'Replicas that must have a write before an acks=all produce succeeds.', true),
+  topic('preallocate', [same('log.preallocate')], anything,
+    'Reserve segment.bytes on disk when a segment is created (trimmed when it is rolled).'),
+  topic('remote.log.copy.disable', [], anything,
+    'With tiered storage, stop copying segments to remote storage.', true),
+  topic('remote.log.delete.on.disable', [], anything,
+    'With tiered storage, delete remote data when remote.storage.enable is turned off.', true),
+  topic('remote.storage.enable', [], noTieredStorage,
+    'Tier the log to remote storage; Sluice has none, so only false is accepted (as Kafka without tiered storage).', true),
+  topic('retention.bytes', [same('log.retention.bytes')], anything,
+    'Delete oldest segments while the partition is larger than this; -1 means no size limit.'),
+  topic('retention.ms', [ms('log.retention.ms'), minutes('log.retention.minutes'), hours('log.retention.hours')], atLeast(-1),
+    'Delete segments whose newest record is older than this; -1 means keep forever.'),
+  topic('segment.bytes', [same('log.segment.bytes')], atLeast(14),
+    'Roll to a new segment file once the active one reaches this size.'),
+  topic('segment.index.bytes', [same('log.index.size.max.bytes')], atLeast(4),
+    'Size of the offset index; a full index also rolls the segment.'),
+  topic('segment.jitter.ms', [ms('log.roll.jitter.ms'), hours('log.roll.jitter.hours')], atLeast(0),
+    'Random amount subtracted from segment.ms so many partitions do not roll at once.'),
+  topic('segment.ms', [ms('log.roll.ms'), hours('log.roll.hours')], atLeast(1),
+    'Roll to a new segment once the active one is this old, so time retention can act.'),
+  topic('unclean.leader.election.enable', [same('unclean.leader.election.enable')], anything,
+    'Allow an out-of-sync replica to become leader (availability over durability); a single broker has no other replica.', true),
 ];
 
 const definitionsByName = new Map(topicConfigDefinitions.map((d) => [d.name, d]));
@@ -281,7 +274,7 @@ export function brokerTopicDefaults(brokerProps: Record<string, string>): Record
  */
 export function parseTopicConfig(overrides: Record<string, string> = {}, defaults: Record<string, string> = {}): TopicConfig {
   for (const key of Object.keys(overrides)) {
-    if (!definitionsByName.has(key)) throw new InvalidConfigError(key, 'unknown topic config');
+    if (!definitionsByName.has(key)) throw new InvalidConfigError(key, 'unknown topic config', `Unknown topic config name: ${key}`);
   }
   const out: Record<string, ConfigValue> = {};
   for (const def of topicConfigDefinitions) {

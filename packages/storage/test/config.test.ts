@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@sluice/protocol';
 import { InvalidConfigError, brokerTopicDefaults, defaultTopicConfig, describeTopicConfig, parseTopicConfig, topicConfigDefinitions } from '../src/config.js';
+import { kafkaTopicConfig, kafkaTopicConfigs } from '../src/kafka-topic-catalogue.js';
 
 describe('topic configuration', () => {
   it("has Kafka's defaults", () => {
@@ -21,7 +22,30 @@ describe('topic configuration', () => {
     assert.equal(c.flushMessages, Number.MAX_SAFE_INTEGER);
     assert.equal(describeTopicConfig(c)['flush.messages'], '9223372036854775807');
     assert.equal(describeTopicConfig(c)['cleanup.policy'], 'delete');
-    for (const d of topicConfigDefinitions) assert.ok(d.description.length > 10 && d.synonyms.length > 0, d.name);
+    for (const d of topicConfigDefinitions) assert.ok(d.description.length > 10, d.name);
+  });
+
+  it("defines exactly Kafka's topic configs, with Kafka's types, defaults and server default properties", () => {
+    assert.deepEqual(topicConfigDefinitions.map((d) => d.name).sort(), kafkaTopicConfigs.map((c) => c.name).sort());
+    for (const d of topicConfigDefinitions) {
+      const spec = kafkaTopicConfig(d.name)!;
+      assert.equal(d.type, spec.type, d.name);
+      assert.equal(d.defaultValue, spec.defaultValue, d.name);
+      assert.equal(d.synonyms[0]?.key ?? null, spec.serverDefault, d.name);
+      // Kafka's own default passes our validation.
+      assert.doesNotThrow(() => parseTopicConfig({ [d.name]: spec.defaultValue! }), d.name);
+    }
+    assert.equal(defaultTopicConfig.messageTimestampAfterMaxMs, 3_600_000);
+    assert.deepEqual(defaultTopicConfig.leaderReplicationThrottledReplicas, []);
+  });
+
+  it('accepts the stored-only configs within their ranges and refuses tiered storage', () => {
+    const c = parseTopicConfig({ 'compression.gzip.level': '-1', 'compression.zstd.level': '-5', 'leader.replication.throttled.replicas': '0:1,1:1', 'follower.replication.throttled.replicas': '*', 'local.retention.ms': '-2' });
+    assert.equal(c.compressionZstdLevel, -5);
+    assert.deepEqual(c.leaderReplicationThrottledReplicas, ['0:1', '1:1']);
+    for (const [key, value] of [['compression.gzip.level', '0'], ['compression.lz4.level', '18'], ['leader.replication.throttled.replicas', '0:x'], ['remote.storage.enable', 'true'], ['local.retention.bytes', '-3']]) {
+      assert.throws(() => parseTopicConfig({ [key]: value }), (e: unknown) => e instanceof InvalidConfigError && e.key === key, `${key}=${value}`);
+    }
   });
 
   it('parses overrides of every type', () => {
@@ -56,7 +80,7 @@ describe('topic configuration', () => {
       ['flush.messages', '0', /flush\.messages.*at least 1/],
       ['preallocate', 'yes', /preallocate.*true or false/],
       ['max.compaction.lag.ms', '0', /max\.compaction\.lag\.ms/],
-      ['retention.msec', '1', /retention\.msec.*unknown/],
+      ['retention.msec', '1', /Unknown topic config name: retention\.msec$/],
     ];
     for (const [key, value, pattern] of cases) {
       assert.throws(
