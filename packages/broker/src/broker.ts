@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { LogManager, brokerTopicDefaults, parseTopicConfig, type TopicConfig } from '@sluice/storage';
 import { BrokerConfig, ConfigError, parseListener, type Listener } from './config/broker-config.js';
-import { topicDefaultDefinitions } from './config/topic-default-definitions.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from './network/buffer-pool.js';
@@ -18,7 +17,7 @@ import { lockDataDirectory } from './metadata/data-dir-lock.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
-import { TOPIC_DEFAULT_SYNONYMS, TopicManager } from './topics/topic-manager.js';
+import { TopicManager, explicitTopicDefaults } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
 import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
@@ -68,7 +67,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     overrides[key] = value;
   }
   if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
-  const config = BrokerConfig.load({ configFile: options.configFile, overrides, extraDefinitions: topicDefaultDefinitions() });
+  const config = BrokerConfig.load({ configFile: options.configFile, overrides });
   const listener = chooseListener(config, options);
   checkTopicDefaults(config);
 
@@ -93,7 +92,8 @@ async function startLocked(
 ): Promise<RunningBroker> {
   const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
   await metadata.open();
-  config.setDynamic(new Map(Object.entries(metadata.brokerConfigs())));
+  config.setDynamic('cluster', new Map(Object.entries(metadata.brokerConfigs(''))));
+  config.setDynamic('broker', new Map(Object.entries(metadata.brokerConfigs(String(config.nodeId)))));
 
   const defaultsNow = () => brokerTopicDefaults(explicitTopicDefaults(config));
   const topicConfigs = new Map<string, TopicConfig>();
@@ -229,14 +229,6 @@ function advertisedEndpoint(config: BrokerConfig, listener: Listener, boundPort:
   if (advertised && advertised.host !== '') return { host: advertised.host, port: advertised.port === 0 ? boundPort : advertised.port };
   const host = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::' ? hostname() : listener.host;
   return { host, port: boundPort };
-}
-
-function explicitTopicDefaults(config: BrokerConfig): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const key of TOPIC_DEFAULT_SYNONYMS) {
-    if (config.has(key) && config.source(key) !== 'default') props[key] = config.rawValue(key)!;
-  }
-  return props;
 }
 
 function checkTopicDefaults(config: BrokerConfig): void {

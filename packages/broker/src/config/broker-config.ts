@@ -1,11 +1,20 @@
 /**
- * The broker's configuration in three layers, highest first: dynamic (set at runtime through
- * AlterConfigs/IncrementalAlterConfigs and persisted in the metadata store), static
- * (server.properties and --override), and the definitions' defaults.
+ * The broker's configuration in layers, highest first, as Kafka keeps them: this broker's dynamic
+ * settings (AlterConfigs on resource "<node id>"), the cluster-wide dynamic defaults (resource ""),
+ * both persisted in the metadata store; static (server.properties and --override); and the
+ * definitions' defaults.
  */
 import { readFileSync } from 'node:fs';
 import { parseProperties } from './properties.js';
-import { brokerConfigDefinitions, type ConfigDefinition, type ConfigValue } from './definitions.js';
+import { brokerConfigDefinitions, type ConfigDefinition, type ConfigType, type ConfigValue } from './definitions.js';
+import {
+  BROKER_QUOTA_CONFIGS,
+  CLUSTER_LEVEL_LISTENER_CONFIGS,
+  LISTENER_ONLY_SECURITY_CONFIGS,
+  kafkaValueProblem,
+  listenerConfigBase,
+  scalaSet,
+} from './kafka-catalogue.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -14,44 +23,60 @@ export class ConfigError extends Error {
   }
 }
 
-export type BrokerConfigSource = 'dynamic' | 'static' | 'default';
+/** Where a value comes from, in precedence order (Kafka's DescribeConfigs sources). */
+export type BrokerConfigSource = 'dynamic-broker' | 'dynamic-default' | 'static' | 'default';
+/** The two dynamic levels: this broker's own settings and the cluster-wide defaults. */
+export type DynamicLevel = 'broker' | 'cluster';
 
-/** Parses `raw` as the definition's type; returns the value or an error message. */
-export function parseConfigValue(definition: ConfigDefinition, raw: string): { value: ConfigValue } | { error: string } {
+const INTEGER_RANGES: Partial<Record<ConfigType, [bigint, bigint, string]>> = {
+  short: [-(2n ** 15n), 2n ** 15n - 1n, 'a short'],
+  int: [-(2n ** 31n), 2n ** 31n - 1n, 'an int'],
+  long: [-(2n ** 63n), 2n ** 63n - 1n, 'a long'],
+};
+
+/**
+ * Parses `raw` as the definition's type and checks it (Sluice's rule, then Kafka's valid values).
+ * `error` is worded for a server.properties problem, `kafkaReason` as Kafka words it for AlterConfigs.
+ */
+export function parseConfigValue(definition: ConfigDefinition, raw: string): { value: ConfigValue } | { error: string; kafkaReason: string } {
   const text = raw.trim();
+  const kafkaProblem = kafkaValueProblem(definition.type, definition.valid, raw);
   let value: ConfigValue;
   switch (definition.type) {
+    case 'short':
     case 'int':
     case 'long': {
-      if (!/^[+-]?\d+$/.test(text)) return { error: `"${raw}" is not an integer` };
-      const n = Number(text);
-      if (definition.type === 'int' && (n < -2147483648 || n > 2147483647)) return { error: `${text} is out of range for an int` };
-      if (definition.type === 'long' && (BigInt(text) < -(2n ** 63n) || BigInt(text) >= 2n ** 63n)) {
-        return { error: `${text} is out of range for a long` };
-      }
-      value = n;
+      if (!/^[+-]?\d+$/.test(text)) return { error: `"${raw}" is not an integer`, kafkaReason: kafkaProblem ?? 'not an integer' };
+      const [lo, hi, what] = INTEGER_RANGES[definition.type]!;
+      if (BigInt(text) < lo || BigInt(text) > hi) return { error: `${text} is out of range for ${what}`, kafkaReason: kafkaProblem ?? 'out of range' };
+      value = Number(text);
       break;
     }
     case 'double': {
       const n = Number(text);
-      if (text === '' || Number.isNaN(n)) return { error: `"${raw}" is not a number` };
+      if (text === '' || Number.isNaN(n)) return { error: `"${raw}" is not a number`, kafkaReason: kafkaProblem ?? 'not a number' };
       value = n;
       break;
     }
     case 'boolean': {
       const lower = text.toLowerCase();
-      if (lower !== 'true' && lower !== 'false') return { error: `"${raw}" is not true or false` };
+      if (lower !== 'true' && lower !== 'false') return { error: `"${raw}" is not true or false`, kafkaReason: kafkaProblem ?? 'not true or false' };
       value = lower === 'true';
       break;
     }
     case 'list':
-      value = text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      value = splitList(text);
       break;
     default:
       value = text;
   }
-  const problem = definition.validate?.(value);
-  return problem ? { error: `${raw.trim()}: ${problem}` } : { value };
+  const ownProblem = definition.validate?.(value) ?? null;
+  const reason = kafkaProblem ?? ownProblem;
+  return reason === null ? { value } : { error: `${text}: ${ownProblem ?? reason}`, kafkaReason: reason };
+}
+
+function splitList(text: string): string[] {
+  return text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 export interface LoadConfigOptions {
@@ -59,16 +84,20 @@ export interface LoadConfigOptions {
   configFile?: string;
   /** Settings given directly (startBroker options or --override key=value), applied over the file. */
   overrides?: Record<string, string | number | boolean>;
-  /** Extra definitions (the topic-config defaults under their log.* names come from storage). */
-  extraDefinitions?: readonly ConfigDefinition[];
+}
+
+interface Layer {
+  raw: Map<string, string>;
+  values: Map<string, ConfigValue>;
 }
 
 export class BrokerConfig {
   readonly definitions: ReadonlyMap<string, ConfigDefinition>;
-  private readonly staticValues = new Map<string, ConfigValue>();
-  private readonly staticRaw = new Map<string, string>();
-  private readonly dynamicValues = new Map<string, ConfigValue>();
-  private readonly dynamicRaw = new Map<string, string>();
+  private readonly staticLayer: Layer = { raw: new Map(), values: new Map() };
+  private readonly dynamic: Record<DynamicLevel, Layer> = {
+    broker: { raw: new Map(), values: new Map() },
+    cluster: { raw: new Map(), values: new Map() },
+  };
   private readonly listeners = new Set<(changed: string[]) => void>();
 
   private constructor(definitions: readonly ConfigDefinition[]) {
@@ -77,7 +106,7 @@ export class BrokerConfig {
 
   /** Reads and validates everything, reporting every unknown or invalid key at once. */
   static load(options: LoadConfigOptions = {}): BrokerConfig {
-    const config = new BrokerConfig([...brokerConfigDefinitions, ...(options.extraDefinitions ?? [])]);
+    const config = new BrokerConfig(brokerConfigDefinitions);
     const problems: string[] = [];
     const raw: { key: string; value: string; origin: string }[] = [];
     if (options.configFile) {
@@ -105,11 +134,11 @@ export class BrokerConfig {
         problems.push(`${origin}: invalid value for ${key}: ${parsed.error}`);
         continue;
       }
-      config.staticValues.set(key, parsed.value);
-      config.staticRaw.set(key, value.trim());
+      config.staticLayer.values.set(key, parsed.value);
+      config.staticLayer.raw.set(key, value.trim());
     }
-    const nodeId = config.staticValues.get('node.id');
-    const brokerId = config.staticValues.get('broker.id');
+    const nodeId = config.staticLayer.values.get('node.id');
+    const brokerId = config.staticLayer.values.get('broker.id');
     if (nodeId !== undefined && brokerId !== undefined && nodeId !== brokerId) {
       problems.push(`node.id (${String(nodeId)}) and broker.id (${String(brokerId)}) disagree`);
     }
@@ -129,9 +158,12 @@ export class BrokerConfig {
     return this.definitions.has(name);
   }
 
+  private layers(): Layer[] {
+    return [this.dynamic.broker, this.dynamic.cluster, this.staticLayer];
+  }
+
   get(name: string): ConfigValue {
-    if (this.dynamicValues.has(name)) return this.dynamicValues.get(name)!;
-    if (this.staticValues.has(name)) return this.staticValues.get(name)!;
+    for (const layer of this.layers()) if (layer.values.has(name)) return layer.values.get(name)!;
     const definition = this.definitions.get(name);
     if (!definition) throw new Error(`unknown broker config ${name}`);
     if (definition.defaultValue === null) return null;
@@ -142,22 +174,65 @@ export class BrokerConfig {
 
   /** The value as Kafka prints it in DescribeConfigs. */
   rawValue(name: string): string | null {
-    return this.dynamicRaw.get(name) ?? this.staticRaw.get(name) ?? this.definitions.get(name)?.defaultValue ?? null;
+    return this.explicitRaw(name) ?? this.definitions.get(name)?.defaultValue ?? null;
   }
 
-  /** The static (file/override) value, or the default when not set; ignores the dynamic layer. */
+  /**
+   * The value set for `name` in the dynamic or static layers, or null when only the default
+   * applies; `proposed` replaces one dynamic level (to check a change before making it).
+   */
+  explicitRaw(name: string, proposed?: { level: DynamicLevel; values: Readonly<Record<string, string>> }): string | null {
+    for (const level of ['broker', 'cluster'] as const) {
+      const value = proposed?.level === level ? proposed.values[name] : this.dynamic[level].raw.get(name);
+      if (value !== undefined) return value;
+    }
+    return this.staticLayer.raw.get(name) ?? null;
+  }
+
+  /** The static (file/override) value, or the default when not set; ignores the dynamic layers. */
   staticRawValue(name: string): string | null {
-    return this.staticRaw.get(name) ?? this.definitions.get(name)?.defaultValue ?? null;
+    return this.staticLayer.raw.get(name) ?? this.definitions.get(name)?.defaultValue ?? null;
   }
 
   isStaticallySet(name: string): boolean {
-    return this.staticRaw.has(name);
+    return this.staticLayer.raw.has(name);
   }
 
   source(name: string): BrokerConfigSource {
-    if (this.dynamicRaw.has(name)) return 'dynamic';
-    if (this.staticRaw.has(name)) return 'static';
+    if (this.dynamic.broker.raw.has(name)) return 'dynamic-broker';
+    if (this.dynamic.cluster.raw.has(name)) return 'dynamic-default';
+    if (this.staticLayer.raw.has(name)) return 'static';
     return 'default';
+  }
+
+  /** The value `name` has in one layer, if it has one there ('default': a non-null default). */
+  layerValue(source: BrokerConfigSource, name: string): string | undefined {
+    switch (source) {
+      case 'dynamic-broker':
+        return this.dynamic.broker.raw.get(name);
+      case 'dynamic-default':
+        return this.dynamic.cluster.raw.get(name);
+      case 'static':
+        return this.staticLayer.raw.get(name);
+      case 'default':
+        return this.definitions.get(name)?.defaultValue ?? undefined;
+    }
+  }
+
+  /** Kafka's type for a name: a definition's, a broker quota's, or a listener-prefixed setting's base; null when unknown. */
+  typeOf(name: string): ConfigType | null {
+    const definition = this.definitions.get(name);
+    if (definition) return definition.type;
+    if (BROKER_QUOTA_CONFIGS.includes(name)) return 'long';
+    const base = listenerConfigBase(name);
+    return base === null ? null : (this.definitions.get(base)?.type ?? null);
+  }
+
+  /** Names set dynamically that are not definitions (custom, quota and listener-prefixed settings). */
+  customNames(): string[] {
+    const names = new Set<string>();
+    for (const level of ['broker', 'cluster'] as const) for (const k of this.dynamic[level].raw.keys()) if (!this.definitions.has(k)) names.add(k);
+    return [...names];
   }
 
   int(name: string): number {
@@ -177,14 +252,16 @@ export class BrokerConfig {
     return v === null ? null : String(v);
   }
 
+  /** A list, whether Kafka types it as a list or as a comma-separated string (listeners, log.dirs). */
   list(name: string): string[] {
     const v = this.get(name);
-    return Array.isArray(v) ? v : [];
+    if (Array.isArray(v)) return v;
+    return typeof v === 'string' ? splitList(v) : [];
   }
 
   get nodeId(): number {
-    const brokerId = this.staticValues.get('broker.id');
-    return typeof brokerId === 'number' && !this.staticValues.has('node.id') ? brokerId : this.int('node.id');
+    const brokerId = this.staticLayer.values.get('broker.id');
+    return typeof brokerId === 'number' && !this.staticLayer.values.has('node.id') ? brokerId : this.int('node.id');
   }
 
   get dataDir(): string {
@@ -192,44 +269,64 @@ export class BrokerConfig {
   }
 
   /**
-   * Checks a set of dynamic changes (null = delete, back to static/default) without applying
-   * them; returns the problem per key.
+   * Checks what one dynamic level would hold after a change, as Kafka's DynamicBrokerConfig
+   * .validateConfigs does and in its order: read-only settings, security settings that only a
+   * listener prefix may carry, values, and (cluster level) per-broker settings. Names Kafka does
+   * not know are allowed (Kafka keeps them as custom settings). Returns Kafka's message, or null.
    */
-  validateDynamic(changes: ReadonlyMap<string, string | null>): Map<string, { code: 'unknown' | 'readonly' | 'invalid'; message: string }> {
-    const problems = new Map<string, { code: 'unknown' | 'readonly' | 'invalid'; message: string }>();
-    for (const [key, raw] of changes) {
-      const definition = this.definitions.get(key);
-      if (!definition) {
-        problems.set(key, { code: 'unknown', message: `Unknown broker config ${key}` });
-      } else if (!definition.dynamic) {
-        problems.set(key, { code: 'readonly', message: `Cannot update ${key} dynamically: it is a read-only broker config` });
-      } else if (raw !== null) {
-        const parsed = parseConfigValue(definition, raw);
-        if ('error' in parsed) problems.set(key, { code: 'invalid', message: `Invalid value for ${key}: ${parsed.error}` });
-      }
+  validateDynamic(level: DynamicLevel, next: Readonly<Record<string, string>>): string | null {
+    const names = Object.keys(next);
+    const readOnly = names.filter((k) => this.definitions.get(k)?.updateMode === 'read-only');
+    if (readOnly.length) return `Cannot update these configs dynamically: ${scalaSet(readOnly)}`;
+    const security = names.filter((k) => LISTENER_ONLY_SECURITY_CONFIGS.has(k));
+    if (security.length) return `These security configs can be dynamically updated only per-listener using the listener prefix: ${scalaSet(security)}`;
+    for (const [key, raw] of Object.entries(next)) {
+      // A listener-prefixed setting is checked as its base setting, as Kafka does.
+      const base = listenerConfigBase(key) ?? key;
+      const reason = this.dynamicValueProblem(base, raw);
+      if (reason !== null) return `Invalid value ${raw} for configuration ${base}: ${reason}`;
     }
-    return problems;
+    if (level === 'cluster') {
+      const perBroker = names.filter((k) => {
+        const base = listenerConfigBase(k);
+        return base !== null ? !CLUSTER_LEVEL_LISTENER_CONFIGS.has(base) : this.definitions.get(k)?.updateMode === 'per-broker';
+      });
+      if (perBroker.length) return `Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBroker)}`;
+    }
+    return null;
   }
 
-  /** Replaces the dynamic layer (already validated and persisted by the caller). */
-  setDynamic(values: ReadonlyMap<string, string>): void {
-    const changed = new Set([...this.dynamicRaw.keys(), ...values.keys()]);
-    this.dynamicRaw.clear();
-    this.dynamicValues.clear();
+  private dynamicValueProblem(name: string, raw: string): string | null {
+    const definition = this.definitions.get(name);
+    if (definition) {
+      const parsed = parseConfigValue(definition, raw);
+      return 'error' in parsed ? parsed.kafkaReason : null;
+    }
+    return BROKER_QUOTA_CONFIGS.includes(name) ? kafkaValueProblem('long', { min: 0 }, raw) : null;
+  }
+
+  /** Replaces one dynamic level (already validated and persisted by the caller). */
+  setDynamic(level: DynamicLevel, values: ReadonlyMap<string, string>): void {
+    const layer = this.dynamic[level];
+    const changed = new Set([...layer.raw.keys(), ...values.keys()]);
+    layer.raw.clear();
+    layer.values.clear();
     for (const [key, raw] of values) {
       const definition = this.definitions.get(key);
-      if (!definition) continue; // a key from a newer version: keep serving the rest
-      const parsed = parseConfigValue(definition, raw);
-      if ('error' in parsed) continue;
-      this.dynamicRaw.set(key, raw);
-      this.dynamicValues.set(key, parsed.value);
+      if (definition) {
+        const parsed = parseConfigValue(definition, raw);
+        if ('error' in parsed) continue; // stored by an older version with other rules: serve the rest
+        layer.values.set(key, parsed.value);
+      }
+      // Unknown names are kept as Kafka keeps custom settings: stored and described, not used.
+      layer.raw.set(key, raw);
     }
     const list = [...changed];
     for (const listener of this.listeners) listener(list);
   }
 
-  dynamicEntries(): Map<string, string> {
-    return new Map(this.dynamicRaw);
+  dynamicEntries(level: DynamicLevel): Map<string, string> {
+    return new Map(this.dynamic[level].raw);
   }
 
   onChange(listener: (changed: string[]) => void): void {

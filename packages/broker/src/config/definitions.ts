@@ -1,15 +1,21 @@
 /**
- * Broker configuration keys under Kafka's names, with types, defaults and validation.
- * Keys marked `inert` are accepted so that a stock Kafka `server.properties` starts unchanged,
- * but have no effect in a single-process broker (threads, KRaft controller wiring, …).
+ * Broker configuration keys: every setting Kafka defines (the generated catalogue gives its type,
+ * default, valid values and update mode), with what Sluice knows on top: which settings it acts
+ * on, its own default where a single broker differs from Kafka's, extra checks, and docs. Kafka's
+ * settings Sluice does not act on are accepted, stored and reported, so a stock Kafka
+ * `server.properties` starts unchanged and admin tools see Kafka's full list.
  */
-export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password' | 'class';
+import { topicConfigDefinitions, type KafkaConfigType, type KafkaValidValues } from '@sluice/storage';
+import { kafkaBrokerConfigs, kafkaValueProblem, type UpdateMode } from './kafka-catalogue.js';
+
+export type ConfigType = KafkaConfigType;
 
 /** Kafka's DescribeConfigs configType values. */
 export const ConfigTypeCode: Record<ConfigType, number> = {
   boolean: 1,
   string: 2,
   int: 3,
+  short: 4,
   long: 5,
   double: 6,
   list: 7,
@@ -22,13 +28,16 @@ export interface ConfigDefinition {
   type: ConfigType;
   /** The default as Kafka would print it; null means "no value". */
   defaultValue: string | null;
-  /** Returns an error message for a value that parses but is not allowed. */
+  /** Kafka's documented valid values. */
+  valid: KafkaValidValues | null;
+  /** Sluice's own further rule: an error message for a value that parses but is not allowed. */
   validate?: (value: ConfigValue) => string | null;
-  /** True when IncrementalAlterConfigs may change it on a running broker. */
-  dynamic: boolean;
-  /** Accepted for compatibility; does nothing here. */
-  inert?: boolean;
-  sensitive?: boolean;
+  /** Kafka's update mode: whether (Incremental)AlterConfigs may change it, and at which level. */
+  updateMode: UpdateMode;
+  /** False: accepted, stored and reported, but nothing in Sluice acts on it. */
+  actedOn: boolean;
+  /** False for Sluice's own keys (and Kafka-internal ones its docs do not list). */
+  kafka: boolean;
   doc: string;
 }
 
@@ -38,35 +47,40 @@ const atLeast = (min: number) => (v: ConfigValue) => (typeof v === 'number' && v
 const oneOf = (allowed: string[]) => (v: ConfigValue) =>
   typeof v === 'string' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : null;
 
-function def(
-  name: string,
-  type: ConfigType,
-  defaultValue: string | null,
-  doc: string,
-  extra: Partial<Pick<ConfigDefinition, 'validate' | 'dynamic' | 'inert' | 'sensitive'>> = {},
-): ConfigDefinition {
-  return { name, type, defaultValue, doc, dynamic: extra.dynamic ?? false, ...extra };
+interface Overlay {
+  name: string;
+  type: ConfigType;
+  defaultValue: string | null;
+  doc: string;
+  validate?: (value: ConfigValue) => string | null;
+  /** Accepted for compatibility; does nothing here. */
+  inert?: boolean;
 }
 
-export const brokerConfigDefinitions: readonly ConfigDefinition[] = [
+function def(name: string, type: ConfigType, defaultValue: string | null, doc: string, extra: Pick<Overlay, 'validate' | 'inert'> = {}): Overlay {
+  return { name, type, defaultValue, doc, ...extra };
+}
+
+/** Kafka settings with Sluice's doc and default (the one a single Sluice broker really uses). */
+const SLUICE_SETTINGS: readonly Overlay[] = [
   def('node.id', 'int', '1', 'This broker\'s id, returned to clients as the node id and controller id.', { validate: atLeast(0) }),
   def('broker.id', 'int', null, 'Older name for node.id; when both are set they must agree.', { validate: atLeast(0) }),
-  def('listeners', 'list', 'PLAINTEXT://127.0.0.1:9092', 'Where to listen, as NAME://host:port. An empty host or 0.0.0.0 listens on every interface; localhost listens on 127.0.0.1 and ::1.'),
-  def('advertised.listeners', 'list', null, 'Addresses given to clients in Metadata; defaults to listeners (with the bound port).'),
-  def('log.dirs', 'list', null, 'Data directory (only one is supported); defaults to log.dir.'),
+  def('listeners', 'string', 'PLAINTEXT://127.0.0.1:9092', 'Where to listen, as NAME://host:port. An empty host or 0.0.0.0 listens on every interface; localhost listens on 127.0.0.1 and ::1.'),
+  def('advertised.listeners', 'string', null, 'Addresses given to clients in Metadata; defaults to listeners (with the bound port).'),
+  def('log.dirs', 'string', null, 'Data directory (only one is supported); defaults to log.dir.'),
   def('log.dir', 'string', './data', 'Data directory when log.dirs is not set.'),
-  def('num.partitions', 'int', '1', 'Partitions of an auto-created topic, and of CreateTopics asking for the default (-1).', { validate: atLeast(1), dynamic: true }),
+  def('num.partitions', 'int', '1', 'Partitions of an auto-created topic, and of CreateTopics asking for the default (-1).', { validate: atLeast(1) }),
   def('default.replication.factor', 'int', '1', 'Replication factor of auto-created topics; a single broker supports 1.', { validate: atLeast(1) }),
   def('auto.create.topics.enable', 'boolean', 'true', 'Create an unknown topic when a client asks Metadata for it or produces to it.'),
   def('delete.topic.enable', 'boolean', 'true', 'Allow DeleteTopics.'),
-  def('message.max.bytes', 'int', '1048588', 'Largest record batch the broker accepts (after compression); the default of max.message.bytes.', { validate: atLeast(0), dynamic: true }),
+  def('message.max.bytes', 'int', '1048588', 'Largest record batch the broker accepts (after compression); the default of max.message.bytes.', { validate: atLeast(0) }),
   def('socket.request.max.bytes', 'int', '104857600', 'Largest request frame; larger frames close the connection before any memory is allocated.', { validate: atLeast(1) }),
   def('queued.max.requests', 'int', '500', 'Requests a connection may have in flight before the broker stops reading from it.', { validate: atLeast(1) }),
   def('socket.send.buffer.bytes', 'int', '102400', 'Connection write-buffer high-water mark: above it the broker stops reading requests from that connection.', { validate: atLeast(-1) }),
   def('socket.receive.buffer.bytes', 'int', '102400', 'Accepted for compatibility (the OS sizes receive buffers).', { inert: true }),
   def('socket.listen.backlog.size', 'int', '50', 'Listen backlog.', { validate: atLeast(1) }),
   def('connections.max.idle.ms', 'long', '600000', 'Close connections idle for longer than this (-1: never).'),
-  def('fetch.max.bytes', 'int', '57671680', 'Upper bound on the bytes of one Fetch response.', { validate: atLeast(1024), dynamic: true }),
+  def('fetch.max.bytes', 'int', '57671680', 'Upper bound on the bytes of one Fetch response.', { validate: atLeast(1024) }),
   def('num.network.threads', 'int', '3', 'Accepted for compatibility: Node serves connections on one event loop.', { inert: true }),
   def('num.io.threads', 'int', '8', 'Accepted for compatibility: disk I/O runs on libuv\'s pool.', { inert: true }),
   def('num.recovery.threads.per.data.dir', 'int', '2', 'Accepted for compatibility.', { inert: true }),
@@ -74,15 +88,15 @@ export const brokerConfigDefinitions: readonly ConfigDefinition[] = [
   def('process.roles', 'list', 'broker,controller', 'Accepted for compatibility: a Sluice broker is its own controller.', { inert: true }),
   def('controller.quorum.voters', 'list', '', 'Accepted for compatibility.', { inert: true }),
   def('controller.quorum.bootstrap.servers', 'list', '', 'Accepted for compatibility.', { inert: true }),
-  def('controller.listener.names', 'list', null, 'Accepted for compatibility; controller listeners are not opened.', { inert: true }),
+  def('controller.listener.names', 'string', null, 'Accepted for compatibility; controller listeners are not opened.', { inert: true }),
   def('inter.broker.listener.name', 'string', null, 'Accepted for compatibility.', { inert: true }),
-  def('listener.security.protocol.map', 'list', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'Only PLAINTEXT is served.', { inert: true }),
-  def('offsets.topic.replication.factor', 'int', '1', 'Replication factor of __consumer_offsets.', { validate: atLeast(1), inert: true }),
+  def('listener.security.protocol.map', 'string', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'Only PLAINTEXT is served.', { inert: true }),
+  def('offsets.topic.replication.factor', 'short', '1', 'Replication factor of __consumer_offsets.', { validate: atLeast(1), inert: true }),
   def('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validate: atLeast(1) }),
-  def('transaction.state.log.replication.factor', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('transaction.state.log.replication.factor', 'short', '1', 'Accepted for compatibility.', { inert: true }),
   def('transaction.state.log.min.isr', 'int', '1', 'Accepted for compatibility.', { inert: true }),
-  def('share.coordinator.state.topic.replication.factor', 'int', '1', 'Accepted for compatibility.', { inert: true }),
-  def('share.coordinator.state.topic.min.isr', 'int', '1', 'Accepted for compatibility.', { inert: true }),
+  def('share.coordinator.state.topic.replication.factor', 'short', '1', 'Accepted for compatibility.', { inert: true }),
+  def('share.coordinator.state.topic.min.isr', 'short', '1', 'Accepted for compatibility.', { inert: true }),
   def('group.initial.rebalance.delay.ms', 'int', '3000', 'How long the first rebalance of an empty group waits for more members before completing (extended while members keep arriving, up to the rebalance timeout).', { validate: atLeast(0) }),
   def('group.min.session.timeout.ms', 'int', '6000', 'Smallest session.timeout.ms a group member may ask for.', { validate: atLeast(1) }),
   def('group.max.session.timeout.ms', 'int', '1800000', 'Largest session.timeout.ms a group member may ask for.', { validate: atLeast(1) }),
@@ -96,11 +110,54 @@ export const brokerConfigDefinitions: readonly ConfigDefinition[] = [
   def('offset.metadata.max.bytes', 'int', '4096', 'Largest metadata string an offset commit may carry.', { validate: atLeast(0) }),
   def('auto.leader.rebalance.enable', 'boolean', 'true', 'Accepted for compatibility.', { inert: true }),
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
-  def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1), dynamic: true }),
+  def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1) }),
+];
+
+/** Not in Kafka's docs: Sluice's own settings, and Kafka-internal ones Sluice honours. All read-only. */
+const OWN_SETTINGS: readonly Overlay[] = [
   def('producer.id.expiration.check.interval.ms', 'int', '600000', 'How often state of idle idempotent producers is looked for and dropped.', { validate: atLeast(1) }),
-  def('log.flush.scheduler.interval.ms', 'long', '9223372036854775807', 'Accepted for compatibility.', { inert: true }),
   def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
   def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),
 ];
+
+const STORED_ONLY_DOC = 'A Kafka setting Sluice accepts, stores and reports, but does not act on.';
+
+function buildDefinitions(): ConfigDefinition[] {
+  const overlays = new Map(SLUICE_SETTINGS.map((o) => [o.name, o]));
+  // Broker keys that give topic configs their defaults: acted on exactly when the topic config is.
+  const topicDefaults = new Map<string, { topic: string; actedOn: boolean }>();
+  for (const t of topicConfigDefinitions) {
+    for (const s of t.synonyms) if (!topicDefaults.has(s.key)) topicDefaults.set(s.key, { topic: t.name, actedOn: !t.storedOnly });
+  }
+  const out: ConfigDefinition[] = [];
+  for (const spec of kafkaBrokerConfigs) {
+    const overlay = overlays.get(spec.name);
+    overlays.delete(spec.name);
+    if (overlay && overlay.type !== spec.type) throw new Error(`${spec.name}: Sluice says ${overlay.type}, Kafka ${spec.type}`);
+    const topicDefault = topicDefaults.get(spec.name);
+    // Where the docs' valid values refuse Kafka's own default (controller.quorum.voters says
+    // "non-empty list" but defaults to empty), the docs describe the validator loosely: skip it.
+    const defaultValue = overlay ? overlay.defaultValue : spec.defaultValue;
+    const valid = spec.valid && spec.defaultValue !== null && kafkaValueProblem(spec.type, spec.valid, spec.defaultValue) !== null ? null : spec.valid;
+    out.push({
+      name: spec.name,
+      type: spec.type,
+      defaultValue,
+      valid,
+      ...(overlay?.validate ? { validate: overlay.validate } : {}),
+      updateMode: spec.updateMode,
+      actedOn: overlay ? !overlay.inert : (topicDefault?.actedOn ?? false),
+      kafka: true,
+      doc: overlay?.doc ?? (topicDefault ? `Default of the topic config ${topicDefault.topic}.` : STORED_ONLY_DOC),
+    });
+  }
+  if (overlays.size) throw new Error(`not Kafka settings: ${[...overlays.keys()].join(', ')}`);
+  for (const o of OWN_SETTINGS) {
+    out.push({ name: o.name, type: o.type, defaultValue: o.defaultValue, valid: null, ...(o.validate ? { validate: o.validate } : {}), updateMode: 'read-only', actedOn: true, kafka: false, doc: o.doc });
+  }
+  return out;
+}
+
+export const brokerConfigDefinitions: readonly ConfigDefinition[] = buildDefinitions();
 
 export { atLeast, oneOf };

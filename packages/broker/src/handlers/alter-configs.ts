@@ -2,7 +2,7 @@
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
-import { changeBrokerConfigs, changeTopicConfigs, serialised } from './config-changes.js';
+import { changeBrokerConfigs, changeTopicConfigs, preprocessProblems, serialised, type ChangeOutcome } from './config-changes.js';
 import { ResourceType } from './describe-configs.js';
 
 export function alterConfigsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.AlterConfigs> {
@@ -12,14 +12,17 @@ export function alterConfigsHandler(broker: BrokerContext): ApiHandler<typeof Ap
     maxVersion: 2,
     handle(request) {
       return serialised(broker, async () => {
+        const problems = preprocessProblems(request.resources, () => true);
         const responses = [];
         for (const r of request.resources) {
           const replacement: Record<string, string> = {};
           for (const c of r.configs) if (c.value !== null) replacement[c.name] = c.value;
-          let outcome;
-          if (r.resourceType === ResourceType.TOPIC) outcome = await changeTopicConfigs(broker, r.resourceName, () => replacement, request.validateOnly);
+          let outcome: ChangeOutcome | undefined = problems.get(r);
+          if (outcome) {
+            // refused before anything was looked at
+          } else if (r.resourceType === ResourceType.TOPIC) outcome = await changeTopicConfigs(broker, r.resourceName, () => replacement, request.validateOnly);
           else if (r.resourceType === ResourceType.BROKER) outcome = await changeBrokerConfigs(broker, r.resourceName, () => replacement, request.validateOnly);
-          else outcome = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}.` };
+          else outcome = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown resource type ${r.resourceType}` };
           responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
         }
         return { throttleTimeMs: 0, responses };

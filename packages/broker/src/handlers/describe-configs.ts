@@ -22,10 +22,14 @@ export function describeConfigsHandler(broker: BrokerContext): ApiHandler<typeof
           return { ...base, configs: describeTopicConfigEntries(broker, topic.configs, r.configurationKeys, includeSynonyms, includeDocs) };
         }
         if (r.resourceType === ResourceType.BROKER) {
-          if (r.resourceName !== '' && r.resourceName !== String(broker.nodeId)) {
-            return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id ${r.resourceName}; this is broker ${broker.nodeId}.` };
+          // Kafka's checks and messages (ConfigHelper.resourceNameToBrokerId).
+          if (r.resourceName !== '' && !/^[+-]?[0-9]+$/.test(r.resourceName)) {
+            return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Broker id must be an integer, but it is: ${r.resourceName}` };
           }
-          return { ...base, configs: describeBrokerConfigEntries(broker, r.configurationKeys, includeSynonyms, includeDocs) };
+          if (r.resourceName !== '' && Number(r.resourceName) !== broker.nodeId) {
+            return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${r.resourceName}` };
+          }
+          return { ...base, configs: describeBrokerConfigEntries(broker, r.resourceName, r.configurationKeys, includeSynonyms, includeDocs) };
         }
         if (r.resourceType === ResourceType.BROKER_LOGGER) return { ...base };
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}.` };

@@ -23,7 +23,10 @@ interface Document {
   version: number;
   clusterId: string;
   topics: TopicMetadata[];
+  /** Cluster-wide dynamic broker configs (resource ""). */
   brokerConfigs: Record<string, string>;
+  /** Per-broker dynamic configs by node id; absent in files written before there were two levels. */
+  perBrokerConfigs?: Record<string, Record<string, string>>;
   /** First producer id not yet reserved (decimal string: ids are int64). Absent means 0. */
   nextProducerIdBlock?: string;
 }
@@ -126,14 +129,20 @@ export class FileMetadataStore implements MetadataStore {
     }).then(() => this.byName.get(name)!);
   }
 
-  brokerConfigs(): Record<string, string> {
-    return { ...this.document.brokerConfigs };
+  brokerConfigs(resourceName: string): Record<string, string> {
+    return { ...(resourceName === '' ? this.document.brokerConfigs : this.document.perBrokerConfigs?.[resourceName]) };
   }
 
-  setBrokerConfigs(configs: Record<string, string>): Promise<void> {
+  setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
     return this.mutate(() => {
-      this.document.brokerConfigs = { ...configs };
-      return { kind: 'broker-configs', configs: { ...configs } };
+      if (resourceName === '') {
+        this.document.brokerConfigs = { ...configs };
+      } else {
+        const perBroker = (this.document.perBrokerConfigs ??= {});
+        if (Object.keys(configs).length) perBroker[resourceName] = { ...configs };
+        else delete perBroker[resourceName];
+      }
+      return { kind: 'broker-configs', resourceName, configs: { ...configs } };
     }).then(() => undefined);
   }
 

@@ -32,7 +32,7 @@ export type MetadataChange =
   | { kind: 'topic-deleted'; topic: TopicMetadata }
   | { kind: 'partitions-added'; topic: TopicMetadata; added: PartitionAssignment[] }
   | { kind: 'topic-configs'; topic: TopicMetadata }
-  | { kind: 'broker-configs'; configs: Record<string, string> }
+  | { kind: 'broker-configs'; resourceName: string; configs: Record<string, string> }
   | { kind: 'producer-ids-reserved'; first: bigint; count: number };
 
 export interface MetadataStore {
@@ -49,9 +49,13 @@ export interface MetadataStore {
   addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata>;
   /** Replaces the topic's explicit config overrides. */
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata>;
-  brokerConfigs(): Record<string, string>;
-  /** Replaces the cluster-wide dynamic broker configs. */
-  setBrokerConfigs(configs: Record<string, string>): Promise<void>;
+  /**
+   * Dynamic broker configs of one ConfigResource name, as Kafka keeps them: '' holds the
+   * cluster-wide defaults, a node id that broker's own settings.
+   */
+  brokerConfigs(resourceName: string): Record<string, string>;
+  /** Replaces the dynamic broker configs of one resource name ('' or a node id). */
+  setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void>;
   /**
    * Reserves the next `count` producer ids for this broker and resolves with the first, once the
    * reservation is durable, so an id handed out is never handed out again after a restart.

@@ -7,7 +7,7 @@
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import { brokerTopicDefaults, parseTopicConfig, topicConfigDefinitions, type TopicConfig } from '@sluice/storage';
 import type { PartitionLog } from '@sluice/storage';
-import type { BrokerConfig } from '../config/broker-config.js';
+import type { BrokerConfig, DynamicLevel } from '../config/broker-config.js';
 import type { Logger } from '../logger.js';
 import { randomTopicId, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../metadata/metadata-store.js';
 import { collidingTopic, isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
@@ -29,6 +29,19 @@ const TOPIC_DELETION_DISABLED = 73;
 
 /** The broker-config keys that supply topic-config defaults (log.retention.hours, …). */
 export const TOPIC_DEFAULT_SYNONYMS: ReadonlySet<string> = new Set(topicConfigDefinitions.flatMap((d) => d.synonyms.map((s) => s.key)));
+
+/**
+ * The topic-default keys the broker sets explicitly (dynamically or statically), by value;
+ * `proposed` stands in for one dynamic level, to check a change before making it.
+ */
+export function explicitTopicDefaults(config: BrokerConfig, proposed?: { level: DynamicLevel; values: Readonly<Record<string, string>> }): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const key of TOPIC_DEFAULT_SYNONYMS) {
+    const value = config.explicitRaw(key, proposed);
+    if (value !== null) props[key] = value;
+  }
+  return props;
+}
 
 export class TopicManager {
   private readonly pendingCreates = new Map<string, Promise<TopicMetadata>>();
@@ -70,11 +83,7 @@ export class TopicManager {
 
   /** Topic-config defaults from the broker's log.* settings (static and dynamic). */
   brokerTopicDefaults(): Record<string, string> {
-    const props: Record<string, string> = {};
-    for (const key of TOPIC_DEFAULT_SYNONYMS) {
-      if (this.config.has(key) && this.config.source(key) !== 'default') props[key] = this.config.rawValue(key)!;
-    }
-    return brokerTopicDefaults(props);
+    return brokerTopicDefaults(explicitTopicDefaults(this.config));
   }
 
   topicConfig(topic: TopicMetadata): TopicConfig {

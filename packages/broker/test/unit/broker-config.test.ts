@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerConfig, ConfigError, parseListener } from '../../src/config/broker-config.js';
+import { kafkaBrokerConfigs } from '../../src/config/kafka-catalogue.js';
 
 function withFile(text: string, fn: (path: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
@@ -89,29 +90,72 @@ test('node.id and broker.id must agree', () => {
   assert.throws(() => BrokerConfig.load({ overrides: { 'node.id': 1, 'broker.id': 2 } }), /disagree/);
 });
 
-test('dynamic configs: validation, layering and change notification', () => {
-  const config = BrokerConfig.load({ overrides: { 'message.max.bytes': 2000 } });
-  const problems = config.validateDynamic(
-    new Map<string, string | null>([
-      ['message.max.bytes', 'big'],
-      ['socket.request.max.bytes', '10'],
-      ['no.such.key', '1'],
-      ['num.partitions', '4'],
-    ]),
+test("dynamic configs: Kafka's checks and messages, in Kafka's order", () => {
+  const config = BrokerConfig.load();
+  const check = (level: 'broker' | 'cluster', next: Record<string, string>) => config.validateDynamic(level, next);
+  // Dynamically updatable (per-broker or cluster-wide): accepted, also names Kafka does not know.
+  assert.equal(check('broker', { 'sasl.kerberos.min.time.before.relogin': '58000', 'log.retention.ms': '1000', 'my.custom.key': 'x' }), null);
+  assert.equal(check('cluster', { 'log.retention.ms': '1000', 'listener.name.plaintext.max.connections': '10' }), null);
+  assert.equal(check('broker', { 'socket.request.max.bytes': '10', 'num.partitions': '4' }), 'Cannot update these configs dynamically: Set(socket.request.max.bytes, num.partitions)');
+  assert.equal(
+    check('broker', { 'node.id': '2', 'log.retention.hours': '1', 'fetch.max.bytes': '2000', 'log.dir': '/x', 'process.roles': 'broker' }),
+    'Cannot update these configs dynamically: HashSet(node.id, log.retention.hours, fetch.max.bytes, log.dir, process.roles)',
   );
-  assert.equal(problems.get('message.max.bytes')?.code, 'invalid');
-  assert.equal(problems.get('socket.request.max.bytes')?.code, 'readonly');
-  assert.equal(problems.get('no.such.key')?.code, 'unknown');
-  assert.equal(problems.has('num.partitions'), false);
+  assert.equal(check('broker', { 'ssl.keystore.location': '/k' }), 'These security configs can be dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.location)');
+  assert.equal(check('broker', { 'listener.name.external.ssl.keystore.location': '/k' }), null);
+  assert.equal(check('broker', { 'message.max.bytes': 'big' }), 'Invalid value big for configuration message.max.bytes: Not a number of type INT');
+  assert.equal(check('broker', { 'sasl.kerberos.min.time.before.relogin': 'soon' }), 'Invalid value soon for configuration sasl.kerberos.min.time.before.relogin: Not a number of type LONG');
+  assert.equal(check('broker', { 'log.segment.bytes': '1000' }), 'Invalid value 1000 for configuration log.segment.bytes: Value must be at least 1048576');
+  assert.equal(check('broker', { 'log.cleanup.policy': 'compact,erase' }), 'Invalid value compact,erase for configuration log.cleanup.policy: String must be one of: compact, delete');
+  assert.equal(check('broker', { 'compression.gzip.level': '0' }), 'Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9, or -1');
+  assert.equal(check('broker', { 'leader.replication.throttled.rate': '-1' }), 'Invalid value -1 for configuration leader.replication.throttled.rate: Value must be at least 0');
+  assert.equal(check('broker', { 'listener.name.external.max.connections': 'many' }), 'Invalid value many for configuration max.connections: Not a number of type INT');
+  assert.equal(
+    check('cluster', { 'sasl.kerberos.min.time.before.relogin': '58000' }),
+    'Cannot update these configs at default cluster level, broker id must be specified: Set(sasl.kerberos.min.time.before.relogin)',
+  );
+  assert.equal(check('cluster', { 'listener.name.external.ssl.keystore.location': '/k' }), 'Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.external.ssl.keystore.location)');
+});
+
+test('dynamic configs: two levels over static over default, and change notification', () => {
+  const config = BrokerConfig.load({ overrides: { 'message.max.bytes': 2000 } });
   const seen: string[][] = [];
   config.onChange((changed) => seen.push(changed));
-  config.setDynamic(new Map([['message.max.bytes', '3000']]));
+  assert.equal(config.source('message.max.bytes'), 'static');
+  config.setDynamic('cluster', new Map([['message.max.bytes', '3000']]));
   assert.equal(config.int('message.max.bytes'), 3000);
-  assert.equal(config.source('message.max.bytes'), 'dynamic');
-  assert.equal(config.staticRawValue('message.max.bytes'), '2000');
-  config.setDynamic(new Map());
+  assert.equal(config.source('message.max.bytes'), 'dynamic-default');
+  config.setDynamic('broker', new Map([['message.max.bytes', '4000'], ['my.custom.key', 'x']]));
+  assert.equal(config.int('message.max.bytes'), 4000);
+  assert.equal(config.source('message.max.bytes'), 'dynamic-broker');
+  assert.deepEqual(config.customNames(), ['my.custom.key']);
+  assert.equal(config.layerValue('dynamic-default', 'message.max.bytes'), '3000');
+  assert.equal(config.layerValue('static', 'message.max.bytes'), '2000');
+  assert.equal(config.layerValue('default', 'message.max.bytes'), '1048588');
+  assert.equal(config.explicitRaw('message.max.bytes', { level: 'broker', values: {} }), '3000');
+  config.setDynamic('broker', new Map());
+  assert.equal(config.int('message.max.bytes'), 3000);
+  config.setDynamic('cluster', new Map());
   assert.equal(config.int('message.max.bytes'), 2000);
-  assert.deepEqual(seen, [['message.max.bytes'], ['message.max.bytes']]);
+  assert.equal(config.staticRawValue('message.max.bytes'), '2000');
+  assert.deepEqual(seen, [['message.max.bytes'], ['message.max.bytes', 'my.custom.key'], ['message.max.bytes', 'my.custom.key'], ['message.max.bytes']]);
+});
+
+test("every Kafka broker config is known, with Kafka's type and update mode", () => {
+  const config = BrokerConfig.load();
+  for (const spec of kafkaBrokerConfigs) {
+    const def = config.definitions.get(spec.name);
+    assert.ok(def, spec.name);
+    assert.equal(def.type, spec.type, spec.name);
+    assert.equal(def.updateMode, spec.updateMode, spec.name);
+    // Every default Sluice reports parses under its own rules.
+    if (def.defaultValue !== null) assert.doesNotThrow(() => config.get(spec.name), spec.name);
+  }
+  // A stock server.properties setting Sluice only stores is accepted and kept.
+  const stored = BrokerConfig.load({ overrides: { 'sasl.kerberos.min.time.before.relogin': 70000, 'log.cleaner.threads': 2 } });
+  assert.equal(stored.int('sasl.kerberos.min.time.before.relogin'), 70000);
+  assert.equal(stored.definitions.get('log.cleaner.threads')!.actedOn, false);
+  assert.equal(stored.definitions.get('log.retention.hours')!.actedOn, true);
 });
 
 test('listeners parse with IPv4, IPv6 and empty hosts', () => {

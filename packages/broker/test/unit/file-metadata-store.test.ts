@@ -28,7 +28,8 @@ test('topics, configs and broker configs survive reopening', async (t) => {
   await store.createTopic(topic('b', 1));
   await store.setTopicConfigs('a', { 'retention.ms': '1000' });
   await store.addPartitions('a', [{ partition: 2, replicas: [1], leader: 1, leaderEpoch: 0 }]);
-  await store.setBrokerConfigs({ 'message.max.bytes': '5000' });
+  await store.setBrokerConfigs('', { 'message.max.bytes': '5000' });
+  await store.setBrokerConfigs('1', { 'sasl.kerberos.min.time.before.relogin': '58000' });
   const deleted = await store.deleteTopic('b');
   assert.equal(deleted.name, 'b');
   await store.close();
@@ -41,7 +42,9 @@ test('topics, configs and broker configs survive reopening', async (t) => {
   assert.equal(loaded.name, 'a');
   assert.equal(loaded.partitions.length, 3);
   assert.deepEqual(loaded.configs, { 'retention.ms': '1000' });
-  assert.deepEqual(reopened.brokerConfigs(), { 'message.max.bytes': '5000' });
+  assert.deepEqual(reopened.brokerConfigs(''), { 'message.max.bytes': '5000' });
+  assert.deepEqual(reopened.brokerConfigs('1'), { 'sasl.kerberos.min.time.before.relogin': '58000' });
+  assert.deepEqual(reopened.brokerConfigs('2'), {});
   assert.equal(reopened.topic('b'), undefined);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 });
