@@ -49,6 +49,31 @@ test('configs: alter and describe topic and broker configs like kafka-configs.sh
   assert.match(broker.stdout, new RegExp(`^All configs for broker ${tb.broker.nodeId} are:\n`));
   assert.match(broker.stdout, /\n {2}num\.partitions=\d+ sensitive=false/);
 
+  // Broker settings at both of Kafka's dynamic levels; a per-broker one needs the broker id.
+  const id = String(tb.broker.nodeId);
+  const perBroker = await run('configs', [...bs(), '--entity-type', 'brokers', '--entity-name', id, '--alter', '--add-config', 'sasl.kerberos.min.time.before.relogin=58000']);
+  assert.equal(perBroker.code, 0, perBroker.stderr);
+  const clusterWide = await run('configs', [...bs(), '--entity-type', 'brokers', '--entity-default', '--alter', '--add-config', 'log.cleaner.threads=2']);
+  assert.equal(clusterWide.code, 0, clusterWide.stderr);
+  assert.equal(clusterWide.stdout, 'Completed updating default config for brokers in the cluster.\n');
+  const notAtDefault = await run('configs', [...bs(), '--broker-defaults', '--alter', '--add-config', 'sasl.kerberos.min.time.before.relogin=58000']);
+  assert.equal(notAtDefault.code, 1);
+  assert.match(notAtDefault.stderr, /INVALID_REQUEST.*broker id must be specified/);
+  const readOnly = await run('configs', [...bs(), '--broker', id, '--alter', '--add-config', 'log.dirs=/elsewhere']);
+  assert.equal(readOnly.code, 1);
+  assert.match(readOnly.stderr, /Cannot update these configs dynamically: Set\(log\.dirs\)/);
+  const ownLevel = await run('configs', [...bs(), '--entity-type', 'brokers', '--entity-name', id, '--describe']);
+  assert.equal(
+    ownLevel.stdout,
+    `Dynamic configs for broker ${id} are:\n  sasl.kerberos.min.time.before.relogin=58000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:sasl.kerberos.min.time.before.relogin=58000}\n`,
+  );
+  const defaults = await run('configs', [...bs(), '--entity-type', 'brokers', '--entity-default', '--describe']);
+  assert.equal(defaults.stdout, 'Default configs for brokers in the cluster are:\n  log.cleaner.threads=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.cleaner.threads=2}\n');
+  for (const [flag, key] of [['--entity-name', 'sasl.kerberos.min.time.before.relogin'], ['--entity-default', 'log.cleaner.threads']]) {
+    const undo = await run('configs', [...bs(), '--entity-type', 'brokers', ...(flag === '--entity-name' ? [flag, id] : [flag]), '--alter', '--delete-config', key]);
+    assert.equal(undo.code, 0, undo.stderr);
+  }
+
   const bad = await run('configs', [...bs(), '--entity-type', 'topics', '--entity-name', 'cfg', '--alter', '--add-config', 'retention.ms=soon']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /INVALID_CONFIG/);

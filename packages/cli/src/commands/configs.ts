@@ -157,10 +157,10 @@ async function describeResourceConfigs(admin: Admin, entity: Entity, args: Parse
   if (entity.type === 'brokers' && entity.name && !/^\d+$/.test(entity.name)) throw new UsageError(`broker --entity-name must be a broker id, not "${entity.name}"`);
   const results = names.length ? await admin.describeConfigs(names.map((n) => resourceOf(entity, n))) : [];
   const all = args.has('all');
-  // Dynamic = set at runtime for this entity. A broker that keeps one dynamic level reports the
-  // cluster default as DYNAMIC_BROKER_CONFIG, so the default entity shows both kinds.
+  // Dynamic = set at runtime for this entity, as kafka-configs.sh filters: the topic's overrides,
+  // the broker's own settings, or the cluster-wide defaults (--entity-default).
   const isDynamic = (c: ConfigEntry, name: string | null): boolean =>
-    entity.type === 'topics' ? c.source === 1 : name === null ? c.source === 3 || c.source === 2 : c.source === 2;
+    entity.type === 'topics' ? c.source === 1 : name === null ? c.source === 3 : c.source === 2;
   const shown = results.map((r, i) => ({
     entity: names[i],
     configs: r.configs.filter((c) => all || isDynamic(c, names[i])).sort((a, b) => a.name.localeCompare(b.name)),
