@@ -124,10 +124,16 @@ const STORED_ONLY_DOC = 'A Kafka setting Sluice accepts, stores and reports, but
 
 function buildDefinitions(): ConfigDefinition[] {
   const overlays = new Map(SLUICE_SETTINGS.map((o) => [o.name, o]));
-  // Broker keys that give topic configs their defaults: acted on exactly when the topic config is.
-  const topicDefaults = new Map<string, { topic: string; actedOn: boolean }>();
+  // Broker keys that give topic configs their defaults: acted on exactly when the topic config is,
+  // and held to the topic config's rules (in its unit), so server.properties problems show at once.
+  const topicDefaults = new Map<string, { topic: string; actedOn: boolean; validate: (value: ConfigValue) => string | null }>();
   for (const t of topicConfigDefinitions) {
-    for (const s of t.synonyms) if (!topicDefaults.has(s.key)) topicDefaults.set(s.key, { topic: t.name, actedOn: !t.storedOnly });
+    for (const s of t.synonyms) {
+      if (topicDefaults.has(s.key)) continue;
+      const validate = (value: ConfigValue) =>
+        value === null || typeof value === 'bigint' ? null : t.validate(typeof value === 'number' ? value * s.scale : value);
+      topicDefaults.set(s.key, { topic: t.name, actedOn: !t.storedOnly, validate });
+    }
   }
   const out: ConfigDefinition[] = [];
   for (const spec of kafkaBrokerConfigs) {
@@ -135,16 +141,17 @@ function buildDefinitions(): ConfigDefinition[] {
     overlays.delete(spec.name);
     if (overlay && overlay.type !== spec.type) throw new Error(`${spec.name}: Sluice says ${overlay.type}, Kafka ${spec.type}`);
     const topicDefault = topicDefaults.get(spec.name);
+    const defaultValue = overlay ? overlay.defaultValue : spec.defaultValue;
+    const validate = overlay?.validate ?? topicDefault?.validate;
     // Where the docs' valid values refuse Kafka's own default (controller.quorum.voters says
     // "non-empty list" but defaults to empty), the docs describe the validator loosely: skip it.
-    const defaultValue = overlay ? overlay.defaultValue : spec.defaultValue;
     const valid = spec.valid && spec.defaultValue !== null && kafkaValueProblem(spec.type, spec.valid, spec.defaultValue) !== null ? null : spec.valid;
     out.push({
       name: spec.name,
       type: spec.type,
       defaultValue,
       valid,
-      ...(overlay?.validate ? { validate: overlay.validate } : {}),
+      ...(validate ? { validate } : {}),
       updateMode: spec.updateMode,
       actedOn: overlay ? !overlay.inert : (topicDefault?.actedOn ?? false),
       kafka: true,
