@@ -15,7 +15,9 @@ import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 /** A peer is named by the Debian package that provides it: the names `.ci/run` installs. */
-export type Peer = 'kcat' | PythonPeer;
+export type Peer = BinaryPeer | PythonPeer;
+/** Programs run by name: kcat (librdkafka's CLI), openssl (makes the TLS tests' certificates). */
+type BinaryPeer = 'kcat' | 'openssl';
 type PythonPeer = 'python3-kafka' | 'python3-confluent-kafka' | 'python3-snappy' | 'python3-lz4' | 'python3-zstandard';
 
 /** The module whose import proves each Python peer present (kafka-python's lz4 codec imports lz4.frame). */
@@ -27,12 +29,15 @@ const PYTHON_MODULES: Readonly<Record<PythonPeer, string>> = {
   'python3-zstandard': 'zstandard',
 };
 
-export const PEERS: readonly Peer[] = ['kcat', ...(Object.keys(PYTHON_MODULES) as PythonPeer[])];
+/** Each binary's override variable: SLUICE_TEST_KCAT, SLUICE_TEST_OPENSSL. */
+const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL' };
+
+export const PEERS: readonly Peer[] = [...(Object.keys(BINARY_OVERRIDE) as BinaryPeer[]), ...(Object.keys(PYTHON_MODULES) as PythonPeer[])];
 
 /** Where a test that skipped for a missing peer records it, for scripts/run-tests.mjs's summary. */
 export const SKIP_LOG_ENV = 'SLUICE_TEST_PEER_SKIPS';
 
-const isPythonPeer = (p: Peer): p is PythonPeer => p !== 'kcat';
+const isPythonPeer = (p: Peer): p is PythonPeer => p in PYTHON_MODULES;
 
 /**
  * The interpreter the Python peers run under: Debian installs python3-kafka and friends for
@@ -43,14 +48,16 @@ export function pythonPath(): string {
   return process.env.SLUICE_TEST_PYTHON || '/usr/bin/python3';
 }
 
-let kcat: string | null | undefined;
-/** SLUICE_TEST_KCAT, else the first executable `kcat` on PATH; null when there is none. */
-function findKcat(): string | null {
-  if (kcat !== undefined) return kcat;
-  const override = process.env.SLUICE_TEST_KCAT;
-  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'kcat'));
-  kcat = candidates.find(isExecutableFile) ?? null;
-  return kcat;
+const binaries = new Map<BinaryPeer, string | null>();
+/** The override variable's program (e.g. SLUICE_TEST_KCAT), else the first executable of that name on PATH; null when there is none. */
+function findBinary(peer: BinaryPeer): string | null {
+  const known = binaries.get(peer);
+  if (known !== undefined) return known;
+  const override = process.env[BINARY_OVERRIDE[peer]];
+  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, peer));
+  const found = candidates.find(isExecutableFile) ?? null;
+  binaries.set(peer, found);
+  return found;
 }
 
 function isExecutableFile(path: string): boolean {
@@ -64,7 +71,12 @@ function isExecutableFile(path: string): boolean {
 
 /** The kcat to run (call `requirePeers(t, 'kcat')` first; without one this is the bare name, which fails to spawn). */
 export function kcatPath(): string {
-  return findKcat() ?? 'kcat';
+  return findBinary('kcat') ?? 'kcat';
+}
+
+/** The openssl to run (call `requirePeers(t, 'openssl')` first). */
+export function opensslPath(): string {
+  return findBinary('openssl') ?? 'openssl';
 }
 
 interface PythonProbe {
@@ -112,7 +124,7 @@ function errorCode(err: Error): string | undefined {
 
 /** Those of `peers` that are not installed. */
 export function missingPeers(peers: readonly Peer[]): Peer[] {
-  return peers.filter((p) => (isPythonPeer(p) ? !probePython().importable.has(PYTHON_MODULES[p]) : findKcat() === null));
+  return peers.filter((p) => (isPythonPeer(p) ? !probePython().importable.has(PYTHON_MODULES[p]) : findBinary(p) === null));
 }
 
 /**
@@ -121,7 +133,11 @@ export function missingPeers(peers: readonly Peer[]): Peer[] {
  */
 export function missingReason(missing: readonly Peer[]): string {
   const details: string[] = [];
-  if (missing.includes('kcat') && process.env.SLUICE_TEST_KCAT) details.push(`SLUICE_TEST_KCAT=${process.env.SLUICE_TEST_KCAT} is not an executable file`);
+  for (const p of missing) {
+    if (isPythonPeer(p)) continue;
+    const variable = BINARY_OVERRIDE[p];
+    if (process.env[variable]) details.push(`${variable}=${process.env[variable]} is not an executable file`);
+  }
   const modules = missing.filter(isPythonPeer).map((p) => PYTHON_MODULES[p]);
   if (modules.length > 0) details.push(probePython().failure ?? `${pythonPath()} cannot import ${modules.join(', ')}`);
   return `${missing.join(', ')} not installed${details.length > 0 ? `: ${details.join('; ')}` : ''} (apt-get install ${missing.join(' ')})`;

@@ -9,6 +9,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ApiKey, apiInfo, buildRecordBatch } from '@sluice/protocol';
 import { Connection, ConnectionError, RequestTimeoutError, clientRange, isRetriable, type RequestEvent } from '../../src/index.js';
 import { run, startTestBroker } from '../helpers.js';
+import { opensslPath, requirePeers } from '@sluice/test-peers';
 
 test('ApiVersions negotiation picks the highest version both sides support', { timeout: 60_000 }, async (t) => {
   const broker = await startTestBroker();
@@ -134,8 +135,9 @@ test('the SASL hook runs after version negotiation and before the first request'
 });
 
 test('TLS: requests go through a TLS listener verified against its certificate', { timeout: 60_000 }, async (t) => {
+  if (!requirePeers(t, 'openssl')) return;
   const dir = await mkdtemp(join(tmpdir(), 'sluice-tls-'));
-  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+  const made = await run(opensslPath(), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
   assert.equal(made.code, 0, made.stderr);
   const key = await readFile(join(dir, 'key.pem'));
   const cert = await readFile(join(dir, 'cert.pem'));
