@@ -92,7 +92,8 @@ export class Connection implements ConnectionInfo {
     private readonly events: ConnectionEvents,
     private readonly recycling: FrameRecycling | null = null,
     reader?: FrameReader,
-    directReads = false,
+    /** True when reads land in buffers the frame reader chooses (see accept). */
+    readonly readsDirectly = false,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
@@ -104,7 +105,7 @@ export class Connection implements ConnectionInfo {
         if (this.queue.length === 0) this.destroy('idle for longer than connections.max.idle.ms');
       });
     }
-    if (!directReads) socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!readsDirectly) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('error', () => this.destroy(null));
     socket.on('end', () => {

@@ -91,6 +91,13 @@ export class NetworkServer {
     return this.connections.size;
   }
 
+  /** Connections whose socket reads straight into frame buffers (all plain TCP ones, where Node allows it). */
+  get directReadConnectionCount(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.readsDirectly) n++;
+    return n;
+  }
+
   /** Applies a new frame-size/in-flight limit to connections accepted from now on. */
   updateLimits(limits: Partial<ConnectionLimits>): void {
     this.limits = { ...this.limits, ...limits };
