@@ -1,9 +1,11 @@
 /**
- * One classic consumer group's in-memory state: its members, generation, chosen protocol, the
- * static-membership table, and its committed offsets. The rules that move it between states live
- * in the coordinator; this file keeps the bookkeeping that does not depend on time or I/O.
+ * One classic consumer group's in-memory membership: its members, generation, chosen protocol and
+ * the static-membership table. The rules that move it between states live in GroupMetadataManager,
+ * its committed offsets in OffsetStore, its timers in the shard's Timer; this file keeps the
+ * bookkeeping that does not depend on time or I/O.
  */
 import { Reader, readConsumerProtocolSubscription } from '@sluice/protocol';
+import type { GroupMetadataValue } from './records.js';
 
 /** Kafka's classic group states, with their wire names. */
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -31,15 +33,6 @@ export interface ProtocolMetadata {
   metadata: Buffer;
 }
 
-export interface CommittedOffset {
-  offset: bigint;
-  leaderEpoch: number;
-  metadata: string;
-  commitTimestamp: number;
-  /** Milliseconds since the epoch; -1 when the commit did not ask for its own expiry. */
-  expireTimestamp: number;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 export class Member {
@@ -50,7 +43,6 @@ export class Member {
   awaitingSync: ((result: SyncResult) => void) | null = null;
   /** JoinGroup version of the last join (v9+ understands skipAssignment). */
   joinVersion = 0;
-  sessionTimer: NodeJS.Timeout | null = null;
 
   constructor(
     public memberId: string,
@@ -86,19 +78,15 @@ export class Group {
   /** group.instance.id → the member id currently holding it. */
   readonly staticMembers = new Map<string, string>();
   /** Member ids handed out with MEMBER_ID_REQUIRED, waiting for the member to join with them. */
-  readonly pendingMembers = new Map<string, NodeJS.Timeout>();
+  readonly pendingMembers = new Set<string>();
   /** Members of the current generation that have not sent SyncGroup yet. */
   readonly pendingSync = new Set<string>();
-  /** topic → partition → committed offset. */
-  readonly offsets = new Map<string, Map<number, CommittedOffset>>();
   /** When the group last changed state (ms), as GroupMetadataValue's currentStateTimestamp. */
   currentStateTimestamp: number | null = null;
   /** Set when a member joins during the initial delayed rebalance, which then waits longer. */
   newMemberAdded = false;
-  joinTimer: NodeJS.Timeout | null = null;
   /** Remaining extension of the initial delayed join; null when the running join is a normal one. */
   initialJoinRemainingMs: number | null = null;
-  syncTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly groupId: string) {}
 
@@ -106,9 +94,9 @@ export class Group {
     return states.includes(this.state);
   }
 
-  transitionTo(state: GroupState): void {
+  transitionTo(state: GroupState, now: number): void {
     this.state = state;
-    this.currentStateTimestamp = Date.now();
+    this.currentStateTimestamp = now;
   }
 
   get isEmptyOfMembers(): boolean {
@@ -220,24 +208,65 @@ export class Group {
     return topics;
   }
 
-  offsetOf(topic: string, partition: number): CommittedOffset | undefined {
-    return this.offsets.get(topic)?.get(partition);
+  /** Rebuilds the group from its last GroupMetadataValue in the log (load). */
+  restore(value: GroupMetadataValue): void {
+    this.protocolType = value.protocolType === '' ? null : value.protocolType;
+    this.generationId = value.generation;
+    this.protocolName = value.protocol;
+    this.currentStateTimestamp = value.currentStateTimestamp >= 0n ? Number(value.currentStateTimestamp) : null;
+    for (const m of value.members) {
+      const member = new Member(m.memberId, m.groupInstanceId, m.clientId, m.clientHost, m.rebalanceTimeout, m.sessionTimeout, value.protocolType, [
+        { name: value.protocol ?? '', metadata: m.subscription },
+      ]);
+      member.assignment = m.assignment;
+      this.addMember(member);
+    }
+    this.leaderId = value.leader && this.members.has(value.leader) ? value.leader : (this.members.keys().next().value ?? null);
+    this.state = this.members.size > 0 ? 'Stable' : 'Empty';
   }
 
-  setOffset(topic: string, partition: number, committed: CommittedOffset): void {
-    let byPartition = this.offsets.get(topic);
-    if (!byPartition) this.offsets.set(topic, (byPartition = new Map()));
-    byPartition.set(partition, committed);
+  /** The GroupMetadataValue to store (with `assignments` when given, else the current ones). */
+  toMetadataValue(now: number, assignments?: Map<string, Buffer>): GroupMetadataValue {
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol: this.protocolName,
+      leader: this.leaderId,
+      currentStateTimestamp: BigInt(this.currentStateTimestamp ?? now),
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: m.metadataFor(this.protocolName),
+        assignment: assignments ? (assignments.get(m.memberId) ?? EMPTY) : m.assignment,
+      })),
+    };
   }
 
-  deleteOffset(topic: string, partition: number): boolean {
-    const byPartition = this.offsets.get(topic);
-    if (!byPartition?.delete(partition)) return false;
-    if (byPartition.size === 0) this.offsets.delete(topic);
-    return true;
+  /** Every member with its metadata for the chosen protocol (the leader's JoinGroup answer). */
+  memberList(): JoinResult['members'] {
+    return [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(this.protocolName) }));
   }
 
-  get hasOffsets(): boolean {
-    return this.offsets.size > 0;
+  /** DescribeGroups: protocol, metadata and assignments only once Stable, as Kafka does. */
+  describe(): { groupId: string; state: string; protocolType: string; protocolData: string; members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[] } {
+    const stable = this.is('Stable');
+    return {
+      groupId: this.groupId,
+      state: this.state,
+      protocolType: this.protocolType ?? '',
+      protocolData: stable ? (this.protocolName ?? '') : '',
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable ? m.metadataFor(this.protocolName) : EMPTY,
+        assignment: stable ? m.assignment : EMPTY,
+      })),
+    };
   }
 }

@@ -6,6 +6,8 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler, Dispatcher, RequestContext } from '../dispatch/dispatcher.js';
 import type { GroupCoordinator } from './coordinator.js';
+import { OFFSETS_TOPIC } from './offsets-log.js';
+import { errorCodeOf } from './requests.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
@@ -30,7 +32,7 @@ export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerCont
   dispatcher.register(deleteGroupsHandler(coordinator));
 }
 
-/** FindCoordinator 0–6 (batched keys from v4): this broker leads every __consumer_offsets partition. */
+/** FindCoordinator 0–6 (batched keys from v4): a group's coordinator is its partition's leader. */
 export function findCoordinatorHandler(broker: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.FindCoordinator> {
   return {
     apiKey: ApiKey.FindCoordinator,
@@ -53,15 +55,15 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
       } else {
         error = { code: ErrorCode.INVALID_REQUEST, message: `Unknown coordinator key type ${keyType}` };
       }
-      const { host, port } = broker.advertisedEndpoint();
-      const self = error.code === ErrorCode.NONE ? { nodeId: broker.nodeId, host, port } : { nodeId: -1, host: '', port: -1 };
-      if (header.apiVersion >= 4) {
-        return {
-          throttleTimeMs: 0,
-          coordinators: keys.map((key) => ({ key, ...self, errorCode: error.code, errorMessage: error.message })),
-        };
-      }
-      return { throttleTimeMs: 0, errorCode: error.code, errorMessage: error.message, ...self };
+      // Each group's coordinator is the leader of its __consumer_offsets partition.
+      const answer = (key: string) => {
+        if (error.code !== ErrorCode.NONE) return { nodeId: -1, host: '', port: -1, errorCode: error.code, errorMessage: error.message };
+        const node = coordinator.coordinatorFor(key);
+        if (!node) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `${OFFSETS_TOPIC} has no leader for this group.` };
+        return { nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
+      };
+      if (header.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...answer(key) })) };
+      return { throttleTimeMs: 0, ...answer(keys[0]) };
     },
   };
 }
@@ -212,25 +214,39 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
     maxVersion: 9,
     handle(request, { header }) {
       const version = header.apiVersion;
+      type Partition = { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number };
       const fetchGroup = (groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null) => {
-        const fetched = coordinator.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
-        const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number }[]>();
+        const byTopic = new Map<string, Partition[]>();
         for (const t of topics ?? []) byTopic.set(t.name, []);
-        for (const f of fetched) {
-          let list = byTopic.get(f.topic);
-          if (!list) byTopic.set(f.topic, (list = []));
-          list.push({ partitionIndex: f.partition, committedOffset: f.offset, committedLeaderEpoch: f.leaderEpoch, metadata: f.metadata, errorCode: ErrorCode.NONE });
+        let errorCode: number = ErrorCode.NONE;
+        try {
+          const fetched = coordinator.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+          for (const f of fetched) {
+            let list = byTopic.get(f.topic);
+            if (!list) byTopic.set(f.topic, (list = []));
+            list.push({ partitionIndex: f.partition, committedOffset: f.offset, committedLeaderEpoch: f.leaderEpoch, metadata: f.metadata, errorCode: ErrorCode.NONE });
+          }
+        } catch (err) {
+          // Not coordinator (or still loading): v0–v1 only have the partitions' error codes to say so.
+          errorCode = errorCodeOf(err);
+          for (const t of topics ?? []) {
+            byTopic.set(t.name, t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode })));
+          }
         }
-        return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+        return { errorCode, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
       };
       if (version >= 8) {
         return {
           throttleTimeMs: 0,
-          groups: (request.groups ?? []).map((g) => ({ groupId: g.groupId, topics: fetchGroup(g.groupId, g.topics), errorCode: ErrorCode.NONE })),
+          groups: (request.groups ?? []).map((g) => {
+            const fetched = fetchGroup(g.groupId, g.topics);
+            return { groupId: g.groupId, topics: fetched.topics, errorCode: fetched.errorCode };
+          }),
         };
       }
       const topics = request.topics === undefined ? [] : request.topics;
-      return { throttleTimeMs: 0, topics: fetchGroup(request.groupId ?? '', topics), errorCode: ErrorCode.NONE };
+      const fetched = fetchGroup(request.groupId ?? '', topics);
+      return { throttleTimeMs: 0, topics: fetched.topics, errorCode: fetched.errorCode };
     },
   };
 }
@@ -263,7 +279,12 @@ export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typ
     minVersion: 0,
     maxVersion: 5,
     handle(request) {
-      const groups = coordinator.listGroups(request.statesFilter ?? [], request.typesFilter ?? []);
+      let groups: ReturnType<GroupCoordinator['listGroups']>;
+      try {
+        groups = coordinator.listGroups(request.statesFilter ?? [], request.typesFilter ?? []);
+      } catch (err) {
+        return { throttleTimeMs: 0, errorCode: errorCodeOf(err), groups: [] };
+      }
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,

@@ -1,27 +1,21 @@
 /**
- * The coordinator's persistence: the compacted internal topic `__consumer_offsets`. Created on
- * first use (as Kafka does on the first FindCoordinator), written one batch per coordinator
- * operation (so a commit of many partitions is atomic in the log), and read back whole at start-up.
+ * The group coordinator's persistence: the compacted internal topic `__consumer_offsets`, created
+ * on first use (as Kafka does on the first FindCoordinator), and the one adapter between the
+ * coordinator runtime's CoordinatorPartition and today's TopicManager/PartitionLog (to be
+ * re-pointed at the broker's partition layer when replication comes). Each coordinator operation
+ * is one batch, so a commit of many partitions is atomic in the log.
  */
 import { buildRecordBatch, ErrorCode, iterateRecordBatches, KafkaError, type CompressionType } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
+import type { CoordinatorPartition, CoordinatorRecord, ReplayedRecord } from '../coordinator/partition.js';
 import { partitionForGroup } from './records.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
-export interface CoordinatorRecord {
-  key: Buffer;
-  /** Null: a tombstone. */
-  value: Buffer | null;
-}
-
-export interface LoadedRecord extends CoordinatorRecord {
-  partition: number;
-  offset: bigint;
-  timestamp: bigint;
-}
-
 export class OffsetsLog {
+  /** High-watermark listeners per partition (the runtime's, waiting to acknowledge writes). */
+  private readonly hwListeners = new Map<number, Set<(highWatermark: bigint) => void>>();
+
   constructor(private readonly broker: BrokerContext) {
     broker.topics.registerInternalTopic(OFFSETS_TOPIC, () => ({
       numPartitions: broker.config.int('offsets.topic.num.partitions'),
@@ -55,50 +49,68 @@ export class OffsetsLog {
     if (!this.exists) await this.broker.topics.autoCreate(OFFSETS_TOPIC);
   }
 
-  /** Appends the records as one batch to the group's partition; resolves once appended. */
-  async append(groupId: string, records: CoordinatorRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /** The CoordinatorPartition of one partition of the topic (which may not exist yet). */
+  partition(partition: number): CoordinatorPartition {
+    const log = (p: number) => this.log(p);
+    return {
+      append: (records) => this.append(partition, records),
+      get highWatermark() {
+        return log(partition)?.highWatermark ?? 0n;
+      },
+      onHighWatermark: (listener) => {
+        let listeners = this.hwListeners.get(partition);
+        if (!listeners) this.hwListeners.set(partition, (listeners = new Set()));
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      read: () => this.read(partition),
+    };
+  }
+
+  private log(partition: number) {
+    return this.broker.topics.partitionLog(OFFSETS_TOPIC, partition);
+  }
+
+  /** Appends the records as one batch to the partition; resolves once appended. */
+  private async append(partition: number, records: readonly CoordinatorRecord[]): Promise<{ lastOffset: bigint }> {
     await this.ensureTopic();
-    const partition = this.partitionFor(groupId);
-    const topic = this.broker.topics.get(OFFSETS_TOPIC);
-    const assignment = topic?.partitions[partition];
-    const log = this.broker.topics.partitionLog(OFFSETS_TOPIC, partition);
+    const assignment = this.broker.topics.get(OFFSETS_TOPIC)?.partitions[partition];
+    const log = this.log(partition);
     if (!assignment || !log) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} is not available`);
     const now = BigInt(Date.now());
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
       { compression: this.broker.config.int('offsets.topic.compression.codec') as CompressionType },
     );
-    await log.append(batch, { leaderEpoch: assignment.leaderEpoch });
+    const { lastOffset } = await log.append(batch, { leaderEpoch: assignment.leaderEpoch });
+    // A single broker commits what it appends: the high watermark moves at once (as Produce does).
     log.highWatermark = log.logEndOffset;
     this.broker.waiters.notify(OFFSETS_TOPIC, partition);
+    for (const listener of this.hwListeners.get(partition) ?? []) listener(log.highWatermark);
+    return { lastOffset };
   }
 
-  /** Every record of every partition, in log order per partition (partitions one after another). */
-  async *readAll(): AsyncGenerator<LoadedRecord, void, void> {
-    const topic = this.broker.topics.get(OFFSETS_TOPIC);
-    if (!topic) return;
+  /** Every data record of the partition, in log order (to its end, which is the HW on one broker). */
+  private async *read(partition: number): AsyncGenerator<ReplayedRecord, void, void> {
+    const log = this.log(partition);
+    if (!log) return;
     const chunk = this.broker.config.int('offsets.load.buffer.size');
-    for (const p of topic.partitions) {
-      const log = this.broker.topics.partitionLog(OFFSETS_TOPIC, p.partition);
-      if (!log) continue;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        const read = await log.read(offset, chunk, { maxOffset: end, minOneBatch: true });
-        if (read.records.length === 0) break;
-        let next = offset;
-        for (const batch of iterateRecordBatches(read.records)) {
-          next = batch.header.baseOffset + BigInt(batch.header.lastOffsetDelta) + 1n;
-          if (batch.attributes.isControl) continue;
-          for (const record of batch.records) {
-            if (!record.key) continue;
-            yield { partition: p.partition, offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value };
-          }
+    let offset = log.logStartOffset;
+    const end = log.logEndOffset;
+    while (offset < end) {
+      const read = await log.read(offset, chunk, { maxOffset: end, minOneBatch: true });
+      if (read.records.length === 0) break;
+      let next = offset;
+      for (const batch of iterateRecordBatches(read.records)) {
+        next = batch.header.baseOffset + BigInt(batch.header.lastOffsetDelta) + 1n;
+        if (batch.attributes.isControl) continue;
+        for (const record of batch.records) {
+          if (!record.key) continue;
+          yield { offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value };
         }
-        if (next <= offset) break;
-        offset = next;
       }
+      if (next <= offset) break;
+      offset = next;
     }
   }
 }
