@@ -64,8 +64,8 @@ export class GroupMetadataManager {
   onUnloaded(): void {
     for (const group of this.groups.values()) {
       for (const member of group.members.values()) {
-        this.answerJoin(member, joinError(ErrorCode.NOT_COORDINATOR, member.memberId));
-        this.answerSync(member, syncError(ErrorCode.NOT_COORDINATOR));
+        member.answerJoin(joinError(ErrorCode.NOT_COORDINATOR, member.memberId));
+        member.answerSync(syncError(ErrorCode.NOT_COORDINATOR));
       }
     }
   }
@@ -144,14 +144,14 @@ export class GroupMetadataManager {
           // A repeated join (the response was lost): answer it again unless the member changed.
           if (member.sameProtocols(request.protocols)) {
             this.heartbeat(g, member);
-            return respond(this.joinResultFor(g, member));
+            return respond(g.joinResultFor(member));
           }
           return this.updateMemberAndRebalance(g, member, request, respond);
         case 'Stable':
           // The leader rejoining asks for a new assignment (e.g. topic metadata changed).
           if (g.isLeader(memberId) || !member.sameProtocols(request.protocols)) return this.updateMemberAndRebalance(g, member, request, respond);
           this.heartbeat(g, member);
-          return respond(this.joinResultFor(g, member, false));
+          return respond(g.joinResultFor(member, false));
         default:
           return respond(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
       }
@@ -160,21 +160,6 @@ export class GroupMetadataManager {
     // rebalance waits for, so every one is followed by the completion check.
     this.tryCompleteJoin(group);
     return answer;
-  }
-
-  /** The JoinGroup answer of the current generation; the leader gets every member's metadata. */
-  private joinResultFor(group: Group, member: Member, includeMembersForLeader = true): JoinResult {
-    const isLeader = group.isLeader(member.memberId);
-    return {
-      errorCode: ErrorCode.NONE,
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      leader: group.leaderId ?? '',
-      memberId: member.memberId,
-      skipAssignment: false,
-      members: isLeader && includeMembersForLeader ? group.memberList() : [],
-    };
   }
 
   private addMemberAndRebalance(group: Group, memberId: string, request: JoinRequest, respond: (r: JoinResult) => void): void {
@@ -201,7 +186,7 @@ export class GroupMetadataManager {
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     // A join repeated while the first is still parked: the newer request gets the answer.
-    this.answerJoin(member, joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
+    member.answerJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
     member.awaitingJoin = respond;
     this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
   }
@@ -213,8 +198,8 @@ export class GroupMetadataManager {
     const oldMemberId = group.staticMembers.get(instanceId)!;
     const old = group.members.get(oldMemberId)!;
     // The old incarnation is fenced: whatever it still has parked learns so.
-    this.answerJoin(old, joinError(ErrorCode.FENCED_INSTANCE_ID, oldMemberId));
-    this.answerSync(old, syncError(ErrorCode.FENCED_INSTANCE_ID));
+    old.answerJoin(joinError(ErrorCode.FENCED_INSTANCE_ID, oldMemberId));
+    old.answerSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
     const oldProtocols = old.protocols;
     this.timer.cancel(timerKey('session', group.groupId, oldMemberId));
     const member = group.replaceStaticMember(instanceId, newMemberId);
@@ -265,7 +250,7 @@ export class GroupMetadataManager {
       // The generation being synced is abandoned: members waiting for it must rejoin.
       for (const m of group.members.values()) {
         m.assignment = EMPTY;
-        this.answerSync(m, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+        m.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       }
     }
     this.timer.cancel(timerKey('sync', group.groupId));
@@ -330,7 +315,7 @@ export class GroupMetadataManager {
     );
     for (const member of group.members.values()) {
       group.pendingSync.add(member.memberId);
-      this.answerJoin(member, this.joinResultFor(group, member));
+      member.answerJoin(group.joinResultFor(member));
       this.heartbeat(group, member);
     }
     // Members that never send SyncGroup are removed after the rebalance timeout (KIP-814 style).
@@ -348,24 +333,12 @@ export class GroupMetadataManager {
     }
   }
 
-  private answerJoin(member: Member, result: JoinResult): void {
-    const respond = member.awaitingJoin;
-    member.awaitingJoin = null;
-    respond?.(result);
-  }
-
-  private answerSync(member: Member, result: SyncResult): void {
-    const respond = member.awaitingSync;
-    member.awaitingSync = null;
-    respond?.(result);
-  }
-
   /** Takes the member out (answering whatever it has parked) without moving the group. */
   private removeMember(group: Group, member: Member): void {
     this.timer.cancel(timerKey('session', group.groupId, member.memberId));
     group.removeMember(member.memberId);
-    this.answerJoin(member, joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
-    this.answerSync(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    member.answerJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
+    member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
   }
 
   private removeMemberAndUpdateGroup(group: Group, member: Member): void {
@@ -401,7 +374,7 @@ export class GroupMetadataManager {
         return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     }
     return new Promise<SyncResult>((respond) => {
-      this.answerSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      member.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       member.awaitingSync = respond;
       group.pendingSync.delete(member.memberId);
       this.heartbeat(group, member);
@@ -415,14 +388,14 @@ export class GroupMetadataManager {
           for (const m of group.members.values()) m.assignment = assignments.get(m.memberId) ?? EMPTY;
           group.transitionTo('Stable', this.timer.now());
           this.log.info(`group ${group.groupId}: generation ${generation} is stable`);
-          for (const m of group.members.values()) this.answerSync(m, this.syncResultFor(group, m));
+          for (const m of group.members.values()) m.answerSync(this.syncResultFor(group, m));
         },
         (err: unknown) => {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
           const code = writeErrorCode(err, group.groupId, this.log);
           for (const m of group.members.values()) {
             m.assignment = EMPTY;
-            this.answerSync(m, syncError(code));
+            m.answerSync(syncError(code));
           }
           this.prepareRebalance(group, 'storing the assignment failed');
         },

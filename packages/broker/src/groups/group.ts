@@ -4,7 +4,7 @@
  * its committed offsets in OffsetStore, its timers in the shard's Timer; this file keeps the
  * bookkeeping that does not depend on time or I/O.
  */
-import { Reader, readConsumerProtocolSubscription } from '@sluice/protocol';
+import { ErrorCode, Reader, readConsumerProtocolSubscription } from '@sluice/protocol';
 import type { GroupMetadataValue } from './records.js';
 
 /** Kafka's classic group states, with their wire names. */
@@ -54,6 +54,20 @@ export class Member {
     public protocolType: string,
     public protocols: ProtocolMetadata[],
   ) {}
+
+  /** Answers the parked JoinGroup, if any. */
+  answerJoin(result: JoinResult): void {
+    const respond = this.awaitingJoin;
+    this.awaitingJoin = null;
+    respond?.(result);
+  }
+
+  /** Answers the parked SyncGroup, if any. */
+  answerSync(result: SyncResult): void {
+    const respond = this.awaitingSync;
+    this.awaitingSync = null;
+    respond?.(result);
+  }
 
   metadataFor(protocol: string | null): Buffer {
     return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
@@ -243,6 +257,20 @@ export class Group {
         subscription: m.metadataFor(this.protocolName),
         assignment: assignments ? (assignments.get(m.memberId) ?? EMPTY) : m.assignment,
       })),
+    };
+  }
+
+  /** The JoinGroup answer of the current generation; the leader gets every member's metadata. */
+  joinResultFor(member: Member, includeMembersForLeader = true): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? '',
+      memberId: member.memberId,
+      skipAssignment: false,
+      members: this.isLeader(member.memberId) && includeMembersForLeader ? this.memberList() : [],
     };
   }
 
