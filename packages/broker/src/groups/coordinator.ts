@@ -70,6 +70,10 @@ export class GroupCoordinator {
   readonly runtime: CoordinatorRuntime<GroupCoordinatorShard>;
   readonly groups = new LoadedGroups(this);
   private readonly leaderOf: (partition: number) => CoordinatorNode | null;
+  /** Set by load(): this broker leads every partition, also any the topic gains later. */
+  private leadsEveryPartition = false;
+  /** Partitions whose leadership this broker has been told about (loaded or resigned). */
+  private readonly decided = new Set<number>();
 
   constructor(
     private readonly broker: BrokerContext,
@@ -95,11 +99,13 @@ export class GroupCoordinator {
 
   /** This broker leads `partition` of __consumer_offsets: load its groups. */
   onBecomeLeader(partition: number, leaderEpoch: number): Promise<LoadSummary> {
+    this.decided.add(partition);
     return this.runtime.onBecomeLeader(partition, leaderEpoch);
   }
 
   /** This broker no longer leads `partition`: unload its groups (their clients get NOT_COORDINATOR). */
   onResign(partition: number, leaderEpoch?: number): void {
+    this.decided.add(partition);
     this.runtime.onResign(partition, leaderEpoch);
   }
 
@@ -110,6 +116,7 @@ export class GroupCoordinator {
   async load(): Promise<void> {
     const startedAt = performance.now();
     const topic = this.broker.topics.get(OFFSETS_TOPIC);
+    this.leadsEveryPartition = true;
     let records = 0;
     for (let p = 0; p < this.offsetsLog.partitionCount; p++) {
       records += (await this.onBecomeLeader(p, topic?.partitions[p]?.leaderEpoch ?? 0)).records;
@@ -121,6 +128,7 @@ export class GroupCoordinator {
 
   /** Unloads every shard: timers stop, parked JoinGroup/SyncGroup answer NOT_COORDINATOR. */
   stop(): void {
+    this.leadsEveryPartition = false;
     this.runtime.close();
   }
 
@@ -141,8 +149,14 @@ export class GroupCoordinator {
 
   /** The group's shard, or the error code to answer instead (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS). */
   private shardFor(groupId: string): GroupCoordinatorShard | number {
+    const partition = this.partitionFor(groupId);
+    if (this.leadsEveryPartition && !this.decided.has(partition)) {
+      // A partition created after start-up (the topic made or grown by an admin): lead it too.
+      const epoch = this.broker.topics.get(OFFSETS_TOPIC)?.partitions[partition]?.leaderEpoch ?? 0;
+      this.onBecomeLeader(partition, epoch).catch((err: unknown) => this.broker.log.warn(`loading ${OFFSETS_TOPIC}-${partition} failed: ${(err as Error).message}`));
+    }
     try {
-      return this.runtime.shard(this.partitionFor(groupId));
+      return this.runtime.shard(partition);
     } catch (err) {
       return errorCodeOf(err);
     }
