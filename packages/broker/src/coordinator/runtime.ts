@@ -168,9 +168,20 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
 
   private contextFor(holder: ShardHolder<S>): ShardContext {
     const topic = this.options.topic;
+    const timer = holder.timer;
+    // Once unloaded, a late callback (a write failing with NOT_COORDINATOR) must not start timers.
+    const guarded: Timer = {
+      now: () => timer.now(),
+      schedule: (key, delayMs, fn) => {
+        if (!holder.closed) timer.schedule(key, delayMs, fn);
+      },
+      cancel: (key) => timer.cancel(key),
+      isScheduled: (key) => timer.isScheduled(key),
+      cancelAll: () => timer.cancelAll(),
+    };
     return {
       partition: holder.partitionId,
-      timer: holder.timer,
+      timer: guarded,
       log: this.options.log,
       async write(records) {
         if (holder.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `This broker no longer coordinates ${topic}-${holder.partitionId}.`);

@@ -116,7 +116,7 @@ export class GroupCoordinatorShard implements CoordinatorShard {
     this.context.timer.schedule(EXPIRATION_TIMER, this.env.config.int('offsets.retention.check.interval.ms'), () => {
       this.expireOffsets()
         .catch((err: unknown) => this.env.log.warn(`offset expiration failed: ${(err as Error).message}`))
-        // Unloading cancels the timer; scheduling again after that is harmless (nothing runs it).
+        // Once the shard is unloaded the runtime's timer ignores this.
         .finally(() => this.scheduleExpiration());
     });
   }

@@ -92,8 +92,9 @@ test('resigning unloads the shard: NOT_COORDINATOR afterwards, its timers stop, 
   assertKafkaError(() => runtime.shard(0), ErrorCode.NOT_COORDINATOR);
   await assert.rejects(write, (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR);
   await assert.rejects(shard.context.write([record('y')]), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR);
+  shard.context.timer.schedule('late', 1000, () => fired++);
   time.advance(5000);
-  assert.equal(fired, 0);
+  assert.equal(fired, 0, 'neither the timer scheduled before nor one scheduled after the resignation runs');
 });
 
 test('resigning during the load stops it; the shard never serves', async () => {
