@@ -15,7 +15,8 @@
  *
  * Tools come from setup-references.sh (run by this benchmark when one is missing and it can).
  * Knobs: SLUICE_BENCH_ROUNDS (3), SLUICE_BENCH_MSGS_1K (1000000), SLUICE_BENCH_MSGS_100
- * (5000000), SLUICE_BENCH_NATS_DUR (5s), SLUICE_BENCH_REFS (tool cache directory).
+ * (5000000), SLUICE_BENCH_NATS_DUR (5s), SLUICE_BENCH_SETTLE_MS (2000: the pause before each
+ * measured write, see settle()), SLUICE_BENCH_REFS (tool cache directory), SLUICE_BENCH_VERBOSE=1.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,7 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiKey, BatchOffsets, buildRecordBatch } from '@sluice/protocol';
 import { Conn, createTopic } from './support/conn.js';
-import { children, cpuSeconds, logTail, median, percentile, syncDisks, waitForOutput, which } from './support/proc.js';
+import { children, cpuSeconds, logTail, median, percentile, settle, SETTLE_MS, syncDisks, waitForOutput, which } from './support/proc.js';
 import { natsbench, rawFileWrite, rawLoopback, withNatsServer, type FileWrite, type NatsRun } from './support/references.js';
 import { consume, librdkafkaVersion, produce, produceLatency, type PerfResult } from './support/rdkafka.js';
 
@@ -192,7 +193,7 @@ async function sluiceRun(rdkafka: string, c: Config): Promise<{ ingest: Sample; 
   try {
     const topic = 'bench';
     await createTopic(broker.port, topic, c.partitions);
-    syncDisks();
+    await settle();
     const before = cpuSeconds(broker.pid);
     const p = await produce(rdkafka, broker.port, { topic, size: c.size, count: c.count, acks: c.acks, partition: c.partitions === 1 ? 0 : undefined });
     const ingest = sample(p, c.size, cpuSeconds(broker.pid) - before);
@@ -325,10 +326,9 @@ async function main(): Promise<void> {
     tools.natsServer ? `nats-server ${versionOf(tools.natsServer, ['--version'], /v?(\d+\.\d+\.\d+)/)}` : 'nats-server missing',
   ];
   console.log(`Tools: ${versions.join(', ')}; data in ${tmpdir()}.`);
-  console.log(
-    `${ROUNDS} rounds, each running every reference and every Sluice configuration once (fresh broker/server and topic each, \`sync\` before each); ` +
-      `medians [min–max]. 1 KiB runs: ${fmt(MSGS_1K)} msgs; 100 B runs: ${fmt(MSGS_100)} msgs. MB = 10^6 bytes of record payload; CPU = user+system seconds per GB (10^9 payload bytes).`,
-  );
+  console.log(`${ROUNDS} rounds, each running every reference and every Sluice configuration once, interleaved; medians [min–max].`);
+  console.log(`Each run on a fresh broker/server and topic, after \`sync\` and a ${fmt(SETTLE_MS / 1000, 1)} s pause. 1 KiB runs: ${fmt(MSGS_1K)} msgs; 100 B runs: ${fmt(MSGS_100)} msgs.`);
+  console.log('MB = 10^6 bytes of record payload; CPU = user+system seconds per GB (10^9 payload bytes).');
 
   const loop: Record<'data' | 'onread', number[]> = { data: [], onread: [] };
   const files: FileWrite[] = [];
@@ -342,7 +342,7 @@ async function main(): Promise<void> {
     step('start');
     for (const kind of round % 2 ? (['onread', 'data'] as const) : (['data', 'onread'] as const)) loop[kind].push(await rawLoopback(kind, LOOPBACK_BYTES));
     step('raw loopback ×2');
-    files.push(rawFileWrite(scratch, FILE_BYTES));
+    files.push(await rawFileWrite(scratch, FILE_BYTES));
     step('raw file write');
     if (tools.natsbench && tools.natsServer) {
       for (const size of [1024, 100] as const) {
@@ -388,6 +388,7 @@ async function main(): Promise<void> {
         [`raw loopback (the better; the "loopback" ratios below)`, fmt(loopback / MB)],
         [`raw file write, ${fmt(FILE_BYTES / MB)} MB in 1 MiB writeSync calls, into the page cache (no fsync)`, spread(files.map((f) => f.pageCache), 0, MB)],
         [`the same counting the \`sync\` that writes it to disk`, spread(files.map((f) => f.toDisk), 0, MB)],
+        [`the same write again at once, into the pages just freed (not used for ratios)`, spread(files.map((f) => f.recycledPages), 0, MB)],
       ],
     ),
   );
@@ -434,7 +435,7 @@ async function main(): Promise<void> {
   if (rows.length === 0) console.log('(no rows: rdkafka_performance and natsbench are missing, see above)');
   else console.log(table(['', 'msgs/s', 'MB/s', '× NATS', '× loopback', '× file write', 'broker CPU s/GB', 'client CPU s/GB'], rows));
   console.log('× NATS: msgs/s against NATS JetStream with the same message size (natsbench has no consume mode: n/a).');
-  console.log('× loopback, × file write: payload bytes/s against raw loopback and the page-cache file write.');
+  console.log('× loopback, × file write: payload bytes/s against raw loopback and the page-cache file write (first write).');
   console.log('broker: sluice start or nats-server; client: rdkafka_performance or natsbench. Consume reads the topic just written.');
 
   // Latency.

@@ -100,6 +100,18 @@ export function syncDisks(): number {
   return (performance.now() - started) / 1000;
 }
 
+export const SETTLE_MS = Number(process.env.SLUICE_BENCH_SETTLE_MS ?? 2000);
+
+/**
+ * Before a measured write: `sync`, then a pause (SETTLE_MS). On this VM memory freed less than ~1 s earlier is
+ * written ~10× faster than memory idle for longer (it need not be faulted in again), so without the
+ * pause a run right after another's data was deleted would be measured in the faster regime.
+ */
+export async function settle(): Promise<void> {
+  syncDisks();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
 export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
