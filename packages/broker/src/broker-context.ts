@@ -2,9 +2,9 @@
 import { KafkaError } from '@sluice/protocol';
 import type { BrokerConfig } from './config/broker-config.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
-import type { PartitionWaiters } from './fetch/partition-waiters.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
+import type { ReplicaManager } from './replica/replica-manager.js';
 import type { BufferPool } from './network/buffer-pool.js';
 import type { TopicManager } from './topics/topic-manager.js';
 
@@ -19,7 +19,8 @@ export interface BrokerContext {
   readonly config: BrokerConfig;
   readonly metadata: MetadataStore;
   readonly topics: TopicManager;
-  readonly waiters: PartitionWaiters;
+  /** Every partition read and write goes through it (leadership, epochs, HW, delayed operations). */
+  readonly replicaManager: ReplicaManager;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
   /** Absolute data directory. */

@@ -10,7 +10,7 @@ import { BrokerConfig, ConfigError, parseListener, type Listener } from './confi
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from './network/buffer-pool.js';
-import { PartitionWaiters } from './fetch/partition-waiters.js';
+import { ReplicaManager } from './replica/replica-manager.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
 import { lockDataDirectory } from './metadata/data-dir-lock.js';
@@ -114,12 +114,13 @@ async function startLocked(
       await manager.deleteLog(l.topic, l.partition);
     }
   }
-  const topics = new TopicManager(config.nodeId, config, metadata, logs, log);
+  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), log, config.int('producer.id.expiration.check.interval.ms'));
+  const replicaManager = new ReplicaManager(config.nodeId, logs, producerStates, log);
+  const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, log);
   await topics.recover();
   manager.startBackgroundTasks();
 
   const dispatcher = new Dispatcher();
-  const waiters = new PartitionWaiters();
   const buffers = new BufferPool();
   let stopping = false;
   let advertised: Endpoint = { host: '127.0.0.1', port: listener.port };
@@ -129,7 +130,7 @@ async function startLocked(
     config,
     metadata,
     topics,
-    waiters,
+    replicaManager,
     dispatcher,
     log,
     dataDir,
@@ -139,8 +140,7 @@ async function startLocked(
       return stopping;
     },
   };
-  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), log, config.int('producer.id.expiration.check.interval.ms'));
-  registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata), producerStates });
+  registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata) });
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
   const groups = await startGroupCoordinator(context);
 
@@ -182,7 +182,7 @@ async function startLocked(
     stopped ??= (async () => {
       log.info('shutting down: finishing in-flight requests');
       stopping = true;
-      waiters.wakeAll();
+      replicaManager.shutdown();
       groups.stop();
       producerStates.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));

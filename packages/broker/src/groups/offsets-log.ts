@@ -1,21 +1,19 @@
 /**
  * The group coordinator's persistence: the compacted internal topic `__consumer_offsets`, created
  * on first use (as Kafka does on the first FindCoordinator), and the one adapter between the
- * coordinator runtime's CoordinatorPartition and today's TopicManager/PartitionLog (to be
- * re-pointed at the broker's partition layer when replication comes). Each coordinator operation
+ * coordinator runtime's CoordinatorPartition and the broker's partition layer (ReplicaManager /
+ * Partition, which own the high watermark). Each coordinator operation
  * is one batch, so a commit of many partitions is atomic in the log.
  */
 import { buildRecordBatch, ErrorCode, iterateRecordBatches, KafkaError, type CompressionType } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { CoordinatorPartition, CoordinatorRecord, ReplayedRecord } from '../coordinator/partition.js';
+import type { Partition } from '../replica/partition.js';
 import { partitionForGroup } from './records.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
 export class OffsetsLog {
-  /** High-watermark listeners per partition (the runtime's, waiting to acknowledge writes). */
-  private readonly hwListeners = new Map<number, Set<(highWatermark: bigint) => void>>();
-
   constructor(private readonly broker: BrokerContext) {
     broker.topics.registerInternalTopic(OFFSETS_TOPIC, () => ({
       numPartitions: broker.config.int('offsets.topic.num.partitions'),
@@ -51,54 +49,47 @@ export class OffsetsLog {
 
   /** The CoordinatorPartition of one partition of the topic (which may not exist yet). */
   partition(partition: number): CoordinatorPartition {
-    const log = (p: number) => this.log(p);
+    const hosted = (p: number) => this.hosted(p);
     return {
       append: (records) => this.append(partition, records),
       get highWatermark() {
-        return log(partition)?.highWatermark ?? 0n;
+        return hosted(partition)?.highWatermark ?? 0n;
       },
-      onHighWatermark: (listener) => {
-        let listeners = this.hwListeners.get(partition);
-        if (!listeners) this.hwListeners.set(partition, (listeners = new Set()));
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
+      // By name: the partition may not exist until the first append creates the topic.
+      onHighWatermark: (listener) => this.broker.replicaManager.watchHighWatermark(OFFSETS_TOPIC, partition, listener),
       read: () => this.read(partition),
     };
   }
 
-  private log(partition: number) {
-    return this.broker.topics.partitionLog(OFFSETS_TOPIC, partition);
+  private hosted(partition: number): Partition | undefined {
+    return this.broker.replicaManager.getPartition(OFFSETS_TOPIC, partition);
   }
 
-  /** Appends the records as one batch to the partition; resolves once appended. */
+  /** Appends the records as one batch to the partition as its leader; resolves once appended. */
   private async append(partition: number, records: readonly CoordinatorRecord[]): Promise<{ lastOffset: bigint }> {
     await this.ensureTopic();
-    const assignment = this.broker.topics.get(OFFSETS_TOPIC)?.partitions[partition];
-    const log = this.log(partition);
-    if (!assignment || !log) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} is not available`);
+    const { partition: target, errorCode } = this.broker.replicaManager.lookup(OFFSETS_TOPIC, partition);
+    if (!target) throw new KafkaError(errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} is not available`);
     const now = BigInt(Date.now());
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
       { compression: this.broker.config.int('offsets.topic.compression.codec') as CompressionType },
     );
-    const { lastOffset } = await log.append(batch, { leaderEpoch: assignment.leaderEpoch });
-    // A single broker commits what it appends: the high watermark moves at once (as Produce does).
-    log.highWatermark = log.logEndOffset;
-    this.broker.waiters.notify(OFFSETS_TOPIC, partition);
-    for (const listener of this.hwListeners.get(partition) ?? []) listener(log.highWatermark);
-    return { lastOffset };
+    // acks=1: the runtime itself waits for the high watermark before acknowledging.
+    const appended = await this.broker.replicaManager.appendRecords(target, batch, { acks: 1, timeoutMs: 0, origin: 'coordinator' });
+    if (appended.errorCode !== ErrorCode.NONE) throw new KafkaError(appended.errorCode, appended.errorMessage ?? `append to ${OFFSETS_TOPIC}-${partition} failed`);
+    return { lastOffset: appended.lastOffset };
   }
 
   /** Every data record of the partition, in log order (to its end, which is the HW on one broker). */
   private async *read(partition: number): AsyncGenerator<ReplayedRecord, void, void> {
-    const log = this.log(partition);
-    if (!log) return;
+    const hosted = this.hosted(partition);
+    if (!hosted) return;
     const chunk = this.broker.config.int('offsets.load.buffer.size');
-    let offset = log.logStartOffset;
-    const end = log.logEndOffset;
+    let offset = hosted.logStartOffset;
+    const end = hosted.logEndOffset;
     while (offset < end) {
-      const read = await log.read(offset, chunk, { maxOffset: end, minOneBatch: true });
+      const read = await hosted.read(offset, chunk, { maxOffset: end, minOneBatch: true });
       if (read.records.length === 0) break;
       let next = offset;
       for (const batch of iterateRecordBatches(read.records)) {

@@ -14,14 +14,16 @@ export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<typeof A
           name: t.name,
           partitions: await Promise.all(
             t.partitions.map(async (p) => {
-              const log = broker.topics.get(t.name)?.partitions[p.partitionIndex] ? broker.topics.partitionLog(t.name, p.partitionIndex) : undefined;
-              if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-              const target = p.offset === -1n ? log.highWatermark : p.offset;
-              if (target < 0n || target > log.highWatermark) {
+              const { partition, errorCode } = broker.topics.get(t.name)?.partitions[p.partitionIndex]
+                ? broker.replicaManager.lookup(t.name, p.partitionIndex)
+                : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+              if (!partition) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode };
+              const target = p.offset === -1n ? partition.highWatermark : p.offset;
+              if (target < 0n || target > partition.highWatermark) {
                 return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
               }
               try {
-                const lowWatermark = await log.deleteRecordsBefore(target);
+                const lowWatermark = await partition.deleteRecordsBefore(target);
                 return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: ErrorCode.NONE };
               } catch (err) {
                 return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, broker.log, `DeleteRecords ${t.name}-${p.partitionIndex}`).code };

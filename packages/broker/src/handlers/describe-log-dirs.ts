@@ -18,9 +18,9 @@ export function describeLogDirsHandler(broker: BrokerContext): ApiHandler<typeof
         const entries = [];
         for (const p of topic.partitions) {
           if (partitions && !partitions.has(p.partition)) continue;
-          const log = broker.topics.partitionLog(topic.name, p.partition);
-          if (!log) continue;
-          entries.push({ partitionIndex: p.partition, partitionSize: BigInt(log.sizeInBytes), offsetLag: 0n, isFutureKey: false });
+          const partition = broker.replicaManager.getPartition(topic.name, p.partition);
+          if (!partition) continue;
+          entries.push({ partitionIndex: p.partition, partitionSize: BigInt(partition.sizeInBytes), offsetLag: 0n, isFutureKey: false });
         }
         if (entries.length) topics.push({ name: topic.name, partitions: entries });
       }

@@ -18,17 +18,15 @@ import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
-import type { ProducerStates } from '../producers/producer-states.js';
 
-/** The idempotent-producer machinery the Produce and InitProducerId handlers share. */
+/** The idempotent-producer machinery InitProducerId hands out (the produce path checks it in the ReplicaManager). */
 export interface Idempotence {
   producerIds: ProducerIdAllocator;
-  producerStates: ProducerStates;
 }
 
 export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempotence): void {
   const d = broker.dispatcher;
-  d.register(produceHandler(broker, idempotence.producerStates));
+  d.register(produceHandler(broker));
   d.register(initProducerIdHandler(broker, idempotence.producerIds));
   d.register(fetchHandler(broker));
   d.register(listOffsetsHandler(broker));

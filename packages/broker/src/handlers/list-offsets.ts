@@ -24,25 +24,21 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<typeof Api
           partitions: await Promise.all(
             t.partitions.map(async (p) => {
               const base = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, timestamp: -1n, offset: -1n, leaderEpoch: -1, oldStyleOffsets: [] };
-              const topic = broker.topics.get(t.name);
-              const assignment = topic?.partitions[p.partitionIndex];
-              const log = assignment ? broker.topics.partitionLog(t.name, p.partitionIndex) : undefined;
-              if (!assignment || !log) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-              const current = p.currentLeaderEpoch ?? -1;
-              if (current >= 0 && current !== assignment.leaderEpoch) {
-                return { ...base, errorCode: current < assignment.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH };
-              }
+              const { partition, errorCode } = broker.topics.get(t.name)?.partitions[p.partitionIndex]
+                ? broker.replicaManager.lookup(t.name, p.partitionIndex, p.currentLeaderEpoch)
+                : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+              if (!partition) return { ...base, errorCode };
               try {
                 if (p.timestamp === LATEST) {
-                  return { ...base, offset: log.highWatermark, leaderEpoch: assignment.leaderEpoch };
+                  return { ...base, offset: partition.highWatermark, leaderEpoch: partition.leaderEpoch };
                 }
                 if (p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL) {
-                  const found = await log.offsetForTimestamp(EARLIEST);
-                  return { ...base, offset: log.logStartOffset, leaderEpoch: found?.leaderEpoch ?? -1 };
+                  const found = await partition.offsetForTimestamp(EARLIEST);
+                  return { ...base, offset: partition.logStartOffset, leaderEpoch: found?.leaderEpoch ?? -1 };
                 }
                 if (p.timestamp < 0n && p.timestamp !== MAX_TIMESTAMP) return base;
-                const found = await log.offsetForTimestamp(p.timestamp);
-                if (!found || found.offset >= log.highWatermark) return base;
+                const found = await partition.offsetForTimestamp(p.timestamp);
+                if (!found || found.offset >= partition.highWatermark) return base;
                 return { ...base, timestamp: found.timestamp, offset: found.offset, leaderEpoch: found.leaderEpoch };
               } catch (err) {
                 return { ...base, errorCode: errorOf(err, broker.log, `ListOffsets ${t.name}-${p.partitionIndex}`).code };

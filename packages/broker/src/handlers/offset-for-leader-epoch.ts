@@ -14,15 +14,11 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext): ApiHandler<t
         topics: request.topics.map((t) => ({
           topic: t.topic,
           partitions: t.partitions.map((p) => {
-            const assignment = broker.topics.get(t.topic)?.partitions[p.partition];
-            const log = assignment ? broker.topics.partitionLog(t.topic, p.partition) : undefined;
-            if (!assignment || !log) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
-            const current = p.currentLeaderEpoch ?? -1;
-            if (current >= 0 && current !== assignment.leaderEpoch) {
-              const errorCode = current < assignment.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
-              return { errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
-            }
-            const { epoch, endOffset } = log.endOffsetForEpoch(p.leaderEpoch);
+            const { partition, errorCode } = broker.topics.get(t.topic)?.partitions[p.partition]
+              ? broker.replicaManager.lookup(t.topic, p.partition, p.currentLeaderEpoch)
+              : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            if (!partition) return { errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
+            const { epoch, endOffset } = partition.endOffsetForEpoch(p.leaderEpoch);
             return { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: epoch, endOffset };
           }),
         })),

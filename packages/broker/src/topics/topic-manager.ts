@@ -6,12 +6,12 @@
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import { brokerTopicDefaults, parseTopicConfig, topicConfigDefinitions, type TopicConfig } from '@sluice/storage';
-import type { PartitionLog } from '@sluice/storage';
 import type { BrokerConfig, DynamicLevel } from '../config/broker-config.js';
 import type { Logger } from '../logger.js';
 import { randomTopicId, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../metadata/metadata-store.js';
 import { collidingTopic, isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
-import type { LogLayer } from './log-layer.js';
+import type { Partition } from '../replica/partition.js';
+import type { ReplicaManager } from '../replica/replica-manager.js';
 
 export interface CreateTopicSpec {
   name: string;
@@ -52,8 +52,8 @@ export class TopicManager {
     private readonly nodeId: number,
     private readonly config: BrokerConfig,
     private readonly metadata: MetadataStore,
-    private readonly logs: LogLayer,
-    private readonly log: Logger,
+    private readonly replicaManager: ReplicaManager,
+    private readonly logger: Logger,
   ) {
     config.onChange((changed) => {
       if (changed.some((k) => TOPIC_DEFAULT_SYNONYMS.has(k))) this.reapplyConfigs();
@@ -69,16 +69,13 @@ export class TopicManager {
   }
 
   /**
-   * Opens (or creates) a partition's log as its leader. This broker is the partition's only
-   * replica, so its ISR is itself and, as Kafka's Partition.makeLeader → maybeIncrementLeaderHW
-   * does, the high watermark moves up to the log end: everything the log recovered is exposed, not
-   * only what the last replication-offset-checkpoint (written every 60 s) recorded.
+   * Opens (or creates) a partition's replica as its leader. This broker is the partition's only
+   * replica, so its ISR is itself, and becoming leader raises the high watermark to the log end
+   * (Kafka's makeLeader → maybeIncrementLeaderHW).
    */
-  private async openAsLeader(topic: string, assignment: PartitionAssignment, config: TopicConfig): Promise<PartitionLog> {
-    const log = await this.logs.create(topic, assignment.partition, config);
-    await log.assignLeaderEpoch(assignment.leaderEpoch);
-    log.highWatermark = log.logEndOffset;
-    return log;
+  private openAsLeader(topic: string, assignment: PartitionAssignment, config: TopicConfig): Promise<Partition> {
+    const state = { leader: assignment.leader, leaderEpoch: assignment.leaderEpoch, partitionEpoch: 0, replicas: assignment.replicas, isr: assignment.replicas };
+    return this.replicaManager.becomeLeader(topic, assignment.partition, state, config);
   }
 
   /** Topic-config defaults from the broker's log.* settings (static and dynamic). */
@@ -93,9 +90,9 @@ export class TopicManager {
   private reapplyConfigs(): void {
     for (const topic of this.metadata.topics()) {
       try {
-        this.logs.updateTopicConfig(topic.name, this.topicConfig(topic));
+        this.replicaManager.updateTopicConfig(topic.name, this.topicConfig(topic));
       } catch (err) {
-        this.log.error(`cannot apply new defaults to topic ${topic.name}: ${(err as Error).message}`);
+        this.logger.error(`cannot apply new defaults to topic ${topic.name}: ${(err as Error).message}`);
       }
     }
   }
@@ -110,10 +107,6 @@ export class TopicManager {
 
   all(): readonly TopicMetadata[] {
     return this.metadata.topics();
-  }
-
-  partitionLog(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(topic, partition);
   }
 
   /** Validates and creates a topic; throws KafkaError with Kafka's code and message. */
@@ -149,7 +142,7 @@ export class TopicManager {
   private async createLogsAndRecord(topic: TopicMetadata, config: TopicConfig): Promise<TopicMetadata> {
     for (const p of topic.partitions) await this.openAsLeader(topic.name, p, config);
     await this.metadata.createTopic(topic);
-    this.log.info(`created topic ${topic.name} (id ${topic.topicId}, ${topic.partitions.length} partition(s))`);
+    this.logger.info(`created topic ${topic.name} (id ${topic.topicId}, ${topic.partitions.length} partition(s))`);
     return this.metadata.topic(topic.name)!;
   }
 
@@ -223,8 +216,8 @@ export class TopicManager {
     const topic = this.metadata.topic(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     const removed = await this.metadata.deleteTopic(name);
-    await this.logs.deleteTopic(name);
-    this.log.info(`deleted topic ${name} (id ${removed.topicId})`);
+    await this.replicaManager.deleteTopic(name);
+    this.logger.info(`deleted topic ${name} (id ${removed.topicId})`);
     return removed;
   }
 
@@ -252,7 +245,7 @@ export class TopicManager {
     const config = this.topicConfig(topic);
     for (const p of added) await this.openAsLeader(name, p, config);
     await this.metadata.addPartitions(name, added);
-    this.log.info(`topic ${name} now has ${count} partitions`);
+    this.logger.info(`topic ${name} now has ${count} partitions`);
   }
 
   /** Validates a full replacement of the topic's overrides (parse errors are INVALID_CONFIG). */
@@ -264,6 +257,6 @@ export class TopicManager {
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {
     const parsed = this.validateTopicConfigs(configs);
     await this.metadata.setTopicConfigs(name, configs);
-    this.logs.updateTopicConfig(name, parsed);
+    this.replicaManager.updateTopicConfig(name, parsed);
   }
 }

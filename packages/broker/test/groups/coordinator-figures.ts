@@ -106,7 +106,7 @@ report(`rebalances of ${MEMBERS} members (join+sync)`, rebalanceMs, 'Heartbeat r
 
 // Rebuilding state from __consumer_offsets (what start-up does) vs reading the same bytes.
 const partition = partitionForGroup('figures-group', tb.broker.groups.offsetsLog.partitionCount);
-const log = tb.broker.context.topics.partitionLog('__consumer_offsets', partition)!;
+const log = tb.broker.context.replicaManager.getPartition('__consumer_offsets', partition)!.log;
 const records = Number(log.logEndOffset - log.logStartOffset);
 let readMs = Infinity;
 let loadMs = Infinity;

@@ -118,7 +118,7 @@ test('a client auto-creating __consumer_offsets through Metadata gets the coordi
   // The coordinator uses it as is.
   await client.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'q', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
   assert.equal((await commit(client, 'g', -1, '', [['q', 0, 3n]])).topics[0].partitions[0].errorCode, ErrorCode.NONE);
-  const log = tb.broker.context.topics.partitionLog('__consumer_offsets', partitionForGroup('g', 5))!;
+  const log = tb.broker.context.replicaManager.getPartition('__consumer_offsets', partitionForGroup('g', 5))!.log;
   assert.equal(log.logEndOffset, 1n);
 });
 
@@ -415,7 +415,7 @@ function subscription(topics: string[]): Buffer {
 }
 
 async function readOffsetsTopic(tb: TestBroker, partition: number) {
-  const log = tb.broker.context.topics.partitionLog('__consumer_offsets', partition)!;
+  const log = tb.broker.context.replicaManager.getPartition('__consumer_offsets', partition)!.log;
   const read = await log.read(log.logStartOffset, 10 * 1024 * 1024, {});
   const out = [];
   for (const batch of iterateRecordBatches(read.records)) for (const r of batch.records) out.push(r);
@@ -503,7 +503,7 @@ test('__consumer_offsets is compacted down to the latest commit per partition, a
   // The storage cleaner compacts rolled segments in the background.
   await until('compaction of __consumer_offsets', async () => (await count()) < commits / 2, 60_000);
   assert.equal(tb.broker.context.topics.get('__consumer_offsets')!.configs['cleanup.policy'], 'compact');
-  assert.equal(tb.broker.context.topics.partitionLog('__consumer_offsets', 0)!.logStartOffset, 0n, 'records were compacted away, not deleted by retention');
+  assert.equal(tb.broker.context.replicaManager.getPartition('__consumer_offsets', 0)!.log.logStartOffset, 0n, 'records were compacted away, not deleted by retention');
   await tb.stop();
   client.close();
   const again = await setup(t, options, dataDir);

@@ -260,13 +260,13 @@ test('configs: describe with synonyms, incremental alter of topic and broker app
   const after = new Map((await describe(2, 'cfg', null)).configs.map((e) => [e.name, e.value]));
   assert.equal(after.get('retention.ms'), '1000');
   assert.equal(after.get('cleanup.policy'), 'delete,compact');
-  assert.equal(tb.broker.context.topics.partitionLog('cfg', 0)!.config.retentionMs, 1000);
+  assert.equal(tb.broker.context.replicaManager.getPartition('cfg', 0)!.log.config.retentionMs, 1000);
   assert.equal((await alter(2, 'cfg', [{ name: 'retention.ms', configOperation: 0, value: 'never' }])).errorCode, ErrorCode.INVALID_CONFIG);
   assert.equal((await alter(2, 'cfg', [{ name: 'segment.bytes', configOperation: 2, value: '5' }])).errorCode, ErrorCode.INVALID_CONFIG);
   assert.equal((await alter(2, 'cfg', [{ name: 'retention.ms', configOperation: 1, value: null }])).errorCode, ErrorCode.NONE);
 
   assert.equal((await alter(4, '1', [{ name: 'log.segment.bytes', configOperation: 0, value: '2000000' }])).errorCode, ErrorCode.NONE);
-  assert.equal(tb.broker.context.topics.partitionLog('cfg', 0)!.config.segmentBytes, 2000000);
+  assert.equal(tb.broker.context.replicaManager.getPartition('cfg', 0)!.log.config.segmentBytes, 2000000);
   assert.equal((await alter(4, '1', [{ name: 'socket.request.max.bytes', configOperation: 0, value: '10' }])).errorCode, ErrorCode.INVALID_REQUEST);
   // Kafka's forwarding broker answers broker-config problems with INVALID_REQUEST.
   assert.equal((await alter(4, '1', [{ name: 'log.segment.bytes', configOperation: 0, value: 'big' }])).errorCode, ErrorCode.INVALID_REQUEST);

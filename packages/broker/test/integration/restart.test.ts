@@ -45,7 +45,7 @@ test('restart keeps topics, ids, configs and records, and shuts down cleanly', a
   const values = new Map(cfg.results[0].configs.map((e) => [e.name, e.value]));
   assert.equal(values.get('retention.bytes'), '99999999');
   assert.equal(values.get('retention.ms'), '7200000');
-  assert.equal(second.broker.context.topics.partitionLog('durable', 0)!.config.retentionMs, 7200000);
+  assert.equal(second.broker.context.replicaManager.getPartition('durable', 0)!.log.config.retentionMs, 7200000);
   for (const partition of [0, 1]) {
     const f = await d.send(ApiKey.Fetch, 12, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,

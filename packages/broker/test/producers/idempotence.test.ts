@@ -210,9 +210,9 @@ test('producer.id.expiration.ms forgets idle producers: their next batch is acce
   const pid = (await initProducerId(c)).producerId!;
   assert.equal((await produce(c, 'expiring', pid, 0, 0, 2)).errorCode, ErrorCode.NONE);
   assert.equal((await produce(c, 'expiring', pid, 0, 7)).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
-  const log = b.broker.context.topics.partitionLog('expiring', 0)!;
+  const log = b.broker.context.replicaManager.getPartition('expiring', 0)!.log;
   await new Promise((r) => setTimeout(r, 400));
-  assert.equal(b.broker.context.topics.partitionLog('expiring', 0), log);
+  assert.equal(b.broker.context.replicaManager.getPartition('expiring', 0)?.log, log);
   const afterExpiry = await produce(c, 'expiring', pid, 0, 7);
   assert.deepEqual([afterExpiry.errorCode, afterExpiry.baseOffset], [ErrorCode.NONE, 2n]);
 });

@@ -1,0 +1,292 @@
+/**
+ * Kafka's ReplicaManager: owns a Partition per replica this broker hosts and is the only way
+ * handlers and coordinators reach partition data. Leadership, the leader-epoch fence, the high
+ * watermark and the delayed operations live here and in Partition, so replication changes these
+ * files and not the handlers.
+ */
+import { ErrorCode, ProtocolError } from '@sluice/protocol';
+import type { ReadBuffers, TopicConfig } from '@sluice/storage';
+import { errorOf } from '../broker-context.js';
+import type { Logger } from '../logger.js';
+import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
+import { producerBatchOf, type ProducerStates } from '../producers/producer-states.js';
+import type { LogLayer } from '../topics/log-layer.js';
+import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
+import { Partition, type PartitionState } from './partition.js';
+
+export type LookupResult = { partition: Partition; errorCode: typeof ErrorCode.NONE } | { partition: null; errorCode: number };
+
+/** Who is appending: clients' batches are recompressed and sequence-checked, the coordinators' are the broker's own. */
+export type AppendOrigin = 'client' | 'coordinator';
+
+export interface AppendParams {
+  /** 0, 1 or -1 (all: wait until the ISR has the batch). */
+  acks: number;
+  /** How long acks=-1 waits for the ISR before REQUEST_TIMED_OUT. */
+  timeoutMs: number;
+  origin: AppendOrigin;
+}
+
+export interface AppendOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: bigint;
+  lastOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+}
+
+export interface FetchTarget {
+  /** Null when the partition could not be resolved; `errorCode` says why. */
+  partition: Partition | null;
+  errorCode: number;
+  fetchOffset: bigint;
+  partitionMaxBytes: number;
+}
+
+export interface FetchPartitionResult {
+  errorCode: number;
+  highWatermark: bigint;
+  lastStableOffset: bigint;
+  logStartOffset: bigint;
+  /** Pooled when non-empty: the connection releases it after writing (or the caller, if unsent). */
+  records: Buffer;
+}
+
+export interface FetchParams {
+  targets: readonly FetchTarget[];
+  maxBytes: number;
+  minBytes: number;
+  maxWaitMs: number;
+  buffers: ReadBuffers;
+}
+
+const EMPTY = Buffer.alloc(0);
+const key = (topic: string, index: number) => `${topic}\u0000${index}`;
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly delayedProduces = new Map<Partition, Set<DelayedProduce>>();
+  private readonly delayedFetches = new Set<DelayedFetch>();
+  /** High-watermark listeners by topic and partition, kept across the Partition being re-created. */
+  private readonly hwWatchers = new Map<string, Set<(highWatermark: bigint) => void>>();
+  private stopping = false;
+
+  constructor(
+    readonly localBrokerId: number,
+    private readonly logs: LogLayer,
+    private readonly producerStates: ProducerStates,
+    private readonly logger: Logger,
+  ) {}
+
+  getPartition(topic: string, index: number): Partition | undefined {
+    return this.partitions.get(key(topic, index));
+  }
+
+  /** Every hosted partition (DescribeLogDirs). */
+  allPartitions(): Iterable<Partition> {
+    return this.partitions.values();
+  }
+
+  private async hosted(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
+    const existing = this.getPartition(topic, index);
+    // A log closed underneath (topic deleted and re-created) is a new partition.
+    if (existing && !existing.log.isClosed) return existing;
+    const log = await this.logs.create(topic, index, config);
+    const partition = new Partition(topic, index, log, this.localBrokerId, state);
+    const k = key(topic, index);
+    partition.onHighWatermark((hw) => {
+      for (const listener of [...(this.hwWatchers.get(k) ?? [])]) listener(hw);
+    });
+    this.partitions.set(k, partition);
+    return partition;
+  }
+
+  /** Opens (or creates) the replica and makes it leader at `state.leaderEpoch` (Kafka's makeLeader). */
+  async becomeLeader(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
+    const partition = await this.hosted(topic, index, state, config);
+    await partition.makeLeader(state);
+    return partition;
+  }
+
+  /** Opens (or creates) the replica as a follower; writes waiting on it as leader fail. */
+  async becomeFollower(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
+    const partition = await this.hosted(topic, index, state, config);
+    partition.makeFollower(state);
+    this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    return partition;
+  }
+
+  /** Stops hosting the replica (its log stays unless the topic is deleted). */
+  stopReplica(topic: string, index: number): void {
+    const partition = this.getPartition(topic, index);
+    if (!partition) return;
+    this.partitions.delete(key(topic, index));
+    this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
+  /** Stops every replica of the topic and removes its data (in the background). */
+  async deleteTopic(topic: string): Promise<void> {
+    for (const p of [...this.partitions.values()]) if (p.topic === topic) this.stopReplica(topic, p.index);
+    await this.logs.deleteTopic(topic);
+  }
+
+  /** Calls `listener` whenever the high watermark of this topic partition moves, whichever Partition hosts it. */
+  watchHighWatermark(topic: string, index: number, listener: (highWatermark: bigint) => void): () => void {
+    const k = key(topic, index);
+    let set = this.hwWatchers.get(k);
+    if (!set) this.hwWatchers.set(k, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.hwWatchers.get(k) === set) this.hwWatchers.delete(k);
+    };
+  }
+
+  /**
+   * A partition this broker leads, fenced by the caller's leader epoch: UNKNOWN_TOPIC_OR_PARTITION
+   * when not hosted here, NOT_LEADER_OR_FOLLOWER when hosted but led elsewhere.
+   */
+  lookup(topic: string, index: number, currentLeaderEpoch?: number): LookupResult {
+    const partition = this.getPartition(topic, index);
+    if (!partition || partition.log.isClosed) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    const fenced = partition.checkLeaderEpoch(currentLeaderEpoch);
+    if (fenced !== ErrorCode.NONE) return { partition: null, errorCode: fenced };
+    if (partition.role !== 'leader') return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    return { partition, errorCode: ErrorCode.NONE };
+  }
+
+  /**
+   * Appends one partition's records as its leader. acks=-1 completes once the high watermark
+   * passes the batch (a DelayedProduce), or with REQUEST_TIMED_OUT after `timeoutMs`.
+   */
+  async appendRecords(partition: Partition, records: Buffer, params: AppendParams): Promise<AppendOutcome> {
+    const outcome: AppendOutcome = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1n, lastOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n };
+    const name = `${partition.topic}-${partition.index}`;
+    if (partition.role !== 'leader') return { ...outcome, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    let requiredOffset: bigint;
+    try {
+      const options = { leaderEpoch: partition.leaderEpoch };
+      const log = partition.log;
+      let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
+      if (params.origin === 'coordinator') {
+        appended = await log.append(records, options);
+      } else {
+        const target = targetCodec(log.config.compressionType);
+        const prepare = async (bytes: Buffer) =>
+          target !== null && needsRecompression(bytes, target)
+            ? // Cap the decompressed size well above what a batch may hold, against bombs.
+              recompress(bytes, target, Math.max(64 << 20, log.config.maxMessageBytes * 64))
+            : bytes;
+        // Batches of idempotent producers: sequence-checked, and a retry is answered with its first offsets.
+        const producerBatch = producerBatchOf(records);
+        if (producerBatch) {
+          appended = await this.producerStates.append(log, producerBatch, records, prepare, options);
+        } else {
+          const prepared = await prepare(records);
+          // A recompressed batch carries a CRC the broker just computed; client bytes are checked by the log.
+          appended = await log.append(prepared, { ...options, crcVerified: prepared !== records });
+        }
+      }
+      partition.maybeIncrementLeaderHW();
+      Object.assign(outcome, { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset });
+      requiredOffset = appended.lastOffset + 1n;
+    } catch (err) {
+      // Bytes that fail to decompress while recompressing are a corrupt batch, not a broker fault.
+      const { code, message } = err instanceof ProtocolError ? { code: ErrorCode.CORRUPT_MESSAGE, message: err.message } : errorOf(err, this.logger, `append to ${name}`);
+      if (params.acks === 0) this.logger.warn(`acks=0 produce to ${name} failed: ${message}`);
+      return { ...outcome, errorCode: code, errorMessage: message };
+    }
+    if (params.acks !== -1 || partition.highWatermark >= requiredOffset) return outcome;
+    const code = await this.delayProduce(partition, requiredOffset, params.timeoutMs);
+    return code === ErrorCode.NONE ? outcome : { ...outcome, errorCode: code };
+  }
+
+  private async delayProduce(partition: Partition, requiredOffset: bigint, timeoutMs: number): Promise<number> {
+    const delayed = new DelayedProduce(partition, requiredOffset, timeoutMs);
+    let pending = this.delayedProduces.get(partition);
+    if (!pending) this.delayedProduces.set(partition, (pending = new Set()));
+    pending.add(delayed);
+    try {
+      return await delayed.completion;
+    } finally {
+      pending.delete(delayed);
+      if (pending.size === 0) this.delayedProduces.delete(partition);
+    }
+  }
+
+  private failDelayedProduces(partition: Partition, code: number): void {
+    for (const d of this.delayedProduces.get(partition) ?? []) d.complete(code);
+  }
+
+  /**
+   * Reads every target (up to its partition max bytes and the response's max bytes, the first
+   * non-empty partition always getting at least one whole batch), and while fewer than minBytes
+   * came back, parks on those partitions (a DelayedFetch) until the high watermark of one moves or
+   * maxWaitMs passes, then reads again. Reads stop at the high watermark.
+   */
+  async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const deadline = Date.now() + Math.max(0, params.maxWaitMs);
+    const watched = params.targets.flatMap((t) => (t.partition ? [t.partition] : []));
+    for (;;) {
+      const delayed = new DelayedFetch(watched);
+      this.delayedFetches.add(delayed);
+      try {
+        const { results, bytes, anyError } = await this.readAll(params);
+        const remaining = deadline - Date.now();
+        if (bytes >= params.minBytes || anyError || remaining <= 0 || this.stopping) return results;
+        // Not enough yet: these bytes are read again after the wait, so their buffers can go back now.
+        for (const r of results) if (r.records.length) params.buffers.release(r.records);
+        await delayed.until(remaining);
+      } finally {
+        delayed.cancel();
+        this.delayedFetches.delete(delayed);
+      }
+    }
+  }
+
+  private async readAll(params: FetchParams) {
+    let bytes = 0;
+    let anyError = false;
+    const results: FetchPartitionResult[] = [];
+    // Sequential: each read's size limit depends on what the earlier partitions returned.
+    for (const target of params.targets) {
+      const partition = target.partition;
+      if (!partition || partition.log.isClosed || target.errorCode !== ErrorCode.NONE) {
+        anyError = true;
+        const errorCode = target.errorCode !== ErrorCode.NONE ? target.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        results.push({ errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY });
+        continue;
+      }
+      const budget = Math.min(target.partitionMaxBytes, params.maxBytes - bytes);
+      const highWatermark = partition.highWatermark;
+      const result: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset: partition.logStartOffset, records: EMPTY };
+      if (target.fetchOffset !== highWatermark && budget > 0) {
+        try {
+          const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset: highWatermark, minOneBatch: bytes === 0, buffers: params.buffers });
+          result.records = read.records;
+          result.highWatermark = read.highWatermark;
+          result.lastStableOffset = read.highWatermark;
+          result.logStartOffset = read.logStartOffset;
+          bytes += read.records.length;
+        } catch (err) {
+          result.errorCode = errorOf(err, this.logger, `fetch from ${partition.topic}-${partition.index}`).code;
+          anyError = true;
+        }
+      }
+      results.push(result);
+    }
+    return { results, bytes, anyError };
+  }
+
+  /** New topic configs, applied to the topic's logs at once. */
+  updateTopicConfig(topic: string, config: TopicConfig): void {
+    this.logs.updateTopicConfig(topic, config);
+  }
+
+  /** Shutdown: parked fetches answer at once with what they have. */
+  shutdown(): void {
+    this.stopping = true;
+    for (const d of [...this.delayedFetches]) d.wake();
+  }
+}
