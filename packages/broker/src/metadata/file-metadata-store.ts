@@ -8,7 +8,12 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
+  applyPartitionChange,
+  partitionState,
+  type BrokerRegistration,
   type MetadataChange,
+  type PartitionChange,
+  type PartitionRegistration,
   type MetadataStore,
   type PartitionAssignment,
   type TopicMetadata,
@@ -29,6 +34,8 @@ interface Document {
   perBrokerConfigs?: Record<string, Record<string, string>>;
   /** First producer id not yet reserved (decimal string: ids are int64). Absent means 0. */
   nextProducerIdBlock?: string;
+  /** Last broker epoch handed out (decimal string), so epochs grow across restarts. Absent means 0. */
+  lastBrokerEpoch?: string;
 }
 
 export class FileMetadataStore implements MetadataStore {
@@ -37,6 +44,8 @@ export class FileMetadataStore implements MetadataStore {
   private readonly byId = new Map<string, TopicMetadata>();
   private writeChain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(change: MetadataChange) => void>();
+  /** Registrations live while the process does: one broker, so only its own. */
+  private readonly registered = new Map<number, BrokerRegistration>();
 
   constructor(
     private readonly dir: string,
@@ -127,6 +136,38 @@ export class FileMetadataStore implements MetadataStore {
       topic.configs = { ...configs };
       return { kind: 'topic-configs', topic };
     }).then(() => this.byName.get(name)!);
+  }
+
+  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
+    return this.mutate(() => {
+      const topic = this.byName.get(topicName);
+      const current = topic?.partitions[partition];
+      if (!topic || !current) throw new UnknownTopicError(topicName);
+      const previous = partitionState(current);
+      const next = applyPartitionChange(topicName, previous, expectedPartitionEpoch, change);
+      topic.partitions[partition] = next;
+      return { kind: 'partition-changed', topic, previous, current: next };
+    }).then((event) => (event as { current: PartitionRegistration }).current);
+  }
+
+  registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
+    let registration: BrokerRegistration | null = null;
+    return this.mutate(() => {
+      const epoch = BigInt(this.document.lastBrokerEpoch ?? '0') + 1n;
+      this.document.lastBrokerEpoch = String(epoch);
+      registration = { ...broker, brokerEpoch: epoch };
+      this.registered.set(broker.nodeId, registration);
+      return { kind: 'broker-registered', broker: registration };
+    }).then(() => registration!);
+  }
+
+  brokers(): readonly BrokerRegistration[] {
+    return [...this.registered.values()];
+  }
+
+  /** A single broker is its own controller. */
+  controllerId(): number {
+    return this.registered.size ? Math.min(...this.registered.keys()) : -1;
   }
 
   brokerConfigs(resourceName: string): Record<string, string> {

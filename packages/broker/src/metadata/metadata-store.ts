@@ -14,6 +14,50 @@ export interface PartitionAssignment {
   replicas: number[];
   leader: number;
   leaderEpoch: number;
+  /**
+   * The partition's state beyond its assignment (Kafka's PartitionRegistration). Optional because
+   * records written before it existed lack it; read it through partitionState(), which defaults
+   * ISR = replicas and epoch 0.
+   */
+  isr?: number[];
+  /** Bumped by every change of the partition's state; alterPartition compares and swaps on it. */
+  partitionEpoch?: number;
+  addingReplicas?: number[];
+  removingReplicas?: number[];
+}
+
+/** A partition's full state, with the defaults of records that predate it filled in. */
+export type PartitionRegistration = Required<PartitionAssignment>;
+
+export function partitionState(p: PartitionAssignment): PartitionRegistration {
+  return {
+    partition: p.partition,
+    replicas: p.replicas,
+    leader: p.leader,
+    leaderEpoch: p.leaderEpoch,
+    isr: p.isr ?? p.replicas,
+    partitionEpoch: p.partitionEpoch ?? 0,
+    addingReplicas: p.addingReplicas ?? [],
+    removingReplicas: p.removingReplicas ?? [],
+  };
+}
+
+/** What alterPartition may change; absent fields stay. */
+export interface PartitionChange {
+  leader?: number;
+  isr?: number[];
+  replicas?: number[];
+  addingReplicas?: number[];
+  removingReplicas?: number[];
+}
+
+/** A broker as registered in the metadata; the epoch is new at every registration (a restart). */
+export interface BrokerRegistration {
+  nodeId: number;
+  brokerEpoch: bigint;
+  host: string;
+  port: number;
+  rack: string | null;
 }
 
 export interface TopicMetadata {
@@ -32,6 +76,8 @@ export type MetadataChange =
   | { kind: 'topic-deleted'; topic: TopicMetadata }
   | { kind: 'partitions-added'; topic: TopicMetadata; added: PartitionAssignment[] }
   | { kind: 'topic-configs'; topic: TopicMetadata }
+  | { kind: 'partition-changed'; topic: TopicMetadata; previous: PartitionRegistration; current: PartitionRegistration }
+  | { kind: 'broker-registered'; broker: BrokerRegistration }
   | { kind: 'broker-configs'; resourceName: string; configs: Record<string, string> }
   | { kind: 'producer-ids-reserved'; first: bigint; count: number };
 
@@ -47,6 +93,17 @@ export interface MetadataStore {
   /** Removes the topic; resolves with what was removed. Fails with UnknownTopicError. */
   deleteTopic(name: string): Promise<TopicMetadata>;
   addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata>;
+  /**
+   * Compare-and-swap of one partition's state: applies `change` only if the partition epoch is
+   * still `expectedPartitionEpoch` (else INVALID_UPDATE_VERSION), bumping it, and the leader epoch
+   * when the leader changes. Resolves with the new state.
+   */
+  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration>;
+  /** Registers (or re-registers) a broker; resolves with its registration and new broker epoch. */
+  registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration>;
+  brokers(): readonly BrokerRegistration[];
+  /** The node id of the active controller, as the store decides; -1 when none is known. */
+  controllerId(): number;
   /** Replaces the topic's explicit config overrides. */
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata>;
   /**
@@ -78,6 +135,32 @@ export class UnknownTopicError extends KafkaError {
     super(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     this.name = 'UnknownTopicError';
   }
+}
+
+/**
+ * The pure part of alterPartition, shared by the stores: the epoch check, validation (ISR within
+ * the replicas, the leader in the ISR) and the epoch bumps.
+ */
+export function applyPartitionChange(topic: string, current: PartitionRegistration, expectedPartitionEpoch: number, change: PartitionChange): PartitionRegistration {
+  const where = `${topic}-${current.partition}`;
+  if (expectedPartitionEpoch !== current.partitionEpoch) {
+    throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, `${where}: partition epoch ${expectedPartitionEpoch} is stale (now ${current.partitionEpoch}).`);
+  }
+  const replicas = change.replicas ? [...change.replicas] : current.replicas;
+  const isr = change.isr ? [...change.isr] : current.isr;
+  const leader = change.leader ?? current.leader;
+  if (isr.some((id) => !replicas.includes(id))) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `${where}: ISR ${isr.join(',')} is not within replicas ${replicas.join(',')}.`);
+  if (leader >= 0 && !isr.includes(leader)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${where}: leader ${leader} is not in the ISR ${isr.join(',')}.`);
+  return {
+    partition: current.partition,
+    replicas,
+    isr,
+    leader,
+    leaderEpoch: leader === current.leader ? current.leaderEpoch : current.leaderEpoch + 1,
+    partitionEpoch: current.partitionEpoch + 1,
+    addingReplicas: change.addingReplicas ? [...change.addingReplicas] : current.addingReplicas,
+    removingReplicas: change.removingReplicas ? [...change.removingReplicas] : current.removingReplicas,
+  };
 }
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';

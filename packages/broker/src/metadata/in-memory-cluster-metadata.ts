@@ -1,0 +1,233 @@
+/**
+ * Cluster metadata in memory, shared by several brokers in one process: each broker gets its own
+ * MetadataStore view (`storeFor(nodeId)`) over one state, and every view's listeners see every
+ * change, as brokers watching one consensus store would. For tests of multi-broker behaviour
+ * until the etcd store exists; nothing is durable.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  applyPartitionChange,
+  partitionState,
+  TopicExistsError,
+  UnknownTopicError,
+  type BrokerRegistration,
+  type MetadataChange,
+  type MetadataStore,
+  type PartitionAssignment,
+  type PartitionChange,
+  type PartitionRegistration,
+  type TopicMetadata,
+} from './metadata-store.js';
+
+export class InMemoryClusterMetadata {
+  readonly clusterId: string;
+  readonly topicsByName = new Map<string, TopicMetadata>();
+  readonly registrations = new Map<number, BrokerRegistration>();
+  private readonly brokerConfigsByResource = new Map<string, Record<string, string>>();
+  private readonly views = new Set<InMemoryMetadataView>();
+  private nextProducerId = 0n;
+  private lastBrokerEpoch = 0n;
+  /** Changes are applied one at a time, in call order, as a consensus store would. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(clusterId: string = randomBytes(16).toString('base64url')) {
+    this.clusterId = clusterId;
+  }
+
+  /** A broker's view of the cluster metadata. */
+  storeFor(nodeId: number): MetadataStore {
+    return new InMemoryMetadataView(this, nodeId);
+  }
+
+  attach(view: InMemoryMetadataView): void {
+    this.views.add(view);
+  }
+
+  detach(view: InMemoryMetadataView): void {
+    this.views.delete(view);
+  }
+
+  /** The lowest registered node id plays the controller. */
+  controllerId(): number {
+    return this.registrations.size ? Math.min(...this.registrations.keys()) : -1;
+  }
+
+  brokerConfigs(resourceName: string): Record<string, string> {
+    return { ...this.brokerConfigsByResource.get(resourceName) };
+  }
+
+  mutate<T>(change: () => { event: MetadataChange; result: T }): Promise<T> {
+    const run = async () => {
+      const { event, result } = change();
+      for (const view of [...this.views]) view.emit(event);
+      return result;
+    };
+    const result = this.chain.then(run);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  createTopic(topic: TopicMetadata): Promise<void> {
+    return this.mutate(() => {
+      if (this.topicsByName.has(topic.name)) throw new TopicExistsError(topic.name);
+      const copy = structuredClone(topic);
+      copy.partitions = copy.partitions.map(partitionState);
+      this.topicsByName.set(copy.name, copy);
+      return { event: { kind: 'topic-created', topic: copy }, result: undefined };
+    });
+  }
+
+  deleteTopic(name: string): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      this.topicsByName.delete(name);
+      return { event: { kind: 'topic-deleted', topic }, result: topic };
+    });
+  }
+
+  addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      const states = structuredClone(added).map(partitionState);
+      topic.partitions.push(...states);
+      return { event: { kind: 'partitions-added', topic, added: states }, result: topic };
+    });
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.mutate(() => {
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new UnknownTopicError(name);
+      topic.configs = { ...configs };
+      return { event: { kind: 'topic-configs', topic }, result: topic };
+    });
+  }
+
+  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
+    return this.mutate(() => {
+      const topic = this.topicsByName.get(topicName);
+      const current = topic?.partitions[partition];
+      if (!topic || !current) throw new UnknownTopicError(topicName);
+      const previous = partitionState(current);
+      const next = applyPartitionChange(topicName, previous, expectedPartitionEpoch, change);
+      topic.partitions[partition] = next;
+      return { event: { kind: 'partition-changed', topic, previous, current: next }, result: next };
+    });
+  }
+
+  registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
+    return this.mutate(() => {
+      const registration = { ...broker, brokerEpoch: ++this.lastBrokerEpoch };
+      this.registrations.set(broker.nodeId, registration);
+      return { event: { kind: 'broker-registered', broker: registration }, result: registration };
+    });
+  }
+
+  setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
+    return this.mutate(() => {
+      this.brokerConfigsByResource.set(resourceName, { ...configs });
+      return { event: { kind: 'broker-configs', resourceName, configs: { ...configs } }, result: undefined };
+    });
+  }
+
+  reserveProducerIds(count: number): Promise<bigint> {
+    if (!Number.isInteger(count) || count < 1) return Promise.reject(new RangeError(`cannot reserve ${count} producer ids`));
+    return this.mutate(() => {
+      const first = this.nextProducerId;
+      this.nextProducerId += BigInt(count);
+      return { event: { kind: 'producer-ids-reserved', first, count }, result: first };
+    });
+  }
+}
+
+/** One broker's MetadataStore over the shared state. */
+class InMemoryMetadataView implements MetadataStore {
+  private readonly listeners = new Set<(change: MetadataChange) => void>();
+
+  constructor(
+    private readonly cluster: InMemoryClusterMetadata,
+    readonly nodeId: number,
+  ) {}
+
+  open(): Promise<void> {
+    this.cluster.attach(this);
+    return Promise.resolve();
+  }
+
+  get clusterId(): string {
+    return this.cluster.clusterId;
+  }
+
+  topics(): readonly TopicMetadata[] {
+    return [...this.cluster.topicsByName.values()];
+  }
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.cluster.topicsByName.get(name);
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    for (const t of this.cluster.topicsByName.values()) if (t.topicId === topicId) return t;
+    return undefined;
+  }
+
+  createTopic(topic: TopicMetadata): Promise<void> {
+    return this.cluster.createTopic(topic);
+  }
+
+  deleteTopic(name: string): Promise<TopicMetadata> {
+    return this.cluster.deleteTopic(name);
+  }
+
+  addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata> {
+    return this.cluster.addPartitions(name, added);
+  }
+
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.cluster.setTopicConfigs(name, configs);
+  }
+
+  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
+    return this.cluster.alterPartition(topic, partition, expectedPartitionEpoch, change);
+  }
+
+  registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
+    return this.cluster.registerBroker(broker);
+  }
+
+  brokers(): readonly BrokerRegistration[] {
+    return [...this.cluster.registrations.values()];
+  }
+
+  controllerId(): number {
+    return this.cluster.controllerId();
+  }
+
+  brokerConfigs(resourceName: string): Record<string, string> {
+    return this.cluster.brokerConfigs(resourceName);
+  }
+
+  setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
+    return this.cluster.setBrokerConfigs(resourceName, configs);
+  }
+
+  reserveProducerIds(count: number): Promise<bigint> {
+    return this.cluster.reserveProducerIds(count);
+  }
+
+  onChange(listener: (change: MetadataChange) => void): void {
+    this.listeners.add(listener);
+  }
+
+  emit(change: MetadataChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  close(): Promise<void> {
+    this.cluster.detach(this);
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+}
