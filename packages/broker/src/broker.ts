@@ -36,6 +36,8 @@ export interface StartBrokerOptions {
   logSink?: ((line: string) => void) | null;
   /** A metadata store other than the file-backed one (multi-broker clusters). */
   metadataStore?: MetadataStore;
+  /** This broker's node id (Kafka's node.id), for several brokers sharing one metadata store. */
+  nodeId?: number;
   /** Any broker config by its Kafka name, e.g. `'num.partitions': 3`. */
   [kafkaConfig: string]: string | number | boolean | null | undefined | ((line: string) => void) | MetadataStore;
 }
@@ -56,7 +58,7 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'metadataStore']);
+const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'metadataStore', 'nodeId']);
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const startedAt = performance.now();
@@ -67,6 +69,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     overrides[key] = value;
   }
   if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
+  if (options.nodeId !== undefined) overrides['node.id'] = options.nodeId;
   const config = BrokerConfig.load({ configFile: options.configFile, overrides });
   const listener = chooseListener(config, options);
   checkTopicDefaults(config);
@@ -171,6 +174,8 @@ async function startLocked(
   }
   const port = bound[0].port;
   advertised = advertisedEndpoint(config, listener, port);
+  // Other brokers place replicas on this one and clients find it through the registration.
+  await metadata.registerBroker({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.string('broker.rack') ?? null });
   log.info(
     `Sluice broker ${config.nodeId} (cluster ${metadata.clusterId}) listening on ${bound.map((b) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`)).join(', ')}, ` +
       `advertised as ${advertised.host}:${advertised.port}, data in ${dataDir}; ` +

@@ -2,6 +2,7 @@
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { clusterBrokers, controllerId } from './metadata.js';
 
 const BROKERS_ENDPOINT = 1;
 const CONTROLLERS_ENDPOINT = 2;
@@ -13,15 +14,14 @@ export function describeClusterHandler(broker: BrokerContext): ApiHandler<typeof
     maxVersion: 1,
     handle(request) {
       const endpointType = request.endpointType ?? BROKERS_ENDPOINT;
-      const endpoint = broker.advertisedEndpoint();
       const base = {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         endpointType,
         clusterId: broker.clusterId,
-        controllerId: broker.nodeId,
-        brokers: [{ brokerId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
+        controllerId: controllerId(broker),
+        brokers: clusterBrokers(broker).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
       };
       if (endpointType !== BROKERS_ENDPOINT && endpointType !== CONTROLLERS_ENDPOINT) {

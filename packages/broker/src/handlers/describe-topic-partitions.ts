@@ -5,7 +5,7 @@
 import { ApiKey, ErrorCode, type DescribeTopicPartitionsResponseTopic } from '@sluice/protocol';
 import { AUTHORIZED_OPERATIONS_OMITTED, TOPIC_AUTHORIZED_OPERATIONS, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
-import { ZERO_UUID } from '../metadata/metadata-store.js';
+import { partitionState, ZERO_UUID } from '../metadata/metadata-store.js';
 
 const DEFAULT_PARTITION_LIMIT = 2000;
 
@@ -48,7 +48,7 @@ export function describeTopicPartitionsHandler(broker: BrokerContext): ApiHandle
             leaderId: p.leader,
             leaderEpoch: p.leaderEpoch,
             replicaNodes: p.replicas,
-            isrNodes: p.replicas,
+            isrNodes: partitionState(p).isr,
             eligibleLeaderReplicas: [],
             lastKnownElr: [],
             offlineReplicas: [],

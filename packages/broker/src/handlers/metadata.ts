@@ -1,7 +1,7 @@
 /**
  * Metadata 0–12. Unknown topics are auto-created (when the broker and the request allow it) before
- * answering, so the client gets a usable topic in one round trip; this broker is every
- * partition's leader and the controller.
+ * answering, so the client gets a usable topic in one round trip. Leaders, ISRs, the brokers and
+ * the controller are what the metadata store says (one broker: itself throughout).
  */
 import { ApiKey, ErrorCode, type MetadataResponseTopic } from '@sluice/protocol';
 import {
@@ -12,7 +12,7 @@ import {
   type BrokerContext,
 } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
-import { ZERO_UUID, type TopicMetadata } from '../metadata/metadata-store.js';
+import { partitionState, ZERO_UUID, type TopicMetadata } from '../metadata/metadata-store.js';
 import { topicNameProblem } from '../metadata/topic-name.js';
 
 export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean): MetadataResponseTopic {
@@ -27,11 +27,24 @@ export function describeTopic(broker: BrokerContext, topic: TopicMetadata, inclu
       leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,
       replicaNodes: p.replicas,
-      isrNodes: p.replicas,
+      isrNodes: partitionState(p).isr,
       offlineReplicas: [],
     })),
     topicAuthorizedOperations: includeOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
   };
+}
+
+/** The registered brokers (this one with its current advertised endpoint, registered yet or not). */
+export function clusterBrokers(broker: BrokerContext): { nodeId: number; host: string; port: number; rack: string | null }[] {
+  const self = { nodeId: broker.nodeId, ...broker.advertisedEndpoint(), rack: null };
+  const others = broker.metadata.brokers().filter((b) => b.nodeId !== broker.nodeId);
+  return [self, ...others.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))].sort((a, b) => a.nodeId - b.nodeId);
+}
+
+/** The controller as the store says; this broker while the store names none. */
+export function controllerId(broker: BrokerContext): number {
+  const id = broker.metadata.controllerId();
+  return id >= 0 ? id : broker.nodeId;
 }
 
 function errorTopic(name: string | null, topicId: string, errorCode: number): MetadataResponseTopic {
@@ -72,12 +85,11 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
           }),
         );
       }
-      const endpoint = broker.advertisedEndpoint();
       return {
         throttleTimeMs: 0,
-        brokers: [{ nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, rack: null }],
+        brokers: clusterBrokers(broker),
         clusterId: broker.clusterId,
-        controllerId: broker.nodeId,
+        controllerId: controllerId(broker),
         topics,
         clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
       };

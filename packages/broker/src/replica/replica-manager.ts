@@ -165,8 +165,9 @@ export class ReplicaManager {
     const name = `${partition.topic}-${partition.index}`;
     if (partition.role !== 'leader') return { ...outcome, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     let requiredOffset: bigint;
+    const leaderEpoch = partition.leaderEpoch;
     try {
-      const options = { leaderEpoch: partition.leaderEpoch };
+      const options = { leaderEpoch };
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
@@ -198,6 +199,8 @@ export class ReplicaManager {
       return { ...outcome, errorCode: code, errorMessage: message };
     }
     if (params.acks !== -1 || partition.highWatermark >= requiredOffset) return outcome;
+    // Leadership moved while the batch was being written: the new leader may never have it.
+    if (partition.role !== 'leader' || partition.leaderEpoch !== leaderEpoch) return { ...outcome, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     const code = await this.delayProduce(partition, requiredOffset, params.timeoutMs);
     return code === ErrorCode.NONE ? outcome : { ...outcome, errorCode: code };
   }

@@ -1,8 +1,9 @@
 /**
- * Topic lifecycle on one broker: validation (names, partition counts, replication, assignments,
- * configs), then partition logs, then the metadata record. Logs are created before the record is
- * written, so a topic visible in metadata always has its logs; logs left behind by a crash in
- * between are removed at the next start.
+ * Topic lifecycle: validation (names, partition counts, replication, assignments over the
+ * registered brokers, configs), then the metadata record. Logs are not created here: the
+ * MetadataReconciler creates them because it saw the record (on every broker alike). Clients see
+ * a topic only once the local reconciler has applied it, and an admin operation answers only then,
+ * so a topic visible to clients always has its logs.
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import { brokerTopicDefaults, parseTopicConfig, topicConfigDefinitions, type TopicConfig } from '@sluice/storage';
@@ -10,7 +11,7 @@ import type { BrokerConfig, DynamicLevel } from '../config/broker-config.js';
 import type { Logger } from '../logger.js';
 import { randomTopicId, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../metadata/metadata-store.js';
 import { collidingTopic, isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
-import type { Partition } from '../replica/partition.js';
+import { MetadataReconciler } from '../replica/metadata-reconciler.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 
 export interface CreateTopicSpec {
@@ -47,6 +48,7 @@ export class TopicManager {
   private readonly pendingCreates = new Map<string, Promise<TopicMetadata>>();
   /** How internal topics are made when first asked for (e.g. __consumer_offsets by the group coordinator). */
   private readonly internalTopicSpecs = new Map<string, () => Omit<CreateTopicSpec, 'name'>>();
+  readonly reconciler: MetadataReconciler;
 
   constructor(
     private readonly nodeId: number,
@@ -55,27 +57,15 @@ export class TopicManager {
     private readonly replicaManager: ReplicaManager,
     private readonly logger: Logger,
   ) {
+    this.reconciler = new MetadataReconciler(nodeId, metadata, replicaManager, (t) => this.topicConfig(t), logger);
     config.onChange((changed) => {
       if (changed.some((k) => TOPIC_DEFAULT_SYNONYMS.has(k))) this.reapplyConfigs();
     });
   }
 
-  /** Opens the logs of every topic in the metadata (creating any that are missing), as their leader. */
-  async recover(): Promise<void> {
-    for (const topic of this.metadata.topics()) {
-      const config = this.topicConfig(topic);
-      for (const p of topic.partitions) await this.openAsLeader(topic.name, p, config);
-    }
-  }
-
-  /**
-   * Opens (or creates) a partition's replica as its leader. This broker is the partition's only
-   * replica, so its ISR is itself, and becoming leader raises the high watermark to the log end
-   * (Kafka's makeLeader → maybeIncrementLeaderHW).
-   */
-  private openAsLeader(topic: string, assignment: PartitionAssignment, config: TopicConfig): Promise<Partition> {
-    const state = { leader: assignment.leader, leaderEpoch: assignment.leaderEpoch, partitionEpoch: 0, replicas: assignment.replicas, isr: assignment.replicas };
-    return this.replicaManager.becomeLeader(topic, assignment.partition, state, config);
+  /** Makes the local replicas of every topic what the metadata says, then follows its changes. */
+  recover(): Promise<void> {
+    return this.reconciler.start();
   }
 
   /** Topic-config defaults from the broker's log.* settings (static and dynamic). */
@@ -97,16 +87,19 @@ export class TopicManager {
     }
   }
 
+  /** A topic as clients may see it: in the metadata and applied by the local reconciler. */
   get(name: string): TopicMetadata | undefined {
-    return this.metadata.topic(name);
+    const topic = this.metadata.topic(name);
+    return topic && this.reconciler.isApplied(topic.topicId) ? topic : undefined;
   }
 
   byId(topicId: string): TopicMetadata | undefined {
-    return this.metadata.topicById(topicId);
+    const topic = this.metadata.topicById(topicId);
+    return topic && this.reconciler.isApplied(topic.topicId) ? topic : undefined;
   }
 
   all(): readonly TopicMetadata[] {
-    return this.metadata.topics();
+    return this.metadata.topics().filter((t) => this.reconciler.isApplied(t.topicId));
   }
 
   /** Validates and creates a topic; throws KafkaError with Kafka's code and message. */
@@ -120,7 +113,7 @@ export class TopicManager {
     if (collision) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${collision}`);
     const partitions = this.assignPartitions(spec);
     const configs = { ...(spec.configs ?? {}) };
-    const config = parseTopicConfig(configs, this.brokerTopicDefaults());
+    parseTopicConfig(configs, this.brokerTopicDefaults());
     const topic: TopicMetadata = {
       name: spec.name,
       topicId: randomTopicId(),
@@ -130,7 +123,7 @@ export class TopicManager {
       createdAtMs: Date.now(),
     };
     if (spec.validateOnly) return topic;
-    const creation = this.createLogsAndRecord(topic, config);
+    const creation = this.record(topic);
     this.pendingCreates.set(spec.name, creation);
     try {
       return await creation;
@@ -139,11 +132,23 @@ export class TopicManager {
     }
   }
 
-  private async createLogsAndRecord(topic: TopicMetadata, config: TopicConfig): Promise<TopicMetadata> {
-    for (const p of topic.partitions) await this.openAsLeader(topic.name, p, config);
+  private async record(topic: TopicMetadata): Promise<TopicMetadata> {
     await this.metadata.createTopic(topic);
+    await this.reconciler.caughtUp();
     this.logger.info(`created topic ${topic.name} (id ${topic.topicId}, ${topic.partitions.length} partition(s))`);
-    return this.metadata.topic(topic.name)!;
+    return this.metadata.topic(topic.name) ?? topic;
+  }
+
+  /** Broker ids partitions may be placed on: the registered brokers (and this one, registered or not). */
+  private brokerIds(): number[] {
+    return [...new Set([this.nodeId, ...this.metadata.brokers().map((b) => b.nodeId)])].sort((a, b) => a - b);
+  }
+
+  /** Round-robin placement over the brokers; the first replica leads. */
+  private placeReplicas(partition: number, replication: number): PartitionAssignment {
+    const brokers = this.brokerIds();
+    const replicas = Array.from({ length: replication }, (_, i) => brokers[(partition + i) % brokers.length]);
+    return { partition, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 };
   }
 
   /** Registers how an internal topic is created when auto-created (its partitions and configs). */
@@ -159,7 +164,8 @@ export class TopicManager {
     const pending = this.pendingCreates.get(name);
     if (pending) return pending;
     const existing = this.metadata.topic(name);
-    if (existing) return Promise.resolve(existing);
+    // Perhaps written by another broker and not applied here yet: answer once it is.
+    if (existing) return this.reconciler.caughtUp().then(() => existing);
     const spec = this.internalTopicSpecs.get(name)?.() ?? { numPartitions: -1, replicationFactor: -1 };
     return this.create({ ...spec, name }).catch((err: unknown) => {
       // Lost a race with an explicit CreateTopics: use what it made.
@@ -184,20 +190,22 @@ export class TopicManager {
         if (a.partitionIndex !== i) {
           throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
         }
-        return { partition: i, replicas: this.checkReplicas(a.brokerIds, i), leader: this.nodeId, leaderEpoch: 0 };
+        const replicas = this.checkReplicas(a.brokerIds, i);
+        return { partition: i, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 };
       });
     }
     const count = spec.numPartitions === -1 ? this.config.int('num.partitions') : spec.numPartitions;
     if (count <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
     const replication = spec.replicationFactor === -1 ? this.config.int('default.replication.factor') : spec.replicationFactor;
     if (replication <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
-    if (replication > 1) {
+    const brokers = this.brokerIds().length;
+    if (replication > brokers) {
       throw new KafkaError(
         ErrorCode.INVALID_REPLICATION_FACTOR,
-        `Unable to replicate the partition ${replication} time(s): The target replication factor of ${replication} cannot be reached because only 1 broker(s) are registered.`,
+        `Unable to replicate the partition ${replication} time(s): The target replication factor of ${replication} cannot be reached because only ${brokers} broker(s) are registered.`,
       );
     }
-    return Array.from({ length: count }, (_, partition) => ({ partition, replicas: [this.nodeId], leader: this.nodeId, leaderEpoch: 0 }));
+    return Array.from({ length: count }, (_, partition) => this.placeReplicas(partition, replication));
   }
 
   private checkReplicas(brokerIds: number[], partition: number): number[] {
@@ -205,7 +213,8 @@ export class TopicManager {
     if (new Set(brokerIds).size !== brokerIds.length) {
       throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${partition} lists a broker more than once: ${brokerIds.join(',')}`);
     }
-    const unknown = brokerIds.filter((id) => id !== this.nodeId);
+    const known = this.brokerIds();
+    const unknown = brokerIds.filter((id) => !known.includes(id));
     if (unknown.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${partition} names unknown broker(s) ${unknown.join(',')}`);
     return [...brokerIds];
   }
@@ -216,7 +225,7 @@ export class TopicManager {
     const topic = this.metadata.topic(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     const removed = await this.metadata.deleteTopic(name);
-    await this.replicaManager.deleteTopic(name);
+    await this.reconciler.caughtUp();
     this.logger.info(`deleted topic ${name} (id ${removed.topicId})`);
     return removed;
   }
@@ -238,13 +247,16 @@ export class TopicManager {
     }
     const added: PartitionAssignment[] = [];
     for (let p = current; p < count; p++) {
-      const replicas = assignments ? this.checkReplicas(assignments[p - current].brokerIds, p) : [this.nodeId];
-      added.push({ partition: p, replicas, leader: this.nodeId, leaderEpoch: 0 });
+      if (assignments) {
+        const replicas = this.checkReplicas(assignments[p - current].brokerIds, p);
+        added.push({ partition: p, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 });
+      } else {
+        added.push(this.placeReplicas(p, topic.partitions[0]?.replicas.length ?? 1));
+      }
     }
     if (validateOnly) return;
-    const config = this.topicConfig(topic);
-    for (const p of added) await this.openAsLeader(name, p, config);
     await this.metadata.addPartitions(name, added);
+    await this.reconciler.caughtUp();
     this.logger.info(`topic ${name} now has ${count} partitions`);
   }
 
@@ -253,10 +265,10 @@ export class TopicManager {
     return parseTopicConfig(configs, this.brokerTopicDefaults());
   }
 
-  /** Replaces the topic's overrides, persists them and applies them to its logs at once. */
+  /** Replaces the topic's overrides and persists them; resolves once the reconciler applied them to the logs. */
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {
-    const parsed = this.validateTopicConfigs(configs);
+    this.validateTopicConfigs(configs);
     await this.metadata.setTopicConfigs(name, configs);
-    this.replicaManager.updateTopicConfig(name, parsed);
+    await this.reconciler.caughtUp();
   }
 }
