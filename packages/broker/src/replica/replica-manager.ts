@@ -83,11 +83,6 @@ export class ReplicaManager {
     return this.partitions.get(key(topic, index));
   }
 
-  /** Every hosted partition (DescribeLogDirs). */
-  allPartitions(): Iterable<Partition> {
-    return this.partitions.values();
-  }
-
   private async hosted(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
     const existing = this.getPartition(topic, index);
     // A log closed underneath (topic deleted and re-created) is a new partition.

@@ -1,19 +1,17 @@
 /**
- * What the broker needs from the storage layer's log manager: partition logs by topic and
- * partition, created and deleted as topics come and go, reconfigured live.
+ * What the ReplicaManager needs from the storage layer's log manager: partition logs created
+ * (or opened) and deleted as the metadata says, reconfigured live.
  */
 import type { PartitionLog, TopicConfig } from '@sluice/storage';
 
 export interface LogLayer {
   /** Absolute path of the data directory (DescribeLogDirs reports it). */
   readonly dataDir: string;
-  get(topic: string, partition: number): PartitionLog | undefined;
   /** Creates an empty partition log, or opens the one already on disk. */
   create(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog>;
   /** Takes every partition of the topic out of service; the files go in the background. */
   deleteTopic(topic: string): Promise<void>;
   updateTopicConfig(topic: string, config: TopicConfig): void;
-  all(): Iterable<PartitionLog>;
   /** Flushes, writes checkpoints and the clean-shutdown marker. */
   close(): Promise<void>;
 }

@@ -12,15 +12,11 @@ export class StorageLogLayer implements LogLayer {
 
   constructor(
     private readonly manager: LogManager,
-    private readonly log: Logger,
+    private readonly logger: Logger,
   ) {}
 
   get dataDir(): string {
     return this.manager.dataDir;
-  }
-
-  get(topic: string, partition: number): PartitionLog | undefined {
-    return this.manager.getLog(topic, partition);
   }
 
   async create(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog> {
@@ -33,7 +29,7 @@ export class StorageLogLayer implements LogLayer {
     const logs = this.manager.allLogs().filter((l) => l.topic === topic);
     const removal = Promise.all(logs.map((l) => this.manager.deleteLog(topic, l.partition)))
       .then(() => this.manager.setTopicConfig(topic, null))
-      .catch((err: unknown) => this.log.error(`removing the data of deleted topic ${topic} failed: ${(err as Error).message}`))
+      .catch((err: unknown) => this.logger.error(`removing the data of deleted topic ${topic} failed: ${(err as Error).message}`))
       .finally(() => {
         if (this.deletions.get(topic) === removal) this.deletions.delete(topic);
       });
@@ -48,10 +44,6 @@ export class StorageLogLayer implements LogLayer {
 
   updateTopicConfig(topic: string, config: TopicConfig): void {
     this.manager.setTopicConfig(topic, config);
-  }
-
-  all(): Iterable<PartitionLog> {
-    return this.manager.allLogs();
   }
 
   async close(): Promise<void> {

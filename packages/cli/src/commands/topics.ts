@@ -2,7 +2,7 @@
  * `sluice topics` (kafka-topics.sh): create, list, describe, alter (partition count) and delete
  * topics, with Kafka's flags and output. Growing a keyed topic is checked first: see key-movement.
  */
-import { ApiKey, KafkaError, ErrorCode, ZERO_UUID } from '@sluice/protocol';
+import { ApiKey, KafkaError, ErrorCode } from '@sluice/protocol';
 import type { Admin, ConfigEntry, TopicMetadata } from '@sluice/client';
 import type { OptionSpec, ParsedArgs } from '../tool/args.js';
 import { bootstrapOption, commandConfigOption, helpOption, jsonOption, type Tool } from '../tool/command.js';
@@ -405,21 +405,8 @@ async function deleteTopics(admin: Admin, args: ParsedArgs, io: ToolIo): Promise
     if (args.has('if-exists')) return ExitCode.ok;
     throw noSuchTopic(args.value('topic'));
   }
-  await deleteTopicsByName(admin, topics);
+  await admin.deleteTopics(topics);
   for (const t of topics) io.stdout(`Deleted topic ${t}.\n`);
   return ExitCode.ok;
 }
 
-/**
- * DeleteTopics by name on the client's connection: v6+ names topics in a struct with a zero topic
- * id, older versions in a plain list. (Admin.deleteTopics sends the id in the wrong form for v6+.)
- */
-async function deleteTopicsByName(admin: Admin, topics: string[]): Promise<void> {
-  const response = await admin.cluster.withRetry(async () => {
-    const c = await admin.cluster.anyConnection();
-    return c.versionOf(ApiKey.DeleteTopics) >= 6
-      ? c.request(ApiKey.DeleteTopics, { topics: topics.map((name) => ({ name, topicId: ZERO_UUID })), timeoutMs: 30_000 })
-      : c.request(ApiKey.DeleteTopics, { topicNames: topics, timeoutMs: 30_000 });
-  });
-  for (const r of response.responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.name ?? '');
-}
