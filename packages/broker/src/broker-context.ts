@@ -22,7 +22,7 @@ export interface BrokerContext {
   /** Every partition read and write goes through it (leadership, epochs, HW, delayed operations). */
   readonly replicaManager: ReplicaManager;
   readonly dispatcher: Dispatcher;
-  readonly log: Logger;
+  readonly logger: Logger;
   /** Absolute data directory. */
   readonly dataDir: string;
   /** Recycled buffers for large frames and log reads (released by the connection once written). */
@@ -43,8 +43,8 @@ export const CLUSTER_AUTHORIZED_OPERATIONS = bits([Op.CREATE, Op.ALTER, Op.DESCR
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 /** The error code and message of a caught error: Kafka's own for KafkaError, else UNKNOWN_SERVER_ERROR. */
-export function errorOf(err: unknown, log: Logger, what: string): { code: number; message: string } {
+export function errorOf(err: unknown, logger: Logger, what: string): { code: number; message: string } {
   if (err instanceof KafkaError) return { code: err.code, message: err.message };
-  log.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return { code: -1, message: 'Unexpected error on the broker; see its log.' };
 }

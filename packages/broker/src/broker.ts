@@ -62,7 +62,7 @@ const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink',
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const startedAt = performance.now();
-  const log = options.logSink ? createLogger(options.logSink) : silentLogger;
+  const logger = options.logSink ? createLogger(options.logSink) : silentLogger;
   const overrides: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(options)) {
     if (OPTION_KEYS.has(key) || value === undefined || value === null || typeof value === 'function' || typeof value === 'object') continue;
@@ -77,7 +77,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const dataDir = resolve(config.dataDir);
   const unlock = lockDataDirectory(dataDir);
   try {
-    return await startLocked(options, config, listener, dataDir, log, startedAt, unlock);
+    return await startLocked(options, config, listener, dataDir, logger, startedAt, unlock);
   } catch (err) {
     unlock();
     throw err;
@@ -89,7 +89,7 @@ async function startLocked(
   config: BrokerConfig,
   listener: Listener,
   dataDir: string,
-  log: Logger,
+  logger: Logger,
   startedAt: number,
   unlock: () => void,
 ): Promise<RunningBroker> {
@@ -106,20 +106,20 @@ async function startLocked(
     defaultConfig: parseTopicConfig({}, defaultsNow()),
     topicConfigs,
     retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
-    onBackgroundError: (message) => log.error(message),
+    onBackgroundError: (message) => logger.error(message),
   });
-  const logs = new StorageLogLayer(manager, log);
+  const logs = new StorageLogLayer(manager, logger);
   // Logs of topics the metadata does not know: a crash between creating logs and recording the
   // topic, or a deletion whose file removal did not finish.
   for (const l of manager.allLogs()) {
     if (!metadata.topic(l.topic)) {
-      log.warn(`removing the log of ${l.topic}-${l.partition}: no such topic in the metadata`);
+      logger.warn(`removing the log of ${l.topic}-${l.partition}: no such topic in the metadata`);
       await manager.deleteLog(l.topic, l.partition);
     }
   }
-  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), log, config.int('producer.id.expiration.check.interval.ms'));
-  const replicaManager = new ReplicaManager(config.nodeId, logs, producerStates, log);
-  const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, log);
+  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), logger, config.int('producer.id.expiration.check.interval.ms'));
+  const replicaManager = new ReplicaManager(config.nodeId, logs, producerStates, logger);
+  const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
   manager.startBackgroundTasks();
 
@@ -135,7 +135,7 @@ async function startLocked(
     topics,
     replicaManager,
     dispatcher,
-    log,
+    logger,
     dataDir,
     buffers,
     advertisedEndpoint: () => advertised,
@@ -160,7 +160,7 @@ async function startLocked(
     handler: (frame, connection) => dispatcher.handleFrame(frame, connection),
     frameReusable: (frame) => dispatcher.frameReusable(frame),
     bufferPool: buffers,
-    log: (m) => log.warn(m),
+    onWarning: (m) => logger.warn(m),
   });
   let bound: BoundAddress[];
   try {
@@ -176,7 +176,7 @@ async function startLocked(
   advertised = advertisedEndpoint(config, listener, port);
   // Other brokers place replicas on this one and clients find it through the registration.
   await metadata.registerBroker({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.string('broker.rack') ?? null });
-  log.info(
+  logger.info(
     `Sluice broker ${config.nodeId} (cluster ${metadata.clusterId}) listening on ${bound.map((b) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`)).join(', ')}, ` +
       `advertised as ${advertised.host}:${advertised.port}, data in ${dataDir}; ` +
       `${metadata.topics().length} topic(s), ${previousShutdown(manager.startup.cleanShutdown, manager.startup.logsOpened, metadata.topics().length)}; ready in ${(performance.now() - startedAt).toFixed(0)} ms`,
@@ -185,7 +185,7 @@ async function startLocked(
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      log.info('shutting down: finishing in-flight requests');
+      logger.info('shutting down: finishing in-flight requests');
       stopping = true;
       replicaManager.shutdown();
       groups.stop();
@@ -194,7 +194,7 @@ async function startLocked(
       await logs.close();
       await metadata.close();
       unlock();
-      log.info('shut down cleanly');
+      logger.info('shut down cleanly');
     })();
     return stopped;
   };

@@ -82,12 +82,12 @@ export class GroupCoordinator {
     this.offsetsLog = new OffsetsLog(broker);
     const env: GroupCoordinatorEnvironment = {
       config: broker.config,
-      log: broker.log,
+      log: broker.logger,
       partitionCount: (topic) => broker.topics.get(topic)?.partitions.length,
     };
     this.runtime = new CoordinatorRuntime({
       topic: OFFSETS_TOPIC,
-      log: broker.log,
+      log: broker.logger,
       partition: (p) => this.offsetsLog.partition(p),
       newShard: (context) => new GroupCoordinatorShard(context, env),
       newTimer: options.newTimer,
@@ -122,7 +122,7 @@ export class GroupCoordinator {
       records += (await this.onBecomeLeader(p, topic?.partitions[p]?.leaderEpoch ?? 0)).records;
     }
     if (records > 0) {
-      this.broker.log.info(`group coordinator loaded ${this.groups.size} group(s) from ${records} __consumer_offsets record(s) in ${(performance.now() - startedAt).toFixed(0)} ms`);
+      this.broker.logger.info(`group coordinator loaded ${this.groups.size} group(s) from ${records} __consumer_offsets record(s) in ${(performance.now() - startedAt).toFixed(0)} ms`);
     }
   }
 
@@ -153,7 +153,7 @@ export class GroupCoordinator {
     if (this.leadsEveryPartition && !this.decided.has(partition)) {
       // A partition created after start-up (the topic made or grown by an admin): lead it too.
       const epoch = this.broker.topics.get(OFFSETS_TOPIC)?.partitions[partition]?.leaderEpoch ?? 0;
-      this.onBecomeLeader(partition, epoch).catch((err: unknown) => this.broker.log.warn(`loading ${OFFSETS_TOPIC}-${partition} failed: ${(err as Error).message}`));
+      this.onBecomeLeader(partition, epoch).catch((err: unknown) => this.broker.logger.warn(`loading ${OFFSETS_TOPIC}-${partition} failed: ${(err as Error).message}`));
     }
     try {
       return this.runtime.shard(partition);

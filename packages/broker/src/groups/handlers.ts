@@ -46,7 +46,7 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
         try {
           await coordinator.offsetsLog.ensureTopic();
         } catch (err) {
-          const { message } = errorOf(err, broker.log, 'creating __consumer_offsets');
+          const { message } = errorOf(err, broker.logger, 'creating __consumer_offsets');
           error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message };
         }
       } else if (keyType === COORDINATOR_KEY_TRANSACTION) {
@@ -90,7 +90,7 @@ export function joinGroupHandler(broker: BrokerContext, coordinator: GroupCoordi
         apiVersion: version,
       });
       if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.MEMBER_ID_REQUIRED) {
-        broker.log.debug(`JoinGroup ${request.groupId} ${request.memberId}: error ${result.errorCode}`);
+        broker.logger.debug(`JoinGroup ${request.groupId} ${request.memberId}: error ${result.errorCode}`);
       }
       return {
         throttleTimeMs: 0,
@@ -191,7 +191,7 @@ export function offsetCommitHandler(broker: BrokerContext, coordinator: GroupCoo
           partitions,
         });
       } catch (err) {
-        const { code } = errorOf(err, broker.log, `OffsetCommit ${request.groupId}`);
+        const { code } = errorOf(err, broker.logger, `OffsetCommit ${request.groupId}`);
         codes = partitions.map(() => code);
       }
       let i = 0;

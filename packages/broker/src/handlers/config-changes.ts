@@ -34,7 +34,7 @@ export function kafkaErrorText(err: KafkaError): string {
 
 function outcomeOf(err: unknown, broker: BrokerContext, what: string): ChangeOutcome {
   if (err instanceof KafkaError) return { errorCode: err.code, errorMessage: kafkaErrorText(err) };
-  const { code, message } = errorOf(err, broker.log, what);
+  const { code, message } = errorOf(err, broker.logger, what);
   return { errorCode: code, errorMessage: message };
 }
 
@@ -128,7 +128,7 @@ export async function changeBrokerConfigs(
       await broker.metadata.setBrokerConfigs(key, next);
       broker.config.setDynamic(level, new Map(Object.entries(next)));
       const shown = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, isSensitiveType(broker.config.typeOf(k)) ? '(hidden)' : v]));
-      broker.log.info(`dynamic broker configs (${level === 'cluster' ? 'cluster default' : `broker ${key}`}) now: ${JSON.stringify(shown)}`);
+      broker.logger.info(`dynamic broker configs (${level === 'cluster' ? 'cluster default' : `broker ${key}`}) now: ${JSON.stringify(shown)}`);
     }
     return OK;
   } catch (err) {

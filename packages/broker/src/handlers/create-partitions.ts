@@ -21,7 +21,7 @@ export function createPartitionsHandler(broker: BrokerContext): ApiHandler<typeo
           await broker.topics.addPartitions(t.name, t.count, t.assignments, request.validateOnly);
           results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
         } catch (err) {
-          const { code, message } = errorOf(err, broker.log, `adding partitions to ${t.name}`);
+          const { code, message } = errorOf(err, broker.logger, `adding partitions to ${t.name}`);
           results.push({ name: t.name, errorCode: code, errorMessage: message });
         }
       }

@@ -58,7 +58,7 @@ export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
             })),
           });
         } catch (err) {
-          const { code, message } = errorOf(err, broker.log, `creating topic ${t.name}`);
+          const { code, message } = errorOf(err, broker.logger, `creating topic ${t.name}`);
           topics.push(failed(code, message));
         }
       }

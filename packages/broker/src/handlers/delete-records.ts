@@ -26,7 +26,7 @@ export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<typeof A
                 const lowWatermark = await partition.deleteRecordsBefore(target);
                 return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: ErrorCode.NONE };
               } catch (err) {
-                return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, broker.log, `DeleteRecords ${t.name}-${p.partitionIndex}`).code };
+                return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, broker.logger, `DeleteRecords ${t.name}-${p.partitionIndex}`).code };
               }
             }),
           ),

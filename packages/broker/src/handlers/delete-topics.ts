@@ -29,7 +29,7 @@ export function deleteTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
           await broker.topics.delete(topic.name);
           responses.push({ name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
         } catch (err) {
-          const { code, message } = errorOf(err, broker.log, `deleting topic ${topic.name}`);
+          const { code, message } = errorOf(err, broker.logger, `deleting topic ${topic.name}`);
           responses.push({ name: topic.name, topicId: topic.topicId, errorCode: code, errorMessage: message });
         }
       }

@@ -32,7 +32,7 @@ export function initProducerIdHandler(broker: BrokerContext, producerIds: Produc
         if (heldEpoch >= EXHAUSTED_EPOCH) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await producerIds.allocate(), producerEpoch: 0 };
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: heldId, producerEpoch: heldEpoch + 1 };
       } catch (err) {
-        return fail(errorOf(err, broker.log, 'allocating a producer id').code);
+        return fail(errorOf(err, broker.logger, 'allocating a producer id').code);
       }
     },
   };

@@ -41,7 +41,7 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<typeof Api
                 if (!found || found.offset >= partition.highWatermark) return base;
                 return { ...base, timestamp: found.timestamp, offset: found.offset, leaderEpoch: found.leaderEpoch };
               } catch (err) {
-                return { ...base, errorCode: errorOf(err, broker.log, `ListOffsets ${t.name}-${p.partitionIndex}`).code };
+                return { ...base, errorCode: errorOf(err, broker.logger, `ListOffsets ${t.name}-${p.partitionIndex}`).code };
               }
             }),
           ),

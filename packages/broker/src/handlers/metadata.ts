@@ -80,7 +80,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
             try {
               return describeTopic(broker, await broker.topics.autoCreate(name), includeOps);
             } catch (err) {
-              return errorTopic(name, ZERO_UUID, errorOf(err, broker.log, `auto-creating topic ${name}`).code);
+              return errorTopic(name, ZERO_UUID, errorOf(err, broker.logger, `auto-creating topic ${name}`).code);
             }
           }),
         );

@@ -19,7 +19,7 @@ export interface NetworkServerOptions {
   frameReusable?: (frame: Buffer) => boolean;
   /** Recycled buffers for large request frames and for response chunks read from logs. */
   bufferPool?: BufferPool;
-  log: (message: string) => void;
+  onWarning: (message: string) => void;
 }
 
 export interface BoundAddress {
@@ -38,7 +38,7 @@ export class NetworkServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
-  private limits: ConnectionLimits;
+  private readonly limits: ConnectionLimits;
   /** Shared by every connection (one thread: no locking). */
   readonly bufferPool: BufferPool;
   readonly bound: BoundAddress[] = [];
@@ -81,7 +81,7 @@ export class NetworkServer {
 
   private accept(socket: Socket): void {
     const connection = Connection.accept(this.nextConnectionId++, socket, this.options.handler, this.limits, {
-      onError: (c, reason) => this.options.log(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
+      onError: (c, reason) => this.options.onWarning(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
       onClose: (c) => this.connections.delete(c),
     }, { pool: this.bufferPool, reusable: this.options.frameReusable ?? (() => false) });
     this.connections.add(connection);
@@ -96,11 +96,6 @@ export class NetworkServer {
     let n = 0;
     for (const c of this.connections) if (c.readsDirectly) n++;
     return n;
-  }
-
-  /** Applies a new frame-size/in-flight limit to connections accepted from now on. */
-  updateLimits(limits: Partial<ConnectionLimits>): void {
-    this.limits = { ...this.limits, ...limits };
   }
 
   /** Stops accepting, lets in-flight requests finish (up to timeoutMs), then closes every connection. */

@@ -20,7 +20,7 @@ async function start(handler: FrameHandler, limits: Partial<{ maxFrameSize: numb
     backlog: 50,
     limits: { maxFrameSize: 1024, maxInFlight: 100, writeHighWaterMark: 64 * 1024, idleTimeoutMs: 0, ...limits },
     handler,
-    log: () => {},
+    onWarning: () => {},
   });
   const [bound] = await server.listen();
   return { server, port: bound.port };
@@ -88,7 +88,7 @@ test('an oversized frame or a throwing handler closes that connection only', asy
       if (body[0] === 0xee) throw new Error('malformed');
       return frame(body);
     },
-    log: (m) => logged.push(m),
+    onWarning: (m) => logged.push(m),
   });
   const [{ port }] = await server.listen();
   t.after(() => server.close());
@@ -205,7 +205,7 @@ test('localhost listens on IPv4 and IPv6 loopback with one port', async (t) => {
     backlog: 50,
     limits: { maxFrameSize: 1024, maxInFlight: 10, writeHighWaterMark: 65536, idleTimeoutMs: 0 },
     handler: (body) => frame(body),
-    log: () => {},
+    onWarning: () => {},
   });
   const bound = await server.listen();
   t.after(() => server.close());
@@ -240,7 +240,7 @@ test('a recycled frame buffer is never visible to a request still being handled'
       return frame(Buffer.from([digest(body) === before ? 1 : 0, body[1]]));
     },
     frameReusable: (body) => body[0] === 1,
-    log: () => {},
+    onWarning: () => {},
   });
   await server.listen();
   t.after(() => server.close());
