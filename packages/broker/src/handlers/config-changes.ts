@@ -5,7 +5,7 @@
  * requests cannot lose each other's read-modify-write.
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
-import { brokerTopicDefaults, parseTopicConfig } from '@sluice/storage';
+import { brokerTopicDefaults, parseTopicConfig } from '../topics/topic-configs.js';
 import type { BrokerContext } from '../broker-context.js';
 import { errorOf } from '../broker-context.js';
 import { isSensitiveType } from '../config/kafka-catalogue.js';

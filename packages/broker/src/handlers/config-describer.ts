@@ -3,7 +3,7 @@
  * it comes from, and with includeSynonyms every layer that sets it or a broker synonym of it, in
  * precedence order.
  */
-import { topicConfigDefinitions } from '@sluice/storage';
+import { topicConfigDefinitions } from '../topics/topic-configs.js';
 import type { DescribeConfigsResponseDescribeConfigsResourceResult, DescribeConfigsResponseDescribeConfigsSynonym } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { BrokerConfig, BrokerConfigSource } from '../config/broker-config.js';

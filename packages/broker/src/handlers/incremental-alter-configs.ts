@@ -3,7 +3,7 @@
  * and the broker; persisted and applied without a restart.
  */
 import { ApiKey, ErrorCode, KafkaError, type IncrementalAlterConfigsRequestAlterableConfig } from '@sluice/protocol';
-import { topicConfigDefinition } from '@sluice/storage';
+import { topicConfigDefinition } from '../topics/topic-configs.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { changeBrokerConfigs, changeTopicConfigs, preprocessProblems, serialised, type ChangeOutcome } from './config-changes.js';
