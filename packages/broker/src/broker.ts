@@ -19,7 +19,7 @@ import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
 import { TopicManager, explicitTopicDefaults } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
-import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
+import { OFFSETS_TOPIC, startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
 import { ProducerStates } from './producers/producer-states.js';
 
@@ -146,6 +146,12 @@ async function startLocked(
   registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata) });
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
   const groups = await startGroupCoordinator(context);
+  // Leadership of __consumer_offsets partitions moves the group shards (start-up loaded them all).
+  replicaManager.onLeadershipChange((topic, index, role, leaderEpoch) => {
+    if (topic !== OFFSETS_TOPIC) return;
+    if (role === 'leader') groups.onBecomeLeader(index, leaderEpoch).catch((err: unknown) => logger.warn(`loading ${topic}-${index} failed: ${(err as Error).message}`));
+    else groups.onResign(index, role === null ? undefined : leaderEpoch);
+  });
 
   const server = new NetworkServer({
     host: listener.host,

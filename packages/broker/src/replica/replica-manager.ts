@@ -14,6 +14,9 @@ import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { Partition, type PartitionState } from './partition.js';
 
+/** A hosted replica's leadership changed: leader or follower at `leaderEpoch`, or no longer hosted (null). */
+export type LeadershipListener = (topic: string, index: number, role: 'leader' | 'follower' | null, leaderEpoch: number) => void;
+
 export type LookupResult = { partition: Partition; errorCode: typeof ErrorCode.NONE } | { partition: null; errorCode: number };
 
 /** Who is appending: clients' batches are recompressed and sequence-checked, the coordinators' are the broker's own. */
@@ -71,6 +74,7 @@ export class ReplicaManager {
   /** High-watermark listeners by topic and partition, kept across the Partition being re-created. */
   private readonly hwWatchers = new Map<string, Set<(highWatermark: bigint) => void>>();
   private stopping = false;
+  private readonly leadershipListeners = new Set<LeadershipListener>();
 
   constructor(
     readonly localBrokerId: number,
@@ -101,6 +105,7 @@ export class ReplicaManager {
   async becomeLeader(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
     const partition = await this.hosted(topic, index, state, config);
     await partition.makeLeader(state);
+    this.leadershipChanged(topic, index, 'leader', state.leaderEpoch);
     return partition;
   }
 
@@ -109,6 +114,7 @@ export class ReplicaManager {
     const partition = await this.hosted(topic, index, state, config);
     partition.makeFollower(state);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.leadershipChanged(topic, index, 'follower', state.leaderEpoch);
     return partition;
   }
 
@@ -118,6 +124,17 @@ export class ReplicaManager {
     if (!partition) return;
     this.partitions.delete(key(topic, index));
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.leadershipChanged(topic, index, null, partition.leaderEpoch);
+  }
+
+  /** Coordinators load and unload their shards on these (Kafka's onLeadershipChange callback). */
+  onLeadershipChange(listener: LeadershipListener): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  private leadershipChanged(topic: string, index: number, role: 'leader' | 'follower' | null, leaderEpoch: number): void {
+    for (const listener of [...this.leadershipListeners]) listener(topic, index, role, leaderEpoch);
   }
 
   /** Stops every replica of the topic and removes its data (in the background). */

@@ -56,3 +56,20 @@ test('a partition moved off a broker stops its replica there; replication factor
   assert.equal(b1.replicaManager.getPartition('m', 0), undefined);
   assert.equal(brokers[1].broker.context.replicaManager.getPartition('m', 0)!.role, 'leader');
 });
+
+test('group shards follow leadership of __consumer_offsets partitions', async (t) => {
+  const { brokers } = await startCluster(t, [1, 2]);
+  const [b1, b2] = brokers.map((b) => b.broker);
+  await b1.context.topics.create({ name: '__consumer_offsets', numPartitions: 2, replicationFactor: 2, configs: { 'cleanup.policy': 'compact' } });
+  await settle(brokers);
+  // Partition 0 is led by broker 1, partition 1 by broker 2 (round-robin placement).
+  const groupOn = (partition: number) => {
+    for (let i = 0; ; i++) if (b1.groups.partitionFor(`g${i}`) === partition) return `g${i}`;
+  };
+  const deadline = Date.now() + 5000;
+  while ((!b1.groups.activeShard(groupOn(0)) || !b2.groups.activeShard(groupOn(1))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(b1.groups.activeShard(groupOn(0)));
+  assert.ok(b2.groups.activeShard(groupOn(1)));
+  assert.equal(b1.groups.activeShard(groupOn(1)), undefined, 'broker 1 follows partition 1: its shard is unloaded');
+  assert.equal(b2.groups.activeShard(groupOn(0)), undefined);
+});
