@@ -2,3 +2,4 @@
 export * from './batch-header.js';
 export * from './record-batch.js';
 export * from './control-records.js';
+export * from './sequence.js';
