@@ -4,12 +4,11 @@
  * retried batch (answered with its original offset) and a gap or reordering in its sequences.
  * Everything is derived from record batch headers, so the table is rebuilt by replaying them.
  */
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, incrementSequence } from '@sluice/protocol';
 import type { AppendResult } from '@sluice/storage';
 
 /** Kafka keeps the last five batches per producer: the client's max.in.flight limit for idempotence. */
 export const RETAINED_BATCHES = 5;
-const INT32_MAX = 2147483647;
 
 export interface RetainedBatch {
   firstSeq: number;
@@ -44,11 +43,6 @@ export type SequenceVerdict =
   | { kind: 'duplicate'; batch: RetainedBatch }
   | { kind: 'reject'; errorCode: number; message: string };
 
-/** The sequence `delta` after `seq`, wrapping past int32 max to 0 as Kafka does. */
-export function advanceSequence(seq: number, delta: number): number {
-  return seq > INT32_MAX - delta ? delta - (INT32_MAX - seq) - 1 : seq + delta;
-}
-
 export class PartitionProducerState {
   private readonly producers = new Map<bigint, ProducerEntry>();
 
@@ -69,14 +63,14 @@ export class PartitionProducerState {
     if (batch.epoch < entry.epoch) {
       return { kind: 'reject', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Producer ${batch.producerId} epoch ${batch.epoch} is older than the current epoch ${entry.epoch}.` };
     }
-    const lastSeq = advanceSequence(batch.firstSeq, batch.lastOffsetDelta);
+    const lastSeq = incrementSequence(batch.firstSeq, batch.lastOffsetDelta);
     if (batch.epoch > entry.epoch) {
       if (batch.firstSeq === 0) return { kind: 'append' };
       return { kind: 'reject', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Producer ${batch.producerId} started epoch ${batch.epoch} at sequence ${batch.firstSeq}, not 0.` };
     }
     const duplicate = entry.batches.find((b) => b.firstSeq === batch.firstSeq && b.lastSeq === lastSeq);
     if (duplicate) return { kind: 'duplicate', batch: duplicate };
-    const expected = entry.batches.length === 0 ? 0 : advanceSequence(entry.batches[entry.batches.length - 1].lastSeq, 1);
+    const expected = entry.batches.length === 0 ? 0 : incrementSequence(entry.batches[entry.batches.length - 1].lastSeq, 1);
     if (batch.firstSeq !== expected) {
       return {
         kind: 'reject',
@@ -94,7 +88,7 @@ export class PartitionProducerState {
       entry = { epoch: batch.epoch, batches: [], lastUpdateMs: nowMs };
       this.producers.set(batch.producerId, entry);
     }
-    entry.batches.push({ firstSeq: batch.firstSeq, lastSeq: advanceSequence(batch.firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
+    entry.batches.push({ firstSeq: batch.firstSeq, lastSeq: incrementSequence(batch.firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
     if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
     entry.lastUpdateMs = nowMs;
   }
