@@ -104,21 +104,11 @@ export class ProducerBatch {
   }
 }
 
+/** A partition's batches waiting to go (retries first); sequence state lives in the TransactionManager. */
 export interface PartitionQueue {
   topic: string;
   partition: number;
   batches: ProducerBatch[];
-  /** The batches in flight, by ProducerBatch.order. */
-  inFlightBatches: Map<number, ProducerBatch>;
-  nextSequence: number;
-  /** The next ProducerBatch.order. */
-  nextOrder: number;
-  /**
-   * A batch of this partition was acknowledged. Until then an idempotent producer keeps one batch
-   * in flight: a broker without state for the producer accepts any first sequence, so a batch
-   * overtaking a failed first one would be stored ahead of it.
-   */
-  acked: boolean;
 }
 
 /** Bytes a record adds to a batch, close to its encoded size (varint overheads rounded up). */
@@ -157,7 +147,7 @@ export class Accumulator {
     }
     let q = byPartition.get(partition);
     if (q === undefined) {
-      q = { topic, partition, batches: [], inFlightBatches: new Map(), nextSequence: 0, nextOrder: 0, acked: false };
+      q = { topic, partition, batches: [] };
       byPartition.set(partition, q);
     }
     return q;
