@@ -2,8 +2,10 @@
  * A scripted Kafka cluster for situations our broker cannot produce on demand: a partition leader
  * moving between nodes, responses held back, InitProducerId, transactional data in a fetch. Every
  * node answers ApiVersions, Metadata (topic `t`, partitions 0..n-1, led by `cluster.leader`),
- * InitProducerId, Produce (stored per partition; NOT_LEADER_OR_FOLLOWER from a non-leader),
- * ListOffsets and Fetch (the stored batches, or `cluster.fetchOverride`).
+ * InitProducerId (producer 4242 at epoch 3; a request holding an id gets that id at the next epoch,
+ * as KIP-360's bump), Produce (stored per partition; NOT_LEADER_OR_FOLLOWER from a non-leader;
+ * with `checkSequences`, idempotence checked as a broker does), ListOffsets and Fetch (the stored
+ * batches, or `cluster.fetchOverride`).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ApiKey, ErrorCode, decodeRequest, encodeResponse, readBatchHeader, setBaseOffset, type DecodedRequest } from '@sluice/protocol';
@@ -28,6 +30,8 @@ export interface ScriptedCluster {
   releaseHeld(): void;
   /** Fetch response overrides per partition (records and aborted transactions). */
   fetchOverride: Map<number, { records: Buffer; abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }>; highWatermark: bigint; lastStableOffset: bigint }>;
+  /** The producer id and epoch each InitProducerId request held (-1n/-1: none). */
+  initProducerIdRequests: Array<{ producerId: bigint; producerEpoch: number; version: number }>;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,12 @@ export async function startScriptedCluster(options: {
   nodes?: number;
   partitions?: number;
   idempotence?: boolean;
+  /**
+   * Check producer epochs and sequences per partition as a broker does: an older epoch is
+   * INVALID_PRODUCER_EPOCH, a new epoch must start at 0, otherwise the sequence must follow the
+   * last written one (OUT_OF_ORDER_SEQUENCE_NUMBER); a producer without state may start anywhere.
+   */
+  checkSequences?: boolean;
   onProduce?: (n: number, node: number) => ProduceVerdict;
 }): Promise<ScriptedCluster> {
   const nodeCount = options.nodes ?? 1;
@@ -55,12 +65,23 @@ export async function startScriptedCluster(options: {
       for (const f of held.splice(0)) f();
     },
     fetchOverride: new Map(),
+    initProducerIdRequests: [],
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
   };
   cluster.logs = Array.from({ length: cluster.partitions }, () => []);
+  const producerState = new Map<number, { epoch: number; nextSeq: number }>();
+  const sequenceError = (p: number, records: Buffer): number => {
+    const h = readBatchHeader(records);
+    if (!options.checkSequences || h.producerId < 0n) return 0;
+    const state = producerState.get(p);
+    if (state === undefined) return 0;
+    if (h.producerEpoch < state.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (h.producerEpoch > state.epoch) return h.baseSequence === 0 ? 0 : ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    return h.baseSequence === state.nextSeq ? 0 : ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+  };
   const nextOffset = (p: number): bigint => cluster.logs[p].reduce((n, b) => n + BigInt(readBatchHeader(b).lastOffsetDelta + 1), 0n);
 
   function answer(node: number, socket: Socket, req: DecodedRequest): boolean {
@@ -104,9 +125,13 @@ export async function startScriptedCluster(options: {
           }),
         );
         return true;
-      case ApiKey.InitProducerId:
-        socket.write(encodeResponse(ApiKey.InitProducerId, v, id, { throttleTimeMs: 0, errorCode: 0, producerId: 4242n, producerEpoch: 3 }));
+      case ApiKey.InitProducerId: {
+        const held = { producerId: req.body.producerId ?? -1n, producerEpoch: req.body.producerEpoch ?? -1, version: v };
+        cluster.initProducerIdRequests.push(held);
+        const bumped = held.producerId >= 0n ? { producerId: held.producerId, producerEpoch: held.producerEpoch + 1 } : { producerId: 4242n, producerEpoch: 3 };
+        socket.write(encodeResponse(ApiKey.InitProducerId, v, id, { throttleTimeMs: 0, errorCode: 0, ...bumped }));
         return true;
+      }
       case ApiKey.Produce: {
         const pd = req.body.topicData[0].partitionData;
         const verdict = options.onProduce?.(produceCount++, node) ?? 'ok';
@@ -120,9 +145,11 @@ export async function startScriptedCluster(options: {
         const respond = (): void => {
           cluster.outstanding--;
           const partitionResponses = pd.map((p) => {
-            const errorCode = errorFor();
+            const errorCode = errorFor() || sequenceError(p.index, p.records!);
             let baseOffset = -1n;
             if (errorCode === 0) {
+              const h = readBatchHeader(p.records!);
+              if (h.producerId >= 0n) producerState.set(p.index, { epoch: h.producerEpoch, nextSeq: h.baseSequence + h.lastOffsetDelta + 1 });
               baseOffset = nextOffset(p.index);
               const stored = Buffer.from(p.records!);
               setBaseOffset(stored, 0, baseOffset);
