@@ -271,6 +271,13 @@ export class Cluster {
     return p.leader;
   }
 
+  /** The leader epoch metadata gave for a partition (-1 when unknown): Fetch's currentLeaderEpoch (KIP-320). */
+  leaderEpochOf(topic: string, partition: number): number {
+    const t = this.topicByName.get(topic);
+    const p = t?.partitions[partition]?.partition === partition ? t.partitions[partition] : t?.partitions.find((x) => x.partition === partition);
+    return p?.leaderEpoch ?? -1;
+  }
+
   partitionCount(topic: string): number {
     return this.topicByName.get(topic)?.partitions.length ?? 0;
   }

@@ -5,14 +5,22 @@
  *
  * Commit semantics: a record counts as consumed when the application asks for the next one (or
  * the eachMessage handler returns), so auto-commit never commits a record still being processed.
+ *
+ * Parts, as in Kafka's client: `SubscriptionState` (assignment, positions with leader epochs,
+ * pause, reset strategy), the `Fetcher`, `GroupMembership` (join/sync/heartbeat) and the
+ * `ConsumerCoordinator` (commits and OffsetFetch, with the membership's generation).
  */
-import { ApiKey, ErrorCode, KafkaError, type KafkaRecord, type RecordHeader } from '@sluice/protocol';
+import { ErrorCode, KafkaError, type KafkaRecord, type RecordHeader } from '@sluice/protocol';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.js';
 import { MisuseError, isRetriable } from '../errors.js';
-import { groupBy, listOffsetsVia, OffsetSpec } from '../admin/admin.js';
+import { listOffsetsVia, OffsetSpec } from '../admin/admin.js';
 import { builtInAssignors, type Assignor, type AssignorName, type TopicPartition } from './assignors.js';
-import { Fetcher, type FetchedBatch, type PartitionState } from './fetcher.js';
-import { GroupMembership, groupTopicPartitions, tpKey } from './group.js';
+import { Fetcher } from './fetcher.js';
+import { GroupMembership, tpKey } from './group.js';
+import { ConsumerCoordinator, type OffsetToCommit } from './consumer-coordinator.js';
+import { SubscriptionState, leaderEpochOf, type FetchedBatch, type FetchPosition, type PartitionState } from './subscription-state.js';
+
+export type { OffsetToCommit } from './consumer-coordinator.js';
 
 export interface ConsumerRecord<K = Buffer | null, V = Buffer | null> {
   topic: string;
@@ -64,36 +72,26 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> extends C
   maxPartitionFetchBytes?: number;
 }
 
-export interface OffsetToCommit extends TopicPartition {
-  /** The next offset to read (last processed + 1). */
-  offset: bigint;
-  metadata?: string | null;
-}
-
-type Subscription = { kind: 'none' } | { kind: 'topics'; topics: string[]; patterns: RegExp[] } | { kind: 'manual' };
-
 export class Consumer<K = Buffer | null, V = Buffer | null> {
   readonly cluster: Cluster;
   private readonly options: ConsumerOptions<K, V>;
   private readonly toKey: Deserializer<K>;
   private readonly toValue: Deserializer<V>;
   private readonly groupId: string | null;
-  private readonly states = new Map<string, PartitionState>();
+  private readonly subscriptions: SubscriptionState;
   private readonly fetcher: Fetcher;
+  private readonly coordinator: ConsumerCoordinator | null;
   private group: GroupMembership | null = null;
-  private subscription: Subscription = { kind: 'none' };
   private connected: Promise<void> | null = null;
   private recordWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
-  private holding: { state: PartitionState; epoch: number; next: bigint } | null = null;
+  private holding: { state: PartitionState; version: number; next: bigint; leaderEpoch: number } | null = null;
   private holdingSince = 0;
   private autoCommitTimer: NodeJS.Timeout | null = null;
-  private lastCommitted = new Map<string, bigint>();
   private metadataTimer: NodeJS.Timeout | null = null;
   private subscriptionSnapshot = '';
   private errors: Error[] = [];
   private closed = false;
-  private readonly resetPolicy: 'earliest' | 'latest' | 'none';
 
   constructor(options: ConsumerOptions<K, V>) {
     this.cluster = new Cluster(options);
@@ -103,7 +101,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.toValue = options.valueDeserializer ?? ((b) => b as V);
     this.groupId = options.groupId ?? null;
     if (this.groupId === '') throw new MisuseError('groupId must not be empty');
-    this.resetPolicy = options.autoOffsetReset ?? 'latest';
+    this.subscriptions = new SubscriptionState(options.autoOffsetReset ?? 'latest');
+    this.coordinator = this.groupId !== null ? new ConsumerCoordinator(this.cluster, this.groupId, options.groupInstanceId ?? null) : null;
     this.fetcher = new Fetcher(
       this.cluster,
       {
@@ -113,11 +112,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
         isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0,
       },
-      () => this.states.values(),
+      this.subscriptions,
     );
+    this.subscriptions.onPositionsChanged = () => this.fetcher.nudge();
     this.fetcher.onRecords = () => this.wakeRecords();
     this.fetcher.onOutOfRange = (s) => void this.resetPositions([s]).catch((e: unknown) => this.fail(e));
     this.fetcher.onError = (e) => this.fail(e);
+  }
+
+  /** The assigned partitions' states (read by tests). */
+  private get states(): Map<string, PartitionState> {
+    return this.subscriptions.states;
   }
 
   connect(): Promise<void> {
@@ -134,11 +139,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Joins the group for these topics (names or patterns). Needs `groupId`. */
   async subscribe(topics: string | RegExp | Array<string | RegExp>): Promise<void> {
     if (this.groupId === null) throw new MisuseError('subscribe needs a groupId; use assign() without a group');
-    if (this.subscription.kind === 'manual') throw new MisuseError('cannot subscribe after assign()');
+    if (this.subscriptions.subscription.kind === 'manual') throw new MisuseError('cannot subscribe after assign()');
     const list = Array.isArray(topics) ? topics : [topics];
     if (list.length === 0) throw new MisuseError('subscribe needs at least one topic or pattern');
     await this.connect();
-    this.subscription = {
+    this.subscriptions.subscription = {
       kind: 'topics',
       topics: list.filter((t): t is string => typeof t === 'string'),
       patterns: list.filter((t): t is RegExp => t instanceof RegExp),
@@ -168,6 +173,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           onError: (e) => this.fail(e),
         },
       );
+      this.coordinator?.attach(this.group);
       this.group.start();
       this.startAutoCommit();
       this.startMetadataWatch();
@@ -178,8 +184,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private async resolveSubscription(): Promise<string[]> {
-    if (this.subscription.kind !== 'topics') return [];
-    const { topics, patterns } = this.subscription;
+    const subscription = this.subscriptions.subscription;
+    if (subscription.kind !== 'topics') return [];
+    const { topics, patterns } = subscription;
     const out = new Set(topics);
     if (patterns.length > 0) {
       await this.cluster.refreshMetadata({ all: true });
@@ -220,41 +227,25 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** Takes these partitions without a group (commits still go to `groupId` when one is set). */
   async assign(partitions: TopicPartition[]): Promise<void> {
-    if (this.subscription.kind === 'topics') throw new MisuseError('cannot assign() while subscribed');
+    if (this.subscriptions.subscription.kind === 'topics') throw new MisuseError('cannot assign() while subscribed');
     await this.connect();
-    this.subscription = { kind: 'manual' };
+    this.subscriptions.subscription = { kind: 'manual' };
     const wanted = new Set(partitions.map(tpKey));
     const removed = this.assignment().filter((tp) => !wanted.has(tpKey(tp)));
     for (const tp of removed) this.dropPartition(tp);
-    await this.addPartitions(partitions.filter((tp) => !this.states.has(tpKey(tp))));
+    await this.addPartitions(partitions.filter((tp) => !this.subscriptions.isAssigned(tp)));
     if (this.groupId !== null) this.startAutoCommit();
     this.fetcher.start();
   }
 
   assignment(): TopicPartition[] {
-    return [...this.states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+    return this.subscriptions.assignment();
   }
 
   private async addPartitions(tps: TopicPartition[]): Promise<void> {
     if (tps.length > 0) {
       await this.cluster.ensureTopics(new Set(tps.map((t) => t.topic)));
-      const added: PartitionState[] = [];
-      for (const tp of tps) {
-        const s: PartitionState = {
-          topic: tp.topic,
-          partition: tp.partition,
-          fetchPosition: null,
-          consumedPosition: null,
-          paused: false,
-          epoch: 0,
-          buffered: [],
-          bufferedBytes: 0,
-          highWatermark: -1n,
-          needsReset: false,
-        };
-        this.states.set(tpKey(tp), s);
-        added.push(s);
-      }
+      const added = this.subscriptions.add(tps);
       await this.initPositions(added);
     }
     await this.options.rebalanceListener?.onPartitionsAssigned?.(tps);
@@ -262,11 +253,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private dropPartition(tp: TopicPartition): void {
-    const s = this.states.get(tpKey(tp));
-    if (s === undefined) return;
-    s.epoch++;
-    this.states.delete(tpKey(tp));
-    this.lastCommitted.delete(tpKey(tp));
+    if (this.subscriptions.remove(tp)) this.coordinator?.forget(tp);
   }
 
   private async revoke(tps: TopicPartition[], lost: boolean): Promise<void> {
@@ -284,13 +271,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Starting positions: the group's committed offsets, else the reset policy. */
   private async initPositions(states: PartitionState[]): Promise<void> {
     const needReset: PartitionState[] = [];
-    const committed = this.groupId !== null ? await this.committed(states) : new Map<string, bigint>();
+    const committed = this.coordinator !== null ? await this.coordinator.fetchCommitted(states) : new Map<string, FetchPosition>();
     for (const s of states) {
-      const offset = committed.get(tpKey(s));
-      if (offset !== undefined && offset >= 0n) {
-        s.fetchPosition = offset;
-        s.consumedPosition = offset;
-        this.lastCommitted.set(tpKey(s), offset);
+      const position = committed.get(tpKey(s));
+      if (position !== undefined && position.offset >= 0n) {
+        // The committed leader epoch comes along (KIP-320).
+        this.subscriptions.seek(s, position);
+        this.coordinator?.noteCommitted(s, position.offset);
       } else needReset.push(s);
     }
     await this.resetPositions(needReset);
@@ -298,8 +285,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   private async resetPositions(states: PartitionState[]): Promise<void> {
     if (states.length === 0) return;
-    if (this.resetPolicy === 'none') throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `no committed offset and autoOffsetReset is 'none' for ${states.map((s) => `${s.topic}-${s.partition}`).join(', ')}`);
-    const spec = this.resetPolicy === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest;
+    if (this.subscriptions.resetStrategy === 'none') throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `no committed offset and autoOffsetReset is 'none' for ${states.map((s) => `${s.topic}-${s.partition}`).join(', ')}`);
+    const spec = this.subscriptions.resetStrategy === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest;
     await this.seekTo(states, spec);
   }
 
@@ -310,54 +297,23 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       this.options.isolationLevel === 'read_committed' ? 1 : 0,
     );
     for (const o of offsets) {
-      const s = this.states.get(tpKey(o));
-      if (s !== undefined) this.setPosition(s, o.offset);
+      const s = this.subscriptions.find(o);
+      if (s !== undefined) this.subscriptions.seek(s, { offset: o.offset, leaderEpoch: null });
     }
-  }
-
-  private setPosition(s: PartitionState, offset: bigint): void {
-    s.epoch++;
-    s.buffered = [];
-    s.bufferedBytes = 0;
-    s.needsReset = false;
-    s.fetchPosition = offset;
-    s.consumedPosition = offset;
-    this.fetcher.nudge();
   }
 
   /** Committed offsets of the group for these partitions. */
   async committed(tps: TopicPartition[]): Promise<Map<string, bigint>> {
-    if (this.groupId === null) throw new MisuseError('committed offsets need a groupId');
-    const groupId = this.groupId;
-    const response = await this.cluster.withRetry(async () => {
-      const c = await this.cluster.coordinatorFor(groupId);
-      const r = await c.request(ApiKey.OffsetFetch, {
-        groupId,
-        topics: groupTopicPartitions(tps).map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
-        requireStable: true,
-      });
-      const code = r.errorCode ?? 0;
-      if (code !== 0) {
-        if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) this.cluster.forgetCoordinator(groupId);
-        throw new KafkaError(code, `OffsetFetch ${groupId}`);
-      }
-      return r;
-    });
+    if (this.coordinator === null) throw new MisuseError('committed offsets need a groupId');
     const out = new Map<string, bigint>();
-    for (const t of response.topics ?? [])
-      for (const p of t.partitions) {
-        if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `${t.name}-${p.partitionIndex}`);
-        out.set(tpKey({ topic: t.name, partition: p.partitionIndex }), p.committedOffset);
-      }
+    for (const [key, position] of await this.coordinator.fetchCommitted(tps)) out.set(key, position.offset);
     return out;
   }
 
   // ---- positions ----
 
   private stateOf(tp: TopicPartition): PartitionState {
-    const s = this.states.get(tpKey(tp));
-    if (s === undefined) throw new MisuseError(`${tp.topic}-${tp.partition} is not assigned to this consumer`);
-    return s;
+    return this.subscriptions.stateOf(tp);
   }
 
   /** The next offset the application will see for a partition. */
@@ -365,9 +321,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return this.stateOf(tp).consumedPosition;
   }
 
+  /** The next offset and the leader epoch of the record before it (KIP-320), as a commit stores them. */
+  positionWithEpoch(tp: TopicPartition): FetchPosition | null {
+    return this.subscriptions.position(tp);
+  }
+
   seek(tp: TopicPartition, offset: bigint): void {
     if (offset < 0n) throw new MisuseError('seek offset must be >= 0');
-    this.setPosition(this.stateOf(tp), offset);
+    this.subscriptions.seek(this.stateOf(tp), { offset, leaderEpoch: null });
     this.dropHolding(tp);
   }
 
@@ -390,31 +351,21 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   pause(tps: TopicPartition[]): void {
-    for (const tp of tps) {
-      const s = this.stateOf(tp);
-      if (s.paused) continue;
-      s.paused = true;
-      // Drop what was fetched ahead; it is fetched again on resume.
-      s.epoch++;
-      s.buffered = [];
-      s.bufferedBytes = 0;
-      s.fetchPosition = s.consumedPosition;
-    }
+    for (const tp of tps) this.subscriptions.pause(tp);
   }
 
   resume(tps: TopicPartition[]): void {
-    for (const tp of tps) this.stateOf(tp).paused = false;
-    this.fetcher.nudge();
+    for (const tp of tps) this.subscriptions.resume(tp);
   }
 
   paused(): TopicPartition[] {
-    return [...this.states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+    return this.subscriptions.paused();
   }
 
   // ---- commits ----
 
   private get autoCommitEnabled(): boolean {
-    return this.groupId !== null && (this.options.enableAutoCommit ?? true);
+    return this.coordinator !== null && (this.options.enableAutoCommit ?? true);
   }
 
   private startAutoCommit(): void {
@@ -436,55 +387,24 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** Commits the consumed position of every (or the given) assigned partition that moved since the last commit. */
   private async commitConsumed(tps?: TopicPartition[]): Promise<void> {
-    const offsets: OffsetToCommit[] = [];
-    for (const s of tps ? tps.map((tp) => this.states.get(tpKey(tp))).filter((s): s is PartitionState => s !== undefined) : this.states.values()) {
-      if (s.consumedPosition === null) continue;
-      if (this.lastCommitted.get(tpKey(s)) === s.consumedPosition) continue;
-      offsets.push({ topic: s.topic, partition: s.partition, offset: s.consumedPosition });
-    }
-    if (offsets.length > 0) await this.commit(offsets);
+    const coordinator = this.coordinator;
+    if (coordinator === null) return;
+    const offsets = this.consumedOffsets(tps).filter((o) => !coordinator.isCommitted(o, o.offset));
+    if (offsets.length > 0) await coordinator.commit(offsets);
+  }
+
+  /** The consumed position (and its leader epoch) of every, or the given, assigned partition. */
+  private consumedOffsets(tps?: TopicPartition[]): OffsetToCommit[] {
+    const states = tps ? tps.map((tp) => this.subscriptions.find(tp)).filter((s): s is PartitionState => s !== undefined) : this.subscriptions.partitions();
+    const out: OffsetToCommit[] = [];
+    for (const s of states) if (s.consumedPosition !== null) out.push({ topic: s.topic, partition: s.partition, offset: s.consumedPosition, leaderEpoch: s.consumedLeaderEpoch });
+    return out;
   }
 
   /** Commits the given offsets, or every partition's consumed position; resolves when stored. */
   async commit(offsets?: OffsetToCommit[]): Promise<void> {
-    if (this.groupId === null) throw new MisuseError('commit needs a groupId');
-    const groupId = this.groupId;
-    const list: OffsetToCommit[] =
-      offsets ??
-      [...this.states.values()].filter((s) => s.consumedPosition !== null).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.consumedPosition! }));
-    if (list.length === 0) return;
-    const group = this.group;
-    let sentGeneration = -1;
-    const response = await this.cluster.withRetry(async () => {
-      const c = await this.cluster.coordinatorFor(groupId);
-      sentGeneration = group?.generationId ?? -1;
-      const r = await c.request(ApiKey.OffsetCommit, {
-        groupId,
-        generationIdOrMemberEpoch: sentGeneration,
-        memberId: group?.memberId ?? '',
-        groupInstanceId: this.options.groupInstanceId ?? null,
-        retentionTimeMs: -1n,
-        topics: [...groupBy(list, (o) => o.topic)].map(([name, ps]) => ({
-          name,
-          partitions: ps.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: o.metadata ?? null })),
-        })),
-      });
-      const first = r.topics[0]?.partitions[0]?.errorCode ?? 0;
-      if (first === ErrorCode.NOT_COORDINATOR || first === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
-        this.cluster.forgetCoordinator(groupId);
-        throw new KafkaError(first, groupId);
-      }
-      return r;
-    });
-    for (const t of response.topics)
-      for (const p of t.partitions) {
-        const rejoin = p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID;
-        // Only when the error is about the generation we are still in: a rebalance that finished
-        // while the commit was in flight already took care of it.
-        if (rejoin && group !== null && group.generationId === sentGeneration) group.requestRejoin();
-        if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `commit ${t.name}-${p.partitionIndex}`);
-      }
-    for (const o of list) this.lastCommitted.set(tpKey(o), o.offset);
+    if (this.coordinator === null) throw new MisuseError('commit needs a groupId');
+    await this.coordinator.commit(offsets ?? this.consumedOffsets());
   }
 
   /** Fire-and-forget commit; the callback gets the outcome. */
@@ -524,31 +444,29 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const h = this.holding;
     if (h === null) return;
     this.holding = null;
-    // A revoked, sought or paused partition has a new epoch: its old position must not come back.
-    if (h.state.epoch === h.epoch) h.state.consumedPosition = h.next;
+    this.subscriptions.consumed(h.state, h.version, h.next, h.leaderEpoch);
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
   }
 
   private dropHolding(tp: TopicPartition): void {
-    if (this.holding !== null && this.holding.state.topic === tp.topic && this.holding.state.partition === tp.partition) this.holding.epoch = -1;
+    if (this.holding !== null && this.holding.state.topic === tp.topic && this.holding.state.partition === tp.partition) this.holding.version = -1;
   }
 
   /** The next fetched batch still valid for delivery, round-robin over partitions. */
   private nextBatch(): FetchedBatch | null {
-    for (const s of this.states.values()) {
+    for (const s of this.subscriptions.partitions()) {
       if (s.paused) continue;
       while (s.buffered.length > 0) {
         const b = s.buffered[0];
-        if (b.epoch !== s.epoch || b.index >= b.records.length) {
+        if (b.version !== s.version || b.index >= b.records.length) {
           s.buffered.shift();
           s.bufferedBytes -= b.bytes;
           continue;
         }
         // Rotate so one busy partition does not starve the others.
-        this.states.delete(tpKey(s));
-        this.states.set(tpKey(s), s);
+        this.subscriptions.rotate(s);
         return b;
       }
     }
@@ -579,14 +497,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   /** Waits for fetched records and takes up to `maxRecords` of one partition. */
-  private async take(maxRecords: number): Promise<{ state: PartitionState; epoch: number; records: KafkaRecord[] } | null> {
+  private async take(maxRecords: number): Promise<{ state: PartitionState; version: number; records: KafkaRecord[]; leaderEpoch: number } | null> {
     const b = await this.waitForBatch();
     if (b === null) return null;
-    return { state: b.state, epoch: b.state.epoch, records: this.consumeFrom(b, maxRecords) };
+    const records = this.consumeFrom(b, maxRecords);
+    return { state: b.state, version: b.state.version, records, leaderEpoch: leaderEpochOf(b, records[records.length - 1].offset) };
   }
 
-  private hold(state: PartitionState, epoch: number, next: bigint): void {
-    this.holding = { state, epoch, next };
+  private hold(state: PartitionState, version: number, next: bigint, leaderEpoch: number): void {
+    this.holding = { state, version, next, leaderEpoch };
     this.holdingSince = Date.now();
   }
 
@@ -598,8 +517,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.release();
     const got = await this.take(maxRecords);
     if (got === null) return null;
-    const { state: s, epoch, records } = got;
-    this.hold(s, epoch, records[records.length - 1].offset + 1n);
+    const { state: s, version, records, leaderEpoch } = got;
+    this.hold(s, version, records[records.length - 1].offset + 1n, leaderEpoch);
     return {
       topic: s.topic,
       partition: s.partition,
@@ -625,11 +544,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         s.bufferedBytes -= b.bytes;
         this.fetcher.nudge();
       }
-      this.hold(s, b.epoch, r.offset + 1n);
+      this.hold(s, b.version, r.offset + 1n, leaderEpochOf(b, r.offset));
       return { done: false, value: { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: this.toKey(r.key, s.topic), value: this.toValue(r.value, s.topic), headers: r.headers } };
     };
     const usable = (b: FetchedBatch | null): b is FetchedBatch =>
-      b !== null && b.epoch === b.state.epoch && b.index < b.records.length && !b.state.paused && (this.group === null || this.group.isStable) && this.errors.length === 0;
+      b !== null && b.version === b.state.version && b.index < b.records.length && !b.state.paused && (this.group === null || this.group.isStable) && this.errors.length === 0;
     return {
       next: async (): Promise<IteratorResult<ConsumerRecord<K, V>, undefined>> => {
         this.release();
@@ -693,7 +612,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     if (this.metadataTimer) clearTimeout(this.metadataTimer);
     this.autoCommitTimer = null;
     try {
-      if (this.autoCommitEnabled && this.states.size > 0) await this.commitConsumed().catch(() => undefined);
+      if (this.autoCommitEnabled && this.subscriptions.size > 0) await this.commitConsumed().catch(() => undefined);
       if (this.group !== null) {
         await this.group.stop();
         await this.options.rebalanceListener?.onPartitionsRevoked?.(this.assignment());

@@ -14,31 +14,7 @@ import {
 import type { Cluster } from '../cluster/cluster.js';
 import { needsMetadataRefresh, sleep } from '../cluster/cluster.js';
 import { isRetriable } from '../errors.js';
-
-export interface PartitionState {
-  topic: string;
-  partition: number;
-  /** Next offset to fetch; null until the starting offset is known. */
-  fetchPosition: bigint | null;
-  /** Next offset to hand to the application (what a commit stores). */
-  consumedPosition: bigint | null;
-  paused: boolean;
-  /** Bumped on seek/pause/revoke so responses already in flight are discarded. */
-  epoch: number;
-  buffered: FetchedBatch[];
-  bufferedBytes: number;
-  highWatermark: bigint;
-  /** Set when OFFSET_OUT_OF_RANGE asks for a reset by policy. */
-  needsReset: boolean;
-}
-
-export interface FetchedBatch {
-  state: PartitionState;
-  epoch: number;
-  records: KafkaRecord[];
-  index: number;
-  bytes: number;
-}
+import type { FetchedBatch, PartitionState, SubscriptionState } from './subscription-state.js';
 
 export interface FetcherOptions {
   minBytes: number;
@@ -51,7 +27,7 @@ export interface FetcherOptions {
 export class Fetcher {
   private readonly cluster: Cluster;
   private readonly options: FetcherOptions;
-  private readonly partitions: () => Iterable<PartitionState>;
+  private readonly subscriptions: SubscriptionState;
   private readonly activeNodes = new Set<number>();
   private running = false;
   private wake: (() => void) | null = null;
@@ -61,10 +37,10 @@ export class Fetcher {
   onOutOfRange: (state: PartitionState) => void = () => {};
   onError: (error: Error) => void = () => {};
 
-  constructor(cluster: Cluster, options: FetcherOptions, partitions: () => Iterable<PartitionState>) {
+  constructor(cluster: Cluster, options: FetcherOptions, subscriptions: SubscriptionState) {
     this.cluster = cluster;
     this.options = options;
-    this.partitions = partitions;
+    this.subscriptions = subscriptions;
   }
 
   start(): void {
@@ -97,7 +73,7 @@ export class Fetcher {
     while (this.running) {
       const byNode = new Map<number, PartitionState[]>();
       let missingLeader = false;
-      for (const s of this.partitions()) {
+      for (const s of this.subscriptions.partitions()) {
         if (!this.fetchable(s)) continue;
         let leader = -1;
         try {
@@ -134,7 +110,7 @@ export class Fetcher {
   }
 
   private async fetchFrom(node: number, states: PartitionState[]): Promise<void> {
-    const epochs = states.map((s) => s.epoch);
+    const versions = states.map((s) => s.version);
     const positions = states.map((s) => s.fetchPosition!);
     const topics = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; logStartOffset: bigint }>>();
     states.forEach((s, i) => {
@@ -142,7 +118,9 @@ export class Fetcher {
         partition: s.partition,
         fetchOffset: positions[i],
         partitionMaxBytes: this.options.maxPartitionFetchBytes,
-        currentLeaderEpoch: -1,
+        // KIP-320: a leader on another epoch answers FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH
+        // (metadata is refreshed and the fetch retried) instead of serving a stale view.
+        currentLeaderEpoch: this.cluster.leaderEpochOf(s.topic, s.partition),
         logStartOffset: -1n,
       });
     });
@@ -187,9 +165,9 @@ export class Fetcher {
         if (i === undefined) continue;
         const s = states[i];
         // Stale: the partition was sought, paused or revoked while this fetch was out.
-        if (s.epoch !== epochs[i] || s.fetchPosition !== positions[i]) continue;
+        if (s.version !== versions[i] || s.fetchPosition !== positions[i]) continue;
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-          s.needsReset = true;
+          this.subscriptions.requestReset(s);
           this.onOutOfRange(s);
           continue;
         }
@@ -214,6 +192,8 @@ export class Fetcher {
     const aborted = this.options.isolationLevel === 1 && p.abortedTransactions ? [...p.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
     const abortingProducers = new Set<bigint>();
     const records: KafkaRecord[] = [];
+    const epochs: FetchedBatch['epochs'] = [];
+    let lastEpoch = -1;
     let next = from;
     let bytes = 0;
     try {
@@ -222,6 +202,7 @@ export class Fetcher {
         const last = h.baseOffset + BigInt(h.lastOffsetDelta);
         if (last < from) continue;
         next = last + 1n;
+        lastEpoch = h.partitionLeaderEpoch;
         bytes += batch.size;
         while (aborted.length > 0 && aborted[0].firstOffset <= last) abortingProducers.add(aborted.shift()!.producerId);
         if (batch.attributes.isControl) {
@@ -230,7 +211,9 @@ export class Fetcher {
           continue;
         }
         if (batch.attributes.isTransactional && abortingProducers.has(h.producerId)) continue;
+        const before = records.length;
         for (const r of batch.records) if (r.offset >= from) records.push(r);
+        if (records.length > before) epochs.push({ lastOffset: last, leaderEpoch: h.partitionLeaderEpoch });
       }
     } catch (error) {
       this.onError(error instanceof Error ? error : new Error(String(error)));
@@ -240,9 +223,9 @@ export class Fetcher {
       // A single batch larger than the fetch limit: ask for more next time.
       return false;
     }
-    s.fetchPosition = next;
+    this.subscriptions.fetched(s, next, lastEpoch);
     if (records.length === 0) return false;
-    s.buffered.push({ state: s, epoch: s.epoch, records, index: 0, bytes });
+    s.buffered.push({ state: s, version: s.version, records, index: 0, bytes, epochs, epochAt: 0 });
     s.bufferedBytes += bytes;
     return true;
   }

@@ -54,8 +54,8 @@ export class GroupMembership {
   private readonly cluster: Cluster;
   private readonly options: GroupOptions;
   private readonly host: GroupHost;
-  memberId = '';
-  generationId = -1;
+  private memberId = '';
+  private generationId = -1;
   protocolName: string | null = null;
   isLeader = false;
   private needsRejoin = true;
@@ -77,6 +77,11 @@ export class GroupMembership {
   get protocol(): 'eager' | 'cooperative' {
     const a = this.options.assignors.find((x) => x.name === this.protocolName) ?? this.options.assignors[0];
     return a.protocol;
+  }
+
+  /** The generation and member id commits must carry (ConsumerCoordinator asks here). */
+  generation(): { generationId: number; memberId: string } {
+    return { generationId: this.generationId, memberId: this.memberId };
   }
 
   get isStable(): boolean {
