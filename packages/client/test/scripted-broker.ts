@@ -8,7 +8,7 @@
  * batches, or `cluster.fetchOverride`).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { ApiKey, ErrorCode, decodeRequest, encodeResponse, readBatchHeader, setBaseOffset, type DecodedRequest } from '@sluice/protocol';
+import { ApiKey, ErrorCode, decodeRequest, encodeResponse, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, type DecodedRequest } from '@sluice/protocol';
 
 /** 'hold': answered on releaseHeld(); a number: answered with that error code; { hold: code }: both. */
 export type ProduceVerdict = 'ok' | 'drop' | 'hold' | number | { hold: number };
@@ -18,6 +18,12 @@ export interface ScriptedCluster {
   bootstrap: string;
   /** Node id (1-based) leading every partition. */
   leader: number;
+  /** The leaders' epoch: in Metadata, and stamped on stored batches (default 0). */
+  leaderEpoch: number;
+  /** Error codes the next Fetch answers for a partition get, one per fetch, before serving it. */
+  fetchErrors: number[];
+  /** Each fetched partition's currentLeaderEpoch, in order. */
+  fetchRequests: Array<{ partition: number; fetchOffset: bigint; currentLeaderEpoch: number }>;
   partitions: number;
   /** Every Produce batch received, with the node it reached. */
   produced: Array<{ node: number; partition: number; records: Buffer }>;
@@ -56,6 +62,9 @@ export async function startScriptedCluster(options: {
     ports: [],
     bootstrap: '',
     leader: 1,
+    leaderEpoch: 0,
+    fetchErrors: [],
+    fetchRequests: [],
     partitions: options.partitions ?? 1,
     produced: [],
     logs: [],
@@ -115,7 +124,7 @@ export async function startScriptedCluster(options: {
                   errorCode: 0,
                   partitionIndex: p,
                   leaderId: cluster.leader,
-                  leaderEpoch: 0,
+                  leaderEpoch: cluster.leaderEpoch,
                   replicaNodes: [cluster.leader],
                   isrNodes: [cluster.leader],
                   offlineReplicas: [],
@@ -153,6 +162,7 @@ export async function startScriptedCluster(options: {
               baseOffset = nextOffset(p.index);
               const stored = Buffer.from(p.records!);
               setBaseOffset(stored, 0, baseOffset);
+              setPartitionLeaderEpoch(stored, 0, cluster.leaderEpoch);
               cluster.logs[p.index].push(stored);
             }
             return { index: p.index, errorCode, baseOffset, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null };
@@ -183,6 +193,11 @@ export async function startScriptedCluster(options: {
         const responses = req.body.topics.map((t) => ({
           topic: t.topic,
           partitions: t.partitions.map((p) => {
+            cluster.fetchRequests.push({ partition: p.partition, fetchOffset: p.fetchOffset, currentLeaderEpoch: p.currentLeaderEpoch ?? -1 });
+            const scripted = node === cluster.leader ? cluster.fetchErrors.shift() : undefined;
+            if (scripted !== undefined) {
+              return { partitionIndex: p.partition, errorCode: scripted, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: [], preferredReadReplica: -1, records: Buffer.alloc(0) };
+            }
             if (node !== cluster.leader) {
               return { partitionIndex: p.partition, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: [], preferredReadReplica: -1, records: Buffer.alloc(0) };
             }
