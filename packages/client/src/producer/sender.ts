@@ -96,8 +96,9 @@ export class Sender {
   private drain(): void {
     if (this.closed) return;
     if (this.transactions.epochBumpRequired) {
-      // Nothing goes until the bump: batches numbered under the old epoch would be refused.
-      if (this.inFlightRequests === 0 && !this.bumping) void this.bumpEpoch();
+      // Nothing goes until the bump: batches numbered under the old epoch would be refused. The
+      // bump waits for something to send, so an idle or closing producer does not ask for one.
+      if (this.inFlightRequests === 0 && !this.bumping && this.accumulator.hasPending()) void this.bumpEpoch();
       return;
     }
     const now = Date.now();
