@@ -30,6 +30,11 @@ export const NO_GENERATION: Readonly<Generation> = { generationId: -1, memberId:
 
 const REJOIN_ERRORS = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID]);
 
+/** A commit refused because the group is rebalancing or the member's generation moved on: a rejoin is already asked for. */
+export function isRebalanceError(error: unknown): boolean {
+  return error instanceof KafkaError && REJOIN_ERRORS.has(error.code);
+}
+
 export class ConsumerCoordinator {
   readonly groupId: string;
   private readonly cluster: Cluster;

@@ -17,7 +17,7 @@ import { listOffsetsVia, OffsetSpec } from '../admin/admin.js';
 import { builtInAssignors, type Assignor, type AssignorName, type TopicPartition } from './assignors.js';
 import { Fetcher } from './fetcher.js';
 import { GroupMembership, tpKey } from './group.js';
-import { ConsumerCoordinator, type OffsetToCommit } from './consumer-coordinator.js';
+import { ConsumerCoordinator, isRebalanceError, type OffsetToCommit } from './consumer-coordinator.js';
 import { SubscriptionState, leaderEpochOf, type FetchedBatch, type FetchPosition, type PartitionState } from './subscription-state.js';
 
 export type { OffsetToCommit } from './consumer-coordinator.js';
@@ -375,7 +375,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       this.autoCommitTimer = setTimeout(() => {
         void this.commitConsumed()
           .catch((e: unknown) => {
-            if (!isRetriable(e)) this.fail(e);
+            // As Kafka's auto-commit: a commit that met a rebalance is not the application's
+            // error; the rejoin is under way and the next tick commits again.
+            if (!isRetriable(e) && !isRebalanceError(e)) this.fail(e);
           })
           .finally(() => {
             if (!this.closed) tick();
