@@ -10,7 +10,7 @@ import { run } from './helpers.js';
 async function writeSegment(dir: string, topic: string, batches: Buffer[], roll = false): Promise<string> {
   const logs = await LogManager.open({ dataDir: dir, cleanerEnabled: false });
   const log = await logs.createLog(topic, 0);
-  for (const b of batches) await log.append(b);
+  for (const b of batches) await log.appendAsLeader(b);
   if (roll) await log.roll();
   await logs.shutdown();
   return join(dir, `${topic}-0`);

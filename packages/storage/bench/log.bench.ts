@@ -54,7 +54,7 @@ async function logAppend(dir: string, batch: Buffer, count: number, durable: boo
   const config = parseTopicConfig({ 'segment.bytes': String(512 * MiB), ...(durable ? { 'flush.messages': '1' } : {}), ...extra });
   const log = await PartitionLog.open({ dir: logDir, topic: 'bench', partition: 0, config });
   const start = performance.now();
-  for (let i = 0; i < count; i++) await log.append(batch, { crcVerified });
+  for (let i = 0; i < count; i++) await log.appendAsLeader(batch, { crcVerified });
   const seconds = (performance.now() - start) / 1000;
   const bytes = log.sizeInBytes;
   await log.close();
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const logDir = await mkdtemp(join(dir, 'read-'));
     const log = await PartitionLog.open({ dir: logDir, topic: 'bench', partition: 0, config: parseTopicConfig({ 'segment.bytes': String(512 * MiB) }) });
     const batch = batchOfSize(64 * KiB);
-    for (let i = 0; i < (128 * MiB) / batch.length; i++) await log.append(batch);
+    for (let i = 0; i < (128 * MiB) / batch.length; i++) await log.appendAsLeader(batch);
     const segPath = log.activeSegment.logPath;
     const fileSize = log.activeSegment.size;
     const rawReads: Timing[] = [];
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
           for (let i = 0; i < perProducer; i++) {
             const b = Buffer.from(small);
             const s = performance.now();
-            await dlog.append(b);
+            await dlog.appendAsLeader(b);
             lat.push(performance.now() - s);
           }
         }),
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     const perProducer = 300;
     const single = await PartitionLog.open({ dir: await mkdtemp(join(dir, 'single-')), topic: 'bench', partition: 0, config: parseTopicConfig({ 'flush.messages': '1' }) });
     let t0 = performance.now();
-    for (let i = 0; i < perProducer; i++) await single.append(Buffer.from(small));
+    for (let i = 0; i < perProducer; i++) await single.appendAsLeader(Buffer.from(small));
     const singleRate = perProducer / ((performance.now() - t0) / 1000);
     await single.close();
     const logs = await Promise.all(Array.from({ length: 8 }, async (_, p) => {
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     }));
     t0 = performance.now();
     await Promise.all(logs.map(async (l) => {
-      for (let i = 0; i < perProducer; i++) await l.append(Buffer.from(small));
+      for (let i = 0; i < perProducer; i++) await l.appendAsLeader(Buffer.from(small));
     }));
     const spreadRate = (8 * perProducer) / ((performance.now() - t0) / 1000);
     await Promise.all(logs.map((l) => l.close()));
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     const startBatch = batchOfSize(16 * KiB);
     for (let p = 0; p < 200; p++) {
       const l = await mgr.createLog('startup', p);
-      for (let i = 0; i < 64; i++) await l.append(Buffer.from(startBatch));
+      for (let i = 0; i < 64; i++) await l.appendAsLeader(Buffer.from(startBatch));
     }
     await mgr.shutdown();
     const clean = await LogManager.open({ dataDir });

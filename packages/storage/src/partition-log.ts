@@ -48,13 +48,14 @@ const INT32_MAX = 2147483647n;
 /** Keeps one writev under the kernel's IOV_MAX (1024). */
 const MAX_GROUP_BUFFERS = 512;
 
-export interface AppendOptions {
-  /** Leader appends assign offsets; follower appends keep the leader's. Default true. */
-  assignOffsets?: boolean;
-  /** Stamped into every batch when assigning offsets, and recorded in the leader-epoch cache. */
-  leaderEpoch?: number;
+export interface FollowerAppendOptions {
   /** Resolve only after the data is fsynced, whatever flush.messages says. */
   durable?: boolean;
+}
+
+export interface AppendOptions extends FollowerAppendOptions {
+  /** Stamped into every batch, and recorded in the leader-epoch cache. */
+  leaderEpoch?: number;
   /**
    * The caller has already checked every batch's CRC (e.g. while decoding the records to
    * validate them), so the log does not compute it a second time. Never set it for bytes that
@@ -336,14 +337,27 @@ export class PartitionLog {
   // ---------------------------------------------------------------- append
 
   /**
-   * Appends one or more record batches (v2) given as their wire bytes. The buffer is modified in
-   * place (offsets, leader epoch, LogAppendTime) and must not be reused by the caller.
+   * Leader append (Kafka's appendAsLeader): one or more record batches (v2) given as their wire
+   * bytes get the next offsets and the leader epoch. The buffer is modified in place (offsets,
+   * leader epoch, LogAppendTime) and must not be reused by the caller.
    */
-  append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+  appendAsLeader(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    return this.enqueue(batches, true, options);
+  }
+
+  /**
+   * Follower append (Kafka's appendAsFollower): batches keep the leader's offsets and epochs; they
+   * must be in order and start at or above the log end offset.
+   */
+  appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
+    return this.enqueue(batches, false, options);
+  }
+
+  private enqueue(batches: Buffer, assignOffsets: boolean, options: AppendOptions): Promise<AppendResult> {
     try {
       if (this.closed) throw storageError(`log ${this.topic}-${this.partition} is closed`);
       if (this.failure) throw storageError(`log ${this.topic}-${this.partition} failed earlier: ${this.failure.message}`, this.failure);
-      const pending = this.validate(batches, options);
+      const pending = this.validate(batches, assignOffsets, options);
       return new Promise<AppendResult>((resolve, reject) => {
         pending.resolve = resolve;
         pending.reject = reject;
@@ -363,7 +377,7 @@ export class PartitionLog {
    * verified by the writer while the bytes are being written (see writeOut), which hides most of
    * their cost; LogAppendTime batches are verified here, before stamping gives them a new CRC.
    */
-  private validate(buf: Buffer, options: AppendOptions): PendingAppend {
+  private validate(buf: Buffer, assignOffsets: boolean, options: AppendOptions): PendingAppend {
     const cfg = this.config;
     if (buf.length > cfg.segmentBytes) throw appendTooLarge(buf.length, cfg.segmentBytes);
     const now = BigInt(this.now());
@@ -406,7 +420,7 @@ export class PartitionLog {
       offsetSpan: span,
       maxTimestamp,
       crcVerified: crcVerified || logAppendTime >= 0n,
-      assignOffsets: options.assignOffsets ?? true,
+      assignOffsets,
       leaderEpoch: options.leaderEpoch ?? -1,
       durable: options.durable ?? false,
       logAppendTime,

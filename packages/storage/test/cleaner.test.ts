@@ -59,7 +59,7 @@ describe('log compaction', () => {
             const value = random() < 0.1 ? null : `${key}@${round}.${b}.${i}`;
             records.push({ key: Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: BigInt(now) });
           }
-          const res = await log.append(buildRecordBatch(records, { compression }));
+          const res = await log.appendAsLeader(buildRecordBatch(records, { compression }));
           records.forEach((r, i) => appended.set(res.baseOffset + BigInt(i), { key: r.key.toString(), value: r.value?.toString() ?? null }));
         }
         // Reads and appends carry on while the cleaner works. A reader walking the log in small
@@ -76,7 +76,7 @@ describe('log compaction', () => {
         };
         const [cleaned] = await Promise.all([
           cleaner.maybeClean(log),
-          log.append(buildRecordBatch([{ key: Buffer.from('k0'), value: Buffer.from('during'), timestamp: BigInt(now) }])),
+          log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k0'), value: Buffer.from('during'), timestamp: BigInt(now) }])),
           scan(),
         ]);
         const last = log.logEndOffset - 1n;
@@ -146,10 +146,10 @@ describe('log compaction', () => {
       });
       const cleaner = new LogCleaner(() => now);
       for (let i = 0; i < 20; i++) {
-        await log.append(buildRecordBatch([{ key: Buffer.from('same'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }, { key: null, value: Buffer.from('nokey'), timestamp: BigInt(now) }]));
+        await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('same'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }, { key: null, value: Buffer.from('nokey'), timestamp: BigInt(now) }]));
       }
-      await log.append(buildControlBatch('commit', { producerId: 5n, producerEpoch: 0, coordinatorEpoch: 1, timestamp: BigInt(now) }));
-      await log.append(buildRecordBatch([{ key: Buffer.from('same'), value: Buffer.from('last'), timestamp: BigInt(now) }]));
+      await log.appendAsLeader(buildControlBatch('commit', { producerId: 5n, producerEpoch: 0, coordinatorEpoch: 1, timestamp: BigInt(now) }));
+      await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('same'), value: Buffer.from('last'), timestamp: BigInt(now) }]));
       await log.roll();
       assert.equal(await cleaner.maybeClean(log), false, 'records younger than min.compaction.lag.ms wait');
       now += 2 * DAY;
@@ -181,13 +181,13 @@ describe('log compaction', () => {
       const txn = (pid: bigint, key: string, value: string) =>
         buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp: ts }], { producerId: pid, producerEpoch: 0, baseSequence: 0, isTransactional: true });
       const marker = (type: 'commit' | 'abort', pid: bigint) => buildControlBatch(type, { producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, timestamp: ts });
-      await log.append(buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('plain-a'), timestamp: ts }])); // 0
-      await log.append(txn(1n, 'a', 'aborted-a')); // 1: aborted, must not hide plain-a
-      await log.append(txn(2n, 'b', 'committed-b')); // 2
-      await log.append(marker('abort', 1n)); // 3
-      await log.append(marker('commit', 2n)); // 4
-      await log.append(txn(3n, 'c', 'open-c')); // 5: no marker yet
-      await log.append(buildRecordBatch([{ key: Buffer.from('b'), value: Buffer.from('plain-b'), timestamp: ts }])); // 6
+      await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('plain-a'), timestamp: ts }])); // 0
+      await log.appendAsLeader(txn(1n, 'a', 'aborted-a')); // 1: aborted, must not hide plain-a
+      await log.appendAsLeader(txn(2n, 'b', 'committed-b')); // 2
+      await log.appendAsLeader(marker('abort', 1n)); // 3
+      await log.appendAsLeader(marker('commit', 2n)); // 4
+      await log.appendAsLeader(txn(3n, 'c', 'open-c')); // 5: no marker yet
+      await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('b'), value: Buffer.from('plain-b'), timestamp: ts }])); // 6
       await log.roll();
       assert.equal(await cleaner.maybeClean(log, true), true);
       let recs = await readAll(log);
@@ -212,7 +212,7 @@ describe('log compaction', () => {
       let now = 20 * DAY;
       const mgr = await LogManager.open({ dataDir: dir, now: () => now });
       const log = await mgr.createLog('lag', 0, config({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.99', 'max.compaction.lag.ms': '60000' }));
-      for (let i = 0; i < 10; i++) await log.append(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
       await mgr.runRetention();
       assert.equal(await mgr.runCleaner(), 0, 'nothing due yet: all in the active segment');
       now += 120_000;
@@ -233,7 +233,7 @@ describe('log compaction', () => {
       const reported: string[] = [];
       const mgr = await LogManager.open({ dataDir: dir, now: () => now, onBackgroundError: (m) => reported.push(m) });
       const log = await mgr.createLog('broken', 0, config({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.01', 'max.compaction.lag.ms': '60000' }));
-      for (let i = 0; i < 10; i++) await log.append(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
       now += 120_000;
       await mgr.runRetention();
       assert.equal(log.segments.length, 2);
@@ -255,7 +255,7 @@ describe('log compaction', () => {
     try {
       const cfg = config({ 'segment.bytes': '400' });
       const log = await PartitionLog.open({ dir, topic: 'c', partition: 0, config: cfg });
-      for (let i = 0; i < 12; i++) await log.append(buildRecordBatch([{ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }, { key: Buffer.from('x'), value: Buffer.from('y') }]));
+      for (let i = 0; i < 12; i++) await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }, { key: Buffer.from('x'), value: Buffer.from('y') }]));
       assert.ok(log.segments.length >= 3);
       const [s0, s1] = log.segments;
       const end = log.logEndOffset;

@@ -37,7 +37,7 @@ async function writer(id: number): Promise<never> {
     const batch = compact
       ? buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(`w${id}-${n}`) }])
       : batchOf(1 + Math.floor(random() * 20), { tag: `w${id}-${n}`, valueBytes: Math.floor(random() * 400) });
-    const r = await log.append(batch, { leaderEpoch: 1 });
+    const r = await log.appendAsLeader(batch, { leaderEpoch: 1 });
     process.stdout.write(`ack ${r.baseOffset} ${r.lastOffset} ${batch.readUInt32BE(BatchOffsets.crc)} ${key}\n`);
   }
 }

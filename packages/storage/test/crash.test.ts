@@ -81,7 +81,7 @@ it(`keeps every acknowledged durable batch across ${ROUNDS} kill -9 rounds`, { t
       }
       // And it keeps working after recovery.
       const end = log.logEndOffset;
-      const res = await log.append(batchOf(2, { tag: `after-${round}` }));
+      const res = await log.appendAsLeader(batchOf(2, { tag: `after-${round}` }));
       assert.equal(res.baseOffset, end);
       // Alternate clean and unclean hand-over to the next child.
       if (round % 2 === 0) await mgr.shutdown();

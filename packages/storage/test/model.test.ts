@@ -43,7 +43,7 @@ for (const initialSeed of [99, 7, 2024, 31337, 5]) it(`agrees with a model over 
       if (op === 'append') {
         const parts = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => batchOf(1 + Math.floor(random() * 4), { tag: `s${step}.${i}`, valueBytes: Math.floor(random() * 60) }));
         const crcs = parts.map((p) => p.readUInt32BE(BatchOffsets.crc));
-        const r = await log.append(Buffer.concat(parts));
+        const r = await log.appendAsLeader(Buffer.concat(parts));
         assert.equal(r.baseOffset, end);
         let at = end;
         for (const [i, p] of parts.entries()) {

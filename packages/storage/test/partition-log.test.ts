@@ -19,8 +19,8 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir);
-      const r1 = await log.append(batchOf(3, { tag: 'a' }));
-      const r2 = await log.append(batchOf(2, { tag: 'b' }));
+      const r1 = await log.appendAsLeader(batchOf(3, { tag: 'a' }));
+      const r2 = await log.appendAsLeader(batchOf(2, { tag: 'b' }));
       assert.equal(r1.baseOffset, 0n);
       assert.equal(r1.lastOffset, 2n);
       assert.equal(r2.baseOffset, 3n);
@@ -50,9 +50,9 @@ describe('PartitionLog append and read', () => {
     try {
       const log = await openLog(dir);
       const multi = Buffer.concat([batchOf(2), batchOf(3), batchOf(1)]);
-      const r = await log.append(multi);
+      const r = await log.appendAsLeader(multi);
       assert.deepEqual([r.baseOffset, r.lastOffset, r.batchCount], [0n, 5n, 3]);
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(batchOf(1 + (i % 3), { tag: `c${i}` }))));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => log.appendAsLeader(batchOf(1 + (i % 3), { tag: `c${i}` }))));
       let expected = 6n;
       for (const [i, res] of results.entries()) {
         assert.equal(res.baseOffset, expected, `append ${i}`);
@@ -73,12 +73,12 @@ describe('PartitionLog append and read', () => {
       const log = await openLog(dir, { 'max.message.bytes': '2000' });
       const bad = batchOf(2);
       bad[bad.length - 1] ^= 0xff;
-      await assert.rejects(log.append(bad), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
-      await assert.rejects(log.append(batchOf(1).subarray(0, 70)), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
-      await assert.rejects(log.append(batchOf(1, { valueBytes: 3000 })), isKafkaError(ErrorCode.MESSAGE_TOO_LARGE));
-      await assert.rejects(log.append(Buffer.alloc(0)), isKafkaError(ErrorCode.INVALID_RECORD));
+      await assert.rejects(log.appendAsLeader(bad), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
+      await assert.rejects(log.appendAsLeader(batchOf(1).subarray(0, 70)), isKafkaError(ErrorCode.CORRUPT_MESSAGE));
+      await assert.rejects(log.appendAsLeader(batchOf(1, { valueBytes: 3000 })), isKafkaError(ErrorCode.MESSAGE_TOO_LARGE));
+      await assert.rejects(log.appendAsLeader(Buffer.alloc(0)), isKafkaError(ErrorCode.INVALID_RECORD));
       assert.equal(log.logEndOffset, 0n);
-      const ok = await log.append(batchOf(1));
+      const ok = await log.appendAsLeader(batchOf(1));
       assert.equal(ok.baseOffset, 0n);
       await log.close();
     } finally {
@@ -93,7 +93,7 @@ describe('PartitionLog append and read', () => {
       const batches = Array.from({ length: 12 }, (_, i) => batchOf(2, { tag: `g${i}` }));
       batches[3][batches[3].length - 2] ^= 0x01;
       batches[8][70] ^= 0x10;
-      const settled = await Promise.allSettled(batches.map((b) => log.append(b)));
+      const settled = await Promise.allSettled(batches.map((b) => log.appendAsLeader(b)));
       const ok = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ baseOffset: bigint }>).value.baseOffset);
       assert.deepEqual(settled.map((s) => s.status === 'rejected'), batches.map((_, i) => i === 3 || i === 8));
       for (const s of settled) if (s.status === 'rejected') assert.ok(isKafkaError(ErrorCode.CORRUPT_MESSAGE)(s.reason));
@@ -122,7 +122,7 @@ describe('PartitionLog append and read', () => {
     try {
       const now = 1_700_000_000_000;
       const log = await openLog(dir, { 'message.timestamp.type': 'LogAppendTime' }, { now: () => now });
-      const r = await log.append(batchOf(2, { timestamp: 5n }));
+      const r = await log.appendAsLeader(batchOf(2, { timestamp: 5n }));
       assert.equal(r.logAppendTime, BigInt(now));
       const { records } = await log.read(0n, 1 << 20);
       assert.ok(verifyBatchCrc(records, 0));
@@ -139,9 +139,9 @@ describe('PartitionLog append and read', () => {
     try {
       const now = 1_700_000_000_000;
       const log = await openLog(dir, { 'message.timestamp.before.max.ms': '1000', 'message.timestamp.after.max.ms': '1000' }, { now: () => now });
-      await assert.rejects(log.append(batchOf(1, { timestamp: BigInt(now - 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
-      await assert.rejects(log.append(batchOf(1, { timestamp: BigInt(now + 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
-      await log.append(batchOf(1, { timestamp: BigInt(now - 10) }));
+      await assert.rejects(log.appendAsLeader(batchOf(1, { timestamp: BigInt(now - 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
+      await assert.rejects(log.appendAsLeader(batchOf(1, { timestamp: BigInt(now + 5000) })), isKafkaError(ErrorCode.INVALID_TIMESTAMP));
+      await log.appendAsLeader(batchOf(1, { timestamp: BigInt(now - 10) }));
       await log.close();
     } finally {
       await cleanup();
@@ -154,7 +154,7 @@ describe('PartitionLog append and read', () => {
       const log = await openLog(dir, { 'segment.bytes': '1000', 'index.interval.bytes': '200' });
       const sizes: number[] = [];
       for (let i = 0; i < 60; i++) sizes.push(1 + (i % 4));
-      for (const [i, n] of sizes.entries()) await log.append(batchOf(n, { tag: `b${i}`, valueBytes: 20 }));
+      for (const [i, n] of sizes.entries()) await log.appendAsLeader(batchOf(n, { tag: `b${i}`, valueBytes: 20 }));
       assert.ok(log.segments.length > 5, `expected several segments, got ${log.segments.length}`);
       const names = (await readdir(dir)).filter((n) => n.endsWith('.log'));
       assert.equal(names.length, log.segments.length);
@@ -187,7 +187,7 @@ describe('PartitionLog append and read', () => {
     try {
       const log = await openLog(dir, { 'segment.bytes': '500', 'index.interval.bytes': '0' });
       // Batch i holds timestamps 1000*i + [0..2].
-      for (let i = 0; i < 20; i++) await log.append(batchOf(3, { timestamp: BigInt(1000 * (i + 1)) }));
+      for (let i = 0; i < 20; i++) await log.appendAsLeader(batchOf(3, { timestamp: BigInt(1000 * (i + 1)) }));
       assert.ok(log.segments.length > 2);
       assert.deepEqual(await log.offsetForTimestamp(EARLIEST_TIMESTAMP), { timestamp: -1n, offset: 0n, leaderEpoch: -1 });
       assert.equal((await log.offsetForTimestamp(LATEST_TIMESTAMP))!.offset, 60n);
@@ -215,7 +215,7 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const first = await openLog(dir);
-      await first.append(batchOf(3, { timestamp: 5000n }));
+      await first.appendAsLeader(batchOf(3, { timestamp: 5000n }));
       await first.close();
       // Garble the first record's length (CRC checks are skipped on a trusted, cleanly closed log).
       const fh = await open(join(dir, '00000000000000000000.log'), 'r+');
@@ -234,10 +234,10 @@ describe('PartitionLog append and read', () => {
     try {
       let now = 1_000_000;
       const log = await openLog(dir, { 'segment.ms': '1000', 'index.interval.bytes': '0' }, { now: () => now });
-      await log.append(batchOf(2, { timestamp: BigInt(now) }));
-      await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      await log.appendAsLeader(batchOf(2, { timestamp: BigInt(now) }));
+      await log.appendAsLeader(batchOf(2, { timestamp: BigInt(now) }));
       now += 2000;
-      await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      await log.appendAsLeader(batchOf(2, { timestamp: BigInt(now) }));
       assert.equal(log.segments.length, 2);
       assert.equal(log.segments[1].baseOffset, 4n);
       const idx = await stat(join(dir, '00000000000000000000.index'));
@@ -258,14 +258,14 @@ describe('PartitionLog append and read', () => {
     try {
       const log = await openLog(dir, { 'segment.index.bytes': '32', 'index.interval.bytes': '0', 'segment.ms': '1000' });
       // 4 entries fit; the first batch of a segment gets none, so a segment holds 5 batches.
-      for (let i = 0; i < 12; i++) await log.append(batchOf(1, { timestamp: 1000n }));
+      for (let i = 0; i < 12; i++) await log.appendAsLeader(batchOf(1, { timestamp: 1000n }));
       assert.deepEqual(log.segments.map((s) => s.baseOffset), [0n, 5n, 10n]);
       const log2dir = join(dir, 'old');
       await import('node:fs/promises').then((fs) => fs.mkdir(log2dir));
       const old = await openLog(log2dir, { 'segment.ms': '1000' });
-      for (let i = 0; i < 10; i++) await old.append(batchOf(1, { timestamp: 5000n }));
+      for (let i = 0; i < 10; i++) await old.appendAsLeader(batchOf(1, { timestamp: 5000n }));
       assert.equal(old.segments.length, 1, 'data stamped long ago does not make every append roll');
-      await old.append(batchOf(1, { timestamp: 7000n }));
+      await old.appendAsLeader(batchOf(1, { timestamp: 7000n }));
       assert.equal(old.segments.length, 2, 'but 2 s of record time past the first batch does');
       await old.close();
       await log.close();
@@ -278,13 +278,13 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'flush.messages': '10' });
-      await log.append(batchOf(4));
-      await log.append(batchOf(4));
+      await log.appendAsLeader(batchOf(4));
+      await log.appendAsLeader(batchOf(4));
       assert.equal(log.recoveryPoint, 0n);
       assert.equal(log.unflushedMessageCount, 8);
-      await log.append(batchOf(4));
+      await log.appendAsLeader(batchOf(4));
       assert.equal(log.recoveryPoint, 12n, 'the append crossing flush.messages waited for an fsync');
-      await log.append(batchOf(1));
+      await log.appendAsLeader(batchOf(1));
       await log.flush();
       assert.equal(log.recoveryPoint, 13n);
       await log.close();
@@ -297,7 +297,7 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'segment.bytes': '400' });
-      for (let i = 0; i < 20; i++) await log.append(batchOf(2));
+      for (let i = 0; i < 20; i++) await log.appendAsLeader(batchOf(2));
       const segs = log.segments.length;
       assert.ok(segs > 3);
       const cut = log.segments[2].baseOffset + 1n;
@@ -319,9 +319,9 @@ describe('PartitionLog append and read', () => {
     try {
       const log = await openLog(dir, { 'segment.bytes': '400' });
       await log.assignLeaderEpoch(1, 0n);
-      for (let i = 0; i < 10; i++) await log.append(batchOf(2), { leaderEpoch: 1 });
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batchOf(2), { leaderEpoch: 1 });
       await log.assignLeaderEpoch(2);
-      for (let i = 0; i < 10; i++) await log.append(batchOf(2), { leaderEpoch: 2 });
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batchOf(2), { leaderEpoch: 2 });
       log.highWatermark = 40n;
       assert.deepEqual(log.endOffsetForEpoch(1), { epoch: 1, endOffset: 20n });
       assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 2, endOffset: 40n });
@@ -329,7 +329,7 @@ describe('PartitionLog append and read', () => {
       assert.equal(log.logEndOffset, 12n);
       assert.equal(log.highWatermark, 12n);
       assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 1, endOffset: 12n });
-      const r = await log.append(batchOf(1), { leaderEpoch: 3 });
+      const r = await log.appendAsLeader(batchOf(1), { leaderEpoch: 3 });
       assert.equal(r.baseOffset, 12n);
       const recs = recordsIn((await log.read(0n, 1 << 20)).records);
       // Reads return one segment at a time; collect all.
@@ -357,7 +357,7 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'index.interval.bytes': '1' });
-      for (let i = 0; i < 6; i++) await log.append(batchOf(2, { tag: `a${i}` }));
+      for (let i = 0; i < 6; i++) await log.appendAsLeader(batchOf(2, { tag: `a${i}` }));
       // Sequential reads of two batches at a time see every record once, in order.
       const values: string[] = [];
       let next = 0n;
@@ -369,13 +369,13 @@ describe('PartitionLog append and read', () => {
       assert.deepEqual(values, ['a0-0', 'a0-1', 'a1-0', 'a1-1', 'a2-0', 'a2-1', 'a3-0', 'a3-1', 'a4-0', 'a4-1', 'a5-0', 'a5-1']);
       // A tailing reader at the end gets nothing, then exactly the next append.
       assert.equal((await log.read(12n, 1 << 20)).records.length, 0);
-      await log.append(batchOf(1, { tag: 'tail' }));
+      await log.appendAsLeader(batchOf(1, { tag: 'tail' }));
       assert.deepEqual(recordsIn((await log.read(12n, 1 << 20)).records).map((x) => x.value!.toString()), ['tail-0']);
       // Truncation moves positions: reads that stopped at offsets 6 and 13 must not reuse them.
       await log.read(4n, 1); // stops at 6
       await log.truncateTo(4n);
-      await log.append(batchOf(3, { tag: 'b' })); // 4..6
-      await log.append(batchOf(3, { tag: 'c' })); // 7..9
+      await log.appendAsLeader(batchOf(3, { tag: 'b' })); // 4..6
+      await log.appendAsLeader(batchOf(3, { tag: 'c' })); // 7..9
       assert.deepEqual(recordsIn((await log.read(6n, 1)).records).map((x) => `${x.offset}=${x.value!.toString()}`), ['4=b-0', '5=b-1', '6=b-2']);
       assert.deepEqual(recordsIn((await log.read(7n, 1 << 20)).records).map((x) => `${x.offset}=${x.value!.toString()}`), ['7=c-0', '8=c-1', '9=c-2']);
       assert.equal(log.logEndOffset, 10n);
@@ -392,11 +392,11 @@ describe('PartitionLog append and read', () => {
       const b = batchOf(3);
       b.writeBigInt64BE(0n, 0);
       b.writeInt32BE(7, BatchOffsets.partitionLeaderEpoch);
-      const r = await log.append(b, { assignOffsets: false });
+      const r = await log.appendAsFollower(b);
       assert.deepEqual([r.baseOffset, r.lastOffset], [0n, 2n]);
       const again = batchOf(1);
       again.writeBigInt64BE(1n, 0);
-      await assert.rejects(log.append(again, { assignOffsets: false }), isKafkaError(ErrorCode.INVALID_RECORD));
+      await assert.rejects(log.appendAsFollower(again), isKafkaError(ErrorCode.INVALID_RECORD));
       assert.deepEqual(log.leaderEpochCache.all, [{ epoch: 7, startOffset: 0n }]);
       await log.close();
     } finally {
@@ -408,7 +408,7 @@ describe('PartitionLog append and read', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'flush.messages': '1' });
-      const results = await Promise.all(Array.from({ length: 200 }, () => log.append(batchOf(1))));
+      const results = await Promise.all(Array.from({ length: 200 }, () => log.appendAsLeader(batchOf(1))));
       assert.equal(results.length, 200);
       assert.equal(log.recoveryPoint, 200n, 'every acknowledged append is covered by an fsync');
       assert.equal(log.unflushedMessageCount, 0);
@@ -425,7 +425,7 @@ describe('PartitionLog retention', () => {
     try {
       let now = 10_000_000;
       const log = await openLog(dir, { 'segment.bytes': '300', 'retention.ms': '5000' }, { now: () => now });
-      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { timestamp: BigInt(now - 10_000 + i * 1000) }));
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batchOf(2, { timestamp: BigInt(now - 10_000 + i * 1000) }));
       // Timestamps run now-10000 .. now-1000; segments whose newest record is older than now-5000 go.
       const deleted = await log.deleteExpiredSegments();
       assert.ok(deleted > 0);
@@ -437,7 +437,7 @@ describe('PartitionLog retention', () => {
       assert.ok(log.activeSegment.isEmpty);
       assert.equal(log.logStartOffset, 20n);
       assert.equal(log.logEndOffset, 20n);
-      const r = await log.append(batchOf(1, { timestamp: BigInt(now) }));
+      const r = await log.appendAsLeader(batchOf(1, { timestamp: BigInt(now) }));
       assert.equal(r.baseOffset, 20n);
       await log.close();
     } finally {
@@ -449,7 +449,7 @@ describe('PartitionLog retention', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'segment.bytes': '300', 'retention.bytes': '1000' });
-      for (let i = 0; i < 30; i++) await log.append(batchOf(2));
+      for (let i = 0; i < 30; i++) await log.appendAsLeader(batchOf(2));
       const before = log.sizeInBytes;
       assert.ok(before > 1000);
       await log.deleteExpiredSegments();
@@ -468,7 +468,7 @@ describe('PartitionLog retention', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openLog(dir, { 'segment.bytes': '300', 'retention.bytes': '100', 'cleanup.policy': 'compact' });
-      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { key: (k) => `k${k}` }));
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batchOf(2, { key: (k) => `k${k}` }));
       assert.equal(await log.deleteExpiredSegments(), 0);
       await log.close();
     } finally {

@@ -34,7 +34,7 @@ async function readAll(log: PartitionLog): Promise<bigint[]> {
 
 async function filled(dir: string, batches = 30): Promise<PartitionLog> {
   const log = await open_(dir);
-  for (let i = 0; i < batches; i++) await log.append(batchOf(3, { tag: `r${i}`, valueBytes: 10 }));
+  for (let i = 0; i < batches; i++) await log.appendAsLeader(batchOf(3, { tag: `r${i}`, valueBytes: 10 }));
   return log;
 }
 
@@ -54,7 +54,7 @@ describe('recovery of damaged logs', () => {
       const reopened = await open_(dir);
       assert.equal(reopened.logEndOffset, 87n);
       assert.deepEqual(await readAll(reopened), range(87));
-      const r = await reopened.append(batchOf(1));
+      const r = await reopened.appendAsLeader(batchOf(1));
       assert.equal(r.baseOffset, 87n);
       assert.deepEqual(await readAll(reopened), range(88));
       await reopened.close();
@@ -139,7 +139,7 @@ describe('recovery of damaged logs', () => {
       const big = { 'segment.bytes': String(64 * 1024 * 1024), 'max.message.bytes': String(2 * 1024 * 1024) };
       const log = await PartitionLog.open({ dir, topic: 't', partition: 0, config: config(big), checkpoints: { recoveryPoint: 0n } });
       // ~700 KiB batches: 8 MiB chunk boundaries fall inside batches.
-      for (let i = 0; i < 14; i++) await log.append(batchOf(7, { tag: `big${i}`, valueBytes: 100 * 1024 }));
+      for (let i = 0; i < 14; i++) await log.appendAsLeader(batchOf(7, { tag: `big${i}`, valueBytes: 100 * 1024 }));
       const size = log.activeSegment.size;
       assert.ok(size > 9 * 1024 * 1024);
       await abandon(log);
@@ -182,7 +182,7 @@ describe('LogManager start-up and shutdown', () => {
       const partitions = 1000;
       const logs = [];
       for (let p = 0; p < partitions; p++) logs.push(await mgr.createLog('many', p, config({ 'segment.index.bytes': '4096' })));
-      await Promise.all(logs.map((l, p) => l.append(batchOf(1 + (p % 5)))));
+      await Promise.all(logs.map((l, p) => l.appendAsLeader(batchOf(1 + (p % 5)))));
       logs[7].highWatermark = 3n;
       await mgr.shutdown();
       await stat(join(dir, CLEAN_SHUTDOWN_MARKER));
@@ -224,7 +224,7 @@ describe('LogManager start-up and shutdown', () => {
       let now = 50_000_000;
       const mgr = await LogManager.open({ dataDir: dir, now: () => now, retentionCheckIntervalMs: 20, flushCheckIntervalMs: 20, checkpointIntervalMs: 20, cleanerBackoffMs: 20 });
       const log = await mgr.createLog('bg', 0, config({ 'segment.bytes': '300', 'retention.ms': '1000', 'flush.ms': '100' }));
-      for (let i = 0; i < 10; i++) await log.append(batchOf(2, { timestamp: BigInt(now) }));
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batchOf(2, { timestamp: BigInt(now) }));
       assert.ok(log.segments.length > 2);
       mgr.startBackgroundTasks();
       // The fake clock keeps the work from happening early; polling only waits out slow fsyncs.
@@ -254,7 +254,7 @@ describe('LogManager start-up and shutdown', () => {
       assert.equal(log.config.segmentBytes, 1073741824);
       mgr.setTopicConfig('cfg', config({ 'segment.bytes': '200' }));
       assert.equal(log.config.segmentBytes, 200);
-      for (let i = 0; i < 5; i++) await log.append(batchOf(2));
+      for (let i = 0; i < 5; i++) await log.appendAsLeader(batchOf(2));
       assert.ok(log.segments.length > 1, 'new segment.bytes applied live');
       await assert.rejects(mgr.createLog('bad/name', 0));
       assert.equal(await mgr.deleteLog('cfg', 0), true);

@@ -83,7 +83,7 @@ export class ProducerStates {
       // next batch of the producer is checked against it.
       if (!verifyBatchCrc(records)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'Record batch CRC mismatch.');
       const stored = await prepare(records);
-      const appending = partitionLog.append(stored, { ...options, crcVerified: true });
+      const appending = partitionLog.appendAsLeader(stored, { ...options, crcVerified: true });
       // The log refuses a batch it cannot store (size, timestamps) before queueing it, with an
       // already rejected promise: settle that before the next batch is checked.
       let refused = false;

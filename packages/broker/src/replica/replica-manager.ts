@@ -183,7 +183,7 @@ export class ReplicaManager {
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
-        appended = await log.append(records, options);
+        appended = await log.appendAsLeader(records, options);
       } else {
         const target = targetCodec(log.config.compressionType);
         const prepare = async (bytes: Buffer) =>
@@ -198,7 +198,7 @@ export class ReplicaManager {
         } else {
           const prepared = await prepare(records);
           // A recompressed batch carries a CRC the broker just computed; client bytes are checked by the log.
-          appended = await log.append(prepared, { ...options, crcVerified: prepared !== records });
+          appended = await log.appendAsLeader(prepared, { ...options, crcVerified: prepared !== records });
         }
       }
       partition.maybeIncrementLeaderHW();
