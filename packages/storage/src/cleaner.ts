@@ -119,8 +119,11 @@ export class LogCleaner {
     const now = this.now();
     const segments = log.segments.slice(0, -1);
     // Segments holding records younger than min.compaction.lag.ms, and everything after them, wait.
+    // So do records at or above the high watermark, as in Kafka: they are not committed yet (a
+    // follower may truncate them) and a consumer cannot have read them.
     const lagHorizon = BigInt(now - cfg.minCompactionLagMs);
-    let uncleanable = segments.findIndex((s) => s.maxTimestamp > lagHorizon);
+    const hw = log.highWatermark;
+    let uncleanable = segments.findIndex((s) => s.maxTimestamp > lagHorizon || s.nextOffset > hw);
     if (uncleanable < 0) uncleanable = segments.length;
     const cleanable = segments.slice(0, uncleanable);
     if (cleanable.length === 0) return false;

@@ -74,6 +74,7 @@ describe('log compaction', () => {
             next = r.nextOffset;
           }
         };
+        log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
         const [cleaned] = await Promise.all([
           cleaner.maybeClean(log),
           log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k0'), value: Buffer.from('during'), timestamp: BigInt(now) }])),
@@ -121,6 +122,7 @@ describe('log compaction', () => {
       assert.ok(tombstonesBefore.length > 0, 'some tombstones kept within delete.retention.ms');
       now += 2 * DAY;
       await log.roll();
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log, true), true);
       const after = await readAll(log);
       const dirty = cleaner.firstDirtyOffset(log)!;
@@ -151,8 +153,10 @@ describe('log compaction', () => {
       await log.appendAsLeader(buildControlBatch('commit', { producerId: 5n, producerEpoch: 0, coordinatorEpoch: 1, timestamp: BigInt(now) }));
       await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('same'), value: Buffer.from('last'), timestamp: BigInt(now) }]));
       await log.roll();
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log), false, 'records younger than min.compaction.lag.ms wait');
       now += 2 * DAY;
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log), true);
       const records = await readAll(log);
       // Offsets 0..39 were ('same', v), (null, 'nokey') pairs; 40 the commit marker; 41 the last 'same'.
@@ -161,6 +165,7 @@ describe('log compaction', () => {
       assert.ok(records.every((r) => r.key !== null), 'keyless records are removed');
       assert.equal(records[records.length - 1].value!.toString(), 'last');
       // Nothing new is dirty: the ratio check declines another pass.
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log), false);
       await log.close();
     } finally {
@@ -189,6 +194,7 @@ describe('log compaction', () => {
       await log.appendAsLeader(txn(3n, 'c', 'open-c')); // 5: no marker yet
       await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('b'), value: Buffer.from('plain-b'), timestamp: ts }])); // 6
       await log.roll();
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log, true), true);
       let recs = await readAll(log);
       const view = (rs: typeof recs) => rs.map((r) => `${r.offset}:${r.value?.length === 6 && r.key?.length === 4 ? 'marker' : r.value?.toString()}`);
@@ -197,9 +203,35 @@ describe('log compaction', () => {
       assert.deepEqual(view(recs), ['0:plain-a', '3:marker', '4:marker', '5:open-c', '6:plain-b']);
       now += 2 * DAY;
       await log.roll();
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log, true), true);
       recs = await readAll(log);
       assert.deepEqual(view(recs), ['0:plain-a', '5:open-c', '6:plain-b'], 'markers go after delete.retention.ms');
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('never cleans at or above the high watermark', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const now = 20 * DAY;
+      const log = await PartitionLog.open({
+        dir, topic: 'hw', partition: 0, now: () => now,
+        config: config({ 'cleanup.policy': 'compact', 'segment.bytes': '400', 'min.cleanable.dirty.ratio': '0.01' }),
+      });
+      const cleaner = new LogCleaner(() => now);
+      for (let i = 0; i < 12; i++) await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
+      assert.ok(log.segments.length >= 3);
+      assert.equal(await cleaner.maybeClean(log, true), false, 'nothing committed: nothing cleanable');
+      // The HW inside the second segment: only the first (wholly below it) may be cleaned.
+      const [first, second] = log.segments;
+      log.highWatermark = second.baseOffset + 1n;
+      assert.equal(await cleaner.maybeClean(log, true), true);
+      assert.equal(cleaner.firstDirtyOffset(log), first.nextOffset);
+      const values = (await readAll(log)).filter((r) => r.offset >= log.highWatermark).map((r) => r.value!.toString());
+      assert.equal(values.length, Number(log.logEndOffset - log.highWatermark), 'records at or above the HW untouched');
       await log.close();
     } finally {
       await cleanup();
@@ -214,10 +246,12 @@ describe('log compaction', () => {
       const log = await mgr.createLog('lag', 0, config({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.99', 'max.compaction.lag.ms': '60000' }));
       for (let i = 0; i < 10; i++) await log.appendAsLeader(buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp: BigInt(now) }]));
       await mgr.runRetention();
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await mgr.runCleaner(), 0, 'nothing due yet: all in the active segment');
       now += 120_000;
       await mgr.runRetention();
       assert.equal(log.segments.length, 2, 'the lagging active segment was rolled');
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await mgr.runCleaner(), 1);
       assert.deepEqual((await readAll(log)).map((r) => r.value!.toString()), ['v9']);
       await mgr.shutdown();
@@ -241,6 +275,7 @@ describe('log compaction', () => {
       const sealed = await readFile(log.segments[0].logPath);
       sealed[sealed.length - 3] ^= 0xff;
       await writeFile(log.segments[0].logPath, sealed);
+      log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await mgr.runCleaner(), 0);
       assert.equal(reported.length, 1, reported.join('\n'));
       assert.match(reported[0], /compaction of broken-0 failed, marked uncleanable/);

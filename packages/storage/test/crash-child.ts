@@ -38,6 +38,8 @@ async function writer(id: number): Promise<never> {
       ? buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(`w${id}-${n}`) }])
       : batchOf(1 + Math.floor(random() * 20), { tag: `w${id}-${n}`, valueBytes: Math.floor(random() * 400) });
     const r = await log.appendAsLeader(batch, { leaderEpoch: 1 });
+    // Committed at once, as a single broker's produce does: the cleaner works below the HW.
+    log.highWatermark = log.logEndOffset;
     process.stdout.write(`ack ${r.baseOffset} ${r.lastOffset} ${batch.readUInt32BE(BatchOffsets.crc)} ${key}\n`);
   }
 }
