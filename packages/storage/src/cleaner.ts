@@ -22,8 +22,7 @@
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  BATCH_HEADER_SIZE,
-  BATCH_LOG_OVERHEAD,
+  BatchIterator,
   BatchOffsets,
   buildRecordBatch,
   decodeAttributes,
@@ -56,24 +55,20 @@ export async function forEachBatch(seg: LogSegment, fn: (batch: Buffer, position
   while (pos < end) {
     const chunk = await seg.readExactly(pos, Math.min(READ_CHUNK, end - pos));
     if (!chunk) return;
-    let at = 0;
-    while (at + BATCH_HEADER_SIZE <= chunk.length) {
-      const size = chunk.readInt32BE(at + BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      if (at + size > chunk.length) break;
-      await fn(chunk.subarray(at, at + size), pos + at);
-      at += size;
+    const chunkStart = pos;
+    const it = new BatchIterator(chunk, { allowPartial: true });
+    while (it.next()) {
+      let batch = it.batch;
+      if (!it.complete) {
+        // A batch running past the chunk (or larger than it): read it whole.
+        const whole = await seg.readExactly(pos, it.size);
+        if (!whole) return;
+        batch = whole;
+      }
+      await fn(batch, pos);
+      pos += it.size;
     }
-    if (at === 0) {
-      // A single batch larger than the chunk.
-      const head = await seg.readExactly(pos, BATCH_HEADER_SIZE);
-      if (!head) return;
-      const size = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      const whole = await seg.readExactly(pos, size);
-      if (!whole) return;
-      await fn(whole, pos);
-      at = size;
-    }
-    pos += at;
+    if (pos === chunkStart) return;
   }
 }
 

@@ -14,7 +14,7 @@ import { open, readdir, rm, unlink, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BATCH_HEADER_SIZE,
-  BATCH_LOG_OVERHEAD,
+  BatchIterator,
   BatchOffsets,
   scanBatches,
   setBaseOffset,
@@ -1044,11 +1044,11 @@ async function endOffsetOfFile(path: string, baseOffset: bigint): Promise<bigint
     let end = baseOffset;
     while (pos + BATCH_HEADER_SIZE <= size) {
       const { bytesRead } = await fh.read(head, 0, BATCH_HEADER_SIZE, pos);
-      if (bytesRead < BATCH_HEADER_SIZE) break;
-      const batchSize = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      if (batchSize < BATCH_HEADER_SIZE || pos + batchSize > size) break;
-      end = head.readBigInt64BE(0) + BigInt(head.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n;
-      pos += batchSize;
+      // One header at a time through the shared iterator; the batch must end inside the file.
+      const it = new BatchIterator(head.subarray(0, bytesRead), { allowPartial: true });
+      if (!it.next() || pos + it.size > size) break;
+      end = it.lastOffset + 1n;
+      pos += it.size;
     }
     return end;
   } finally {

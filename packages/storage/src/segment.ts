@@ -7,7 +7,7 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchOffsets, computeBatchCrc, CURRENT_MAGIC } from '@sluice/protocol';
+import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets, computeBatchCrc, CURRENT_MAGIC } from '@sluice/protocol';
 import { OffsetIndex, TimeIndex, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, readIndexFile } from './indexes.js';
 
 /** A source of read buffers, e.g. a pool of recycled ones. */
@@ -28,6 +28,8 @@ export const SWAP_SUFFIX = '.swap';
 /** Header bytes needed to know a batch's size and offsets (through lastOffsetDelta). */
 const OFFSET_PREFIX = BatchOffsets.lastOffsetDelta + 4;
 const RECOVERY_CHUNK = 8 * 1024 * 1024;
+/** Header-only walks read this much at a time (a few index intervals). */
+const HEADER_WALK_CHUNK = 64 * 1024;
 
 export function segmentFileName(baseOffset: bigint, suffix: string): string {
   return baseOffset.toString().padStart(20, '0') + suffix;
@@ -203,21 +205,16 @@ export class LogSegment {
       this.maxTimestamp = lastTime.timestamp;
       this.offsetOfMaxTimestamp = lastTime.offset;
     }
-    let pos = this.offsetIdx!.lastEntry.position;
-    while (pos < this.size) {
-      const head = await this.readExactly(pos, BATCH_HEADER_SIZE);
-      if (!head) break;
-      const size = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      const lastOffset = head.readBigInt64BE(0) + BigInt(head.readInt32BE(BatchOffsets.lastOffsetDelta));
-      const maxTs = head.readBigInt64BE(BatchOffsets.maxTimestamp);
+    await this.walkHeaders(this.offsetIdx!.lastEntry.position, this.size, (it, pos) => {
+      const lastOffset = it.lastOffset;
+      const maxTs = it.maxTimestamp;
       if (this.rollingBasedTimestamp === null && pos === 0) this.rollingBasedTimestamp = Number(maxTs);
       if (maxTs > this.maxTimestamp) {
         this.maxTimestamp = maxTs;
         this.offsetOfMaxTimestamp = lastOffset;
       }
       this.nextOffset = lastOffset + 1n;
-      pos += size;
-    }
+    });
     this.bytesSinceLastIndexEntry = this.size - this.offsetIdx!.lastEntry.position;
     if (this.size > 0 && this.rollingBasedTimestamp === null) {
       const head = await this.readExactly(0, BATCH_HEADER_SIZE);
@@ -259,41 +256,27 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry = 0;
     this.rollingBasedTimestamp = null;
     let pos = 0;
-    let chunk: Buffer = Buffer.alloc(0);
-    let chunkStart = 0;
-    scan: while (pos < fileSize) {
-      if (pos + BATCH_HEADER_SIZE > chunkStart + chunk.length) {
-        const want = Math.min(fileSize - pos, RECOVERY_CHUNK);
-        chunk = (await this.readExactly(pos, want)) ?? Buffer.alloc(0);
-        chunkStart = pos;
-        if (chunk.length < BATCH_HEADER_SIZE) break;
+    scan: while (pos + BATCH_HEADER_SIZE <= fileSize) {
+      const chunkStart = pos;
+      const chunk = await this.readExactly(chunkStart, Math.min(fileSize - chunkStart, RECOVERY_CHUNK));
+      if (!chunk) break;
+      // Header checks (length, magic) are the iterator's; a batch longer than the chunk is read whole.
+      const it = new BatchIterator(chunk, { allowPartial: true });
+      while (it.next()) {
+        const size = it.size;
+        const baseOffset = it.baseOffset;
+        if (size > maxBatchBytes || pos + size > fileSize || baseOffset < this.nextOffset) break scan;
+        let batch = it.batch;
+        if (!it.complete) {
+          const whole = await this.readExactly(pos, size);
+          if (!whole) break scan;
+          batch = whole;
+        }
+        if (computeBatchCrc(batch, 0, size) !== batch.readUInt32BE(BatchOffsets.crc)) break scan;
+        this.indexAppended({ baseOffset, lastOffset: it.lastOffset, maxTimestamp: it.maxTimestamp, position: pos, size });
+        pos += size;
       }
-      const at = pos - chunkStart;
-      const batchLength = chunk.readInt32BE(at + BatchOffsets.batchLength);
-      const size = batchLength + BATCH_LOG_OVERHEAD;
-      const baseOffset = chunk.readBigInt64BE(at);
-      if (
-        chunk.readInt8(at + BatchOffsets.magic) !== CURRENT_MAGIC ||
-        size < BATCH_HEADER_SIZE ||
-        size > maxBatchBytes ||
-        pos + size > fileSize ||
-        baseOffset < this.nextOffset
-      ) {
-        break;
-      }
-      let batch: Buffer;
-      if (at + size <= chunk.length) batch = chunk.subarray(at, at + size);
-      else {
-        const whole = await this.readExactly(pos, size);
-        if (!whole) break scan;
-        batch = whole;
-        chunk = Buffer.alloc(0);
-        chunkStart = pos + size;
-      }
-      if (computeBatchCrc(batch, 0, size) !== batch.readUInt32BE(BatchOffsets.crc)) break;
-      const lastOffset = baseOffset + BigInt(batch.readInt32BE(BatchOffsets.lastOffsetDelta));
-      this.indexAppended({ baseOffset, lastOffset, maxTimestamp: batch.readBigInt64BE(BatchOffsets.maxTimestamp), position: pos, size });
-      pos += size;
+      if (pos === chunkStart) break;
     }
     this.readEnds.clear();
     this.size = pos;
@@ -393,23 +376,23 @@ export class LogSegment {
     const window = gap + wantAfter;
     let buf: Buffer = Buffer.alloc(0);
     let bufStart = pos;
-    while (pos + OFFSET_PREFIX <= limit) {
-      if (pos + BATCH_HEADER_SIZE > bufStart + buf.length) {
-        const len = Math.min(limit - pos, Math.max(window, BATCH_HEADER_SIZE));
-        buffers?.release(buf);
-        const r = await this.readExactly(pos, len, buffers);
-        if (!r) return null;
-        buf = r;
-        bufStart = pos;
+    while (pos + BATCH_HEADER_SIZE <= limit) {
+      const len = Math.min(limit - pos, Math.max(window, BATCH_HEADER_SIZE));
+      buffers?.release(buf);
+      const r = await this.readExactly(pos, len, buffers);
+      if (!r) return null;
+      buf = r;
+      bufStart = pos;
+      // Headers only: the batch sought may run past the window; read() fetches the rest.
+      const it = new BatchIterator(buf, { allowPartial: true });
+      while (it.next()) {
+        const lastOffset = it.lastOffset;
+        if (lastOffset >= offset) {
+          return { loc: { baseOffset: it.baseOffset, lastOffset, position: bufStart + it.position, size: it.size, maxTimestamp: it.maxTimestamp }, buf, bufStart };
+        }
       }
-      const at = pos - bufStart;
-      const size = buf.readInt32BE(at + BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      const baseOffset = buf.readBigInt64BE(at);
-      const lastOffset = baseOffset + BigInt(buf.readInt32BE(at + BatchOffsets.lastOffsetDelta));
-      if (lastOffset >= offset) {
-        return { loc: { baseOffset, lastOffset, position: pos, size, maxTimestamp: buf.readBigInt64BE(at + BatchOffsets.maxTimestamp) }, buf, bufStart };
-      }
-      pos += size;
+      if (it.endOfBatches === 0) break;
+      pos = bufStart + it.endOfBatches;
     }
     buffers?.release(buf);
     return null;
@@ -444,13 +427,11 @@ export class LogSegment {
     const end = Math.min(buf.length, start + want);
     let pos = start;
     let nextOffset = loc.baseOffset;
-    while (pos + BATCH_HEADER_SIZE <= end) {
-      const size = buf.readInt32BE(pos + BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      if (pos + size > end) break;
-      const lastOffset = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta));
+    for (const it = new BatchIterator(buf, { start, end }); it.next(); ) {
+      const lastOffset = it.lastOffset;
       if (maxOffset !== null && lastOffset >= maxOffset) break;
       nextOffset = lastOffset + 1n;
-      pos += size;
+      pos = it.endOfBatches;
     }
     if (pos === start) {
       buffers?.release(buf);
@@ -473,25 +454,36 @@ export class LogSegment {
     return found ? found.loc : null;
   }
 
+  /**
+   * Header-only walk over the batches in file bytes [from, to), read in chunks; `fn` gets each
+   * header (and its file position) and stops the walk by returning false.
+   */
+  async walkHeaders(from: number, to: number, fn: (it: BatchIterator, position: number) => boolean | void): Promise<void> {
+    let pos = from;
+    while (pos + BATCH_HEADER_SIZE <= to) {
+      const chunk = await this.readExactly(pos, Math.min(to - pos, HEADER_WALK_CHUNK));
+      if (!chunk) return;
+      const it = new BatchIterator(chunk, { allowPartial: true });
+      while (it.next()) if (fn(it, pos + it.position) === false) return;
+      if (it.endOfBatches === 0) return;
+      pos += it.endOfBatches;
+    }
+  }
+
   /** First batch whose max timestamp is >= `timestamp`, or null. */
   async findBatchByTimestamp(timestamp: bigint): Promise<BatchLocation | null> {
     if (this.maxTimestamp < timestamp) return null;
     const ti = await this.timeIndex();
     const startOffset = ti.lookup(timestamp);
     const idx = await this.offsetIndex();
-    let pos = idx.lookup(startOffset).position;
-    while (pos + BATCH_HEADER_SIZE <= this.size) {
-      const head = await this.readExactly(pos, BATCH_HEADER_SIZE);
-      if (!head) return null;
-      const size = head.readInt32BE(BatchOffsets.batchLength) + BATCH_LOG_OVERHEAD;
-      const maxTs = head.readBigInt64BE(BatchOffsets.maxTimestamp);
-      if (maxTs >= timestamp) {
-        const baseOffset = head.readBigInt64BE(0);
-        return { baseOffset, lastOffset: baseOffset + BigInt(head.readInt32BE(BatchOffsets.lastOffsetDelta)), position: pos, size, maxTimestamp: maxTs };
-      }
-      pos += size;
-    }
-    return null;
+    let found: BatchLocation | null = null;
+    await this.walkHeaders(idx.lookup(startOffset).position, this.size, (it, position) => {
+      const maxTs = it.maxTimestamp;
+      if (maxTs < timestamp) return true;
+      found = { baseOffset: it.baseOffset, lastOffset: it.lastOffset, position, size: it.size, maxTimestamp: maxTs };
+      return false;
+    });
+    return found;
   }
 
   /**

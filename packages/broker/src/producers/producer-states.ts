@@ -6,12 +6,11 @@
  * disk writes. A partition's state is rebuilt from its batch headers the first time an idempotent
  * producer writes to it after start-up, scanning only the tail producer.id.expiration.ms keeps.
  */
-import { BatchOffsets, BATCH_HEADER_SIZE, ErrorCode, KafkaError, batchSizeAt, scanBatches, verifyBatchCrc } from '@sluice/protocol';
+import { BatchIterator, BatchOffsets, BATCH_HEADER_SIZE, ErrorCode, KafkaError, scanBatches, verifyBatchCrc } from '@sluice/protocol';
 import type { AppendOptions, AppendResult, PartitionLog } from '@sluice/storage';
 import type { Logger } from '../logger.js';
 import { PartitionProducerState, type ProducerBatch, type RetainedBatch } from './producer-state.js';
 
-const CONTROL_BATCH_BIT = 0x20;
 const TRANSACTIONAL_BIT = 0x10;
 /** Bytes read per step while rebuilding (whole batches; only their headers are looked at). */
 const REBUILD_READ_BYTES = 4 << 20;
@@ -142,24 +141,18 @@ export class ProducerStates {
     while (offset < partitionLog.logEndOffset) {
       const chunk = await partitionLog.read(offset, REBUILD_READ_BYTES);
       if (chunk.records.length === 0) break;
-      let pos = 0;
-      while (pos + BATCH_HEADER_SIZE <= chunk.records.length) {
-        const size = batchSizeAt(chunk.records, pos);
-        if (pos + size > chunk.records.length) break;
-        const r = chunk.records;
-        const producerId = r.readBigInt64BE(pos + BatchOffsets.producerId);
-        const baseOffset = r.readBigInt64BE(pos + BatchOffsets.baseOffset);
-        const lastOffsetDelta = r.readInt32BE(pos + BatchOffsets.lastOffsetDelta);
-        const isControl = (r.readInt16BE(pos + BatchOffsets.attributes) & CONTROL_BATCH_BIT) !== 0;
-        const maxTimestamp = Number(r.readBigInt64BE(pos + BatchOffsets.maxTimestamp));
+      for (const it = new BatchIterator(chunk.records); it.next(); ) {
+        const producerId = it.producerId;
+        const baseOffset = it.baseOffset;
+        const lastOffsetDelta = it.lastOffsetDelta;
+        const maxTimestamp = Number(it.maxTimestamp);
         // A batch without timestamps cannot be dated: kept, as if written now.
         const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
-        if (producerId >= 0n && !isControl && timestamp >= horizon) {
-          const batch = { producerId, epoch: r.readInt16BE(pos + BatchOffsets.producerEpoch), firstSeq: r.readInt32BE(pos + BatchOffsets.baseSequence), lastOffsetDelta };
+        if (producerId >= 0n && !it.isControl && timestamp >= horizon) {
+          const batch = { producerId, epoch: it.producerEpoch, firstSeq: it.baseSequence, lastOffsetDelta };
           state.record(batch, baseOffset, baseOffset + BigInt(lastOffsetDelta), timestamp, timestamp);
           batches++;
         }
-        pos += size;
       }
       if (chunk.nextOffset <= offset) break;
       offset = chunk.nextOffset;

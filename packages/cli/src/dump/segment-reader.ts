@@ -4,7 +4,7 @@
  * not a well-formed batch and reports how many bytes were left over and why.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, BatchOffsets, CURRENT_MAGIC } from '@sluice/protocol';
+import { BATCH_HEADER_SIZE, BatchIterator } from '@sluice/protocol';
 
 const WINDOW_BYTES = 1 << 20;
 
@@ -75,11 +75,10 @@ export class SegmentReader {
     }
     if (!(await this.ensure(position, BATCH_HEADER_SIZE))) return fail('truncated');
     const at = position - this.windowStart;
-    const batchLength = this.window.readInt32BE(at + BatchOffsets.batchLength);
-    if (batchLength < BATCH_HEADER_SIZE - BATCH_LOG_OVERHEAD || this.window.readInt8(at + BatchOffsets.magic) !== CURRENT_MAGIC) {
-      return fail('invalid');
-    }
-    const size = batchLength + BATCH_LOG_OVERHEAD;
+    // The shared header walk judges the header; the body may lie beyond the window for now.
+    const it = new BatchIterator(this.window, { start: at, end: this.windowLength, allowPartial: true });
+    if (!it.next()) return fail('invalid');
+    const size = it.size;
     if (size > this.maxBatchBytes) return fail('too-large');
     if (!(await this.ensure(position, size))) return fail('truncated');
     return { position, buffer: this.window, offsetInBuffer: position - this.windowStart, size };

@@ -13,6 +13,7 @@ import { ProtocolError } from '../protocol-error.js';
 import {
   BATCH_HEADER_SIZE,
   BATCH_LOG_OVERHEAD,
+  BatchIterator,
   BatchOffsets,
   CURRENT_MAGIC,
   type BatchAttributes,
@@ -359,15 +360,14 @@ export interface PositionedRecordBatch extends RecordBatch {
  */
 export function* iterateRecordBatches(buf: Buffer, options: IterateOptions = {}): Generator<PositionedRecordBatch, void, void> {
   const end = Math.min(options.end ?? buf.length, buf.length);
-  let pos = options.start ?? 0;
   const view = end === buf.length ? buf : buf.subarray(0, end);
-  while (pos < end) {
-    if (end - pos < BATCH_HEADER_SIZE) return;
-    const batchLength = view.readInt32BE(pos + BatchOffsets.batchLength);
-    // A complete-looking header whose batch runs past the end is a partial batch, not an error.
-    if (batchLength >= BATCH_HEADER_SIZE - BATCH_LOG_OVERHEAD && batchLength + BATCH_LOG_OVERHEAD > end - pos) return;
-    const batch = readRecordBatch(view, pos, options);
-    yield { ...batch, position: pos };
-    pos += batch.size;
+  // A complete-looking header whose batch runs past the end is a partial batch, not an error.
+  const it = new BatchIterator(view, { start: options.start ?? 0, allowPartial: true });
+  while (it.next()) {
+    if (!it.complete) return;
+    const batch = readRecordBatch(view, it.position, options);
+    yield { ...batch, position: it.position };
   }
+  // A malformed header: let the decoder throw its precise ProtocolError.
+  if (it.stoppedBy === 'invalid') readRecordBatch(view, it.endOfBatches, options);
 }
