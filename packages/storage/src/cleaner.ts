@@ -112,7 +112,7 @@ export class LogCleaner {
     const cfg = log.config;
     if (!cfg.cleanupPolicy.includes('compact') || log.isClosed) return false;
     const now = this.now();
-    const segments = log.segments.slice(0, -1);
+    const segments = log.sealedSegments();
     // Segments holding records younger than min.compaction.lag.ms, and everything after them, wait.
     // So do records at or above the high watermark, as in Kafka: they are not committed yet (a
     // follower may truncate them) and a consumer cannot have read them.
