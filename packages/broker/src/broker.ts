@@ -21,7 +21,6 @@ import { TopicManager, explicitTopicDefaults } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
 import { OFFSETS_TOPIC, startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
-import { ProducerStates } from './producers/producer-states.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -106,6 +105,8 @@ async function startLocked(
     defaultConfig: parseTopicConfig({}, defaultsNow()),
     topicConfigs,
     retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+    producerIdExpirationMs: () => config.int('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
     onBackgroundError: (message) => logger.error(message),
   });
   const logs = new StorageLogLayer(manager, logger);
@@ -117,8 +118,7 @@ async function startLocked(
       await manager.deleteLog(l.topic, l.partition);
     }
   }
-  const producerStates = new ProducerStates(() => config.int('producer.id.expiration.ms'), logger, config.int('producer.id.expiration.check.interval.ms'));
-  const replicaManager = new ReplicaManager(config.nodeId, logs, producerStates, logger);
+  const replicaManager = new ReplicaManager(config.nodeId, logs, logger);
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
   manager.startBackgroundTasks();
@@ -173,7 +173,6 @@ async function startLocked(
     bound = await server.listen();
   } catch (err) {
     groups.stop();
-    producerStates.stop();
     await logs.close();
     await metadata.close();
     throw err;
@@ -195,7 +194,6 @@ async function startLocked(
       stopping = true;
       replicaManager.shutdown();
       groups.stop();
-      producerStates.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       await logs.close();
       await metadata.close();

@@ -5,6 +5,8 @@ export * from './indexes.js';
 export * from './segment.js';
 export * from './leader-epoch-cache.js';
 export * from './partition-log.js';
+export * from './producer-state.js';
+export { producerBatchOf } from './idempotent-appends.js';
 export * from './cleaner.js';
 export * from './log-manager.js';
 export * from './kafka-topic-catalogue.js';

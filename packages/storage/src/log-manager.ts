@@ -42,6 +42,10 @@ export interface LogManagerOptions {
   cleanerBackoffMs?: number;
   /** log.cleaner.enable */
   cleanerEnabled?: boolean;
+  /** producer.id.expiration.ms, read at each use (it changes live). Default one day. */
+  producerIdExpirationMs?: () => number;
+  /** producer.id.expiration.check.interval.ms: how often idle producers' state is dropped. */
+  producerIdExpirationCheckIntervalMs?: number;
   /** Logs opened concurrently at start-up. */
   recoveryConcurrency?: number;
   now?: () => number;
@@ -113,6 +117,7 @@ export class LogManager {
           cleanShutdown,
           checkpoints: { recoveryPoint: recovery.get(key), logStartOffset: logStart.get(key), highWatermark: hw.get(key) },
           now: mgr.now,
+          producerIdExpirationMs: options.producerIdExpirationMs,
         });
         mgr.logs.set(key, log);
         const dirty = cleaner.get(key);
@@ -163,7 +168,7 @@ export class LogManager {
     const dir = join(this.dataDir, key);
     await mkdir(dir, { recursive: true });
     await fsyncDirectory(this.dataDir);
-    const log = await PartitionLog.open({ dir, topic, partition, config: this.configFor(topic), now: this.now });
+    const log = await PartitionLog.open({ dir, topic, partition, config: this.configFor(topic), now: this.now, producerIdExpirationMs: this.options.producerIdExpirationMs });
     this.logs.set(key, log);
     return log;
   }
@@ -266,6 +271,9 @@ export class LogManager {
     every('retention', this.options.retentionCheckIntervalMs ?? 300_000, () => this.runRetention());
     every('flush', this.options.flushCheckIntervalMs ?? 1_000, () => this.runFlushCheck());
     every('checkpoint', this.options.checkpointIntervalMs ?? 60_000, () => this.checkpoint());
+    every('producer-expiration', this.options.producerIdExpirationCheckIntervalMs ?? 600_000, async () => {
+      for (const log of this.allLogs()) log.expireProducers();
+    });
     if (this.options.cleanerEnabled ?? true) every('cleaner', this.options.cleanerBackoffMs ?? 15_000, () => this.runCleaner());
   }
 

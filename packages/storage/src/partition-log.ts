@@ -25,9 +25,24 @@ import { loadLog } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import { LogState } from './log-state.js';
 import { LogWriter, type AppendOptions, type AppendResult, type FollowerAppendOptions } from './log-writer.js';
+import { IdempotentAppends, producerBatchOf, type LeaderAppendResult } from './idempotent-appends.js';
+import type { ProducerStateManager } from './producer-state.js';
 import { CLEANED_SUFFIX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, segmentFileName, type ReadBuffers } from './segment.js';
 
 export type { AppendOptions, AppendResult, FollowerAppendOptions } from './log-writer.js';
+export type { LeaderAppendResult } from './idempotent-appends.js';
+
+/** Kafka's default producer.id.expiration.ms (one day). */
+const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+
+export interface LeaderAppendOptions extends AppendOptions {
+  /**
+   * The bytes to store for records that passed the producer check (e.g. recompressed to the
+   * topic's compression.type); called once, before the write. A result other than the given
+   * buffer is taken as CRC-checked (it carries a CRC just computed).
+   */
+  prepare?: (records: Buffer) => Promise<Buffer>;
+}
 
 /** ListOffsets special timestamps. */
 export const LATEST_TIMESTAMP = -1n;
@@ -81,6 +96,8 @@ export interface OpenLogOptions {
   cleanShutdown?: boolean;
   /** Clock, overridable by tests. */
   now?: () => number;
+  /** producer.id.expiration.ms, read at each use (it changes live). Default one day. */
+  producerIdExpirationMs?: () => number;
 }
 
 export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
@@ -96,6 +113,7 @@ export class PartitionLog {
   private readonly lock = new AsyncLock();
   private readonly st = new LogState();
   private readonly writer: LogWriter;
+  private readonly producers: IdempotentAppends;
   private closed = false;
   private readonly now: () => number;
 
@@ -106,6 +124,7 @@ export class PartitionLog {
     public config: TopicConfig,
     readonly leaderEpochCache: LeaderEpochCache,
     now: () => number,
+    producerIdExpirationMs: () => number,
   ) {
     this.now = now;
     this.segs = new LogSegments(dir, () => ({ segment: this.segmentOptions, preallocateBytes: this.config.preallocate ? this.config.segmentBytes : 0 }));
@@ -122,6 +141,7 @@ export class PartitionLog {
       now,
       isClosed: () => this.closed,
     });
+    this.producers = new IdempotentAppends(this, (b, o) => this.writer.enqueue(b, true, o), producerIdExpirationMs, now);
   }
 
   /** The segments, read-only (tests and tools inspect them; only the log changes them). */
@@ -176,7 +196,7 @@ export class PartitionLog {
   static async open(options: OpenLogOptions): Promise<PartitionLog> {
     const { dir } = options;
     const epochs = await LeaderEpochCache.load(dir);
-    const log = new PartitionLog(dir, options.topic, options.partition, options.config, epochs, options.now ?? Date.now);
+    const log = new PartitionLog(dir, options.topic, options.partition, options.config, epochs, options.now ?? Date.now, options.producerIdExpirationMs ?? (() => DEFAULT_PRODUCER_ID_EXPIRATION_MS));
     await loadLog(log.segs, log.st, epochs, log.segmentOptions, options.checkpoints ?? {}, options.cleanShutdown ?? false);
     return log;
   }
@@ -186,18 +206,43 @@ export class PartitionLog {
   /**
    * Leader append (Kafka's appendAsLeader): one or more record batches (v2) given as their wire
    * bytes get the next offsets and the leader epoch. The buffer is modified in place (offsets,
-   * leader epoch, LogAppendTime) and must not be reused by the caller.
+   * leader epoch, LogAppendTime) and must not be reused by the caller. A batch of an idempotent
+   * producer is first checked against the producer state: a retry of one of its last five
+   * batches resolves with the original offsets (`duplicate`) and is not appended; a stale epoch or
+   * a sequence gap rejects (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
-  appendAsLeader(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
-    return this.writer.enqueue(batches, true, options);
+  appendAsLeader(batches: Buffer, options: LeaderAppendOptions = {}): Promise<LeaderAppendResult> {
+    const { prepare, ...rest } = options;
+    let producerBatch;
+    try {
+      producerBatch = producerBatchOf(batches);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (producerBatch) return this.producers.append(producerBatch, batches, prepare ?? (async (b) => b), rest);
+    if (!prepare) return this.writer.enqueue(batches, true, rest);
+    return prepare(batches).then((stored) => this.writer.enqueue(stored, true, { ...rest, crcVerified: rest.crcVerified === true || stored !== batches }));
   }
 
   /**
    * Follower append (Kafka's appendAsFollower): batches keep the leader's offsets and epochs; they
-   * must be in order and start at or above the log end offset.
+   * must be in order and start at or above the log end offset. Their producer batches are
+   * recorded in the producer state, so a follower that becomes leader checks sequences rightly.
    */
-  appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
-    return this.writer.enqueue(batches, false, options);
+  async appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
+    const result = await this.writer.enqueue(batches, false, options);
+    this.producers.recordFollowerBatches(batches);
+    return result;
+  }
+
+  /** The producer state (Kafka's ProducerStateManager); null until an idempotent producer wrote. */
+  get producerStateManager(): ProducerStateManager | null {
+    return this.producers.loaded;
+  }
+
+  /** Forgets idle producers (producer.id.expiration.ms); LogManager runs it periodically. */
+  expireProducers(): void {
+    this.producers.expire();
   }
 
   /** Rolls the active segment if it is non-empty (retention uses it to expire the active segment). */
@@ -476,6 +521,8 @@ export class PartitionLog {
   }
 
   private async afterTruncation(newEnd: bigint): Promise<void> {
+    // Retained batches may name offsets that are gone: the state is rebuilt from the log when next needed.
+    this.producers.reset();
     this.st.endOffset = newEnd;
     if (this.st.recoveryPoint > newEnd) this.st.recoveryPoint = newEnd;
     if (this.st.highWatermark > newEnd) this.st.highWatermark = newEnd;

@@ -19,7 +19,7 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
 
-/** The idempotent-producer machinery InitProducerId hands out (the produce path checks it in the ReplicaManager). */
+/** The idempotent-producer machinery of InitProducerId (the producer state lives in each log). */
 export interface Idempotence {
   producerIds: ProducerIdAllocator;
 }

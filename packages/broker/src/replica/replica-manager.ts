@@ -4,12 +4,11 @@
  * watermark and the delayed operations live here and in Partition, so replication changes these
  * files and not the handlers.
  */
-import { ErrorCode, ProtocolError } from '@sluice/protocol';
+import { BATCH_HEADER_SIZE, BatchOffsets, ErrorCode, KafkaError, ProtocolError } from '@sluice/protocol';
 import type { ReadBuffers, TopicConfig } from '@sluice/storage';
 import { errorOf } from '../broker-context.js';
 import type { Logger } from '../logger.js';
 import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
-import { producerBatchOf, type ProducerStates } from '../producers/producer-states.js';
 import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { Partition, type PartitionState } from './partition.js';
@@ -79,7 +78,6 @@ export class ReplicaManager {
   constructor(
     readonly localBrokerId: number,
     private readonly logs: LogLayer,
-    private readonly producerStates: ProducerStates,
     private readonly logger: Logger,
   ) {}
 
@@ -191,15 +189,10 @@ export class ReplicaManager {
             ? // Cap the decompressed size well above what a batch may hold, against bombs.
               recompress(bytes, target, Math.max(64 << 20, log.config.maxMessageBytes * 64))
             : bytes;
-        // Batches of idempotent producers: sequence-checked, and a retry is answered with its first offsets.
-        const producerBatch = producerBatchOf(records);
-        if (producerBatch) {
-          appended = await this.producerStates.append(log, producerBatch, records, prepare, options);
-        } else {
-          const prepared = await prepare(records);
-          // A recompressed batch carries a CRC the broker just computed; client bytes are checked by the log.
-          appended = await log.appendAsLeader(prepared, { ...options, crcVerified: prepared !== records });
-        }
+        refuseTransactional(records);
+        // The log checks batches of idempotent producers (a retry is answered with its first offsets)
+        // and stores what `prepare` gives once that check passed.
+        appended = await log.appendAsLeader(records, { ...options, prepare });
       }
       partition.maybeIncrementLeaderHW();
       Object.assign(outcome, { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset });
@@ -303,5 +296,13 @@ export class ReplicaManager {
   shutdown(): void {
     this.stopping = true;
     for (const d of [...this.delayedFetches]) d.wake();
+  }
+}
+
+/** Transactional produce is refused until the transaction coordinator exists. */
+function refuseTransactional(records: Buffer): void {
+  if (records.length < BATCH_HEADER_SIZE || records.readBigInt64BE(BatchOffsets.producerId) < 0n) return;
+  if (records.readInt16BE(BatchOffsets.attributes) & 0x10) {
+    throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker yet.');
   }
 }

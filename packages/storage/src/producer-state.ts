@@ -1,11 +1,11 @@
 /**
  * One partition's idempotent-producer state (Kafka's ProducerStateManager, non-transactional
- * part): per producer id, its epoch and the last few batches it appended, enough to recognise a
+ * part), owned by its log: per producer id, its epoch and the last few batches it appended, enough to recognise a
  * retried batch (answered with its original offset) and a gap or reordering in its sequences.
  * Everything is derived from record batch headers, so the table is rebuilt by replaying them.
  */
 import { ErrorCode, incrementSequence } from '@sluice/protocol';
-import type { AppendResult } from '@sluice/storage';
+import type { AppendResult } from './log-writer.js';
 
 /** Kafka keeps the last five batches per producer: the client's max.in.flight limit for idempotence. */
 export const RETAINED_BATCHES = 5;
@@ -43,7 +43,7 @@ export type SequenceVerdict =
   | { kind: 'duplicate'; batch: RetainedBatch }
   | { kind: 'reject'; errorCode: number; message: string };
 
-export class PartitionProducerState {
+export class ProducerStateManager {
   private readonly producers = new Map<bigint, ProducerEntry>();
 
   get size(): number {
