@@ -5,6 +5,8 @@
  *   log-segments.ts  the ordered segment list, private to the log (others get snapshots)
  *   log-validator.ts the structural checks of an append
  *   log-writer.ts    the writer task with group commit and the group fsync
+ *   log-time-lookup.ts  ListOffsets by timestamp
+ *   idempotent-appends.ts, producer-state.ts  the producer check of leader appends (ProducerStateManager)
  *
  * Write path: appendAsLeader (assigns offsets, stamps the leader epoch) and appendAsFollower
  * (keeps the leader's offsets) validate and queue to the writer. Logs never share a lock, so
@@ -15,15 +17,15 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BatchOffsets, readRecordBatch } from '@sluice/protocol';
 import { AsyncLock } from './async-lock.js';
 import type { TopicConfig } from './config.js';
-import { corruptBatch, offsetOutOfRange } from './errors.js';
+import { offsetOutOfRange } from './errors.js';
 import { fsyncDirectory } from './checkpoint.js';
 import { LeaderEpochCache, type EpochEndOffset } from './leader-epoch-cache.js';
 import { loadLog } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import { LogState } from './log-state.js';
+import { offsetForTimestamp, type TimestampAndOffset } from './log-time-lookup.js';
 import { LogWriter, type AppendOptions, type AppendResult, type FollowerAppendOptions } from './log-writer.js';
 import { IdempotentAppends, producerBatchOf, type LeaderAppendResult } from './idempotent-appends.js';
 import type { ProducerStateManager } from './producer-state.js';
@@ -44,10 +46,7 @@ export interface LeaderAppendOptions extends AppendOptions {
   prepare?: (records: Buffer) => Promise<Buffer>;
 }
 
-/** ListOffsets special timestamps. */
-export const LATEST_TIMESTAMP = -1n;
-export const EARLIEST_TIMESTAMP = -2n;
-export const MAX_TIMESTAMP = -3n;
+export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, type TimestampAndOffset } from './log-time-lookup.js';
 
 export interface ReadOptions {
   /** Exclusive upper bound: no batch whose last offset is >= this (e.g. the high watermark). */
@@ -71,12 +70,6 @@ export interface ReadResult {
   logStartOffset: bigint;
   logEndOffset: bigint;
   highWatermark: bigint;
-}
-
-export interface TimestampAndOffset {
-  timestamp: bigint;
-  offset: bigint;
-  leaderEpoch: number;
 }
 
 export interface PartitionLogState {
@@ -324,79 +317,21 @@ export class PartitionLog {
    * (-3) the record with the largest timestamp, otherwise the first record whose timestamp is
    * >= `timestamp`. Null when no record qualifies.
    */
-  async offsetForTimestamp(timestamp: bigint): Promise<TimestampAndOffset | null> {
-    const epochFor = (offset: bigint) => {
-      let epoch = -1;
-      for (const e of this.leaderEpochCache.all) if (e.startOffset <= offset) epoch = e.epoch;
-      return epoch;
+  offsetForTimestamp(timestamp: bigint): Promise<TimestampAndOffset | null> {
+    const st = this.st;
+    // Getters: the offsets are read live, as the lookup awaits segment reads.
+    const log = {
+      name: `${this.topic}-${this.partition}`,
+      segments: this.segs,
+      epochs: this.leaderEpochCache,
+      get startOffset() {
+        return st.startOffset;
+      },
+      get endOffset() {
+        return st.endOffset;
+      },
     };
-    if (timestamp === LATEST_TIMESTAMP) return { timestamp: -1n, offset: this.st.endOffset, leaderEpoch: this.leaderEpochCache.latestEpoch };
-    if (timestamp === EARLIEST_TIMESTAMP) return { timestamp: -1n, offset: this.st.startOffset, leaderEpoch: epochFor(this.st.startOffset) };
-    if (timestamp === MAX_TIMESTAMP) {
-      let best: LogSegment | null = null;
-      for (const seg of this.segs.all) if (seg.size > 0 && (!best || seg.maxTimestamp > best.maxTimestamp)) best = seg;
-      if (!best || best.maxTimestamp < 0n) return null;
-      const loc = await this.withSegment(best, () => best.findBatchByTimestamp(best.maxTimestamp));
-      if (!loc) return null;
-      const exact = await this.recordAtTimestamp(best, loc.position, loc.size, best.maxTimestamp, true);
-      const offset = exact?.offset ?? loc.lastOffset;
-      return { timestamp: best.maxTimestamp, offset, leaderEpoch: epochFor(offset) };
-    }
-    if (timestamp < 0n) return null;
-    for (const seg of this.segs.from(this.st.startOffset)) {
-      if (seg.maxTimestamp < timestamp) continue;
-      const loc = await this.withSegment(seg, () => seg.findBatchByTimestamp(timestamp));
-      if (!loc) continue;
-      const exact = await this.recordAtTimestamp(seg, loc.position, loc.size, timestamp, false);
-      let offset = exact?.offset ?? loc.baseOffset;
-      if (offset < this.st.startOffset) offset = this.st.startOffset;
-      return { timestamp: exact?.timestamp ?? loc.maxTimestamp, offset, leaderEpoch: epochFor(offset) };
-    }
-    return null;
-  }
-
-  /** Runs `fn` with `seg` held open; null when the segment was retired meanwhile. */
-  private async withSegment<T>(seg: LogSegment, fn: () => Promise<T | null>): Promise<T | null> {
-    if (seg.retired) return null;
-    seg.acquire();
-    try {
-      return await fn();
-    } finally {
-      await seg.release();
-    }
-  }
-
-  /**
-   * Decodes one batch to find the exact record: the first with timestamp >= target, or (max mode)
-   * the first with exactly the target. LogAppendTime batches need no decoding.
-   */
-  private async recordAtTimestamp(
-    seg: LogSegment,
-    position: number,
-    size: number,
-    target: bigint,
-    exactMatch: boolean,
-  ): Promise<{ offset: bigint; timestamp: bigint } | null> {
-    seg.acquire();
-    try {
-      const bytes = await seg.readExactly(position, size);
-      // The time index named a batch the segment does not hold whole: the index is damaged.
-      if (!bytes) throw corruptBatch(`${this.topic}-${this.partition}: the time index points at ${size} bytes at position ${position} of segment ${seg.baseOffset}, past its end`);
-      const attributes = bytes.readInt16BE(BatchOffsets.attributes);
-      if (attributes & 0x08) return { offset: bytes.readBigInt64BE(0), timestamp: bytes.readBigInt64BE(BatchOffsets.maxTimestamp) };
-      let batch;
-      try {
-        batch = readRecordBatch(bytes, 0, { verifyCrc: false });
-      } catch (err) {
-        throw corruptBatch(`${this.topic}-${this.partition}: batch at position ${position} of segment ${seg.baseOffset} cannot be decoded: ${(err as Error).message}`);
-      }
-      for (const r of batch.records) {
-        if (exactMatch ? r.timestamp === target : r.timestamp >= target) return { offset: r.offset, timestamp: r.timestamp };
-      }
-      return null;
-    } finally {
-      await seg.release();
-    }
+    return offsetForTimestamp(log, timestamp);
   }
 
   // ---------------------------------------------------------------- leader epochs
