@@ -11,6 +11,7 @@ import {
   applyPartitionChange,
   partitionState,
   type BrokerRegistration,
+  type ControllerGuard,
   type MetadataChange,
   type PartitionChange,
   type PartitionRegistration,
@@ -138,7 +139,8 @@ export class FileMetadataStore implements MetadataStore {
     }).then(() => this.byName.get(name)!);
   }
 
-  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
+  /** The single broker is always its own controller, so a controller guard always holds. */
+  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange, _guard?: ControllerGuard): Promise<PartitionRegistration> {
     return this.mutate(() => {
       const topic = this.byName.get(topicName);
       const current = topic?.partitions[partition];
@@ -165,9 +167,19 @@ export class FileMetadataStore implements MetadataStore {
     return [...this.registered.values()];
   }
 
+  /** Registrations of a single broker are not durable; unregistering just forgets it. */
+  unregisterBroker(nodeId: number): Promise<void> {
+    this.registered.delete(nodeId);
+    return Promise.resolve();
+  }
+
   /** A single broker is its own controller. */
   controllerId(): number {
     return this.registered.size ? Math.min(...this.registered.keys()) : -1;
+  }
+
+  controllerEpoch(): number {
+    return this.registered.size ? 1 : -1;
   }
 
   brokerConfigs(resourceName: string): Record<string, string> {

@@ -5,12 +5,14 @@
  * until the etcd store exists; nothing is durable.
  */
 import { randomBytes } from 'node:crypto';
+import { ErrorCode, KafkaError } from '@sluice/protocol';
 import {
   applyPartitionChange,
   partitionState,
   TopicExistsError,
   UnknownTopicError,
   type BrokerRegistration,
+  type ControllerGuard,
   type MetadataChange,
   type MetadataStore,
   type PartitionAssignment,
@@ -47,19 +49,36 @@ export class InMemoryClusterMetadata {
     this.views.delete(view);
   }
 
-  /** The lowest registered node id plays the controller. */
+  private controller = -1;
+  private epochOfController = -1;
+  private lastControllerEpoch = 0;
+
+  /** The lowest registered node id plays the controller; every change of controller is a new epoch. */
   controllerId(): number {
-    return this.registrations.size ? Math.min(...this.registrations.keys()) : -1;
+    return this.controller;
+  }
+
+  controllerEpoch(): number {
+    return this.epochOfController;
+  }
+
+  /** After a registration change: a new controller when the lowest live node id changed. */
+  private electController(): MetadataChange | null {
+    const next = this.registrations.size ? Math.min(...this.registrations.keys()) : -1;
+    if (next === this.controller) return null;
+    this.controller = next;
+    this.epochOfController = next === -1 ? -1 : ++this.lastControllerEpoch;
+    return { kind: 'controller-changed', controllerId: next, controllerEpoch: this.epochOfController };
   }
 
   brokerConfigs(resourceName: string): Record<string, string> {
     return { ...this.brokerConfigsByResource.get(resourceName) };
   }
 
-  mutate<T>(change: () => { event: MetadataChange; result: T }): Promise<T> {
+  mutate<T>(change: () => { event: MetadataChange | null; result: T; also?: MetadataChange | null }): Promise<T> {
     const run = async () => {
-      const { event, result } = change();
-      for (const view of [...this.views]) view.emit(event);
+      const { event, result, also } = change();
+      for (const e of [event, also]) if (e) for (const view of [...this.views]) view.emit(e);
       return result;
     };
     const result = this.chain.then(run);
@@ -105,8 +124,11 @@ export class InMemoryClusterMetadata {
     });
   }
 
-  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
+  alterPartition(topicName: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange, guard?: ControllerGuard): Promise<PartitionRegistration> {
     return this.mutate(() => {
+      if (guard && guard.controllerEpoch !== this.epochOfController) {
+        throw new KafkaError(ErrorCode.NOT_CONTROLLER, `controller epoch ${guard.controllerEpoch} is stale (now ${this.epochOfController}).`);
+      }
       const topic = this.topicsByName.get(topicName);
       const current = topic?.partitions[partition];
       if (!topic || !current) throw new UnknownTopicError(topicName);
@@ -121,8 +143,23 @@ export class InMemoryClusterMetadata {
     return this.mutate(() => {
       const registration = { ...broker, brokerEpoch: ++this.lastBrokerEpoch };
       this.registrations.set(broker.nodeId, registration);
-      return { event: { kind: 'broker-registered', broker: registration }, result: registration };
+      return { event: { kind: 'broker-registered', broker: registration }, result: registration, also: this.electController() };
     });
+  }
+
+  /** The broker's registration ends (unregistering, or a test playing a lease that expired). */
+  unregisterBroker(nodeId: number): Promise<void> {
+    return this.mutate(() => {
+      const registration = this.registrations.get(nodeId);
+      if (!registration) return { event: null, result: undefined };
+      this.registrations.delete(nodeId);
+      return { event: { kind: 'broker-unregistered', broker: registration }, result: undefined, also: this.electController() };
+    });
+  }
+
+  /** A test's stand-in for a session that timed out: the broker disappears as if its lease expired. */
+  expireBroker(nodeId: number): Promise<void> {
+    return this.unregisterBroker(nodeId);
   }
 
   setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
@@ -189,8 +226,12 @@ class InMemoryMetadataView implements MetadataStore {
     return this.cluster.setTopicConfigs(name, configs);
   }
 
-  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration> {
-    return this.cluster.alterPartition(topic, partition, expectedPartitionEpoch, change);
+  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange, guard?: ControllerGuard): Promise<PartitionRegistration> {
+    return this.cluster.alterPartition(topic, partition, expectedPartitionEpoch, change, guard);
+  }
+
+  unregisterBroker(nodeId: number): Promise<void> {
+    return this.cluster.unregisterBroker(nodeId);
   }
 
   registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
@@ -203,6 +244,10 @@ class InMemoryMetadataView implements MetadataStore {
 
   controllerId(): number {
     return this.cluster.controllerId();
+  }
+
+  controllerEpoch(): number {
+    return this.cluster.controllerEpoch();
   }
 
   brokerConfigs(resourceName: string): Record<string, string> {

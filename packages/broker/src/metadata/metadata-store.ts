@@ -51,6 +51,15 @@ export interface PartitionChange {
   removingReplicas?: number[];
 }
 
+/**
+ * A write made as the controller: it applies only while the controller that won at
+ * `controllerEpoch` still holds the office; otherwise it fails with NOT_CONTROLLER, so a deposed
+ * controller never overwrites what its successor decided.
+ */
+export interface ControllerGuard {
+  controllerEpoch: number;
+}
+
 /** A broker as registered in the metadata; the epoch is new at every registration (a restart). */
 export interface BrokerRegistration {
   nodeId: number;
@@ -78,6 +87,10 @@ export type MetadataChange =
   | { kind: 'topic-configs'; topic: TopicMetadata }
   | { kind: 'partition-changed'; topic: TopicMetadata; previous: PartitionRegistration; current: PartitionRegistration }
   | { kind: 'broker-registered'; broker: BrokerRegistration }
+  /** The broker left: its lease expired (a crash, a partition from the store) or it unregistered. */
+  | { kind: 'broker-unregistered'; broker: BrokerRegistration }
+  /** A new controller won the election (-1: none right now); the epoch is its fencing token. */
+  | { kind: 'controller-changed'; controllerId: number; controllerEpoch: number }
   | { kind: 'broker-configs'; resourceName: string; configs: Record<string, string> }
   | { kind: 'producer-ids-reserved'; first: bigint; count: number };
 
@@ -98,12 +111,21 @@ export interface MetadataStore {
    * still `expectedPartitionEpoch` (else INVALID_UPDATE_VERSION), bumping it, and the leader epoch
    * when the leader changes. Resolves with the new state.
    */
-  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange): Promise<PartitionRegistration>;
-  /** Registers (or re-registers) a broker; resolves with its registration and new broker epoch. */
+  alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, change: PartitionChange, guard?: ControllerGuard): Promise<PartitionRegistration>;
+  /**
+   * Registers (or re-registers) a broker; resolves with its registration and new broker epoch. In a
+   * cluster store the registration lives only as long as the broker's session (a lease), and the
+   * broker takes part in the controller election from then on.
+   */
   registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration>;
+  /** Ends this broker's registration (controlled shutdown, last step): the others see it leave at once. */
+  unregisterBroker(nodeId: number): Promise<void>;
+  /** The live brokers. */
   brokers(): readonly BrokerRegistration[];
   /** The node id of the active controller, as the store decides; -1 when none is known. */
   controllerId(): number;
+  /** The active controller's epoch (its fencing token), -1 when none; grows with every election. */
+  controllerEpoch(): number;
   /** Replaces the topic's explicit config overrides. */
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata>;
   /**
