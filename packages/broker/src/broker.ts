@@ -11,15 +11,18 @@ import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from './network/buffer-pool.js';
 import { ReplicaManager } from './replica/replica-manager.js';
+import { Controller } from './controller/controller.js';
+import { controlledShutdown } from './controller/controlled-shutdown.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
 import { lockDataDirectory } from './metadata/data-dir-lock.js';
+import { checkOrWriteMetaProperties } from './metadata/meta-properties.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
 import { TopicManager, explicitTopicDefaults } from './topics/topic-manager.js';
 import { registerCoreHandlers } from './handlers/index.js';
-import { OFFSETS_TOPIC, startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
+import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
 
 export interface StartBrokerOptions {
@@ -94,6 +97,12 @@ async function startLocked(
 ): Promise<RunningBroker> {
   const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
   await metadata.open();
+  try {
+    checkOrWriteMetaProperties(dataDir, { clusterId: metadata.clusterId, nodeId: config.nodeId });
+  } catch (err) {
+    await metadata.close();
+    throw err;
+  }
   config.setDynamic('cluster', new Map(Object.entries(metadata.brokerConfigs(''))));
   config.setDynamic('broker', new Map(Object.entries(metadata.brokerConfigs(String(config.nodeId)))));
 
@@ -146,12 +155,6 @@ async function startLocked(
   registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata) });
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
   const groups = await startGroupCoordinator(context);
-  // Leadership of __consumer_offsets partitions moves the group shards (start-up loaded them all).
-  replicaManager.onLeadershipChange((topic, index, role, leaderEpoch) => {
-    if (topic !== OFFSETS_TOPIC) return;
-    if (role === 'leader') groups.onBecomeLeader(index, leaderEpoch).catch((err: unknown) => logger.warn(`loading ${topic}-${index} failed: ${(err as Error).message}`));
-    else groups.onResign(index, role === null ? undefined : leaderEpoch);
-  });
 
   const server = new NetworkServer({
     host: listener.host,
@@ -179,6 +182,9 @@ async function startLocked(
   }
   const port = bound[0].port;
   advertised = advertisedEndpoint(config, listener, port);
+  // Every broker runs the controller; it acts while the store names this broker controller.
+  const controller = new Controller(config.nodeId, metadata, logger, { uncleanLeaderElection: (t) => topics.topicConfig(t).uncleanLeaderElectionEnable });
+  controller.start();
   // Other brokers place replicas on this one and clients find it through the registration.
   await metadata.registerBroker({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.string('broker.rack') ?? null });
   logger.info(
@@ -190,11 +196,17 @@ async function startLocked(
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      if (metadata.clustered && config.bool('controlled.shutdown.enable')) {
+        await controlledShutdown({ nodeId: config.nodeId, metadata, reconciler: topics.reconciler, logger, timeoutMs: config.int('sluice.clean.shutdown.timeout.ms') });
+      }
       logger.info('shutting down: finishing in-flight requests');
       stopping = true;
+      controller.stop();
       replicaManager.shutdown();
       groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
+      // Gone from the cluster at once, rather than when the session would have timed out.
+      await metadata.unregisterBroker(config.nodeId).catch((err: unknown) => logger.warn(`unregistering from the cluster metadata failed: ${(err as Error).message}`));
       await logs.close();
       await metadata.close();
       unlock();

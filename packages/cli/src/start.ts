@@ -10,6 +10,10 @@ const HELP = `usage: sluice start [options]
   --host <host>           listen host (default 127.0.0.1; localhost = 127.0.0.1 and ::1)
   --port <port>           listen port (default 9092; 0 picks a free port)
   --data-dir <dir>        data directory (default ./data)
+  --node-id <id>          this broker's node id (node.id; default 1)
+  --etcd <urls>           join a cluster whose metadata lives in etcd (etcd.endpoints,
+                          comma-separated, e.g. http://127.0.0.1:2379); without it the broker
+                          is a cluster of one with its metadata in the data directory
   --config <file>         a Kafka-style server.properties
   --override key=value    set any broker config by its Kafka name (repeatable)
   -h, --help              this help`;
@@ -23,6 +27,8 @@ export async function runStart(args: string[]): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         'data-dir': { type: 'string' },
+        'node-id': { type: 'string' },
+        etcd: { type: 'string' },
         config: { type: 'string' },
         override: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -49,6 +55,14 @@ export async function runStart(args: string[]): Promise<number> {
     options.port = Number(values.port);
   }
   if (values['data-dir'] !== undefined) options.dataDir = values['data-dir'];
+  if (values['node-id'] !== undefined) {
+    if (!/^\d+$/.test(values['node-id'])) {
+      console.error(`sluice start: --node-id must be a non-negative integer, not "${values['node-id']}"`);
+      return 2;
+    }
+    options.nodeId = Number(values['node-id']);
+  }
+  if (values.etcd !== undefined) options['etcd.endpoints'] = values.etcd;
   if (values.config !== undefined) options.configFile = values.config;
   for (const o of values.override ?? []) {
     const eq = o.indexOf('=');

@@ -206,7 +206,7 @@ export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
   topic('segment.ms', [ms('log.roll.ms'), hours('log.roll.hours')], atLeast(1),
     'Roll to a new segment once the active one is this old, so time retention can act.'),
   topic('unclean.leader.election.enable', [same('unclean.leader.election.enable')], anything,
-    'Allow an out-of-sync replica to become leader (availability over durability); a single broker has no other replica.', true),
+    'When no in-sync replica is alive, let the controller elect an out-of-sync one (availability over durability: what it lacks is lost) rather than leave the partition offline.'),
 ];
 
 const definitionsByName = new Map(topicConfigDefinitions.map((d) => [d.name, d]));

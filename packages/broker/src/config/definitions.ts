@@ -91,7 +91,7 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('controller.listener.names', 'string', null, 'Accepted for compatibility; controller listeners are not opened.', { inert: true }),
   def('inter.broker.listener.name', 'string', null, 'Accepted for compatibility.', { inert: true }),
   def('listener.security.protocol.map', 'string', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'Only PLAINTEXT is served.', { inert: true }),
-  def('offsets.topic.replication.factor', 'short', '1', 'Replication factor of __consumer_offsets.', { validate: atLeast(1), inert: true }),
+  def('offsets.topic.replication.factor', 'short', '3', 'Replication factor of __consumer_offsets. In a cluster the topic is created once this many brokers are registered (until then FindCoordinator answers COORDINATOR_NOT_AVAILABLE); a single broker uses 1.', { validate: atLeast(1) }),
   def('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validate: atLeast(1) }),
   def('transaction.state.log.replication.factor', 'short', '1', 'Accepted for compatibility.', { inert: true }),
   def('transaction.state.log.min.isr', 'int', '1', 'Accepted for compatibility.', { inert: true }),
@@ -108,6 +108,10 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('offsets.topic.compression.codec', 'int', '0', 'Compression of the records the coordinator writes to __consumer_offsets (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).', { validate: (v) => (typeof v === 'number' && (v < 0 || v > 4) ? 'must be 0..4' : null) }),
   def('offsets.load.buffer.size', 'int', '5242880', 'Bytes read at a time from __consumer_offsets when the coordinator loads its state.', { validate: atLeast(1) }),
   def('offset.metadata.max.bytes', 'int', '4096', 'Largest metadata string an offset commit may carry.', { validate: atLeast(0) }),
+  def('broker.rack', 'string', null, 'This broker\'s rack: replica placement spreads each partition over racks (Kafka\'s rack-aware assignment).'),
+  def('broker.session.timeout.ms', 'int', '9000', 'How long a broker of a cluster stays registered without renewing its session (its etcd lease); then the controller moves its leadership away.', { validate: atLeast(1000) }),
+  def('broker.heartbeat.interval.ms', 'int', '2000', 'How often a broker of a cluster renews its session (keeps its etcd lease alive).', { validate: atLeast(100) }),
+  def('controlled.shutdown.enable', 'boolean', 'true', 'On a clean stop, a broker of a cluster first hands the partitions it leads to other in-sync replicas and leaves the ISRs, so clients see only retriable errors.'),
   def('auto.leader.rebalance.enable', 'boolean', 'true', 'Accepted for compatibility.', { inert: true }),
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1) }),
@@ -117,6 +121,9 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
 const OWN_SETTINGS: readonly Overlay[] = [
   def('producer.id.expiration.check.interval.ms', 'int', '600000', 'How often state of idle idempotent producers is looked for and dropped.', { validate: atLeast(1) }),
   def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
+  def('etcd.endpoints', 'list', '', 'The etcd cluster holding the cluster metadata (comma-separated URLs, e.g. http://127.0.0.1:2379). Empty: a single broker with its metadata in its data directory.'),
+  def('etcd.prefix', 'string', '/sluice/', 'Key prefix of this cluster\'s metadata in etcd (several clusters may share one etcd).'),
+  def('etcd.request.timeout.ms', 'int', '5000', 'Deadline of every etcd call; a metadata change that misses it fails with a retriable error.', { validate: atLeast(100) }),
   def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),
 ];
 

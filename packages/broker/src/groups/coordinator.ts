@@ -110,15 +110,22 @@ export class GroupCoordinator {
   }
 
   /**
-   * A single broker leads every __consumer_offsets partition (also those of a topic not created
-   * yet), so at start-up it loads them all; the partition layer will call the hooks above instead.
+   * Start-up: a single broker leads every __consumer_offsets partition (also those of a topic not
+   * created yet), so it loads them all; a broker of a cluster loads those it leads now, and the
+   * leadership hooks above do the rest.
    */
   async load(): Promise<void> {
     const startedAt = performance.now();
     const topic = this.broker.topics.get(OFFSETS_TOPIC);
-    this.leadsEveryPartition = true;
+    const clustered = this.broker.metadata.clustered;
+    this.leadsEveryPartition = !clustered;
     let records = 0;
     for (let p = 0; p < this.offsetsLog.partitionCount; p++) {
+      if (this.decided.has(p)) continue;
+      if (clustered) {
+        const hosted = this.broker.replicaManager.getPartition(OFFSETS_TOPIC, p);
+        if (hosted?.role !== 'leader') continue;
+      }
       records += (await this.onBecomeLeader(p, topic?.partitions[p]?.leaderEpoch ?? 0)).records;
     }
     if (records > 0) {

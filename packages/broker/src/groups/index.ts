@@ -2,18 +2,25 @@
 import type { BrokerContext } from '../broker-context.js';
 import { GroupCoordinator } from './coordinator.js';
 import { registerGroupHandlers } from './handlers.js';
+import { OFFSETS_TOPIC } from './offsets-log.js';
 
 export { GroupCoordinator, type CoordinatorNode } from './coordinator.js';
 export { OFFSETS_TOPIC } from './offsets-log.js';
 export { partitionForGroup, javaStringHashCode } from './records.js';
 
 /**
- * Creates the coordinator, loads every __consumer_offsets partition (a single broker leads them
- * all; with replication the partition layer calls onBecomeLeader/onResign on leadership changes)
- * and registers the consumer-group APIs.
+ * Creates the coordinator, follows leadership of __consumer_offsets partitions (Kafka's
+ * onLeadershipChange: load a shard on becoming leader, unload on losing it), loads the partitions
+ * this broker leads now (a single broker: all of them) and registers the consumer-group APIs.
  */
 export async function startGroupCoordinator(broker: BrokerContext): Promise<GroupCoordinator> {
   const coordinator = new GroupCoordinator(broker);
+  // Subscribed before loading, so a leadership change during the load is not missed.
+  broker.replicaManager.onLeadershipChange((topic, index, role, leaderEpoch) => {
+    if (topic !== OFFSETS_TOPIC) return;
+    if (role === 'leader') coordinator.onBecomeLeader(index, leaderEpoch).catch((err: unknown) => broker.logger.warn(`loading ${topic}-${index} failed: ${(err as Error).message}`));
+    else coordinator.onResign(index, role === null ? undefined : leaderEpoch);
+  });
   await coordinator.load();
   registerGroupHandlers(broker.dispatcher, broker, coordinator);
   return coordinator;

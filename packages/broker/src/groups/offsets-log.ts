@@ -17,7 +17,7 @@ export class OffsetsLog {
   constructor(private readonly broker: BrokerContext) {
     broker.topics.registerInternalTopic(OFFSETS_TOPIC, () => ({
       numPartitions: broker.config.int('offsets.topic.num.partitions'),
-      replicationFactor: 1,
+      replicationFactor: broker.config.int('offsets.topic.replication.factor'),
       configs: {
         'cleanup.policy': 'compact',
         'compression.type': 'producer',

@@ -16,19 +16,22 @@ import { partitionState, ZERO_UUID, type TopicMetadata } from '../metadata/metad
 import { topicNameProblem } from '../metadata/topic-name.js';
 
 export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean): MetadataResponseTopic {
+  const live = new Set(broker.metadata.brokers().map((b) => b.nodeId));
+  live.add(broker.nodeId);
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
     topicId: topic.topicId,
     isInternal: topic.internal,
     partitions: topic.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
+      // Kafka: a partition without a live leader is reported with LEADER_NOT_AVAILABLE (clients retry).
+      errorCode: p.leader < 0 || !live.has(p.leader) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.partition,
       leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,
       replicaNodes: p.replicas,
       isrNodes: partitionState(p).isr,
-      offlineReplicas: [],
+      offlineReplicas: p.replicas.filter((id) => !live.has(id)),
     })),
     topicAuthorizedOperations: includeOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
   };
@@ -36,7 +39,7 @@ export function describeTopic(broker: BrokerContext, topic: TopicMetadata, inclu
 
 /** The registered brokers (this one with its current advertised endpoint, registered yet or not). */
 export function clusterBrokers(broker: BrokerContext): { nodeId: number; host: string; port: number; rack: string | null }[] {
-  const self = { nodeId: broker.nodeId, ...broker.advertisedEndpoint(), rack: null };
+  const self = { nodeId: broker.nodeId, ...broker.advertisedEndpoint(), rack: broker.config.string('broker.rack') ?? null };
   const others = broker.metadata.brokers().filter((b) => b.nodeId !== broker.nodeId);
   return [self, ...others.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))].sort((a, b) => a.nodeId - b.nodeId);
 }

@@ -84,6 +84,8 @@ export class FileMetadataStore implements MetadataStore {
     return this.doc;
   }
 
+  readonly clustered = false;
+
   get clusterId(): string {
     return this.document.clusterId;
   }

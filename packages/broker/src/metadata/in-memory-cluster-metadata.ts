@@ -193,6 +193,8 @@ class InMemoryMetadataView implements MetadataStore {
     return Promise.resolve();
   }
 
+  readonly clustered = true;
+
   get clusterId(): string {
     return this.cluster.clusterId;
   }

@@ -98,6 +98,8 @@ export interface MetadataStore {
   /** Loads (or initialises) the store; must be called once before anything else. */
   open(): Promise<void>;
   readonly clusterId: string;
+  /** True when several brokers share this store (a cluster): internal topics then wait for their full replication factor. */
+  readonly clustered: boolean;
   topics(): readonly TopicMetadata[];
   topic(name: string): TopicMetadata | undefined;
   topicById(topicId: string): TopicMetadata | undefined;

@@ -13,6 +13,7 @@ import { randomTopicId, type MetadataStore, type PartitionAssignment, type Topic
 import { collidingTopic, isInternalTopic, topicNameProblem } from '../metadata/topic-name.js';
 import { MetadataReconciler } from '../replica/metadata-reconciler.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
+import { assignReplicas, type PlacementBroker } from './replica-placement.js';
 
 export interface CreateTopicSpec {
   name: string;
@@ -141,14 +142,21 @@ export class TopicManager {
 
   /** Broker ids partitions may be placed on: the registered brokers (and this one, registered or not). */
   private brokerIds(): number[] {
-    return [...new Set([this.nodeId, ...this.metadata.brokers().map((b) => b.nodeId)])].sort((a, b) => a - b);
+    return this.placementBrokers().map((b) => b.nodeId);
   }
 
-  /** Round-robin placement over the brokers; the first replica leads. */
-  private placeReplicas(partition: number, replication: number): PartitionAssignment {
-    const brokers = this.brokerIds();
-    const replicas = Array.from({ length: replication }, (_, i) => brokers[(partition + i) % brokers.length]);
-    return { partition, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 };
+  private placementBrokers(): PlacementBroker[] {
+    const brokers = new Map<number, PlacementBroker>([[this.nodeId, { nodeId: this.nodeId, rack: this.config.string('broker.rack') ?? null }]]);
+    for (const b of this.metadata.brokers()) brokers.set(b.nodeId, { nodeId: b.nodeId, rack: b.rack });
+    return [...brokers.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  /** Kafka's (rack-aware) placement of `count` partitions from `first`; the first replica of each leads. */
+  private placeReplicas(first: number, count: number, replication: number, partition0Leader?: number): PartitionAssignment[] {
+    const brokers = this.placementBrokers();
+    const leaderIndex = partition0Leader === undefined ? -1 : brokers.findIndex((b) => b.nodeId === partition0Leader);
+    const placed = assignReplicas(brokers, count, replication, { startPartitionId: first, startIndex: leaderIndex >= 0 ? leaderIndex : undefined });
+    return placed.map((replicas, i) => ({ partition: first + i, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 }));
   }
 
   /** Registers how an internal topic is created when auto-created (its partitions and configs). */
@@ -166,7 +174,10 @@ export class TopicManager {
     const existing = this.metadata.topic(name);
     // Perhaps written by another broker and not applied here yet: answer once it is.
     if (existing) return this.reconciler.caughtUp().then(() => existing);
-    const spec = this.internalTopicSpecs.get(name)?.() ?? { numPartitions: -1, replicationFactor: -1 };
+    const internal = this.internalTopicSpecs.get(name)?.();
+    let spec = internal ?? { numPartitions: -1, replicationFactor: -1 };
+    // A single broker makes its internal topics with what it has; a cluster waits for enough brokers (Kafka's rule).
+    if (internal && !this.metadata.clustered) spec = { ...spec, replicationFactor: Math.min(spec.replicationFactor, this.brokerIds().length) };
     return this.create({ ...spec, name }).catch((err: unknown) => {
       // Lost a race with an explicit CreateTopics: use what it made.
       if (err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS) {
@@ -205,7 +216,7 @@ export class TopicManager {
         `Unable to replicate the partition ${replication} time(s): The target replication factor of ${replication} cannot be reached because only ${brokers} broker(s) are registered.`,
       );
     }
-    return Array.from({ length: count }, (_, partition) => this.placeReplicas(partition, replication));
+    return this.placeReplicas(0, count, replication);
   }
 
   private checkReplicas(brokerIds: number[], partition: number): number[] {
@@ -245,14 +256,19 @@ export class TopicManager {
         `Attempted to add ${count - current} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
       );
     }
-    const added: PartitionAssignment[] = [];
-    for (let p = current; p < count; p++) {
-      if (assignments) {
+    let added: PartitionAssignment[] = [];
+    if (assignments) {
+      for (let p = current; p < count; p++) {
         const replicas = this.checkReplicas(assignments[p - current].brokerIds, p);
         added.push({ partition: p, replicas, leader: replicas[0], leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 });
-      } else {
-        added.push(this.placeReplicas(p, topic.partitions[0]?.replicas.length ?? 1));
       }
+    } else {
+      const replication = topic.partitions[0]?.replicas.length ?? 1;
+      if (replication > this.brokerIds().length) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `The topic's replication factor ${replication} is larger than the ${this.brokerIds().length} registered broker(s).`);
+      }
+      // Continue the topic's own rotation, as Kafka does (partition 0's first replica fixes the start).
+      added = this.placeReplicas(current, count - current, replication, topic.partitions[0]?.replicas[0]);
     }
     if (validateOnly) return;
     await this.metadata.addPartitions(name, added);

@@ -48,7 +48,7 @@ test('a partition moved off a broker stops its replica there; replication factor
   const { cluster, brokers } = await startCluster(t, [1, 2]);
   const [b1] = brokers.map((b) => b.broker.context);
   await assert.rejects(b1.topics.create({ name: 'wide', numPartitions: 1, replicationFactor: 3 }), (err: { code?: number }) => err.code === ErrorCode.INVALID_REPLICATION_FACTOR);
-  await b1.topics.create({ name: 'm', numPartitions: 1, replicationFactor: 2 });
+  await b1.topics.create({ name: 'm', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
   const store = cluster.storeFor(1);
   await store.alterPartition('m', 0, 0, { leader: 2, isr: [2], replicas: [2] });
@@ -60,9 +60,9 @@ test('a partition moved off a broker stops its replica there; replication factor
 test('group shards follow leadership of __consumer_offsets partitions', async (t) => {
   const { brokers } = await startCluster(t, [1, 2]);
   const [b1, b2] = brokers.map((b) => b.broker);
-  await b1.context.topics.create({ name: '__consumer_offsets', numPartitions: 2, replicationFactor: 2, configs: { 'cleanup.policy': 'compact' } });
+  await b1.context.topics.create({ name: '__consumer_offsets', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }], configs: { 'cleanup.policy': 'compact' } });
   await settle(brokers);
-  // Partition 0 is led by broker 1, partition 1 by broker 2 (round-robin placement).
+  // Partition 0 is led by broker 1, partition 1 by broker 2.
   const groupOn = (partition: number) => {
     for (let i = 0; ; i++) if (b1.groups.partitionFor(`g${i}`) === partition) return `g${i}`;
   };

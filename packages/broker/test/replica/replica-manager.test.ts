@@ -14,8 +14,8 @@ const batch = (n = 1) => buildRecordBatch(Array.from({ length: n }, (_, i) => ({
 test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower, UNKNOWN_TOPIC_OR_PARTITION where not hosted', async (t) => {
   const { brokers } = await startCluster(t, [1, 2]);
   const [b1, b2] = brokers.map((b) => b.broker.context);
-  await b1.topics.create({ name: 'r', numPartitions: 2, replicationFactor: 2 });
-  await b1.topics.create({ name: 'solo', numPartitions: 1, replicationFactor: 1 });
+  await b1.topics.create({ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }] });
+  await b1.topics.create({ name: 'solo', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] });
   await settle(brokers);
   assert.equal(b1.replicaManager.getPartition('r', 0)!.role, 'leader');
   assert.equal(b1.replicaManager.getPartition('r', 1)!.role, 'follower');
@@ -37,7 +37,7 @@ test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower, U
 test('acks=all waits for the ISR: REQUEST_TIMED_OUT while a replica never fetches, done once the ISR shrinks to the leader', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2]);
   const b1 = brokers[0].broker.context;
-  await b1.topics.create({ name: 'r', numPartitions: 1, replicationFactor: 2 });
+  await b1.topics.create({ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
   const partition = b1.replicaManager.lookup('r', 0).partition!;
 
@@ -72,7 +72,7 @@ test('acks=all waits for the ISR: REQUEST_TIMED_OUT while a replica never fetche
 test('the high watermark is the smallest log end over the ISR and never moves back', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2]);
   const b1 = brokers[0].broker.context;
-  await b1.topics.create({ name: 'hw', numPartitions: 1, replicationFactor: 2 });
+  await b1.topics.create({ name: 'hw', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
   const partition = b1.replicaManager.lookup('hw', 0).partition!;
   await b1.replicaManager.appendRecords(partition, batch(5), { acks: 1, timeoutMs: 0, origin: 'client' });
@@ -90,7 +90,7 @@ test('the high watermark is the smallest log end over the ISR and never moves ba
 test('the leader-epoch fence, in one place: FENCED_LEADER_EPOCH for older epochs, UNKNOWN_LEADER_EPOCH for newer', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2]);
   const b1 = brokers[0].broker.context;
-  await b1.topics.create({ name: 'e', numPartitions: 1, replicationFactor: 2 });
+  await b1.topics.create({ name: 'e', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
   const store = cluster.storeFor(1);
   const partition = b1.replicaManager.getPartition('e', 0)!;
