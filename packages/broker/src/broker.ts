@@ -183,7 +183,14 @@ async function startLocked(
   const port = bound[0].port;
   advertised = advertisedEndpoint(config, listener, port);
   // Every broker runs the controller; it acts while the store names this broker controller.
-  const controller = new Controller(config.nodeId, metadata, logger, { uncleanLeaderElection: (t) => topics.topicConfig(t).uncleanLeaderElectionEnable });
+  const controller = new Controller(config.nodeId, metadata, logger, {
+    uncleanLeaderElection: (t) => topics.topicConfig(t).uncleanLeaderElectionEnable,
+    leaderRebalance: () => ({
+      enabled: config.bool('auto.leader.rebalance.enable'),
+      intervalMs: config.int('leader.imbalance.check.interval.seconds') * 1000,
+      imbalancePercentage: config.int('leader.imbalance.per.broker.percentage'),
+    }),
+  });
   controller.start();
   // Other brokers place replicas on this one and clients find it through the registration.
   await metadata.registerBroker({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.string('broker.rack') ?? null });

@@ -40,7 +40,7 @@ export async function run(tool: string, args: readonly string[], options: RunOpt
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type RunningBroker } from '@sluice/broker';
+import { startBroker, type RunningBroker, type StartBrokerOptions } from '@sluice/broker';
 
 export interface TestBroker {
   broker: RunningBroker;
@@ -53,7 +53,7 @@ export interface TestBroker {
  * A broker on a free port with its own data directory, removed on stop. Groups rebalance at once
  * (no initial delay) and __consumer_offsets is small, so group tests are quick.
  */
-export async function startTestBroker(overrides: Record<string, string | number | boolean> = {}): Promise<TestBroker> {
+export async function startTestBroker(overrides: StartBrokerOptions = {}): Promise<TestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
   const broker = await startBroker({
     dataDir,

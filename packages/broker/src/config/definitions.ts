@@ -112,7 +112,8 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('broker.session.timeout.ms', 'int', '9000', 'How long a broker of a cluster stays registered without renewing its session (its etcd lease); then the controller moves its leadership away.', { validate: atLeast(1000) }),
   def('broker.heartbeat.interval.ms', 'int', '2000', 'How often a broker of a cluster renews its session (keeps its etcd lease alive).', { validate: atLeast(100) }),
   def('controlled.shutdown.enable', 'boolean', 'true', 'On a clean stop, a broker of a cluster first hands the partitions it leads to other in-sync replicas and leaves the ISRs, so clients see only retriable errors.'),
-  def('auto.leader.rebalance.enable', 'boolean', 'true', 'Accepted for compatibility.', { inert: true }),
+  def('auto.leader.rebalance.enable', 'boolean', 'true', 'The controller moves leadership back to preferred replicas (the first of each partition\'s replicas) when a broker leads too few of the partitions it should.'),
+  def('leader.imbalance.check.interval.seconds', 'long', '300', 'How often the controller checks leader imbalance.', { validate: atLeast(1) }),
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1) }),
 ];
@@ -121,6 +122,7 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
 const OWN_SETTINGS: readonly Overlay[] = [
   def('producer.id.expiration.check.interval.ms', 'int', '600000', 'How often state of idle idempotent producers is looked for and dropped.', { validate: atLeast(1) }),
   def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
+  def('leader.imbalance.per.broker.percentage', 'int', '10', 'Kafka 3\'s setting (gone from Kafka 4\'s docs): the share of its preferred partitions a broker may not lead before the controller rebalances leadership.', { validate: atLeast(0) }),
   def('etcd.endpoints', 'list', '', 'The etcd cluster holding the cluster metadata (comma-separated URLs, e.g. http://127.0.0.1:2379). Empty: a single broker with its metadata in its data directory.'),
   def('etcd.prefix', 'string', '/sluice/', 'Key prefix of this cluster\'s metadata in etcd (several clusters may share one etcd).'),
   def('etcd.request.timeout.ms', 'int', '5000', 'Deadline of every etcd call; a metadata change that misses it fails with a retriable error.', { validate: atLeast(100) }),

@@ -11,13 +11,15 @@
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger } from '../logger.js';
 import { partitionState, type MetadataChange, type MetadataStore, type TopicMetadata } from '../metadata/metadata-store.js';
-import { decidePartition } from './partition-change.js';
+import { decideElection, decidePartition, ELECTION_PREFERRED, imbalancedPartitions } from './partition-change.js';
 
 export interface ControllerOptions {
   /** Whether unclean leader election is allowed for a topic (its `unclean.leader.election.enable`). */
   uncleanLeaderElection: (topic: TopicMetadata) => boolean;
   /** The safety-net pass over every partition while active. */
   recheckIntervalMs?: number;
+  /** Kafka's auto leader rebalance: read at each check, so dynamic changes apply. */
+  leaderRebalance?: () => { enabled: boolean; intervalMs: number; imbalancePercentage: number };
 }
 
 export class Controller {
@@ -25,6 +27,7 @@ export class Controller {
   private pass: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
@@ -51,12 +54,48 @@ export class Controller {
       if (this.active) this.requestPass();
     }, interval);
     this.timer.unref();
+    this.scheduleRebalance();
   }
 
   stop(): void {
     this.stopped = true;
     this.epoch = -1;
     if (this.timer) clearInterval(this.timer);
+    if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+  }
+
+  private scheduleRebalance(): void {
+    const settings = this.options.leaderRebalance?.();
+    if (!settings || this.stopped) return;
+    this.rebalanceTimer = setTimeout(() => {
+      const now = this.options.leaderRebalance!();
+      const run = this.active && now.enabled ? this.rebalanceLeaders(now.imbalancePercentage) : Promise.resolve();
+      run.catch((err: unknown) => this.logger.warn(`controller: leader rebalance failed: ${(err as Error).message}`)).finally(() => this.scheduleRebalance());
+    }, settings.intervalMs);
+    this.rebalanceTimer.unref();
+  }
+
+  /** Moves leadership back to preferred replicas on brokers whose imbalance is above the threshold. */
+  async rebalanceLeaders(imbalancePercentage: number): Promise<number> {
+    const epoch = this.epoch;
+    if (epoch < 0) return 0;
+    const live = new Set(this.metadata.brokers().map((b) => b.nodeId));
+    const partitions = this.metadata.topics().flatMap((topic) => topic.partitions.map((p) => ({ topic: topic.name, state: partitionState(p) })));
+    let moved = 0;
+    for (const i of imbalancedPartitions(partitions.map((p) => p.state), live, imbalancePercentage)) {
+      const { topic, state } = partitions[i];
+      const outcome = decideElection(ELECTION_PREFERRED, state, live);
+      if (!('change' in outcome)) continue;
+      try {
+        await this.metadata.alterPartition(topic, state.partition, state.partitionEpoch, outcome.change, { controllerEpoch: epoch });
+        moved++;
+      } catch (err) {
+        if (err instanceof KafkaError && err.code === ErrorCode.NOT_CONTROLLER) return moved;
+        // A race with another change: the next check looks again.
+      }
+    }
+    if (moved) this.logger.info(`controller: auto leader rebalance moved ${moved} partition(s) back to their preferred leaders`);
+    return moved;
   }
 
   /** Resolves once the passes asked for so far are done (tests, controlled shutdown). */

@@ -6,6 +6,7 @@
  * replica that has everything may lead again), unless unclean election is enabled, in which case
  * any live replica leads and what it lacks is lost. Pure: the controller writes the result.
  */
+import { ErrorCode } from '@sluice/protocol';
 import type { PartitionChange, PartitionRegistration } from '../metadata/metadata-store.js';
 
 export interface PartitionDecision {
@@ -62,4 +63,58 @@ export function decideShutdown(state: PartitionRegistration, leaving: number, li
     return { leader: next, isr: remaining };
   }
   return { isr: state.isr.filter((id) => id !== leaving) };
+}
+
+export const ELECTION_PREFERRED = 0;
+export const ELECTION_UNCLEAN = 1;
+
+export type ElectionOutcome = { change: PartitionChange } | { errorCode: number; message: string };
+
+/**
+ * ElectLeaders for one partition (kafka-leader-election.sh). Preferred: the first replica leads
+ * if it is alive and in the ISR. Unclean: only a partition without a live leader gets one — from
+ * the ISR if possible, else any live replica.
+ */
+export function decideElection(electionType: number, state: PartitionRegistration, live: ReadonlySet<number>): ElectionOutcome {
+  const leaderLive = state.leader >= 0 && live.has(state.leader);
+  if (electionType === ELECTION_PREFERRED) {
+    const preferred = state.replicas[0];
+    if (state.leader === preferred && leaderLive) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: `Leader ${preferred} is already the preferred leader.` };
+    if (!live.has(preferred) || !state.isr.includes(preferred)) {
+      return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, message: `Preferred replica ${preferred} is ${live.has(preferred) ? 'not in the ISR' : 'not alive'}.` };
+    }
+    return { change: { leader: preferred } };
+  }
+  if (electionType === ELECTION_UNCLEAN) {
+    if (leaderLive) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: `Partition has leader ${state.leader}.` };
+    const decision = decidePartition(state, live, true);
+    if (!decision || decision.change.leader === undefined || decision.change.leader < 0) {
+      return { errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `No live replica among ${state.replicas.join(',')}.` };
+    }
+    return { change: decision.change };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, message: `Unknown election type ${electionType}.` };
+}
+
+/**
+ * Kafka's auto leader rebalance (auto.leader.rebalance.enable): a broker whose share of partitions
+ * it should lead but does not exceeds `imbalancePercentage` gets them back, where it can lead.
+ * Returns the partitions (by index into `states`) to elect their preferred leader for.
+ */
+export function imbalancedPartitions(states: readonly PartitionRegistration[], live: ReadonlySet<number>, imbalancePercentage: number): number[] {
+  const preferredCount = new Map<number, number>();
+  const notLed = new Map<number, number[]>();
+  states.forEach((s, i) => {
+    const preferred = s.replicas[0];
+    if (preferred === undefined) return;
+    preferredCount.set(preferred, (preferredCount.get(preferred) ?? 0) + 1);
+    if (s.leader !== preferred) notLed.set(preferred, [...(notLed.get(preferred) ?? []), i]);
+  });
+  const out: number[] = [];
+  for (const [broker, indexes] of notLed) {
+    if (!live.has(broker)) continue;
+    if ((indexes.length * 100) / preferredCount.get(broker)! <= imbalancePercentage) continue;
+    out.push(...indexes.filter((i) => states[i].isr.includes(broker)));
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { apiVersionsHandler } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
+import { electLeadersHandler } from './elect-leaders.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
@@ -35,6 +36,7 @@ export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempot
   d.register(createTopicsHandler(broker));
   d.register(deleteTopicsHandler(broker));
   d.register(deleteRecordsHandler(broker));
+  d.register(electLeadersHandler(broker));
   d.register(offsetForLeaderEpochHandler(broker));
   d.register(describeConfigsHandler(broker));
   d.register(alterConfigsHandler(broker));

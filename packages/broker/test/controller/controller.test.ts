@@ -87,3 +87,45 @@ test('controlled shutdown moves leadership to a live ISR member before the broke
   for (let p = 0; p < 3; p++) assert.ok(!stateOf(cluster, 'cs', p).isr.includes(3), `partition ${p} ISR without 3`);
   assert.ok(!cluster.registrations.has(3), 'unregistered on stop');
 });
+
+test('ElectLeaders: preferred election moves leadership back, answers ELECTION_NOT_NEEDED / PREFERRED_LEADER_NOT_AVAILABLE where Kafka does', async (t) => {
+  const { cluster, brokers } = await startCluster(t, [1, 2, 3], { 'auto.leader.rebalance.enable': false });
+  const b1 = brokers[0].broker.context;
+  await b1.topics.create({ name: 'pl', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }, { partitionIndex: 2, brokerIds: [3, 1] }] });
+  await settle(brokers);
+  await cluster.storeFor(1).alterPartition('pl', 0, 0, { leader: 2 });
+  await cluster.storeFor(1).alterPartition('pl', 2, 0, { leader: 1, isr: [1] });
+  const client = await RawClient.connect(brokers[1].broker.port);
+  t.after(() => client.close());
+  const all = await client.send(ApiKey.ElectLeaders, 2, { electionType: 0, topicPartitions: null, timeoutMs: 5000 });
+  const results = new Map(all.replicaElectionResults.flatMap((r) => r.partitionResult.map((p) => [`${r.topic}-${p.partitionId}`, p.errorCode])));
+  assert.equal(results.get('pl-0'), ErrorCode.NONE);
+  assert.equal(results.get('pl-1'), undefined, 'partitions needing nothing are left out of an all-partitions election');
+  assert.equal(results.get('pl-2'), ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, 'broker 3 is not in the ISR');
+  assert.equal(stateOf(cluster, 'pl', 0).leader, 1);
+  assert.equal(brokers[1].broker.context.replicaManager.getPartition('pl', 0)!.role, 'follower', 'applied before the answer');
+  const one = await client.send(ApiKey.ElectLeaders, 2, { electionType: 0, topicPartitions: [{ topic: 'pl', partitions: [1, 9] }], timeoutMs: 5000 });
+  assert.deepEqual(one.replicaElectionResults[0].partitionResult.map((p) => p.errorCode), [ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+});
+
+test('unclean ElectLeaders gives an offline partition a leader; auto leader rebalance returns leadership to preferred replicas', async (t) => {
+  const { cluster, brokers } = await startCluster(t, [1, 2], { 'leader.imbalance.check.interval.seconds': 1 });
+  const b1 = brokers[0].broker.context;
+  await b1.topics.create({ name: 'ar', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [2, 1] }, { partitionIndex: 1, brokerIds: [2, 1] }] });
+  await settle(brokers);
+  // Broker 2's partitions move to broker 1 (as after a restart of 2); the controller moves them back.
+  await cluster.storeFor(1).alterPartition('ar', 0, 0, { leader: 1 });
+  await cluster.storeFor(1).alterPartition('ar', 1, 0, { leader: 1 });
+  await until('leadership rebalanced', () => stateOf(cluster, 'ar', 0).leader === 2 && stateOf(cluster, 'ar', 1).leader === 2, 10_000);
+
+  await b1.topics.create({ name: 'off', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [2, 1] }] });
+  const s = stateOf(cluster, 'off');
+  await cluster.storeFor(1).alterPartition('off', 0, s.partitionEpoch, { isr: [2] });
+  await cluster.expireBroker(2);
+  await until('off offline', () => stateOf(cluster, 'off').leader === -1);
+  const client = await RawClient.connect(brokers[0].broker.port);
+  t.after(() => client.close());
+  const r = await client.send(ApiKey.ElectLeaders, 2, { electionType: 1, topicPartitions: [{ topic: 'off', partitions: [0] }], timeoutMs: 5000 });
+  assert.equal(r.replicaElectionResults[0].partitionResult[0].errorCode, ErrorCode.NONE);
+  assert.deepEqual([stateOf(cluster, 'off').leader, stateOf(cluster, 'off').isr], [1, [1]]);
+});

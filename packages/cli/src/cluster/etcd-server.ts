@@ -4,7 +4,7 @@
  * forming one cluster, each with its own data directory and ports, ready once `/health` says so.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export interface EtcdMemberSpec {
@@ -60,8 +60,11 @@ export class EtcdMember {
     return this.output;
   }
 
-  /** Starts the member (again, on the same data directory after a stop or kill). */
-  start(): void {
+  /**
+   * Starts the member (again, on the same data directory after a stop or kill). With `logFile`
+   * it runs detached from this process, its output appended to the file.
+   */
+  start(logFile?: string): void {
     const s = this.spec;
     mkdirSync(s.dataDir, { recursive: true });
     const peer = (m: EtcdMemberSpec) => `http://${m.host}:${m.peerPort}`;
@@ -82,6 +85,14 @@ export class EtcdMember {
       '--log-level', 'warn',
     ];
     // Its own process group, so a signal meant for it reaches nothing else.
+    if (logFile) {
+      const fd = openSync(logFile, 'a');
+      const child = spawn(this.binary, args, { stdio: ['ignore', fd, fd], detached: true });
+      closeSync(fd);
+      child.unref();
+      this.child = child;
+      return;
+    }
     const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     const take = (b: Buffer) => {

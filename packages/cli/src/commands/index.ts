@@ -10,5 +10,7 @@ import { topicsTool } from './topics.js';
 import { configsTool } from './configs.js';
 import { getOffsetsTool } from './get-offsets.js';
 import { deleteRecordsTool } from './delete-records.js';
+import { clusterTool } from './cluster.js';
+import { leaderElectionTool } from './leader-election.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool];

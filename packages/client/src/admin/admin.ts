@@ -248,6 +248,33 @@ export class Admin {
 
   // ---- cluster ----
 
+  /**
+   * ElectLeaders: 'preferred' moves leadership to each partition's first replica, 'unclean' gives
+   * a partition without a live leader any live replica. `partitions` null: every partition (then
+   * those needing nothing are left out of the answer). One result per partition, with its error
+   * code (ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, …) rather than a thrown error.
+   */
+  async electLeaders(
+    electionType: 'preferred' | 'unclean',
+    partitions: Array<{ topic: string; partition: number }> | null,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>> {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions ?? []) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.ElectLeaders, {
+        electionType: electionType === 'preferred' ? 0 : 1,
+        topicPartitions: partitions === null ? null : [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
+        timeoutMs: options.timeoutMs ?? 60_000,
+      });
+    });
+    if ((response.errorCode ?? 0) !== 0) throw new KafkaError(response.errorCode!, 'ElectLeaders failed');
+    return response.replicaElectionResults.flatMap((r) =>
+      r.partitionResult.map((p) => ({ topic: r.topic, partition: p.partitionId, errorCode: p.errorCode, errorMessage: p.errorMessage ?? null })),
+    );
+  }
+
   async describeCluster(): Promise<{ clusterId: string; controllerId: number; brokers: BrokerAddress[] }> {
     const c = await this.cluster.anyConnection();
     if (c.versionOf(ApiKey.DescribeCluster) >= 0) {
