@@ -95,6 +95,9 @@ async function startLocked(
   startedAt: number,
   unlock: () => void,
 ): Promise<RunningBroker> {
+  if (!options.metadataStore && config.list('etcd.endpoints').length) {
+    throw new ConfigError(['etcd.endpoints is set, but this build has no etcd metadata store yet']);
+  }
   const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
   await metadata.open();
   try {
