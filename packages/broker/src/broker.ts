@@ -125,8 +125,13 @@ async function startLocked(
   // Logs of topics the metadata does not know: a crash between creating logs and recording the
   // topic, or a deletion whose file removal did not finish.
   for (const l of manager.allLogs()) {
-    if (!metadata.topic(l.topic)) {
+    const topic = metadata.topic(l.topic);
+    if (!topic) {
       logger.warn(`removing the log of ${l.topic}-${l.partition}: no such topic in the metadata`);
+      await manager.deleteLog(l.topic, l.partition);
+    } else if (metadata.clustered && !topic.partitions[l.partition]?.replicas.includes(config.nodeId)) {
+      // Reassigned away while this broker was down.
+      logger.info(`removing the log of ${l.topic}-${l.partition}: its replicas (${topic.partitions[l.partition]?.replicas.join(',') ?? 'none'}) no longer include this broker`);
       await manager.deleteLog(l.topic, l.partition);
     }
   }

@@ -10,8 +10,8 @@
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger } from '../logger.js';
-import { partitionState, type MetadataChange, type MetadataStore, type TopicMetadata } from '../metadata/metadata-store.js';
-import { decideElection, decidePartition, ELECTION_PREFERRED, imbalancedPartitions } from './partition-change.js';
+import { partitionState, type MetadataChange, type MetadataStore, type PartitionRegistration, type TopicMetadata } from '../metadata/metadata-store.js';
+import { completeReassignment, decideElection, decidePartition, ELECTION_PREFERRED, imbalancedPartitions, type PartitionDecision } from './partition-change.js';
 
 export interface ControllerOptions {
   /** Whether unclean leader election is allowed for a topic (its `unclean.leader.election.enable`). */
@@ -116,8 +116,9 @@ export class Controller {
         if (this.active) this.requestPass();
         return;
       case 'partition-changed':
-        // A leader given up (controlled shutdown with no successor, or an old decision) may need a new one.
-        if (this.active && (change.current.leader < 0 || !this.isLive(change.current.leader))) this.requestPass();
+        // A leader given up (controlled shutdown with no successor, or an old decision) may need a
+        // new one; a reassignment may be ready to finish (its new replicas joined the ISR).
+        if (this.active && (change.current.leader < 0 || !this.isLive(change.current.leader) || completeReassignment(change.current))) this.requestPass();
         return;
       default:
         return;
@@ -168,7 +169,7 @@ export class Controller {
       for (const assignment of topic.partitions) {
         if (this.epoch !== epoch || this.stopped) return;
         const state = partitionState(assignment);
-        const decision = decidePartition(state, live, this.options.uncleanLeaderElection(topic));
+        const decision = decidePartition(state, live, this.options.uncleanLeaderElection(topic)) ?? reassignmentStep(state);
         if (!decision) continue;
         const where = `${topic.name}-${state.partition}`;
         try {
@@ -193,4 +194,11 @@ export class Controller {
       this.again = true;
     }
   }
+}
+
+/** A reassignment whose new replicas are all in sync: finish it (drop the removing replicas). */
+function reassignmentStep(state: PartitionRegistration): PartitionDecision | null {
+  const change = completeReassignment(state);
+  if (!change) return null;
+  return { change, reason: `reassignment complete: replicas ${state.replicas.join(',')} -> ${change.replicas!.join(',')}`, unclean: false };
 }

@@ -118,3 +118,55 @@ export function imbalancedPartitions(states: readonly PartitionRegistration[], l
   }
   return out;
 }
+
+/** The replicas a partition had before its ongoing reassignment (all of them when none runs). */
+export function originalReplicas(state: PartitionRegistration): number[] {
+  return state.replicas.filter((id) => !state.addingReplicas.includes(id));
+}
+
+export function reassignmentInProgress(state: PartitionRegistration): boolean {
+  return state.addingReplicas.length > 0 || state.removingReplicas.length > 0;
+}
+
+export type ReassignmentOutcome = { change: PartitionChange } | { errorCode: number; message: string };
+
+/**
+ * AlterPartitionReassignments for one partition (KIP-455): the partition replicates to the union
+ * of its original and target replicas (target first), the new ones listed as adding and the
+ * leaving ones as removing, until every adding replica is in the ISR; then the controller
+ * finishes it (completeReassignment). A target that adds nothing finishes at once. A new target
+ * during a reassignment starts from the original replicas again.
+ */
+export function startReassignment(state: PartitionRegistration, target: readonly number[], registered: ReadonlySet<number>): ReassignmentOutcome {
+  if (target.length === 0) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The target replica list is empty.' };
+  if (new Set(target).size !== target.length) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `The target replicas ${target.join(',')} list a broker twice.` };
+  const unknown = target.filter((id) => !registered.has(id));
+  if (unknown.length) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `Broker(s) ${unknown.join(',')} are not registered.` };
+  const origin = originalReplicas(state);
+  const adding = target.filter((id) => !origin.includes(id));
+  const removing = origin.filter((id) => !target.includes(id));
+  if (adding.length === 0) return finish(state, target) ?? { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `None of the target replicas ${target.join(',')} is in sync (ISR ${state.isr.join(',')}).` };
+  return { change: { replicas: [...target, ...removing], addingReplicas: adding, removingReplicas: removing } };
+}
+
+/** The controller's last step of a reassignment: once every adding replica is in sync, drop the removing ones. */
+export function completeReassignment(state: PartitionRegistration): PartitionChange | null {
+  if (!reassignmentInProgress(state)) return null;
+  if (!state.addingReplicas.every((id) => state.isr.includes(id))) return null;
+  const target = state.replicas.filter((id) => !state.removingReplicas.includes(id));
+  const done = finish(state, target);
+  return done ? done.change : null;
+}
+
+/** A cancelled reassignment returns to the original replicas (the adding ones leave). */
+export function cancelReassignment(state: PartitionRegistration): ReassignmentOutcome {
+  if (!reassignmentInProgress(state)) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, message: 'No reassignment is in progress for this partition.' };
+  return finish(state, originalReplicas(state)) ?? { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'None of the original replicas is in sync; the reassignment cannot be cancelled now.' };
+}
+
+function finish(state: PartitionRegistration, replicas: readonly number[]): { change: PartitionChange } | null {
+  const isr = state.isr.filter((id) => replicas.includes(id));
+  if (isr.length === 0) return null;
+  const leader = replicas.includes(state.leader) && isr.includes(state.leader) ? state.leader : (replicas.find((id) => isr.includes(id)) ?? -1);
+  return { change: { replicas: [...replicas], isr, leader, addingReplicas: [], removingReplicas: [] } };
+}

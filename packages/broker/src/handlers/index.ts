@@ -6,6 +6,8 @@ import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { electLeadersHandler } from './elect-leaders.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
@@ -37,6 +39,8 @@ export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempot
   d.register(deleteTopicsHandler(broker));
   d.register(deleteRecordsHandler(broker));
   d.register(electLeadersHandler(broker));
+  d.register(alterPartitionReassignmentsHandler(broker));
+  d.register(listPartitionReassignmentsHandler(broker));
   d.register(offsetForLeaderEpochHandler(broker));
   d.register(describeConfigsHandler(broker));
   d.register(alterConfigsHandler(broker));

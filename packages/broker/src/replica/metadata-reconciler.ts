@@ -83,7 +83,8 @@ export class MetadataReconciler {
     if (this.metadata.topic(topic.name)?.topicId !== topic.topicId) return;
     const hosted = this.replicaManager.getPartition(topic.name, state.partition);
     if (!state.replicas.includes(this.nodeId)) {
-      if (hosted) this.replicaManager.stopReplica(topic.name, state.partition);
+      // Moved off this broker (a reassignment): Kafka deletes the replica's log too.
+      if (hosted) await this.replicaManager.deleteReplica(topic.name, state.partition);
       return;
     }
     const role = state.leader === this.nodeId ? 'leader' : 'follower';

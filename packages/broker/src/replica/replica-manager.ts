@@ -125,6 +125,12 @@ export class ReplicaManager {
     this.leadershipChanged(topic, index, null, partition.leaderEpoch);
   }
 
+  /** Stops hosting the replica and deletes its log: the partition was moved off this broker. */
+  async deleteReplica(topic: string, index: number): Promise<void> {
+    this.stopReplica(topic, index);
+    await this.logs.deletePartition(topic, index);
+  }
+
   /** Coordinators load and unload their shards on these (Kafka's onLeadershipChange callback). */
   onLeadershipChange(listener: LeadershipListener): () => void {
     this.leadershipListeners.add(listener);

@@ -9,6 +9,8 @@ export interface LogLayer {
   readonly dataDir: string;
   /** Creates an empty partition log, or opens the one already on disk. */
   create(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog>;
+  /** Deletes one partition's log (a replica moved off this broker); its files go at once. */
+  deletePartition(topic: string, partition: number): Promise<void>;
   /** Takes every partition of the topic out of service; the files go in the background. */
   deleteTopic(topic: string): Promise<void>;
   updateTopicConfig(topic: string, config: TopicConfig): void;

@@ -25,6 +25,10 @@ export class StorageLogLayer implements LogLayer {
     return this.manager.createLog(topic, partition, config);
   }
 
+  async deletePartition(topic: string, partition: number): Promise<void> {
+    if (this.manager.getLog(topic, partition)) await this.manager.deleteLog(topic, partition);
+  }
+
   deleteTopic(topic: string): Promise<void> {
     const logs = this.manager.allLogs().filter((l) => l.topic === topic);
     const removal = Promise.all(logs.map((l) => this.manager.deleteLog(topic, l.partition)))
