@@ -12,3 +12,4 @@ export { InMemoryClusterMetadata } from './metadata/in-memory-cluster-metadata.j
 export { ReplicaManager, type AppendOutcome, type FetchTarget, type LookupResult } from './replica/replica-manager.js';
 export { Partition, type PartitionState, type ReplicaRole } from './replica/partition.js';
 export { MetadataReconciler } from './replica/metadata-reconciler.js';
+export { assignReplicas, type PlacementBroker } from './topics/replica-placement.js';

@@ -12,5 +12,6 @@ import { getOffsetsTool } from './get-offsets.js';
 import { deleteRecordsTool } from './delete-records.js';
 import { clusterTool } from './cluster.js';
 import { leaderElectionTool } from './leader-election.js';
+import { reassignPartitionsTool } from './reassign-partitions.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool];

@@ -275,6 +275,38 @@ export class Admin {
     );
   }
 
+  /**
+   * AlterPartitionReassignments (KIP-455): each partition moves to its target replicas, or with
+   * `replicas: null` its ongoing reassignment is cancelled. One result per partition.
+   */
+  async alterPartitionReassignments(
+    partitions: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<Array<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }>> {
+    const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: number[] | null }>>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partitionIndex: p.partition, replicas: p.replicas }]);
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.AlterPartitionReassignments, { timeoutMs: options.timeoutMs ?? 60_000, topics: [...byTopic].map(([name, list]) => ({ name, partitions: list })) });
+    });
+    if (response.errorCode !== 0) throw new KafkaError(response.errorCode, response.errorMessage ?? 'AlterPartitionReassignments failed');
+    return response.responses.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, errorMessage: p.errorMessage ?? null })));
+  }
+
+  /** ListPartitionReassignments: the partitions with a reassignment under way (all, or those of `topics`). */
+  async listPartitionReassignments(
+    topics: Array<{ topic: string; partitions: number[] }> | null = null,
+  ): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>> {
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.ListPartitionReassignments, { timeoutMs: 60_000, topics: topics === null ? null : topics.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })) });
+    });
+    if (response.errorCode !== 0) throw new KafkaError(response.errorCode, response.errorMessage ?? 'ListPartitionReassignments failed');
+    return response.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
+    );
+  }
+
   async describeCluster(): Promise<{ clusterId: string; controllerId: number; brokers: BrokerAddress[] }> {
     const c = await this.cluster.anyConnection();
     if (c.versionOf(ApiKey.DescribeCluster) >= 0) {

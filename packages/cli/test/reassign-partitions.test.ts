@@ -1,0 +1,80 @@
+/** `sluice reassign-partitions` against three in-process brokers sharing one cluster metadata. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryClusterMetadata } from '@sluice/broker';
+import { run, startTestBroker, type TestBroker } from './helpers.js';
+
+test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad input changes nothing', async (t) => {
+  const cluster = new InMemoryClusterMetadata();
+  const brokers: TestBroker[] = [];
+  t.after(async () => {
+    for (const b of brokers) await b.stop();
+  });
+  for (const nodeId of [1, 2, 3]) brokers.push(await startTestBroker({ nodeId, metadataStore: cluster.storeFor(nodeId) }));
+  await brokers[0].broker.context.topics.create({ name: 'ra', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }] });
+  const bootstrap = brokers.map((b) => b.bootstrap).join(',');
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-ra-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = (name: string, body: unknown) => writeFile(join(dir, name), typeof body === 'string' ? body : JSON.stringify(body)).then(() => join(dir, name));
+  const state = (p: number) => cluster.topicsByName.get('ra')!.partitions[p];
+
+  const topicsFile = await file('topics.json', { topics: [{ topic: 'ra' }], version: 1 });
+  let r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--generate', '--topics-to-move-json-file', topicsFile, '--broker-list', '2,3']);
+  assert.equal(r.code, 0, r.stderr);
+  const [, current, proposed] = /Current partition replica assignment\n(.*)\n\nProposed partition reassignment configuration\n(.*)\n/.exec(r.stdout)!;
+  assert.deepEqual(JSON.parse(current).partitions.map((p: { replicas: number[] }) => p.replicas), [[1, 2], [2, 1]]);
+  for (const p of JSON.parse(proposed).partitions as Array<{ replicas: number[]; log_dirs: string[] }>) {
+    assert.deepEqual([...p.replicas].sort(), [2, 3]);
+    assert.deepEqual(p.log_dirs, ['any', 'any']);
+  }
+
+  const plan = await file('plan.json', { version: 1, partitions: [{ topic: 'ra', partition: 0, replicas: [3, 2] }] });
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--execute', '--reassignment-json-file', plan]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Save this to use as the --reassignment-json-file option during rollback/);
+  assert.match(r.stdout, /Successfully started partition reassignment for ra-0/);
+  assert.deepEqual(state(0).addingReplicas, [3]);
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--list']);
+  assert.match(r.stdout, /ra-0: replicas: 3,2,1\. adding: 3\. removing: 1\./);
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', plan]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Reassignment of partition ra-0 is still in progress/);
+  assert.match(r.stdout, /PARTITION\s+ADDING\s+REMOVING\s+COPIED/);
+
+  // The new replica joins the ISR (the leader's job once it caught up): the controller finishes.
+  await cluster.storeFor(1).alterPartition('ra', 0, state(0).partitionEpoch!, { isr: [1, 2, 3] });
+  const deadline = Date.now() + 5000;
+  while (state(0).addingReplicas?.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', plan, '--json']);
+  assert.equal(JSON.parse(r.stdout)[0].state, 'completed');
+  assert.deepEqual(state(0).replicas, [3, 2]);
+
+  // Cancel: partition 1 goes back to its original replicas.
+  const plan1 = await file('plan1.json', { version: 1, partitions: [{ topic: 'ra', partition: 1, replicas: [3, 1] }] });
+  assert.equal((await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--execute', '--reassignment-json-file', plan1])).code, 0);
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--cancel', '--reassignment-json-file', plan1]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Successfully cancelled partition reassignments for: ra-1/);
+  assert.deepEqual([...state(1).replicas].sort(), [1, 2]);
+
+  // Bad input: clear messages, nothing changed.
+  const before = JSON.stringify(cluster.topicsByName.get('ra'));
+  for (const [args, code, message] of [
+    [['--execute', '--reassignment-json-file', await file('bad.json', '{nope')], 2, /not valid JSON/],
+    [['--execute', '--reassignment-json-file', await file('dup.json', { partitions: [{ topic: 'ra', partition: 0, replicas: [1, 1] }] })], 2, /lists a broker twice/],
+    [['--execute', '--reassignment-json-file', await file('unk.json', { partitions: [{ topic: 'ra', partition: 0, replicas: [1, 7] }] })], 1, /broker\(s\) 7 are not in the cluster/],
+    [['--execute', '--reassignment-json-file', await file('nop.json', { partitions: [{ topic: 'nope', partition: 0, replicas: [1] }] })], 1, /do not exist/],
+    [['--generate', '--topics-to-move-json-file', topicsFile, '--broker-list', '1,x'], 2, /broker ids/],
+    [['--generate', '--topics-to-move-json-file', topicsFile, '--broker-list', '3'], 1, /replication factor 2, more than/],
+    [['--execute'], 2, /needs --reassignment-json-file/],
+    [['--verify', '--list'], 2, /exactly one of/],
+  ] as const) {
+    r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, ...args]);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(JSON.stringify(cluster.topicsByName.get('ra')), before);
+});
