@@ -13,16 +13,22 @@ import type { ToolIo } from '../tool/io.js';
 import { renderTable, toJson } from '../tool/table.js';
 import { alive, etcdMember, planLayout, readLayout, signalGroup, spawnBroker, waitForExit, writeLayout, type ClusterLayout } from '../cluster/local-cluster.js';
 import { EtcdNotInstalledError } from '../cluster/etcd-server.js';
+import { loadOf, planRebalance, planRemoveBroker, type BrokerLoad, type PlanBroker, type PlannedPartition } from '../cluster/plan.js';
+import { reassignmentJson } from './reassign-partitions.js';
+import { ErrorCode, errorForCode } from '@sluice/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const ACTIONS = ['up', 'status', 'down'] as const;
+const ACTIONS = ['up', 'status', 'down', 'rebalance', 'remove-broker'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export const clusterTool: Tool = {
   name: 'cluster',
-  summary: 'run a local cluster: etcd and N brokers (up, status, down)',
-  usage: 'sluice cluster up [--brokers N] [--dir DIR] [--port PORT] [--etcd URL] [--detach]\n       sluice cluster status [--dir DIR] [--json]\n       sluice cluster down [--dir DIR]',
+  summary: 'run a local cluster (up, status, down); even out or empty brokers (rebalance, remove-broker)',
+  usage:
+    'sluice cluster up [--brokers N] [--dir DIR] [--port PORT] [--etcd URL] [--detach]\n       sluice cluster status [--dir DIR] [--json]\n       sluice cluster down [--dir DIR]\n' +
+    '       sluice cluster rebalance [--dry-run] (--bootstrap-server H:P | --dir DIR)\n       sluice cluster remove-broker N [--dry-run] (--bootstrap-server H:P | --dir DIR)',
   description:
-    'up starts a local etcd (the `etcd` binary of the Debian package etcd-server, unless --etcd names an existing one) and brokers with node ids 1..N on consecutive ports from --port, each with its data under --dir; it prints the bootstrap servers and streams every process\'s log with a prefix until Ctrl-C, which stops them all cleanly. --detach leaves them running in the background (logs in DIR/logs). Running up again on the same directory restarts the same cluster with its data (and adds brokers if --brokers grew). status shows the processes, brokers, controller and leaders; down stops a detached cluster.',
+    'up starts a local etcd (the `etcd` binary of the Debian package etcd-server, unless --etcd names an existing one) and brokers with node ids 1..N on consecutive ports from --port, each with its data under --dir; it prints the bootstrap servers and streams every process\'s log with a prefix until Ctrl-C, which stops them all cleanly. --detach leaves them running in the background (logs in DIR/logs). Running up again on the same directory restarts the same cluster with its data (and adds brokers if --brokers grew). status shows the processes, brokers, controller and leaders; down stops a detached cluster. rebalance evens replicas, then preferred leaders, over the brokers (a new broker gets its share), moving the smallest partitions so little data moves; remove-broker N moves every replica off broker N so it can be stopped. Both show a before/after table, run the reassignment with progress, then elect preferred leaders; --dry-run only shows the plan (and its reassignment JSON).',
   positionals: true,
   options: [
     { name: 'brokers', kind: 'value', arg: '<n>', help: 'Number of brokers.', defaultText: '3' },
@@ -32,16 +38,25 @@ export const clusterTool: Tool = {
     { name: 'etcd', kind: 'value', arg: '<url[,url]>', help: 'Use this existing etcd instead of starting one.' },
     { name: 'override', kind: 'value', arg: '<key=value>', help: 'A broker config for every broker (repeatable).' },
     { name: 'detach', kind: 'flag', help: 'Start in the background and return once every broker listens.' },
+    { name: 'bootstrap-server', kind: 'value', arg: '<host:port>', help: 'rebalance, remove-broker: the cluster (default: the one in --dir).' },
+    { name: 'dry-run', kind: 'flag', help: 'rebalance, remove-broker: show the plan, change nothing.' },
     jsonOption,
     helpOption,
   ],
   async run(args, io) {
     const action = args.positionals[0] as Action | undefined;
     if (!action || !ACTIONS.includes(action)) throw new UsageError(action ? `unknown action "${action}"` : 'missing action', `one of: ${ACTIONS.join(', ')}`);
-    if (args.positionals.length > 1) throw new UsageError(`unexpected argument "${args.positionals[1]}"`);
     const dir = resolve(args.value('dir') ?? './cluster');
+    if (action === 'remove-broker') {
+      const id = args.positionals[1];
+      if (!id || !/^\d+$/.test(id)) throw new UsageError('remove-broker needs the broker id, e.g. sluice cluster remove-broker 4');
+      if (args.positionals.length > 2) throw new UsageError(`unexpected argument "${args.positionals[2]}"`);
+      return moveReplicas(args, io, dir, Number(id));
+    }
+    if (args.positionals.length > 1) throw new UsageError(`unexpected argument "${args.positionals[1]}"`);
     if (action === 'up') return up(args, io, dir);
     if (action === 'status') return status(args, io, dir);
+    if (action === 'rebalance') return moveReplicas(args, io, dir, null);
     return down(io, dir);
   },
 };
@@ -241,4 +256,85 @@ async function down(io: ToolIo, dir: string): Promise<number> {
   writeLayout(dir, layout);
   io.stdout(`stopped ${brokers.length} broker(s)${layout.etcd ? ' and etcd' : ''}${killed.length ? ` (${killed.length} needed SIGKILL)` : ''}\n`);
   return ExitCode.ok;
+}
+
+function clusterBootstrap(args: ParsedArgs, io: ToolIo, dir: string): string[] {
+  const given = args.value('bootstrap-server') ?? io.env.SLUICE_BOOTSTRAP_SERVER;
+  if (given) return given.split(',').map((x) => x.trim()).filter(Boolean);
+  const layout = readLayout(dir);
+  if (!layout) throw new UsageError('missing --bootstrap-server (and no local cluster in --dir)', 'e.g. --bootstrap-server localhost:9092');
+  return layout.brokers.map((b) => `${layout.host}:${b.port}`);
+}
+
+async function snapshot(admin: Admin): Promise<{ brokers: PlanBroker[]; partitions: PlannedPartition[] }> {
+  const cluster = await admin.describeCluster();
+  const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
+  const sizes = new Map<string, number>();
+  for (const d of await admin.describeLogDirs(cluster.brokers.map((b) => b.nodeId))) for (const p of d.partitions) sizes.set(`${d.broker}/${p.topic}-${p.partition}`, Number(p.size));
+  const partitions = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.replicas, bytes: sizes.get(`${p.leader}/${t.name}-${p.partition}`) ?? 0 })));
+  return { brokers: cluster.brokers.map((b) => ({ nodeId: b.nodeId, rack: b.rack })), partitions };
+}
+
+function loadTable(before: BrokerLoad[], after: BrokerLoad[]): string {
+  const mbs = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return renderTable(
+    ['BROKER', 'REPLICAS', 'PREFERRED LEADERS', 'BYTES'],
+    before.map((b) => {
+      const a = after.find((x) => x.nodeId === b.nodeId) ?? { replicas: 0, leaders: 0, bytes: 0 };
+      return [b.nodeId, `${b.replicas} -> ${a.replicas}`, `${b.leaders} -> ${a.leaders}`, `${mbs(b.bytes)} -> ${mbs(a.bytes)}`];
+    }),
+  );
+}
+
+/** rebalance (leaving = null) or remove-broker: plan, show, run the reassignment with progress, elect preferred leaders. */
+async function moveReplicas(args: ParsedArgs, io: ToolIo, dir: string, leaving: number | null): Promise<number> {
+  const admin = new Admin({ brokers: clusterBootstrap(args, io, dir) });
+  try {
+    await admin.connect();
+    const { brokers, partitions } = await snapshot(admin);
+    if (leaving !== null && !brokers.some((b) => b.nodeId === leaving)) throw new ToolError(`broker ${leaving} is not in the cluster (live: ${brokers.map((b) => b.nodeId).join(',')})`, ExitCode.failed);
+    let moves: PlannedPartition[];
+    try {
+      moves = leaving === null ? planRebalance(partitions, brokers) : planRemoveBroker(partitions, brokers, leaving);
+    } catch (err) {
+      throw new ToolError((err as Error).message, ExitCode.refused, 'add brokers or lower the replication factor first; nothing was changed');
+    }
+    const after = partitions.map((p) => moves.find((m) => m.topic === p.topic && m.partition === p.partition) ?? p);
+    const bytesMoved = moves.reduce((n, m) => n + m.bytes * m.replicas.filter((id) => !partitions.find((p) => p.topic === m.topic && p.partition === m.partition)!.replicas.includes(id)).length, 0);
+    if (args.has('json') && args.has('dry-run')) {
+      io.stdout(toJson({ moves: moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })), before: loadOf(partitions, brokers), after: loadOf(after, brokers), bytesToCopy: bytesMoved }));
+      return ExitCode.ok;
+    }
+    io.stdout(loadTable(loadOf(partitions, brokers), loadOf(after, brokers)));
+    io.stdout(`${moves.length} partition(s) to change, ${(bytesMoved / 1e6).toFixed(1)} MB to copy\n`);
+    if (!moves.length) return ExitCode.ok;
+    if (args.has('dry-run')) {
+      io.stdout(`reassignment (for sluice reassign-partitions --execute):\n${reassignmentJson(moves)}\n`);
+      return ExitCode.ok;
+    }
+    const results = await admin.alterPartitionReassignments(moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })));
+    const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE);
+    for (const r of failed) io.stderr(`cannot move ${r.topic}-${r.partition}: ${errorForCode(r.errorCode).name}: ${r.errorMessage ?? ''}\n`);
+    const ours = new Set(results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => `${r.topic}-${r.partition}`));
+    const started = Date.now();
+    const interrupted = io.interrupted().then(() => true);
+    for (;;) {
+      const pending = (await admin.listPartitionReassignments(null)).filter((r) => ours.has(`${r.topic}-${r.partition}`));
+      io.stderr(`${ours.size - pending.length} of ${ours.size} partition(s) moved (${((Date.now() - started) / 1000).toFixed(0)} s)${io.stderrIsTTY ? '\r' : '\n'}`);
+      if (!pending.length) break;
+      if (await Promise.race([interrupted, sleep(2000).then(() => false)])) {
+        io.stderr('\ninterrupted: the reassignment goes on in the cluster; see sluice reassign-partitions --list, or --cancel it\n');
+        return ExitCode.failed;
+      }
+    }
+    if (io.stderrIsTTY) io.stderr('\n');
+    await admin.electLeaders('preferred', moves.map(({ topic, partition }) => ({ topic, partition })));
+    const now = await snapshot(admin);
+    io.stdout(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    io.stdout(loadTable(loadOf(partitions, brokers), loadOf(now.partitions, brokers)));
+    if (leaving !== null) io.stdout(`broker ${leaving} holds ${now.partitions.filter((p) => p.replicas.includes(leaving)).length} replica(s); it can be stopped\n`);
+    return failed.length ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    admin.close();
+  }
 }
