@@ -7,6 +7,7 @@
 import { ApiKey, ErrorCode, type ProduceResponseTopicProduceResponse } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { LeaderHints } from './leader-hints.js';
 
 export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -19,6 +20,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
     async handle(request) {
       const acks = request.acks;
       const validAcks = acks === 0 || acks === 1 || acks === -1;
+      const hints = new LeaderHints(broker);
       const responses: ProduceResponseTopicProduceResponse[] = await Promise.all(
         request.topicData.map(async (topicData) => {
           const topic = broker.topics.get(topicData.name);
@@ -30,12 +32,16 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 if (!validAcks) return { ...result, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
                 if (request.transactionalId) return { ...result, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactions are not supported by this broker yet.' };
                 const { partition, errorCode } = topic?.partitions[p.index] ? broker.replicaManager.lookup(topicData.name, p.index) : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-                if (!topic || !partition) return { ...result, errorCode };
+                const withLeader = <R extends { errorCode: number }>(r: R): R & { currentLeader?: { leaderId: number; leaderEpoch: number } } => {
+                  const leader = LeaderHints.applies(r.errorCode) ? hints.leaderOf(topicData.name, p.index) : undefined;
+                  return leader ? { ...r, currentLeader: leader } : r;
+                };
+                if (!topic || !partition) return withLeader({ ...result, errorCode });
                 // Internal topics (__consumer_offsets, …) are written by the broker's own coordinators only.
                 if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 const appended = await broker.replicaManager.appendRecords(partition, p.records, { acks, timeoutMs: request.timeoutMs, origin: 'client' });
-                if (appended.errorCode !== ErrorCode.NONE) return { ...result, errorCode: appended.errorCode, errorMessage: appended.errorMessage };
+                if (appended.errorCode !== ErrorCode.NONE) return withLeader({ ...result, errorCode: appended.errorCode, errorMessage: appended.errorMessage });
                 return { ...result, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: appended.logStartOffset };
               }),
             ),
@@ -43,7 +49,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
         }),
       );
       if (acks === 0) return null;
-      return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+      return { responses, throttleTimeMs: 0, nodeEndpoints: hints.nodeEndpoints() };
     },
   };
 }
