@@ -9,6 +9,7 @@ export { FileMetadataStore } from './metadata/file-metadata-store.js';
 export { topicNameProblem, collidingTopic } from './metadata/topic-name.js';
 export { createLogger, type Logger } from './logger.js';
 export { InMemoryClusterMetadata } from './metadata/in-memory-cluster-metadata.js';
+export { EtcdMetadataStore, type EtcdMetadataStoreOptions } from './metadata/etcd-metadata-store.js';
 export { ReplicaManager, type AppendOutcome, type FetchTarget, type LookupResult } from './replica/replica-manager.js';
 export { Partition, type PartitionState, type ReplicaRole } from './replica/partition.js';
 export { MetadataReconciler } from './replica/metadata-reconciler.js';

@@ -16,8 +16,11 @@ import type { TestContext } from 'node:test';
 
 /** A peer is named by the Debian package that provides it: the names `.ci/run` installs. */
 export type Peer = BinaryPeer | PythonPeer;
-/** Programs run by name: kcat (librdkafka's CLI), openssl (makes the TLS tests' certificates). */
-type BinaryPeer = 'kcat' | 'openssl';
+/**
+ * Programs run by name: kcat (librdkafka's CLI), openssl (makes the TLS tests' certificates),
+ * etcd-server (the `etcd` the cluster metadata store's tests run).
+ */
+type BinaryPeer = 'kcat' | 'openssl' | 'etcd-server';
 type PythonPeer = 'python3-kafka' | 'python3-confluent-kafka' | 'python3-snappy' | 'python3-lz4' | 'python3-zstandard';
 
 /** The module whose import proves each Python peer present (kafka-python's lz4 codec imports lz4.frame). */
@@ -29,8 +32,10 @@ const PYTHON_MODULES: Readonly<Record<PythonPeer, string>> = {
   'python3-zstandard': 'zstandard',
 };
 
-/** Each binary's override variable: SLUICE_TEST_KCAT, SLUICE_TEST_OPENSSL. */
-const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL' };
+/** Each binary's override variable: SLUICE_TEST_KCAT, SLUICE_TEST_OPENSSL, SLUICE_TEST_ETCD. */
+const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL', 'etcd-server': 'SLUICE_TEST_ETCD' };
+/** The program each binary peer installs, where it is not named like its package. */
+const BINARY_NAME: Readonly<Record<BinaryPeer, string>> = { kcat: 'kcat', openssl: 'openssl', 'etcd-server': 'etcd' };
 
 export const PEERS: readonly Peer[] = [...(Object.keys(BINARY_OVERRIDE) as BinaryPeer[]), ...(Object.keys(PYTHON_MODULES) as PythonPeer[])];
 
@@ -54,7 +59,7 @@ function findBinary(peer: BinaryPeer): string | null {
   const known = binaries.get(peer);
   if (known !== undefined) return known;
   const override = process.env[BINARY_OVERRIDE[peer]];
-  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, peer));
+  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, BINARY_NAME[peer]));
   const found = candidates.find(isExecutableFile) ?? null;
   binaries.set(peer, found);
   return found;
@@ -77,6 +82,11 @@ export function kcatPath(): string {
 /** The openssl to run (call `requirePeers(t, 'openssl')` first). */
 export function opensslPath(): string {
   return findBinary('openssl') ?? 'openssl';
+}
+
+/** The etcd to run (call `requirePeers(t, 'etcd-server')` first). */
+export function etcdPath(): string {
+  return findBinary('etcd-server') ?? 'etcd';
 }
 
 interface PythonProbe {

@@ -30,7 +30,7 @@ function scratch(t: { after(fn: () => void): void }): { dir: string; python: str
  */
 function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...overrides };
-  for (const key of ['CI', SKIP_LOG_ENV, 'SLUICE_TEST_KCAT', 'SLUICE_TEST_PYTHON', 'NODE_TEST_CONTEXT']) if (!(key in overrides)) delete env[key];
+  for (const key of ['CI', SKIP_LOG_ENV, 'SLUICE_TEST_KCAT', 'SLUICE_TEST_ETCD', 'SLUICE_TEST_PYTHON', 'NODE_TEST_CONTEXT']) if (!(key in overrides)) delete env[key];
   return env;
 }
 
@@ -51,10 +51,16 @@ test('a missing peer is named with the package to install, and the interpreter t
   const env = childEnv({ PATH: dir, SLUICE_TEST_PYTHON: python });
   assert.equal(evaluate(`p.missingReason(p.missingPeers(['kcat']))`, env), 'kcat not installed (apt-get install kcat)');
   assert.equal(evaluate(`p.missingPeers(['python3-kafka']).length`, env), '0');
+  // etcd-server is found by its program's name, etcd.
+  const etcd = join(dir, 'etcd');
+  writeFileSync(etcd, '#!/bin/sh\n');
+  chmodSync(etcd, 0o755);
+  assert.equal(evaluate(`p.missingPeers(['etcd-server']).length + ' ' + p.etcdPath()`, env), `0 ${etcd}`);
+  rmSync(etcd);
   assert.equal(
     evaluate(`p.missingReason(p.missingPeers(p.PEERS))`, env),
-    `kcat, openssl, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
-      '(apt-get install kcat openssl python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
+    `kcat, openssl, etcd-server, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
+      '(apt-get install kcat openssl etcd-server python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
   );
   const absent = join(dir, 'absent');
   assert.equal(
