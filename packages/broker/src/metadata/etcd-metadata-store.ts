@@ -98,7 +98,29 @@ interface KeyEvent {
 }
 
 /** A policy that runs the call once: retries are ours, bounded by the deadline (etcd3's retry would replay CAS writes blindly). */
-const once = { execute: async <T>(fn: (context: { signal: AbortSignal; attempt: number }) => T | Promise<T>): Promise<T> => fn({ signal: new AbortController().signal, attempt: 1 }) };
+const once = { execute: async <T>(fn: (context: PolicyContext) => T | Promise<T>): Promise<T> => fn({ signal: new AbortController().signal, attempt: 1 }) };
+
+type PolicyContext = { signal: AbortSignal; attempt: number };
+
+/**
+ * Per endpoint: a member that refused a connection is skipped for a second (while another may be
+ * tried), so the calls of an outage go to the members that are up. Throwing before the call is
+ * how etcd3's pool learns to try the next member.
+ */
+function endpointPolicy() {
+  let downUntil = 0;
+  return {
+    async execute<T>(fn: (context: PolicyContext) => T | Promise<T>): Promise<T> {
+      if (Date.now() < downUntil) throw new Error('etcd member skipped: it refused a connection less than a second ago');
+      try {
+        return await fn({ signal: new AbortController().signal, attempt: 1 });
+      } catch (err) {
+        if (err instanceof Error && /UNAVAILABLE/.test(err.message)) downUntil = Date.now() + 1000;
+        throw err;
+      }
+    },
+  };
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -256,7 +278,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const options: IOptions = {
       hosts: [...this.endpoints],
       dialTimeout: this.requestTimeoutMs,
-      faultHandling: { global: once as never, host: () => once as never },
+      faultHandling: { global: once as never, host: () => endpointPolicy() as never },
       grpcOptions: {
         // Reconnect promptly when etcd comes back (gRPC's default backoff grows to minutes), and
         // detect a connection to a stopped server.

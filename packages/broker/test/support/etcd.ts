@@ -113,6 +113,8 @@ export class EtcdTestMember {
 
 export interface EtcdTestCluster {
   members: EtcdTestMember[];
+  /** The member that is the Raft leader now. */
+  leader(): Promise<EtcdTestMember>;
   endpoints: string[];
   /** Kills every member and removes the data directories. */
   stop(): Promise<void>;
@@ -136,7 +138,17 @@ export async function startEtcdCluster(size: number): Promise<EtcdTestCluster> {
     await stop();
     throw err;
   }
-  return { members, endpoints: members.map((m) => m.endpoint), stop };
+  const leader = async () => {
+    for (const m of members) {
+      if (!m.running) continue;
+      // etcd's JSON gateway: the member's own id and the leader's id it knows.
+      const res = await fetch(`${m.endpoint}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
+      const status = (await res.json()) as { header: { member_id: string }; leader: string };
+      if (status.header.member_id === status.leader) return m;
+    }
+    throw new Error('no etcd member is the leader');
+  };
+  return { members, endpoints: members.map((m) => m.endpoint), leader, stop };
 }
 
 export function startEtcd(): Promise<EtcdTestCluster> {
