@@ -35,7 +35,7 @@
  * it is a candidate again.
  */
 import { randomBytes } from 'node:crypto';
-import { Etcd3, type IKeyValue, type IRequestOp, type ICompare, type ITxnResponse, type IWatchResponse, type IDuplexStream, type IWatchRequest, type IOptions } from 'etcd3';
+import { Etcd3, EtcdError, GRPCGenericError, isRecoverableError, type IKeyValue, type IRequestOp, type ICompare, type ITxnResponse, type IWatchResponse, type IDuplexStream, type IWatchRequest, type IOptions } from 'etcd3';
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger, LogLevel } from '../logger.js';
 import {
@@ -66,6 +66,8 @@ export interface EtcdMetadataStoreOptions {
   heartbeatIntervalMs?: number;
   /** etcd.request.timeout.ms: deadline of every etcd call. Default 5000. */
   requestTimeoutMs?: number;
+  /** etcd's --max-txn-ops (default 128): a topic is created by one txn, so this bounds its partition count. */
+  maxTxnOps?: number;
   /** A Logger, or a function of (level, message). */
   logger?: Logger | ((level: LogLevel, message: string) => void);
 }
@@ -145,6 +147,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly sessionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly maxTxnOps: number;
   private readonly log: (level: LogLevel, message: string) => void;
   private client: Etcd3 | null = null;
   private closed = false;
@@ -190,6 +193,7 @@ export class EtcdMetadataStore implements MetadataStore {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 9000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 2000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.maxTxnOps = options.maxTxnOps ?? 128;
     const logger = options.logger;
     this.log = !logger ? () => undefined : typeof logger === 'function' ? logger : (level, message) => logger[level](message);
   }
@@ -211,10 +215,11 @@ export class EtcdMetadataStore implements MetadataStore {
    * of the connection (another endpoint may answer). Everything we retry is either a read or a
    * compare-and-swap whose caller recognises its own earlier success in the compare's failure.
    */
-  private async call<T>(fn: (options: { deadline: Date }) => Promise<T>, deadlineMs = this.requestTimeoutMs): Promise<T> {
+  private async call<T>(fn: (options: { deadline: Date }) => Promise<T>, deadlineMs = this.requestTimeoutMs, attempts?: { count: number }): Promise<T> {
     const deadline = Date.now() + deadlineMs;
     let lastError: unknown = new Error('no attempt');
     for (let attempt = 0; ; attempt++) {
+      if (attempts) attempts.count = attempt + 1;
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) throw this.unreachable(lastError);
       // One attempt gets a part of the deadline: a proposal a follower forwarded to a leader that
@@ -232,6 +237,10 @@ export class EtcdMetadataStore implements MetadataStore {
       } catch (err) {
         lastError = err;
         if (err instanceof KafkaError) throw err;
+        // etcd answered and refused (a bad request, a limit): retrying cannot help.
+        if ((err instanceof GRPCGenericError || err instanceof EtcdError) && !isRecoverableError(err)) {
+          throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `cluster metadata store (etcd at ${this.endpoints.join(',')}) refused the request: ${err.message}`);
+        }
       } finally {
         clearTimeout(timer);
       }
@@ -243,8 +252,9 @@ export class EtcdMetadataStore implements MetadataStore {
     return Buffer.from(this.prefix + suffix);
   }
 
-  private txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = [], deadlineMs?: number): Promise<ITxnResponse> {
-    return this.call((options) => this.etcd.kv.txn({ compare, success, failure }, options), deadlineMs);
+  /** One transaction; `attempts` tells the caller whether an earlier attempt may have applied it. */
+  private txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = [], attempts?: { count: number }): Promise<ITxnResponse> {
+    return this.call((options) => this.etcd.kv.txn({ compare, success, failure }, options), this.requestTimeoutMs, attempts);
   }
 
   private static put(key: Buffer, value: unknown, lease?: string): IRequestOp {
@@ -640,6 +650,10 @@ export class EtcdMetadataStore implements MetadataStore {
   // ---- writes ----------------------------------------------------------------------------
 
   async createTopic(topic: TopicMetadata): Promise<void> {
+    // One txn, so the topic appears whole; etcd caps a txn at --max-txn-ops (default 128) operations.
+    if (topic.partitions.length + 2 > this.maxTxnOps) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${topic.name}': ${topic.partitions.length} partitions do not fit in one etcd transaction (at most ${this.maxTxnOps - 2}; raise etcd's --max-txn-ops and the store's maxTxnOps together).`);
+    }
     const topicKey = this.key(`topics/${topic.name}`);
     const record: TopicRecord = { topicId: topic.topicId, internal: topic.internal, createdAtMs: topic.createdAtMs };
     const ops = [EtcdMetadataStore.put(topicKey, record)];
@@ -661,17 +675,24 @@ export class EtcdMetadataStore implements MetadataStore {
     const known = this.topicsByName.get(name);
     const topicKey = this.key(`topics/${name}`);
     const partitions = this.key(`partitions/${name}/`);
+    const attempts = { count: 0 };
     const res = await this.txn(
       [EtcdMetadataStore.present(topicKey)],
       [EtcdMetadataStore.del(topicKey), EtcdMetadataStore.del(partitions, prefixEnd(partitions)), EtcdMetadataStore.del(this.key(`topic-configs/${name}`))],
+      [],
+      attempts,
     );
-    if (!res.succeeded) throw new UnknownTopicError(name);
+    // Gone on a retry after an attempt whose answer was lost: that attempt deleted it.
+    if (!res.succeeded && !(attempts.count > 1 && known)) throw new UnknownTopicError(name);
     await this.waitForRevision(Number(res.header.revision));
     // The view dropped it on the watch event; what it held then is what was removed.
     return known ?? { name, topicId: '', internal: false, partitions: [], configs: {}, createdAtMs: 0 };
   }
 
   async addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata> {
+    if (added.length + 1 > this.maxTxnOps) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${name}': ${added.length} new partitions do not fit in one etcd transaction (at most ${this.maxTxnOps - 1}; raise etcd's --max-txn-ops).`);
+    }
     const topicKey = this.key(`topics/${name}`);
     const compare = [EtcdMetadataStore.present(topicKey)];
     const ops: IRequestOp[] = [];
@@ -717,7 +738,8 @@ export class EtcdMetadataStore implements MetadataStore {
       if (!kv) throw new UnknownTopicError(topicName);
       const current = partitionState(JSON.parse(kv.value.toString()) as PartitionAssignment);
       const next = applyPartitionChange(topicName, current, expectedPartitionEpoch, change);
-      const res = await this.txn([...compare, { key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision } as ICompare], [EtcdMetadataStore.put(k, next)], [EtcdMetadataStore.get(k)]);
+      const attempts = { count: 0 };
+      const res = await this.txn([...compare, { key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision } as ICompare], [EtcdMetadataStore.put(k, next)], [EtcdMetadataStore.get(k)], attempts);
       if (res.succeeded) {
         await this.waitForRevision(Number(res.header.revision));
         return next;
@@ -727,7 +749,7 @@ export class EtcdMetadataStore implements MetadataStore {
         // The partition did not move, so the guard failed.
         throw new KafkaError(ErrorCode.NOT_CONTROLLER, `controller epoch ${guard?.controllerEpoch} is no longer current (now ${this.controllerEpoch()}).`);
       }
-      if (now && same(JSON.parse(now.value.toString()), next)) {
+      if (attempts.count > 1 && now && same(JSON.parse(now.value.toString()), next)) {
         await this.waitForRevision(Number(now.mod_revision));
         return next; // our own write, applied by an attempt whose answer was lost
       }

@@ -190,6 +190,16 @@ test('compare-and-swap: one of two racing creates wins, stale partition epochs a
   for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i][0], ranges[i - 1][1], 'blocks are disjoint and contiguous');
   assert.equal(ranges[0][0], 0n);
   await assert.rejects(a.reserveProducerIds(0), RangeError);
+
+  // A topic is one txn: etcd's --max-txn-ops (128) bounds its partitions, and a refusal by etcd is not retried until the deadline.
+  await a.createTopic(topic('wide', 126));
+  assert.equal(b.topic('wide')?.partitions.length ?? (await waitFor('wide in b', () => b.topic('wide'))).partitions.length, 126);
+  await assert.rejects(a.createTopic(topic('too-wide', 127)), (err) => assertKafkaError(err, ErrorCode.INVALID_PARTITIONS, /--max-txn-ops/));
+  const unaware = await openStore(t, etcd.endpoints, 3, { maxTxnOps: 1000 });
+  const refusedAt = performance.now();
+  await assert.rejects(unaware.createTopic(topic('too-wide', 200)), (err) => assertKafkaError(err, ErrorCode.UNKNOWN_SERVER_ERROR, /too many operations in txn request/));
+  assert.ok(performance.now() - refusedAt < 1000, 'not retried');
+  assert.equal(a.topic('too-wide'), undefined);
 });
 
 test('a registration is seen by the others, refused for a node id a live broker holds, and ends when its holder stops renewing', async (t) => {
