@@ -35,7 +35,7 @@
  * it is a candidate again.
  */
 import { randomBytes } from 'node:crypto';
-import { Etcd3, EtcdError, GRPCGenericError, isRecoverableError, type IKeyValue, type IRequestOp, type ICompare, type ITxnResponse, type IWatchResponse, type IDuplexStream, type IWatchRequest, type IOptions } from 'etcd3';
+import { Etcd3, EtcdError, EtcdLeaseInvalidError, GRPCGenericError, isRecoverableError, type IKeyValue, type IRequestOp, type ICompare, type ITxnResponse, type IWatchResponse, type IDuplexStream, type IWatchRequest, type IOptions } from 'etcd3';
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger, LogLevel } from '../logger.js';
 import {
@@ -109,11 +109,14 @@ type PolicyContext = { signal: AbortSignal; attempt: number };
  * tried), so the calls of an outage go to the members that are up. Throwing before the call is
  * how etcd3's pool learns to try the next member.
  */
+/** Its own class, so etcd3 does not take it for a gRPC error (which it would type as a refusal by etcd). */
+class MemberSkippedError extends Error {}
+
 function endpointPolicy() {
   let downUntil = 0;
   return {
     async execute<T>(fn: (context: PolicyContext) => T | Promise<T>): Promise<T> {
-      if (Date.now() < downUntil) throw new Error('etcd member skipped: it refused a connection less than a second ago');
+      if (Date.now() < downUntil) throw new MemberSkippedError('etcd member skipped: it refused a connection less than a second ago');
       try {
         return await fn({ signal: new AbortController().signal, attempt: 1 });
       } catch (err) {
@@ -236,7 +239,7 @@ export class EtcdMetadataStore implements MetadataStore {
         ]);
       } catch (err) {
         lastError = err;
-        if (err instanceof KafkaError) throw err;
+        if (err instanceof KafkaError || err instanceof EtcdLeaseInvalidError) throw err;
         // etcd answered and refused (a bad request, a limit): retrying cannot help.
         if ((err instanceof GRPCGenericError || err instanceof EtcdError) && !isRecoverableError(err)) {
           throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `cluster metadata store (etcd at ${this.endpoints.join(',')}) refused the request: ${err.message}`);
@@ -819,7 +822,16 @@ export class EtcdMetadataStore implements MetadataStore {
     const value: BrokerRecord = { host: reg.host, port: reg.port, rack: reg.rack };
     const ops = [EtcdMetadataStore.put(brokerKey, value, lease), EtcdMetadataStore.put(candidateKey, String(reg.nodeId), lease)];
     // Free, or held by our own lease (a re-registration): anything else is another live broker with our node id.
-    let res = await this.txn([EtcdMetadataStore.absent(brokerKey)], ops, [EtcdMetadataStore.get(brokerKey)]);
+    let res: ITxnResponse;
+    try {
+      res = await this.txn([EtcdMetadataStore.absent(brokerKey)], ops, [EtcdMetadataStore.get(brokerKey)]);
+    } catch (err) {
+      if (!(err instanceof EtcdLeaseInvalidError) || fresh) throw err;
+      // Our lease expired while nobody renewed it (a long outage): start a new session.
+      this.log('warn', `node ${reg.nodeId}: etcd lease ${BigInt(lease).toString(16)} expired; registering with a new lease`);
+      this.leaseId = null;
+      return this.establishSession();
+    }
     if (!res.succeeded) {
       const holder = EtcdMetadataStore.kvsOf(res, 0)[0];
       if (holder && holder.lease === lease) {
