@@ -364,3 +364,50 @@ test('with etcd down a write fails within its deadline with a retriable error; r
   await a.createTopic(topic('after'));
   assert.ok(b.topic('after') || (await waitFor('b has after', () => b.topic('after'))));
 });
+
+/** etcd's JSON gateway on one member: the current revision, and compacting the history up to it. */
+async function compactAll(endpoint: string): Promise<number> {
+  const post = async (path: string, body: object) => (await (await fetch(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { header: { revision: string } };
+  const revision = Number((await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header.revision);
+  await post('/v3/kv/compaction', { revision: String(revision), physical: true });
+  return revision;
+}
+
+test('a store whose only etcd member was away catches up by revision; when those revisions were compacted, it reloads and reports the difference', async (t) => {
+  const etcd = await etcdFor(t, 3);
+  if (!etcd) return;
+  const [m0, m1, m2] = etcd.members;
+  const a = await openStore(t, [m0.endpoint], 1, { requestTimeoutMs: 5000 });
+  const b = await openStore(t, [m1.endpoint, m2.endpoint], 2, { requestTimeoutMs: 5000 });
+  await b.createTopic(topic('x'));
+  await waitFor('a has x', () => a.topic('x'));
+  const seen = record(a);
+
+  // Away while the others write: the watch resumes from its revision, nothing is missed.
+  await m0.kill();
+  await b.createTopic(topic('y'));
+  await b.setTopicConfigs('x', { 'retention.ms': '1' });
+  await b.alterPartition('x', 1, 0, { isr: [2] , leader: 2 });
+  assert.equal(a.topic('y'), undefined, 'a cannot see it yet');
+  m0.start();
+  await m0.ready();
+  await waitFor('a to catch up', () => seen.some((c) => c.kind === 'partition-changed'), 15_000);
+  assert.deepEqual(seen.map((c) => c.kind), ['topic-created', 'topic-configs', 'partition-changed']);
+  assert.deepEqual(a.topic('x')?.configs, { 'retention.ms': '1' });
+
+  // Away while the others write and compact the history it would resume from: a reload.
+  seen.length = 0;
+  await m0.kill();
+  await b.deleteTopic('y');
+  await b.createTopic(topic('z', 3));
+  await b.setBrokerConfigs('', { 'message.max.bytes': '1234' });
+  await compactAll(m1.endpoint);
+  m0.start();
+  await m0.ready();
+  await waitFor('a to reload', () => a.topic('z') && !a.topic('y'), 15_000);
+  assert.deepEqual(seen.map((c) => c.kind).sort(), ['broker-configs', 'topic-created', 'topic-deleted']);
+  assert.equal(a.topic('z')?.partitions.length, 3);
+  assert.deepEqual(a.brokerConfigs(''), { 'message.max.bytes': '1234' });
+  await a.createTopic(topic('after'));
+  await waitFor('b has after', () => b.topic('after'));
+});
