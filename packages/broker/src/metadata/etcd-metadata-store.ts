@@ -35,7 +35,9 @@
  * it is a candidate again.
  */
 import { randomBytes } from 'node:crypto';
-import { Etcd3, EtcdError, EtcdLeaseInvalidError, GRPCGenericError, isRecoverableError, type IKeyValue, type IRequestOp, type ICompare, type ITxnResponse, type IWatchResponse, type IDuplexStream, type IWatchRequest, type IOptions } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, ICompare, ITxnResponse, IWatchResponse, IDuplexStream, IWatchRequest, IOptions } from 'etcd3';
+// etcd3 loads gRPC and its protobuf definitions (~0.2 s): only a broker of a cluster pays for it, in open().
+type Etcd3Library = typeof import('etcd3');
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger, LogLevel } from '../logger.js';
 import {
@@ -152,6 +154,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly requestTimeoutMs: number;
   private readonly maxTxnOps: number;
   private readonly log: (level: LogLevel, message: string) => void;
+  private lib: Etcd3Library | null = null;
   private client: Etcd3 | null = null;
   private closed = false;
 
@@ -238,10 +241,12 @@ export class EtcdMetadataStore implements MetadataStore {
           }),
         ]);
       } catch (err) {
-        lastError = err;
-        if (err instanceof KafkaError || err instanceof EtcdLeaseInvalidError) throw err;
+        // A skipped member says less than the failure that made us skip it.
+        if (!(err instanceof MemberSkippedError) || attempt === 0) lastError = err;
+        const lib = this.lib!;
+        if (err instanceof KafkaError || err instanceof lib.EtcdLeaseInvalidError) throw err;
         // etcd answered and refused (a bad request, a limit): retrying cannot help.
-        if ((err instanceof GRPCGenericError || err instanceof EtcdError) && !isRecoverableError(err)) {
+        if ((err instanceof lib.GRPCGenericError || err instanceof lib.EtcdError) && !lib.isRecoverableError(err)) {
           throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `cluster metadata store (etcd at ${this.endpoints.join(',')}) refused the request: ${err.message}`);
         }
       } finally {
@@ -302,7 +307,8 @@ export class EtcdMetadataStore implements MetadataStore {
         'grpc.keepalive_timeout_ms': 3000,
       },
     };
-    this.client = new Etcd3(options);
+    this.lib ??= await import('etcd3');
+    this.client = new this.lib.Etcd3(options);
     try {
       const idKey = this.key('cluster-id');
       const created = await this.txn([EtcdMetadataStore.absent(idKey)], [EtcdMetadataStore.put(idKey, randomBytes(16).toString('base64url'))]);
@@ -826,7 +832,7 @@ export class EtcdMetadataStore implements MetadataStore {
     try {
       res = await this.txn([EtcdMetadataStore.absent(brokerKey)], ops, [EtcdMetadataStore.get(brokerKey)]);
     } catch (err) {
-      if (!(err instanceof EtcdLeaseInvalidError) || fresh) throw err;
+      if (!(err instanceof this.lib!.EtcdLeaseInvalidError) || fresh) throw err;
       // Our lease expired while nobody renewed it (a long outage): start a new session.
       this.log('warn', `node ${reg.nodeId}: etcd lease ${BigInt(lease).toString(16)} expired; registering with a new lease`);
       this.leaseId = null;
