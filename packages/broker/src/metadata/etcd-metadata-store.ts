@@ -795,12 +795,26 @@ export class EtcdMetadataStore implements MetadataStore {
   async registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
     if (broker.nodeId !== this.nodeId) throw new Error(`this store belongs to node ${this.nodeId}, not ${broker.nodeId}`);
     this.registration = { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack };
-    const run = this.sessionTask.then(() => this.establishSession());
-    this.sessionTask = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    const revision = await run;
+    // A broker restarted within its session timeout finds its previous incarnation still
+    // registered: as Kafka's controller does, refuse until that session expires, and retry until
+    // then. Still held after a whole session timeout, the node id is another live broker's.
+    const giveUpAt = Date.now() + this.sessionTimeoutMs + this.heartbeatIntervalMs;
+    let revision: number;
+    for (;;) {
+      const run = this.sessionTask.then(() => this.establishSession());
+      this.sessionTask = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        revision = await run;
+        break;
+      } catch (err) {
+        if (!(err instanceof KafkaError) || err.code !== ErrorCode.DUPLICATE_BROKER_REGISTRATION || Date.now() >= giveUpAt) throw err;
+        this.log('info', `node ${this.nodeId} is still registered in etcd (a previous incarnation whose session has not expired yet, or another live broker); retrying until ${this.sessionTimeoutMs} ms have passed`);
+        while (this.registrations.has(this.nodeId) && Date.now() < giveUpAt) await sleep(50);
+      }
+    }
     await this.waitForRevision(revision);
     const registration = this.registrations.get(this.nodeId);
     if (!registration) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `node ${this.nodeId}: registration lost right after it was written`);
@@ -845,7 +859,7 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       if (!res.succeeded) {
         if (fresh) await this.revokeLease();
-        throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `node id ${reg.nodeId} is already registered in etcd at ${this.endpoints.join(',')} by another live broker (lease ${holder ? BigInt(holder.lease).toString(16) : '?'}); two brokers cannot share a node.id`);
+        throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `node id ${reg.nodeId} is already registered in etcd at ${this.endpoints.join(',')} by another live broker (lease ${holder ? BigInt(holder.lease).toString(16) : '?'}, renewed for longer than broker.session.timeout.ms ${this.sessionTimeoutMs}); two brokers cannot share a node.id`);
       }
     }
     return Number(res.header.revision);

@@ -212,9 +212,13 @@ test('a registration is seen by the others, refused for a node id a live broker 
   await waitFor('broker 1 in the view', () => b.brokers().some((r) => r.nodeId === 1));
   assert.equal(String(b.brokers().find((r) => r.nodeId === 1)!.brokerEpoch), registered.registered);
 
-  // A second process with node id 1 is refused while the first one's session lives.
+  // A second process with node id 1 is refused while the first one's session lives (after a
+  // session timeout's worth of retries, in case it was its own previous incarnation).
   const twin = await openStore(t, etcd.endpoints, 1, { prefix });
+  const twinAt = performance.now();
   await assert.rejects(twin.registerBroker({ nodeId: 1, host: '127.0.0.1', port: 1, rack: null }), (err) => assertKafkaError(err, ErrorCode.DUPLICATE_BROKER_REGISTRATION, /node id 1 is already registered/));
+  assert.ok(performance.now() - twinAt >= 2000, 'refused only once the holder outlived a session timeout');
+  assert.equal(String(b.brokers().find((r) => r.nodeId === 1)?.brokerEpoch), registered.registered, 'the holder keeps its registration');
 
   // Frozen: no more renewals, so the lease (TTL 2 s) expires and the others see it leave.
   const stoppedAt = performance.now();
@@ -229,6 +233,14 @@ test('a registration is seen by the others, refused for a node id a live broker 
   child.kill('SIGCONT');
   const back = await waitFor('broker 1 to register again', () => seen.find((c) => c.kind === 'broker-registered' && c.broker.nodeId === 1 && c.atMs > left.atMs), 10_000);
   assert.ok((back as Extract<MetadataChange, { kind: 'broker-registered' }>).broker.brokerEpoch > BigInt(registered.registered));
+
+  // A broker restarted right after a crash registers once its previous session has expired.
+  child.kill('SIGKILL');
+  const restartedAt = performance.now();
+  const restarted = await twin.registerBroker({ nodeId: 1, host: '127.0.0.1', port: 9101, rack: null });
+  t.diagnostic(`a broker restarted right after a crash registered after ${(performance.now() - restartedAt).toFixed(0)} ms`);
+  assert.equal(restarted.port, 9101);
+  await waitFor('the new incarnation in the other view', () => b.brokers().find((r) => r.nodeId === 1)?.port === 9101);
 
   // Unregistering leaves at once; a clean close does too.
   const c = await openStore(t, etcd.endpoints, 3, { prefix });
