@@ -15,6 +15,7 @@ import { Controller } from './controller/controller.js';
 import { controlledShutdown } from './controller/controlled-shutdown.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
+import { EtcdMetadataStore } from './metadata/etcd-metadata-store.js';
 import { lockDataDirectory } from './metadata/data-dir-lock.js';
 import { checkOrWriteMetaProperties } from './metadata/meta-properties.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
@@ -95,11 +96,13 @@ async function startLocked(
   startedAt: number,
   unlock: () => void,
 ): Promise<RunningBroker> {
-  if (!options.metadataStore && config.list('etcd.endpoints').length) {
-    throw new ConfigError(['etcd.endpoints is set, but this build has no etcd metadata store yet']);
-  }
-  const metadata = options.metadataStore ?? new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
+  const metadata = options.metadataStore ?? createMetadataStore(config, dataDir, logger);
   await metadata.open();
+  const wantedClusterId = config.string('cluster.id');
+  if (wantedClusterId && metadata.clustered && metadata.clusterId !== wantedClusterId) {
+    await metadata.close();
+    throw new ConfigError([`cluster.id is ${wantedClusterId}, but the cluster in etcd is ${metadata.clusterId}`]);
+  }
   try {
     checkOrWriteMetaProperties(dataDir, { clusterId: metadata.clusterId, nodeId: config.nodeId });
   } catch (err) {
@@ -242,6 +245,21 @@ async function startLocked(
     groups,
     stop,
   };
+}
+
+/** etcd.endpoints set: a broker of a cluster whose metadata lives in etcd; else a single broker with its metadata in the data directory. */
+function createMetadataStore(config: BrokerConfig, dataDir: string, logger: Logger): MetadataStore {
+  const endpoints = config.list('etcd.endpoints').map((e) => e.trim()).filter(Boolean);
+  if (!endpoints.length) return new FileMetadataStore(dataDir, config.string('cluster.id') ?? undefined);
+  return new EtcdMetadataStore({
+    endpoints,
+    prefix: config.string('etcd.prefix') ?? '/sluice/',
+    nodeId: config.nodeId,
+    sessionTimeoutMs: config.int('broker.session.timeout.ms'),
+    heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
+    requestTimeoutMs: config.int('etcd.request.timeout.ms'),
+    logger,
+  });
 }
 
 function previousShutdown(clean: boolean, logsOpened: number, topics: number): string {

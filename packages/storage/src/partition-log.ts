@@ -336,6 +336,11 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- leader epochs
 
+  /** The newest leader epoch in the log's epoch cache (-1 when it has none). */
+  get latestEpoch(): number {
+    return this.leaderEpochCache.latestEpoch;
+  }
+
   /** OffsetForLeaderEpoch for this log. */
   endOffsetForEpoch(epoch: number): EpochEndOffset {
     return this.leaderEpochCache.endOffsetFor(epoch, this.st.endOffset);

@@ -89,8 +89,10 @@ export class MetadataReconciler {
     }
     const role = state.leader === this.nodeId ? 'leader' : 'follower';
     if (hosted && !hosted.log.isClosed && hosted.role === role && hosted.leaderEpoch === state.leaderEpoch) {
-      // Same leadership: only the ISR (and partition epoch) may have moved.
-      if (hosted.state.partitionEpoch !== state.partitionEpoch) hosted.updateIsr(state.isr, state.partitionEpoch);
+      // Same leadership: only the ISR or the replicas (and the partition epoch) may have moved.
+      if (hosted.state.partitionEpoch !== state.partitionEpoch) {
+        hosted.updateState({ leader: state.leader, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch, replicas: state.replicas, isr: state.isr });
+      }
       return;
     }
     const next = { leader: state.leader, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch, replicas: state.replicas, isr: state.isr };

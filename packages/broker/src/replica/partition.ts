@@ -2,6 +2,13 @@
  * One hosted replica of a partition, as Kafka's Partition: its role, leader and partition epochs,
  * ISR and the high watermark. The only owner of partition state in the broker: handlers and
  * coordinators read and append through it, never through the storage log directly.
+ *
+ * As leader it tracks every follower's fetch state (Kafka's Replica: log end offset, last
+ * caught-up time), derives the high watermark from the ISR, and says when the ISR should shrink or
+ * grow; the change itself goes through the metadata store (AlterPartitionManager) and comes back
+ * as a new state. While a change is in flight the high watermark is computed over the "maximal"
+ * ISR (the current one plus any replica being added), so it never runs ahead of a replica that
+ * may yet count.
  */
 import { ErrorCode } from '@sluice/protocol';
 import type { PartitionLog, ReadOptions } from '@sluice/storage';
@@ -18,12 +25,26 @@ export interface PartitionState {
   isr: readonly number[];
 }
 
+/** A follower as the leader sees it through its fetches (Kafka's Replica state). */
+export interface FollowerState {
+  logEndOffset: bigint;
+  /** The last time its fetch showed it had everything the leader had (caught up). */
+  lastCaughtUpTimeMs: number;
+  lastFetchTimeMs: number;
+  /** The leader's log end offset when that last fetch arrived. */
+  lastFetchLeaderLogEndOffset: bigint;
+}
+
 export class Partition {
   private role_: ReplicaRole = 'follower';
   private state_: PartitionState;
-  /** Log end offsets of the other replicas, as their fetches report them (replication, later). */
-  private readonly replicaEndOffsets = new Map<number, bigint>();
+  private readonly followers = new Map<number, FollowerState>();
+  /** An ISR change sent to the metadata store and not yet back as state (Kafka's pending ISR). */
+  private pendingIsr: readonly number[] | null = null;
+  /** Where this leader's current epoch began: a follower below it cannot join the ISR. */
+  private leaderEpochStartOffset = 0n;
   private readonly hwListeners = new Set<(highWatermark: bigint) => void>();
+  private readonly logEndListeners = new Set<() => void>();
 
   constructor(
     readonly topic: string,
@@ -71,47 +92,119 @@ export class Partition {
     return this.log.config;
   }
 
+  /** The ISR the high watermark is computed over: the current one plus replicas being added. */
+  get maximalIsr(): readonly number[] {
+    if (!this.pendingIsr) return this.state_.isr;
+    return [...new Set([...this.state_.isr, ...this.pendingIsr])];
+  }
+
+  get isrChangePending(): boolean {
+    return this.pendingIsr !== null;
+  }
+
   /**
-   * Kafka's makeLeader: record the new state and epoch in the log, then raise the high watermark
-   * (with ISR = {self} everything the log recovered becomes visible).
+   * Kafka's makeLeader: record the new state and epoch in the log, reset the followers' state
+   * (those in the ISR count as caught up now, so they are not dropped at once), then raise the high
+   * watermark if the ISR allows (with ISR = {self}, everything the log recovered becomes visible).
    */
-  async makeLeader(state: PartitionState): Promise<void> {
+  async makeLeader(state: PartitionState, nowMs = Date.now()): Promise<void> {
+    const wasLeaderAtEpoch = this.role_ === 'leader' && this.state_.leaderEpoch === state.leaderEpoch;
     this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
     this.role_ = 'leader';
-    for (const id of this.replicaEndOffsets.keys()) if (!state.replicas.includes(id)) this.replicaEndOffsets.delete(id);
+    this.pendingIsr = null;
+    if (!wasLeaderAtEpoch) {
+      this.followers.clear();
+      this.leaderEpochStartOffset = this.log.logEndOffset;
+    }
+    for (const id of state.replicas) {
+      if (id === this.localBrokerId || this.followers.has(id)) continue;
+      // Unknown until it fetches; an ISR member is given the benefit of the doubt for one lag period.
+      this.followers.set(id, { logEndOffset: -1n, lastCaughtUpTimeMs: state.isr.includes(id) ? nowMs : 0, lastFetchTimeMs: 0, lastFetchLeaderLogEndOffset: -1n });
+    }
+    for (const id of [...this.followers.keys()]) if (!state.replicas.includes(id)) this.followers.delete(id);
     await this.log.assignLeaderEpoch(state.leaderEpoch);
     this.maybeIncrementLeaderHW();
   }
 
-  /** Kafka's makeFollower: no writes here any more; fetching from the leader is replication's job. */
+  /** Kafka's makeFollower: no writes here any more; the replica fetcher brings the leader's records. */
   makeFollower(state: PartitionState): void {
     this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
     this.role_ = 'follower';
-    this.replicaEndOffsets.clear();
+    this.followers.clear();
+    this.pendingIsr = null;
   }
 
-  /** A new ISR (and partition epoch) from the metadata; the HW may move since the ISR shrank. */
-  updateIsr(isr: readonly number[], partitionEpoch: number): void {
-    this.state_ = { ...this.state_, isr: [...isr], partitionEpoch };
-    if (this.role_ === 'leader') this.maybeIncrementLeaderHW();
+  /** A new ISR or replica set (and partition epoch) from the metadata, same leadership; the HW may move. */
+  updateState(state: PartitionState): void {
+    this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
+    this.pendingIsr = null;
+    if (this.role_ !== 'leader') return;
+    for (const id of state.replicas) {
+      if (id !== this.localBrokerId && !this.followers.has(id)) this.followers.set(id, { logEndOffset: -1n, lastCaughtUpTimeMs: 0, lastFetchTimeMs: 0, lastFetchLeaderLogEndOffset: -1n });
+    }
+    for (const id of [...this.followers.keys()]) if (!state.replicas.includes(id)) this.followers.delete(id);
+    this.maybeIncrementLeaderHW();
   }
 
-  /** A follower's fetch reported its log end offset. */
-  updateFollowerEndOffset(brokerId: number, logEndOffset: bigint): void {
-    this.replicaEndOffsets.set(brokerId, logEndOffset);
-    if (this.role_ === 'leader') this.maybeIncrementLeaderHW();
+  /** Marks an ISR change as sent to the metadata store (until the store's answer arrives or fails). */
+  setPendingIsr(isr: readonly number[] | null): void {
+    this.pendingIsr = isr ? [...isr] : null;
+  }
+
+  follower(brokerId: number): Readonly<FollowerState> | undefined {
+    return this.followers.get(brokerId);
   }
 
   /**
-   * HW = the smallest log end offset over the ISR, and it only moves forward. A replica of the
-   * ISR whose offset is unknown holds it where it is. Returns whether it moved.
+   * A follower's fetch at `fetchOffset` (its log end offset), as Kafka's updateFollowerFetchState:
+   * it is caught up now if it asked for the leader's log end, or as of its previous fetch if it
+   * asked for at least what the leader had then. Then the HW may move.
+   */
+  updateFollowerFetchState(brokerId: number, fetchOffset: bigint, nowMs = Date.now()): void {
+    const leaderEnd = this.log.logEndOffset;
+    const prev = this.followers.get(brokerId) ?? { logEndOffset: -1n, lastCaughtUpTimeMs: 0, lastFetchTimeMs: 0, lastFetchLeaderLogEndOffset: -1n };
+    let caughtUp = prev.lastCaughtUpTimeMs;
+    if (fetchOffset >= leaderEnd) caughtUp = nowMs;
+    else if (prev.lastFetchLeaderLogEndOffset >= 0n && fetchOffset >= prev.lastFetchLeaderLogEndOffset) caughtUp = Math.max(caughtUp, prev.lastFetchTimeMs);
+    this.followers.set(brokerId, { logEndOffset: fetchOffset, lastCaughtUpTimeMs: caughtUp, lastFetchTimeMs: nowMs, lastFetchLeaderLogEndOffset: leaderEnd });
+    if (this.role_ === 'leader') this.maybeIncrementLeaderHW();
+  }
+
+  /** Tests and tools: a follower's log end offset as if it had fetched there. */
+  updateFollowerEndOffset(brokerId: number, logEndOffset: bigint): void {
+    this.updateFollowerFetchState(brokerId, logEndOffset);
+  }
+
+  /**
+   * A follower outside the ISR that may join it (Kafka's isFollowerInSync): it has everything up to
+   * the high watermark and at least the start of this leader's epoch.
+   */
+  isrCandidate(brokerId: number): boolean {
+    if (this.role_ !== 'leader' || this.state_.isr.includes(brokerId) || !this.state_.replicas.includes(brokerId)) return false;
+    const f = this.followers.get(brokerId);
+    return f !== undefined && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= this.leaderEpochStartOffset;
+  }
+
+  /** ISR members (not this broker) that have not caught up within `maxLagMs` (Kafka's getOutOfSyncReplicas). */
+  outOfSyncReplicas(maxLagMs: number, nowMs = Date.now()): number[] {
+    if (this.role_ !== 'leader') return [];
+    return this.state_.isr.filter((id) => {
+      if (id === this.localBrokerId) return false;
+      const f = this.followers.get(id);
+      return !f || nowMs - f.lastCaughtUpTimeMs > maxLagMs;
+    });
+  }
+
+  /**
+   * HW = the smallest log end offset over the (maximal) ISR, and it only moves forward. A replica
+   * of the ISR whose offset is unknown holds it where it is. Returns whether it moved.
    */
   maybeIncrementLeaderHW(): boolean {
     let candidate = this.log.logEndOffset;
-    for (const id of this.state_.isr) {
+    for (const id of this.maximalIsr) {
       if (id === this.localBrokerId) continue;
-      const end = this.replicaEndOffsets.get(id);
-      if (end === undefined) return false;
+      const end = this.followers.get(id)?.logEndOffset;
+      if (end === undefined || end < 0n) return false;
       if (end < candidate) candidate = end;
     }
     if (candidate <= this.log.highWatermark) return false;
@@ -120,10 +213,29 @@ export class Partition {
     return true;
   }
 
+  /** A follower's HW: the leader's, bounded by what this replica has. */
+  updateFollowerHighWatermark(leaderHighWatermark: bigint): void {
+    const hw = leaderHighWatermark < this.log.logEndOffset ? leaderHighWatermark : this.log.logEndOffset;
+    if (hw <= this.log.highWatermark) return;
+    this.log.highWatermark = hw;
+    for (const listener of [...this.hwListeners]) listener(hw);
+  }
+
   /** Calls `listener` whenever the high watermark moves; returns the unsubscribe function. */
   onHighWatermark(listener: (highWatermark: bigint) => void): () => void {
     this.hwListeners.add(listener);
     return () => this.hwListeners.delete(listener);
+  }
+
+  /** Calls `listener` after every append to this leader's log (replica fetches wait on it). */
+  onLogEnd(listener: () => void): () => void {
+    this.logEndListeners.add(listener);
+    return () => this.logEndListeners.delete(listener);
+  }
+
+  /** The leader appended: wake replica fetches waiting for new data. */
+  logEndChanged(): void {
+    for (const listener of [...this.logEndListeners]) listener();
   }
 
   /**

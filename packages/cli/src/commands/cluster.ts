@@ -36,7 +36,7 @@ export const clusterTool: Tool = {
     { name: 'port', kind: 'value', arg: '<port>', help: 'Port of broker 1; broker N listens on port+N-1.', defaultText: '9092' },
     { name: 'host', kind: 'value', arg: '<host>', help: 'Host the brokers listen on and advertise.', defaultText: '127.0.0.1' },
     { name: 'etcd', kind: 'value', arg: '<url[,url]>', help: 'Use this existing etcd instead of starting one.' },
-    { name: 'override', kind: 'value', arg: '<key=value>', help: 'A broker config for every broker (repeatable).' },
+    { name: 'override', kind: 'list', arg: '<key=value>', help: 'A broker config for every broker.' },
     { name: 'detach', kind: 'flag', help: 'Start in the background and return once every broker listens.' },
     { name: 'bootstrap-server', kind: 'value', arg: '<host:port>', help: 'rebalance, remove-broker: the cluster (default: the one in --dir).' },
     { name: 'dry-run', kind: 'flag', help: 'rebalance, remove-broker: show the plan, change nothing.' },
