@@ -116,8 +116,13 @@ export class Admin {
       .sort();
   }
 
+  /** The topics as the cluster has them now, partitions without a leader included (leader -1). */
   async describeTopics(topics: string[]): Promise<TopicMetadata[]> {
-    await this.cluster.ensureTopics(topics);
+    await this.cluster.withRetry(async () => {
+      await this.cluster.refreshMetadata({ extra: topics });
+      const missing = topics.find((t) => this.cluster.topic(t) === undefined);
+      if (missing !== undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, missing);
+    });
     return topics.map((t) => this.cluster.topic(t)!);
   }
 
