@@ -359,7 +359,7 @@ export class ReplicaManager {
     const partition = target.partition;
     if (!partition || target.errorCode !== ErrorCode.NONE) return target;
     if (!partition.state.replicas.includes(replicaId) || replicaId === this.localBrokerId) return { ...target, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-    if (target.fetchOffset > partition.logEndOffset || target.fetchOffset < partition.logStartOffset) return { ...target, partition: null, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    if (target.fetchOffset > partition.logEndOffset || target.fetchOffset < partition.logStartOffset) return { ...target, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
     partition.updateFollowerFetchState(replicaId, target.fetchOffset);
     this.maybeExpandIsr(partition, replicaId);
     return target;
@@ -375,7 +375,10 @@ export class ReplicaManager {
       if (!partition || partition.log.isClosed || target.errorCode !== ErrorCode.NONE) {
         anyError = true;
         const errorCode = target.errorCode !== ErrorCode.NONE ? target.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        results.push({ errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY });
+        // OFFSET_OUT_OF_RANGE to a follower carries the log start it must restart at.
+        const open = partition && !partition.log.isClosed ? partition : null;
+        const hw = open ? open.highWatermark : -1n;
+        results.push({ errorCode, highWatermark: hw, lastStableOffset: hw, logStartOffset: open ? open.logStartOffset : -1n, records: EMPTY });
         continue;
       }
       const budget = Math.min(target.partitionMaxBytes, params.maxBytes - bytes);

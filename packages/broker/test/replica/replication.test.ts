@@ -187,3 +187,36 @@ test('a producer at acks=-1 through @sluice/client: everything reads back from t
   assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => `m${i}`));
 });
 
+
+test('a follower behind the leader\'s log start restarts its log there (OFFSET_OUT_OF_RANGE) and catches up', async (t) => {
+  const { brokers, partitions } = await createRf3(t, 'start');
+  const [leader, , p3] = partitions;
+  const rm = brokers[0].broker.context.replicaManager;
+  const fm3 = brokers[2].broker.context.replicaManager.replicaFetcherManager!;
+  assert.equal((await rm.appendRecords(leader, batch(5), { acks: -1, timeoutMs: 5000, origin: 'client' })).errorCode, ErrorCode.NONE);
+  fm3.removeFetcherForPartition('start', 0);
+  for (let i = 0; i < 4; i++) await rm.appendRecords(leader, batch(5), { acks: 1, timeoutMs: 0, origin: 'client' });
+  // Broker 3 is still in the ISR (lag time 30 s) and holds the HW at 5: the test drops it from the
+  // ISR as the lag check would, so the HW (and DeleteRecords) can pass it.
+  assert.equal(p3.logEndOffset, 5n);
+  await brokers[0].broker.context.metadata.alterPartition('start', 0, leader.state.partitionEpoch, { isr: [1, 2] });
+  await settle(brokers);
+  await waitFor('HW reaches the log end', () => leader.highWatermark === 25n);
+  assert.equal(await leader.deleteRecordsBefore(15n), 15n);
+  fm3.addFetcherForPartition(p3);
+  await waitFor('broker 3 caught up from the leader\'s log start', () => p3.logEndOffset === 25n && leader.isr.includes(3), 10_000);
+  assert.equal(p3.logStartOffset, 15n);
+  assert.ok((await bytesOf(leader.log, 25n)).equals(await bytesOf(p3.log, 25n)));
+});
+
+test('an acks=all produce whose ISR shrinks below min.insync.replicas while it waits answers NOT_ENOUGH_REPLICAS_AFTER_APPEND', async (t) => {
+  const { brokers, partitions } = await createRf3(t, 'after', {}, { 'min.insync.replicas': '2' });
+  const leader = partitions[0];
+  for (const b of brokers.slice(1)) b.broker.context.replicaManager.replicaFetcherManager!.removeFetcherForPartition('after', 0);
+  const waiting = brokers[0].broker.context.replicaManager.appendRecords(leader, batch(2), { acks: -1, timeoutMs: 10_000, origin: 'client' });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(leader.logEndOffset, 2n, 'appended: the ISR had 3 replicas');
+  await brokers[0].broker.context.metadata.alterPartition('after', 0, leader.state.partitionEpoch, { isr: [1] });
+  const done = await waiting;
+  assert.equal(done.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+});
