@@ -130,9 +130,13 @@ export class ReplicaManager {
     }
   }
 
-  /** Kafka's maybeExpandIsr: a follower that reached the HW (and this epoch's start) joins. */
+  /**
+   * Kafka's maybeExpandIsr: a follower that reached the HW (and this epoch's start) joins, if it is
+   * a registered broker (KIP-841: one whose session expired stays out even while it still fetches).
+   */
   private maybeExpandIsr(partition: Partition, replicaId: number): void {
     if (!this.metadata || partition.isrChangePending || !partition.isrCandidate(replicaId)) return;
+    if (!this.metadata.brokers().some((b) => b.nodeId === replicaId)) return;
     this.alterIsr(partition, [...partition.isr, replicaId], `caught up: ${replicaId}`);
   }
 
