@@ -139,6 +139,15 @@ async function startLocked(
     }
   }
   const replicaManager = new ReplicaManager(config.nodeId, logs, logger);
+  replicaManager.startReplication(metadata, {
+    numReplicaFetchers: config.int('num.replica.fetchers'),
+    fetchMaxBytes: config.int('replica.fetch.max.bytes'),
+    fetchResponseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+    fetchWaitMaxMs: config.int('replica.fetch.wait.max.ms'),
+    fetchMinBytes: config.int('replica.fetch.min.bytes'),
+    fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
+    replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'),
+  });
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
   manager.startBackgroundTasks();
@@ -220,7 +229,7 @@ async function startLocked(
       logger.info('shutting down: finishing in-flight requests');
       stopping = true;
       controller.stop();
-      replicaManager.shutdown();
+      await replicaManager.shutdown();
       groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       // Gone from the cluster at once, rather than when the session would have timed out.

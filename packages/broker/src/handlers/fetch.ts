@@ -38,6 +38,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         minBytes: Math.max(0, request.minBytes),
         maxWaitMs: request.maxWaitMs,
         buffers: broker.buffers,
+        // A follower broker names itself: in the body up to v14, in ReplicaState from v15 (KIP-903).
+        replicaId: version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1),
       });
       // Pooled read buffers in the response go back to the pool once the connection has written them.
       const partitions: FetchResponsePartitionData[] = results.map((r, i) => ({

@@ -9,9 +9,16 @@ import type { ReadBuffers, TopicConfig } from '@sluice/storage';
 import { errorOf } from '../broker-context.js';
 import type { Logger } from '../logger.js';
 import { needsRecompression, recompress, targetCodec } from '../produce/recompress.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { Partition, type PartitionState } from './partition.js';
+import { ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher-manager.js';
+
+/** What replication needs beyond one broker: the cluster metadata and Kafka's replica.* settings. */
+export interface ReplicationConfig extends ReplicaFetcherConfig {
+  replicaLagTimeMaxMs: number;
+}
 
 /** A hosted replica's leadership changed: leader or follower at `leaderEpoch`, or no longer hosted (null). */
 export type LeadershipListener = (topic: string, index: number, role: 'leader' | 'follower' | null, leaderEpoch: number) => void;
@@ -61,6 +68,8 @@ export interface FetchParams {
   minBytes: number;
   maxWaitMs: number;
   buffers: ReadBuffers;
+  /** A follower broker's fetch (replica id >= 0): reads to the log end and moves its state; -1 for consumers. */
+  replicaId?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -74,12 +83,84 @@ export class ReplicaManager {
   private readonly hwWatchers = new Map<string, Set<(highWatermark: bigint) => void>>();
   private stopping = false;
   private readonly leadershipListeners = new Set<LeadershipListener>();
+  private metadata: MetadataStore | null = null;
+  private replication: ReplicationConfig | null = null;
+  private fetcherManager: ReplicaFetcherManager | null = null;
+  private isrTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly localBrokerId: number,
     private readonly logs: LogLayer,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Turns on the cluster side: followers fetch from their leaders (ReplicaFetcherManager) and
+   * leaders shrink their ISR every replica.lag.time.max.ms / 2 (Kafka's isr-expiration task).
+   */
+  startReplication(metadata: MetadataStore, config: ReplicationConfig): void {
+    this.metadata = metadata;
+    this.replication = config;
+    this.fetcherManager = new ReplicaFetcherManager(this.localBrokerId, (id) => metadata.brokers().find((b) => b.nodeId === id), config, this.logger);
+    this.isrTimer = setInterval(() => this.maybeShrinkIsr(), Math.max(1, Math.floor(config.replicaLagTimeMaxMs / 2)));
+    this.isrTimer.unref();
+    const refollow = () => {
+      for (const p of this.partitions.values()) if (p.role === 'follower' && !p.log.isClosed) this.fetcherManager?.addFetcherForPartition(p);
+    };
+    // A leader that (re)registers, perhaps at a new address, is fetched from there.
+    metadata.onChange((change) => {
+      if (change.kind === 'broker-registered') refollow();
+    });
+    // Partitions made followers before this call.
+    refollow();
+  }
+
+  /** The follower side (null until startReplication): which fetcher serves which followed partition. */
+  get replicaFetcherManager(): ReplicaFetcherManager | null {
+    return this.fetcherManager;
+  }
+
+  /** Kafka's maybeShrinkIsr over every led partition: followers not caught up within the lag time leave. */
+  maybeShrinkIsr(nowMs = Date.now()): void {
+    if (!this.replication) return;
+    for (const p of this.partitions.values()) {
+      if (p.role !== 'leader' || p.isrChangePending || p.log.isClosed) continue;
+      const out = p.outOfSyncReplicas(this.replication.replicaLagTimeMaxMs, nowMs);
+      if (out.length > 0) this.alterIsr(p, p.isr.filter((id) => !out.includes(id)), `out of sync: ${out.join(',')}`);
+    }
+  }
+
+  /**
+   * Kafka's maybeExpandIsr: a follower that reached the HW (and this epoch's start) joins, if it is
+   * a registered broker (KIP-841: one whose session expired stays out even while it still fetches).
+   */
+  private maybeExpandIsr(partition: Partition, replicaId: number): void {
+    if (!this.metadata || partition.isrChangePending || !partition.isrCandidate(replicaId)) return;
+    if (!this.metadata.brokers().some((b) => b.nodeId === replicaId)) return;
+    this.alterIsr(partition, [...partition.isr, replicaId], `caught up: ${replicaId}`);
+  }
+
+  /**
+   * Sends the ISR change to the metadata store (a compare-and-swap on the partition epoch). It
+   * applies only when it comes back as new state through the reconciler; meanwhile the HW counts
+   * the maximal ISR (pending). A refused change is dropped and re-evaluated on the next check.
+   */
+  private alterIsr(partition: Partition, isr: number[], why: string): void {
+    const metadata = this.metadata;
+    if (!metadata) return;
+    const name = `${partition.topic}-${partition.index}`;
+    const old = [...partition.isr];
+    const epoch = partition.state.partitionEpoch;
+    partition.setPendingIsr(isr);
+    metadata.alterPartition(partition.topic, partition.index, epoch, { isr }).then(
+      () => this.logger.info(`ISR of ${name} updated from [${old.join(',')}] to [${isr.join(',')}] (${why}, leader epoch ${partition.leaderEpoch}, partition epoch ${epoch})`),
+      (err: unknown) => {
+        // Stale epoch (INVALID_UPDATE_VERSION) or refused: our state catches up from the metadata first.
+        if (partition.state.partitionEpoch === epoch) partition.setPendingIsr(null);
+        this.logger.info(`ISR change of ${name} from [${old.join(',')}] to [${isr.join(',')}] refused: ${(err as Error).message}`);
+      },
+    );
+  }
 
   getPartition(topic: string, index: number): Partition | undefined {
     return this.partitions.get(key(topic, index));
@@ -102,6 +183,7 @@ export class ReplicaManager {
   /** Opens (or creates) the replica and makes it leader at `state.leaderEpoch` (Kafka's makeLeader). */
   async becomeLeader(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
     const partition = await this.hosted(topic, index, state, config);
+    this.fetcherManager?.removeFetcherForPartition(topic, index);
     await partition.makeLeader(state);
     this.leadershipChanged(topic, index, 'leader', state.leaderEpoch);
     return partition;
@@ -112,6 +194,9 @@ export class ReplicaManager {
     const partition = await this.hosted(topic, index, state, config);
     partition.makeFollower(state);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // Parked replica fetches of the old leadership answer now.
+    partition.logEndChanged();
+    this.fetcherManager?.addFetcherForPartition(partition);
     this.leadershipChanged(topic, index, 'follower', state.leaderEpoch);
     return partition;
   }
@@ -121,6 +206,7 @@ export class ReplicaManager {
     const partition = this.getPartition(topic, index);
     if (!partition) return;
     this.partitions.delete(key(topic, index));
+    this.fetcherManager?.removeFetcherForPartition(topic, index);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.leadershipChanged(topic, index, null, partition.leaderEpoch);
   }
@@ -180,6 +266,11 @@ export class ReplicaManager {
     const outcome: AppendOutcome = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1n, lastOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n };
     const name = `${partition.topic}-${partition.index}`;
     if (partition.role !== 'leader') return { ...outcome, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    // Kafka's appendRecordsToLeader: acks=all to an ISR below min.insync.replicas is refused unwritten.
+    const minIsr = partition.config.minInsyncReplicas;
+    if (params.acks === -1 && partition.isr.length < minIsr) {
+      return { ...outcome, errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, errorMessage: `The ISR of ${name} has ${partition.isr.length} replica(s), fewer than min.insync.replicas=${minIsr}.` };
+    }
     let requiredOffset: bigint;
     const leaderEpoch = partition.leaderEpoch;
     try {
@@ -201,6 +292,7 @@ export class ReplicaManager {
         appended = await log.appendAsLeader(records, { ...options, prepare });
       }
       partition.maybeIncrementLeaderHW();
+      partition.logEndChanged();
       Object.assign(outcome, { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTimeMs: appended.logAppendTime, logStartOffset: appended.logStartOffset });
       requiredOffset = appended.lastOffset + 1n;
     } catch (err) {
@@ -212,12 +304,12 @@ export class ReplicaManager {
     if (params.acks !== -1 || partition.highWatermark >= requiredOffset) return outcome;
     // Leadership moved while the batch was being written: the new leader may never have it.
     if (partition.role !== 'leader' || partition.leaderEpoch !== leaderEpoch) return { ...outcome, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-    const code = await this.delayProduce(partition, requiredOffset, params.timeoutMs);
+    const code = await this.delayProduce(partition, requiredOffset, params.timeoutMs, minIsr);
     return code === ErrorCode.NONE ? outcome : { ...outcome, errorCode: code };
   }
 
-  private async delayProduce(partition: Partition, requiredOffset: bigint, timeoutMs: number): Promise<number> {
-    const delayed = new DelayedProduce(partition, requiredOffset, timeoutMs);
+  private async delayProduce(partition: Partition, requiredOffset: bigint, timeoutMs: number, minInsyncReplicas: number): Promise<number> {
+    const delayed = new DelayedProduce(partition, requiredOffset, timeoutMs, minInsyncReplicas);
     let pending = this.delayedProduces.get(partition);
     if (!pending) this.delayedProduces.set(partition, (pending = new Set()));
     pending.add(delayed);
@@ -241,9 +333,12 @@ export class ReplicaManager {
    */
   async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
     const deadline = Date.now() + Math.max(0, params.maxWaitMs);
+    const replicaId = params.replicaId ?? -1;
+    if (replicaId >= 0) params = { ...params, targets: params.targets.map((t) => this.followerFetched(t, replicaId)) };
     const watched = params.targets.flatMap((t) => (t.partition ? [t.partition] : []));
     for (;;) {
-      const delayed = new DelayedFetch(watched);
+      // A follower waits for the leader's log end to move (an append); a consumer for the HW.
+      const delayed = new DelayedFetch(watched, replicaId >= 0 ? 'log-end' : 'high-watermark');
       this.delayedFetches.add(delayed);
       try {
         const { results, bytes, anyError } = await this.readAll(params);
@@ -259,6 +354,21 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * Kafka's updateFollowerFetchState, on receipt of a follower's fetch: the fetch offset is its log
+   * end; the HW may move (waking acks=all produces) and the follower may join the ISR. A broker
+   * that is not a replica of the partition is refused.
+   */
+  private followerFetched(target: FetchTarget, replicaId: number): FetchTarget {
+    const partition = target.partition;
+    if (!partition || target.errorCode !== ErrorCode.NONE) return target;
+    if (!partition.state.replicas.includes(replicaId) || replicaId === this.localBrokerId) return { ...target, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    if (target.fetchOffset > partition.logEndOffset || target.fetchOffset < partition.logStartOffset) return { ...target, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    partition.updateFollowerFetchState(replicaId, target.fetchOffset);
+    this.maybeExpandIsr(partition, replicaId);
+    return target;
+  }
+
   private async readAll(params: FetchParams) {
     let bytes = 0;
     let anyError = false;
@@ -269,15 +379,20 @@ export class ReplicaManager {
       if (!partition || partition.log.isClosed || target.errorCode !== ErrorCode.NONE) {
         anyError = true;
         const errorCode = target.errorCode !== ErrorCode.NONE ? target.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        results.push({ errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY });
+        // OFFSET_OUT_OF_RANGE to a follower carries the log start it must restart at.
+        const open = partition && !partition.log.isClosed ? partition : null;
+        const hw = open ? open.highWatermark : -1n;
+        results.push({ errorCode, highWatermark: hw, lastStableOffset: hw, logStartOffset: open ? open.logStartOffset : -1n, records: EMPTY });
         continue;
       }
       const budget = Math.min(target.partitionMaxBytes, params.maxBytes - bytes);
       const highWatermark = partition.highWatermark;
+      // Followers read up to the log end: the HW only moves once they have the records.
+      const maxOffset = (params.replicaId ?? -1) >= 0 ? partition.logEndOffset : highWatermark;
       const result: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset: partition.logStartOffset, records: EMPTY };
-      if (target.fetchOffset !== highWatermark && budget > 0) {
+      if (target.fetchOffset !== maxOffset && budget > 0) {
         try {
-          const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset: highWatermark, minOneBatch: bytes === 0, buffers: params.buffers });
+          const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset, minOneBatch: bytes === 0, buffers: params.buffers });
           result.records = read.records;
           result.highWatermark = read.highWatermark;
           result.lastStableOffset = read.highWatermark;
@@ -299,9 +414,14 @@ export class ReplicaManager {
   }
 
   /** Shutdown: parked fetches answer at once with what they have. */
-  shutdown(): void {
+  shutdown(): Promise<void> {
     this.stopping = true;
     for (const d of [...this.delayedFetches]) d.wake();
+    if (this.isrTimer) clearInterval(this.isrTimer);
+    this.isrTimer = null;
+    const fetchers = this.fetcherManager;
+    this.fetcherManager = null;
+    return fetchers ? fetchers.shutdown() : Promise.resolve();
   }
 }
 

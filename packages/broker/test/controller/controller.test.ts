@@ -52,7 +52,8 @@ test('with no live ISR member a partition goes offline (LEADER_NOT_AVAILABLE, of
   await b1.topics.create({ name: 'solo', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [2] }] });
   await b1.topics.create({ name: 'lossy', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [2, 1] }], configs: { 'unclean.leader.election.enable': 'true' } });
   await settle(brokers);
-  // 'lossy': the follower fell out of the ISR before the leader went.
+  // 'lossy': the follower fell out of the ISR before the leader went (and stopped fetching, or it would rejoin).
+  b1.replicaManager.replicaFetcherManager!.removeFetcherForPartition('lossy', 0);
   const l = stateOf(cluster, 'lossy');
   await cluster.storeFor(2).alterPartition('lossy', 0, l.partitionEpoch, { isr: [2] });
 

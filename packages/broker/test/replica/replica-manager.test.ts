@@ -1,7 +1,8 @@
 /**
  * ReplicaManager and Partition: leadership, the leader-epoch fence, the high watermark (min log end
  * over the ISR, only forward) and acks=all, on two brokers sharing an in-memory metadata store
- * (the second replica never fetches: replication is a later issue).
+ * (the second replica's fetcher is removed where a test needs a follower that never fetches;
+ * replication itself is tested in replication.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,12 +35,13 @@ test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower, U
   assert.equal(response.responses[0].partitionResponses[0].errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
 });
 
-test('acks=all waits for the ISR: REQUEST_TIMED_OUT while a replica never fetches, done once the ISR shrinks to the leader', async (t) => {
+test('acks=all waits for the ISR: REQUEST_TIMED_OUT while a replica does not fetch, done once the ISR shrinks to the leader', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2]);
   const b1 = brokers[0].broker.context;
   await b1.topics.create({ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
   const partition = b1.replicaManager.lookup('r', 0).partition!;
+  brokers[1].broker.context.replicaManager.replicaFetcherManager!.removeFetcherForPartition('r', 0);
 
   const timedOut = await b1.replicaManager.appendRecords(partition, batch(2), { acks: -1, timeoutMs: 150, origin: 'client' });
   assert.equal(timedOut.errorCode, ErrorCode.REQUEST_TIMED_OUT);
@@ -74,6 +76,7 @@ test('the high watermark is the smallest log end over the ISR and never moves ba
   const b1 = brokers[0].broker.context;
   await b1.topics.create({ name: 'hw', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
+  brokers[1].broker.context.replicaManager.replicaFetcherManager!.removeFetcherForPartition('hw', 0);
   const partition = b1.replicaManager.lookup('hw', 0).partition!;
   await b1.replicaManager.appendRecords(partition, batch(5), { acks: 1, timeoutMs: 0, origin: 'client' });
   assert.equal(partition.highWatermark, 0n);
@@ -92,6 +95,7 @@ test('the leader-epoch fence, in one place: FENCED_LEADER_EPOCH for older epochs
   const b1 = brokers[0].broker.context;
   await b1.topics.create({ name: 'e', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }] });
   await settle(brokers);
+  brokers[1].broker.context.replicaManager.replicaFetcherManager!.removeFetcherForPartition('e', 0);
   const store = cluster.storeFor(1);
   const partition = b1.replicaManager.getPartition('e', 0)!;
   // Leadership moves to broker 2 and back: epoch 2. A write waiting on broker 1 as leader fails when it loses leadership.

@@ -1,0 +1,356 @@
+/**
+ * The follower side of replication, as Kafka's ReplicaFetcherManager and ReplicaFetcherThread:
+ * one fetcher per (leader broker, fetcher id), each with one connection to the leader, fetching
+ * its partitions with this broker's replica id and appending the leader's batches as they are
+ * (offsets, epochs, CRCs). A partition first goes through truncation (KIP-101/279: OffsetForLeaderEpoch
+ * for its latest epoch, then truncate to where the leader's log and ours diverge), then fetches.
+ */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { Connection } from '@sluice/client';
+import type { Logger } from '../logger.js';
+import type { BrokerRegistration } from '../metadata/metadata-store.js';
+import type { Partition } from './partition.js';
+
+export interface ReplicaFetcherConfig {
+  numReplicaFetchers: number;
+  fetchMaxBytes: number;
+  fetchResponseMaxBytes: number;
+  fetchWaitMaxMs: number;
+  fetchMinBytes: number;
+  fetchBackoffMs: number;
+}
+
+/** Fetch v12: topics by name, replica_id in the body, lastFetchedEpoch; every sluice and Kafka broker serves it. */
+const FETCH_VERSION = 12;
+/** OffsetForLeaderEpoch v3+ carries the replica id. */
+const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
+/** Bounds KIP-279's rounds (each one moves to an older epoch, so a handful is plenty). */
+const MAX_TRUNCATION_ROUNDS = 16;
+
+interface FetchState {
+  partition: Partition;
+  /** The leader epoch this fetch state was made for: a becomeFollower at a new epoch truncates again. */
+  leaderEpoch: number;
+  truncating: boolean;
+  /** Backing off after an error until this time. */
+  delayedUntil: number;
+}
+
+const key = (topic: string, index: number) => `${topic}\u0000${index}`;
+
+/** Where a fetch response's records stop being whole batches (a leader may cut the last one). */
+function wholeBatches(records: Buffer): Buffer {
+  let at = 0;
+  while (at + 12 <= records.length) {
+    const size = 12 + records.readInt32BE(at + 8);
+    if (at + size > records.length) break;
+    at += size;
+  }
+  return at === records.length ? records : records.subarray(0, at);
+}
+
+export class ReplicaFetcherThread {
+  private readonly partitions = new Map<string, FetchState>();
+  private connection: Connection | null = null;
+  private running = true;
+  private wakeUp: (() => void) | null = null;
+  private readonly done: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    private readonly localBrokerId: number,
+    private readonly leader: BrokerRegistration,
+    private readonly config: ReplicaFetcherConfig,
+    private readonly logger: Logger,
+  ) {
+    this.done = this.run();
+  }
+
+  get partitionCount(): number {
+    return this.partitions.size;
+  }
+
+  addPartition(partition: Partition): void {
+    this.partitions.set(key(partition.topic, partition.index), { partition, leaderEpoch: partition.leaderEpoch, truncating: true, delayedUntil: 0 });
+    this.wake();
+  }
+
+  removePartition(topic: string, index: number): void {
+    this.partitions.delete(key(topic, index));
+  }
+
+  hasPartition(partition: Partition): boolean {
+    const s = this.partitions.get(key(partition.topic, partition.index));
+    return s !== undefined && s.partition === partition && s.leaderEpoch === partition.leaderEpoch;
+  }
+
+  async shutdown(): Promise<void> {
+    this.running = false;
+    this.connection?.close();
+    this.wake();
+    await this.done;
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async conn(): Promise<Connection> {
+    if (this.connection && this.connection.isOpen) return this.connection;
+    this.connection?.close();
+    const c = new Connection({ host: this.leader.host, port: this.leader.port, clientId: `broker-${this.localBrokerId}-${this.name}`, requestTimeoutMs: 30_000 + this.config.fetchWaitMaxMs });
+    this.connection = c;
+    await c.connect();
+    return c;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const now = Date.now();
+      const ready = [...this.partitions.values()].filter((s) => s.delayedUntil <= now && !s.partition.log.isClosed);
+      if (ready.length === 0) {
+        const next = Math.min(...[...this.partitions.values()].map((s) => s.delayedUntil));
+        await this.sleep(Number.isFinite(next) ? Math.max(1, next - now) : 60_000);
+        continue;
+      }
+      try {
+        const truncating = ready.filter((s) => s.truncating);
+        if (truncating.length > 0) await this.truncate(truncating);
+        const fetching = ready.filter((s) => !s.truncating && this.current(s));
+        if (fetching.length > 0) await this.fetch(fetching);
+      } catch (err) {
+        if (!this.running) break;
+        this.logger.warn(`[${this.name}] replica fetch from broker ${this.leader.nodeId} (${this.leader.host}:${this.leader.port}) failed: ${(err as Error).message}; retrying in ${this.config.fetchBackoffMs} ms`);
+        this.connection?.close();
+        this.connection = null;
+        await this.sleep(this.config.fetchBackoffMs);
+      }
+    }
+  }
+
+  /** Still ours: not removed or replaced while a request was out. */
+  private current(s: FetchState): boolean {
+    return this.partitions.get(key(s.partition.topic, s.partition.index)) === s;
+  }
+
+  private backoff(s: FetchState, why: string): void {
+    this.logger.debug(`[${this.name}] ${s.partition.topic}-${s.partition.index}: ${why}; backing off ${this.config.fetchBackoffMs} ms`);
+    s.delayedUntil = Date.now() + this.config.fetchBackoffMs;
+  }
+
+  /**
+   * KIP-279: ask the leader where our latest epoch ends in its log; when it answers with an older
+   * epoch (it never had ours), truncate to where that epoch ends here and ask again with it.
+   */
+  private async truncate(states: FetchState[]): Promise<void> {
+    const conn = await this.conn();
+    let pending = states;
+    for (let round = 0; round < MAX_TRUNCATION_ROUNDS && pending.length > 0; round++) {
+      // A log with no epochs has nothing the leader's epochs could contradict: truncate to the HW (Kafka's fallback).
+      const again: FetchState[] = [];
+      const asking: FetchState[] = [];
+      for (const s of pending) {
+        if (!this.current(s)) continue;
+        if (s.partition.log.latestEpoch < 0) {
+          await s.partition.log.truncateTo(s.partition.highWatermark);
+          s.truncating = false;
+        } else asking.push(s);
+      }
+      if (asking.length === 0) break;
+      const byTopic = new Map<string, FetchState[]>();
+      for (const s of asking) byTopic.set(s.partition.topic, [...(byTopic.get(s.partition.topic) ?? []), s]);
+      const response = await conn.request(
+        ApiKey.OffsetForLeaderEpoch,
+        {
+          replicaId: this.localBrokerId,
+          topics: [...byTopic].map(([topic, list]) => ({
+            topic,
+            partitions: list.map((s) => ({ partition: s.partition.index, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: s.partition.log.latestEpoch })),
+          })),
+        },
+        { version: OFFSET_FOR_LEADER_EPOCH_VERSION },
+      );
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const s = byTopic.get(t.topic)?.find((x) => x.partition.index === p.partition);
+          if (!s || !this.current(s)) continue;
+          const log = s.partition.log;
+          const name = `${t.topic}-${p.partition}`;
+          if (p.errorCode !== ErrorCode.NONE) {
+            this.backoff(s, `OffsetForLeaderEpoch answered error ${p.errorCode}`);
+            continue;
+          }
+          const requested = log.latestEpoch;
+          const leaderEpoch = p.leaderEpoch ?? -1;
+          const endOffset = p.endOffset ?? -1n;
+          if (leaderEpoch < 0 || endOffset < 0n) {
+            // The leader knows no epochs (or none as old as ours): the HW is all we can trust.
+            await log.truncateTo(s.partition.highWatermark);
+            s.truncating = false;
+            continue;
+          }
+          const mine = log.endOffsetForEpoch(leaderEpoch);
+          const target = endOffset < mine.endOffset ? endOffset : mine.endOffset;
+          const before = log.logEndOffset;
+          if (target < before) {
+            this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset}; ours ended at ${mine.endOffset} in epoch ${mine.epoch})`);
+            await log.truncateTo(target);
+          }
+          if (mine.epoch === leaderEpoch || leaderEpoch >= requested) s.truncating = false;
+          else again.push(s); // The leader never had our epoch: go on from the older one.
+        }
+      }
+      pending = again;
+    }
+    for (const s of pending) s.truncating = false;
+  }
+
+  private async fetch(states: FetchState[]): Promise<void> {
+    const conn = await this.conn();
+    const byTopic = new Map<string, FetchState[]>();
+    for (const s of states) byTopic.set(s.partition.topic, [...(byTopic.get(s.partition.topic) ?? []), s]);
+    const requested = new Map<FetchState, bigint>();
+    const response = await conn.request(
+      ApiKey.Fetch,
+      {
+        replicaId: this.localBrokerId,
+        maxWaitMs: this.config.fetchWaitMaxMs,
+        minBytes: this.config.fetchMinBytes,
+        maxBytes: this.config.fetchResponseMaxBytes,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [...byTopic].map(([topic, list]) => ({
+          topic,
+          partitions: list.map((s) => {
+            const fetchOffset = s.partition.logEndOffset;
+            requested.set(s, fetchOffset);
+            return { partition: s.partition.index, currentLeaderEpoch: s.leaderEpoch, fetchOffset, lastFetchedEpoch: s.partition.log.latestEpoch, logStartOffset: s.partition.logStartOffset, partitionMaxBytes: this.config.fetchMaxBytes };
+          }),
+        })),
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      { version: FETCH_VERSION },
+    );
+    for (const t of response.responses) {
+      for (const p of t.partitions) {
+        const s = byTopic.get(t.topic ?? '')?.find((x) => x.partition.index === p.partitionIndex);
+        if (!s || !this.current(s)) continue;
+        const partition = s.partition;
+        const name = `${partition.topic}-${partition.index}`;
+        switch (p.errorCode) {
+          case ErrorCode.NONE: {
+            // Our log moved meanwhile (truncated by a new leadership): this answer is for an older position.
+            if (partition.logEndOffset !== requested.get(s) || partition.log.isClosed) continue;
+            const records = p.records ? wholeBatches(p.records) : null;
+            if (records && records.length > 0) await partition.log.appendAsFollower(records);
+            partition.updateFollowerHighWatermark(p.highWatermark);
+            break;
+          }
+          case ErrorCode.OFFSET_OUT_OF_RANGE: {
+            // Below the leader's log start (retention ran there): start over where the leader starts.
+            const ours = partition.logEndOffset;
+            const leaderStart = p.logStartOffset ?? -1n;
+            if (leaderStart >= 0n && ours < leaderStart) {
+              this.logger.warn(`[${this.name}] ${name}: fetch offset ${ours} is below the leader's log start ${leaderStart}; restarting the log there`);
+              await partition.log.truncateFullyAndStartAt(leaderStart);
+            } else {
+              s.truncating = true; // Above the leader's end: our log diverged, truncate again.
+            }
+            break;
+          }
+          default:
+            // NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION: the
+            // metadata will tell us (becomeFollower again); until then, wait.
+            this.backoff(s, `fetch answered error ${p.errorCode}`);
+        }
+      }
+    }
+  }
+}
+
+/** Kafka's ReplicaFetcherManager: which fetcher serves which followed partition. */
+export class ReplicaFetcherManager {
+  private readonly fetchers = new Map<string, ReplicaFetcherThread>();
+  /** The fetcher key of every followed partition. */
+  private readonly assignment = new Map<string, string>();
+
+  constructor(
+    private readonly localBrokerId: number,
+    private readonly brokerOf: (nodeId: number) => BrokerRegistration | undefined,
+    private readonly config: ReplicaFetcherConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Kafka's getFetcherId: a partition always goes to the same fetcher of a leader. */
+  private fetcherId(topic: string, index: number): number {
+    let h = 0;
+    for (const c of topic) h = (h * 31 + c.charCodeAt(0)) | 0;
+    return Math.abs(31 * h + index) % this.config.numReplicaFetchers;
+  }
+
+  /** Starts fetching `partition` (a follower) from its leader; a previous fetch state for it goes. */
+  addFetcherForPartition(partition: Partition): void {
+    const leaderId = partition.state.leader;
+    const k = key(partition.topic, partition.index);
+    const leader = this.brokerOf(leaderId);
+    if (!leader || leaderId === this.localBrokerId || leaderId < 0) {
+      this.removeFetcherForPartition(partition.topic, partition.index);
+      if (leaderId >= 0 && leaderId !== this.localBrokerId) this.logger.warn(`${partition.topic}-${partition.index}: leader ${leaderId} is not a registered broker; not fetching`);
+      return;
+    }
+    const fetcherKey = `${leaderId}:${leader.host}:${leader.port}:${this.fetcherId(partition.topic, partition.index)}`;
+    const previous = this.assignment.get(k);
+    if (previous && previous !== fetcherKey) this.removeFetcherForPartition(partition.topic, partition.index);
+    let fetcher = this.fetchers.get(fetcherKey);
+    if (!fetcher) {
+      const id = fetcherKey.split(':')[3];
+      fetcher = new ReplicaFetcherThread(`ReplicaFetcherThread-${id}-${leaderId}`, this.localBrokerId, leader, this.config, this.logger);
+      this.fetchers.set(fetcherKey, fetcher);
+    }
+    if (!fetcher.hasPartition(partition)) fetcher.addPartition(partition);
+    this.assignment.set(k, fetcherKey);
+  }
+
+  removeFetcherForPartition(topic: string, index: number): void {
+    const k = key(topic, index);
+    const fetcherKey = this.assignment.get(k);
+    if (!fetcherKey) return;
+    this.assignment.delete(k);
+    const fetcher = this.fetchers.get(fetcherKey);
+    if (!fetcher) return;
+    fetcher.removePartition(topic, index);
+    // Kafka's shutdownIdleFetcherThreads.
+    if (fetcher.partitionCount === 0) {
+      this.fetchers.delete(fetcherKey);
+      void fetcher.shutdown();
+    }
+  }
+
+  get fetcherCount(): number {
+    return this.fetchers.size;
+  }
+
+  async shutdown(): Promise<void> {
+    const all = [...this.fetchers.values()];
+    this.fetchers.clear();
+    this.assignment.clear();
+    await Promise.all(all.map((f) => f.shutdown()));
+  }
+}
