@@ -5,6 +5,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryClusterMetadata } from '@sluice/broker';
+import { buildRecordBatch } from '@sluice/protocol';
 import { run, startTestBroker, type TestBroker } from './helpers.js';
 
 test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad input changes nothing', async (t) => {
@@ -13,8 +14,19 @@ test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad i
   t.after(async () => {
     for (const b of brokers) await b.stop();
   });
-  for (const nodeId of [1, 2, 3]) brokers.push(await startTestBroker({ nodeId, metadataStore: cluster.storeFor(nodeId) }));
+  // Followers fetch for real: a new replica joins the ISR once it has what the leader has. Broker 3
+  // (the one being added) makes its first fetch (below the HW) wait replica.fetch.wait.max.ms for
+  // more bytes than there are, so a reassignment stays in progress for those 5 s (the checks below
+  // need that), then completes on its own.
+  const slowFollower = { 'replica.fetch.min.bytes': 1 << 30, 'replica.fetch.wait.max.ms': 5000 };
+  for (const nodeId of [1, 2, 3]) brokers.push(await startTestBroker({ nodeId, metadataStore: cluster.storeFor(nodeId), ...(nodeId === 3 ? slowFollower : {}) }));
   await brokers[0].broker.context.topics.create({ name: 'ra', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }] });
+  await Promise.all(brokers.map((b) => b.broker.context.topics.reconciler.caughtUp()));
+  for (const [index, leader] of [[0, 0], [1, 1]] as const) {
+    const rm = brokers[leader].broker.context.replicaManager;
+    const appended = await rm.appendRecords(rm.getPartition('ra', index)!, buildRecordBatch([{ key: null, value: Buffer.from('x'), timestamp: 0n }]), { acks: -1, timeoutMs: 5000, origin: 'client' });
+    assert.equal(appended.errorCode, 0, 'committed: the HW is 1 before broker 3 joins');
+  }
   const bootstrap = brokers.map((b) => b.bootstrap).join(',');
   const dir = await mkdtemp(join(tmpdir(), 'sluice-ra-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -44,9 +56,8 @@ test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad i
   assert.match(r.stdout, /Reassignment of partition ra-0 is still in progress/);
   assert.match(r.stdout, /PARTITION\s+ADDING\s+REMOVING\s+COPIED/);
 
-  // The new replica joins the ISR (the leader's job once it caught up): the controller finishes.
-  await cluster.storeFor(1).alterPartition('ra', 0, state(0).partitionEpoch!, { isr: [1, 2, 3] });
-  const deadline = Date.now() + 5000;
+  // The new replica joins the ISR (the leader's ISR expansion once it caught up): the controller finishes.
+  const deadline = Date.now() + 15_000;
   while (state(0).addingReplicas?.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
   r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', plan, '--json']);
   assert.equal(JSON.parse(r.stdout)[0].state, 'completed');
