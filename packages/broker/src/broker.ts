@@ -224,6 +224,7 @@ async function startLocked(
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       if (metadata.clustered && config.bool('controlled.shutdown.enable')) {
+        await replicaManager.stopFetchers();
         await controlledShutdown({ nodeId: config.nodeId, metadata, reconciler: topics.reconciler, logger, timeoutMs: config.int('sluice.clean.shutdown.timeout.ms') });
       }
       logger.info('shutting down: finishing in-flight requests');

@@ -413,6 +413,16 @@ export class ReplicaManager {
     this.logs.updateTopicConfig(topic, config);
   }
 
+  /**
+   * Stops following leaders for good (controlled shutdown does this first, so leaders do not add
+   * this broker back to the ISRs it is leaving).
+   */
+  stopFetchers(): Promise<void> {
+    const fetchers = this.fetcherManager;
+    this.fetcherManager = null;
+    return fetchers ? fetchers.shutdown() : Promise.resolve();
+  }
+
   /** Shutdown: parked fetches answer at once with what they have. */
   shutdown(): Promise<void> {
     this.stopping = true;
