@@ -5,6 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Admin, Producer } from '@sluice/client';
 import { run, startTestBroker, type TestBroker } from './helpers.js';
 
@@ -52,4 +54,13 @@ test('transactions: list, describe, describe-producers, find-hanging and abort a
   assert.equal(aborted.code, 0, aborted.stderr);
   assert.equal((await admin.listOffsets('tx-cli', -1n, [0], 1))[0].offset, 3n, 'the abort marker releases the LSO');
   assert.equal((await run('transactions', [...bs(), 'frobnicate'])).code === 0, false);
+
+  // dump-log decodes the abort marker and the coordinator's __transaction_state records.
+  const marker = await run('dump-log', ['--files', join(tb.dataDir, 'tx-cli-0', '00000000000000000000.log'), '--deep-iteration']);
+  assert.match(marker.stdout, /isTransactional: true isControl: true[^\n]*\n\| offset: 2 [^\n]*endTxnMarker: ABORT coordinatorEpoch: 0/);
+  const stateDir = readdirSync(tb.dataDir).filter((d) => d.startsWith('__transaction_state-')).map((d) => join(tb.dataDir, d, '00000000000000000000.log')).find((f) => statSync(f).size > 0);
+  assert.ok(stateDir, 'a __transaction_state segment holds the transaction');
+  const state = await run('dump-log', ['--files', stateDir, '--transaction-log-decoder']);
+  assert.equal(state.code, 0, state.stderr);
+  assert.match(state.stdout, /key: \{"transactionalId":"cli-tx"\} payload: \{"producerId":\d+,"producerEpoch":0,"state":"Ongoing","partitions":\["tx-cli-0"\]/);
 });
