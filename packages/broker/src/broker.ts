@@ -22,7 +22,8 @@ import type { MetadataStore } from './metadata/metadata-store.js';
 import { NetworkServer, type BoundAddress } from './network/server.js';
 import { StorageLogLayer } from './topics/storage-log-layer.js';
 import { TopicManager, explicitTopicDefaults } from './topics/topic-manager.js';
-import { registerCoreHandlers } from './handlers/index.js';
+import { registerCoreHandlers, type Idempotence } from './handlers/index.js';
+import { startTransactionCoordinator, type TransactionCoordinator } from './transactions/index.js';
 import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
 
@@ -58,6 +59,8 @@ export interface RunningBroker {
   readonly context: BrokerContext;
   /** The consumer-group coordinator. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator. */
+  readonly transactions: TransactionCoordinator;
   stop(): Promise<void>;
 }
 
@@ -172,9 +175,14 @@ async function startLocked(
       return stopping;
     },
   };
-  registerCoreHandlers(context, { producerIds: new ProducerIdAllocator(metadata) });
+  const producerIds = new ProducerIdAllocator(metadata);
+  const idempotence: Idempotence = { producerIds, transactions: null };
+  registerCoreHandlers(context, idempotence);
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
-  const groups = await startGroupCoordinator(context);
+  const groups = await startGroupCoordinator(context, () => idempotence.transactions);
+  // Then the transaction coordinator (its commits materialise offsets in the groups).
+  const transactions = await startTransactionCoordinator(context, producerIds, groups);
+  idempotence.transactions = transactions;
 
   const server = new NetworkServer({
     host: listener.host,
@@ -195,6 +203,7 @@ async function startLocked(
   try {
     bound = await server.listen();
   } catch (err) {
+    transactions.stop();
     groups.stop();
     await logs.close();
     await metadata.close();
@@ -231,6 +240,7 @@ async function startLocked(
       stopping = true;
       controller.stop();
       await replicaManager.shutdown();
+      transactions.stop();
       groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
       // Gone from the cluster at once, rather than when the session would have timed out.
@@ -247,6 +257,7 @@ async function startLocked(
     host: listener.host === '' ? '::' : listener.host,
     port,
     addresses: bound,
+    transactions,
     nodeId: config.nodeId,
     clusterId: metadata.clusterId,
     dataDir,

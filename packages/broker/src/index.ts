@@ -14,3 +14,4 @@ export { ReplicaManager, type AppendOutcome, type FetchTarget, type LookupResult
 export { Partition, type PartitionState, type ReplicaRole } from './replica/partition.js';
 export { MetadataReconciler } from './replica/metadata-reconciler.js';
 export { assignReplicas, type PlacementBroker } from './topics/replica-placement.js';
+export { TRANSACTION_STATE_TOPIC, decodeTxnKey, decodeTxnValue, type TxnLogValue } from './transactions/transaction-log.js';

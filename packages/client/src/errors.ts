@@ -62,3 +62,19 @@ export class BufferExhaustedError extends SluiceClientError {
 export function isRetriable(error: unknown): boolean {
   return (error instanceof KafkaError || error instanceof SluiceClientError) && error.retriable;
 }
+
+/** A newer producer with the same transactional id fenced this one (fatal: close the producer). */
+export class ProducerFencedError extends SluiceClientError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'ProducerFencedError';
+  }
+}
+
+/** The current transaction failed and must be aborted; the producer stays usable. */
+export class TransactionAbortableError extends SluiceClientError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'TransactionAbortableError';
+  }
+}

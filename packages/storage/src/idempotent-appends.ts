@@ -12,7 +12,6 @@ import type { AppendOptions, AppendResult } from './log-writer.js';
 import type { PartitionLog } from './partition-log.js';
 import { ProducerStateManager, type ProducerBatch, type RetainedBatch } from './producer-state.js';
 
-const TRANSACTIONAL_BIT = 0x10;
 const CONTROL_BIT = 0x20;
 /** Bytes read per step while rebuilding (whole batches; only their headers are looked at). */
 const REBUILD_READ_BYTES = 4 << 20;
@@ -22,9 +21,9 @@ export function producerBatchOf(records: Buffer): ProducerBatch | null {
   if (records.length < BATCH_HEADER_SIZE) return null;
   const producerId = records.readBigInt64BE(BatchOffsets.producerId);
   if (producerId < 0n) return null;
-  // Transactional and control batches: their producer state comes with transactions (the broker
-  // refuses transactional produce for now), so the log appends them unchecked.
-  if (records.readInt16BE(BatchOffsets.attributes) & (TRANSACTIONAL_BIT | CONTROL_BIT)) return null;
+  // Control batches (transaction markers) come from the transaction coordinator and carry no
+  // sequence; transactional data batches are checked like idempotent ones.
+  if (records.readInt16BE(BatchOffsets.attributes) & CONTROL_BIT) return null;
   const scan = scanBatches(records);
   // As Kafka (Produce v3+): an idempotent write is exactly one batch, so its sequences are checked as one.
   if (scan.batches.length !== 1 || scan.stoppedBy !== null) throw new KafkaError(ErrorCode.INVALID_RECORD, 'A batch with a producer id must be the only record batch for its partition.');
@@ -107,12 +106,32 @@ export class IdempotentAppends {
     }
   }
 
+  /**
+   * A control batch (transaction marker) of the leader: it goes through the same queue as the
+   * producer's batches, so a batch checked after it is checked against the marker's epoch.
+   */
+  async appendMarker(records: Buffer, options: AppendOptions): Promise<LeaderAppendResult> {
+    const producerId = records.readBigInt64BE(BatchOffsets.producerId);
+    const epoch = records.readInt16BE(BatchOffsets.producerEpoch);
+    const handOver = async () => {
+      this.state ??= await this.rebuild();
+      const appending = this.enqueueLeader(records, options);
+      this.state.recordMarker(producerId, epoch, this.now());
+      return appending;
+    };
+    const handedOver = this.queue.then(handOver);
+    this.queue = handedOver.catch(() => undefined);
+    const appending = await handedOver;
+    return { ...(await appending), duplicate: false };
+  }
+
   /** Records the producer batches of a follower append (leader's offsets), when the state is loaded. */
   recordFollowerBatches(records: Buffer): void {
     const state = this.state;
     if (!state) return;
     const nowMs = this.now();
     for (const it = new BatchIterator(records); it.next(); ) {
+      if (it.producerId >= 0n && it.isControl) state.recordMarker(it.producerId, it.producerEpoch, nowMs);
       if (it.producerId < 0n || it.isControl) continue;
       const maxTimestamp = Number(it.maxTimestamp);
       const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
@@ -150,6 +169,7 @@ export class IdempotentAppends {
         const maxTimestamp = Number(it.maxTimestamp);
         // A batch without timestamps cannot be dated: kept, as if written now.
         const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
+        if (producerId >= 0n && it.isControl && timestamp >= horizon) state.recordMarker(producerId, it.producerEpoch, timestamp);
         if (producerId >= 0n && !it.isControl && timestamp >= horizon) {
           const batch = { producerId, epoch: it.producerEpoch, firstSeq: it.baseSequence, lastOffsetDelta };
           state.record(batch, baseOffset, baseOffset + BigInt(lastOffsetDelta), timestamp, timestamp);

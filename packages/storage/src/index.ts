@@ -6,6 +6,7 @@ export * from './segment.js';
 export * from './leader-epoch-cache.js';
 export * from './partition-log.js';
 export * from './producer-state.js';
+export * from './transaction-state.js';
 export { producerBatchOf } from './idempotent-appends.js';
 export * from './cleaner.js';
 export * from './log-manager.js';

@@ -17,6 +17,7 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets } from '@sluice/protocol';
 import { AsyncLock } from './async-lock.js';
 import type { TopicConfig } from './config.js';
 import { offsetOutOfRange } from './errors.js';
@@ -29,6 +30,7 @@ import { offsetForTimestamp, type TimestampAndOffset } from './log-time-lookup.j
 import { LogWriter, type AppendOptions, type AppendResult, type FollowerAppendOptions } from './log-writer.js';
 import { IdempotentAppends, producerBatchOf, type LeaderAppendResult } from './idempotent-appends.js';
 import type { ProducerStateManager } from './producer-state.js';
+import { TransactionState } from './transaction-state.js';
 import { CLEANED_SUFFIX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, segmentFileName, type ReadBuffers } from './segment.js';
 
 export type { AppendOptions, AppendResult, FollowerAppendOptions } from './log-writer.js';
@@ -101,12 +103,19 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
   return { topic: name.slice(0, dash), partition: Number(part) };
 }
 
+/** Attributes bit of a transactional batch. */
+const TRANSACTIONAL_ATTRIBUTE = 0x10;
+const CONTROL_ATTRIBUTE = 0x20;
+
 export class PartitionLog {
   private readonly segs: LogSegments;
   private readonly lock = new AsyncLock();
   private readonly st = new LogState();
   private readonly writer: LogWriter;
   private readonly producers: IdempotentAppends;
+  /** Null until first needed (rebuilt from the log), and again after truncation. */
+  private txns: TransactionState | null = null;
+  private txnsRebuild: Promise<TransactionState> | null = null;
   private closed = false;
   private readonly now: () => number;
 
@@ -212,9 +221,54 @@ export class PartitionLog {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (producerBatch) return this.producers.append(producerBatch, batches, prepare ?? (async (b) => b), rest);
-    if (!prepare) return this.writer.enqueue(batches, true, rest);
-    return prepare(batches).then((stored) => this.writer.enqueue(stored, true, { ...rest, crcVerified: rest.crcVerified === true || stored !== batches }));
+    // Only read after the write (offsets come from the result), never changed.
+    const transactional = batches.length >= BATCH_HEADER_SIZE && (batches.readInt16BE(BatchOffsets.attributes) & TRANSACTIONAL_ATTRIBUTE) !== 0;
+    let appending: Promise<LeaderAppendResult>;
+    const marker = transactional && (batches.readInt16BE(BatchOffsets.attributes) & CONTROL_ATTRIBUTE) !== 0 && batches.readBigInt64BE(BatchOffsets.producerId) >= 0n;
+    if (producerBatch) appending = this.producers.append(producerBatch, batches, prepare ?? (async (b) => b), rest);
+    else if (marker) appending = this.producers.appendMarker(batches, rest);
+    else if (!prepare) appending = this.writer.enqueue(batches, true, rest);
+    else appending = prepare(batches).then((stored) => this.writer.enqueue(stored, true, { ...rest, crcVerified: rest.crcVerified === true || stored !== batches }));
+    return appending.then((result) => {
+      if (!result.duplicate && transactional) this.txns?.observe(batches, result.baseOffset);
+      return result;
+    });
+  }
+
+  /**
+   * The transaction state (ongoing transactions, aborted ones), rebuilt from the log the first
+   * time it is needed after start-up or truncation.
+   */
+  transactionState(): Promise<TransactionState> {
+    if (this.txns) return Promise.resolve(this.txns);
+    this.txnsRebuild ??= this.rebuildTransactions().finally(() => (this.txnsRebuild = null));
+    return this.txnsRebuild;
+  }
+
+  /** The loaded transaction state, null before it is first needed. */
+  get loadedTransactionState(): TransactionState | null {
+    return this.txns;
+  }
+
+  private async rebuildTransactions(): Promise<TransactionState> {
+    const state = new TransactionState();
+    let offset = this.st.startOffset;
+    while (offset < this.st.endOffset) {
+      const chunk = await this.read(offset, 4 << 20);
+      if (chunk.records.length === 0) break;
+      let at = offset;
+      for (const it = new BatchIterator(chunk.records); it.next(); ) {
+        if (it.lastOffset < at) continue;
+        // Each batch is observed at its own stored offset.
+        state.observe(it.batch, it.baseOffset);
+        at = it.lastOffset + 1n;
+      }
+      if (chunk.nextOffset <= offset) break;
+      offset = chunk.nextOffset;
+    }
+    // Appends finished while the last chunk was read are observed once the state is in place.
+    this.txns = state;
+    return state;
   }
 
   /**
@@ -225,6 +279,7 @@ export class PartitionLog {
   async appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
     const result = await this.writer.enqueue(batches, false, options);
     this.producers.recordFollowerBatches(batches);
+    this.txns?.observe(batches, result.baseOffset);
     return result;
   }
 
@@ -463,6 +518,7 @@ export class PartitionLog {
   private async afterTruncation(newEnd: bigint): Promise<void> {
     // Retained batches may name offsets that are gone: the state is rebuilt from the log when next needed.
     this.producers.reset();
+    this.txns = null;
     this.st.endOffset = newEnd;
     if (this.st.recoveryPoint > newEnd) this.st.recoveryPoint = newEnd;
     if (this.st.highWatermark > newEnd) this.st.highWatermark = newEnd;

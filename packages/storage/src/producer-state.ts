@@ -54,6 +54,24 @@ export class ProducerStateManager {
     return this.producers.get(producerId);
   }
 
+  entries(): IterableIterator<[bigint, ProducerEntry]> {
+    return this.producers.entries();
+  }
+
+  /**
+   * A transaction marker of the producer was written at `epoch`: a coordinator that bumped the
+   * epoch to abort (a new instance, a timeout) fences batches of older epochs from here on, and
+   * the new epoch starts at sequence 0.
+   */
+  recordMarker(producerId: bigint, epoch: number, nowMs: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry && entry.epoch >= epoch) {
+      entry.lastUpdateMs = nowMs;
+      return;
+    }
+    this.producers.set(producerId, { epoch, batches: [], lastUpdateMs: nowMs });
+  }
+
   /** Decides what to do with a batch, without changing anything. */
   check(batch: ProducerBatch): SequenceVerdict {
     const entry = this.producers.get(batch.producerId);

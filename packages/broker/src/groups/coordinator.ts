@@ -198,10 +198,24 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ offsets
 
   /** OffsetCommit: an error code per requested partition, in request order. */
-  commitOffsets(request: OffsetCommitRequest): Promise<number[]> {
+  commitOffsets(request: OffsetCommitRequest, options: { transactional?: boolean } = {}): Promise<number[]> {
     const shard = this.shardFor(request.groupId);
     if (typeof shard === 'number') return Promise.resolve(request.partitions.map(() => shard));
-    return shard.offsetStore.commitOffsets(request);
+    return shard.offsetStore.commitOffsets(request, options);
+  }
+
+  /** Set by the transaction coordinator: offsets held in an undecided transaction (KIP-447 require_stable). */
+  pendingTransactionalOffsets: ((groupId: string, topic: string, partition: number) => boolean) | null = null;
+
+  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.pendingTransactionalOffsets?.(groupId, topic, partition) ?? false;
+  }
+
+  /** TxnOffsetCommit's group check (member, generation), made when the offsets join the transaction. */
+  validateTxnOffsetCommit(request: OffsetCommitRequest): number {
+    const shard = this.shardFor(request.groupId);
+    if (typeof shard === 'number') return shard;
+    return shard.groupMetadataManager.validateOffsetCommit(request);
   }
 
   /**

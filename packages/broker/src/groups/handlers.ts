@@ -8,6 +8,7 @@ import type { ApiHandler, Dispatcher, RequestContext } from '../dispatch/dispatc
 import type { GroupCoordinator } from './coordinator.js';
 import { OFFSETS_TOPIC } from './offsets-log.js';
 import { errorCodeOf } from './requests.js';
+import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
@@ -18,8 +19,8 @@ function clientHost(context: RequestContext): string {
   return `/${context.connection.remoteAddress}`;
 }
 
-export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: GroupCoordinator): void {
-  dispatcher.register(findCoordinatorHandler(broker, coordinator));
+export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: GroupCoordinator, transactions: () => TransactionCoordinator | null = () => null): void {
+  dispatcher.register(findCoordinatorHandler(broker, coordinator, transactions));
   dispatcher.register(joinGroupHandler(broker, coordinator));
   dispatcher.register(syncGroupHandler(coordinator));
   dispatcher.register(heartbeatHandler(coordinator));
@@ -33,7 +34,7 @@ export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerCont
 }
 
 /** FindCoordinator 0–6 (batched keys from v4): a group's coordinator is its partition's leader. */
-export function findCoordinatorHandler(broker: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.FindCoordinator> {
+export function findCoordinatorHandler(broker: BrokerContext, coordinator: GroupCoordinator, transactions: () => TransactionCoordinator | null = () => null): ApiHandler<typeof ApiKey.FindCoordinator> {
   return {
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
@@ -50,8 +51,28 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
           error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message };
         }
       } else if (keyType === COORDINATOR_KEY_TRANSACTION) {
-        // InitProducerId is served for idempotent producers only: no transaction coordinator yet.
-        error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'Transactions are not supported by this broker.' };
+        const txns = transactions();
+        if (!txns) {
+          error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: 'The transaction coordinator is not started.' };
+        } else {
+          try {
+            await txns.log.ensureTopic();
+          } catch (err) {
+            error = { code: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: errorOf(err, broker.logger, 'creating __transaction_state').message };
+          }
+        }
+        // A transactional id's coordinator is the leader of its __transaction_state partition.
+        if (txns && error.code === ErrorCode.NONE) {
+          const answerTxn = (key: string) => {
+            const p = txns.log.partitionFor(key);
+            const hosted = broker.replicaManager.getPartition('__transaction_state', p);
+            if (!hosted || hosted.role !== 'leader') return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: '__transaction_state has no leader here for this transactional id.' };
+            const endpoint = broker.advertisedEndpoint();
+            return { nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
+          };
+          if (header.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...answerTxn(key) })) };
+          return { throttleTimeMs: 0, ...answerTxn(keys[0]) };
+        }
       } else {
         error = { code: ErrorCode.INVALID_REQUEST, message: `Unknown coordinator key type ${keyType}` };
       }
@@ -225,6 +246,14 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
             let list = byTopic.get(f.topic);
             if (!list) byTopic.set(f.topic, (list = []));
             list.push({ partitionIndex: f.partition, committedOffset: f.offset, committedLeaderEpoch: f.leaderEpoch, metadata: f.metadata, errorCode: ErrorCode.NONE });
+          }
+          // KIP-447 require_stable: offsets a transaction has yet to commit or abort are not answered.
+          if (version >= 7 && request.requireStable === true) {
+            for (const [topic, list] of byTopic) {
+              for (const p of list) {
+                if (coordinator.hasPendingTransactionalOffset(groupId, topic, p.partitionIndex)) Object.assign(p, { committedOffset: -1n, committedLeaderEpoch: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+              }
+            }
           }
         } catch (err) {
           // Not coordinator (or still loading): v0–v1 only have the partitions' error codes to say so.

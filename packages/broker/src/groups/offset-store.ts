@@ -107,8 +107,9 @@ export class OffsetStore {
   // ------------------------------------------------------------------ OffsetCommit
 
   /** OffsetCommit: an error code per requested partition, in request order. */
-  async commitOffsets(request: OffsetCommitRequest): Promise<number[]> {
-    const groupError = this.groups.validateOffsetCommit(request);
+  async commitOffsets(request: OffsetCommitRequest, options: { transactional?: boolean } = {}): Promise<number[]> {
+    // Offsets of a committed transaction were checked against the group by TxnOffsetCommit.
+    const groupError = options.transactional ? ErrorCode.NONE : this.groups.validateOffsetCommit(request);
     if (groupError !== ErrorCode.NONE) return request.partitions.map(() => groupError);
     const groupId = request.groupId;
     const maxMetadata = this.int('offset.metadata.max.bytes');

@@ -40,6 +40,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         buffers: broker.buffers,
         // A follower broker names itself: in the body up to v14, in ReplicaState from v15 (KIP-903).
         replicaId: version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1),
+        isolationLevel: request.isolationLevel ?? 0,
       });
       // Pooled read buffers in the response go back to the pool once the connection has written them.
       const partitions: FetchResponsePartitionData[] = results.map((r, i) => ({
@@ -48,7 +49,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         highWatermark: r.highWatermark,
         lastStableOffset: r.lastStableOffset,
         logStartOffset: r.logStartOffset,
-        abortedTransactions: null,
+        abortedTransactions: r.abortedTransactions,
         preferredReadReplica: -1,
         records: r.records,
       }));

@@ -21,16 +21,21 @@ import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
+import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
+import { describeProducersHandler } from './describe-producers.js';
 
 /** The idempotent-producer machinery of InitProducerId (the producer state lives in each log). */
 export interface Idempotence {
   producerIds: ProducerIdAllocator;
+  /** Set once the transaction coordinator has started (InitProducerId with a transactional id). */
+  transactions: TransactionCoordinator | null;
 }
 
 export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempotence): void {
   const d = broker.dispatcher;
   d.register(produceHandler(broker));
-  d.register(initProducerIdHandler(broker, idempotence.producerIds));
+  d.register(initProducerIdHandler(broker, idempotence.producerIds, () => idempotence.transactions));
+  d.register(describeProducersHandler(broker, () => idempotence.transactions));
   d.register(fetchHandler(broker));
   d.register(listOffsetsHandler(broker));
   d.register(metadataHandler(broker));

@@ -30,7 +30,10 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<typeof Api
               if (!partition) return { ...base, errorCode };
               try {
                 if (p.timestamp === LATEST) {
-                  return { ...base, offset: partition.highWatermark, leaderEpoch: partition.leaderEpoch };
+                  // read_committed: the end is the last stable offset, below any open transaction.
+                  const hw = partition.highWatermark;
+                  const offset = request.isolationLevel === 1 ? (await partition.log.transactionState()).lastStableOffset(hw) : hw;
+                  return { ...base, offset, leaderEpoch: partition.leaderEpoch };
                 }
                 if (p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL) {
                   const found = await partition.offsetForTimestamp(EARLIEST);

@@ -30,7 +30,6 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
               topicData.partitionData.map(async (p) => {
                 const result = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null as string | null };
                 if (!validAcks) return { ...result, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
-                if (request.transactionalId) return { ...result, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactions are not supported by this broker yet.' };
                 const { partition, errorCode } = topic?.partitions[p.index] ? broker.replicaManager.lookup(topicData.name, p.index) : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
                 const withLeader = <R extends { errorCode: number }>(r: R): R & { currentLeader?: { leaderId: number; leaderEpoch: number } } => {
                   const leader = LeaderHints.applies(r.errorCode) ? hints.leaderOf(topicData.name, p.index) : undefined;

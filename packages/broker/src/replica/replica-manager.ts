@@ -4,7 +4,7 @@
  * watermark and the delayed operations live here and in Partition, so replication changes these
  * files and not the handlers.
  */
-import { BATCH_HEADER_SIZE, BatchOffsets, ErrorCode, KafkaError, ProtocolError } from '@sluice/protocol';
+import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets, ErrorCode, KafkaError, ProtocolError } from '@sluice/protocol';
 import type { ReadBuffers, TopicConfig } from '@sluice/storage';
 import { errorOf } from '../broker-context.js';
 import type { Logger } from '../logger.js';
@@ -58,6 +58,8 @@ export interface FetchPartitionResult {
   highWatermark: bigint;
   lastStableOffset: bigint;
   logStartOffset: bigint;
+  /** read_committed: the aborted transactions overlapping the records returned. */
+  abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** Pooled when non-empty: the connection releases it after writing (or the caller, if unsent). */
   records: Buffer;
 }
@@ -70,6 +72,8 @@ export interface FetchParams {
   buffers: ReadBuffers;
   /** A follower broker's fetch (replica id >= 0): reads to the log end and moves its state; -1 for consumers. */
   replicaId?: number;
+  /** Fetch isolation_level: 1 (read_committed) reads only below the last stable offset. */
+  isolationLevel?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -82,6 +86,7 @@ export class ReplicaManager {
   /** High-watermark listeners by topic and partition, kept across the Partition being re-created. */
   private readonly hwWatchers = new Map<string, Set<(highWatermark: bigint) => void>>();
   private stopping = false;
+  private transactionVerifier: TransactionVerifier | null = null;
   private readonly leadershipListeners = new Set<LeadershipListener>();
   private metadata: MetadataStore | null = null;
   private replication: ReplicationConfig | null = null;
@@ -233,6 +238,11 @@ export class ReplicaManager {
     await this.logs.deleteTopic(topic);
   }
 
+  /** The transaction coordinator's check of transactional client writes. */
+  setTransactionVerifier(verify: TransactionVerifier | null): void {
+    this.transactionVerifier = verify;
+  }
+
   /** Calls `listener` whenever the high watermark of this topic partition moves, whichever Partition hosts it. */
   watchHighWatermark(topic: string, index: number, listener: (highWatermark: bigint) => void): () => void {
     const k = key(topic, index);
@@ -286,7 +296,7 @@ export class ReplicaManager {
             ? // Cap the decompressed size well above what a batch may hold, against bombs.
               recompress(bytes, target, Math.max(64 << 20, log.config.maxMessageBytes * 64))
             : bytes;
-        refuseTransactional(records);
+        checkTransactional(records, partition.topic, partition.index, this.transactionVerifier);
         // The log checks batches of idempotent producers (a retry is answered with its first offsets)
         // and stores what `prepare` gives once that check passed.
         appended = await log.appendAsLeader(records, { ...options, prepare });
@@ -382,21 +392,37 @@ export class ReplicaManager {
         // OFFSET_OUT_OF_RANGE to a follower carries the log start it must restart at.
         const open = partition && !partition.log.isClosed ? partition : null;
         const hw = open ? open.highWatermark : -1n;
-        results.push({ errorCode, highWatermark: hw, lastStableOffset: hw, logStartOffset: open ? open.logStartOffset : -1n, records: EMPTY });
+        results.push({ errorCode, highWatermark: hw, lastStableOffset: hw, logStartOffset: open ? open.logStartOffset : -1n, abortedTransactions: null, records: EMPTY });
         continue;
       }
       const budget = Math.min(target.partitionMaxBytes, params.maxBytes - bytes);
       const highWatermark = partition.highWatermark;
-      // Followers read up to the log end: the HW only moves once they have the records.
-      const maxOffset = (params.replicaId ?? -1) >= 0 ? partition.logEndOffset : highWatermark;
-      const result: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset: partition.logStartOffset, records: EMPTY };
-      if (target.fetchOffset !== maxOffset && budget > 0) {
+      const follower = (params.replicaId ?? -1) >= 0;
+      const readCommitted = !follower && params.isolationLevel === 1;
+      let txns = partition.log.loadedTransactionState;
+      if (readCommitted && !txns) {
         try {
-          const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset, minOneBatch: bytes === 0, buffers: params.buffers });
+          txns = await partition.log.transactionState();
+        } catch (err) {
+          results.push({ errorCode: errorOf(err, this.logger, `transaction state of ${partition.topic}-${partition.index}`).code, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, records: EMPTY });
+          anyError = true;
+          continue;
+        }
+      }
+      const lastStableOffset = txns ? txns.lastStableOffset(highWatermark) : highWatermark;
+      // Followers read up to the log end: the HW only moves once they have the records.
+      // read_committed stops at the LSO: records of open transactions are not given out yet.
+      const upTo = follower ? partition.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
+      const result: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: readCommitted ? [] : null, records: EMPTY };
+      if (target.fetchOffset !== upTo && budget > 0) {
+        try {
+          const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset: upTo, minOneBatch: bytes === 0, buffers: params.buffers });
           result.records = read.records;
           result.highWatermark = read.highWatermark;
-          result.lastStableOffset = read.highWatermark;
           result.logStartOffset = read.logStartOffset;
+          if (readCommitted && txns && read.records.length > 0) {
+            result.abortedTransactions = txns.abortedIn(target.fetchOffset, upTo).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+          }
           bytes += read.records.length;
         } catch (err) {
           result.errorCode = errorOf(err, this.logger, `fetch from ${partition.topic}-${partition.index}`).code;
@@ -435,10 +461,27 @@ export class ReplicaManager {
   }
 }
 
-/** Transactional produce is refused until the transaction coordinator exists. */
-function refuseTransactional(records: Buffer): void {
-  if (records.length < BATCH_HEADER_SIZE || records.readBigInt64BE(BatchOffsets.producerId) < 0n) return;
-  if (records.readInt16BE(BatchOffsets.attributes) & 0x10) {
-    throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker yet.');
+/** Checks that a transactional batch belongs to an ongoing transaction that has the partition. */
+export type TransactionVerifier = (topic: string, partition: number, producerId: bigint, producerEpoch: number) => number;
+
+const TRANSACTIONAL_ATTRIBUTE = 0x10;
+const CONTROL_ATTRIBUTE = 0x20;
+
+/**
+ * Client batches: control batches (markers) come only from transaction coordinators; a
+ * transactional batch must be of a transaction the coordinator added the partition to
+ * (KIP-890 part 1, here without a round trip: the coordinator is in this process).
+ */
+function checkTransactional(records: Buffer, topic: string, partition: number, verify: TransactionVerifier | null): void {
+  if (records.length < BATCH_HEADER_SIZE) return;
+  for (const it = new BatchIterator(records); it.next(); ) {
+    if (it.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'Clients cannot write control batches.');
   }
+  const attributes = records.readInt16BE(BatchOffsets.attributes);
+  if ((attributes & TRANSACTIONAL_ATTRIBUTE) === 0 || (attributes & CONTROL_ATTRIBUTE) !== 0) return;
+  const producerId = records.readBigInt64BE(BatchOffsets.producerId);
+  if (producerId < 0n) throw new KafkaError(ErrorCode.INVALID_RECORD, 'A transactional batch needs a producer id.');
+  if (!verify) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not started.');
+  const code = verify(topic, partition, producerId, records.readInt16BE(BatchOffsets.producerEpoch));
+  if (code !== ErrorCode.NONE) throw new KafkaError(code, `Producer ${producerId} has no ongoing transaction with ${topic}-${partition}.`);
 }

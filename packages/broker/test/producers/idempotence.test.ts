@@ -100,7 +100,7 @@ test('InitProducerId hands out distinct ids with epoch 0, never reused after a r
   assert.ok(after.producerId! > maxBefore, `id ${after.producerId} after restart must exceed every earlier id (max ${maxBefore})`);
 });
 
-test('InitProducerId: epoch bump (KIP-360), unknown ids refused, transactional ids have no coordinator', async (t) => {
+test('InitProducerId: epoch bump (KIP-360), unknown ids refused, transactional ids go to the transaction coordinator', async (t) => {
   const { c } = await withBroker(t);
   const fresh = await initProducerId(c);
   const bumped = await initProducerId(c, 4, { producerId: fresh.producerId!, producerEpoch: 0 });
@@ -113,10 +113,24 @@ test('InitProducerId: epoch bump (KIP-360), unknown ids refused, transactional i
   assert.equal(stranger.errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING);
   const half = await initProducerId(c, 4, { producerId: fresh.producerId!, producerEpoch: -1 });
   assert.equal(half.errorCode, ErrorCode.INVALID_REQUEST);
-  const txn = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
-  assert.equal(txn.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  // A transactional id is the transaction coordinator's: a new id, then an epoch bump per instance.
   const coordinator = await c.send(ApiKey.FindCoordinator, 4, { key: '', keyType: 1, coordinatorKeys: ['tx-1'] });
-  assert.equal(coordinator.coordinators?.[0].errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  assert.equal(coordinator.coordinators?.[0].errorCode, ErrorCode.NONE);
+  const txn = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
+  assert.deepEqual([txn.errorCode, txn.producerEpoch], [ErrorCode.NONE, 0]);
+  const again = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
+  assert.deepEqual([again.errorCode, again.producerId, again.producerEpoch], [ErrorCode.NONE, txn.producerId, 1]);
+  // KIP-360: the instance that held epoch 0 retrying its bump gets the same answer; an older epoch is fenced.
+  const retried = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: txn.producerId, producerEpoch: 0 });
+  assert.deepEqual([retried.errorCode, retried.producerEpoch], [ErrorCode.NONE, 1]);
+  const third = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
+  assert.equal(third.producerEpoch, 2);
+  const zombie = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: txn.producerId, producerEpoch: 0 });
+  assert.equal(zombie.errorCode, ErrorCode.PRODUCER_FENCED);
+  const oldClient = await c.send(ApiKey.InitProducerId, 3, { transactionalId: 'tx-1', transactionTimeoutMs: 60000, producerId: txn.producerId, producerEpoch: 0 });
+  assert.equal(oldClient.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH, 'v3 predates PRODUCER_FENCED');
+  const tooLong = await c.send(ApiKey.InitProducerId, 4, { transactionalId: 'tx-2', transactionTimeoutMs: 900_001, producerId: -1n, producerEpoch: -1 });
+  assert.equal(tooLong.errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
 });
 
 test('a duplicate batch gets its original offset and is stored once; gaps, stale epochs and bad epoch starts are refused', async (t) => {

@@ -16,6 +16,7 @@ import {
   type RecordBatchHeader,
 } from '@sluice/protocol';
 import { readIndexFile } from '@sluice/storage';
+import { decodeTxnKey, decodeTxnValue } from '@sluice/broker';
 import type { OptionSpec, ParsedArgs } from '../tool/args.js';
 import { helpOption, jsonOption, type Tool } from '../tool/command.js';
 import { ExitCode, ToolError, UsageError } from '../tool/errors.js';
@@ -33,6 +34,7 @@ const options: OptionSpec[] = [
   { name: 'verify-index-only', kind: 'flag', help: 'For index files: check entries against the log without printing them.' },
   { name: 'index-sanity-check', kind: 'flag', help: 'For index files: only check that entries are ordered and inside the log.' },
   { name: 'offsets-decoder', kind: 'flag', help: 'Decode records as __consumer_offsets keys and values (offset commits, group metadata).' },
+  { name: 'transaction-log-decoder', kind: 'flag', help: 'Decode records as __transaction_state keys and values (transactional id, producer, state, partitions).' },
   { name: 'max-message-size', kind: 'value', arg: '<bytes>', help: 'Largest batch accepted as valid.', defaultText: '5242880' },
   jsonOption,
   helpOption,
@@ -57,6 +59,7 @@ interface DumpOptions {
   verifyOnly: boolean;
   sanityOnly: boolean;
   offsetsDecoder: boolean;
+  transactionLogDecoder: boolean;
   maxBatchBytes: number;
   json: boolean;
 }
@@ -66,11 +69,12 @@ async function runDumpLog(args: ParsedArgs, io: ToolIo): Promise<number> {
   if (files.length === 0) throw new UsageError('missing required option --files', 'e.g. --files /var/lib/sluice/my-topic-0/00000000000000000000.log');
   const opts: DumpOptions = {
     printData: args.has('print-data-log'),
-    deep: args.has('deep-iteration') || args.has('print-data-log') || args.has('offsets-decoder'),
+    deep: args.has('deep-iteration') || args.has('print-data-log') || args.has('offsets-decoder') || args.has('transaction-log-decoder'),
     skipRecordMetadata: args.has('skip-record-metadata'),
     verifyOnly: args.has('verify-index-only'),
     sanityOnly: args.has('index-sanity-check'),
     offsetsDecoder: args.has('offsets-decoder'),
+    transactionLogDecoder: args.has('transaction-log-decoder'),
     maxBatchBytes: args.int('max-message-size', { min: 61 }) ?? 5 * 1024 * 1024,
     json: args.has('json'),
   };
@@ -199,6 +203,31 @@ function text(buf: Buffer | null): string {
   return buf === null ? 'null' : buf.toString('utf8');
 }
 
+/** Decoded __transaction_state key and value, as Kafka's transaction log decoder shows them. */
+function decodeTransactionLogRecord(r: KafkaRecord): { key: unknown; payload: unknown } {
+  if (!r.key) return { key: null, payload: r.value ? r.value.toString('base64') : null };
+  try {
+    const transactionalId = decodeTxnKey(r.key);
+    if (transactionalId === null) return { key: `unknown key version ${r.key.readInt16BE(0)}`, payload: null };
+    if (r.value === null) return { key: { transactionalId }, payload: '<DELETE>' };
+    const v = decodeTxnValue(r.value);
+    return {
+      key: { transactionalId },
+      payload: {
+        producerId: v.producerId,
+        producerEpoch: v.producerEpoch,
+        state: v.state,
+        partitions: v.partitions.map((p) => `${p.topic}-${p.partition}`),
+        txnLastUpdateTimestamp: v.lastUpdateTimestampMs,
+        txnStartTimestamp: v.startTimestampMs,
+        txnTimeoutMs: v.timeoutMs,
+      },
+    };
+  } catch (err) {
+    return { key: `undecodable: ${(err as Error).message}`, payload: r.value ? r.value.toString('base64') : null };
+  }
+}
+
 /** Decoded __consumer_offsets key and value, as Kafka's offsets decoder shows them. */
 function decodeOffsetsRecord(r: KafkaRecord): { key: unknown; payload: unknown } {
   if (!r.key) return { key: null, payload: r.value ? r.value.toString('base64') : null };
@@ -225,6 +254,8 @@ function recordJson(r: KafkaRecord, isControl: boolean, opts: DumpOptions): Reco
     out.control = controlText(r);
   } else if (opts.offsetsDecoder) {
     Object.assign(out, decodeOffsetsRecord(r));
+  } else if (opts.transactionLogDecoder) {
+    Object.assign(out, decodeTransactionLogRecord(r));
   } else if (opts.printData) {
     out.key = r.key === null ? null : text(r.key);
     out.payload = r.value === null ? null : text(r.value);
@@ -253,7 +284,10 @@ function recordLine(r: KafkaRecord, isControl: boolean, h: RecordBatchHeader, ti
     );
   }
   if (isControl) parts.push(controlText(r));
-  else if (opts.offsetsDecoder) {
+  else if (opts.transactionLogDecoder) {
+    const d = decodeTransactionLogRecord(r);
+    parts.push(`key: ${compactJson(d.key)} payload: ${typeof d.payload === 'string' ? d.payload : compactJson(d.payload)}`);
+  } else if (opts.offsetsDecoder) {
     const d = decodeOffsetsRecord(r);
     parts.push(`key: ${compactJson(d.key)} payload: ${typeof d.payload === 'string' ? d.payload : compactJson(d.payload)}`);
   } else if (opts.printData) {

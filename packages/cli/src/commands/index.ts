@@ -9,9 +9,10 @@ import { consoleConsumerTool } from './console-consumer.js';
 import { topicsTool } from './topics.js';
 import { configsTool } from './configs.js';
 import { getOffsetsTool } from './get-offsets.js';
+import { transactionsTool } from './transactions.js';
 import { deleteRecordsTool } from './delete-records.js';
 import { clusterTool } from './cluster.js';
 import { leaderElectionTool } from './leader-election.js';
 import { reassignPartitionsTool } from './reassign-partitions.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, transactionsTool];

@@ -314,9 +314,13 @@ export class Cluster {
     this.applyMetadata(await c.request(ApiKey.Metadata, { topics, allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? false }), false);
   }
 
-  /** The connection to a group's coordinator (FindCoordinator, cached until `forgetCoordinator`). */
-  async coordinatorFor(groupId: string): Promise<Connection> {
-    const cached = this.coordinators.get(groupId);
+  /**
+   * The connection to a group's coordinator (FindCoordinator, cached until `forgetCoordinator`);
+   * keyType 1: a transactional id's transaction coordinator.
+   */
+  async coordinatorFor(groupId: string, keyType: 0 | 1 = 0): Promise<Connection> {
+    const cacheKey = keyType === 0 ? groupId : `\u0001txn\u0000${groupId}`;
+    const cached = this.coordinators.get(cacheKey);
     if (cached !== undefined) return this.connectionToAddress(cached.host, cached.port);
     return this.withRetry(async () => {
       const c = await this.anyConnection();
@@ -324,25 +328,25 @@ export class Cluster {
       let host: string;
       let port: number;
       if (version >= 4) {
-        const r = await c.request(ApiKey.FindCoordinator, { keyType: 0, coordinatorKeys: [groupId] });
+        const r = await c.request(ApiKey.FindCoordinator, { keyType, coordinatorKeys: [groupId] });
         const found = r.coordinators?.[0];
         if (found === undefined) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, groupId);
         if (found.errorCode !== 0) throw new KafkaError(found.errorCode, found.errorMessage ?? groupId);
         host = found.host;
         port = found.port;
       } else {
-        const r = await c.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0 });
+        const r = await c.request(ApiKey.FindCoordinator, { key: groupId, keyType });
         if ((r.errorCode ?? 0) !== 0) throw new KafkaError(r.errorCode ?? 0, r.errorMessage ?? groupId);
         host = r.host ?? '';
         port = r.port ?? 0;
       }
-      this.coordinators.set(groupId, { host, port });
+      this.coordinators.set(cacheKey, { host, port });
       return this.connectionToAddress(host, port);
     });
   }
 
-  forgetCoordinator(groupId: string): void {
-    this.coordinators.delete(groupId);
+  forgetCoordinator(groupId: string, keyType: 0 | 1 = 0): void {
+    this.coordinators.delete(keyType === 0 ? groupId : `\u0001txn\u0000${groupId}`);
   }
 
   get isClosed(): boolean {

@@ -85,7 +85,7 @@ export class Kafka {
     };
   }
 
-  producer(config: { allowAutoTopicCreation?: boolean; idempotent?: boolean; maxInFlightRequests?: number; createPartitioner?: KafkaJSPartitioner } = {}): KafkaJSProducer {
+  producer(config: KafkaJSProducer['config'] = {}): KafkaJSProducer {
     return new KafkaJSProducer(this.base, config);
   }
 
@@ -100,7 +100,14 @@ export class Kafka {
 
 export class KafkaJSProducer {
   private readonly base: ClusterOptions;
-  private readonly config: { allowAutoTopicCreation?: boolean; idempotent?: boolean; maxInFlightRequests?: number; createPartitioner?: KafkaJSPartitioner };
+  private readonly config: {
+    allowAutoTopicCreation?: boolean;
+    idempotent?: boolean;
+    maxInFlightRequests?: number;
+    createPartitioner?: KafkaJSPartitioner;
+    transactionalId?: string;
+    transactionTimeout?: number;
+  };
   private readonly producers = new Map<string, Producer>();
 
   constructor(base: ClusterOptions, config: KafkaJSProducer['config']) {
@@ -110,7 +117,8 @@ export class KafkaJSProducer {
 
   /** One native producer per (acks, compression) pair, since those are per-send in kafkajs. */
   private producerFor(acks: number, compression: number): Producer {
-    const key = `${acks}/${compression}`;
+    // A transactional id has one producer: two instances would fence each other.
+    const key = this.config.transactionalId !== undefined ? 'transactional' : `${acks}/${compression}`;
     let p = this.producers.get(key);
     if (p === undefined) {
       const custom = this.config.createPartitioner?.();
@@ -123,7 +131,9 @@ export class KafkaJSProducer {
         allowAutoTopicCreation: this.config.allowAutoTopicCreation ?? true,
         acks: acks === -1 ? 'all' : (acks as 0 | 1),
         compression: CODEC_NAMES[compression] ?? 'none',
-        enableIdempotence: this.config.idempotent ?? false,
+        enableIdempotence: this.config.idempotent ?? this.config.transactionalId !== undefined,
+        transactionalId: this.config.transactionalId,
+        transactionTimeoutMs: this.config.transactionTimeout,
         maxInFlightRequestsPerConnection: this.config.maxInFlightRequests,
         lingerMs: 0,
         partitioner,
@@ -134,7 +144,36 @@ export class KafkaJSProducer {
   }
 
   async connect(): Promise<void> {
-    await this.producerFor(-1, 0).connect();
+    const producer = this.producerFor(-1, 0);
+    if (this.config.transactionalId !== undefined) await producer.initTransactions();
+    else await producer.connect();
+  }
+
+  /** kafkajs's producer.transaction(): begins a transaction and returns its send/sendOffsets/commit/abort. */
+  async transaction(): Promise<KafkaJSTransaction> {
+    if (this.config.transactionalId === undefined) throw new MisuseError('transaction() needs a transactionalId');
+    const producer = this.producerFor(-1, 0);
+    await producer.initTransactions();
+    producer.beginTransaction();
+    let active = true;
+    const end = async (commit: boolean) => {
+      if (commit) await producer.commitTransaction();
+      else await producer.abortTransaction();
+      active = false;
+    };
+    return {
+      send: (request) => this.send(request),
+      sendBatch: (request) => this.sendBatch(request),
+      sendOffsets: async ({ consumerGroupId, topics }) => {
+        await producer.sendOffsetsToTransaction(
+          topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset) }))),
+          { groupId: consumerGroupId },
+        );
+      },
+      commit: () => end(true),
+      abort: () => end(false),
+      isActive: () => active,
+    };
   }
 
   async send(request: { topic: string; messages: KafkaJSMessage[]; acks?: number; timeout?: number; compression?: number }): Promise<KafkaJSRecordMetadata[]> {
@@ -167,6 +206,15 @@ export class KafkaJSProducer {
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
   }
+}
+
+export interface KafkaJSTransaction {
+  send(request: { topic: string; messages: KafkaJSMessage[]; acks?: number; timeout?: number; compression?: number }): Promise<KafkaJSRecordMetadata[]>;
+  sendBatch(request: { topicMessages: Array<{ topic: string; messages: KafkaJSMessage[] }>; acks?: number; compression?: number }): Promise<KafkaJSRecordMetadata[]>;
+  sendOffsets(request: { consumerGroupId: string; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  isActive(): boolean;
 }
 
 export interface KafkaJSConsumerConfig {

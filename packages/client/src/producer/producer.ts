@@ -42,6 +42,10 @@ export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string
   compression?: CompressionName;
   /** Idempotent delivery (needs acks=all and a broker with InitProducerId). Default false. */
   enableIdempotence?: boolean;
+  /** Kafka's transactional.id: transactions (initTransactions, beginTransaction, …); implies idempotence. */
+  transactionalId?: string;
+  /** transaction.timeout.ms sent with InitProducerId (default 60000). */
+  transactionTimeoutMs?: number;
   /** Time from send to failure, retries included (default 120000). */
   deliveryTimeoutMs?: number;
   /** Broker-side ack timeout sent with each Produce request (default 30000). */
@@ -91,7 +95,9 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     const acks = acksOption === 'all' ? -1 : acksOption;
     if (![0, 1, -1].includes(acks)) throw new MisuseError(`acks must be 0, 1, -1 or 'all'`);
     const maxInFlight = options.maxInFlightRequestsPerConnection ?? 5;
-    const idempotent = options.enableIdempotence ?? false;
+    const transactionalId = options.transactionalId ?? null;
+    const idempotent = options.enableIdempotence ?? transactionalId !== null;
+    if (transactionalId !== null && !idempotent) throw new MisuseError('a transactionalId requires enableIdempotence');
     if (idempotent && acks !== -1) throw new MisuseError('enableIdempotence requires acks=all');
     if (idempotent && maxInFlight > 5) throw new MisuseError('enableIdempotence requires maxInFlightRequestsPerConnection <= 5');
     if (idempotent && options.retry?.retries === 0) throw new MisuseError('enableIdempotence requires retries > 0');
@@ -103,7 +109,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       bufferMemory: options.bufferMemory ?? 32 * 1024 * 1024,
       maxBlockMs: options.maxBlockMs ?? 60_000,
     });
-    this.transactions = new TransactionManager(this.cluster, idempotent);
+    this.transactions = new TransactionManager(this.cluster, idempotent, transactionalId === null ? null : { transactionalId, transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000 });
     this.sender = new Sender(this.cluster, this.accumulator, this.transactions, this.partitioner, {
       acks,
       lingerMs: options.lingerMs ?? 5,
@@ -156,6 +162,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     const waiter = new SendWaiter(records.length);
     const now = Date.now();
     const nowBig = BigInt(now);
+    const prepared: { r: ProducerRecord<K, V>; input: RecordInput; partition: number }[] = [];
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       const key = this.keySerializer && r.key !== undefined ? this.keySerializer(r.key, r.topic) : defaultSerializer(r.key, 'key');
@@ -169,6 +176,12 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       else if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
         throw new MisuseError(`partition ${partition} does not exist in ${r.topic} (${count} partitions)`);
       }
+      prepared.push({ r, input, partition });
+    }
+    // Transactional: every partition joins the transaction before its records can be sent.
+    if (this.transactions.transactionalId !== null) await this.transactions.addPartitions(prepared.map((p) => ({ topic: p.r.topic, partition: p.partition })));
+    for (let i = 0; i < prepared.length; i++) {
+      const { r, input, partition } = prepared[i];
       const size = estimateRecordSize(input);
       const wait = this.accumulator.reserve(size);
       if (wait !== null) {
@@ -179,6 +192,45 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     }
     this.sender.schedule();
     return waiter.promise;
+  }
+
+  // ---- transactions (a transactionalId is required) ----
+
+  /** Kafka's initTransactions: the producer id and epoch of the transactional id, fencing older instances. */
+  async initTransactions(): Promise<void> {
+    if (this.transactions.transactionalId === null) throw new MisuseError('initTransactions needs a transactionalId');
+    await this.connect();
+  }
+
+  beginTransaction(): void {
+    this.transactions.beginTransaction();
+  }
+
+  /**
+   * The consumer's positions (the next offsets to read) commit with the transaction. `groupMetadata`
+   * is the consumer's group identity (groupId, generationId, memberId, groupInstanceId).
+   */
+  async sendOffsetsToTransaction(
+    offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint | number | string; metadata?: string | null; leaderEpoch?: number }>,
+    groupMetadata: { groupId: string; generationId?: number; memberId?: string; groupInstanceId?: string | null },
+  ): Promise<void> {
+    await this.transactions.sendOffsets(
+      offsets.map((o) => ({ ...o, offset: BigInt(o.offset) })),
+      { groupId: groupMetadata.groupId, generationId: groupMetadata.generationId ?? -1, memberId: groupMetadata.memberId ?? '', groupInstanceId: groupMetadata.groupInstanceId ?? null },
+    );
+  }
+
+  /** Flushes the transaction's records, then commits it (EndTxn). A failed send must be aborted instead. */
+  async commitTransaction(): Promise<void> {
+    await this.flush();
+    await this.transactions.endTransaction(true);
+  }
+
+  /** Aborts the transaction: its records (sent or not) are never seen by read_committed consumers. */
+  async abortTransaction(): Promise<void> {
+    // Records still in flight are awaited so none is written after the abort marker.
+    await this.flush().catch(() => undefined);
+    await this.transactions.endTransaction(false);
   }
 
   /** Sends everything buffered now, without waiting for linger, and waits for the acknowledgements. */

@@ -193,7 +193,7 @@ export class Sender {
 
   private build(batch: ProducerBatch): void {
     const stamp = this.transactions.assign(batch);
-    batch.built = buildRecordBatch(batch.records, { compression: this.options.compression, ...stamp });
+    batch.built = buildRecordBatch(batch.records, { compression: this.options.compression, ...stamp, isTransactional: this.transactions.transactionalId !== null });
   }
 
   private async sendRequest(node: number, batches: ProducerBatch[]): Promise<void> {
@@ -210,7 +210,7 @@ export class Sender {
       const c = await this.cluster.connectionTo(node);
       response = await c.request(
         ApiKey.Produce,
-        { transactionalId: null, acks: this.options.acks, timeoutMs: this.options.ackTimeoutMs, topicData: [...topics.values()] },
+        { transactionalId: this.transactions.transactionalId, acks: this.options.acks, timeoutMs: this.options.ackTimeoutMs, topicData: [...topics.values()] },
         { expectResponse: this.options.acks !== 0 },
       );
     } catch (error) {

@@ -7,19 +7,24 @@
  * the producer then bumps its epoch (InitProducerId with its current id and epoch, v3+) and every
  * partition starts again at sequence 0, instead of failing every later batch out of order.
  *
- * Transactions (AddPartitionsToTxn, EndTxn, …) come later; they add states between READY and
- * FATAL_ERROR and a transactional id, and reuse this identity and sequence state.
+ * With a transactional id the identity comes from the transaction coordinator, and the manager
+ * also runs the transaction: AddPartitionsToTxn before a partition's first record of a transaction,
+ * AddOffsetsToTxn + TxnOffsetCommit, EndTxn (states IN_TRANSACTION, COMMITTING_TRANSACTION,
+ * ABORTING_TRANSACTION, ABORTABLE_ERROR).
  */
 import { ApiKey, BatchOffsets, ErrorCode, KafkaError, computeBatchCrc, incrementSequence } from '@sluice/protocol';
 import type { Cluster } from '../cluster/cluster.js';
-import { UnsupportedVersionError } from '../errors.js';
+import { MisuseError, ProducerFencedError, TransactionAbortableError, UnsupportedVersionError } from '../errors.js';
 import type { ProducerBatch } from './accumulator.js';
 
 export const TransactionState = {
   UNINITIALIZED: 'UNINITIALIZED',
   INITIALIZING: 'INITIALIZING',
   READY: 'READY',
-  // IN_TRANSACTION, COMMITTING_TRANSACTION, ABORTING_TRANSACTION, ABORTABLE_ERROR: with transactions.
+  IN_TRANSACTION: 'IN_TRANSACTION',
+  COMMITTING_TRANSACTION: 'COMMITTING_TRANSACTION',
+  ABORTING_TRANSACTION: 'ABORTING_TRANSACTION',
+  ABORTABLE_ERROR: 'ABORTABLE_ERROR',
   FATAL_ERROR: 'FATAL_ERROR',
 } as const;
 export type TransactionState = (typeof TransactionState)[keyof typeof TransactionState];
@@ -59,10 +64,158 @@ export class TransactionManager {
   private bumpRequired = false;
   private fatal: Error | null = null;
 
-  constructor(cluster: Cluster, idempotent: boolean) {
+  readonly transactionalId: string | null;
+  private readonly transactionTimeoutMs: number;
+  /** Partitions added to the current transaction (topic\0partition). */
+  private readonly txnPartitions = new Set<string>();
+
+  constructor(cluster: Cluster, idempotent: boolean, transactional: { transactionalId: string; transactionTimeoutMs: number } | null = null) {
     this.cluster = cluster;
-    this.idempotent = idempotent;
-    if (!idempotent) this.currentState = TransactionState.READY;
+    this.idempotent = idempotent || transactional !== null;
+    this.transactionalId = transactional?.transactionalId ?? null;
+    this.transactionTimeoutMs = transactional?.transactionTimeoutMs ?? 60_000;
+    if (!this.idempotent) this.currentState = TransactionState.READY;
+  }
+
+  // ---- transactions ----
+
+  /** The transaction coordinator, with a retry on errors that mean it moved or is loading. */
+  private async coordinatorRequest<T>(call: (c: Awaited<ReturnType<Cluster['coordinatorFor']>>) => Promise<T>, errorOf: (r: T) => number, what: string): Promise<T> {
+    const id = this.transactionalId!;
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.cluster.coordinatorFor(id, 1);
+      const r = await call(c);
+      const code = errorOf(r);
+      if (code === ErrorCode.NONE) return r;
+      if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) this.cluster.forgetCoordinator(id, 1);
+      const retriable = code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.CONCURRENT_TRANSACTIONS;
+      if (retriable && attempt < 300) {
+        await new Promise((r) => setTimeout(r, attempt < 10 ? 20 : 100));
+        continue;
+      }
+      throw this.failure(code, what);
+    }
+  }
+
+  /** Maps a coordinator's refusal: fencing is fatal, the rest aborts the transaction. */
+  private failure(code: number, what: string): Error {
+    if (code === ErrorCode.PRODUCER_FENCED || code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED || code === ErrorCode.INVALID_PRODUCER_ID_MAPPING) {
+      this.fatal = new ProducerFencedError(`${what}: ${new KafkaError(code, what).message}`);
+      this.transitionTo(TransactionState.FATAL_ERROR);
+      return this.fatal;
+    }
+    if (this.currentState === TransactionState.IN_TRANSACTION) this.transitionTo(TransactionState.ABORTABLE_ERROR);
+    return new KafkaError(code, what);
+  }
+
+  private requireState(...states: TransactionState[]): void {
+    if (this.fatal) throw this.fatal;
+    if (!states.includes(this.currentState)) throw new MisuseError(`invalid transaction state ${this.currentState} (expected ${states.join(' or ')})`);
+  }
+
+  beginTransaction(): void {
+    if (this.transactionalId === null) throw new MisuseError('beginTransaction needs a transactionalId');
+    this.requireState(TransactionState.READY);
+    this.txnPartitions.clear();
+    this.transitionTo(TransactionState.IN_TRANSACTION);
+  }
+
+  /** Before records are appended: the partitions join the transaction (AddPartitionsToTxn). */
+  async addPartitions(partitions: Iterable<{ topic: string; partition: number }>): Promise<void> {
+    if (this.transactionalId === null) return;
+    if (this.currentState === TransactionState.ABORTABLE_ERROR) throw new TransactionAbortableError('the transaction failed and must be aborted');
+    this.requireState(TransactionState.IN_TRANSACTION);
+    const missing = new Map<string, number[]>();
+    for (const p of partitions) {
+      const k = `${p.topic}\u0000${p.partition}`;
+      if (this.txnPartitions.has(k)) continue;
+      const list = missing.get(p.topic) ?? [];
+      if (!list.includes(p.partition)) list.push(p.partition);
+      missing.set(p.topic, list);
+    }
+    if (missing.size === 0) return;
+    const id = this.identity!;
+    const topics = [...missing].map(([name, list]) => ({ name, partitions: list }));
+    await this.coordinatorRequest(
+      (c) =>
+        c.request(ApiKey.AddPartitionsToTxn, {
+          v3AndBelowTransactionalId: this.transactionalId!,
+          v3AndBelowProducerId: id.producerId,
+          v3AndBelowProducerEpoch: id.producerEpoch,
+          v3AndBelowTopics: topics,
+          transactions: [{ transactionalId: this.transactionalId!, producerId: id.producerId, producerEpoch: id.producerEpoch, verifyOnly: false, topics }],
+        }),
+      (r) => {
+        const results = r.resultsByTransaction?.[0]?.topicResults ?? r.resultsByTopicV3AndBelow ?? [];
+        if ((r.errorCode ?? 0) !== 0) return r.errorCode ?? 0;
+        for (const t of results) for (const p of t.resultsByPartition) if (p.partitionErrorCode !== 0 && p.partitionErrorCode !== ErrorCode.OPERATION_NOT_ATTEMPTED) return p.partitionErrorCode;
+        return ErrorCode.NONE;
+      },
+      'AddPartitionsToTxn',
+    );
+    for (const [topic, list] of missing) for (const p of list) this.txnPartitions.add(`${topic}\u0000${p}`);
+  }
+
+  /** AddOffsetsToTxn, then TxnOffsetCommit to the group's coordinator. */
+  async sendOffsets(offsets: { topic: string; partition: number; offset: bigint; metadata?: string | null; leaderEpoch?: number }[], group: { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null }): Promise<void> {
+    if (this.currentState === TransactionState.ABORTABLE_ERROR) throw new TransactionAbortableError('the transaction failed and must be aborted');
+    this.requireState(TransactionState.IN_TRANSACTION);
+    const id = this.identity!;
+    await this.coordinatorRequest(
+      (c) => c.request(ApiKey.AddOffsetsToTxn, { transactionalId: this.transactionalId!, producerId: id.producerId, producerEpoch: id.producerEpoch, groupId: group.groupId }),
+      (r) => r.errorCode,
+      'AddOffsetsToTxn',
+    );
+    const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch ?? -1, committedMetadata: o.metadata ?? '' });
+      byTopic.set(o.topic, list);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.cluster.coordinatorFor(group.groupId);
+      const r = await c.request(ApiKey.TxnOffsetCommit, {
+        transactionalId: this.transactionalId!,
+        groupId: group.groupId,
+        producerId: id.producerId,
+        producerEpoch: id.producerEpoch,
+        generationId: group.generationId,
+        memberId: group.memberId,
+        groupInstanceId: group.groupInstanceId,
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      });
+      const code = r.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((e) => e !== 0) ?? 0;
+      if (code === 0) return;
+      if ((code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.CONCURRENT_TRANSACTIONS) && attempt < 100) {
+        this.cluster.forgetCoordinator(group.groupId);
+        await new Promise((res) => setTimeout(res, 50));
+        continue;
+      }
+      throw this.failure(code, 'TxnOffsetCommit');
+    }
+  }
+
+  /** EndTxn (records flushed by the caller first). */
+  async endTransaction(commit: boolean): Promise<void> {
+    if (commit) this.requireState(TransactionState.IN_TRANSACTION);
+    else this.requireState(TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR);
+    this.transitionTo(commit ? TransactionState.COMMITTING_TRANSACTION : TransactionState.ABORTING_TRANSACTION);
+    // Nothing was added: the coordinator has no transaction to end.
+    if (this.txnPartitions.size > 0) {
+      const id = this.identity!;
+      try {
+        await this.coordinatorRequest(
+          (c) => c.request(ApiKey.EndTxn, { transactionalId: this.transactionalId!, producerId: id.producerId, producerEpoch: id.producerEpoch, committed: commit }),
+          (r) => r.errorCode,
+          'EndTxn',
+        );
+      } catch (error) {
+        if (this.currentState !== TransactionState.FATAL_ERROR) this.transitionTo(TransactionState.ABORTABLE_ERROR);
+        throw error;
+      }
+    }
+    this.txnPartitions.clear();
+    this.transitionTo(TransactionState.READY);
   }
 
   get state(): TransactionState {
@@ -147,6 +300,14 @@ export class TransactionManager {
       if (version < 0) throw new UnsupportedVersionError(`${c.address} does not support InitProducerId: idempotence is unavailable`);
       // Bumping needs v3 (KIP-360); an older broker, or an exhausted epoch, gets a fresh id instead.
       const bump = held !== null && version >= 3 && held.producerEpoch < MAX_EPOCH;
+      if (this.transactionalId !== null) {
+        // The transaction coordinator fences older instances; CONCURRENT_TRANSACTIONS while it aborts theirs.
+        return this.coordinatorRequest(
+          (tc) => tc.request(ApiKey.InitProducerId, { transactionalId: this.transactionalId, transactionTimeoutMs: this.transactionTimeoutMs, producerId: held?.producerId ?? -1n, producerEpoch: held?.producerEpoch ?? -1 }),
+          (r) => r.errorCode,
+          'InitProducerId',
+        ).then((r) => ({ producerId: r.producerId ?? -1n, producerEpoch: r.producerEpoch }));
+      }
       const request = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: bump ? held.producerId : -1n, producerEpoch: bump ? held.producerEpoch : -1 };
       let r = await c.request(ApiKey.InitProducerId, request);
       if (bump && BUMP_REFUSED.has(r.errorCode)) r = await c.request(ApiKey.InitProducerId, { ...request, producerId: -1n, producerEpoch: -1 });

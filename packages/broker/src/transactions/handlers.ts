@@ -1,0 +1,216 @@
+/**
+ * The transaction APIs, as dispatcher handlers over the TransactionCoordinator (as groups/handlers.ts
+ * does for groups): AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, WriteTxnMarkers,
+ * DescribeTransactions, ListTransactions. Versions before PRODUCER_FENCED existed get
+ * INVALID_PRODUCER_EPOCH instead, as Kafka answers them.
+ */
+import { ApiKey, ErrorCode } from '@sluice/protocol';
+import type { BrokerContext } from '../broker-context.js';
+import type { ApiHandler, Dispatcher } from '../dispatch/dispatcher.js';
+import type { TransactionCoordinator } from './transaction-coordinator.js';
+
+/** PRODUCER_FENCED for clients that know it, INVALID_PRODUCER_EPOCH for older request versions. */
+export function fencedFor(code: number, version: number, firstFencedVersion: number): number {
+  return code === ErrorCode.PRODUCER_FENCED && version < firstFencedVersion ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
+}
+
+export function registerTransactionHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: TransactionCoordinator): void {
+  dispatcher.register(addPartitionsToTxnHandler(coordinator));
+  dispatcher.register(addOffsetsToTxnHandler(coordinator));
+  dispatcher.register(endTxnHandler(coordinator));
+  dispatcher.register(txnOffsetCommitHandler(coordinator));
+  dispatcher.register(writeTxnMarkersHandler(coordinator));
+  dispatcher.register(describeTransactionsHandler(coordinator));
+  dispatcher.register(listTransactionsHandler(coordinator));
+  void broker;
+}
+
+export function addPartitionsToTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.AddPartitionsToTxn> {
+  return {
+    apiKey: ApiKey.AddPartitionsToTxn,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request, { header }) {
+      const version = header.apiVersion;
+      const one = async (t: { transactionalId: string; producerId: bigint; producerEpoch: number; verifyOnly: boolean; topics: { name: string; partitions: number[] }[] }) => {
+        const targets = t.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));
+        const codes = await coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, targets, t.verifyOnly);
+        let i = 0;
+        return t.topics.map((topic) => ({
+          name: topic.name,
+          resultsByPartition: topic.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: fencedFor(codes[i++], version, 2) })),
+        }));
+      };
+      if (version >= 4) {
+        const results = await Promise.all(
+          (request.transactions ?? []).map(async (t) => ({ transactionalId: t.transactionalId, topicResults: await one({ ...t, verifyOnly: t.verifyOnly ?? false }) })),
+        );
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: results, resultsByTopicV3AndBelow: [] };
+      }
+      const topicResults = await one({
+        transactionalId: request.v3AndBelowTransactionalId ?? '',
+        producerId: request.v3AndBelowProducerId ?? -1n,
+        producerEpoch: request.v3AndBelowProducerEpoch ?? -1,
+        verifyOnly: false,
+        topics: request.v3AndBelowTopics ?? [],
+      });
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: topicResults };
+    },
+  };
+}
+
+export function addOffsetsToTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.AddOffsetsToTxn> {
+  return {
+    apiKey: ApiKey.AddOffsetsToTxn,
+    minVersion: 0,
+    maxVersion: 4,
+    async handle(request, { header }) {
+      const code = await coordinator.addOffsets(request.transactionalId, request.producerId, request.producerEpoch, request.groupId);
+      return { throttleTimeMs: 0, errorCode: fencedFor(code, header.apiVersion, 2) };
+    },
+  };
+}
+
+export function endTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.EndTxn> {
+  return {
+    apiKey: ApiKey.EndTxn,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request, { header }) {
+      const code = await coordinator.endTxn(request.transactionalId, request.producerId, request.producerEpoch, request.committed);
+      const txn = coordinator.get(request.transactionalId);
+      return { throttleTimeMs: 0, errorCode: fencedFor(code, header.apiVersion, 2), producerId: txn?.producerId ?? -1n, producerEpoch: txn?.producerEpoch ?? -1 };
+    },
+  };
+}
+
+export function txnOffsetCommitHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.TxnOffsetCommit> {
+  return {
+    apiKey: ApiKey.TxnOffsetCommit,
+    minVersion: 0,
+    maxVersion: 4,
+    async handle(request, { header }) {
+      const partitions = request.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+          commitTimestamp: -1,
+        })),
+      );
+      const codes = await coordinator.txnOffsetCommit(request.transactionalId, request.producerId, request.producerEpoch, {
+        groupId: request.groupId,
+        generationId: request.generationId ?? -1,
+        memberId: request.memberId ?? '',
+        groupInstanceId: request.groupInstanceId ?? null,
+        partitions,
+      });
+      let i = 0;
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedFor(codes[i++], header.apiVersion, 2) })),
+        })),
+      };
+    },
+  };
+}
+
+/** WriteTxnMarkers: what a coordinator elsewhere sends a partition leader; written here once each. */
+export function writeTxnMarkersHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.WriteTxnMarkers> {
+  return {
+    apiKey: ApiKey.WriteTxnMarkers,
+    minVersion: 0,
+    maxVersion: 1,
+    async handle(request) {
+      const markers = await Promise.all(
+        request.markers.map(async (m) => ({
+          producerId: m.producerId,
+          topics: await Promise.all(
+            m.topics.map(async (t) => ({
+              name: t.name,
+              partitions: await Promise.all(
+                t.partitionIndexes.map(async (partitionIndex) => ({
+                  partitionIndex,
+                  errorCode: await coordinator.markers.tryWrite(
+                    { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.transactionResult },
+                    { topic: t.name, partition: partitionIndex },
+                  ),
+                })),
+              ),
+            })),
+          ),
+        })),
+      );
+      return { markers };
+    },
+  };
+}
+
+export function describeTransactionsHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.DescribeTransactions> {
+  return {
+    apiKey: ApiKey.DescribeTransactions,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle(request) {
+      return {
+        throttleTimeMs: 0,
+        transactionStates: request.transactionalIds.map((transactionalId) => {
+          const txn = coordinator.get(transactionalId);
+          if (!txn || txn.state === 'Dead') {
+            return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+          }
+          const byTopic = new Map<string, number[]>();
+          for (const p of txn.partitions.values()) {
+            const list = byTopic.get(p.topic) ?? [];
+            list.push(p.partition);
+            byTopic.set(p.topic, list);
+          }
+          return {
+            errorCode: ErrorCode.NONE,
+            transactionalId,
+            transactionState: txn.state,
+            transactionTimeoutMs: txn.timeoutMs,
+            transactionStartTimeMs: BigInt(txn.startTimestampMs),
+            producerId: txn.producerId,
+            producerEpoch: txn.producerEpoch,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) })),
+          };
+        }),
+      };
+    },
+  };
+}
+
+const STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'];
+
+export function listTransactionsHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.ListTransactions> {
+  return {
+    apiKey: ApiKey.ListTransactions,
+    minVersion: 0,
+    maxVersion: 1,
+    async handle(request) {
+      const states = request.stateFilters;
+      const ids = request.producerIdFilters;
+      const duration = request.durationFilter ?? -1n;
+      const now = Date.now();
+      const listed = coordinator.all().filter(
+        (t) =>
+          t.state !== 'Dead' &&
+          (states.length === 0 || states.includes(t.state)) &&
+          (ids.length === 0 || ids.includes(t.producerId)) &&
+          // KIP-994: only transactions running longer than the duration.
+          (duration < 0n || (t.state === 'Ongoing' && BigInt(now - t.startTimestampMs) >= duration)),
+      );
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        unknownStateFilters: states.filter((s) => !STATES.includes(s)),
+        transactionStates: listed.map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state })),
+      };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * kafkajs transactions against the broker: producer.transaction() with send/sendOffsets/commit
+ * and abort; a read_committed kafkajs consumer (readUncommitted: false) sees only committed
+ * records, a read_uncommitted one sees everything.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import type * as KafkaJS from 'kafkajs';
+import { startTestBroker } from '../helpers.js';
+
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJS;
+
+async function consumeAll(kafka: KafkaJS.Kafka, topic: string, readUncommitted: boolean, expected: number): Promise<string[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${readUncommitted}-${Date.now()}`, readUncommitted, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const values: string[] = [];
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') });
+  const deadline = Date.now() + 20_000;
+  while (values.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  // A little longer: anything beyond `expected` (an aborted record leaking) shows up too.
+  await new Promise((r) => setTimeout(r, 1000));
+  await consumer.disconnect();
+  return values;
+}
+
+test('kafkajs: transaction() commit and abort, sendOffsets, read_committed consumers', { timeout: 120_000 }, async (t) => {
+  const tb = await startTestBroker({ 'num.partitions': 2 });
+  t.after(() => tb.dispose());
+  const kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'kjs-txn', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'kjs-txn', numPartitions: 2 }] });
+  await admin.disconnect();
+  const producer = kafka.producer({ transactionalId: 'kjs-tx', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const committed = await producer.transaction();
+  await committed.send({ topic: 'kjs-txn', messages: Array.from({ length: 10 }, (_, i) => ({ value: `c${i}`, partition: i % 2 })) });
+  await committed.commit();
+  const aborted = await producer.transaction();
+  await aborted.send({ topic: 'kjs-txn', messages: Array.from({ length: 10 }, (_, i) => ({ value: `a${i}`, partition: i % 2 })) });
+  await aborted.abort();
+  const withOffsets = await producer.transaction();
+  await withOffsets.send({ topic: 'kjs-txn', messages: [{ value: 'c10', partition: 0 }] });
+  await withOffsets.sendOffsets({ consumerGroupId: 'kjs-eos', topics: [{ topic: 'kjs-txn', partitions: [{ partition: 0, offset: '5' }] }] });
+  await withOffsets.commit();
+  await producer.disconnect();
+
+  const readCommitted = await consumeAll(kafka, 'kjs-txn', false, 11);
+  assert.deepEqual(readCommitted.sort(), [...Array.from({ length: 11 }, (_, i) => `c${i}`)].sort());
+  const readAll = await consumeAll(kafka, 'kjs-txn', true, 21);
+  assert.equal(readAll.filter((v) => v.startsWith('a')).length, 10, 'read_uncommitted sees the aborted records');
+
+  const admin2 = kafka.admin();
+  await admin2.connect();
+  t.after(() => admin2.disconnect());
+  const offsets = await admin2.fetchOffsets({ groupId: 'kjs-eos', topics: ['kjs-txn'] });
+  assert.equal(offsets[0].partitions.find((p) => p.partition === 0)?.offset, '5', 'the transaction committed the group offset');
+});
