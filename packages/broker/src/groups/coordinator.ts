@@ -8,6 +8,7 @@
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { BrokerContext, Endpoint } from '../broker-context.js';
+import { clusterBrokers } from '../handlers/metadata.js';
 import { CoordinatorRuntime, type LoadSummary } from '../coordinator/runtime.js';
 import type { Timer } from '../coordinator/timer.js';
 import type { Group, JoinResult, SyncResult } from './group.js';
@@ -92,7 +93,7 @@ export class GroupCoordinator {
       newShard: (context) => new GroupCoordinatorShard(context, env),
       newTimer: options.newTimer,
     });
-    this.leaderOf = options.leaderOf ?? (() => ({ nodeId: broker.nodeId, ...broker.advertisedEndpoint() }));
+    this.leaderOf = options.leaderOf ?? ((p) => offsetsPartitionLeader(broker, p));
   }
 
   // ------------------------------------------------------------------ leadership
@@ -263,4 +264,16 @@ export class GroupCoordinator {
     if (typeof shard === 'number') return Promise.resolve(shard);
     return shard.deleteGroup(groupId);
   }
+}
+
+/**
+ * The broker leading a partition of __consumer_offsets, as the metadata says (its registered
+ * endpoint); this broker while the topic does not exist yet; null while the partition has no live
+ * leader (FindCoordinator answers COORDINATOR_NOT_AVAILABLE and the client asks again).
+ */
+function offsetsPartitionLeader(broker: BrokerContext, partition: number): CoordinatorNode | null {
+  const assignment = broker.metadata.topic(OFFSETS_TOPIC)?.partitions[partition];
+  if (!assignment) return { nodeId: broker.nodeId, ...broker.advertisedEndpoint() };
+  const node = clusterBrokers(broker).find((b) => b.nodeId === assignment.leader);
+  return node ? { nodeId: node.nodeId, host: node.host, port: node.port } : null;
 }
