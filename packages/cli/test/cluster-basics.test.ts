@@ -94,7 +94,11 @@ test('etcd: a 3-member cluster losing one member keeps working; with etcd down b
   t.after(() => admin.close());
   await admin.createTopics([{ topic: 'steady', numPartitions: 2, replicationFactor: 1 }]);
   await cluster.etcd[0].kill();
-  await admin.createTopics([{ topic: 'after-member-loss', numPartitions: 1, replicationFactor: 1 }]);
+  // If the killed member led etcd's Raft group, writes wait for a new etcd leader (1–3 s): the
+  // broker answers REQUEST_TIMED_OUT (retriable) meanwhile, and a retry goes through.
+  const lostAt = Date.now();
+  await until('a metadata write with one etcd member lost', async () => (await admin.createTopics([{ topic: 'after-member-loss', numPartitions: 1, replicationFactor: 1 }], { ignoreExisting: true })).length === 1, 30_000);
+  t.diagnostic(`first metadata write after losing an etcd member: ${Date.now() - lostAt} ms`);
   const producer = new Producer({ brokers: cluster.bootstrap, acks: 'all', deliveryTimeoutMs: 10_000 });
   t.after(() => producer.close());
   await producer.send({ topic: 'after-member-loss', value: 'ok' });
