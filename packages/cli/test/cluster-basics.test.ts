@@ -11,24 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Admin, Producer } from '@sluice/client';
 import { requirePeers } from '@sluice/test-peers';
-import { startProcessCluster } from './support/process-cluster.js';
+import { startProcessCluster, until } from './support/process-cluster.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const FAST = { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, 'offsets.topic.num.partitions': 3, 'offsets.topic.replication.factor': 1, 'etcd.request.timeout.ms': 2000 };
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch {
-      // retry
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('three brokers on one etcd: one cluster id, every broker in Metadata, a controller, topics spread over them; foreign data directories refused', { timeout: 120_000 }, async (t) => {
   if (!requirePeers(t, 'etcd-server')) return;

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Consumer, Producer } from '@sluice/client';
 import { requirePeers } from '@sluice/test-peers';
-import { batchesBelow, checkpointedHighWatermark, startProcessCluster, type ProcessCluster } from './support/process-cluster.js';
+import { batchesBelow, checkpointedHighWatermark, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
 
 const TOPIC = 'chaos';
 const PARTITIONS = 3;
@@ -26,20 +26,6 @@ const OVERRIDES = {
   'offsets.topic.num.partitions': 3,
   'group.initial.rebalance.delay.ms': 0,
 };
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch {
-      // retry
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function leaderOf(admin: Admin, partition: number): Promise<number> {
   const [topic] = await admin.describeTopics([TOPIC]);

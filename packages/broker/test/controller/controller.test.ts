@@ -2,20 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKey, ErrorCode } from '@sluice/protocol';
-import { partitionState } from '../../src/metadata/metadata-store.js';
-import type { InMemoryClusterMetadata } from '../../src/index.js';
 import { RawClient } from '../helpers.js';
-import { settle, startCluster } from '../replica/cluster.js';
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const stateOf = (cluster: InMemoryClusterMetadata, topic: string, p = 0) => partitionState(cluster.topicsByName.get(topic)!.partitions[p]);
+import { settle, startCluster, stateOf, until } from '../replica/cluster.js';
 
 test('a leader whose session ends is replaced from the ISR with a new leader epoch; the controller itself fails over', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2, 3]);

@@ -8,20 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKey, ErrorCode } from '@sluice/protocol';
-import { partitionState } from '../../src/metadata/metadata-store.js';
-import type { InMemoryClusterMetadata } from '../../src/index.js';
 import { RawClient } from '../helpers.js';
-import { settle, startCluster } from '../replica/cluster.js';
-
-const stateOf = (cluster: InMemoryClusterMetadata, topic: string, p = 0) => partitionState(cluster.topicsByName.get(topic)!.partitions[p]);
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { settle, startCluster, stateOf, until } from '../replica/cluster.js';
 
 test('a reassignment adds the new replicas, finishes once they are in sync, moves leadership and deletes the old replica', async (t) => {
   const { cluster, brokers } = await startCluster(t, [1, 2, 3]);

@@ -161,3 +161,18 @@ export function batchesBelow(dataDir: string, topic: string, partition: number, 
   }
   return out;
 }
+
+/** Resolves with `check`'s first truthy answer (thrown errors count as "not yet"); fails after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
