@@ -96,10 +96,11 @@ test('RF=3 acks=all through kill -9, SIGSTOP, controller loss and clean restarts
   await new Promise((r) => setTimeout(r, SESSION_MS + 1500));
   // Its session ran out: the controller moved its leadership while it was stopped.
   await until('partition 1 led elsewhere', async () => (await leaderOf(admin, 1)) !== l1);
-  // Resumed, it finds itself deposed, truncates and rejoins. (Writes resume only then: our client's
-  // requests already sent to the stopped broker hold its producer until they are answered.)
+  // Writes resume while it is still stopped: requests to it time out, and our client asks
+  // another broker for metadata and follows the new leader.
+  await progressed(`SIGSTOP of broker ${l1} (leader of partition 1) past its session timeout, while it is stopped`);
+  // Resumed, it finds itself deposed, truncates and rejoins.
   cluster.broker(l1).signal('SIGCONT');
-  await progressed(`SIGSTOP of broker ${l1} (leader of partition 1) past its session timeout, then SIGCONT`);
   await until('ISR full again after SIGCONT', () => fullIsr(admin), 90_000);
 
   // 3. kill -9 the controller.

@@ -6,7 +6,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ApiKey, ErrorCode, KafkaError, type MetadataResponse } from '@sluice/protocol';
 import { Connection, type SaslAuthenticator } from '../connection/connection.js';
-import { ConnectionError, MisuseError, isRetriable } from '../errors.js';
+import { ConnectionError, MisuseError, RequestTimeoutError, isRetriable } from '../errors.js';
 
 export interface RetryOptions {
   /** Attempts after the first (default 5). */
@@ -67,7 +67,9 @@ const STALE_METADATA_ERRORS = new Set<number>([
 ]);
 
 export function needsMetadataRefresh(error: unknown): boolean {
-  return error instanceof ConnectionError || (error instanceof KafkaError && STALE_METADATA_ERRORS.has(error.code));
+  // A request timeout counts: Kafka's clients drop the connection and update metadata, since the
+  // usual cause is a broker that is gone or paused and has likely lost its leadership.
+  return error instanceof ConnectionError || error instanceof RequestTimeoutError || (error instanceof KafkaError && STALE_METADATA_ERRORS.has(error.code));
 }
 
 function parseBroker(s: string): { host: string; port: number } {
@@ -129,13 +131,24 @@ export class Cluster {
     await this.refreshMetadata();
   }
 
-  /** A connected broker: one already open, else the known brokers, else the bootstrap list. */
+  /**
+   * A connected broker, the least loaded first (as Kafka's leastLoadedNode): an open connection
+   * with nothing outstanding, else a new connection to a known or bootstrap broker, else the open
+   * connection with the fewest requests outstanding. A broker that stopped answering (paused,
+   * partitioned) collects unanswered requests, so metadata is asked elsewhere meanwhile.
+   */
   async anyConnection(): Promise<Connection> {
-    for (const c of this.connections.values()) if (c.isOpen) return c;
+    let busiest: Connection | null = null;
+    for (const c of this.connections.values()) {
+      if (!c.isOpen) continue;
+      if (c.inFlight === 0) return c;
+      if (busiest === null || c.inFlight < busiest.inFlight) busiest = c;
+    }
     const candidates = [...this.brokerById.values(), ...this.bootstrap];
     let lastError: unknown = null;
     for (const b of candidates) {
       const c = this.connectionFor(b.host, b.port);
+      if (c.isOpen) continue;
       try {
         await c.connect();
         return c;
@@ -143,6 +156,7 @@ export class Cluster {
         lastError = error;
       }
     }
+    if (busiest !== null) return busiest;
     throw lastError instanceof Error ? lastError : new ConnectionError(this.bootstrap.map((b) => `${b.host}:${b.port}`).join(','), 'no broker reachable');
   }
 

@@ -91,6 +91,7 @@ export class Connection {
     return this.socket !== null && this.failure === null && !this.closed && this.connecting === null;
   }
 
+  /** Requests sent and not yet answered: a broker that stopped answering collects them. */
   get inFlight(): number {
     return this.pending.size;
   }
