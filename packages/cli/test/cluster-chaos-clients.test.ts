@@ -1,0 +1,291 @@
+/**
+ * Issue 13's acceptance with other people's producers: kcat (librdkafka), confluent-kafka and
+ * kafkajs write with acks=all, idempotent and not, to an RF=3, min.insync.replicas=2 topic of a
+ * cluster of etcd and three `sluice start` processes, while the test kill -9s leaders, SIGSTOPs a
+ * leader past its session timeout, kills the controller and stops a leader cleanly, restarting
+ * each. After every round, every record a producer saw acknowledged is read back exactly once, in
+ * acknowledgement order; at the end the replicas hold byte-identical batches below the high
+ * watermark.
+ *
+ * Each producer owns one partition and writes unique values (`name:n`), so a value read twice is a
+ * duplicate the broker let in. The non-idempotent producers run with retries=0: Kafka promises
+ * them no deduplication of retries, and without retries nothing they write may appear twice.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type * as KafkaJS from 'kafkajs';
+import { Admin, Consumer } from '@sluice/client';
+import { kcatPath, pythonPath, requirePeers } from '@sluice/test-peers';
+import { batchesBelow, checkpointedHighWatermark, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
+
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJS;
+const script = (name: string) => fileURLToPath(new URL(`../../test/clients/${name}`, import.meta.url));
+
+const TOPIC = 'peers';
+const SESSION_MS = 3000;
+const OVERRIDES = {
+  'broker.session.timeout.ms': SESSION_MS,
+  'broker.heartbeat.interval.ms': 500,
+  'replica.lag.time.max.ms': 3000,
+  'offsets.topic.num.partitions': 1,
+};
+const step = (t: TestContext, message: string) => {
+  t.diagnostic(message);
+  if (process.env.SLUICE_TEST_LOG) process.stderr.write(`[chaos-clients] ${message}\n`);
+};
+
+/** One producer writing `name:0`, `name:1`, … to its own partition and recording what was acknowledged. */
+interface ChaosProducer {
+  readonly name: string;
+  readonly partition: number;
+  /** Values acknowledged so far, in acknowledgement order. */
+  readonly acked: string[];
+  /** Delivery failures seen (not acknowledged; not checked). */
+  failures: number;
+  /** Stops producing, waits for outstanding deliveries, fails the test on a producer-side error. */
+  stop(): Promise<void>;
+}
+
+/** kcat -P fed ten lines every 50 ms; with -vvv it reports each delivery, in order for an idempotent producer. */
+function kcatProducer(bootstrap: string, partition: number): ChaosProducer {
+  const name = 'kcat-idempotent';
+  const child = spawn(kcatPath(), [
+    '-P', '-b', bootstrap, '-t', TOPIC, '-p', String(partition), '-E', '-v', '-v', '-v',
+    '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5',
+    '-X', 'request.timeout.ms=5000', '-X', 'message.timeout.ms=120000', '-X', 'topic.metadata.refresh.interval.ms=1000',
+  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const producer: ChaosProducer & { log: string } = { name, partition, acked: [], failures: 0, log: '', stop };
+  let written = 0;
+  let pending = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    pending += b.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      producer.log += line + '\n';
+      if (line.startsWith('% Message delivered')) producer.acked.push(`${name}:${producer.acked.length}`);
+      else if (/Delivery failed/.test(line)) producer.failures++;
+    }
+  });
+  const timer = setInterval(() => {
+    let lines = '';
+    for (let i = 0; i < 10; i++) lines += `${name}:${written++}\n`;
+    child.stdin!.write(lines);
+  }, 50);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  async function stop(): Promise<void> {
+    clearInterval(timer);
+    child.stdin!.end();
+    const code = await exited;
+    // An idempotent librdkafka producer retries until message.timeout.ms: nothing may fail here,
+    // and the delivery reports (one per line, in order) name exactly the first `acked` lines.
+    assert.equal(producer.failures, 0, `kcat: delivery failures:\n${producer.log.slice(-3000)}`);
+    assert.equal(code, 0, `kcat exited with ${code}:\n${producer.log.slice(-3000)}`);
+    assert.equal(producer.acked.length, written, `kcat: ${written} lines written, ${producer.acked.length} delivered`);
+  }
+  return producer;
+}
+
+/** confluent-kafka's Producer in a Python process that prints "ack VALUE" from its delivery callback. */
+function confluentProducer(bootstrap: string, partition: number, idempotent: boolean): ChaosProducer {
+  const name = idempotent ? 'confluent-idempotent' : 'confluent-plain';
+  const child: ChildProcess = spawn(pythonPath(), [script('confluent_chaos_producer.py'), bootstrap, TOPIC, String(partition), name, idempotent ? '1' : '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const producer: ChaosProducer & { log: string } = { name, partition, acked: [], failures: 0, log: '', stop };
+  let pending = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    pending += b.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) if (line.startsWith('ack ')) producer.acked.push(line.slice(4));
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    const text = b.toString();
+    producer.log += text;
+    producer.failures += (text.match(/^failed /gm) ?? []).length;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  async function stop(): Promise<void> {
+    child.stdin!.end();
+    const code = await exited;
+    assert.equal(code, 0, `${name} exited with ${code}:\n${producer.log.slice(-3000)}`);
+    if (idempotent) assert.equal(producer.failures, 0, `${name}: delivery failures:\n${producer.log.slice(-3000)}`);
+  }
+  return producer;
+}
+
+/** kafkajs sending ten records per acks=all request; an idempotent producer whose send fails is replaced by a new one (a new producer id). */
+function kafkajsProducer(bootstrap: string[], partition: number, idempotent: boolean, t: TestContext): ChaosProducer {
+  const name = idempotent ? 'kafkajs-idempotent' : 'kafkajs-plain';
+  const kafka = new Kafka({ brokers: bootstrap, clientId: name, logLevel: logLevel.NOTHING, requestTimeout: 5000, connectionTimeout: 3000 });
+  const make = () => kafka.producer(idempotent ? { idempotent: true, maxInFlightRequests: 1, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } } : { retry: { retries: 0 } });
+  const producer: ChaosProducer = { name, partition, acked: [], failures: 0, stop };
+  let stopping = false;
+  const loop = (async () => {
+    let p = make();
+    await p.connect();
+    for (let n = 0; !stopping; ) {
+      const values = Array.from({ length: 10 }, () => `${name}:${n++}`);
+      try {
+        await p.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: values.map((value) => ({ value, partition })) });
+        producer.acked.push(...values);
+      } catch (err) {
+        producer.failures++;
+        if (idempotent) {
+          step(t, `${name}: ${(err as Error).message}; continuing with a new producer`);
+          await p.disconnect().catch(() => undefined);
+          p = make();
+          await until(`${name} reconnects`, async () => (await p.connect(), true), 60_000);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await p.disconnect();
+  })();
+  async function stop(): Promise<void> {
+    stopping = true;
+    await loop;
+  }
+  return producer;
+}
+
+/** Every partition of the topic read from the beginning to its current end. */
+async function readTopic(bootstrap: string[], admin: Admin, partitions: number): Promise<string[][]> {
+  const reader = new Consumer({ brokers: bootstrap, autoOffsetReset: 'earliest' });
+  const seen = Array.from({ length: partitions }, () => [] as string[]);
+  try {
+    await reader.assign(Array.from({ length: partitions }, (_, partition) => ({ topic: TOPIC, partition })));
+    await reader.seekToBeginning();
+    const ends = new Map((await admin.listOffsets(TOPIC)).map((o) => [o.partition, o.offset]));
+    const next = Array.from({ length: partitions }, () => 0n);
+    await until('the whole topic read back', async () => {
+      const batch = await reader.poll();
+      for (const r of batch?.records ?? []) {
+        seen[r.partition].push(r.value!.toString());
+        next[r.partition] = r.offset + 1n;
+      }
+      return next.every((o, p) => o >= ends.get(p)!);
+    }, 120_000);
+  } finally {
+    await reader.close();
+  }
+  return seen;
+}
+
+/** Every acknowledged value present once and in acknowledgement order; nothing read twice. */
+function checkDelivery(t: TestContext, round: string, producers: ChaosProducer[], seen: string[][], acked: string[][]): void {
+  for (const [i, p] of producers.entries()) {
+    const positions = new Map<string, number>();
+    seen[p.partition].forEach((v, at) => {
+      assert.ok(!positions.has(v), `${round}: ${p.name}: ${v} read twice`);
+      positions.set(v, at);
+    });
+    let last = -1;
+    for (const v of acked[i]) {
+      const at = positions.get(v);
+      assert.ok(at !== undefined, `${round}: ${p.name}: acknowledged record ${v} lost`);
+      assert.ok(at > last, `${round}: ${p.name}: ${v} out of order`);
+      last = at;
+    }
+  }
+  step(t, `${round}: ${producers.map((p, i) => `${p.name} ${acked[i].length} acked/${seen[p.partition].length} read/${p.failures} failed`).join('; ')}: all acknowledged present once and in order`);
+}
+
+test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of leaders, SIGSTOP, controller loss and clean restarts: every acknowledged record once and in order after each round', { timeout: 600_000 }, async (t) => {
+  if (!requirePeers(t, 'etcd-server', 'kcat', 'python3-confluent-kafka')) return;
+  const cluster: ProcessCluster = await startProcessCluster({ brokers: 3, overrides: OVERRIDES });
+  t.after(() => cluster.close());
+  const admin = new Admin({ brokers: cluster.bootstrap });
+  t.after(() => admin.close());
+  const PARTITIONS = 5;
+  await admin.createTopics([{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+  const describe = async () => (await admin.describeTopics([TOPIC]))[0].partitions;
+  const fullIsr = async () => (await describe()).every((p) => p.isr.length === 3 && p.leader >= 0);
+  const leaderOf = async (partition: number) => (await describe()).find((p) => p.partition === partition)!.leader;
+  await until('topic with full ISR', fullIsr);
+
+  const producers: ChaosProducer[] = [
+    kcatProducer(cluster.bootstrap.join(','), 0),
+    confluentProducer(cluster.bootstrap.join(','), 1, true),
+    confluentProducer(cluster.bootstrap.join(','), 2, false),
+    kafkajsProducer(cluster.bootstrap, 3, true, t),
+    kafkajsProducer(cluster.bootstrap, 4, false, t),
+  ];
+  let stopped = false;
+  t.after(async () => {
+    if (!stopped) await Promise.allSettled(producers.map((p) => p.stop()));
+  });
+
+  const progressed = async (what: string) => {
+    const before = producers.map((p) => p.acked.length);
+    await until(`every producer acknowledged after ${what}`, async () => producers.every((p, i) => p.acked.length > before[i] + 30), 90_000);
+  };
+  /** What each producer had acknowledged at the end of a round, checked against a full read. */
+  const verifyRound = async (round: string) => {
+    await progressed(round);
+    const acked = producers.map((p) => [...p.acked]);
+    checkDelivery(t, round, producers, await readTopic(cluster.bootstrap, admin, PARTITIONS), acked);
+  };
+  await verifyRound('start');
+
+  // Rounds 1–2: kill -9 the leader of the kcat partition, then of the idempotent kafkajs one.
+  for (const [round, partition] of [[1, 0], [2, 3]] as const) {
+    const leader = await leaderOf(partition);
+    await cluster.broker(leader).kill9();
+    await progressed(`kill -9 of broker ${leader}`);
+    await cluster.broker(leader).start();
+    await until('ISR full again', fullIsr, 90_000);
+    await verifyRound(`round ${round}: kill -9 of broker ${leader} (leader of partition ${partition}) and restart`);
+  }
+
+  // Round 3: SIGSTOP the leader of the idempotent confluent-kafka partition past its session.
+  const paused = await leaderOf(1);
+  cluster.broker(paused).signal('SIGSTOP');
+  await until('partition 1 led elsewhere', async () => (await leaderOf(1)) !== paused, 30_000);
+  const beforeCont = producers.map((p) => p.acked.length);
+  await new Promise((r) => setTimeout(r, 3000));
+  step(t, `while broker ${paused} is stopped: ${producers.map((p, i) => `${p.name} +${p.acked.length - beforeCont[i]}`).join(', ')}`);
+  cluster.broker(paused).signal('SIGCONT');
+  await until('ISR full again after SIGCONT', fullIsr, 90_000);
+  await verifyRound(`round 3: SIGSTOP of broker ${paused} past its session timeout, then SIGCONT`);
+
+  // Round 4: kill -9 the controller.
+  const controller = (await admin.describeCluster()).controllerId;
+  await cluster.broker(controller).kill9();
+  await until('a new controller', async () => {
+    const c = (await admin.describeCluster()).controllerId;
+    return c >= 0 && c !== controller;
+  });
+  await progressed(`kill -9 of controller ${controller}`);
+  await cluster.broker(controller).start();
+  await until('ISR full again', fullIsr, 90_000);
+  await verifyRound(`round 4: kill -9 of controller ${controller} and restart`);
+
+  // Round 5: controlled shutdown of the leader of the non-idempotent kafkajs partition.
+  const stoppedLeader = await leaderOf(4);
+  await cluster.broker(stoppedLeader).stop();
+  await progressed(`clean stop of broker ${stoppedLeader}`);
+  await cluster.broker(stoppedLeader).start();
+  await until('ISR full again', fullIsr, 90_000);
+  await verifyRound(`round 5: clean stop of broker ${stoppedLeader} and restart`);
+
+  stopped = true;
+  await Promise.all(producers.map((p) => p.stop()));
+  const acked = producers.map((p) => [...p.acked]);
+  checkDelivery(t, 'after the producers stopped', producers, await readTopic(cluster.bootstrap, admin, PARTITIONS), acked);
+
+  // Replicas byte-identical below the high watermark.
+  for (const b of cluster.brokers) await b.stop();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const hw = cluster.brokers.map((b) => checkpointedHighWatermark(b.dataDir, TOPIC, p) ?? 0n).reduce((a, b) => (b < a ? b : a));
+    const logs = cluster.brokers.map((b) => batchesBelow(b.dataDir, TOPIC, p, hw));
+    for (let i = 1; i < logs.length; i++) {
+      assert.equal(logs[i].length, logs[0].length, `partition ${p}: broker ${cluster.brokers[i].nodeId} has ${logs[i].length} batches below ${hw}, broker 1 ${logs[0].length}`);
+      logs[i].forEach((b, j) => assert.ok(b.equals(logs[0][j]), `partition ${p}: batch ${j} differs between brokers 1 and ${cluster.brokers[i].nodeId}`));
+    }
+    step(t, `partition ${p}: ${logs[0].length} batches identical on all replicas below HW ${hw}`);
+  }
+});
