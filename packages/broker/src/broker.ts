@@ -11,6 +11,7 @@ import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from './network/buffer-pool.js';
 import { ReplicaManager } from './replica/replica-manager.js';
+import { ReplicationQuota } from './replica/replication-quota.js';
 import { Controller } from './controller/controller.js';
 import { controlledShutdown } from './controller/controlled-shutdown.js';
 import { createLogger, silentLogger, type Logger } from './logger.js';
@@ -142,6 +143,16 @@ async function startLocked(
     }
   }
   const replicaManager = new ReplicaManager(config.nodeId, logs, logger);
+  /** A replication quota whose bound is the dynamic broker config `rateConfig`, read live. */
+  const replicationQuota = (rateConfig: string) =>
+    new ReplicationQuota({
+      rate: () => {
+        const raw = config.rawValue(rateConfig);
+        return raw === null || raw === '' ? null : Number(raw);
+      },
+      windowMs: config.int('replication.quota.window.size.seconds') * 1000,
+      windows: config.int('replication.quota.window.num'),
+    });
   replicaManager.startReplication(metadata, {
     numReplicaFetchers: config.int('num.replica.fetchers'),
     fetchMaxBytes: config.int('replica.fetch.max.bytes'),
@@ -150,6 +161,8 @@ async function startLocked(
     fetchMinBytes: config.int('replica.fetch.min.bytes'),
     fetchBackoffMs: config.int('replica.fetch.backoff.ms'),
     replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'),
+    leaderQuota: replicationQuota('leader.replication.throttled.rate'),
+    followerQuota: replicationQuota('follower.replication.throttled.rate'),
   });
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();

@@ -5,6 +5,7 @@
  * (offsets, epochs, CRCs). A partition first goes through truncation (KIP-101/279: OffsetForLeaderEpoch
  * for its latest epoch, then truncate to where the leader's log and ours diverge), then fetches.
  */
+import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { Connection } from '@sluice/client';
 import type { Logger } from '../logger.js';
@@ -18,6 +19,8 @@ export interface ReplicaFetcherConfig {
   fetchWaitMaxMs: number;
   fetchMinBytes: number;
   fetchBackoffMs: number;
+  /** follower.replication.throttled.rate, for replicas the topic lists as follower-throttled. */
+  followerQuota?: ReplicationQuota;
 }
 
 /** Fetch v12: topics by name, replica_id in the body, lastFetchedEpoch; every sluice and Kafka broker serves it. */
@@ -131,8 +134,12 @@ export class ReplicaFetcherThread {
       try {
         const truncating = ready.filter((s) => s.truncating);
         if (truncating.length > 0) await this.truncate(truncating);
-        const fetching = ready.filter((s) => !s.truncating && this.current(s));
+        const current = ready.filter((s) => !s.truncating && this.current(s));
+        // Kafka's shouldFollowerThrottle: out-of-sync throttled replicas wait while the quota is spent.
+        const fetching = current.filter((s) => !this.throttled(s) || !this.config.followerQuota!.isQuotaExceeded());
         if (fetching.length > 0) await this.fetch(fetching);
+        // Everything throttled: wait until the rate is back under the quota (at most the fetch backoff).
+        else if (current.length > 0) await this.sleep(Math.max(1, Math.min(this.config.fetchBackoffMs, this.config.followerQuota!.delayMs())));
       } catch (err) {
         if (!this.running) break;
         this.logger.warn(`[${this.name}] replica fetch from broker ${this.leader.nodeId} (${this.leader.host}:${this.leader.port}) failed: ${(err as Error).message}; retrying in ${this.config.fetchBackoffMs} ms`);
@@ -141,6 +148,12 @@ export class ReplicaFetcherThread {
         await this.sleep(this.config.fetchBackoffMs);
       }
     }
+  }
+
+  /** A replica this broker fetches under follower.replication.throttled.rate: throttled by its topic and not in the ISR. */
+  private throttled(s: FetchState): boolean {
+    const p = s.partition;
+    return this.config.followerQuota !== undefined && !p.state.isr.includes(this.localBrokerId) && isThrottledReplica(p.config.followerReplicationThrottledReplicas, p.index, this.localBrokerId);
   }
 
   /** Still ours: not removed or replaced while a request was out. */
@@ -259,6 +272,7 @@ export class ReplicaFetcherThread {
             // Our log moved meanwhile (truncated by a new leadership): this answer is for an older position.
             if (partition.logEndOffset !== requested.get(s) || partition.log.isClosed) continue;
             const records = p.records ? wholeBatches(p.records) : null;
+            if (records && records.length > 0 && this.throttled(s)) this.config.followerQuota!.record(records.length);
             if (records && records.length > 0) await partition.log.appendAsFollower(records);
             partition.updateFollowerHighWatermark(p.highWatermark);
             break;

@@ -12,12 +12,15 @@ import { needsRecompression, recompress, targetCodec } from '../produce/recompre
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
+import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 import { Partition, type PartitionState } from './partition.js';
 import { ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher-manager.js';
 
 /** What replication needs beyond one broker: the cluster metadata and Kafka's replica.* settings. */
 export interface ReplicationConfig extends ReplicaFetcherConfig {
   replicaLagTimeMaxMs: number;
+  /** leader.replication.throttled.rate, for replicas the topic lists as leader-throttled. */
+  leaderQuota?: ReplicationQuota;
 }
 
 /** A hosted replica's leadership changed: leader or follower at `leaderEpoch`, or no longer hosted (null). */
@@ -351,12 +354,13 @@ export class ReplicaManager {
       const delayed = new DelayedFetch(watched, replicaId >= 0 ? 'log-end' : 'high-watermark');
       this.delayedFetches.add(delayed);
       try {
-        const { results, bytes, anyError } = await this.readAll(params);
+        const { results, bytes, anyError, throttledForMs } = await this.readAll(params);
         const remaining = deadline - Date.now();
         if (bytes >= params.minBytes || anyError || remaining <= 0 || this.stopping) return results;
         // Not enough yet: these bytes are read again after the wait, so their buffers can go back now.
         for (const r of results) if (r.records.length) params.buffers.release(r.records);
-        await delayed.until(remaining);
+        // A throttled follower is answered again once the replication quota allows more.
+        await delayed.until(throttledForMs === null ? remaining : Math.max(1, Math.min(remaining, throttledForMs)));
       } finally {
         delayed.cancel();
         this.delayedFetches.delete(delayed);
@@ -382,6 +386,8 @@ export class ReplicaManager {
   private async readAll(params: FetchParams) {
     let bytes = 0;
     let anyError = false;
+    /** When a throttled partition was left out: how long until its quota allows more. */
+    let throttledForMs: number | null = null;
     const results: FetchPartitionResult[] = [];
     // Sequential: each read's size limit depends on what the earlier partitions returned.
     for (const target of params.targets) {
@@ -414,6 +420,13 @@ export class ReplicaManager {
       // read_committed stops at the LSO: records of open transactions are not given out yet.
       const upTo = follower ? partition.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
       const result: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: readCommitted ? [] : null, records: EMPTY };
+      // Kafka's shouldLeaderThrottle: an out-of-sync throttled follower gets nothing while the quota is spent.
+      const quota = follower ? this.leaderQuotaFor(partition, params.replicaId!) : null;
+      if (quota !== null && quota.isQuotaExceeded()) {
+        throttledForMs = Math.min(throttledForMs ?? Infinity, quota.delayMs());
+        results.push(result);
+        continue;
+      }
       if (target.fetchOffset !== upTo && budget > 0) {
         try {
           const read = await partition.read(target.fetchOffset, Math.max(0, budget), { maxOffset: upTo, minOneBatch: bytes === 0, buffers: params.buffers });
@@ -424,6 +437,7 @@ export class ReplicaManager {
             result.abortedTransactions = txns.abortedIn(target.fetchOffset, upTo).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
           }
           bytes += read.records.length;
+          quota?.record(read.records.length);
         } catch (err) {
           result.errorCode = errorOf(err, this.logger, `fetch from ${partition.topic}-${partition.index}`).code;
           anyError = true;
@@ -431,7 +445,14 @@ export class ReplicaManager {
       }
       results.push(result);
     }
-    return { results, bytes, anyError };
+    return { results, bytes, anyError, throttledForMs };
+  }
+
+  /** The leader-side quota when `replicaId`'s fetches of `partition` are throttled (listed for this broker, not in the ISR). */
+  private leaderQuotaFor(partition: Partition, replicaId: number): ReplicationQuota | null {
+    const quota = this.replication?.leaderQuota;
+    if (quota === undefined || partition.isr.includes(replicaId)) return null;
+    return isThrottledReplica(partition.config.leaderReplicationThrottledReplicas, partition.index, this.localBrokerId) ? quota : null;
   }
 
   /** New topic configs, applied to the topic's logs at once. */
