@@ -60,7 +60,9 @@ test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad i
   const deadline = Date.now() + 15_000;
   while (state(0).addingReplicas?.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
   r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', plan, '--json']);
-  assert.equal(JSON.parse(r.stdout)[0].state, 'completed');
+  const verified = JSON.parse(r.stdout);
+  assert.equal(verified.partitions[0].state, 'completed');
+  assert.deepEqual(verified.throttlesCleared, { brokers: [1, 2, 3], topics: ['ra'] });
   assert.deepEqual(state(0).replicas, [3, 2]);
 
   // Cancel: partition 1 goes back to its original replicas.
@@ -82,10 +84,60 @@ test('generate, execute, list, verify and cancel with Kafka\'s JSON files; bad i
     [['--generate', '--topics-to-move-json-file', topicsFile, '--broker-list', '3'], 1, /replication factor 2, more than/],
     [['--execute'], 2, /needs --reassignment-json-file/],
     [['--verify', '--list'], 2, /exactly one of/],
+    [['--execute', '--reassignment-json-file', plan1, '--throttle', 'fast'], 2, /--throttle/],
+    [['--verify', '--reassignment-json-file', plan1, '--throttle', '1000'], 2, /--throttle goes with --execute/],
   ] as const) {
     r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, ...args]);
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
   assert.equal(JSON.stringify(cluster.topicsByName.get('ra')), before);
+});
+
+test('--execute --throttle sets the rate on the brokers involved and the throttled replicas on the topic; the copy keeps to it; --verify clears it when done', { timeout: 90_000 }, async (t) => {
+  const cluster = new InMemoryClusterMetadata();
+  const brokers: TestBroker[] = [];
+  t.after(async () => {
+    for (const b of brokers) await b.stop();
+  });
+  // Two one-second quota windows: the rate settles quickly enough for a short copy.
+  for (const nodeId of [1, 2, 3]) brokers.push(await startTestBroker({ nodeId, metadataStore: cluster.storeFor(nodeId), 'replication.quota.window.num': 2 }));
+  await brokers[0].broker.context.topics.create({ name: 'th', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] });
+  await Promise.all(brokers.map((b) => b.broker.context.topics.reconciler.caughtUp()));
+  const rm1 = brokers[0].broker.context.replicaManager;
+  for (let i = 0; i < 60; i++) {
+    const batch = buildRecordBatch(Array.from({ length: 100 }, () => ({ key: null, value: Buffer.alloc(1024, i), timestamp: 0n })));
+    await rm1.appendRecords(rm1.getPartition('th', 0)!, batch, { acks: 1, timeoutMs: 0, origin: 'client' });
+  }
+  const bytes = rm1.getPartition('th', 0)!.sizeInBytes;
+  const bootstrap = brokers.map((b) => b.bootstrap).join(',');
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-th-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const plan = join(dir, 'plan.json');
+  await writeFile(plan, JSON.stringify({ version: 1, partitions: [{ topic: 'th', partition: 0, replicas: [1, 2, 3] }] }));
+
+  const rate = 2_000_000;
+  const started = performance.now();
+  let r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--execute', '--reassignment-json-file', plan, '--throttle', String(rate)]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /The inter-broker throttle limit was set to 2000000 B\/s on brokers 1,2,3/);
+  for (const b of brokers) assert.equal(b.broker.context.config.rawValue('leader.replication.throttled.rate'), String(rate), `broker ${b.broker.context.nodeId}`);
+  assert.deepEqual(cluster.topicsByName.get('th')!.configs, { 'leader.replication.throttled.replicas': '0:1', 'follower.replication.throttled.replicas': '0:2,0:3' });
+
+  const state = () => cluster.topicsByName.get('th')!.partitions[0];
+  while (state().addingReplicas?.length) {
+    assert.ok(performance.now() - started < 60_000, 'the throttled reassignment finishes');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  t.diagnostic(`${bytes} bytes to two new replicas at --throttle ${rate}: ${seconds.toFixed(2)} s, ${Math.round(bytes / seconds)} B/s per replica`);
+  // Unthrottled this takes a fraction of a second; the first quota window may burst.
+  assert.ok(seconds > (0.6 * bytes) / rate, `copied in ${seconds.toFixed(2)} s: not throttled`);
+
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', plan]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Reassignment of partition th-0 is completed/);
+  assert.match(r.stdout, /Clearing broker-level throttles on brokers 1,2,3/);
+  for (const b of brokers) assert.equal(b.broker.context.config.rawValue('leader.replication.throttled.rate'), null, `broker ${b.broker.context.nodeId}`);
+  assert.deepEqual(cluster.topicsByName.get('th')!.configs, {});
 });

@@ -3,7 +3,8 @@
  * --generate proposes a (rack-aware) assignment of topics over a broker list, --execute starts
  * one (printing the current assignment to roll back to), --verify reports each partition — with
  * the bytes the new replicas have copied, the rate and an ETA, which Kafka's tool does not show —
- * --cancel stops one, --list shows those under way.
+ * --cancel stops one, --list shows those under way. --execute --throttle limits the copy's
+ * replication traffic; --verify removes the throttle once every move has finished, as Kafka's tool does.
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,7 @@ import { withAdmin } from '../tool/connect.js';
 import { ExitCode, ToolError, UsageError } from '../tool/errors.js';
 import type { ToolIo } from '../tool/io.js';
 import { renderTable, toJson } from '../tool/table.js';
+import { applyThrottle, clearThrottles, planThrottle } from '../cluster/replication-throttle.js';
 
 const MODES = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 
@@ -31,6 +33,7 @@ const options: OptionSpec[] = [
   { name: 'broker-list', kind: 'value', arg: '<1,2,3>', help: 'With --generate: the brokers to place replicas on.' },
   { name: 'reassignment-json-file', kind: 'value', arg: '<file>', help: '{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}' },
   { name: 'disable-rack-aware', kind: 'flag', help: 'With --generate: ignore the brokers\' racks.' },
+  { name: 'throttle', kind: 'value', arg: '<bytes/s>', help: 'With --execute: limit the replication traffic of the moving replicas to this rate (set on every broker involved; --verify removes it once the moves are done).' },
   { name: 'timeout', kind: 'value', arg: '<ms>', help: 'How long the brokers may take to start the reassignment.', defaultText: '10000' },
   jsonOption,
   helpOption,
@@ -117,8 +120,10 @@ async function runReassign(args: ParsedArgs, io: ToolIo): Promise<number> {
   if (!file) throw new UsageError(`--${mode} needs --reassignment-json-file`);
   const moves = parseReassignmentJson(await readJson(file, 'reassignment-json-file'), file);
   const timeoutMs = args.int('timeout', { min: 1 }) ?? 10_000;
+  if (args.has('throttle') && mode !== 'execute') throw new UsageError('--throttle goes with --execute');
+  const throttle = args.int('throttle', { min: 1 }) ?? null;
   return withAdmin(args, io, async (admin) => {
-    if (mode === 'execute') return execute(admin, io, args, moves, timeoutMs);
+    if (mode === 'execute') return execute(admin, io, args, moves, timeoutMs, throttle);
     if (mode === 'cancel') return cancel(admin, io, args, moves, timeoutMs);
     return verify(admin, io, args, moves);
   });
@@ -152,7 +157,7 @@ async function generate(admin: Admin, io: ToolIo, args: ParsedArgs, topics: stri
   return ExitCode.ok;
 }
 
-async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number): Promise<number> {
+async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number, throttle: number | null): Promise<number> {
   const cluster = await admin.describeCluster();
   const live = new Set(cluster.brokers.map((b) => b.nodeId));
   const unknownBrokers = [...new Set(moves.flatMap((m) => m.replicas).filter((id) => !live.has(id)))];
@@ -161,10 +166,19 @@ async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partit
   const missing = moves.filter((m) => !current.some((c) => c.topic === m.topic && c.partition === m.partition));
   if (missing.length) throw new ToolError(`partition(s) ${missing.map((m) => `${m.topic}-${m.partition}`).join(', ')} do not exist`, ExitCode.failed, 'nothing was changed');
   const rollback = current.filter((c) => moves.some((m) => m.topic === c.topic && m.partition === c.partition));
+  // The throttle goes on before the copy starts, so not a byte moves unthrottled.
+  if (throttle !== null) {
+    const plan = planThrottle(moves.map((m) => ({ topic: m.topic, partition: m.partition, target: m.replicas, current: rollback.find((c) => c.topic === m.topic && c.partition === m.partition)!.replicas })));
+    await applyThrottle(admin, plan, throttle);
+    if (!args.has('json')) {
+      io.stdout(`Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n`);
+      io.stdout(`The inter-broker throttle limit was set to ${throttle} B/s on brokers ${plan.brokers.join(',')}\n`);
+    }
+  }
   const results = await admin.alterPartitionReassignments(moves, { timeoutMs });
   const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE);
   if (args.has('json')) {
-    io.stdout(toJson({ rollback: JSON.parse(reassignmentJson(rollback)), results: results.map((r) => ({ ...r, error: r.errorCode ? errorForCode(r.errorCode).name : null })) }));
+    io.stdout(toJson({ rollback: JSON.parse(reassignmentJson(rollback)), throttle, results: results.map((r) => ({ ...r, error: r.errorCode ? errorForCode(r.errorCode).name : null })) }));
   } else {
     io.stdout(`Current partition replica assignment\n\n${reassignmentJson(rollback)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
     const ok = results.filter((r) => r.errorCode === ErrorCode.NONE);
@@ -245,13 +259,26 @@ const mb = (n: number | null) => (n === null ? '-' : `${(n / 1e6).toFixed(1)} MB
 
 async function verify(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[]): Promise<number> {
   const progress = await progressOf(admin, moves, args.has('json') ? 0 : 1000);
-  if (args.has('json')) io.stdout(toJson(progress));
+  // Every move done: the throttles a --execute --throttle set are no longer wanted (Kafka's clearAllThrottles).
+  const finished = progress.every((p) => p.state === 'completed');
+  let cleared: { brokers: number[]; topics: string[] } | null = null;
+  if (finished) {
+    const brokers = (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
+    const topics = [...new Set(moves.map((m) => m.topic))];
+    await clearThrottles(admin, brokers, topics);
+    cleared = { brokers, topics };
+  }
+  if (args.has('json')) io.stdout(toJson({ partitions: progress, throttlesCleared: cleared }));
   else {
     io.stdout('Status of partition reassignment:\n');
     for (const p of progress) {
       if (p.state === 'completed') io.stdout(`Reassignment of partition ${p.topic}-${p.partition} is completed.\n`);
       else if (p.state === 'failed') io.stdout(`There is no active reassignment of partition ${p.topic}-${p.partition}, but ${p.detail}.\n`);
       else io.stdout(`Reassignment of partition ${p.topic}-${p.partition} is still in progress.\n`);
+    }
+    if (cleared) {
+      io.stdout(`\nClearing broker-level throttles on brokers ${cleared.brokers.join(',')}\n`);
+      io.stdout(`Clearing topic-level throttles on topic${cleared.topics.length > 1 ? 's' : ''} ${cleared.topics.join(',')}\n`);
     }
     const running = progress.filter((p) => p.state === 'in progress');
     if (running.length) {

@@ -154,16 +154,38 @@ export class Admin {
 
   // ---- configs ----
 
+  /**
+   * Sends each config resource where Kafka's AdminClient does: a broker's own resource (a node id
+   * as its name) to that broker, which alone holds and applies it; the rest to the controller.
+   * Returns the per-resource answers in `resources` order.
+   */
+  private async perConfigNode<R extends ConfigResource, T>(resources: R[], send: (c: Connection, group: R[]) => Promise<T[]>): Promise<T[]> {
+    const groups = new Map<number, R[]>();
+    for (const r of resources) {
+      const node = r.type === 'broker' && /^\d+$/.test(r.name) ? Number(r.name) : -1;
+      groups.set(node, [...(groups.get(node) ?? []), r]);
+    }
+    const out = new Array<T>(resources.length);
+    await Promise.all(
+      [...groups].map(async ([node, group]) => {
+        const answers = await this.cluster.withRetry(async () => send(node < 0 ? await this.controller() : await this.cluster.connectionTo(node), group));
+        group.forEach((r, i) => (out[resources.indexOf(r)] = answers[i]));
+      }),
+    );
+    return out;
+  }
+
   async describeConfigs(resources: Array<ConfigResource & { keys?: string[] }>): Promise<Array<ConfigResource & { configs: ConfigEntry[] }>> {
-    const response = await this.cluster.withRetry(async () => {
-      const c = await this.controller();
-      return c.request(ApiKey.DescribeConfigs, {
-        resources: resources.map((r) => ({ resourceType: ConfigResourceType[r.type], resourceName: r.name, configurationKeys: r.keys ?? null })),
-        includeSynonyms: false,
-        includeDocumentation: false,
-      });
-    });
-    return response.results.map((r, i) => {
+    const results = await this.perConfigNode(resources, async (c, group) =>
+      (
+        await c.request(ApiKey.DescribeConfigs, {
+          resources: group.map((r) => ({ resourceType: ConfigResourceType[r.type], resourceName: r.name, configurationKeys: r.keys ?? null })),
+          includeSynonyms: false,
+          includeDocumentation: false,
+        })
+      ).results,
+    );
+    return results.map((r, i) => {
       if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.resourceName);
       return {
         type: resources[i].type,
@@ -183,36 +205,38 @@ export class Admin {
 
   /** Replaces a resource's whole dynamic config (AlterConfigs semantics: unlisted keys revert). */
   async alterConfigs(resources: Array<ConfigResource & { configs: Record<string, string | null> }>, validateOnly = false): Promise<void> {
-    const response = await this.cluster.withRetry(async () => {
-      const c = await this.controller();
-      return c.request(ApiKey.AlterConfigs, {
-        resources: resources.map((r) => ({
-          resourceType: ConfigResourceType[r.type],
-          resourceName: r.name,
-          configs: Object.entries(r.configs).map(([name, value]) => ({ name, value })),
-        })),
-        validateOnly,
-      });
-    });
-    for (const r of response.responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.resourceName);
+    const responses = await this.perConfigNode(resources, async (c, group) =>
+      (
+        await c.request(ApiKey.AlterConfigs, {
+          resources: group.map((r) => ({
+            resourceType: ConfigResourceType[r.type],
+            resourceName: r.name,
+            configs: Object.entries(r.configs).map(([name, value]) => ({ name, value })),
+          })),
+          validateOnly,
+        })
+      ).responses,
+    );
+    for (const r of responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.resourceName);
   }
 
   async incrementalAlterConfigs(
     resources: Array<ConfigResource & { changes: Array<{ name: string; op: IncrementalOperation; value?: string | null }> }>,
     validateOnly = false,
   ): Promise<void> {
-    const response = await this.cluster.withRetry(async () => {
-      const c = await this.controller();
-      return c.request(ApiKey.IncrementalAlterConfigs, {
-        resources: resources.map((r) => ({
-          resourceType: ConfigResourceType[r.type],
-          resourceName: r.name,
-          configs: r.changes.map((ch) => ({ name: ch.name, configOperation: INCREMENTAL_OPS[ch.op], value: ch.value ?? null })),
-        })),
-        validateOnly,
-      });
-    });
-    for (const r of response.responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.resourceName);
+    const responses = await this.perConfigNode(resources, async (c, group) =>
+      (
+        await c.request(ApiKey.IncrementalAlterConfigs, {
+          resources: group.map((r) => ({
+            resourceType: ConfigResourceType[r.type],
+            resourceName: r.name,
+            configs: r.changes.map((ch) => ({ name: ch.name, configOperation: INCREMENTAL_OPS[ch.op], value: ch.value ?? null })),
+          })),
+          validateOnly,
+        })
+      ).responses,
+    );
+    for (const r of responses) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? r.resourceName);
   }
 
   // ---- offsets and records ----
