@@ -3,6 +3,7 @@
  * in the foreground with every process's log prefixed, or detached in the background. What
  * docker-compose files do for Kafka, without Docker.
  */
+import { applyThrottle, clearThrottles, planThrottle } from '../cluster/replication-throttle.js';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Admin } from '@sluice/client';
@@ -26,7 +27,7 @@ export const clusterTool: Tool = {
   summary: 'run a local cluster (up, status, down); even out or empty brokers (rebalance, remove-broker)',
   usage:
     'sluice cluster up [--brokers N] [--dir DIR] [--port PORT] [--etcd URL] [--detach]\n       sluice cluster status [--dir DIR] [--json]\n       sluice cluster down [--dir DIR]\n' +
-    '       sluice cluster rebalance [--dry-run] (--bootstrap-server H:P | --dir DIR)\n       sluice cluster remove-broker N [--dry-run] (--bootstrap-server H:P | --dir DIR)',
+    '       sluice cluster rebalance [--dry-run] [--throttle B/S] (--bootstrap-server H:P | --dir DIR)\n       sluice cluster remove-broker N [--dry-run] [--throttle B/S] (--bootstrap-server H:P | --dir DIR)',
   description:
     'up starts a local etcd (the `etcd` binary of the Debian package etcd-server, unless --etcd names an existing one) and brokers with node ids 1..N on consecutive ports from --port, each with its data under --dir; it prints the bootstrap servers and streams every process\'s log with a prefix until Ctrl-C, which stops them all cleanly. --detach leaves them running in the background (logs in DIR/logs). Running up again on the same directory restarts the same cluster with its data (and adds brokers if --brokers grew). status shows the processes, brokers, controller and leaders; down stops a detached cluster. rebalance evens replicas, then preferred leaders, over the brokers (a new broker gets its share), moving the smallest partitions so little data moves; remove-broker N moves every replica off broker N so it can be stopped. Both show a before/after table, run the reassignment with progress, then elect preferred leaders; --dry-run only shows the plan (and its reassignment JSON).',
   positionals: true,
@@ -40,6 +41,7 @@ export const clusterTool: Tool = {
     { name: 'detach', kind: 'flag', help: 'Start in the background and return once every broker listens.' },
     { name: 'bootstrap-server', kind: 'value', arg: '<host:port>', help: 'rebalance, remove-broker: the cluster (default: the one in --dir).' },
     { name: 'dry-run', kind: 'flag', help: 'rebalance, remove-broker: show the plan, change nothing.' },
+    { name: 'throttle', kind: 'value', arg: '<bytes/s>', help: 'rebalance, remove-broker: limit the copy\'s replication traffic to this rate (removed when the moves are done).' },
     jsonOption,
     helpOption,
   ],
@@ -288,6 +290,7 @@ function loadTable(before: BrokerLoad[], after: BrokerLoad[]): string {
 
 /** rebalance (leaving = null) or remove-broker: plan, show, run the reassignment with progress, elect preferred leaders. */
 async function moveReplicas(args: ParsedArgs, io: ToolIo, dir: string, leaving: number | null): Promise<number> {
+  const throttle = args.int('throttle', { min: 1 }) ?? null;
   const admin = new Admin({ brokers: clusterBootstrap(args, io, dir) });
   try {
     await admin.connect();
@@ -312,6 +315,11 @@ async function moveReplicas(args: ParsedArgs, io: ToolIo, dir: string, leaving: 
       io.stdout(`reassignment (for sluice reassign-partitions --execute):\n${reassignmentJson(moves)}\n`);
       return ExitCode.ok;
     }
+    const throttlePlan = throttle === null ? null : planThrottle(moves.map((m) => ({ topic: m.topic, partition: m.partition, target: m.replicas, current: partitions.find((p) => p.topic === m.topic && p.partition === m.partition)!.replicas })));
+    if (throttlePlan !== null) {
+      await applyThrottle(admin, throttlePlan, throttle!);
+      io.stdout(`replication throttled to ${throttle} B/s on brokers ${throttlePlan.brokers.join(',')} until the moves are done\n`);
+    }
     const results = await admin.alterPartitionReassignments(moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })));
     const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE);
     for (const r of failed) io.stderr(`cannot move ${r.topic}-${r.partition}: ${errorForCode(r.errorCode).name}: ${r.errorMessage ?? ''}\n`);
@@ -323,11 +331,12 @@ async function moveReplicas(args: ParsedArgs, io: ToolIo, dir: string, leaving: 
       io.stderr(`${ours.size - pending.length} of ${ours.size} partition(s) moved (${((Date.now() - started) / 1000).toFixed(0)} s)${io.stderrIsTTY ? '\r' : '\n'}`);
       if (!pending.length) break;
       if (await Promise.race([interrupted, sleep(2000).then(() => false)])) {
-        io.stderr('\ninterrupted: the reassignment goes on in the cluster; see sluice reassign-partitions --list, or --cancel it\n');
+        io.stderr(`\ninterrupted: the reassignment goes on in the cluster; see sluice reassign-partitions --list, or --cancel it${throttlePlan ? '; the throttle stays until sluice reassign-partitions --verify sees it done' : ''}\n`);
         return ExitCode.failed;
       }
     }
     if (io.stderrIsTTY) io.stderr('\n');
+    if (throttlePlan !== null) await clearThrottles(admin, throttlePlan.brokers, [...throttlePlan.topics.keys()]);
     await admin.electLeaders('preferred', moves.map(({ topic, partition }) => ({ topic, partition })));
     const now = await snapshot(admin);
     io.stdout(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

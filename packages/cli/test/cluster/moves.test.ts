@@ -44,10 +44,14 @@ test('rebalance gives a new broker its share; remove-broker empties one; --dry-r
   assert.match(r.stdout, /"version":1,"partitions":\[/);
   assert.equal(replicasOn(4), 0, 'dry run changed nothing');
 
-  r = await run('cluster', ['rebalance', '--bootstrap-server', bootstrap]);
+  // With a throttle (high enough not to slow the test): set for the copy, gone afterwards.
+  r = await run('cluster', ['rebalance', '--bootstrap-server', bootstrap, '--throttle', '50000000']);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /replication throttled to 50000000 B\/s on brokers [\d,]*4/);
   assert.match(r.stdout, /done in/);
   for (const id of [1, 2, 3, 4]) assert.equal(replicasOn(id), 3, `broker ${id}`);
+  for (const b of brokers) assert.equal(b.broker.context.config.rawValue('follower.replication.throttled.rate'), null, 'throttle cleared');
+  assert.deepEqual(cluster.topicsByName.get('rb')!.configs, {}, 'throttled replica lists cleared');
 
   r = await run('cluster', ['remove-broker', '2', '--bootstrap-server', bootstrap]);
   assert.equal(r.code, 0, r.stderr);
@@ -60,4 +64,7 @@ test('rebalance gives a new broker its share; remove-broker empties one; --dry-r
   assert.match(r.stderr, /broker 9 is not in the cluster/);
   r = await run('cluster', ['remove-broker', 'x', '--bootstrap-server', bootstrap]);
   assert.equal(r.code, 2);
+  r = await run('cluster', ['rebalance', '--bootstrap-server', bootstrap, '--throttle', '10MB']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--throttle/);
 });
