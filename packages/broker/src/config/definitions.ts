@@ -126,6 +126,8 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('auto.leader.rebalance.enable', 'boolean', 'true', 'The controller moves leadership back to preferred replicas (the first of each partition\'s replicas) when a broker leads too few of the partitions it should.'),
   def('leader.imbalance.check.interval.seconds', 'long', '300', 'How often the controller checks leader imbalance.', { validate: atLeast(1) }),
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
+  def('replication.quota.window.num', 'int', '11', 'Samples the replication throttles measure their rate over (all but one count from the start, so a copy may burst at first).', { validate: atLeast(1) }),
+  def('replication.quota.window.size.seconds', 'int', '1', 'Length of each sample of the replication throttles.', { validate: atLeast(1) }),
   def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1) }),
 ];
 

@@ -14,5 +14,7 @@ import { deleteRecordsTool } from './delete-records.js';
 import { clusterTool } from './cluster.js';
 import { leaderElectionTool } from './leader-election.js';
 import { reassignPartitionsTool } from './reassign-partitions.js';
+import { brokerApiVersionsTool } from './broker-api-versions.js';
+import { logDirsTool } from './log-dirs.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, transactionsTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, logDirsTool, brokerApiVersionsTool, transactionsTool];

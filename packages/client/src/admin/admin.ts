@@ -3,7 +3,7 @@
  * broker), partition operations to each partition's leader, group operations to the group's
  * coordinator. Per-resource errors become a thrown KafkaError naming the resource.
  */
-import { ApiKey, ErrorCode, KafkaError, ZERO_UUID, decodeConsumerProtocolAssignment } from '@sluice/protocol';
+import { ApiKey, ErrorCode, KafkaError, ZERO_UUID, apiInfo, decodeConsumerProtocolAssignment } from '@sluice/protocol';
 import { Cluster, type ClusterOptions, type TopicMetadata, type BrokerAddress } from '../cluster/cluster.js';
 import type { Connection } from '../connection/connection.js';
 import { MisuseError } from '../errors.js';
@@ -368,6 +368,26 @@ export class Admin {
       }),
     );
     return results.flat();
+  }
+
+  /**
+   * What kafka-broker-api-versions.sh shows: each live broker's advertised range per API and the
+   * version this client would use with it (-1: none in common).
+   */
+  async brokerApiVersions(): Promise<Array<{ broker: BrokerAddress; apis: Array<{ apiKey: number; name: string; min: number; max: number; usable: number }> }>> {
+    await this.cluster.refreshMetadata();
+    return Promise.all(
+      this.cluster
+        .brokers()
+        .sort((a, b) => a.nodeId - b.nodeId)
+        .map(async (broker) => {
+          const c = await this.cluster.withRetry(() => this.cluster.connectionTo(broker.nodeId));
+          const apis = [...c.brokerVersions]
+            .sort(([a], [b]) => a - b)
+            .map(([apiKey, range]) => ({ apiKey, name: apiInfo.get(apiKey)?.name ?? `Unknown${apiKey}`, min: range.min, max: range.max, usable: apiInfo.has(apiKey) ? c.versionOf(apiKey) : -1 }));
+          return { broker, apis };
+        }),
+    );
   }
 
   // ---- consumer groups ----

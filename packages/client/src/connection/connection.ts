@@ -191,6 +191,11 @@ export class Connection {
     return negotiateVersion(apiKey, this.versions);
   }
 
+  /** Every API the broker advertised in ApiVersions, with its range. */
+  get brokerVersions(): VersionTable {
+    return this.versions;
+  }
+
   /** The broker's advertised range for `apiKey`. */
   brokerRange(apiKey: number): { min: number; max: number } | undefined {
     return this.versions.get(apiKey);
