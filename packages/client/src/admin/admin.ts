@@ -254,25 +254,26 @@ export class Admin {
   /** Deletes records below `offset` per partition (-1n: up to the high watermark); returns the new low watermarks. */
   async deleteRecords(topic: string, partitions: Array<{ partition: number; offset: bigint }>, timeoutMs = 30_000): Promise<PartitionOffset[]> {
     await this.cluster.ensureTopics([topic]);
-    const byLeader = groupBy(partitions, (p) => this.cluster.leaderOf(topic, p.partition));
-    const out: PartitionOffset[] = [];
-    await Promise.all(
-      [...byLeader].map(async ([leader, list]) => {
-        const response = await this.cluster.withRetry(async () => {
+    // Leaders are looked up on every attempt, as in listOffsetsVia.
+    return this.cluster.withRetry(async () => {
+      const byLeader = groupBy(partitions, (p) => this.cluster.leaderOf(topic, p.partition));
+      const out: PartitionOffset[] = [];
+      await Promise.all(
+        [...byLeader].map(async ([leader, list]) => {
           const c = await this.cluster.connectionTo(leader);
-          return c.request(ApiKey.DeleteRecords, {
+          const response = await c.request(ApiKey.DeleteRecords, {
             topics: [{ name: topic, partitions: list.map((p) => ({ partitionIndex: p.partition, offset: p.offset })) }],
             timeoutMs,
           });
-        });
-        for (const t of response.topics)
-          for (const p of t.partitions) {
-            if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `${t.name}-${p.partitionIndex}`);
-            out.push({ topic: t.name, partition: p.partitionIndex, offset: p.lowWatermark });
-          }
-      }),
-    );
-    return out.sort((a, b) => a.partition - b.partition);
+          for (const t of response.topics)
+            for (const p of t.partitions) {
+              if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `${t.name}-${p.partitionIndex}`);
+              out.push({ topic: t.name, partition: p.partitionIndex, offset: p.lowWatermark });
+            }
+        }),
+      );
+      return out.sort((a, b) => a.partition - b.partition);
+    });
   }
 
   // ---- cluster ----
@@ -514,11 +515,12 @@ export async function listOffsetsVia(
   isolationLevel: 0 | 1 = 0,
 ): Promise<PartitionOffset[]> {
   await cluster.ensureTopics(new Set(queries.map((q) => q.topic)));
-  const byLeader = groupBy(queries, (q) => cluster.leaderOf(q.topic, q.partition));
-  const out: PartitionOffset[] = [];
-  await Promise.all(
-    [...byLeader].map(async ([leader, list]) => {
-      const response = await cluster.withRetry(async () => {
+  // Leaders are looked up on every attempt: a retry after a leader moved goes to the new one.
+  return cluster.withRetry(async () => {
+    const byLeader = groupBy(queries, (q) => cluster.leaderOf(q.topic, q.partition));
+    const out: PartitionOffset[] = [];
+    await Promise.all(
+      [...byLeader].map(async ([leader, list]) => {
         const c = await cluster.connectionTo(leader);
         const r = await c.request(ApiKey.ListOffsets, {
           replicaId: -1,
@@ -530,10 +532,9 @@ export async function listOffsetsVia(
           timeoutMs: 30_000,
         });
         for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw new KafkaError(p.errorCode, `${t.name}-${p.partitionIndex}`);
-        return r;
-      });
-      for (const t of response.topics) for (const p of t.partitions) out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n });
-    }),
-  );
-  return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+        for (const t of r.topics) for (const p of t.partitions) out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n });
+      }),
+    );
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  });
 }
