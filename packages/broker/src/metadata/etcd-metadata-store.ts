@@ -298,13 +298,13 @@ export class EtcdMetadataStore implements MetadataStore {
       dialTimeout: this.requestTimeoutMs,
       faultHandling: { global: once as never, host: () => endpointPolicy() as never },
       grpcOptions: {
-        // Reconnect promptly when etcd comes back (gRPC's default backoff grows to minutes), and
-        // detect a connection to a stopped server.
+        // Reconnect promptly when etcd comes back (gRPC's default backoff grows to minutes). No gRPC
+        // keepalive pings: against etcd's default enforcement each ping dropped the connection (the
+        // watch was interrupted every interval); a lost etcd shows through the lease keepalives,
+        // which have deadlines.
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': 1000,
         'grpc.use_local_subchannel_pool': 1,
-        'grpc.keepalive_time_ms': 6000,
-        'grpc.keepalive_timeout_ms': 3000,
       },
     };
     this.lib ??= await import('etcd3');
