@@ -2,19 +2,24 @@
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { canCluster, canTopic, canTransactionalId, Op } from '../security/checks.js';
 
 export function createPartitionsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.CreatePartitions> {
   return {
     apiKey: ApiKey.CreatePartitions,
     minVersion: 0,
     maxVersion: 3,
-    async handle(request) {
+    async handle(request, { connection }) {
       const counts = new Map<string, number>();
       for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
       const results = [];
       for (const t of request.topics) {
         if ((counts.get(t.name) ?? 0) > 1) {
           results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request.' });
+          continue;
+        }
+        if (!canTopic(broker, connection, Op.ALTER, t.name)) {
+          results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Not authorized to access the topic.' });
           continue;
         }
         try {

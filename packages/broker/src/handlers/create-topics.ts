@@ -4,13 +4,16 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { ZERO_UUID } from '../metadata/metadata-store.js';
 import { describeTopicConfigEntries } from './config-describer.js';
+import { canCluster, canTopic, Op } from '../security/checks.js';
 
 export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.CreateTopics> {
   return {
     apiKey: ApiKey.CreateTopics,
     minVersion: 2,
     maxVersion: 7,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Create on the cluster, or on each topic.
+      const clusterCreate = canCluster(broker, connection, Op.CREATE);
       const counts = new Map<string, number>();
       for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
       const topics: CreateTopicsResponseCreatableTopicResult[] = [];
@@ -28,6 +31,10 @@ export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
         });
         if ((counts.get(t.name) ?? 0) > 1) {
           topics.push(failed(ErrorCode.INVALID_REQUEST, `Create topics request contains multiple entries for the topic ${t.name}.`));
+          continue;
+        }
+        if (!clusterCreate && !canTopic(broker, connection, Op.CREATE, t.name)) {
+          topics.push(failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
           continue;
         }
         const configs: Record<string, string> = {};
