@@ -69,7 +69,8 @@ export class SampledRate {
 
   private purge(nowMs: number): void {
     const expireBefore = nowMs - this.window.samples * this.window.windowMs;
-    while (this.starts.length && this.starts[0] + this.window.windowMs <= expireBefore) {
+    // Kafka's SampledStat.purgeObsoleteSamples: a sample that started samples × window ago is gone.
+    while (this.starts.length && this.starts[0] <= expireBefore) {
       this.starts.shift();
       this.values.shift();
     }
