@@ -177,3 +177,37 @@ export class ClientQuotaManager {
     return s;
   }
 }
+
+/**
+ * controller_mutation_rate (KIP-599) for one CreateTopics / CreatePartitions / DeleteTopics
+ * request: partitions created or deleted are the mutations. Versions that know
+ * THROTTLING_QUOTA_EXCEEDED (`strict`) get it for a topic while the principal is over its quota;
+ * older versions are only throttled.
+ */
+export class MutationQuota {
+  private throttleMs = 0;
+
+  constructor(
+    private readonly quotas: ClientQuotaManager,
+    private readonly user: string,
+    private readonly clientId: string,
+    private readonly strict: boolean,
+  ) {}
+
+  /** True when the next mutation must be refused with THROTTLING_QUOTA_EXCEEDED. */
+  exceeded(): boolean {
+    if (!this.strict || !this.quotas.active) return false;
+    const owed = this.quotas.check('controller_mutation_rate', this.user, this.clientId);
+    this.throttleMs = Math.max(this.throttleMs, owed);
+    return owed > 0;
+  }
+
+  record(partitions: number): void {
+    if (!this.quotas.active || partitions <= 0) return;
+    this.throttleMs = Math.max(this.throttleMs, this.quotas.record('controller_mutation_rate', this.user, this.clientId, partitions));
+  }
+
+  get throttleTimeMs(): number {
+    return this.throttleMs;
+  }
+}

@@ -150,3 +150,20 @@ test('a producer over its producer_byte_rate is held to within 10% of it', { tim
   t.diagnostic(`producer_byte_rate ${QUOTA} B/s: measured ${rate.toFixed(0)} B/s (${((rate / QUOTA) * 100).toFixed(1)}%) of record values over ${MEASURE_MS} ms after ${WARM_UP_MS} ms`);
   assert.ok(Math.abs(rate - QUOTA) <= QUOTA * 0.1, `measured ${rate.toFixed(0)} B/s against a quota of ${QUOTA} B/s`);
 });
+
+test('controller_mutation_rate: partitions created over the quota are refused with THROTTLING_QUOTA_EXCEEDED (v6+) or only throttled (older)', async (t) => {
+  const tb = await startTestBroker({ 'quota.window.num': 2 });
+  t.after(() => tb.dispose());
+  await tb.broker.context.metadata.setClientQuotas({ clientId: 'raw-test' }, { controller_mutation_rate: 2 });
+  const c = await RawClient.connect(tb.broker.port);
+  t.after(() => c.close());
+  const spec = (name: string) => ({ name, numPartitions: 10, replicationFactor: 1, assignments: [], configs: [] });
+  const strict = await c.send(api.CreateTopics, 7, { topics: [spec('m1'), spec('m2')], timeoutMs: 5000, validateOnly: false });
+  assert.deepEqual(strict.topics.map((x) => x.errorCode), [ErrorCode.NONE, ErrorCode.THROTTLING_QUOTA_EXCEEDED]);
+  assert.ok(strict.throttleTimeMs! > 0);
+  assert.equal(tb.broker.context.topics.get('m2'), undefined);
+  // Still over the quota (the mute has passed, the rate is at the quota again after 20 more partitions).
+  const lenient = await c.send(api.CreateTopics, 5, { topics: [spec('m3'), spec('m4')], timeoutMs: 5000, validateOnly: false });
+  assert.deepEqual(lenient.topics.map((x) => x.errorCode), [ErrorCode.NONE, ErrorCode.NONE]);
+  assert.ok(lenient.throttleTimeMs! > 0);
+});
