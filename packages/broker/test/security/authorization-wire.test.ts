@@ -130,6 +130,19 @@ test('topic APIs: allowed and denied for each, prefixed and DENY ACLs, nothing l
   });
   assert.deepEqual(offsets.topics.map((x) => [x.name, x.partitions[0].errorCode, x.partitions[0].offset]), [['ok-a', ErrorCode.NONE, 1n], ['hidden', ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n]]);
 
+  // DescribeProducers: Read; DescribeTopicPartitions and OffsetForLeaderEpoch: Describe (a follower's ClusterAction).
+  const producers = await c.send(api.DescribeProducers, 0, { topics: ['ok-a', 'hidden'].map((name) => ({ name, partitionIndexes: [0] })) });
+  assert.deepEqual(producers.topics.map((x) => x.partitions[0].errorCode), [ErrorCode.NONE, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+  const partitions = await c.send(api.DescribeTopicPartitions, 0, { topics: [{ name: 'ok-a' }, { name: 'hidden' }], responsePartitionLimit: 100, cursor: null });
+  assert.deepEqual(partitions.topics.map((x) => [x.name, x.errorCode, x.partitions.length]), [['hidden', ErrorCode.TOPIC_AUTHORIZATION_FAILED, 0], ['ok-a', ErrorCode.NONE, 1]]);
+  const allPartitions = await c.send(api.DescribeTopicPartitions, 0, { topics: [], responsePartitionLimit: 100, cursor: null });
+  assert.deepEqual(allPartitions.topics.map((x) => x.name), ['ok-a', 'ok-auto', 'ok-b', 'ro']);
+  const epochs = (replicaId: number, topic: string) =>
+    c.send(api.OffsetForLeaderEpoch, 4, { replicaId, topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }] });
+  assert.equal((await epochs(-1, 'ok-a')).topics[0].partitions[0].errorCode, ErrorCode.NONE);
+  assert.equal((await epochs(-1, 'hidden')).topics[0].partitions[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  assert.equal((await epochs(3, 'ok-a')).topics[0].partitions[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+
   // CreatePartitions: Alter (Read does not grant it).
   const grown = await c.send(api.CreatePartitions, 3, { topics: ['ok-a', 'ro'].map((name) => ({ name, count: 2, assignments: null })), timeoutMs: 5000, validateOnly: false });
   assert.deepEqual(grown.results.map((x) => x.errorCode), [ErrorCode.NONE, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
