@@ -9,6 +9,7 @@ import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { LeaderHints } from './leader-hints.js';
 import { canTopic, canTransactionalId, Op } from '../security/checks.js';
+import { isThrottleable } from '../network/connection.js';
 
 export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -60,7 +61,11 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
         for (const t of request.topicData) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
         throttleTimeMs = broker.quotas.record('producer_byte_rate', connection.principal.name, header.clientId ?? '', bytes);
       }
-      if (acks === 0) return null;
+      if (acks === 0) {
+        // No response to carry the throttle: the connection is muted all the same (as Kafka does).
+        if (throttleTimeMs > 0 && isThrottleable(connection)) connection.throttle(throttleTimeMs);
+        return null;
+      }
       return { responses, throttleTimeMs, nodeEndpoints: hints.nodeEndpoints() };
     },
   };

@@ -115,6 +115,32 @@ test('a throttled response carries throttle_time_ms at once, then the connection
   assert.ok(waited >= first.throttleTimeMs! - 50, `the next request waited ${waited.toFixed(0)} ms of a ${first.throttleTimeMs!} ms throttle`);
 });
 
+test('consumer_byte_rate: a fetch over the quota returns its records with throttle_time_ms', async (t) => {
+  const tb = await startTestBroker({ 'num.partitions': 1, 'quota.window.num': 2 });
+  t.after(() => tb.dispose());
+  const c = await RawClient.connect(tb.broker.port);
+  t.after(() => c.close());
+  await c.send(api.Metadata, 12, { topics: [{ name: 'f', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+  const records = buildRecordBatch([{ key: null, value: Buffer.alloc(40_000, 2), timestamp: BigInt(Date.now()) }]);
+  await c.send(api.Produce, 11, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'f', partitionData: [{ index: 0, records }] }] });
+  await tb.broker.context.metadata.setClientQuotas({ user: null }, { consumer_byte_rate: 20_000 });
+  const fetched = await c.send(api.Fetch, 12, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: 'f', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  assert.ok((fetched.responses[0].partitions[0].records?.length ?? 0) > 40_000);
+  // ~40 KB against 20 KB/s over the 1 s minimum window: about 1 s.
+  assert.ok(fetched.throttleTimeMs! >= 900 && fetched.throttleTimeMs! <= 1100, `throttle ${fetched.throttleTimeMs} ms`);
+});
+
 test('a producer over its producer_byte_rate is held to within 10% of it', { timeout: 60_000 }, async (t) => {
   const QUOTA = 200 * 1024;
   const tb = await startTestBroker({ 'num.partitions': 1, 'quota.window.num': 2 });
