@@ -7,6 +7,8 @@ import type { MetadataStore } from './metadata/metadata-store.js';
 import type { ReplicaManager } from './replica/replica-manager.js';
 import type { BufferPool } from './network/buffer-pool.js';
 import type { TopicManager } from './topics/topic-manager.js';
+import type { Authorizer } from './security/acl-authorizer.js';
+import type { ClientQuotaManager } from './quotas/client-quotas.js';
 
 export interface Endpoint {
   host: string;
@@ -31,6 +33,10 @@ export interface BrokerContext {
   advertisedEndpoint(): Endpoint;
   /** True once shutdown has begun: long polls answer at once. */
   readonly stopping: boolean;
+  /** ACL authorization (`authorizer.class.name`); allows everything when not configured. */
+  readonly authorizer: Authorizer;
+  /** Client quotas (throttling of produce, fetch, request time and controller mutations). */
+  readonly quotas: ClientQuotaManager;
 }
 
 /** Kafka's ACL operation codes, for the "authorized operations" bit sets (no ACLs: all allowed). */

@@ -3,6 +3,8 @@
  * and a stop() that undoes them cleanly: stop accepting, answer parked fetches, finish in-flight
  * requests, close the logs (checkpoints and the clean-shutdown marker), close the metadata store.
  */
+import { AclAuthorizer, ALLOW_ALL } from './security/acl-authorizer.js';
+import { ClientQuotaManager } from './quotas/client-quotas.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { LogManager, brokerTopicDefaults, parseTopicConfig, type TopicConfig } from '@sluice/storage';
@@ -168,7 +170,18 @@ async function startLocked(
   await topics.recover();
   manager.startBackgroundTasks();
 
+  const authorizerClass = config.string('authorizer.class.name') ?? '';
+  const aclAuthorizer =
+    authorizerClass === ''
+      ? null
+      : new AclAuthorizer({ superUsers: config.string('super.users') ?? '', allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found'), acls: () => metadata.acls() });
+  const quotas = new ClientQuotaManager(metadata, { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 });
+  metadata.onChange((change) => {
+    if (change.kind === 'acls') aclAuthorizer?.invalidate();
+    else if (change.kind === 'client-quotas') quotas.reload();
+  });
   const dispatcher = new Dispatcher();
+  dispatcher.quotas = quotas;
   const buffers = new BufferPool();
   let stopping = false;
   let advertised: Endpoint = { host: '127.0.0.1', port: listener.port };
@@ -187,6 +200,8 @@ async function startLocked(
     get stopping() {
       return stopping;
     },
+    authorizer: aclAuthorizer ?? ALLOW_ALL,
+    quotas,
   };
   const producerIds = new ProducerIdAllocator(metadata);
   const idempotence: Idempotence = { producerIds, transactions: null };

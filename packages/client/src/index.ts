@@ -5,6 +5,7 @@ export * from './cluster/cluster.js';
 export * from './producer/partitioners.js';
 export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadata, type Serializer } from './producer/producer.js';
 export * from './admin/admin.js';
+export * from './admin/acls.js';
 export * from './consumer/assignors.js';
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type ConsumerBatch, type RebalanceListener, type OffsetToCommit, type Deserializer } from './consumer/consumer.js';
 export { Kafka, CompressionTypes, Partitioners, logLevel, KafkaJSProducer, KafkaJSConsumer, KafkaJSAdmin, type KafkaConfig } from './kafkajs-compat/kafka.js';

@@ -128,12 +128,19 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   def('replication.quota.window.num', 'int', '11', 'Samples the replication throttles measure their rate over (all but one count from the start, so a copy may burst at first).', { validate: atLeast(1) }),
   def('replication.quota.window.size.seconds', 'int', '1', 'Length of each sample of the replication throttles.', { validate: atLeast(1) }),
+  def('authorizer.class.name', 'string', '', 'kafka.security.authorizer.AclAuthorizer or org.apache.kafka.metadata.authorizer.StandardAuthorizer enables ACL authorization (both names mean the same authorizer); empty: every request is allowed.', {
+    validate: (v) => (v === '' || v === null || v === 'kafka.security.authorizer.AclAuthorizer' || v === 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' ? null : 'must be empty, kafka.security.authorizer.AclAuthorizer or org.apache.kafka.metadata.authorizer.StandardAuthorizer'),
+  }),
+  def('quota.window.num', 'int', '11', 'Number of samples kept per client quota (the rate is measured over this many windows).', { validate: atLeast(1) }),
+  def('quota.window.size.seconds', 'int', '1', 'Length of one client-quota sample window.', { validate: atLeast(1) }),
   def('producer.id.expiration.ms', 'int', '86400000', 'How long the broker keeps the sequence state of an idempotent producer that has not written to a partition.', { validate: atLeast(1) }),
 ];
 
 /** Not in Kafka's docs: Sluice's own settings, and Kafka-internal ones Sluice honours. All read-only. */
 const OWN_SETTINGS: readonly Overlay[] = [
   def('producer.id.expiration.check.interval.ms', 'int', '600000', 'How often state of idle idempotent producers is looked for and dropped.', { validate: atLeast(1) }),
+  def('super.users', 'string', null, 'The authorizer\'s super users: semicolon-separated principals (User:admin;User:ops) allowed everything.'),
+  def('allow.everyone.if.no.acl.found', 'boolean', 'false', 'With the authorizer on: a resource no ACL applies to is open to everyone (true) or to super users only (false).'),
   def('cluster.id', 'string', null, 'Cluster id; generated and stored in the data directory on first start when not set.'),
   def('leader.imbalance.per.broker.percentage', 'int', '10', 'Kafka 3\'s setting (gone from Kafka 4\'s docs): the share of its preferred partitions a broker may not lead before the controller rebalances leadership.', { validate: atLeast(0) }),
   def('etcd.endpoints', 'list', '', 'The etcd cluster holding the cluster metadata (comma-separated URLs, e.g. http://127.0.0.1:2379). Empty: a single broker with its metadata in its data directory.'),

@@ -19,7 +19,8 @@ import {
   type RequestHeader,
   type ResponseBodies,
 } from '@sluice/protocol';
-import type { ConnectionInfo, Response } from '../network/connection.js';
+import { isThrottleable, type ConnectionInfo, type Response } from '../network/connection.js';
+import type { ClientQuotaManager } from '../quotas/client-quotas.js';
 
 export type ServedApiKey = keyof RequestBodies & keyof ResponseBodies;
 
@@ -61,6 +62,8 @@ const API_VERSIONS = 18;
 
 export class Dispatcher {
   private readonly handlers = new Map<number, ApiHandler>();
+  /** Client quotas: request time is recorded here, and a throttled response mutes its connection. */
+  quotas: ClientQuotaManager | null = null;
 
   /** Adds (or replaces) the handler of one API. */
   register<K extends ServedApiKey>(handler: ApiHandler<K>): void {
@@ -112,9 +115,21 @@ export class Dispatcher {
       throw err;
     }
     const context: RequestContext = { header: decoded.header, connection };
+    const quotas = this.quotas !== null && this.quotas.active ? this.quotas : null;
+    const started = quotas ? performance.now() : 0;
     const result = handler.handle(decoded.body as never, context);
-    if (result instanceof Promise) return result.then((body) => encode(apiKey as ServedApiKey, apiVersion, correlationId, body));
-    return encode(apiKey as ServedApiKey, apiVersion, correlationId, result);
+    // request_percentage: the time this request held the event loop, as percent-seconds.
+    const requestThrottleMs = quotas ? quotas.record('request_percentage', connection.principal.name, decoded.header.clientId ?? '', (performance.now() - started) / 10) : 0;
+    const finish = (body: HandlerResult<ServedApiKey>): Response => {
+      if (body !== null && typeof body === 'object' && 'throttleTimeMs' in body) {
+        const throttled = body as { throttleTimeMs: number };
+        if (requestThrottleMs > throttled.throttleTimeMs) throttled.throttleTimeMs = requestThrottleMs;
+        if (throttled.throttleTimeMs > 0 && isThrottleable(connection)) connection.throttle(throttled.throttleTimeMs);
+      }
+      return encode(apiKey as ServedApiKey, apiVersion, correlationId, body);
+    };
+    if (result instanceof Promise) return result.then(finish);
+    return finish(result);
   }
 }
 

@@ -9,6 +9,8 @@ import type { GroupCoordinator } from './coordinator.js';
 import { OFFSETS_TOPIC } from './offsets-log.js';
 import { errorCodeOf } from './requests.js';
 import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
+import { ResourceType } from '../security/acls.js';
+import { authorizedOperations, canCluster, canGroup, canTopic, canTransactionalId, GROUP_OPERATIONS, Op, type Authorizing } from '../security/checks.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
@@ -22,15 +24,15 @@ function clientHost(context: RequestContext): string {
 export function registerGroupHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: GroupCoordinator, transactions: () => TransactionCoordinator | null = () => null): void {
   dispatcher.register(findCoordinatorHandler(broker, coordinator, transactions));
   dispatcher.register(joinGroupHandler(broker, coordinator));
-  dispatcher.register(syncGroupHandler(coordinator));
-  dispatcher.register(heartbeatHandler(coordinator));
-  dispatcher.register(leaveGroupHandler(coordinator));
+  dispatcher.register(syncGroupHandler(coordinator, broker));
+  dispatcher.register(heartbeatHandler(coordinator, broker));
+  dispatcher.register(leaveGroupHandler(coordinator, broker));
   dispatcher.register(offsetCommitHandler(broker, coordinator));
-  dispatcher.register(offsetFetchHandler(coordinator));
-  dispatcher.register(offsetDeleteHandler(coordinator));
-  dispatcher.register(listGroupsHandler(coordinator));
-  dispatcher.register(describeGroupsHandler(coordinator));
-  dispatcher.register(deleteGroupsHandler(coordinator));
+  dispatcher.register(offsetFetchHandler(coordinator, broker));
+  dispatcher.register(offsetDeleteHandler(coordinator, broker));
+  dispatcher.register(listGroupsHandler(coordinator, broker));
+  dispatcher.register(describeGroupsHandler(coordinator, broker));
+  dispatcher.register(deleteGroupsHandler(coordinator, broker));
 }
 
 /** FindCoordinator 0–6 (batched keys from v4): a group's coordinator is its partition's leader. */
@@ -39,9 +41,15 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
       const keyType = request.keyType ?? COORDINATOR_KEY_GROUP;
       const keys = header.apiVersion >= 4 ? request.coordinatorKeys ?? [] : [request.key ?? ''];
+      // Kafka: Describe on the group, or on the transactional id.
+      const denied = (key: string) => {
+        if (keyType === COORDINATOR_KEY_GROUP && !canGroup(broker, connection, Op.DESCRIBE, key)) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
+        if (keyType === COORDINATOR_KEY_TRANSACTION && !canTransactionalId(broker, connection, Op.DESCRIBE, key)) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: null };
+        return null;
+      };
       let error: { code: number; message: string | null } = { code: ErrorCode.NONE, message: null };
       if (keyType === COORDINATOR_KEY_GROUP) {
         try {
@@ -64,6 +72,8 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
         // A transactional id's coordinator is the leader of its __transaction_state partition.
         if (txns && error.code === ErrorCode.NONE) {
           const answerTxn = (key: string) => {
+            const refused = denied(key);
+            if (refused) return refused;
             const p = txns.log.partitionFor(key);
             const hosted = broker.replicaManager.getPartition('__transaction_state', p);
             if (!hosted || hosted.role !== 'leader') return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: '__transaction_state has no leader here for this transactional id.' };
@@ -78,6 +88,8 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
       }
       // Each group's coordinator is the leader of its __consumer_offsets partition.
       const answer = (key: string) => {
+        const refused = denied(key);
+        if (refused) return refused;
         if (error.code !== ErrorCode.NONE) return { nodeId: -1, host: '', port: -1, errorCode: error.code, errorMessage: error.message };
         const node = coordinator.coordinatorFor(key);
         if (!node) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `${OFFSETS_TOPIC} has no leader for this group.` };
@@ -96,6 +108,9 @@ export function joinGroupHandler(broker: BrokerContext, coordinator: GroupCoordi
     maxVersion: 9,
     async handle(request, context) {
       const version = context.header.apiVersion;
+      if (!canGroup(broker, context.connection, Op.READ, request.groupId)) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: version >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+      }
       const rebalanceTimeoutMs = request.rebalanceTimeoutMs ?? -1;
       const result = await coordinator.join({
         groupId: request.groupId,
@@ -129,12 +144,15 @@ export function joinGroupHandler(broker: BrokerContext, coordinator: GroupCoordi
   };
 }
 
-export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.SyncGroup> {
+export function syncGroupHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.SyncGroup> {
   return {
     apiKey: ApiKey.SyncGroup,
     minVersion: 0,
     maxVersion: 5,
-    async handle(request) {
+    async handle(request, { connection }) {
+      if (!canGroup(broker, connection, Op.READ, request.groupId)) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+      }
       const result = await coordinator.sync({
         groupId: request.groupId,
         generationId: request.generationId,
@@ -149,12 +167,13 @@ export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<type
   };
 }
 
-export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.Heartbeat> {
+export function heartbeatHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.Heartbeat> {
   return {
     apiKey: ApiKey.Heartbeat,
     minVersion: 0,
     maxVersion: 4,
-    handle(request) {
+    handle(request, { connection }) {
+      if (!canGroup(broker, connection, Op.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
       const errorCode = coordinator.heartbeatRequest(request.groupId, request.memberId, request.groupInstanceId ?? null, request.generationId);
       return { throttleTimeMs: 0, errorCode };
     },
@@ -162,12 +181,13 @@ export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<type
 }
 
 /** LeaveGroup 0–5: one member before v3, a batch of members (static ones by instance id) from v3. */
-export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.LeaveGroup> {
+export function leaveGroupHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.LeaveGroup> {
   return {
     apiKey: ApiKey.LeaveGroup,
     minVersion: 0,
     maxVersion: 5,
-    handle(request, { header }) {
+    handle(request, { header, connection }) {
+      if (!canGroup(broker, connection, Op.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
       const identities =
         header.apiVersion >= 3
           ? (request.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null }))
@@ -190,8 +210,14 @@ export function offsetCommitHandler(broker: BrokerContext, coordinator: GroupCoo
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
     maxVersion: 9,
-    async handle(request, { header }) {
-      const partitions = request.topics.flatMap((t) =>
+    async handle(request, { header, connection }) {
+      // Kafka: Read on the group, then Read on each topic.
+      if (!canGroup(broker, connection, Op.READ, request.groupId)) {
+        return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) })) };
+      }
+      const deniedTopics = new Set(request.topics.filter((t) => !canTopic(broker, connection, Op.READ, t.name)).map((t) => t.name));
+      const allowedTopics = request.topics.filter((t) => !deniedTopics.has(t.name));
+      const partitions = allowedTopics.flatMap((t) =>
         t.partitions.map((p) => ({
           topic: t.name,
           partition: p.partitionIndex,
@@ -220,7 +246,7 @@ export function offsetCommitHandler(broker: BrokerContext, coordinator: GroupCoo
         throttleTimeMs: 0,
         topics: request.topics.map((t) => ({
           name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })),
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: deniedTopics.has(t.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : codes[i++] })),
         })),
       };
     },
@@ -228,15 +254,27 @@ export function offsetCommitHandler(broker: BrokerContext, coordinator: GroupCoo
 }
 
 /** OffsetFetch 0–9: one group before v8, several from v8; null topics (v2+) means every committed one. */
-export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetFetch> {
+export function offsetFetchHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.OffsetFetch> {
   return {
     apiKey: ApiKey.OffsetFetch,
     minVersion: 0,
     maxVersion: 9,
-    handle(request, { header }) {
+    handle(request, { header, connection }) {
       const version = header.apiVersion;
       type Partition = { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number };
       const fetchGroup = (groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null) => {
+        // Kafka: Describe on the group; topics the principal may not Describe are refused (named) or left out (all).
+        if (!canGroup(broker, connection, Op.DESCRIBE, groupId)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED as number, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED as number })) })) };
+        }
+        const deniedTopics = (topics ?? []).filter((t) => !canTopic(broker, connection, Op.DESCRIBE, t.name));
+        if (topics !== null) topics = topics.filter((t) => !deniedTopics.includes(t));
+        const result = fetchGroupAuthorized(groupId, topics);
+        if (topics === null) result.topics = result.topics.filter((t) => canTopic(broker, connection, Op.DESCRIBE, t.name));
+        for (const t of deniedTopics) result.topics.push({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) });
+        return result;
+      };
+      const fetchGroupAuthorized = (groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null) => {
         const byTopic = new Map<string, Partition[]>();
         for (const t of topics ?? []) byTopic.set(t.name, []);
         let errorCode: number = ErrorCode.NONE;
@@ -280,12 +318,17 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
   };
 }
 
-export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetDelete> {
+export function offsetDeleteHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.OffsetDelete> {
   return {
     apiKey: ApiKey.OffsetDelete,
     minVersion: 0,
     maxVersion: 0,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Delete on the group, Read on each topic.
+      if (!canGroup(broker, connection, Op.DELETE, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+      if (request.topics.some((t) => !canTopic(broker, connection, Op.READ, t.name))) {
+        return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: canTopic(broker, connection, Op.READ, t.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED })) })) };
+      }
       const partitions = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
       const result = await coordinator.deleteOffsets(request.groupId, partitions);
       let i = 0;
@@ -302,12 +345,12 @@ export function offsetDeleteHandler(coordinator: GroupCoordinator): ApiHandler<t
 }
 
 /** ListGroups 0–5: state filter from v4, type filter from v5 (all our groups are "classic"). */
-export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.ListGroups> {
+export function listGroupsHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.ListGroups> {
   return {
     apiKey: ApiKey.ListGroups,
     minVersion: 0,
     maxVersion: 5,
-    handle(request) {
+    handle(request, { connection }) {
       let groups: ReturnType<GroupCoordinator['listGroups']>;
       try {
         groups = coordinator.listGroups(request.statesFilter ?? [], request.typesFilter ?? []);
@@ -317,21 +360,25 @@ export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typ
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
-        groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+        // Kafka: Describe on the cluster lists every group, else those the principal may Describe.
+        groups: (canCluster(broker, connection, Op.DESCRIBE) ? groups : groups.filter((g) => canGroup(broker, connection, Op.DESCRIBE, g.groupId))).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
       };
     },
   };
 }
 
-export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DescribeGroups> {
+export function describeGroupsHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.DescribeGroups> {
   return {
     apiKey: ApiKey.DescribeGroups,
     minVersion: 0,
     maxVersion: 5,
-    handle(request) {
+    handle(request, { connection }) {
       return {
         throttleTimeMs: 0,
         groups: request.groups.map((groupId) => {
+          if (!canGroup(broker, connection, Op.DESCRIBE, groupId)) {
+            return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+          }
           const d = coordinator.describeGroup(groupId);
           return {
             errorCode: d.errorCode,
@@ -347,7 +394,11 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
               memberMetadata: m.metadata,
               memberAssignment: m.assignment,
             })),
-            authorizedOperations: request.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+            authorizedOperations: !request.includeAuthorizedOperations
+              ? AUTHORIZED_OPERATIONS_OMITTED
+              : broker.authorizer.enabled
+                ? authorizedOperations(broker, connection, ResourceType.GROUP, groupId, GROUP_OPERATIONS)
+                : GROUP_AUTHORIZED_OPERATIONS,
           };
         }),
       };
@@ -355,15 +406,18 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
   };
 }
 
-export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DeleteGroups> {
+export function deleteGroupsHandler(coordinator: GroupCoordinator, broker: Authorizing): ApiHandler<typeof ApiKey.DeleteGroups> {
   return {
     apiKey: ApiKey.DeleteGroups,
     minVersion: 0,
     maxVersion: 2,
-    async handle(request) {
+    async handle(request, { connection }) {
       const results = [];
       // One at a time: deleting the same group twice in a request must find it gone the second time.
-      for (const groupId of request.groupsNames) results.push({ groupId, errorCode: await coordinator.deleteGroup(groupId) });
+      for (const groupId of request.groupsNames) {
+        // Kafka: Delete on the group.
+        results.push({ groupId, errorCode: canGroup(broker, connection, Op.DELETE, groupId) ? await coordinator.deleteGroup(groupId) : ErrorCode.GROUP_AUTHORIZATION_FAILED });
+      }
       return { throttleTimeMs: 0, results };
     },
   };

@@ -9,13 +9,16 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { partitionState, type PartitionRegistration } from '../metadata/metadata-store.js';
 import { cancelReassignment, startReassignment, type ReassignmentOutcome } from '../controller/partition-change.js';
+import { canCluster, Op } from '../security/checks.js';
 
 export function alterPartitionReassignmentsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.AlterPartitionReassignments> {
   return {
     apiKey: ApiKey.AlterPartitionReassignments,
     minVersion: 0,
     maxVersion: 0,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Alter on the cluster.
+      if (!canCluster(broker, connection, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', responses: [] };
       const responses = [];
       for (const topic of request.topics) {
         const partitions = [];

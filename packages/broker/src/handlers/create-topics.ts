@@ -4,13 +4,18 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { ZERO_UUID } from '../metadata/metadata-store.js';
 import { describeTopicConfigEntries } from './config-describer.js';
+import { canCluster, canTopic, Op } from '../security/checks.js';
+import { MutationQuota } from '../quotas/client-quotas.js';
 
 export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.CreateTopics> {
   return {
     apiKey: ApiKey.CreateTopics,
     minVersion: 2,
     maxVersion: 7,
-    async handle(request) {
+    async handle(request, { header, connection }) {
+      const mutations = new MutationQuota(broker.quotas, connection.principal.name, header.clientId ?? '', header.apiVersion >= 6);
+      // Kafka: Create on the cluster, or on each topic.
+      const clusterCreate = canCluster(broker, connection, Op.CREATE);
       const counts = new Map<string, number>();
       for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
       const topics: CreateTopicsResponseCreatableTopicResult[] = [];
@@ -30,6 +35,14 @@ export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
           topics.push(failed(ErrorCode.INVALID_REQUEST, `Create topics request contains multiple entries for the topic ${t.name}.`));
           continue;
         }
+        if (!clusterCreate && !canTopic(broker, connection, Op.CREATE, t.name)) {
+          topics.push(failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
+          continue;
+        }
+        if (mutations.exceeded()) {
+          topics.push(failed(ErrorCode.THROTTLING_QUOTA_EXCEEDED, 'The controller mutation quota is exceeded.'));
+          continue;
+        }
         const configs: Record<string, string> = {};
         for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
         try {
@@ -41,6 +54,7 @@ export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
             configs,
             validateOnly: request.validateOnly ?? false,
           });
+          if (!request.validateOnly) mutations.record(created.partitions.length);
           topics.push({
             name: t.name,
             topicId: request.validateOnly ? ZERO_UUID : created.topicId,
@@ -62,7 +76,7 @@ export function createTopicsHandler(broker: BrokerContext): ApiHandler<typeof Ap
           topics.push(failed(code, message));
         }
       }
-      return { throttleTimeMs: 0, topics };
+      return { throttleTimeMs: mutations.throttleTimeMs, topics };
     },
   };
 }

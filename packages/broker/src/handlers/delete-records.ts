@@ -2,18 +2,20 @@
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { canCluster, canTopic, canTransactionalId, Op } from '../security/checks.js';
 
 export function deleteRecordsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DeleteRecords> {
   return {
     apiKey: ApiKey.DeleteRecords,
     minVersion: 0,
     maxVersion: 2,
-    async handle(request) {
+    async handle(request, { connection }) {
       const topics = await Promise.all(
         request.topics.map(async (t) => ({
           name: t.name,
           partitions: await Promise.all(
             t.partitions.map(async (p) => {
+              if (!canTopic(broker, connection, Op.DELETE, t.name)) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
               const { partition, errorCode } = broker.topics.get(t.name)?.partitions[p.partitionIndex]
                 ? broker.replicaManager.lookup(t.name, p.partitionIndex)
                 : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

@@ -3,6 +3,7 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { describeBrokerConfigEntries, describeTopicConfigEntries } from './config-describer.js';
+import { canCluster, canTopic, canTransactionalId, Op } from '../security/checks.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
@@ -11,11 +12,18 @@ export function describeConfigsHandler(broker: BrokerContext): ApiHandler<typeof
     apiKey: ApiKey.DescribeConfigs,
     minVersion: 1,
     maxVersion: 4,
-    handle(request) {
+    handle(request, { connection }) {
       const includeSynonyms = request.includeSynonyms ?? false;
       const includeDocs = request.includeDocumentation ?? false;
       const results = request.resources.map((r) => {
         const base = { errorCode: ErrorCode.NONE, errorMessage: null as string | null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] as ReturnType<typeof describeTopicConfigEntries> };
+        // Kafka: DescribeConfigs on the topic, or on the cluster for broker resources.
+        if (r.resourceType === ResourceType.TOPIC && !canTopic(broker, connection, Op.DESCRIBE_CONFIGS, r.resourceName)) {
+          return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Not authorized to access the topic.' };
+        }
+        if ((r.resourceType === ResourceType.BROKER || r.resourceType === ResourceType.BROKER_LOGGER) && !canCluster(broker, connection, Op.DESCRIBE_CONFIGS)) {
+          return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+        }
         if (r.resourceType === ResourceType.TOPIC) {
           const topic = broker.topics.get(r.resourceName);
           if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${r.resourceName}' does not exist.` };

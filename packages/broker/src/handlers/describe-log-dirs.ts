@@ -3,13 +3,16 @@ import { statfs } from 'node:fs/promises';
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { canCluster, Op } from '../security/checks.js';
 
 export function describeLogDirsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.DescribeLogDirs> {
   return {
     apiKey: ApiKey.DescribeLogDirs,
     minVersion: 1,
     maxVersion: 4,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Describe on the cluster.
+      if (!canCluster(broker, connection, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
       const wanted = request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const topics = [];
       for (const topic of broker.topics.all()) {

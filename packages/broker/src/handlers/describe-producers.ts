@@ -8,6 +8,7 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
+import { canCluster, canTopic, Op } from '../security/checks.js';
 
 export function describeProducersHandler(broker: BrokerContext, transactions: () => TransactionCoordinator | null): ApiHandler<typeof ApiKey.DescribeProducers> {
   void transactions;
@@ -15,13 +16,15 @@ export function describeProducersHandler(broker: BrokerContext, transactions: ()
     apiKey: ApiKey.DescribeProducers,
     minVersion: 0,
     maxVersion: 0,
-    async handle(request) {
+    async handle(request, { connection }) {
       const topics = await Promise.all(
         request.topics.map(async (t) => ({
           name: t.name,
           partitions: await Promise.all(
             t.partitionIndexes.map(async (partitionIndex) => {
               const base = { partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers: [] as ActiveProducer[] };
+              // Kafka: Read on the topic.
+              if (!canTopic(broker, connection, Op.READ, t.name)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
               const { partition, errorCode } = broker.topics.get(t.name)?.partitions[partitionIndex]
                 ? broker.replicaManager.lookup(t.name, partitionIndex)
                 : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

@@ -6,6 +6,7 @@ import { ApiKey, ErrorCode, type DescribeTopicPartitionsResponseTopic } from '@s
 import { AUTHORIZED_OPERATIONS_OMITTED, TOPIC_AUTHORIZED_OPERATIONS, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { partitionState, ZERO_UUID } from '../metadata/metadata-store.js';
+import { canCluster, canTopic, Op } from '../security/checks.js';
 
 const DEFAULT_PARTITION_LIMIT = 2000;
 
@@ -14,15 +15,21 @@ export function describeTopicPartitionsHandler(broker: BrokerContext): ApiHandle
     apiKey: ApiKey.DescribeTopicPartitions,
     minVersion: 0,
     maxVersion: 0,
-    handle(request) {
+    handle(request, { connection }) {
       const limit = Math.max(1, Math.min(request.responsePartitionLimit ?? DEFAULT_PARTITION_LIMIT, DEFAULT_PARTITION_LIMIT));
-      const names = (request.topics.length ? [...new Set(request.topics.map((t) => t.name))] : broker.topics.all().map((t) => t.name)).sort();
+      // Kafka: Describe on each topic; all topics lists only describable ones, a named one is refused.
+      const describable = (name: string) => canTopic(broker, connection, Op.DESCRIBE, name);
+      const names = (request.topics.length ? [...new Set(request.topics.map((t) => t.name))] : broker.topics.all().map((t) => t.name).filter(describable)).sort();
       const cursor = request.cursor ?? null;
       const topics: DescribeTopicPartitionsResponseTopic[] = [];
       let budget = limit;
       let nextCursor: { topicName: string; partitionIndex: number } | null = null;
       for (const name of names) {
         if (cursor && name < cursor.topicName) continue;
+        if (!describable(name)) {
+          topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
+          continue;
+        }
         const topic = broker.topics.get(name);
         if (!topic) {
           topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });

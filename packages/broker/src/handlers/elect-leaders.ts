@@ -9,13 +9,16 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { partitionState } from '../metadata/metadata-store.js';
 import { decideElection } from '../controller/partition-change.js';
+import { canCluster, Op } from '../security/checks.js';
 
 export function electLeadersHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.ElectLeaders> {
   return {
     apiKey: ApiKey.ElectLeaders,
     minVersion: 0,
     maxVersion: 2,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Alter on the cluster.
+      if (!canCluster(broker, connection, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: [] };
       const electionType = request.electionType ?? 0;
       const wanted =
         request.topicPartitions === null

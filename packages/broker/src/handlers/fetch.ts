@@ -9,6 +9,7 @@ import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { ZERO_UUID } from '../metadata/metadata-store.js';
 import type { FetchTarget } from '../replica/replica-manager.js';
+import { canCluster, canTopic, Op } from '../security/checks.js';
 
 /** Kafka's response limit before v3 introduced max_bytes. */
 const DEFAULT_MAX_BYTES = 0x7fffffff;
@@ -25,21 +26,26 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
     apiKey: ApiKey.Fetch,
     minVersion: 4,
     maxVersion: 17,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
       const version = header.apiVersion;
       if ((request.sessionId ?? 0) !== 0) {
         // We never hand out sessions, so a non-zero id is one we do not know.
         return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
       }
-      const targets = resolveTargets(broker, request, version >= 13);
+      // A follower broker names itself: in the body up to v14, in ReplicaState from v15 (KIP-903).
+      const replicaId = version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1);
+      // Kafka: a follower's fetch needs ClusterAction on the cluster, a consumer's Read on each topic.
+      const fromFollower = replicaId >= 0;
+      const followerAllowed = fromFollower && broker.authorizer.enabled ? canCluster(broker, connection, Op.CLUSTER_ACTION) : true;
+      const allowed = (topic: string): boolean => (fromFollower ? followerAllowed : canTopic(broker, connection, Op.READ, topic));
+      const targets = resolveTargets(broker, request, version >= 13, allowed);
       const results = await broker.replicaManager.fetchMessages({
         targets,
         maxBytes: Math.min(request.maxBytes ?? DEFAULT_MAX_BYTES, broker.config.int('fetch.max.bytes')),
         minBytes: Math.max(0, request.minBytes),
         maxWaitMs: request.maxWaitMs,
         buffers: broker.buffers,
-        // A follower broker names itself: in the body up to v14, in ReplicaState from v15 (KIP-903).
-        replicaId: version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1),
+        replicaId,
         isolationLevel: request.isolationLevel ?? 0,
       });
       // Pooled read buffers in the response go back to the pool once the connection has written them.
@@ -53,18 +59,28 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         preferredReadReplica: -1,
         records: r.records,
       }));
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: group(targets, partitions, version >= 13), nodeEndpoints: [] };
+      // consumer_byte_rate: the bytes handed out count against the consumer's quota (followers are not throttled).
+      let throttleTimeMs = 0;
+      if (!fromFollower && broker.quotas.active) {
+        let bytes = 0;
+        for (const p of partitions) bytes += p.records?.length ?? 0;
+        throttleTimeMs = broker.quotas.record('consumer_byte_rate', connection.principal.name, header.clientId ?? '', bytes);
+      }
+      return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: 0, responses: group(targets, partitions, version >= 13), nodeEndpoints: [] };
     },
   };
 }
 
-function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean): Target[] {
+function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean, allowed: (topic: string) => boolean): Target[] {
   const targets: Target[] = [];
   request.topics.forEach((t, topicIndex) => {
     const topic = byId ? broker.topics.byId(t.topicId ?? ZERO_UUID) : broker.topics.get(t.topic ?? '');
     for (const p of t.partitions) {
       const unknownTopic = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      const { partition, errorCode } = topic?.partitions[p.partition]
+      const name = topic?.name ?? (byId ? null : (t.topic ?? ''));
+      const { partition, errorCode } = name !== null && !allowed(name)
+        ? { partition: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }
+        : topic?.partitions[p.partition]
         ? broker.replicaManager.lookup(topic.name, p.partition, p.currentLeaderEpoch)
         : { partition: null, errorCode: topic ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : unknownTopic };
       targets.push({

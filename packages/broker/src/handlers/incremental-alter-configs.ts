@@ -8,6 +8,7 @@ import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { changeBrokerConfigs, changeTopicConfigs, preprocessProblems, serialised, type ChangeOutcome } from './config-changes.js';
 import { ResourceType } from './describe-configs.js';
+import { alterConfigsDenied } from '../security/config-checks.js';
 
 const SET = 0;
 const DELETE = 1;
@@ -77,12 +78,12 @@ export function incrementalAlterConfigsHandler(broker: BrokerContext): ApiHandle
     apiKey: ApiKey.IncrementalAlterConfigs,
     minVersion: 0,
     maxVersion: 1,
-    handle(request) {
+    handle(request, { connection }) {
       return serialised(broker, async () => {
         const problems = preprocessProblems(request.resources, (c) => c.configOperation !== DELETE);
         const responses = [];
         for (const r of request.resources) {
-          let outcome: ChangeOutcome | undefined = problems.get(r);
+          let outcome: ChangeOutcome | undefined = problems.get(r) ?? alterConfigsDenied(broker, connection, r.resourceType, r.resourceName) ?? undefined;
           if (outcome) {
             // refused before anything was looked at
           } else if (r.resourceType === ResourceType.TOPIC) {

@@ -23,6 +23,8 @@ import { produceHandler } from './produce.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
 import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
 import { describeProducersHandler } from './describe-producers.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.js';
 
 /** The idempotent-producer machinery of InitProducerId (the producer state lives in each log). */
 export interface Idempotence {
@@ -54,4 +56,9 @@ export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempot
   d.register(incrementalAlterConfigsHandler(broker));
   d.register(describeClusterHandler(broker));
   d.register(describeTopicPartitionsHandler(broker));
+  d.register(createAclsHandler(broker));
+  d.register(describeAclsHandler(broker));
+  d.register(deleteAclsHandler(broker));
+  d.register(describeClientQuotasHandler(broker));
+  d.register(alterClientQuotasHandler(broker));
 }

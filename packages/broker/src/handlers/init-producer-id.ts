@@ -9,6 +9,8 @@ import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
 import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
+import { canCluster, canTopic, canTransactionalId, Op } from '../security/checks.js';
+import { ResourceType as AclResourceType } from '../security/acls.js';
 
 /** As Kafka: an epoch of Short.MAX_VALUE - 1 is exhausted, and the producer gets a new id instead. */
 const EXHAUSTED_EPOCH = 32766;
@@ -18,8 +20,13 @@ export function initProducerIdHandler(broker: BrokerContext, producerIds: Produc
     apiKey: ApiKey.InitProducerId,
     minVersion: 0,
     maxVersion: 5,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
       const fail = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+      // Kafka: Write on the transactional id; an idempotent producer IdempotentWrite on the cluster or Write on some topic.
+      if (request.transactionalId !== null && !canTransactionalId(broker, connection, Op.WRITE, request.transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      if (request.transactionalId === null && !canCluster(broker, connection, Op.IDEMPOTENT_WRITE) && !broker.authorizer.authorizeAny(connection, Op.WRITE, AclResourceType.TOPIC)) {
+        return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      }
       if (request.transactionalId !== null) {
         const coordinator = transactions();
         if (!coordinator) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);

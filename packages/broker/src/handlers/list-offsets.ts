@@ -6,6 +6,7 @@
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import { errorOf, type BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
+import { canCluster, canTopic, canTransactionalId, Op } from '../security/checks.js';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -17,13 +18,14 @@ export function listOffsetsHandler(broker: BrokerContext): ApiHandler<typeof Api
     apiKey: ApiKey.ListOffsets,
     minVersion: 1,
     maxVersion: 10,
-    async handle(request) {
+    async handle(request, { connection }) {
       const topics = await Promise.all(
         request.topics.map(async (t) => ({
           name: t.name,
           partitions: await Promise.all(
             t.partitions.map(async (p) => {
               const base = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, timestamp: -1n, offset: -1n, leaderEpoch: -1, oldStyleOffsets: [] };
+              if (!canTopic(broker, connection, Op.DESCRIBE, t.name)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
               const { partition, errorCode } = broker.topics.get(t.name)?.partitions[p.partitionIndex]
                 ? broker.replicaManager.lookup(t.name, p.partitionIndex, p.currentLeaderEpoch)
                 : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

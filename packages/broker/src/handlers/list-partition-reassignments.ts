@@ -4,13 +4,16 @@ import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { partitionState } from '../metadata/metadata-store.js';
 import { reassignmentInProgress } from '../controller/partition-change.js';
+import { canCluster, Op } from '../security/checks.js';
 
 export function listPartitionReassignmentsHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.ListPartitionReassignments> {
   return {
     apiKey: ApiKey.ListPartitionReassignments,
     minVersion: 0,
     maxVersion: 0,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: Describe on the cluster.
+      if (!canCluster(broker, connection, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [] };
       const wanted = request.topics == null ? null : new Map(request.topics.map((t) => [t.name, new Set(t.partitionIndexes)]));
       const topics = [];
       for (const topic of broker.metadata.topics()) {

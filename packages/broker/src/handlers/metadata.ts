@@ -14,8 +14,11 @@ import {
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { partitionState, ZERO_UUID, type TopicMetadata } from '../metadata/metadata-store.js';
 import { topicNameProblem } from '../metadata/topic-name.js';
+import { ResourceType } from '../security/acls.js';
+import type { Requester } from '../security/acl-authorizer.js';
+import { authorizedOperations, canCluster, canTopic, CLUSTER_OPERATIONS, Op, TOPIC_OPERATIONS } from '../security/checks.js';
 
-export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean): MetadataResponseTopic {
+export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean, who?: Requester): MetadataResponseTopic {
   const live = new Set(broker.metadata.brokers().map((b) => b.nodeId));
   live.add(broker.nodeId);
   return {
@@ -33,7 +36,11 @@ export function describeTopic(broker: BrokerContext, topic: TopicMetadata, inclu
       isrNodes: partitionState(p).isr,
       offlineReplicas: p.replicas.filter((id) => !live.has(id)),
     })),
-    topicAuthorizedOperations: includeOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+    topicAuthorizedOperations: !includeOps
+      ? AUTHORIZED_OPERATIONS_OMITTED
+      : who && broker.authorizer.enabled
+        ? authorizedOperations(broker, who, ResourceType.TOPIC, topic.name, TOPIC_OPERATIONS)
+        : TOPIC_AUTHORIZED_OPERATIONS,
   };
 }
 
@@ -59,29 +66,38 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
     apiKey: ApiKey.Metadata,
     minVersion: 0,
     maxVersion: 12,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
       const version = header.apiVersion;
+      // Kafka: only topics the principal may Describe are listed; a named one it may not is TOPIC_AUTHORIZATION_FAILED.
+      const describable = (name: string): boolean => canTopic(broker, connection, Op.DESCRIBE, name);
       const includeOps = request.includeTopicAuthorizedOperations ?? false;
       // v0: an empty list means "all topics"; v1+: null does.
       const all = request.topics === null || (version === 0 && request.topics.length === 0);
       const allowAutoCreate = (request.allowAutoTopicCreation ?? true) && broker.config.bool('auto.create.topics.enable');
       let topics: MetadataResponseTopic[];
       if (all) {
-        topics = broker.topics.all().map((t) => describeTopic(broker, t, includeOps));
+        topics = broker.topics
+          .all()
+          .filter((t) => describable(t.name))
+          .map((t) => describeTopic(broker, t, includeOps, connection));
       } else {
         topics = await Promise.all(
           request.topics!.map(async (requested): Promise<MetadataResponseTopic> => {
             if (requested.name === null || requested.name === undefined) {
               const byId = requested.topicId && requested.topicId !== ZERO_UUID ? broker.topics.byId(requested.topicId) : undefined;
-              return byId ? describeTopic(broker, byId, includeOps) : errorTopic(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
+              if (byId && !describable(byId.name)) return errorTopic(null, byId.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+              return byId ? describeTopic(broker, byId, includeOps, connection) : errorTopic(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
             }
             const name = requested.name;
+            if (!describable(name)) return errorTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             const existing = broker.topics.get(name);
-            if (existing) return describeTopic(broker, existing, includeOps);
+            if (existing) return describeTopic(broker, existing, includeOps, connection);
             if (topicNameProblem(name)) return errorTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
             if (!allowAutoCreate) return errorTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            // Auto-creation needs Create on the cluster or on the topic.
+            if (!canCluster(broker, connection, Op.CREATE) && !canTopic(broker, connection, Op.CREATE, name)) return errorTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             try {
-              return describeTopic(broker, await broker.topics.autoCreate(name), includeOps);
+              return describeTopic(broker, await broker.topics.autoCreate(name), includeOps, connection);
             } catch (err) {
               return errorTopic(name, ZERO_UUID, errorOf(err, broker.logger, `auto-creating topic ${name}`).code);
             }
@@ -94,7 +110,11 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
         clusterId: broker.clusterId,
         controllerId: controllerId(broker),
         topics,
-        clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+        clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations
+          ? AUTHORIZED_OPERATIONS_OMITTED
+          : broker.authorizer.enabled
+            ? authorizedOperations(broker, connection, ResourceType.CLUSTER, 'kafka-cluster', CLUSTER_OPERATIONS)
+            : CLUSTER_AUTHORIZED_OPERATIONS,
       };
     },
   };

@@ -8,6 +8,8 @@ import { ApiKey, ErrorCode, type ProduceResponseTopicProduceResponse } from '@sl
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { LeaderHints } from './leader-hints.js';
+import { canTopic, canTransactionalId, Op } from '../security/checks.js';
+import { isThrottleable } from '../network/connection.js';
 
 export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -17,18 +19,23 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
     // Every append below has settled (written or refused) before the response exists, and the
     // log keeps no reference to appended bytes, so the request frame can be reused after it.
     releasesRequestFrame: true,
-    async handle(request) {
+    async handle(request, { header, connection }) {
       const acks = request.acks;
+      // Kafka: a transactional produce needs Write on its transactional id, every topic Write.
+      const txnDenied = request.transactionalId !== null && request.transactionalId !== undefined && !canTransactionalId(broker, connection, Op.WRITE, request.transactionalId);
       const validAcks = acks === 0 || acks === 1 || acks === -1;
       const hints = new LeaderHints(broker);
       const responses: ProduceResponseTopicProduceResponse[] = await Promise.all(
         request.topicData.map(async (topicData) => {
-          const topic = broker.topics.get(topicData.name);
+          const denied = txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : canTopic(broker, connection, Op.WRITE, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          // A denied principal learns nothing of the topic (not even whether it exists).
+          const topic = denied === ErrorCode.NONE ? broker.topics.get(topicData.name) : undefined;
           return {
             name: topicData.name,
             partitionResponses: await Promise.all(
               topicData.partitionData.map(async (p) => {
                 const result = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null as string | null };
+                if (denied !== ErrorCode.NONE) return { ...result, errorCode: denied };
                 if (!validAcks) return { ...result, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
                 const { partition, errorCode } = topic?.partitions[p.index] ? broker.replicaManager.lookup(topicData.name, p.index) : { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
                 const withLeader = <R extends { errorCode: number }>(r: R): R & { currentLeader?: { leaderId: number; leaderEpoch: number } } => {
@@ -47,8 +54,19 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
           };
         }),
       );
-      if (acks === 0) return null;
-      return { responses, throttleTimeMs: 0, nodeEndpoints: hints.nodeEndpoints() };
+      // producer_byte_rate: the record bytes of the request count against the producer's quota.
+      let throttleTimeMs = 0;
+      if (broker.quotas.active) {
+        let bytes = 0;
+        for (const t of request.topicData) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
+        throttleTimeMs = broker.quotas.record('producer_byte_rate', connection.principal.name, header.clientId ?? '', bytes);
+      }
+      if (acks === 0) {
+        // No response to carry the throttle: the connection is muted all the same (as Kafka does).
+        if (throttleTimeMs > 0 && isThrottleable(connection)) connection.throttle(throttleTimeMs);
+        return null;
+      }
+      return { responses, throttleTimeMs, nodeEndpoints: hints.nodeEndpoints() };
     },
   };
 }

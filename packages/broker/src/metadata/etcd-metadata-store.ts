@@ -14,6 +14,9 @@
  *   P topic-configs/<name>             the topic's explicit config overrides
  *   P broker-configs/<resource>        dynamic broker configs; resource `default` is Kafka's '' (the
  *                                      cluster-wide level), otherwise a node id
+ *   P acls/<binding, URI-encoded>      one ACL binding each (its JSON value); the key is the
+ *                                      binding's identity, so adding one twice is one key
+ *   P client-quotas/<entity>           one quota entity's values, e.g. `user=alice,client-id@default`
  *   P producer-ids                     the next producer id not yet reserved (decimal string)
  *   P brokers/<nodeId>                 { host, port, rack }, attached to the broker's lease; the
  *                                      broker epoch is the key's mod revision (new at every registration)
@@ -53,7 +56,12 @@ import {
   type PartitionChange,
   type PartitionRegistration,
   type TopicMetadata,
+  parseQuotaEntityKey,
+  quotaEntityKey,
+  type ClientQuotaEntity,
+  type ClientQuotaRecord,
 } from './metadata-store.js';
+import { aclKey, type AclBinding } from '../security/acls.js';
 
 export interface EtcdMetadataStoreOptions {
   /** etcd client URLs, e.g. ['http://127.0.0.1:2379']. */
@@ -164,6 +172,8 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly topicsById = new Map<string, TopicMetadata>();
   private readonly registrations = new Map<number, BrokerRegistration>();
   private readonly configsByResource = new Map<string, Record<string, string>>();
+  private readonly aclBindings = new Map<string, AclBinding>();
+  private readonly quotasByEntity = new Map<string, Record<string, number>>();
   private readonly candidates = new Map<string, Candidate>();
   private nextProducerId = 0n;
   /** Every key of the prefix as last seen (value and revisions), for reload diffs. */
@@ -471,6 +481,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const touchedPartitions: { topic: string; partition: number; value: PartitionRegistration | null }[] = [];
     const touchedConfigs = new Set<string>();
     let controllerTouched = false;
+    let aclsTouched = false;
 
     // The raw keys first: a topic's partitions follow its topic key in the txn that creates it.
     for (const e of events) {
@@ -527,6 +538,20 @@ export class EtcdMetadataStore implements MetadataStore {
           if (Object.keys(configs).length) this.configsByResource.set(resource, configs);
           else this.configsByResource.delete(resource);
           out.push({ kind: 'broker-configs', resourceName: resource, configs: { ...configs } });
+          break;
+        }
+        case 'acls': {
+          const key = decodeURIComponent(rest);
+          if (e.type === 'put') this.aclBindings.set(key, JSON.parse(e.value) as AclBinding);
+          else this.aclBindings.delete(key);
+          aclsTouched = true;
+          break;
+        }
+        case 'client-quotas': {
+          const values = e.type === 'put' ? (JSON.parse(e.value) as Record<string, number>) : {};
+          if (Object.keys(values).length) this.quotasByEntity.set(rest, values);
+          else this.quotasByEntity.delete(rest);
+          out.push({ kind: 'client-quotas', entity: parseQuotaEntityKey(rest), values: { ...values } });
           break;
         }
         case 'producer-ids': {
@@ -588,6 +613,7 @@ export class EtcdMetadataStore implements MetadataStore {
     ordered.push(...changed);
     for (const name of touchedConfigs) ordered.push({ kind: 'topic-configs', topic: this.topicsByName.get(name)! });
     ordered.push(...out);
+    if (aclsTouched) ordered.push({ kind: 'acls' });
     if (emit) for (const change of ordered) this.emit(change);
     if (controllerTouched || !emit) this.reportController(emit);
   }
@@ -769,6 +795,31 @@ export class EtcdMetadataStore implements MetadataStore {
   async setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
     const k = this.key(`broker-configs/${resourceName === '' ? 'default' : resourceName}`);
     const op = Object.keys(configs).length ? EtcdMetadataStore.put(k, configs) : EtcdMetadataStore.del(k);
+    const res = await this.txn([], [op]);
+    await this.waitForRevision(Number(res.header.revision));
+  }
+
+  acls(): readonly AclBinding[] {
+    return [...this.aclBindings.values()];
+  }
+
+  async updateAcls(add: readonly AclBinding[], remove: readonly AclBinding[]): Promise<void> {
+    const ops = new Map<string, IRequestOp>();
+    for (const b of remove) ops.set(aclKey(b), EtcdMetadataStore.del(this.key(`acls/${encodeURIComponent(aclKey(b))}`)));
+    for (const b of add) ops.set(aclKey(b), EtcdMetadataStore.put(this.key(`acls/${encodeURIComponent(aclKey(b))}`), b));
+    if (ops.size === 0) return;
+    // Puts and deletes of whole keys: replaying an attempt whose answer was lost is harmless.
+    const res = await this.txn([], [...ops.values()]);
+    await this.waitForRevision(Number(res.header.revision));
+  }
+
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return [...this.quotasByEntity].map(([key, values]) => ({ entity: parseQuotaEntityKey(key), values: { ...values } }));
+  }
+
+  async setClientQuotas(entity: ClientQuotaEntity, values: Record<string, number>): Promise<void> {
+    const k = this.key(`client-quotas/${quotaEntityKey(entity)}`);
+    const op = Object.keys(values).length ? EtcdMetadataStore.put(k, values) : EtcdMetadataStore.del(k);
     const res = await this.txn([], [op]);
     await this.waitForRevision(Number(res.header.revision));
   }

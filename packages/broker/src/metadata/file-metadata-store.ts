@@ -20,7 +20,12 @@ import {
   type TopicMetadata,
   TopicExistsError,
   UnknownTopicError,
+  parseQuotaEntityKey,
+  quotaEntityKey,
+  type ClientQuotaEntity,
+  type ClientQuotaRecord,
 } from './metadata-store.js';
+import { aclKey, type AclBinding } from '../security/acls.js';
 
 export const METADATA_FILE = 'sluice-metadata.json';
 const FORMAT_VERSION = 1;
@@ -37,6 +42,10 @@ interface Document {
   nextProducerIdBlock?: string;
   /** Last broker epoch handed out (decimal string), so epochs grow across restarts. Absent means 0. */
   lastBrokerEpoch?: string;
+  /** ACL bindings; absent in files written before authorization. */
+  acls?: AclBinding[];
+  /** Client quotas by entity key (quotaEntityKey); absent before quotas. */
+  clientQuotas?: Record<string, Record<string, number>>;
 }
 
 export class FileMetadataStore implements MetadataStore {
@@ -198,6 +207,34 @@ export class FileMetadataStore implements MetadataStore {
         else delete perBroker[resourceName];
       }
       return { kind: 'broker-configs', resourceName, configs: { ...configs } };
+    }).then(() => undefined);
+  }
+
+  acls(): readonly AclBinding[] {
+    return this.document.acls ?? [];
+  }
+
+  updateAcls(add: readonly AclBinding[], remove: readonly AclBinding[]): Promise<void> {
+    return this.mutate(() => {
+      const removed = new Set(remove.map(aclKey));
+      const kept = new Map((this.document.acls ?? []).filter((b) => !removed.has(aclKey(b))).map((b) => [aclKey(b), b]));
+      for (const b of add) if (!kept.has(aclKey(b))) kept.set(aclKey(b), { ...b });
+      this.document.acls = [...kept.values()];
+      return { kind: 'acls' };
+    }).then(() => undefined);
+  }
+
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return Object.entries(this.document.clientQuotas ?? {}).map(([key, values]) => ({ entity: parseQuotaEntityKey(key), values: { ...values } }));
+  }
+
+  setClientQuotas(entity: ClientQuotaEntity, values: Record<string, number>): Promise<void> {
+    return this.mutate(() => {
+      const quotas = (this.document.clientQuotas ??= {});
+      const key = quotaEntityKey(entity);
+      if (Object.keys(values).length) quotas[key] = { ...values };
+      else delete quotas[key];
+      return { kind: 'client-quotas', entity, values: { ...values } };
     }).then(() => undefined);
   }
 

@@ -19,13 +19,20 @@ import {
   type PartitionChange,
   type PartitionRegistration,
   type TopicMetadata,
+  parseQuotaEntityKey,
+  quotaEntityKey,
+  type ClientQuotaEntity,
+  type ClientQuotaRecord,
 } from './metadata-store.js';
+import { aclKey, type AclBinding } from '../security/acls.js';
 
 export class InMemoryClusterMetadata {
   readonly clusterId: string;
   readonly topicsByName = new Map<string, TopicMetadata>();
   readonly registrations = new Map<number, BrokerRegistration>();
   private readonly brokerConfigsByResource = new Map<string, Record<string, string>>();
+  private aclBindings = new Map<string, AclBinding>();
+  private readonly quotasByEntity = new Map<string, Record<string, number>>();
   private readonly views = new Set<InMemoryMetadataView>();
   private nextProducerId = 0n;
   private lastBrokerEpoch = 0n;
@@ -169,6 +176,33 @@ export class InMemoryClusterMetadata {
     });
   }
 
+  acls(): readonly AclBinding[] {
+    return [...this.aclBindings.values()];
+  }
+
+  updateAcls(add: readonly AclBinding[], remove: readonly AclBinding[]): Promise<void> {
+    return this.mutate(() => {
+      const next = new Map(this.aclBindings);
+      for (const b of remove) next.delete(aclKey(b));
+      for (const b of add) if (!next.has(aclKey(b))) next.set(aclKey(b), { ...b });
+      this.aclBindings = next;
+      return { event: { kind: 'acls' }, result: undefined };
+    });
+  }
+
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return [...this.quotasByEntity].map(([key, values]) => ({ entity: parseQuotaEntityKey(key), values: { ...values } }));
+  }
+
+  setClientQuotas(entity: ClientQuotaEntity, values: Record<string, number>): Promise<void> {
+    return this.mutate(() => {
+      const key = quotaEntityKey(entity);
+      if (Object.keys(values).length) this.quotasByEntity.set(key, { ...values });
+      else this.quotasByEntity.delete(key);
+      return { event: { kind: 'client-quotas', entity, values: { ...values } }, result: undefined };
+    });
+  }
+
   reserveProducerIds(count: number): Promise<bigint> {
     if (!Number.isInteger(count) || count < 1) return Promise.reject(new RangeError(`cannot reserve ${count} producer ids`));
     return this.mutate(() => {
@@ -258,6 +292,22 @@ class InMemoryMetadataView implements MetadataStore {
 
   setBrokerConfigs(resourceName: string, configs: Record<string, string>): Promise<void> {
     return this.cluster.setBrokerConfigs(resourceName, configs);
+  }
+
+  acls(): readonly AclBinding[] {
+    return this.cluster.acls();
+  }
+
+  updateAcls(add: readonly AclBinding[], remove: readonly AclBinding[]): Promise<void> {
+    return this.cluster.updateAcls(add, remove);
+  }
+
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return this.cluster.clientQuotas();
+  }
+
+  setClientQuotas(entity: ClientQuotaEntity, values: Record<string, number>): Promise<void> {
+    return this.cluster.setClientQuotas(entity, values);
   }
 
   reserveProducerIds(count: number): Promise<bigint> {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '@sluice/protocol';
+import type { AclBinding } from '../security/acls.js';
 
 export interface PartitionAssignment {
   partition: number;
@@ -80,6 +81,40 @@ export interface TopicMetadata {
   createdAtMs: number;
 }
 
+/**
+ * A client-quota entity as Kafka names it: a user, a client id or both; null is the default entity
+ * of that type (`--entity-default`), absent means the entity does not name that type.
+ */
+export interface ClientQuotaEntity {
+  user?: string | null;
+  clientId?: string | null;
+}
+
+export interface ClientQuotaRecord {
+  entity: ClientQuotaEntity;
+  /** producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate. */
+  values: Record<string, number>;
+}
+
+/** A stable key of a quota entity, e.g. `user=alice,client-id@default` (names URI-encoded). */
+export function quotaEntityKey(entity: ClientQuotaEntity): string {
+  const part = (type: string, name: string | null | undefined): string[] => (name === undefined ? [] : [name === null ? `${type}@default` : `${type}=${encodeURIComponent(name)}`]);
+  return [...part('user', entity.user), ...part('client-id', entity.clientId)].join(',');
+}
+
+export function parseQuotaEntityKey(key: string): ClientQuotaEntity {
+  const entity: ClientQuotaEntity = {};
+  for (const part of key.split(',')) {
+    const at = part.indexOf('@default');
+    const eq = part.indexOf('=');
+    const type = at >= 0 ? part.slice(0, at) : part.slice(0, eq);
+    const name = at >= 0 ? null : decodeURIComponent(part.slice(eq + 1));
+    if (type === 'user') entity.user = name;
+    else if (type === 'client-id') entity.clientId = name;
+  }
+  return entity;
+}
+
 export type MetadataChange =
   | { kind: 'topic-created'; topic: TopicMetadata }
   | { kind: 'topic-deleted'; topic: TopicMetadata }
@@ -92,7 +127,11 @@ export type MetadataChange =
   /** A new controller won the election (-1: none right now); the epoch is its fencing token. */
   | { kind: 'controller-changed'; controllerId: number; controllerEpoch: number }
   | { kind: 'broker-configs'; resourceName: string; configs: Record<string, string> }
-  | { kind: 'producer-ids-reserved'; first: bigint; count: number };
+  | { kind: 'producer-ids-reserved'; first: bigint; count: number }
+  /** ACLs were added or removed (read the new set with acls()). */
+  | { kind: 'acls' }
+  /** One entity's client quotas were set (empty values: removed). */
+  | { kind: 'client-quotas'; entity: ClientQuotaEntity; values: Record<string, number> };
 
 export interface MetadataStore {
   /** Loads (or initialises) the store; must be called once before anything else. */
@@ -142,6 +181,14 @@ export interface MetadataStore {
    * reservation is durable, so an id handed out is never handed out again after a restart.
    */
   reserveProducerIds(count: number): Promise<bigint>;
+  /** The ACL bindings (authorization). */
+  acls(): readonly AclBinding[];
+  /** Adds the bindings of `add` not yet present and removes those of `remove`, as one change. */
+  updateAcls(add: readonly AclBinding[], remove: readonly AclBinding[]): Promise<void>;
+  /** The client quotas of every entity that has some. */
+  clientQuotas(): readonly ClientQuotaRecord[];
+  /** Replaces the quotas of one entity; empty values remove the entity. */
+  setClientQuotas(entity: ClientQuotaEntity, values: Record<string, number>): Promise<void>;
   onChange(listener: (change: MetadataChange) => void): void;
   close(): Promise<void>;
 }

@@ -8,12 +8,26 @@
 import { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
 import type { BufferPool } from './buffer-pool.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  readonly principal: KafkaPrincipal;
+}
+
+/**
+ * A connection that can be muted (quotas, Kafka 2.0+): the throttled response is sent at once,
+ * then no further request is read from the connection for `ms`.
+ */
+export interface Throttleable {
+  throttle(ms: number): void;
+}
+
+export function isThrottleable(connection: ConnectionInfo): connection is ConnectionInfo & Throttleable {
+  return typeof (connection as Partial<Throttleable>).throttle === 'function';
 }
 
 /**
@@ -53,8 +67,12 @@ interface Slot {
   response: Response;
 }
 
-export class Connection implements ConnectionInfo {
+export class Connection implements ConnectionInfo, Throttleable {
   readonly remoteAddress: string;
+  private principalOfConnection: KafkaPrincipal = ANONYMOUS;
+  /** performance.now() until which no request is read (a quota throttle); 0: not muted. */
+  private mutedUntil = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
   readonly remotePort: number;
   readonly localPort: number;
   private readonly reader: FrameReader;
@@ -118,6 +136,26 @@ export class Connection implements ConnectionInfo {
     socket.resume();
   }
 
+  get principal(): KafkaPrincipal {
+    return this.principalOfConnection;
+  }
+
+  /** Stops reading requests for `ms` (the response that carried the throttle time is still written). */
+  throttle(ms: number): void {
+    if (this.closed || ms <= 0) return;
+    const until = performance.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.mutedUntil = 0;
+      this.pump();
+    }, ms);
+    this.muteTimer.unref();
+    this.updateReading();
+  }
+
   get inFlight(): number {
     return this.queue.length;
   }
@@ -154,7 +192,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private blocked(): boolean {
-    return this.queue.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark;
+    return this.mutedUntil !== 0 || this.queue.length >= this.limits.maxInFlight || this.socket.writableLength > this.limits.writeHighWaterMark;
   }
 
   private updateReading(): void {
@@ -266,6 +304,8 @@ export class Connection implements ConnectionInfo {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = null;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
     this.events.onClose(this);
   }

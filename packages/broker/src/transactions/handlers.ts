@@ -8,6 +8,9 @@ import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler, Dispatcher } from '../dispatch/dispatcher.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
+import { canCluster, canGroup, canTopic, canTransactionalId, Op, type Authorizing } from '../security/checks.js';
+
+const allowAll: Authorizing = { authorizer: { enabled: false, authorize: () => true, authorizeAny: () => true } };
 
 /** PRODUCER_FENCED for clients that know it, INVALID_PRODUCER_EPOCH for older request versions. */
 export function fencedFor(code: number, version: number, firstFencedVersion: number): number {
@@ -15,24 +18,35 @@ export function fencedFor(code: number, version: number, firstFencedVersion: num
 }
 
 export function registerTransactionHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: TransactionCoordinator): void {
-  dispatcher.register(addPartitionsToTxnHandler(coordinator));
-  dispatcher.register(addOffsetsToTxnHandler(coordinator));
-  dispatcher.register(endTxnHandler(coordinator));
-  dispatcher.register(txnOffsetCommitHandler(coordinator));
-  dispatcher.register(writeTxnMarkersHandler(coordinator));
-  dispatcher.register(describeTransactionsHandler(coordinator));
-  dispatcher.register(listTransactionsHandler(coordinator));
-  void broker;
+  dispatcher.register(addPartitionsToTxnHandler(coordinator, broker));
+  dispatcher.register(addOffsetsToTxnHandler(coordinator, broker));
+  dispatcher.register(endTxnHandler(coordinator, broker));
+  dispatcher.register(txnOffsetCommitHandler(coordinator, broker));
+  dispatcher.register(writeTxnMarkersHandler(coordinator, broker));
+  dispatcher.register(describeTransactionsHandler(coordinator, broker));
+  dispatcher.register(listTransactionsHandler(coordinator, broker));
 }
 
-export function addPartitionsToTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.AddPartitionsToTxn> {
+export function addPartitionsToTxnHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.AddPartitionsToTxn> {
   return {
     apiKey: ApiKey.AddPartitionsToTxn,
     minVersion: 0,
     maxVersion: 5,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
       const version = header.apiVersion;
       const one = async (t: { transactionalId: string; producerId: bigint; producerEpoch: number; verifyOnly: boolean; topics: { name: string; partitions: number[] }[] }) => {
+        // Kafka: Write on the transactional id and on every topic; when any is refused nothing is added.
+        const txnDenied = !canTransactionalId(broker, connection, Op.WRITE, t.transactionalId);
+        const deniedTopics = new Set(t.topics.filter((topic) => !canTopic(broker, connection, Op.WRITE, topic.name)).map((topic) => topic.name));
+        if (txnDenied || deniedTopics.size > 0) {
+          return t.topics.map((topic) => ({
+            name: topic.name,
+            resultsByPartition: topic.partitions.map((partitionIndex) => ({
+              partitionIndex,
+              partitionErrorCode: txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : deniedTopics.has(topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED,
+            })),
+          }));
+        }
         const targets = t.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));
         const codes = await coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, targets, t.verifyOnly);
         let i = 0;
@@ -59,24 +73,28 @@ export function addPartitionsToTxnHandler(coordinator: TransactionCoordinator): 
   };
 }
 
-export function addOffsetsToTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.AddOffsetsToTxn> {
+export function addOffsetsToTxnHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.AddOffsetsToTxn> {
   return {
     apiKey: ApiKey.AddOffsetsToTxn,
     minVersion: 0,
     maxVersion: 4,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
+      // Kafka: Write on the transactional id, Read on the group.
+      if (!canTransactionalId(broker, connection, Op.WRITE, request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+      if (!canGroup(broker, connection, Op.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
       const code = await coordinator.addOffsets(request.transactionalId, request.producerId, request.producerEpoch, request.groupId);
       return { throttleTimeMs: 0, errorCode: fencedFor(code, header.apiVersion, 2) };
     },
   };
 }
 
-export function endTxnHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.EndTxn> {
+export function endTxnHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.EndTxn> {
   return {
     apiKey: ApiKey.EndTxn,
     minVersion: 0,
     maxVersion: 5,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
+      if (!canTransactionalId(broker, connection, Op.WRITE, request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
       const code = await coordinator.endTxn(request.transactionalId, request.producerId, request.producerEpoch, request.committed);
       const txn = coordinator.get(request.transactionalId);
       return { throttleTimeMs: 0, errorCode: fencedFor(code, header.apiVersion, 2), producerId: txn?.producerId ?? -1n, producerEpoch: txn?.producerEpoch ?? -1 };
@@ -84,12 +102,29 @@ export function endTxnHandler(coordinator: TransactionCoordinator): ApiHandler<t
   };
 }
 
-export function txnOffsetCommitHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.TxnOffsetCommit> {
+export function txnOffsetCommitHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.TxnOffsetCommit> {
   return {
     apiKey: ApiKey.TxnOffsetCommit,
     minVersion: 0,
     maxVersion: 4,
-    async handle(request, { header }) {
+    async handle(request, { header, connection }) {
+      // Kafka: Write on the transactional id, Read on the group and on each topic.
+      const refusal = !canTransactionalId(broker, connection, Op.WRITE, request.transactionalId)
+        ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : !canGroup(broker, connection, Op.READ, request.groupId)
+          ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+          : request.topics.some((t) => !canTopic(broker, connection, Op.READ, t.name))
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : ErrorCode.NONE;
+      if (refusal !== ErrorCode.NONE) {
+        return {
+          throttleTimeMs: 0,
+          topics: request.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refusal === ErrorCode.TOPIC_AUTHORIZATION_FAILED && canTopic(broker, connection, Op.READ, t.name) ? ErrorCode.OPERATION_NOT_ATTEMPTED : refusal })),
+          })),
+        };
+      }
       const partitions = request.topics.flatMap((t) =>
         t.partitions.map((p) => ({
           topic: t.name,
@@ -120,12 +155,21 @@ export function txnOffsetCommitHandler(coordinator: TransactionCoordinator): Api
 }
 
 /** WriteTxnMarkers: what a coordinator elsewhere sends a partition leader; written here once each. */
-export function writeTxnMarkersHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.WriteTxnMarkers> {
+export function writeTxnMarkersHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.WriteTxnMarkers> {
   return {
     apiKey: ApiKey.WriteTxnMarkers,
     minVersion: 0,
     maxVersion: 1,
-    async handle(request) {
+    async handle(request, { connection }) {
+      // Kafka: ClusterAction on the cluster (brokers only).
+      if (!canCluster(broker, connection, Op.CLUSTER_ACTION)) {
+        return {
+          markers: request.markers.map((m) => ({
+            producerId: m.producerId,
+            topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+          })),
+        };
+      }
       const markers = await Promise.all(
         request.markers.map(async (m) => ({
           producerId: m.producerId,
@@ -150,15 +194,18 @@ export function writeTxnMarkersHandler(coordinator: TransactionCoordinator): Api
   };
 }
 
-export function describeTransactionsHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.DescribeTransactions> {
+export function describeTransactionsHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.DescribeTransactions> {
   return {
     apiKey: ApiKey.DescribeTransactions,
     minVersion: 0,
     maxVersion: 0,
-    async handle(request) {
+    async handle(request, { connection }) {
       return {
         throttleTimeMs: 0,
         transactionStates: request.transactionalIds.map((transactionalId) => {
+          if (!canTransactionalId(broker, connection, Op.DESCRIBE, transactionalId)) {
+            return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+          }
           const txn = coordinator.get(transactionalId);
           if (!txn || txn.state === 'Dead') {
             return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
@@ -187,12 +234,12 @@ export function describeTransactionsHandler(coordinator: TransactionCoordinator)
 
 const STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'];
 
-export function listTransactionsHandler(coordinator: TransactionCoordinator): ApiHandler<typeof ApiKey.ListTransactions> {
+export function listTransactionsHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.ListTransactions> {
   return {
     apiKey: ApiKey.ListTransactions,
     minVersion: 0,
     maxVersion: 1,
-    async handle(request) {
+    async handle(request, { connection }) {
       const states = request.stateFilters;
       const ids = request.producerIdFilters;
       const duration = request.durationFilter ?? -1n;
@@ -200,6 +247,8 @@ export function listTransactionsHandler(coordinator: TransactionCoordinator): Ap
       const listed = coordinator.all().filter(
         (t) =>
           t.state !== 'Dead' &&
+          // Kafka: only the transactional ids the principal may Describe.
+          canTransactionalId(broker, connection, Op.DESCRIBE, t.transactionalId) &&
           (states.length === 0 || states.includes(t.state)) &&
           (ids.length === 0 || ids.includes(t.producerId)) &&
           // KIP-994: only transactions running longer than the duration.

@@ -423,3 +423,28 @@ test('a store whose only etcd member was away catches up by revision; when those
   await a.createTopic(topic('after'));
   await waitFor('b has after', () => b.topic('after'));
 });
+
+test('ACLs and client quotas: one store\'s changes reach another through the watch, and a store opened later loads them', async (t) => {
+  const etcd = await etcdFor(t);
+  if (!etcd) return;
+  const a = await openStore(t, etcd.endpoints, 1);
+  const b = await openStore(t, etcd.endpoints, 2);
+  const seen = record(b);
+  const acl = (resourceName: string, operation: number) => ({ resourceType: 2, resourceName, patternType: 3, principal: 'User:alice', host: '*', operation, permissionType: 3 });
+  await a.updateAcls([acl('orders', 3), acl('orders', 4), acl('pay/eu', 3)], []);
+  // Adding a binding twice keeps one.
+  await a.updateAcls([acl('orders', 3)], []);
+  await waitFor('the ACLs on b', () => b.acls().length === 3);
+  await a.updateAcls([], [acl('orders', 4)]);
+  await a.setClientQuotas({ user: 'alice', clientId: null }, { producer_byte_rate: 1024 });
+  await a.setClientQuotas({ clientId: 'app' }, { consumer_byte_rate: 10 });
+  await a.setClientQuotas({ clientId: 'app' }, {});
+  await waitFor('the quotas on b', () => b.clientQuotas().length === 1 && b.acls().length === 2);
+  assert.deepEqual(b.acls().map((x) => `${x.resourceName}:${x.operation}`).sort(), ['orders:3', 'pay/eu:3']);
+  assert.deepEqual(b.clientQuotas(), [{ entity: { user: 'alice', clientId: null }, values: { producer_byte_rate: 1024 } }]);
+  assert.ok(seen.filter((c) => c.kind === 'acls').length >= 2);
+  assert.deepEqual(seen.filter((c) => c.kind === 'client-quotas').map((c) => (c.kind === 'client-quotas' ? Object.keys(c.values).length : -1)), [1, 1, 0]);
+  const later = await openStore(t, etcd.endpoints, 3);
+  assert.deepEqual(later.acls().map((x) => `${x.resourceName}:${x.operation}`).sort(), ['orders:3', 'pay/eu:3']);
+  assert.deepEqual(later.clientQuotas(), b.clientQuotas());
+});

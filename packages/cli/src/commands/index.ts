@@ -16,5 +16,6 @@ import { leaderElectionTool } from './leader-election.js';
 import { reassignPartitionsTool } from './reassign-partitions.js';
 import { brokerApiVersionsTool } from './broker-api-versions.js';
 import { logDirsTool } from './log-dirs.js';
+import { aclsTool } from './acls.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, logDirsTool, brokerApiVersionsTool, transactionsTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, logDirsTool, brokerApiVersionsTool, transactionsTool, aclsTool];

@@ -7,6 +7,7 @@ import { ApiKey, ErrorCode, KafkaError, ZERO_UUID, apiInfo, decodeConsumerProtoc
 import { Cluster, type ClusterOptions, type TopicMetadata, type BrokerAddress } from '../cluster/cluster.js';
 import type { Connection } from '../connection/connection.js';
 import { MisuseError } from '../errors.js';
+import type { AclBinding, AclBindingFilter, ClientQuotaAlteration, ClientQuotaEntry, ClientQuotaFilterComponent } from './acls.js';
 
 export interface NewTopic {
   topic: string;
@@ -204,6 +205,83 @@ export class Admin {
   }
 
   /** Replaces a resource's whole dynamic config (AlterConfigs semantics: unlisted keys revert). */
+  /** CreateAcls: every binding is created, or the first refusal is thrown. */
+  async createAcls(bindings: AclBinding[]): Promise<void> {
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.CreateAcls, {
+        creations: bindings.map((b) => ({ resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permissionType })),
+      });
+    });
+    for (const r of response.results) if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? 'CreateAcls');
+  }
+
+  /** DescribeAcls: the bindings matching the filter. */
+  async describeAcls(filter: AclBindingFilter): Promise<AclBinding[]> {
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.DescribeAcls, {
+        resourceTypeFilter: filter.resourceType,
+        resourceNameFilter: filter.resourceName,
+        patternTypeFilter: filter.patternType,
+        principalFilter: filter.principal,
+        hostFilter: filter.host,
+        operation: filter.operation,
+        permissionType: filter.permissionType,
+      });
+    });
+    if (response.errorCode !== 0) throw new KafkaError(response.errorCode, response.errorMessage ?? 'DescribeAcls');
+    return response.resources.flatMap((r) =>
+      r.acls.map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType ?? 3, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })),
+    );
+  }
+
+  /** DeleteAcls: per filter, the bindings it deleted. */
+  async deleteAcls(filters: AclBindingFilter[]): Promise<AclBinding[][]> {
+    const response = await this.cluster.withRetry(async () => {
+      const c = await this.controller();
+      return c.request(ApiKey.DeleteAcls, {
+        filters: filters.map((f) => ({
+          resourceTypeFilter: f.resourceType,
+          resourceNameFilter: f.resourceName,
+          patternTypeFilter: f.patternType,
+          principalFilter: f.principal,
+          hostFilter: f.host,
+          operation: f.operation,
+          permissionType: f.permissionType,
+        })),
+      });
+    });
+    return response.filterResults.map((r) => {
+      if (r.errorCode !== 0) throw new KafkaError(r.errorCode, r.errorMessage ?? 'DeleteAcls');
+      return r.matchingAcls.map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType ?? 3, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType }));
+    });
+  }
+
+  /** DescribeClientQuotas: the entities matching every component (and no other type when strict). */
+  async describeClientQuotas(components: ClientQuotaFilterComponent[], strict = false): Promise<ClientQuotaEntry[]> {
+    const response = await this.cluster.withRetry(async () => (await this.controller()).request(ApiKey.DescribeClientQuotas, { components, strict }));
+    if (response.errorCode !== 0) throw new KafkaError(response.errorCode, response.errorMessage ?? 'DescribeClientQuotas');
+    return (response.entries ?? []).map((e) => ({
+      entity: Object.fromEntries(e.entity.map((x) => [x.entityType, x.entityName])),
+      values: Object.fromEntries(e.values.map((v) => [v.key, v.value])),
+    }));
+  }
+
+  /** AlterClientQuotas: sets (value) or removes (null) quota keys of each entity. */
+  async alterClientQuotas(alterations: ClientQuotaAlteration[], validateOnly = false): Promise<void> {
+    const response = await this.cluster.withRetry(async () =>
+      (await this.controller()).request(ApiKey.AlterClientQuotas, {
+        entries: alterations.map((a) => ({
+          entity: Object.entries(a.entity).map(([entityType, entityName]) => ({ entityType, entityName })),
+          ops: a.ops.map((o) => ({ key: o.key, value: o.value ?? 0, remove: o.value === null })),
+        })),
+        validateOnly,
+      }),
+    );
+    for (const e of response.entries) if (e.errorCode !== 0) throw new KafkaError(e.errorCode, e.errorMessage ?? 'AlterClientQuotas');
+  }
+
   async alterConfigs(resources: Array<ConfigResource & { configs: Record<string, string | null> }>, validateOnly = false): Promise<void> {
     const responses = await this.perConfigNode(resources, async (c, group) =>
       (
