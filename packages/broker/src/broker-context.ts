@@ -5,7 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import type { ReplicaManager } from './replica/replica-manager.js';
-import type { BufferPool } from './network/buffer-pool.js';
+import type { BufferPool } from '@sluice/protocol';
 import type { TopicManager } from './topics/topic-manager.js';
 import type { Authorizer } from './security/acl-authorizer.js';
 import type { ClientQuotaManager } from './quotas/client-quotas.js';

@@ -11,7 +11,7 @@ import { LogManager, brokerTopicDefaults, parseTopicConfig, type TopicConfig } f
 import { BrokerConfig, ConfigError, parseListener, type Listener } from './config/broker-config.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { BufferPool } from './network/buffer-pool.js';
+import { BufferPool } from '@sluice/protocol';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { ReplicationQuota } from './replica/replication-quota.js';
 import { Controller } from './controller/controller.js';

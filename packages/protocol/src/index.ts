@@ -5,3 +5,4 @@ export * from './records/index.js';
 export * from './compression/index.js';
 export * from './errors/kafka-errors.js';
 export * from './messages/index.js';
+export * from './framing/index.js';

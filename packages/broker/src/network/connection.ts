@@ -6,8 +6,8 @@
  * buffer without bound.
  */
 import { Socket } from 'node:net';
-import { FrameReader, FrameTooLargeError } from './frame-reader.js';
-import type { BufferPool } from './buffer-pool.js';
+import { FrameReader, FrameTooLargeError } from '@sluice/protocol';
+import type { BufferPool } from '@sluice/protocol';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 
 export interface ConnectionInfo {

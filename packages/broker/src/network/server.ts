@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '@sluice/protocol';
 
 export interface NetworkServerOptions {
   host: string;

@@ -1,5 +1,6 @@
 /**
- * Splits a TCP byte stream into Kafka request frames (int32 size prefix + body). The size is
+ * Splits a TCP byte stream into Kafka frames (int32 size prefix + body): requests on the broker,
+ * responses in the client. The size is
  * checked against the limit as soon as the prefix arrives, before any buffer for the body is
  * allocated. Every frame gets a buffer of its own, sized from its prefix (large ones from the
  * frame pool), so a handler may keep the bytes it decoded for as long as it likes.
@@ -14,8 +15,8 @@
 import { BufferPool } from './buffer-pool.js';
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly size: number, readonly limit: number) {
-    super(size < 0 ? `negative frame size ${size}` : `frame of ${size} bytes exceeds socket.request.max.bytes (${limit})`);
+  constructor(readonly size: number, readonly limit: number, limitName = 'socket.request.max.bytes') {
+    super(size < 0 ? `negative frame size ${size}` : `frame of ${size} bytes exceeds ${limitName} (${limit})`);
     this.name = 'FrameTooLargeError';
   }
 }
@@ -50,6 +51,8 @@ export class FrameReader {
     private maxFrameSize: number,
     private readonly pool: BufferPool = new BufferPool(0),
     private readonly scratch: Buffer = SHARED_SCRATCH,
+    /** How errors name the limit: the broker's setting, or the client's. */
+    private readonly limitName = 'socket.request.max.bytes',
   ) {}
 
   setMaxFrameSize(limit: number): void {
@@ -127,7 +130,7 @@ export class FrameReader {
         this.prefixFilled = 0;
         size = this.prefix.readInt32BE(0);
       }
-      if (size < 0 || size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
+      if (size < 0 || size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize, this.limitName);
       this.frame = size === 0 ? EMPTY : this.pool.acquire(size);
       this.filled = 0;
       if (size === 0) this.complete();

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FrameReader, FrameTooLargeError } from '../../src/network/frame-reader.js';
-import { BufferPool } from '../../src/network/buffer-pool.js';
+import { FrameReader, FrameTooLargeError } from '../../src/framing/frame-reader.js';
+import { BufferPool } from '../../src/framing/buffer-pool.js';
 
 function frame(body: Buffer): Buffer {
   const out = Buffer.alloc(4 + body.length);

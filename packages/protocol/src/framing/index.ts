@@ -1,0 +1,2 @@
+export * from './frame-reader.js';
+export * from './buffer-pool.js';
