@@ -5,12 +5,12 @@
  * (offsets, epochs, CRCs). A partition first goes through truncation (KIP-101/279: OffsetForLeaderEpoch
  * for its latest epoch, then truncate to where the leader's log and ours diverge), then fetches.
  */
-import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
-import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { ApiKey, BufferPool, ErrorCode, type FetchResponse } from '@sluice/protocol';
 import { Connection } from '@sluice/client';
 import type { Logger } from '../logger.js';
 import type { BrokerRegistration } from '../metadata/metadata-store.js';
 import type { Partition } from './partition.js';
+import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 
 export interface ReplicaFetcherConfig {
   numReplicaFetchers: number;
@@ -58,6 +58,8 @@ export class ReplicaFetcherThread {
   private running = true;
   private wakeUp: (() => void) | null = null;
   private readonly done: Promise<void>;
+  /** Fetch responses land in these buffers and go back once their batches are appended: replication allocates no fresh ones. */
+  private readonly frames = new BufferPool(32 << 20);
 
   constructor(
     readonly name: string,
@@ -116,7 +118,7 @@ export class ReplicaFetcherThread {
   private async conn(): Promise<Connection> {
     if (this.connection && this.connection.isOpen) return this.connection;
     this.connection?.close();
-    const c = new Connection({ host: this.leader.host, port: this.leader.port, clientId: `broker-${this.localBrokerId}-${this.name}`, requestTimeoutMs: 30_000 + this.config.fetchWaitMaxMs });
+    const c = new Connection({ host: this.leader.host, port: this.leader.port, clientId: `broker-${this.localBrokerId}-${this.name}`, requestTimeoutMs: 30_000 + this.config.fetchWaitMaxMs, framePool: this.frames });
     this.connection = c;
     await c.connect();
     return c;
@@ -261,6 +263,16 @@ export class ReplicaFetcherThread {
       },
       { version: FETCH_VERSION },
     );
+    try {
+      await this.applyFetchResponse(response, byTopic, requested);
+    } finally {
+      // Nothing refers to the response's bytes any more: the appends have written them.
+      const view = response.responses.flatMap((t) => t.partitions).find((p) => p.records && p.records.length > 0)?.records;
+      if (view) this.frames.release(view);
+    }
+  }
+
+  private async applyFetchResponse(response: FetchResponse, byTopic: Map<string, FetchState[]>, requested: Map<FetchState, bigint>): Promise<void> {
     for (const t of response.responses) {
       for (const p of t.partitions) {
         const s = byTopic.get(t.topic ?? '')?.find((x) => x.partition.index === p.partitionIndex);

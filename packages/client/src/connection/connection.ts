@@ -8,7 +8,9 @@ import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'nod
 import { channel } from 'node:diagnostics_channel';
 import {
   ApiKey,
+  BufferPool,
   ErrorCode,
+  FrameReader,
   KafkaError,
   decodeResponse,
   encodeRequestChunks,
@@ -44,7 +46,19 @@ export interface ConnectionOptions {
   sasl?: SaslAuthenticator;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Where large response frames come from. Whoever takes a response from this connection gives
+   * its frame back (`framePool.release(anyViewOfIt)`) once nothing refers to the decoded bytes;
+   * the broker's replica fetchers do, so replication allocates no fresh buffers. Without a pool
+   * every frame is a buffer of its own for the garbage collector.
+   */
+  framePool?: BufferPool;
 }
+
+/** Largest response frame accepted (a Fetch is bounded by fetch.max.bytes, far below). */
+const MAX_RESPONSE_FRAME = 1 << 30;
+/** Frames are fresh buffers unless the caller lends a pool. */
+const NO_POOL = new BufferPool(0);
 
 export interface RequestOptions {
   /** Overrides the negotiated version. */
@@ -73,8 +87,7 @@ export class Connection {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
   private versions: VersionTable = new Map();
-  private inbound: Buffer[] = [];
-  private inboundBytes = 0;
+  private reader: FrameReader | null = null;
   private connecting: Promise<void> | null = null;
   private closed = false;
   private failure: Error | null = null;
@@ -111,11 +124,15 @@ export class Connection {
   private async open(): Promise<void> {
     const { host, port } = this.options;
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    const reader = new FrameReader(MAX_RESPONSE_FRAME, this.options.framePool ?? NO_POOL, undefined, 'the client\'s response size limit');
+    let plain: Socket | null = null;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const tls = this.options.tls;
+      // Plain TCP reads straight into each response's own buffer once its size is known (no
+      // per-read chunks, no concatenation); TLS hands over decrypted chunks, copied in once.
       const s: Socket = tls
         ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(typeof tls === 'object' ? tls : {}) })
-        : netConnect({ host, port });
+        : (plain = netConnect({ host, port, onread: { buffer: () => reader.readBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(plain, n, buf as Buffer) } }));
       const readyEvent = tls ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => {
         s.destroy();
@@ -133,9 +150,19 @@ export class Connection {
     });
     socket.setNoDelay(true);
     // Events of a socket already replaced by a reconnect must not touch the new one.
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.onData(chunk);
-    });
+    this.reader = reader;
+    if (plain === null) {
+      socket.on('data', (chunk: Buffer) => {
+        if (this.socket !== socket) return;
+        try {
+          reader.push(chunk);
+        } catch (err) {
+          this.fail(new ConnectionError(this.address, (err as Error).message));
+          return;
+        }
+        this.drainFrames(reader);
+      });
+    }
     socket.on('error', (err) => {
       if (this.socket === socket) this.fail(new ConnectionError(this.address, err.message, { cause: err }));
     });
@@ -276,32 +303,26 @@ export class Connection {
     socket.uncork();
   }
 
-  private onData(chunk: Buffer): void {
-    this.inbound.push(chunk);
-    this.inboundBytes += chunk.length;
-    while (this.inboundBytes >= 4) {
-      let head = this.inbound[0];
-      if (head.length < 4) {
-        head = Buffer.concat(this.inbound);
-        this.inbound = [head];
-      }
-      const size = head.readInt32BE(0);
-      if (size < 4) {
-        this.fail(new ConnectionError(this.address, `invalid response size ${size}`));
+  /** `onread` callback of a plain socket: `n` bytes landed in `buf`, the buffer the reader chose. */
+  private onRead(socket: Socket | null, n: number, buf: Buffer): boolean {
+    const reader = this.reader;
+    if (socket === null || this.socket !== socket || reader === null) return true;
+    try {
+      reader.received(n, buf);
+    } catch (err) {
+      this.fail(new ConnectionError(this.address, (err as Error).message));
+      return false;
+    }
+    this.drainFrames(reader);
+    return true;
+  }
+
+  private drainFrames(reader: FrameReader): void {
+    for (let frame = reader.next(); frame !== null && this.reader === reader; frame = reader.next()) {
+      if (frame.length < 4) {
+        this.fail(new ConnectionError(this.address, `invalid response size ${frame.length}`));
         return;
       }
-      if (this.inboundBytes < 4 + size) return;
-      let frame: Buffer;
-      if (head.length >= 4 + size) {
-        frame = head.subarray(4, 4 + size);
-        if (head.length === 4 + size) this.inbound.shift();
-        else this.inbound[0] = head.subarray(4 + size);
-      } else {
-        const all = Buffer.concat(this.inbound, this.inboundBytes);
-        frame = all.subarray(4, 4 + size);
-        this.inbound = all.length > 4 + size ? [all.subarray(4 + size)] : [];
-      }
-      this.inboundBytes -= 4 + size;
       this.dispatch(frame);
     }
   }
@@ -321,8 +342,7 @@ export class Connection {
     const socket = this.socket;
     this.socket = null;
     socket?.destroy();
-    this.inbound = [];
-    this.inboundBytes = 0;
+    this.reader = null;
     for (const entry of this.pending.values()) {
       if (entry.timer) clearTimeout(entry.timer);
       entry.reject(error);
