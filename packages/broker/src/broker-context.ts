@@ -7,6 +7,7 @@ import type { MetadataStore } from './metadata/metadata-store.js';
 import type { ReplicaManager } from './replica/replica-manager.js';
 import type { BufferPool } from './network/buffer-pool.js';
 import type { TopicManager } from './topics/topic-manager.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
 export interface Endpoint {
   host: string;
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly buffers: BufferPool;
   /** The address clients are told to connect to (Metadata, DescribeCluster). */
   advertisedEndpoint(): Endpoint;
+  /** What the hot path counts when metrics are on (metrics.port set); null when off. */
+  readonly metrics: BrokerMetrics | null;
   /** True once shutdown has begun: long polls answer at once. */
   readonly stopping: boolean;
 }

@@ -26,6 +26,10 @@ import { registerCoreHandlers, type Idempotence } from './handlers/index.js';
 import { startTransactionCoordinator, type TransactionCoordinator } from './transactions/index.js';
 import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
+import { BrokerMetrics } from './metrics/broker-metrics.js';
+import { ConsumerLag } from './metrics/consumer-lag.js';
+import { createRegistry } from './metrics/collectors.js';
+import { MetricsServer } from './metrics/metrics-server.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -61,6 +65,8 @@ export interface RunningBroker {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator. */
   readonly transactions: TransactionCoordinator;
+  /** Where /metrics is served (metrics.port set), else null. */
+  readonly metricsEndpoint: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -155,6 +161,9 @@ async function startLocked(
   await topics.recover();
   manager.startBackgroundTasks();
 
+  const metrics = config.int('metrics.port') >= 0 ? new BrokerMetrics() : null;
+  const consumerLag = metrics === null ? null : new ConsumerLag(replicaManager, config.int('metrics.lag.window'), config.int('metrics.lag.min.distance.ms'));
+  if (metrics !== null) metrics.lag = consumerLag;
   const dispatcher = new Dispatcher();
   const buffers = new BufferPool();
   let stopping = false;
@@ -170,6 +179,7 @@ async function startLocked(
     logger,
     dataDir,
     buffers,
+    metrics,
     advertisedEndpoint: () => advertised,
     get stopping() {
       return stopping;
@@ -198,6 +208,7 @@ async function startLocked(
     frameReusable: (frame) => dispatcher.frameReusable(frame),
     bufferPool: buffers,
     onWarning: (m) => logger.warn(m),
+    metrics: metrics === null ? null : { observer: metrics, listener: metrics.listener(listener.name) },
   });
   let bound: BoundAddress[];
   try {
@@ -211,6 +222,26 @@ async function startLocked(
   }
   const port = bound[0].port;
   advertised = advertisedEndpoint(config, listener, port);
+  let metricsServer: MetricsServer | null = null;
+  let metricsEndpoint: { host: string; port: number } | null = null;
+  if (metrics !== null && consumerLag !== null) {
+    consumerLag.attach(groups);
+    const registry = createRegistry({ context, metrics, groups, lag: consumerLag });
+    const configuredHost = config.string('metrics.bind.address');
+    const host = configuredHost ?? (listener.host === '' ? '::' : listener.host === 'localhost' ? '127.0.0.1' : listener.host);
+    metricsServer = new MetricsServer({ host, port: config.int('metrics.port'), registry, lag: consumerLag, clusterId: metadata.clusterId, logger });
+    try {
+      metricsEndpoint = await metricsServer.listen();
+    } catch (err) {
+      await server.close(0);
+      transactions.stop();
+      groups.stop();
+      await logs.close();
+      await metadata.close();
+      throw new ConfigError([`metrics.port ${config.int('metrics.port')} on ${host}: ${(err as Error).message}`]);
+    }
+    logger.info(`metrics on http://${metricsEndpoint.host.includes(':') ? `[${metricsEndpoint.host}]` : metricsEndpoint.host}:${metricsEndpoint.port}/metrics`);
+  }
   // Every broker runs the controller; it acts while the store names this broker controller.
   const controller = new Controller(config.nodeId, metadata, logger, {
     uncleanLeaderElection: (t) => topics.topicConfig(t).uncleanLeaderElectionEnable,
@@ -243,6 +274,7 @@ async function startLocked(
       transactions.stop();
       groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
+      await metricsServer?.close();
       // Gone from the cluster at once, rather than when the session would have timed out.
       await metadata.unregisterBroker(config.nodeId).catch((err: unknown) => logger.warn(`unregistering from the cluster metadata failed: ${(err as Error).message}`));
       await logs.close();
@@ -264,6 +296,7 @@ async function startLocked(
     dispatcher,
     context,
     groups,
+    metricsEndpoint,
     stop,
   };
 }

@@ -8,7 +8,8 @@ import { ApiKey, ErrorCode, type FetchRequest, type FetchResponsePartitionData, 
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { ZERO_UUID } from '../metadata/metadata-store.js';
-import type { FetchTarget } from '../replica/replica-manager.js';
+import type { FetchPartitionResult, FetchTarget } from '../replica/replica-manager.js';
+import type { BrokerMetrics, TopicMeters } from '../metrics/broker-metrics.js';
 
 /** Kafka's response limit before v3 introduced max_bytes. */
 const DEFAULT_MAX_BYTES = 0x7fffffff;
@@ -18,6 +19,8 @@ interface Target extends FetchTarget {
   name: string | null;
   topicId: string;
   index: number;
+  /** The topic exists (its meters may be counted). */
+  known: boolean;
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fetch> {
@@ -32,6 +35,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
       }
       const targets = resolveTargets(broker, request, version >= 13);
+      const replicaId = version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1);
       const results = await broker.replicaManager.fetchMessages({
         targets,
         maxBytes: Math.min(request.maxBytes ?? DEFAULT_MAX_BYTES, broker.config.int('fetch.max.bytes')),
@@ -39,9 +43,10 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         maxWaitMs: request.maxWaitMs,
         buffers: broker.buffers,
         // A follower broker names itself: in the body up to v14, in ReplicaState from v15 (KIP-903).
-        replicaId: version >= 15 ? (request.replicaState?.replicaId ?? -1) : (request.replicaId ?? -1),
+        replicaId,
         isolationLevel: request.isolationLevel ?? 0,
       });
+      if (broker.metrics !== null) countFetch(broker.metrics, targets, results, replicaId >= 0);
       // Pooled read buffers in the response go back to the pool once the connection has written them.
       const partitions: FetchResponsePartitionData[] = results.map((r, i) => ({
         partitionIndex: targets[i].index,
@@ -58,6 +63,21 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
   };
 }
 
+/** BrokerTopicMetrics of a fetch: per partition of a known topic, one meter lookup per topic run. */
+function countFetch(metrics: BrokerMetrics, targets: Target[], results: readonly FetchPartitionResult[], replica: boolean): void {
+  let meters: TopicMeters | null = null;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i];
+    if (!t.known || t.name === null) continue;
+    if (meters === null || meters.topic !== t.name) meters = metrics.topic(t.name!);
+    const r = results[i];
+    meters.totalFetchRequests++;
+    if (r.errorCode !== ErrorCode.NONE) meters.failedFetchRequests++;
+    if (replica) meters.replicationBytesOut += r.records.length;
+    else meters.bytesOut += r.records.length;
+  }
+}
+
 function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean): Target[] {
   const targets: Target[] = [];
   request.topics.forEach((t, topicIndex) => {
@@ -72,6 +92,7 @@ function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: bool
         name: topic?.name ?? t.topic ?? null,
         topicId: topic?.topicId ?? t.topicId ?? ZERO_UUID,
         index: p.partition,
+        known: topic !== undefined,
         partition,
         errorCode,
         fetchOffset: p.fetchOffset,
