@@ -13,7 +13,7 @@ import { BufferPool } from './network/buffer-pool.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { Controller } from './controller/controller.js';
 import { controlledShutdown } from './controller/controlled-shutdown.js';
-import { createLogger, silentLogger, type Logger } from './logger.js';
+import { createLogger, silentLogger, type LogFormat, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
 import { EtcdMetadataStore } from './metadata/etcd-metadata-store.js';
 import { lockDataDirectory } from './metadata/data-dir-lock.js';
@@ -42,6 +42,8 @@ export interface StartBrokerOptions {
   configFile?: string;
   /** Where log lines go; default: nowhere (embedded use). The CLI passes stderr. */
   logSink?: ((line: string) => void) | null;
+  /** How log lines look: `text` (default) or `json` (one object per line; see logger.ts). */
+  logFormat?: LogFormat;
   /** A metadata store other than the file-backed one (multi-broker clusters). */
   metadataStore?: MetadataStore;
   /** This broker's node id (Kafka's node.id), for several brokers sharing one metadata store. */
@@ -70,11 +72,10 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'metadataStore', 'nodeId']);
+const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'logFormat', 'metadataStore', 'nodeId']);
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const startedAt = performance.now();
-  const logger = options.logSink ? createLogger(options.logSink) : silentLogger;
   const overrides: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(options)) {
     if (OPTION_KEYS.has(key) || value === undefined || value === null || typeof value === 'function' || typeof value === 'object') continue;
@@ -83,6 +84,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
   if (options.nodeId !== undefined) overrides['node.id'] = options.nodeId;
   const config = BrokerConfig.load({ configFile: options.configFile, overrides });
+  const logger = options.logSink ? createLogger(options.logSink, 'info', options.logFormat === 'json' ? 'json' : 'text', options.logFormat === 'json' ? { node_id: config.nodeId } : {}) : silentLogger;
   const listener = chooseListener(config, options);
   checkTopicDefaults(config);
 
