@@ -14,5 +14,6 @@ import { deleteRecordsTool } from './delete-records.js';
 import { clusterTool } from './cluster.js';
 import { leaderElectionTool } from './leader-election.js';
 import { reassignPartitionsTool } from './reassign-partitions.js';
+import { topTool } from './top.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, transactionsTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, transactionsTool, topTool];
