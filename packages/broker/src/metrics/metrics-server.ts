@@ -69,8 +69,13 @@ export class MetricsServer {
       const body = await this.options.registry.metrics();
       return send(res, 200, this.options.registry.contentType, body);
     }
-    if (path === '/' ) return send(res, 200, 'text/plain', 'Sluice broker metrics: /metrics, /v3/kafka\n');
-    const parts = path.split('/').slice(1).map(decodeURIComponent);
+    if (path === '/') return send(res, 200, 'text/plain', 'Sluice broker metrics: /metrics, /v3/kafka\n');
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(1).map(decodeURIComponent);
+    } catch {
+      return burrowError(res, 400, 'malformed path', url);
+    }
     if (parts[0] !== 'v3' || parts[1] !== 'kafka') return burrowError(res, 404, 'invalid request type', url);
     const cluster = this.options.clusterId;
     if (parts.length === 2) return burrowOk(res, 'cluster list returned', { clusters: [cluster] }, url);

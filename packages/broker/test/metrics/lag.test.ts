@@ -92,6 +92,9 @@ test('lag: STALL then STOP, WARN, REWIND and OK by Burrow\'s rules; lag in recor
   assert.equal(missing.status, 404);
   assert.equal(((await missing.json()) as { error: boolean }).error, true);
   assert.equal((await fetch(`http://127.0.0.1:${port}/v3/kafka/other-cluster/consumer`)).status, 404);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/v3/kafka/${cluster}/consumer/%E0%A4%A/lag`)).status, 400);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status, 405);
+  assert.equal((await scrape(port)).length > 0, true, 'the endpoint still serves after bad requests');
   const groups = (await (await fetch(`http://127.0.0.1:${port}/v3/kafka/${cluster}/consumer`)).json()) as { consumers: string[] };
   assert.deepEqual(groups.consumers.sort(), ['fine', 'rewound', 'slow', 'stalled']);
 });
