@@ -9,7 +9,8 @@
  * per lagging partition, remembered while the committed offset stays, so a scrape costs no more
  * than one small read per lagging partition whose offset moved.
  */
-import { BatchOffsets, decodeAttributes, TimestampType } from '@sluice/protocol';
+import { BatchOffsets, decodeAttributes, decodeConsumerProtocolAssignment, TimestampType } from '@sluice/protocol';
+import type { Group } from '../groups/group.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import { CommitWindows, groupStatus, partitionStatus, type CommitSample, type GroupStatus, type PartitionStatus } from './burrow.js';
@@ -28,6 +29,9 @@ export interface PartitionLag {
   window: readonly CommitSample[];
   /** Share of the window filled (Burrow's `complete`). */
   complete: number;
+  /** The member assigned the partition (consumer protocol groups), as Burrow's owner and client_id. */
+  owner: string;
+  clientId: string;
 }
 
 export interface GroupLag {
@@ -84,6 +88,7 @@ export class ConsumerLag {
       const shard = coordinator.activeShard(group.groupId);
       if (!shard || group.is('Dead')) continue;
       const partitions: PartitionLag[] = [];
+      const owners = ownersOf(group);
       for (const { topic, partition, committed } of shard.offsetStore.committed(group.groupId)) {
         const replica = this.replicas.getPartition(topic, partition);
         const known = replica !== undefined && !replica.log.isClosed;
@@ -114,6 +119,8 @@ export class ConsumerLag {
           status: lag === null ? 'OK' : partitionStatus(window, this.windows.logEndSamples(topic, partition), lag, nowMs),
           window,
           complete: Math.min(1, window.length / this.windows.size),
+          owner: owners.get(`${topic}\u0000${partition}`)?.host ?? '',
+          clientId: owners.get(`${topic}\u0000${partition}`)?.clientId ?? '',
         });
       }
       partitions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
@@ -151,4 +158,21 @@ export class ConsumerLag {
       return null;
     }
   }
+}
+
+/** topic\0partition → the member a consumer group's current assignment gives it to. */
+function ownersOf(group: Group): Map<string, { host: string; clientId: string }> {
+  const out = new Map<string, { host: string; clientId: string }>();
+  if (group.protocolType !== 'consumer' || !group.is('Stable')) return out;
+  for (const m of group.members.values()) {
+    if (m.assignment.length === 0) continue;
+    try {
+      for (const a of decodeConsumerProtocolAssignment(m.assignment).value.assignedPartitions) {
+        for (const p of a.partitions) out.set(`${a.topic}\u0000${p}`, { host: m.clientHost, clientId: m.clientId });
+      }
+    } catch {
+      // An assignment the leader encoded some other way: no owner shown.
+    }
+  }
+  return out;
 }

@@ -134,8 +134,8 @@ function burrowPartition(p: PartitionLag): Record<string, unknown> & { status: s
   return {
     topic: p.topic,
     partition: p.partition,
-    owner: '',
-    client_id: '',
+    owner: p.owner === '' ? '' : `/${p.owner.replace(/^\//, '')}`,
+    client_id: p.clientId,
     status: p.status,
     start: offset(p.window[0]),
     end: offset(p.window[p.window.length - 1]),

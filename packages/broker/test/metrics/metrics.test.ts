@@ -58,7 +58,7 @@ test('/metrics counts what kcat and @sluice/client produce and consume; promtool
   // Consume everything with kcat, then with a group of our client that commits.
   const consumed = await run(kcatPath(), ['-b', tb.bootstrap, '-C', '-t', 'mt', '-o', 'beginning', '-e', '-q']);
   assert.equal(consumed.code, 0, consumed.stderr);
-  const consumer = new Consumer({ brokers: [tb.bootstrap], groupId: 'metrics-group', autoOffsetReset: 'earliest' });
+  const consumer = new Consumer({ brokers: [tb.bootstrap], groupId: 'metrics-group', autoOffsetReset: 'earliest', clientId: 'metrics-client' });
   await consumer.subscribe(['mt']);
   let seen = 0;
   const next = new Map<number, bigint>();
@@ -70,6 +70,14 @@ test('/metrics counts what kcat and @sluice/client produce and consume; promtool
   }
   await consumer.commit([...next].map(([partition, offset]) => ({ topic: 'mt', partition, offset })));
   const afterConsume = await scrape(port);
+  // Burrow's JSON names the member that owns each partition.
+  const burrow = (await (await fetch(`http://127.0.0.1:${port}/v3/kafka/${tb.broker.clusterId}/consumer/metrics-group/lag`)).json()) as { status: { status: string; partitions: { owner: string; client_id: string; status: string }[] } };
+  assert.equal(burrow.status.status, 'OK');
+  assert.equal(burrow.status.partitions.length, 2);
+  for (const p of burrow.status.partitions) {
+    assert.match(p.owner, /^\/127\.0\.0\.1/);
+    assert.equal(p.client_id, 'metrics-client');
+  }
   await consumer.close();
   const bytesOut = value(afterConsume, 'kafka_server_brokertopicmetrics_bytesout_total', { topic: 'mt' });
   assert.ok(bytesOut >= 2 * bytesIn, `bytes out ${bytesOut}: both consumers read all ${bytesIn} bytes`);
