@@ -9,6 +9,7 @@ import type { BufferPool } from '@sluice/protocol';
 import type { TopicManager } from './topics/topic-manager.js';
 import type { Authorizer } from './security/acl-authorizer.js';
 import type { ClientQuotaManager } from './quotas/client-quotas.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
 export interface Endpoint {
   host: string;
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly buffers: BufferPool;
   /** The address clients are told to connect to (Metadata, DescribeCluster). */
   advertisedEndpoint(): Endpoint;
+  /** What the hot path counts when metrics are on (metrics.port set); null when off. */
+  readonly metrics: BrokerMetrics | null;
   /** True once shutdown has begun: long polls answer at once. */
   readonly stopping: boolean;
   /** ACL authorization (`authorizer.class.name`); allows everything when not configured. */

@@ -16,7 +16,7 @@ import { ReplicaManager } from './replica/replica-manager.js';
 import { ReplicationQuota } from './replica/replication-quota.js';
 import { Controller } from './controller/controller.js';
 import { controlledShutdown } from './controller/controlled-shutdown.js';
-import { createLogger, silentLogger, type Logger } from './logger.js';
+import { createLogger, silentLogger, type LogFormat, type Logger } from './logger.js';
 import { FileMetadataStore } from './metadata/file-metadata-store.js';
 import { EtcdMetadataStore } from './metadata/etcd-metadata-store.js';
 import { lockDataDirectory } from './metadata/data-dir-lock.js';
@@ -29,6 +29,10 @@ import { registerCoreHandlers, type Idempotence } from './handlers/index.js';
 import { startTransactionCoordinator, type TransactionCoordinator } from './transactions/index.js';
 import { startGroupCoordinator, type GroupCoordinator } from './groups/index.js';
 import { ProducerIdAllocator } from './producers/producer-ids.js';
+import { BrokerMetrics } from './metrics/broker-metrics.js';
+import { ConsumerLag } from './metrics/consumer-lag.js';
+import { createRegistry } from './metrics/collectors.js';
+import { MetricsServer } from './metrics/metrics-server.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -41,6 +45,8 @@ export interface StartBrokerOptions {
   configFile?: string;
   /** Where log lines go; default: nowhere (embedded use). The CLI passes stderr. */
   logSink?: ((line: string) => void) | null;
+  /** How log lines look: `text` (default) or `json` (one object per line; see logger.ts). */
+  logFormat?: LogFormat;
   /** A metadata store other than the file-backed one (multi-broker clusters). */
   metadataStore?: MetadataStore;
   /** This broker's node id (Kafka's node.id), for several brokers sharing one metadata store. */
@@ -64,14 +70,15 @@ export interface RunningBroker {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator. */
   readonly transactions: TransactionCoordinator;
+  /** Where /metrics is served (metrics.port set), else null. */
+  readonly metricsEndpoint: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
-const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'metadataStore', 'nodeId']);
+const OPTION_KEYS = new Set(['dataDir', 'host', 'port', 'configFile', 'logSink', 'logFormat', 'metadataStore', 'nodeId']);
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const startedAt = performance.now();
-  const logger = options.logSink ? createLogger(options.logSink) : silentLogger;
   const overrides: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(options)) {
     if (OPTION_KEYS.has(key) || value === undefined || value === null || typeof value === 'function' || typeof value === 'object') continue;
@@ -80,6 +87,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   if (options.dataDir !== undefined) overrides['log.dirs'] = options.dataDir;
   if (options.nodeId !== undefined) overrides['node.id'] = options.nodeId;
   const config = BrokerConfig.load({ configFile: options.configFile, overrides });
+  const logger = options.logSink ? createLogger(options.logSink, 'info', options.logFormat === 'json' ? 'json' : 'text', options.logFormat === 'json' ? { node_id: config.nodeId } : {}) : silentLogger;
   const listener = chooseListener(config, options);
   checkTopicDefaults(config);
 
@@ -180,6 +188,9 @@ async function startLocked(
     if (change.kind === 'acls') aclAuthorizer?.invalidate();
     else if (change.kind === 'client-quotas') quotas.reload();
   });
+  const metrics = config.int('metrics.port') >= 0 ? new BrokerMetrics() : null;
+  const consumerLag = metrics === null ? null : new ConsumerLag(replicaManager, config.int('metrics.lag.window'), config.int('metrics.lag.min.distance.ms'));
+  if (metrics !== null) metrics.lag = consumerLag;
   const dispatcher = new Dispatcher();
   dispatcher.quotas = quotas;
   const buffers = new BufferPool();
@@ -196,6 +207,7 @@ async function startLocked(
     logger,
     dataDir,
     buffers,
+    metrics,
     advertisedEndpoint: () => advertised,
     get stopping() {
       return stopping;
@@ -226,6 +238,7 @@ async function startLocked(
     frameReusable: (frame) => dispatcher.frameReusable(frame),
     bufferPool: buffers,
     onWarning: (m) => logger.warn(m),
+    metrics: metrics === null ? null : { observer: metrics, listener: metrics.listener(listener.name) },
   });
   let bound: BoundAddress[];
   try {
@@ -239,6 +252,26 @@ async function startLocked(
   }
   const port = bound[0].port;
   advertised = advertisedEndpoint(config, listener, port);
+  let metricsServer: MetricsServer | null = null;
+  let metricsEndpoint: { host: string; port: number } | null = null;
+  if (metrics !== null && consumerLag !== null) {
+    consumerLag.attach(groups);
+    const registry = createRegistry({ context, metrics, groups, lag: consumerLag });
+    const configuredHost = config.string('metrics.bind.address');
+    const host = configuredHost ?? (listener.host === '' ? '::' : listener.host === 'localhost' ? '127.0.0.1' : listener.host);
+    metricsServer = new MetricsServer({ host, port: config.int('metrics.port'), registry, lag: consumerLag, clusterId: metadata.clusterId, logger });
+    try {
+      metricsEndpoint = await metricsServer.listen();
+    } catch (err) {
+      await server.close(0);
+      transactions.stop();
+      groups.stop();
+      await logs.close();
+      await metadata.close();
+      throw new ConfigError([`metrics.port ${config.int('metrics.port')} on ${host}: ${(err as Error).message}`]);
+    }
+    logger.info(`metrics on http://${metricsEndpoint.host.includes(':') ? `[${metricsEndpoint.host}]` : metricsEndpoint.host}:${metricsEndpoint.port}/metrics`);
+  }
   // Every broker runs the controller; it acts while the store names this broker controller.
   const controller = new Controller(config.nodeId, metadata, logger, {
     uncleanLeaderElection: (t) => topics.topicConfig(t).uncleanLeaderElectionEnable,
@@ -271,6 +304,7 @@ async function startLocked(
       transactions.stop();
       groups.stop();
       await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
+      await metricsServer?.close();
       // Gone from the cluster at once, rather than when the session would have timed out.
       await metadata.unregisterBroker(config.nodeId).catch((err: unknown) => logger.warn(`unregistering from the cluster metadata failed: ${(err as Error).message}`));
       await logs.close();
@@ -292,6 +326,7 @@ async function startLocked(
     dispatcher,
     context,
     groups,
+    metricsEndpoint,
     stop,
   };
 }

@@ -15,3 +15,5 @@ export { Partition, type PartitionState, type ReplicaRole } from './replica/part
 export { MetadataReconciler } from './replica/metadata-reconciler.js';
 export { assignReplicas, type PlacementBroker } from './topics/replica-placement.js';
 export { TRANSACTION_STATE_TOPIC, decodeTxnKey, decodeTxnValue, type TxnLogValue } from './transactions/transaction-log.js';
+export { BrokerMetrics } from './metrics/broker-metrics.js';
+export { partitionStatus, groupStatus, CommitWindows, STATUS_CODE, type CommitSample, type PartitionStatus, type GroupStatus } from './metrics/burrow.js';

@@ -14,6 +14,13 @@ const HELP = `usage: sluice start [options]
   --etcd <urls>           join a cluster whose metadata lives in etcd (etcd.endpoints,
                           comma-separated, e.g. http://127.0.0.1:2379); without it the broker
                           is a cluster of one with its metadata in the data directory
+  --metrics-port <port>   serve Prometheus /metrics and Burrow-style consumer lag
+                          (/v3/kafka/...) over HTTP on this port (metrics.port; 0 picks
+                          a free port; default off)
+  --metrics-host <host>   address of the metrics endpoint (metrics.bind.address;
+                          default: the listener's host)
+  --log-format <fmt>      text (default) or json: one JSON object per line with the
+                          fields time, level, logger, node_id, msg
   --config <file>         a Kafka-style server.properties
   --override key=value    set any broker config by its Kafka name (repeatable)
   -h, --help              this help`;
@@ -29,6 +36,9 @@ export async function runStart(args: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         'node-id': { type: 'string' },
         etcd: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        'log-format': { type: 'string' },
         config: { type: 'string' },
         override: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -63,6 +73,21 @@ export async function runStart(args: string[]): Promise<number> {
     options.nodeId = Number(values['node-id']);
   }
   if (values.etcd !== undefined) options['etcd.endpoints'] = values.etcd;
+  if (values['metrics-port'] !== undefined) {
+    if (!/^\d+$/.test(values['metrics-port']) || Number(values['metrics-port']) > 65535) {
+      console.error(`sluice start: --metrics-port must be a number from 0 to 65535, not "${values['metrics-port']}"`);
+      return 2;
+    }
+    options['metrics.port'] = Number(values['metrics-port']);
+  }
+  if (values['metrics-host'] !== undefined) options['metrics.bind.address'] = values['metrics-host'];
+  if (values['log-format'] !== undefined) {
+    if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
+      console.error(`sluice start: --log-format is text or json, not "${values['log-format']}"`);
+      return 2;
+    }
+    options.logFormat = values['log-format'];
+  }
   if (values.config !== undefined) options.configFile = values.config;
   for (const o of values.override ?? []) {
     const eq = o.indexOf('=');

@@ -10,7 +10,7 @@ let tb: TestBroker;
 let scratch: string;
 const base = Date.now() - 3_600_000;
 before(async () => {
-  tb = await startTestBroker();
+  tb = await startTestBroker({ 'metrics.port': 0 });
   scratch = await mkdtemp(join(tmpdir(), 'sluice-cli-groups-'));
   assert.equal((await run('topics', ['--create', '--topic', 'events', '--bootstrap-server', tb.bootstrap, '--partitions', '2'])).code, 0);
   const producer = new Producer({ brokers: [tb.bootstrap], lingerMs: 0 });
@@ -55,9 +55,18 @@ test('list and describe an active group: offsets with lag, members, state', asyn
     const describe = await run('consumer-groups', [...bs(), '--describe', '--group', 'billing']);
     assert.equal(describe.code, 0, describe.stderr);
     const lines = describe.stdout.trim().split('\n');
-    assert.match(lines[0], /^GROUP +TOPIC +PARTITION +CURRENT-OFFSET +LOG-END-OFFSET +LAG +CONSUMER-ID +HOST +CLIENT-ID$/);
-    assert.match(lines[1], /^billing +events +0 +10 +10 +0 +\S+ +\/\S+ +billing-app$/);
-    assert.match(lines[2], /^billing +events +1 +4 +4 +0 +\S+ +\/\S+ +billing-app$/);
+    assert.match(lines[0], /^GROUP +TOPIC +PARTITION +CURRENT-OFFSET +LOG-END-OFFSET +LAG +CONSUMER-ID +HOST +CLIENT-ID +STATUS$/);
+    // Without --metrics-url there is no window of commits to judge: STATUS is -.
+    assert.match(lines[1], /^billing +events +0 +10 +10 +0 +\S+ +\/\S+ +billing-app +-$/);
+    assert.match(lines[2], /^billing +events +1 +4 +4 +0 +\S+ +\/\S+ +billing-app +-$/);
+
+    // With the broker's metrics endpoint: the coordinator's Burrow verdict (caught up: OK).
+    const metricsUrl = `http://127.0.0.1:${tb.broker.metricsEndpoint!.port}`;
+    const judged = await run('consumer-groups', [...bs(), '--describe', '--group', 'billing', '--metrics-url', metricsUrl]);
+    assert.equal(judged.code, 0, judged.stderr);
+    assert.match(judged.stdout, /\nbilling +events +0 +10 +10 +0 +\S+ +\/\S+ +billing-app +OK\n/);
+    const judgedJson = JSON.parse((await run('consumer-groups', [...bs(), '--describe', '--group', 'billing', '--metrics-url', metricsUrl, '--json'])).stdout) as { status: string }[];
+    assert.deepEqual(judgedJson.map((r) => r.status), ['OK', 'OK']);
 
     const members = await run('consumer-groups', [...bs(), '--describe', '--group', 'billing', '--members', '--verbose']);
     assert.match(members.stdout, /GROUP +CONSUMER-ID +HOST +CLIENT-ID +#PARTITIONS +ASSIGNMENT\nbilling +\S+ +\/\S+ +billing-app +2 +events\(0,1\)\n/);
@@ -91,7 +100,7 @@ test('reset offsets of an inactive group: dry run, execute, every spec, export/f
   };
   const text = await run('consumer-groups', [...bs(), '--describe', '--group', 'reporting']);
   assert.match(text.stdout, /Consumer group 'reporting' has no active members\./);
-  assert.match(text.stdout, /reporting +events +0 +10 +10 +0 +- +- +-\n/);
+  assert.match(text.stdout, /reporting +events +0 +10 +10 +0 +- +- +- +-\n/);
 
   const dry = await run('consumer-groups', [...bs(), '--reset-offsets', '--group', 'reporting', '--topic', 'events', '--to-earliest']);
   assert.equal(dry.code, 0, dry.stderr);

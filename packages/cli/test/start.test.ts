@@ -57,3 +57,31 @@ test('sluice with an unknown command prints usage', async () => {
   assert.match(p.stderr(), /unknown command "frobnicate"/);
   assert.match(p.stderr(), /start/);
 });
+
+test('sluice start --metrics-port --log-format json: /metrics served, every log line a JSON object with the stable fields', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = startProcess(['start', '--port', '0', '--data-dir', join(dir, 'data'), '--metrics-port', '0', '--log-format', 'json']);
+  while (!/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/.test(p.stderr())) {
+    assert.equal(p.child.exitCode, null, p.stderr());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const url = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(p.stderr())![1];
+  const page = await (await fetch(url)).text();
+  assert.match(page, /^kafka_controller_kafkacontroller_activecontrollercount 1$/m);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0, p.stderr());
+  const lines = p.stderr().trim().split('\n').filter((l) => !l.startsWith('received '));
+  assert.ok(lines.length >= 3);
+  for (const line of lines) {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(entry), ['time', 'level', 'logger', 'node_id', 'msg']);
+    assert.equal(typeof entry.msg, 'string');
+    assert.ok(!Number.isNaN(Date.parse(entry.time as string)));
+  }
+  assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg === 'shut down cleanly'));
+
+  const bad = startProcess(['start', '--port', '0', '--data-dir', join(dir, 'data2'), '--log-format', 'xml']);
+  assert.equal(await bad.exited, 2);
+  assert.match(bad.stderr(), /--log-format is text or json/);
+});

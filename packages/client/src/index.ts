@@ -9,3 +9,4 @@ export * from './admin/acls.js';
 export * from './consumer/assignors.js';
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type ConsumerBatch, type RebalanceListener, type OffsetToCommit, type Deserializer } from './consumer/consumer.js';
 export { Kafka, CompressionTypes, Partitioners, logLevel, KafkaJSProducer, KafkaJSConsumer, KafkaJSAdmin, type KafkaConfig } from './kafkajs-compat/kafka.js';
+export { ProducerMetrics, ConsumerMetrics, type ProducerMetricsSnapshot, type ConsumerMetricsSnapshot, type MetricRegistry } from './metrics.js';

@@ -18,9 +18,10 @@ import type { TestContext } from 'node:test';
 export type Peer = BinaryPeer | PythonPeer;
 /**
  * Programs run by name: kcat (librdkafka's CLI), openssl (makes the TLS tests' certificates),
- * etcd-server (the `etcd` the cluster metadata store's tests run).
+ * etcd-server (the `etcd` the cluster metadata store's tests run), prometheus (its `promtool`
+ * checks the broker's /metrics page).
  */
-type BinaryPeer = 'kcat' | 'openssl' | 'etcd-server';
+type BinaryPeer = 'kcat' | 'openssl' | 'etcd-server' | 'prometheus';
 type PythonPeer = 'python3-kafka' | 'python3-confluent-kafka' | 'python3-snappy' | 'python3-lz4' | 'python3-zstandard';
 
 /** The module whose import proves each Python peer present (kafka-python's lz4 codec imports lz4.frame). */
@@ -33,9 +34,9 @@ const PYTHON_MODULES: Readonly<Record<PythonPeer, string>> = {
 };
 
 /** Each binary's override variable: SLUICE_TEST_KCAT, SLUICE_TEST_OPENSSL, SLUICE_TEST_ETCD. */
-const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL', 'etcd-server': 'SLUICE_TEST_ETCD' };
+const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL', 'etcd-server': 'SLUICE_TEST_ETCD', prometheus: 'SLUICE_TEST_PROMTOOL' };
 /** The program each binary peer installs, where it is not named like its package. */
-const BINARY_NAME: Readonly<Record<BinaryPeer, string>> = { kcat: 'kcat', openssl: 'openssl', 'etcd-server': 'etcd' };
+const BINARY_NAME: Readonly<Record<BinaryPeer, string>> = { kcat: 'kcat', openssl: 'openssl', 'etcd-server': 'etcd', prometheus: 'promtool' };
 
 export const PEERS: readonly Peer[] = [...(Object.keys(BINARY_OVERRIDE) as BinaryPeer[]), ...(Object.keys(PYTHON_MODULES) as PythonPeer[])];
 
@@ -82,6 +83,11 @@ export function kcatPath(): string {
 /** The openssl to run (call `requirePeers(t, 'openssl')` first). */
 export function opensslPath(): string {
   return findBinary('openssl') ?? 'openssl';
+}
+
+/** The promtool to run (call `requirePeers(t, 'prometheus')` first). */
+export function promtoolPath(): string {
+  return findBinary('prometheus') ?? 'promtool';
 }
 
 /** The etcd to run (call `requirePeers(t, 'etcd-server')` first). */

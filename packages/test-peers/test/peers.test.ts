@@ -59,8 +59,8 @@ test('a missing peer is named with the package to install, and the interpreter t
   rmSync(etcd);
   assert.equal(
     evaluate(`p.missingReason(p.missingPeers(p.PEERS))`, env),
-    `kcat, openssl, etcd-server, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
-      '(apt-get install kcat openssl etcd-server python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
+    `kcat, openssl, etcd-server, prometheus, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
+      '(apt-get install kcat openssl etcd-server prometheus python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
   );
   const absent = join(dir, 'absent');
   assert.equal(

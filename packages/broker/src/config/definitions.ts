@@ -147,6 +147,10 @@ const OWN_SETTINGS: readonly Overlay[] = [
   def('etcd.prefix', 'string', '/sluice/', 'Key prefix of this cluster\'s metadata in etcd (several clusters may share one etcd).'),
   def('etcd.request.timeout.ms', 'int', '5000', 'Deadline of every etcd call; a metadata change that misses it fails with a retriable error.', { validate: atLeast(100) }),
   def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),
+  def('metrics.port', 'int', '-1', 'Port of the HTTP endpoint serving /metrics (Prometheus text) and Burrow-style consumer lag (/v3/kafka/...); -1: off, 0: a free port.', { validate: atLeast(-1) }),
+  def('metrics.bind.address', 'string', null, 'Address the metrics endpoint listens on; default: the host of the client listener (so a broker on 127.0.0.1 does not expose its metrics to the network). 0.0.0.0 for every IPv4 address.'),
+  def('metrics.lag.window', 'int', '10', 'Commits kept per group and partition for the consumer status (Burrow\'s storage intervals).', { validate: atLeast(2) }),
+  def('metrics.lag.min.distance.ms', 'int', '1000', 'Commits closer together than this replace the newest one in the window instead of adding to it (Burrow\'s min-distance).', { validate: atLeast(0) }),
 ];
 
 const STORED_ONLY_DOC = 'A Kafka setting Sluice accepts, stores and reports, but does not act on.';

@@ -85,6 +85,7 @@ export class GroupCoordinator {
       config: broker.config,
       log: broker.logger,
       partitionCount: (topic) => broker.topics.get(topic)?.partitions.length,
+      ...(broker.metrics !== null ? { events: broker.metrics.groupEvents } : {}),
     };
     this.runtime = new CoordinatorRuntime({
       topic: OFFSETS_TOPIC,

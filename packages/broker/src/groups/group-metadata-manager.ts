@@ -257,6 +257,7 @@ export class GroupMetadataManager {
     group.pendingSync.clear();
     const wasEmpty = group.is('Empty');
     group.transitionTo('PreparingRebalance', this.timer.now());
+    this.env.events?.rebalanceStarted(group.groupId);
     this.log.info(`group ${group.groupId}: preparing to rebalance (generation ${group.generationId}, ${reason})`);
     const rebalanceTimeout = group.maxRebalanceTimeoutMs();
     if (wasEmpty) {
@@ -387,6 +388,7 @@ export class GroupMetadataManager {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
           for (const m of group.members.values()) m.assignment = assignments.get(m.memberId) ?? EMPTY;
           group.transitionTo('Stable', this.timer.now());
+          this.env.events?.rebalanceCompleted(group.groupId);
           this.log.info(`group ${group.groupId}: generation ${generation} is stable`);
           for (const m of group.members.values()) m.answerSync(this.syncResultFor(group, m));
         },

@@ -48,6 +48,13 @@ export class OffsetStore {
     return this.offsets.has(groupId);
   }
 
+  /** The group's committed offsets (metrics and lag read them at scrape time). */
+  *committed(groupId: string): IterableIterator<{ topic: string; partition: number; committed: CommittedOffset }> {
+    const byTopic = this.offsets.get(groupId);
+    if (!byTopic) return;
+    for (const [topic, partitions] of byTopic) for (const [partition, committed] of partitions) yield { topic, partition, committed };
+  }
+
   /** Group ids with offsets, in the order they were first committed (loaded). */
   groupIds(): IterableIterator<string> {
     return this.offsets.keys();
@@ -160,6 +167,8 @@ export class OffsetStore {
     if (!existing || existing.is('Dead')) this.offsets.delete(groupId);
     this.groups.groupForCommit(groupId);
     for (const { p, committed } of accepted) this.set(groupId, p.topic, p.partition, committed);
+    const events = this.env.events;
+    if (events !== undefined) for (const { p, committed } of accepted) events.offsetCommitted(groupId, p.topic, p.partition, committed.offset, committed.commitTimestamp);
     return codes;
   }
 

@@ -90,6 +90,15 @@ export interface GroupCoordinatorEnvironment {
   readonly log: Logger;
   /** The partition count of a topic, undefined when it does not exist (commits are checked against it). */
   partitionCount(topic: string): number | undefined;
+  /** Told of rebalances and commits (broker metrics on); absent: nobody listens. */
+  readonly events?: GroupEvents;
+}
+
+/** What the coordinator tells the broker's metrics: counts, and each commit for the lag evaluator. */
+export interface GroupEvents {
+  rebalanceStarted(groupId: string): void;
+  rebalanceCompleted(groupId: string): void;
+  offsetCommitted(groupId: string, topic: string, partition: number, offset: bigint, commitTimestampMs: number): void;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -8,8 +8,9 @@ import { ApiKey, ErrorCode, type FetchRequest, type FetchResponsePartitionData, 
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { ZERO_UUID } from '../metadata/metadata-store.js';
-import type { FetchTarget } from '../replica/replica-manager.js';
+import type { FetchPartitionResult, FetchTarget } from '../replica/replica-manager.js';
 import { canCluster, canTopic, Op } from '../security/checks.js';
+import type { BrokerMetrics, TopicMeters } from '../metrics/broker-metrics.js';
 
 /** Kafka's response limit before v3 introduced max_bytes. */
 const DEFAULT_MAX_BYTES = 0x7fffffff;
@@ -19,6 +20,8 @@ interface Target extends FetchTarget {
   name: string | null;
   topicId: string;
   index: number;
+  /** The topic exists (its meters may be counted). */
+  known: boolean;
 }
 
 export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fetch> {
@@ -48,6 +51,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         replicaId,
         isolationLevel: request.isolationLevel ?? 0,
       });
+      if (broker.metrics !== null) countFetch(broker.metrics, targets, results, replicaId >= 0);
       // Pooled read buffers in the response go back to the pool once the connection has written them.
       const partitions: FetchResponsePartitionData[] = results.map((r, i) => ({
         partitionIndex: targets[i].index,
@@ -71,6 +75,21 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
   };
 }
 
+/** BrokerTopicMetrics of a fetch: per partition of a known topic, one meter lookup per topic run. */
+function countFetch(metrics: BrokerMetrics, targets: Target[], results: readonly FetchPartitionResult[], replica: boolean): void {
+  let meters: TopicMeters | null = null;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i];
+    if (!t.known || t.name === null) continue;
+    if (meters === null || meters.topic !== t.name) meters = metrics.topic(t.name!);
+    const r = results[i];
+    meters.totalFetchRequests++;
+    if (r.errorCode !== ErrorCode.NONE) meters.failedFetchRequests++;
+    if (replica) meters.replicationBytesOut += r.records.length;
+    else meters.bytesOut += r.records.length;
+  }
+}
+
 function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean, allowed: (topic: string) => boolean): Target[] {
   const targets: Target[] = [];
   request.topics.forEach((t, topicIndex) => {
@@ -88,6 +107,7 @@ function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: bool
         name: topic?.name ?? t.topic ?? null,
         topicId: topic?.topicId ?? t.topicId ?? ZERO_UUID,
         index: p.partition,
+        known: topic !== undefined,
         partition,
         errorCode,
         fetchOffset: p.fetchOffset,

@@ -30,6 +30,8 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
           const denied = txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : canTopic(broker, connection, Op.WRITE, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           // A denied principal learns nothing of the topic (not even whether it exists).
           const topic = denied === ErrorCode.NONE ? broker.topics.get(topicData.name) : undefined;
+          // Meters of topics that exist only: unknown names must not grow the metrics page.
+          const meters = topic && broker.metrics !== null ? broker.metrics.topic(topic.name) : null;
           return {
             name: topicData.name,
             partitionResponses: await Promise.all(
@@ -46,8 +48,16 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 // Internal topics (__consumer_offsets, …) are written by the broker's own coordinators only.
                 if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
+                if (meters !== null) meters.totalProduceRequests++;
                 const appended = await broker.replicaManager.appendRecords(partition, p.records, { acks, timeoutMs: request.timeoutMs, origin: 'client' });
-                if (appended.errorCode !== ErrorCode.NONE) return withLeader({ ...result, errorCode: appended.errorCode, errorMessage: appended.errorMessage });
+                if (appended.errorCode !== ErrorCode.NONE) {
+                  if (meters !== null) meters.failedProduceRequests++;
+                  return withLeader({ ...result, errorCode: appended.errorCode, errorMessage: appended.errorMessage });
+                }
+                if (meters !== null) {
+                  meters.messagesIn += Number(appended.lastOffset - appended.baseOffset) + 1;
+                  meters.bytesIn += p.records.length;
+                }
                 return { ...result, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: appended.logStartOffset };
               }),
             ),

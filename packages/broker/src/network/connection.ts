@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError } from '@sluice/protocol';
 import type { BufferPool } from '@sluice/protocol';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+import type { RequestObserver, RequestTiming } from '../metrics/broker-metrics.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -60,11 +61,14 @@ export interface FrameRecycling {
 export interface ConnectionEvents {
   onError(connection: Connection, reason: string): void;
   onClose(connection: Connection): void;
+  /** Request metrics (metrics on); absent or null: nothing is timed. */
+  readonly observer?: RequestObserver | null;
 }
 
 interface Slot {
   done: boolean;
   response: Response;
+  timing: RequestTiming | null;
 }
 
 export class Connection implements ConnectionInfo, Throttleable {
@@ -81,6 +85,9 @@ export class Connection implements ConnectionInfo, Throttleable {
   private draining = false;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
+  private readonly observer: RequestObserver | null;
+  /** performance.now() of the last socket read (metrics on only): frames it completed waited since. */
+  private lastReadAt = 0;
 
   /**
    * A connection for a socket the server accepted (created with pauseOnConnect). Where Node
@@ -117,6 +124,7 @@ export class Connection implements ConnectionInfo, Throttleable {
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = socket.localPort ?? 0;
     this.reader = reader ?? new FrameReader(limits.maxFrameSize, recycling?.pool);
+    this.observer = events.observer ?? null;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
@@ -161,6 +169,7 @@ export class Connection implements ConnectionInfo, Throttleable {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.observer !== null) this.lastReadAt = performance.now();
     try {
       this.reader.push(chunk);
     } catch (err) {
@@ -172,6 +181,7 @@ export class Connection implements ConnectionInfo, Throttleable {
 
   /** `onread` callback: `n` bytes landed in `buf` (what the reader's readBuffer() chose). */
   private onRead(n: number, buf: Buffer): void {
+    if (this.observer !== null) this.lastReadAt = performance.now();
     try {
       this.reader.received(n, buf);
     } catch (err) {
@@ -210,34 +220,45 @@ export class Connection implements ConnectionInfo, Throttleable {
   }
 
   private dispatch(frame: Buffer): void {
+    let timing: RequestTiming | null = null;
+    if (this.observer !== null) {
+      // Frames still buffered when the connection was blocked waited at least since the last read.
+      timing = this.observer.begin(frame, Math.max(0, performance.now() - this.lastReadAt));
+    }
     let result: Response | Promise<Response>;
     try {
       result = this.handler(frame, this);
     } catch (err) {
+      if (timing !== null) this.observer!.failed(timing);
       this.destroy(describe(err));
       return;
     }
+    if (timing !== null) timing.localDoneAt = timing.doneAt = performance.now();
     if (!(result instanceof Promise)) {
       this.recycle(frame);
       if (this.queue.length === 0) {
-        this.write(result);
+        this.write(result, timing);
         return;
       }
-      this.queue.push({ done: true, response: result });
+      this.queue.push({ done: true, response: result, timing });
       this.flush();
       return;
     }
-    const slot: Slot = { done: false, response: null };
+    const slot: Slot = { done: false, response: null, timing };
     this.queue.push(slot);
     result.then(
       (response) => {
         this.recycle(frame);
+        if (slot.timing !== null) slot.timing.doneAt = performance.now();
         slot.done = true;
         slot.response = response;
         this.flush();
       },
       // A failed handler may have left work holding the frame: it is not recycled.
-      (err: unknown) => this.destroy(describe(err)),
+      (err: unknown) => {
+        if (slot.timing !== null) this.observer!.failed(slot.timing);
+        this.destroy(describe(err));
+      },
     );
   }
 
@@ -250,26 +271,39 @@ export class Connection implements ConnectionInfo, Throttleable {
   private flush(): void {
     if (this.closed) return;
     while (this.queue.length > 0 && this.queue[0].done) {
-      this.write(this.queue.shift()!.response);
+      const slot = this.queue.shift()!;
+      this.write(slot.response, slot.timing);
     }
     if (this.draining) this.maybeFinishDrain();
     else this.pump();
   }
 
-  private write(response: Response): void {
+  private write(response: Response, timing: RequestTiming | null = null): void {
+    if (timing !== null) {
+      timing.writtenAt = performance.now();
+      if (response === null) {
+        this.observer!.end(timing, timing.writtenAt);
+        return;
+      }
+    }
     if (response === null) return;
+    const sent = timing === null ? undefined : () => this.observer!.end(timing, performance.now());
     if (Buffer.isBuffer(response)) {
-      this.socket.write(response);
+      this.socket.write(response, sent);
       return;
     }
     // One writev for the whole frame. Pooled chunks are released when the write is done (or failed:
     // either way the socket no longer needs them).
-    if (response.length === 0) return;
+    if (response.length === 0) {
+      sent?.();
+      return;
+    }
     const pool = this.recycling?.pool;
     const last = response.length - 1;
     this.socket.cork();
     for (let i = 0; i < last; i++) this.socket.write(response[i]);
-    this.socket.write(response[last], pool ? () => releaseLent(pool, response) : undefined);
+    const release = pool ? () => releaseLent(pool, response) : undefined;
+    this.socket.write(response[last], release === undefined ? sent : sent === undefined ? release : () => (release(), sent()));
     this.socket.uncork();
   }
 

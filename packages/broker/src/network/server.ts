@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
 import { BufferPool } from '@sluice/protocol';
+import type { ListenerMeters, RequestObserver } from '../metrics/broker-metrics.js';
 
 export interface NetworkServerOptions {
   host: string;
@@ -20,6 +21,8 @@ export interface NetworkServerOptions {
   /** Recycled buffers for large request frames and for response chunks read from logs. */
   bufferPool?: BufferPool;
   onWarning: (message: string) => void;
+  /** Request and connection metrics (metrics on); default none. */
+  metrics?: { observer: RequestObserver; listener: ListenerMeters } | null;
 }
 
 export interface BoundAddress {
@@ -80,11 +83,22 @@ export class NetworkServer {
   }
 
   private accept(socket: Socket): void {
+    const metrics = this.options.metrics ?? null;
     const connection = Connection.accept(this.nextConnectionId++, socket, this.options.handler, this.limits, {
       onError: (c, reason) => this.options.onWarning(`closing connection ${c.id} from ${c.remoteAddress}:${c.remotePort}: ${reason}`),
-      onClose: (c) => this.connections.delete(c),
+      onClose: (c) => {
+        if (this.connections.delete(c) && metrics !== null) {
+          metrics.listener.connectionCloses++;
+          metrics.listener.connections--;
+        }
+      },
+      observer: metrics?.observer ?? null,
     }, { pool: this.bufferPool, reusable: this.options.frameReusable ?? (() => false) });
     this.connections.add(connection);
+    if (metrics !== null) {
+      metrics.listener.connectionCreations++;
+      metrics.listener.connections++;
+    }
   }
 
   get connectionCount(): number {

@@ -170,6 +170,11 @@ export class ReplicaManager {
     );
   }
 
+  /** Every replica hosted here (metrics walk them at scrape time). */
+  hostedPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
   getPartition(topic: string, index: number): Partition | undefined {
     return this.partitions.get(key(topic, index));
   }

@@ -43,6 +43,7 @@ const options: OptionSpec[] = [
   { name: 'dry-run', kind: 'flag', help: 'With --reset-offsets: only print the plan (the default).' },
   { name: 'execute', kind: 'flag', help: 'With --reset-offsets: apply the plan.' },
   { name: 'export', kind: 'flag', help: 'With --reset-offsets --dry-run: print the plan as CSV for --from-file.' },
+  { name: 'metrics-url', kind: 'list', arg: '<http://host:port>', help: "With --describe: brokers' metrics endpoints (metrics.port); the STATUS column then shows the group coordinator's Burrow verdict per partition (else -)." },
   { name: 'timeout', kind: 'value', arg: '<ms>', help: 'Accepted for compatibility (requests use request.timeout.ms).' },
   jsonOption,
   helpOption,
@@ -187,19 +188,44 @@ async function describeGroups(admin: Admin, args: ParsedArgs, io: ToolIo): Promi
       }
       continue;
     }
-    const rows = await offsetRows(admin, group, d);
+    const verdicts = await burrowVerdicts(args.list('metrics-url'), group);
+    const rows = (await offsetRows(admin, group, d)).map((r) => ({ ...r, status: verdicts?.get(`${r.topic}\0${r.partition}`) ?? null }));
     json.push(...rows);
     if (rows.length) {
       out +=
         '\n' +
         renderTable(
-          ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
-          rows.map((r): Cell[] => [r.group, r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag, r.consumerId, r.host, r.clientId]),
+          ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', 'STATUS'],
+          rows.map((r): Cell[] => [r.group, r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag, r.consumerId, r.host, r.clientId, r.status]),
         );
     }
   }
   io.stdout(args.has('json') ? toJson(json) : out);
   return ExitCode.ok;
+}
+
+/**
+ * The Burrow verdict per partition (topic\0partition → OK, WARN, STOP, STALL, REWIND) from the
+ * broker that coordinates the group: a one-shot describe sees no window of commits, the
+ * coordinator's evaluator does. Each URL is asked in turn (only the coordinator knows the group);
+ * null without URLs or when none answers for the group.
+ */
+async function burrowVerdicts(urls: string[], group: string): Promise<Map<string, string> | null> {
+  for (const raw of urls) {
+    const base = raw.replace(/\/+$/, '');
+    try {
+      const clusters = (await (await fetch(`${base}/v3/kafka`, { signal: AbortSignal.timeout(5000) })).json()) as { clusters?: string[] };
+      for (const cluster of clusters.clusters ?? []) {
+        const r = await fetch(`${base}/v3/kafka/${encodeURIComponent(cluster)}/consumer/${encodeURIComponent(group)}/lag`, { signal: AbortSignal.timeout(5000) });
+        if (r.status !== 200) continue;
+        const body = (await r.json()) as { status?: { partitions?: { topic: string; partition: number; status: string }[] } };
+        return new Map((body.status?.partitions ?? []).map((p) => [`${p.topic}\0${p.partition}`, p.status]));
+      }
+    } catch (err) {
+      throw new UsageError(`--metrics-url ${raw}: ${(err as Error).message}`);
+    }
+  }
+  return null;
 }
 
 async function coordinatorLabel(admin: Admin, group: string): Promise<string> {

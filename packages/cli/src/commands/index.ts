@@ -17,5 +17,6 @@ import { reassignPartitionsTool } from './reassign-partitions.js';
 import { brokerApiVersionsTool } from './broker-api-versions.js';
 import { logDirsTool } from './log-dirs.js';
 import { aclsTool } from './acls.js';
+import { topTool } from './top.js';
 
-export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, logDirsTool, brokerApiVersionsTool, transactionsTool, aclsTool];
+export const operatorTools: readonly Tool[] = [topicsTool, configsTool, consumerGroupsTool, getOffsetsTool, deleteRecordsTool, consoleProducerTool, consoleConsumerTool, producerPerfTestTool, consumerPerfTestTool, dumpLogTool, clusterTool, leaderElectionTool, reassignPartitionsTool, logDirsTool, brokerApiVersionsTool, transactionsTool, aclsTool, topTool];

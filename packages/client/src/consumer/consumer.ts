@@ -10,6 +10,7 @@
  * pause, reset strategy), the `Fetcher`, `GroupMembership` (join/sync/heartbeat) and the
  * `ConsumerCoordinator` (commits and OffsetFetch, with the membership's generation).
  */
+import { ConsumerMetrics, registerSnapshot, type ConsumerMetricsSnapshot, type MetricRegistry } from '../metrics.js';
 import { ErrorCode, KafkaError, type KafkaRecord, type RecordHeader } from '@sluice/protocol';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.js';
 import { MisuseError, isRetriable } from '../errors.js';
@@ -93,6 +94,25 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private errors: Error[] = [];
   private closed = false;
 
+  private readonly metricsState = new ConsumerMetrics(() => {
+    const lags: Record<string, number> = {};
+    for (const s of this.subscriptions.partitions()) {
+      const position = s.consumedPosition ?? s.fetchPosition;
+      if (position !== null && s.highWatermark >= 0n) lags[`${s.topic}-${s.partition}`] = Math.max(0, Number(s.highWatermark - position));
+    }
+    return lags;
+  });
+
+  /** Kafka's consumer fetch-manager and coordinator metrics, as a snapshot (see metrics.ts). */
+  metrics(): ConsumerMetricsSnapshot {
+    return this.metricsState.snapshot();
+  }
+
+  /** Puts these metrics on a prom-client Registry (`kafka_consumer_consumer_metrics_*{client_id}`; records_lag per partition). */
+  registerMetrics(registry: MetricRegistry): void {
+    registerSnapshot(registry, 'kafka_consumer_consumer_metrics', this.cluster.clientId, () => this.metricsState.snapshot());
+  }
+
   constructor(options: ConsumerOptions<K, V>) {
     this.cluster = new Cluster(options);
     this.options = options;
@@ -118,6 +138,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.fetcher.onRecords = () => this.wakeRecords();
     this.fetcher.onOutOfRange = (s) => void this.resetPositions([s]).catch((e: unknown) => this.fail(e));
     this.fetcher.onError = (e) => this.fail(e);
+    this.fetcher.onFetchLatency = (ms) => this.metricsState.fetched(ms);
   }
 
   /** The assigned partitions' states (read by tests). */
@@ -173,6 +194,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           onError: (e) => this.fail(e),
         },
       );
+      this.group.metrics = this.metricsState;
       this.coordinator?.attach(this.group);
       this.group.start();
       this.startAutoCommit();
@@ -392,7 +414,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const coordinator = this.coordinator;
     if (coordinator === null) return;
     const offsets = this.consumedOffsets(tps).filter((o) => !coordinator.isCommitted(o, o.offset));
-    if (offsets.length > 0) await coordinator.commit(offsets);
+    if (offsets.length > 0) await this.timedCommit(offsets);
+  }
+
+  private async timedCommit(offsets: OffsetToCommit[]): Promise<void> {
+    const started = performance.now();
+    await this.coordinator!.commit(offsets);
+    this.metricsState.committed(performance.now() - started);
   }
 
   /** The consumed position (and its leader epoch) of every, or the given, assigned partition. */
@@ -406,7 +434,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Commits the given offsets, or every partition's consumed position; resolves when stored. */
   async commit(offsets?: OffsetToCommit[]): Promise<void> {
     if (this.coordinator === null) throw new MisuseError('commit needs a groupId');
-    await this.coordinator.commit(offsets ?? this.consumedOffsets());
+    await this.timedCommit(offsets ?? this.consumedOffsets());
   }
 
   /** Fire-and-forget commit; the callback gets the outcome. */
@@ -520,6 +548,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const got = await this.take(maxRecords);
     if (got === null) return null;
     const { state: s, version, records, leaderEpoch } = got;
+    this.metricsState.recordsConsumed(records.length);
     this.hold(s, version, records[records.length - 1].offset + 1n, leaderEpoch);
     return {
       topic: s.topic,
@@ -547,6 +576,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         this.fetcher.nudge();
       }
       this.hold(s, b.version, r.offset + 1n, leaderEpochOf(b, r.offset));
+      this.metricsState.recordsConsumed(1);
       return { done: false, value: { topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: this.toKey(r.key, s.topic), value: this.toValue(r.value, s.topic), headers: r.headers } };
     };
     const usable = (b: FetchedBatch | null): b is FetchedBatch =>

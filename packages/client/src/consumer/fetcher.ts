@@ -36,6 +36,8 @@ export class Fetcher {
   onRecords: () => void = () => {};
   onOutOfRange: (state: PartitionState) => void = () => {};
   onError: (error: Error) => void = () => {};
+  /** Set by the consumer: each Fetch's round trip (ms). */
+  onFetchLatency: (ms: number) => void = () => {};
 
   constructor(cluster: Cluster, options: FetcherOptions, subscriptions: SubscriptionState) {
     this.cluster = cluster;
@@ -125,6 +127,7 @@ export class Fetcher {
       });
     });
     let response;
+    const sentAt = performance.now();
     try {
       const c = await this.cluster.connectionTo(node);
       response = await c.request(
@@ -150,6 +153,7 @@ export class Fetcher {
       await sleep(100);
       return;
     }
+    this.onFetchLatency(performance.now() - sentAt);
     if ((response.errorCode ?? 0) !== 0) {
       this.onError(new KafkaError(response.errorCode ?? 0, 'Fetch'));
       await sleep(100);

@@ -6,6 +6,7 @@
  * listener. Eager assignors revoke everything before joining; cooperative ones revoke only what
  * moves and then rejoin once more so the partitions can be handed over.
  */
+import type { ConsumerMetrics } from '../metrics.js';
 import {
   ApiKey,
   ErrorCode,
@@ -51,6 +52,8 @@ const RESET_MEMBER_ERRORS = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorC
 const COORDINATOR_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
 
 export class GroupMembership {
+  /** Set by the consumer: rebalances and heartbeats are counted there. */
+  metrics: ConsumerMetrics | null = null;
   private readonly cluster: Cluster;
   private readonly options: GroupOptions;
   private readonly host: GroupHost;
@@ -181,6 +184,7 @@ export class GroupMembership {
       ),
     }));
     let join;
+    this.metrics?.rebalanceStarted();
     for (;;) {
       const c = await this.coordinator();
       join = await c.request(
@@ -228,6 +232,7 @@ export class GroupMembership {
     );
     if (sync.errorCode !== 0) this.needsRejoin = true;
     this.checkError(sync.errorCode, 'SyncGroup');
+    this.metrics?.rebalanceCompleted();
     const assigned: TopicPartition[] =
       sync.assignment.length === 0
         ? []
@@ -300,6 +305,7 @@ export class GroupMembership {
         // A rebalance may have completed while this heartbeat was in flight: its error speaks of
         // the generation it carried, and must not undo a newer one (as the Java client checks).
         const stale = this.generationId !== sentGeneration || this.memberId !== sentMemberId;
+        if (r.errorCode === 0) this.metrics?.heartbeat();
         if (stale) {
           // Nothing to do: the newer generation's own heartbeats will report its state.
         } else if (REJOIN_ERRORS.has(r.errorCode)) this.requestRejoin();

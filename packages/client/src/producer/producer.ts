@@ -7,6 +7,7 @@
 import type { CompressionName, RecordHeader, RecordInput } from '@sluice/protocol';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.js';
 import { MisuseError } from '../errors.js';
+import { ProducerMetrics, registerSnapshot, type MetricRegistry, type ProducerMetricsSnapshot } from '../metrics.js';
 import { Accumulator, SendWaiter, estimateRecordSize, type RecordMetadata } from './accumulator.js';
 import { resolvePartitioner, type PartitionerOption, type StatefulPartitioner } from './partitioners.js';
 import { Sender } from './sender.js';
@@ -88,6 +89,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private readonly sender: Sender;
   private connected: Promise<void> | null = null;
   private closed = false;
+  private readonly metricsState: ProducerMetrics;
 
   constructor(options: ProducerOptions<K, V>) {
     this.cluster = new Cluster(options);
@@ -120,6 +122,19 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
     });
     this.accumulator.onBatchFull = () => this.sender.wakeup();
     this.accumulator.onBatchClosed = (topic, partition) => this.partitioner.onBatchClosed?.(topic, partition, this.cluster.partitionCount(topic));
+    const bufferMemory = options.bufferMemory ?? 32 * 1024 * 1024;
+    this.metricsState = new ProducerMetrics(() => ({ total: bufferMemory, available: Math.max(0, bufferMemory - this.accumulator.bufferedBytes) }));
+    this.sender.metrics = this.metricsState;
+  }
+
+  /** Kafka's producer-metrics, as a snapshot (see metrics.ts). */
+  metrics(): ProducerMetricsSnapshot {
+    return this.metricsState.snapshot();
+  }
+
+  /** Puts these metrics on a prom-client Registry (`kafka_producer_producer_metrics_*{client_id}`). */
+  registerMetrics(registry: MetricRegistry): void {
+    registerSnapshot(registry, 'kafka_producer_producer_metrics', this.cluster.clientId, () => this.metricsState.snapshot());
   }
 
   /** Connects and (when idempotent) obtains a producer id. `send` calls it on first use. */

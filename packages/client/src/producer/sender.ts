@@ -12,6 +12,7 @@ import { SluiceClientError, isRetriable } from '../errors.js';
 import type { Accumulator, ProducerBatch, PartitionQueue } from './accumulator.js';
 import type { StatefulPartitioner } from './partitioners.js';
 import type { TransactionManager } from './transaction-manager.js';
+import type { ProducerMetrics } from '../metrics.js';
 
 /** Errors about the producer's sequence or epoch themselves: giving the batch's sequences back cannot help. */
 const SEQUENCE_STATE_ERRORS = new Set<number>([
@@ -48,6 +49,8 @@ export class Sender {
   private bumping = false;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  /** Set by the producer: what is counted (records, requests, batches). */
+  metrics: ProducerMetrics | null = null;
 
   constructor(cluster: Cluster, accumulator: Accumulator, transactions: TransactionManager, partitioner: StatefulPartitioner, options: SenderOptions) {
     this.cluster = cluster;
@@ -194,6 +197,7 @@ export class Sender {
   private build(batch: ProducerBatch): void {
     const stamp = this.transactions.assign(batch);
     batch.built = buildRecordBatch(batch.records, { compression: this.options.compression, ...stamp, isTransactional: this.transactions.transactionalId !== null });
+    this.metrics?.batchBuilt(batch.built.length, batch.bytes);
   }
 
   private async sendRequest(node: number, batches: ProducerBatch[]): Promise<void> {
@@ -206,6 +210,7 @@ export class Sender {
     }
     let response: ProduceResponse | null = null;
     let requestError: Error | null = null;
+    const sentAt = performance.now();
     try {
       const c = await this.cluster.connectionTo(node);
       response = await c.request(
@@ -217,6 +222,7 @@ export class Sender {
       requestError = error instanceof Error ? error : new Error(String(error));
     }
     this.inFlightByNode.set(node, (this.inFlightByNode.get(node) ?? 1) - 1);
+    if (this.metrics !== null && requestError === null) this.metrics.request(performance.now() - sentAt, batches.reduce((n, b) => n + b.records.length, 0));
     let refresh = false;
     if (requestError !== null) {
       for (const b of batches) refresh = this.handleBatchError(b, requestError) || refresh;
@@ -278,6 +284,7 @@ export class Sender {
     this.transactions.markDone(b);
     this.transactions.onAcknowledged(b, this.accumulator.queue(b.topic, b.partition).batches);
     this.accumulator.release(b.bytes);
+    this.metrics?.recordsSent(b.records.length);
     b.settle(baseOffset, logAppendTime);
   }
 
@@ -313,6 +320,7 @@ export class Sender {
         this.transactions.requestEpochBump();
       }
     }
+    this.metrics?.recordsFailed(b.records.length);
     b.fail(expired && isRetriable(error) ? new SluiceClientError(`delivery timed out after ${this.options.deliveryTimeoutMs} ms: ${error.message}`, false, { cause: error }) : error);
     return false;
   }
