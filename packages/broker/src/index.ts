@@ -15,3 +15,6 @@ export { Partition, type PartitionState, type ReplicaRole } from './replica/part
 export { MetadataReconciler } from './replica/metadata-reconciler.js';
 export { assignReplicas, type PlacementBroker } from './topics/replica-placement.js';
 export { TRANSACTION_STATE_TOPIC, decodeTxnKey, decodeTxnValue, type TxnLogValue } from './transactions/transaction-log.js';
+export type { KafkaPrincipal } from './security/principal.js';
+export { ANONYMOUS, principalToString, parsePrincipal } from './security/principal.js';
+export { parseJaasConfig, type JaasModule } from './security/sasl/jaas.js';
