@@ -30,8 +30,11 @@ export interface BrokerContext {
   readonly dataDir: string;
   /** Recycled buffers for large frames and log reads (released by the connection once written). */
   readonly buffers: BufferPool;
-  /** The address clients are told to connect to (Metadata, DescribeCluster). */
-  advertisedEndpoint(): Endpoint;
+  /**
+   * The address clients are told to connect to (Metadata, DescribeCluster): that of the listener
+   * named (the one the client connected to), else of the primary listener.
+   */
+  advertisedEndpoint(listenerName?: string): Endpoint;
   /** What the hot path counts when metrics are on (metrics.port set); null when off. */
   readonly metrics: BrokerMetrics | null;
   /** True once shutdown has begun: long polls answer at once. */

@@ -5,10 +5,10 @@
  */
 import { AclAuthorizer, ALLOW_ALL } from './security/acl-authorizer.js';
 import { ClientQuotaManager } from './quotas/client-quotas.js';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { LogManager, brokerTopicDefaults, parseTopicConfig, type TopicConfig } from '@sluice/storage';
-import { BrokerConfig, ConfigError, parseListener, type Listener } from './config/broker-config.js';
+import { BrokerConfig, ConfigError } from './config/broker-config.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from '@sluice/protocol';
@@ -33,6 +33,15 @@ import { BrokerMetrics } from './metrics/broker-metrics.js';
 import { ConsumerLag } from './metrics/consumer-lag.js';
 import { createRegistry } from './metrics/collectors.js';
 import { MetricsServer } from './metrics/metrics-server.js';
+import type { ListenerEndpoint } from './metadata/metadata-store.js';
+import { advertisedEndpointOf, configuredListeners, interBrokerListener, usesSasl, usesTls, type ListenerSpec } from './security/listeners.js';
+import { setConnectionListener } from './security/session.js';
+import { listenerTls, tlsPrincipal, watchTlsFiles } from './security/tls.js';
+import { ListenerAuthenticator, registerSaslHandlers, type AuthenticationStats } from './security/sasl/authenticator.js';
+import { ScramCredentialStore } from './security/sasl/scram-credentials.js';
+import { registerScramCredentialHandlers } from './handlers/user-scram-credentials.js';
+import { interBrokerClientOptions } from './security/inter-broker.js';
+import type { Connection } from './network/connection.js';
 
 export interface StartBrokerOptions {
   /** Data directory (log.dirs); default ./data. */
@@ -72,6 +81,10 @@ export interface RunningBroker {
   readonly transactions: TransactionCoordinator;
   /** Where /metrics is served (metrics.port set), else null. */
   readonly metricsEndpoint: { host: string; port: number } | null;
+  /** Every listener with its bound port and what clients are told (the primary listener first). */
+  readonly listeners: readonly (ListenerEndpoint & { boundPort: number })[];
+  /** Successful and failed authentications (SASL, and TLS handshakes refused). */
+  readonly authentication: Readonly<AuthenticationStats>;
   stop(): Promise<void>;
 }
 
@@ -88,13 +101,16 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   if (options.nodeId !== undefined) overrides['node.id'] = options.nodeId;
   const config = BrokerConfig.load({ configFile: options.configFile, overrides });
   const logger = options.logSink ? createLogger(options.logSink, 'info', options.logFormat === 'json' ? 'json' : 'text', options.logFormat === 'json' ? { node_id: config.nodeId } : {}) : silentLogger;
-  const listener = chooseListener(config, options);
+  const listeners = configuredListeners(config, { host: options.host, port: options.port });
+  const interBroker = interBrokerListener(config, listeners);
+  // TLS settings are checked before anything is opened.
+  for (const l of listeners) if (usesTls(l.securityProtocol)) listenerTls(config, l.name);
   checkTopicDefaults(config);
 
   const dataDir = resolve(config.dataDir);
   const unlock = lockDataDirectory(dataDir);
   try {
-    return await startLocked(options, config, listener, dataDir, logger, startedAt, unlock);
+    return await startLocked(options, config, listeners, interBroker, dataDir, logger, startedAt, unlock);
   } catch (err) {
     unlock();
     throw err;
@@ -104,7 +120,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 async function startLocked(
   options: StartBrokerOptions,
   config: BrokerConfig,
-  listener: Listener,
+  listeners: ListenerSpec[],
+  interBroker: ListenerSpec,
   dataDir: string,
   logger: Logger,
   startedAt: number,
@@ -173,6 +190,8 @@ async function startLocked(
     replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'),
     leaderQuota: replicationQuota('leader.replication.throttled.rate'),
     followerQuota: replicationQuota('follower.replication.throttled.rate'),
+    // Other brokers are reached on the inter-broker listener, with this broker's credentials.
+    connectionOptions: interBrokerOptions(config, interBroker, metadata.clustered),
   });
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
@@ -195,7 +214,8 @@ async function startLocked(
   dispatcher.quotas = quotas;
   const buffers = new BufferPool();
   let stopping = false;
-  let advertised: Endpoint = { host: '127.0.0.1', port: listener.port };
+  const primary = listeners[0];
+  const advertisedByListener = new Map<string, Endpoint>(listeners.map((l) => [l.name, { host: '127.0.0.1', port: l.port }]));
   const context: BrokerContext = {
     nodeId: config.nodeId,
     clusterId: metadata.clusterId,
@@ -208,7 +228,7 @@ async function startLocked(
     dataDir,
     buffers,
     metrics,
-    advertisedEndpoint: () => advertised,
+    advertisedEndpoint: (listenerName?: string) => advertisedByListener.get(listenerName ?? primary.name) ?? advertisedByListener.get(primary.name)!,
     get stopping() {
       return stopping;
     },
@@ -223,27 +243,78 @@ async function startLocked(
   // Then the transaction coordinator (its commits materialise offsets in the groups).
   const transactions = await startTransactionCoordinator(context, producerIds, groups);
   idempotence.transactions = transactions;
+  registerSaslHandlers(dispatcher);
+  const scramCredentials = new ScramCredentialStore(metadata);
+  registerScramCredentialHandlers(context, scramCredentials);
 
-  const server = new NetworkServer({
-    host: listener.host,
-    port: listener.port,
-    backlog: config.int('socket.listen.backlog.size'),
-    limits: {
-      maxFrameSize: config.int('socket.request.max.bytes'),
-      maxInFlight: config.int('queued.max.requests'),
-      writeHighWaterMark: Math.max(64 * 1024, config.int('socket.send.buffer.bytes')),
-      idleTimeoutMs: config.int('connections.max.idle.ms'),
-    },
-    handler: (frame, connection) => dispatcher.handleFrame(frame, connection),
-    frameReusable: (frame) => dispatcher.frameReusable(frame),
-    bufferPool: buffers,
-    onWarning: (m) => logger.warn(m),
-    metrics: metrics === null ? null : { observer: metrics, listener: metrics.listener(listener.name) },
-  });
-  let bound: BoundAddress[];
+  const authentication: AuthenticationStats = { successfulAuthentications: 0, failedAuthentications: 0, successfulReauthentications: 0 };
+  const servers: { listener: ListenerSpec; server: NetworkServer; stopWatching: () => void }[] = [];
+  const boundListeners: (ListenerEndpoint & { boundPort: number })[] = [];
+  let bound: BoundAddress[] = [];
   try {
-    bound = await server.listen();
+    for (const listener of listeners) {
+      const tls = usesTls(listener.securityProtocol) ? listenerTls(config, listener.name) : null;
+      const authenticator = usesSasl(listener.securityProtocol) ? new ListenerAuthenticator(listener, config, scramCredentials, logger, authentication) : null;
+      const dispatch = (frame: Buffer, connection: Parameters<Dispatcher['handleFrame']>[1]) => dispatcher.handleFrame(frame, connection);
+      const server: NetworkServer = new NetworkServer({
+        host: listener.host,
+        port: listener.port,
+        backlog: config.int('socket.listen.backlog.size'),
+        limits: {
+          maxFrameSize: config.int('socket.request.max.bytes'),
+          maxInFlight: config.int('queued.max.requests'),
+          writeHighWaterMark: Math.max(64 * 1024, config.int('socket.send.buffer.bytes')),
+          idleTimeoutMs: config.int('connections.max.idle.ms'),
+        },
+        handler: authenticator ? (frame, connection) => authenticator.handleFrame(frame, connection, dispatch) : dispatch,
+        frameReusable: (frame) => dispatcher.frameReusable(frame),
+        bufferPool: buffers,
+        onWarning: (m) => logger.warn(m),
+        metrics: metrics === null ? null : { observer: metrics, listener: metrics.listener(listener.name) },
+        ...(tls ? { tls: tls.options } : {}),
+        onTlsError: (message, address) => {
+          authentication.failedAuthentications++;
+          logger.warn(`failed authentication on listener ${listener.name} from ${address}: TLS handshake failed: ${message}`);
+        },
+        onConnection: (connection: Connection, socket) => {
+          setConnectionListener(connection, listener.name);
+          if (tls) {
+            const tlsSocket = socket as TLSSocket;
+            // As Java's SSLEngine with wantClientAuth: a certificate, if presented, must be trusted.
+            if (tls.clientAuth === 'requested' && !tlsSocket.authorized && tlsSocket.getPeerX509Certificate?.() !== undefined) {
+              authentication.failedAuthentications++;
+              throw new Error(`failed authentication on listener ${listener.name}: untrusted client certificate (${String(tlsSocket.authorizationError)})`);
+            }
+            connection.authenticatedAs(tlsPrincipal(tlsSocket, tls.mapper));
+          }
+          authenticator?.onConnection(connection);
+        },
+      });
+      // Certificates are re-read when their files change; new connections use them.
+      let current = tls;
+      const stopWatching = tls
+        ? watchTlsFiles(tls.files, () => {
+            try {
+              current = listenerTls(config, listener.name);
+              server.setSecureContext(current.options);
+              logger.info(`listener ${listener.name}: TLS keystore/truststore reloaded`);
+            } catch (err) {
+              logger.error(`listener ${listener.name}: TLS reload failed, keeping the previous certificates: ${(err as Error).message}`);
+            }
+          })
+        : () => {};
+      servers.push({ listener, server, stopWatching });
+      const addresses = await server.listen();
+      if (listener === primary) bound = addresses;
+      const endpoint = advertisedEndpointOf(config, listener, addresses[0].port);
+      advertisedByListener.set(listener.name, { host: endpoint.host, port: endpoint.port });
+      boundListeners.push({ ...endpoint, boundPort: addresses[0].port });
+    }
   } catch (err) {
+    for (const s of servers) {
+      s.stopWatching();
+      await s.server.close(0);
+    }
     transactions.stop();
     groups.stop();
     await logs.close();
@@ -251,19 +322,19 @@ async function startLocked(
     throw err;
   }
   const port = bound[0].port;
-  advertised = advertisedEndpoint(config, listener, port);
+  const advertised = advertisedByListener.get(interBroker.name)!;
   let metricsServer: MetricsServer | null = null;
   let metricsEndpoint: { host: string; port: number } | null = null;
   if (metrics !== null && consumerLag !== null) {
     consumerLag.attach(groups);
     const registry = createRegistry({ context, metrics, groups, lag: consumerLag });
     const configuredHost = config.string('metrics.bind.address');
-    const host = configuredHost ?? (listener.host === '' ? '::' : listener.host === 'localhost' ? '127.0.0.1' : listener.host);
+    const host = configuredHost ?? (primary.host === '' ? '::' : primary.host === 'localhost' ? '127.0.0.1' : primary.host);
     metricsServer = new MetricsServer({ host, port: config.int('metrics.port'), registry, lag: consumerLag, clusterId: metadata.clusterId, logger });
     try {
       metricsEndpoint = await metricsServer.listen();
     } catch (err) {
-      await server.close(0);
+      await Promise.all(servers.map((s) => s.server.close(0)));
       transactions.stop();
       groups.stop();
       await logs.close();
@@ -283,10 +354,16 @@ async function startLocked(
   });
   controller.start();
   // Other brokers place replicas on this one and clients find it through the registration.
-  await metadata.registerBroker({ nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.string('broker.rack') ?? null });
+  await metadata.registerBroker({
+    nodeId: config.nodeId,
+    host: advertised.host,
+    port: advertised.port,
+    rack: config.string('broker.rack') ?? null,
+    ...(listeners.length > 1 ? { endpoints: boundListeners.map(({ name, host, port: p, securityProtocol }) => ({ name, host, port: p, securityProtocol })) } : {}),
+  });
   logger.info(
     `Sluice broker ${config.nodeId} (cluster ${metadata.clusterId}) listening on ${bound.map((b) => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`)).join(', ')}, ` +
-      `advertised as ${advertised.host}:${advertised.port}, data in ${dataDir}; ` +
+      `advertised as ${boundListeners.map((l) => `${l.name}://${l.host}:${l.port}${l.securityProtocol !== l.name ? ` (${l.securityProtocol})` : ''}`).join(', ')}, data in ${dataDir}; ` +
       `${metadata.topics().length} topic(s), ${previousShutdown(manager.startup.cleanShutdown, manager.startup.logsOpened, metadata.topics().length)}; ready in ${(performance.now() - startedAt).toFixed(0)} ms`,
   );
 
@@ -303,7 +380,8 @@ async function startLocked(
       await replicaManager.shutdown();
       transactions.stop();
       groups.stop();
-      await server.close(config.int('sluice.clean.shutdown.timeout.ms'));
+      for (const s of servers) s.stopWatching();
+      await Promise.all(servers.map((s) => s.server.close(config.int('sluice.clean.shutdown.timeout.ms'))));
       await metricsServer?.close();
       // Gone from the cluster at once, rather than when the session would have timed out.
       await metadata.unregisterBroker(config.nodeId).catch((err: unknown) => logger.warn(`unregistering from the cluster metadata failed: ${(err as Error).message}`));
@@ -316,8 +394,10 @@ async function startLocked(
   };
 
   return {
-    host: listener.host === '' ? '::' : listener.host,
+    host: primary.host === '' ? '::' : primary.host,
     port,
+    listeners: boundListeners,
+    authentication,
     addresses: bound,
     transactions,
     nodeId: config.nodeId,
@@ -351,22 +431,18 @@ function previousShutdown(clean: boolean, logsOpened: number, topics: number): s
   return logsOpened === 0 && topics === 0 ? 'new data directory' : 'previous shutdown was not clean: logs recovered';
 }
 
-function chooseListener(config: BrokerConfig, options: StartBrokerOptions): Listener {
-  const controllerNames = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
-  const listeners = config.list('listeners').map(parseListener).filter((l) => !controllerNames.has(l.name));
-  const chosen = listeners.find((l) => l.name === 'PLAINTEXT') ?? listeners[0] ?? { name: 'PLAINTEXT', host: '127.0.0.1', port: 9092 };
-  return {
-    name: chosen.name,
-    host: options.host ?? chosen.host,
-    port: options.port ?? chosen.port,
-  };
-}
-
-function advertisedEndpoint(config: BrokerConfig, listener: Listener, boundPort: number): Endpoint {
-  const advertised = config.list('advertised.listeners').map(parseListener).find((l) => l.name === listener.name);
-  if (advertised && advertised.host !== '') return { host: advertised.host, port: advertised.port === 0 ? boundPort : advertised.port };
-  const host = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::' ? hostname() : listener.host;
-  return { host, port: boundPort };
+/**
+ * The inter-broker client settings. A single broker never connects to another, so incomplete
+ * inter-broker SASL settings (Kafka's default mechanism is GSSAPI) only fail a connection attempt;
+ * in a cluster they stop the start.
+ */
+function interBrokerOptions(config: BrokerConfig, listener: ListenerSpec, clustered: boolean): ReturnType<typeof interBrokerClientOptions> {
+  try {
+    return interBrokerClientOptions(config, listener);
+  } catch (err) {
+    if (clustered) throw err;
+    return { sasl: () => Promise.reject(err) };
+  }
 }
 
 function checkTopicDefaults(config: BrokerConfig): void {

@@ -17,3 +17,6 @@ export { assignReplicas, type PlacementBroker } from './topics/replica-placement
 export { TRANSACTION_STATE_TOPIC, decodeTxnKey, decodeTxnValue, type TxnLogValue } from './transactions/transaction-log.js';
 export { BrokerMetrics } from './metrics/broker-metrics.js';
 export { partitionStatus, groupStatus, CommitWindows, STATUS_CODE, type CommitSample, type PartitionStatus, type GroupStatus } from './metrics/burrow.js';
+export type { KafkaPrincipal } from './security/principal.js';
+export { ANONYMOUS, principalToString, parsePrincipal } from './security/principal.js';
+export { parseJaasConfig, type JaasModule } from './security/sasl/jaas.js';

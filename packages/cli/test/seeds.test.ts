@@ -55,18 +55,26 @@ test('notes: produce and consume from the console, list and describe the group',
   assert.match(described.stdout, /my-consumer +source-topic +0 +2 +2 +0 /);
 });
 
-test('notes: ZooKeeper-era and SASL commands fail with what to do instead', async () => {
+test('notes: ZooKeeper-era commands fail with what to do instead; the SCRAM and SASL ones work against a SASL listener', async () => {
   // bin/kafka-configs.sh --zookeeper localhost:2181 --alter --add-config 'SCRAM-SHA-256=[iterations=8192, password=admin-password]' --entity-type users --entity-name admin
   const zk = await run('configs', ['--zookeeper', 'localhost:2181', '--alter', '--add-config', 'SCRAM-SHA-256=[iterations=8192, password=admin-password]', '--entity-type', 'users', '--entity-name', 'admin']);
   assert.equal(zk.code, 2);
   assert.match(zk.stderr, /--zookeeper is not supported.*\n {2}hint: use --bootstrap-server <broker host:port> instead of --zookeeper localhost:2181/);
-  const scram = await run('configs', ['--bootstrap-server', tb.bootstrap, '--alter', '--add-config', 'SCRAM-SHA-256=[iterations=8192, password=admin-password]', '--entity-type', 'users', '--entity-name', 'admin']);
-  assert.equal(scram.code, 1);
-  assert.match(scram.stderr, /the broker does not support SCRAM credentials/);
-  // bin/kafka-console-producer.sh --topic topic5 --bootstrap-server localhost:9092 --producer.config ./producer.properties
-  const props = join(scratch, 'producer.properties');
-  await writeFile(props, "security.protocol = SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config= org.apache.kafka.common.security.scram.ScramLoginModule required \\\n  username='alice' password='alice-password';\n");
-  const sasl = await run('console-producer', ['--topic', 'topic5', '--bootstrap-server', tb.bootstrap, '--producer.config', props], { stdin: 'x\n' });
-  assert.equal(sasl.code, 2);
-  assert.match(sasl.stderr, /security\.protocol=SASL_PLAINTEXT is not supported by @sluice\/client yet/);
+  const secured = await startTestBroker({ listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'SCRAM-SHA-256' });
+  try {
+    const scram = await run('configs', ['--bootstrap-server', secured.bootstrap, '--alter', '--add-config', 'SCRAM-SHA-256=[iterations=8192, password=alice-password]', '--entity-type', 'users', '--entity-name', 'alice']);
+    assert.equal(scram.code, 0, scram.stderr);
+    assert.equal((await run('topics', ['--create', '--topic', 'topic5', '--bootstrap-server', secured.bootstrap, '--partitions', '1'])).code, 0);
+    // bin/kafka-console-producer.sh --topic topic5 --bootstrap-server localhost:9092 --producer.config ./producer.properties
+    const props = join(scratch, 'producer.properties');
+    await writeFile(props, "security.protocol = SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config= org.apache.kafka.common.security.scram.ScramLoginModule required \\\n  username='alice' password='alice-password';\n");
+    const saslPort = secured.broker.listeners.find((l) => l.name === 'SASL_PLAINTEXT')!.port;
+    const sasl = await run('console-producer', ['--topic', 'topic5', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--producer.config', props], { stdin: 'x\n' });
+    assert.equal(sasl.code, 0, sasl.stderr);
+    // The same properties against the PLAINTEXT listener: the broker refuses the SASL handshake there.
+    const wrongListener = await run('console-producer', ['--topic', 'topic5', '--bootstrap-server', secured.bootstrap, '--producer.config', props], { stdin: 'x\n' });
+    assert.notEqual(wrongListener.code, 0);
+  } finally {
+    await secured.stop();
+  }
 });

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export { Connection, requestChannel, type ConnectionOptions, type RequestOptions, type SaslAuthenticator, type RequestEvent } from './connection/connection.js';
+export { saslAuthenticator, SaslAuthenticationFailed, type SaslOptions } from './connection/sasl.js';
 export { clientRange, negotiateVersion, type VersionTable } from './connection/versions.js';
 export * from './cluster/cluster.js';
 export * from './producer/partitioners.js';

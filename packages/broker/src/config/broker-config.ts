@@ -124,7 +124,9 @@ export class BrokerConfig {
     }
     for (const [key, value] of Object.entries(options.overrides ?? {})) raw.push({ key, value: String(value), origin: 'override' });
     for (const { key, value, origin } of raw) {
-      const definition = config.definitions.get(key);
+      // listener.name.<listener>.[<mechanism>.]<config>: checked as its base setting, as Kafka does.
+      const listenerBase = config.definitions.has(key) ? null : listenerConfigBase(key);
+      const definition = config.definitions.get(listenerBase ?? key);
       if (!definition) {
         problems.push(`${origin}: unknown configuration key "${key}"${suggest(key, config.definitions)}`);
         continue;
@@ -152,6 +154,18 @@ export class BrokerConfig {
     }
     if (problems.length) throw new ConfigError(problems);
     return config;
+  }
+
+  /**
+   * A setting as one listener sees it: `listener.name.<listener>.<mechanism>.<name>` (SASL
+   * mechanism settings), then `listener.name.<listener>.<name>`, then the broker-wide `name`;
+   * each at its highest layer. The raw text (null: not set and no default).
+   */
+  listenerValue(listener: string, name: string, mechanism?: string): string | null {
+    const l = listener.toLowerCase();
+    const keys = [...(mechanism ? [`listener.name.${l}.${mechanism.toLowerCase()}.${name}`] : []), `listener.name.${l}.${name}`];
+    for (const key of keys) for (const layer of this.layers()) if (layer.raw.has(key)) return layer.raw.get(key)!;
+    return this.rawValue(name);
   }
 
   has(name: string): boolean {

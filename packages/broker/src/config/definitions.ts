@@ -95,8 +95,8 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('controller.quorum.voters', 'list', '', 'Accepted for compatibility.', { inert: true }),
   def('controller.quorum.bootstrap.servers', 'list', '', 'Accepted for compatibility.', { inert: true }),
   def('controller.listener.names', 'string', null, 'Accepted for compatibility; controller listeners are not opened.', { inert: true }),
-  def('inter.broker.listener.name', 'string', null, 'Accepted for compatibility.', { inert: true }),
-  def('listener.security.protocol.map', 'string', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'Only PLAINTEXT is served.', { inert: true }),
+  def('inter.broker.listener.name', 'string', null, 'The listener other brokers connect to (replica fetchers); default: security.inter.broker.protocol\'s listener, else the first listener.'),
+  def('listener.security.protocol.map', 'string', 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT', 'Listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); a listener named after a protocol uses it.'),
   def('offsets.topic.replication.factor', 'short', '3', 'Replication factor of __consumer_offsets. In a cluster the topic is created once this many brokers are registered (until then FindCoordinator answers COORDINATOR_NOT_AVAILABLE); a single broker uses 1.', { validate: atLeast(1) }),
   def('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets.', { validate: atLeast(1) }),
   def('transaction.state.log.replication.factor', 'short', '1', 'Replication factor of __transaction_state when it is created (a single broker uses 1).', { validate: atLeast(1) }),
@@ -146,12 +146,40 @@ const OWN_SETTINGS: readonly Overlay[] = [
   def('etcd.endpoints', 'list', '', 'The etcd cluster holding the cluster metadata (comma-separated URLs, e.g. http://127.0.0.1:2379). Empty: a single broker with its metadata in its data directory.'),
   def('etcd.prefix', 'string', '/sluice/', 'Key prefix of this cluster\'s metadata in etcd (several clusters may share one etcd).'),
   def('etcd.request.timeout.ms', 'int', '5000', 'Deadline of every etcd call; a metadata change that misses it fails with a retriable error.', { validate: atLeast(100) }),
+  def('sluice.sasl.authentication.timeout.ms', 'int', '10000', 'A connection on a SASL listener that has not authenticated within this time is closed; also the TLS handshake timeout.', { validate: atLeast(100) }),
   def('sluice.clean.shutdown.timeout.ms', 'int', '10000', 'How long shutdown waits for in-flight requests before closing connections.', { validate: atLeast(0) }),
   def('metrics.port', 'int', '-1', 'Port of the HTTP endpoint serving /metrics (Prometheus text) and Burrow-style consumer lag (/v3/kafka/...); -1: off, 0: a free port.', { validate: atLeast(-1) }),
   def('metrics.bind.address', 'string', null, 'Address the metrics endpoint listens on; default: the host of the client listener (so a broker on 127.0.0.1 does not expose its metrics to the network). 0.0.0.0 for every IPv4 address.'),
   def('metrics.lag.window', 'int', '10', 'Commits kept per group and partition for the consumer status (Burrow\'s storage intervals).', { validate: atLeast(2) }),
   def('metrics.lag.min.distance.ms', 'int', '1000', 'Commits closer together than this replace the newest one in the window instead of adding to it (Burrow\'s min-distance).', { validate: atLeast(0) }),
 ];
+
+/** Kafka settings Sluice acts on with Kafka's own default and meaning (listeners, TLS, SASL); each may be listener-prefixed. */
+const KAFKA_SECURITY_SETTINGS: ReadonlyMap<string, string> = new Map([
+  ['security.inter.broker.protocol', 'Picks the inter-broker listener by its security protocol when inter.broker.listener.name is not set.'],
+  ['sasl.enabled.mechanisms', 'SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI is refused).'],
+  ['sasl.jaas.config', 'JAAS config: PlainLoginModule user_<name>="password" options are the PLAIN users; username/password are this broker\'s inter-broker credentials.'],
+  ['sasl.mechanism.inter.broker.protocol', 'The mechanism this broker authenticates with to other brokers (PLAIN or SCRAM).'],
+  ['connections.max.reauth.ms', 'SASL session lifetime (KIP-368): a connection must re-authenticate before it ends or is closed.'],
+  ['sasl.oauthbearer.jwks.endpoint.url', 'OAUTHBEARER tokens are JWTs verified against this JWKS endpoint; unset: unsecured tokens (alg none).'],
+  ['sasl.oauthbearer.expected.audience', 'OAUTHBEARER: the JWT audience must be one of these.'],
+  ['sasl.oauthbearer.expected.issuer', 'OAUTHBEARER: the JWT issuer must be this.'],
+  ['sasl.oauthbearer.sub.claim.name', 'OAUTHBEARER: the claim naming the principal.'],
+  ['sasl.oauthbearer.clock.skew.seconds', 'OAUTHBEARER: allowed clock skew for exp.'],
+  ['ssl.keystore.location', 'The TLS listener\'s keystore (PKCS12, or PEM with the key and the certificate chain); reloaded when the file changes.'],
+  ['ssl.keystore.password', 'Password of a PKCS12 keystore.'],
+  ['ssl.keystore.type', 'PKCS12 or PEM (JKS cannot be read by Node; a PEM file is recognised under the JKS default).'],
+  ['ssl.keystore.key', 'The private key as PEM text (with ssl.keystore.certificate.chain).'],
+  ['ssl.keystore.certificate.chain', 'The certificate chain as PEM text.'],
+  ['ssl.key.password', 'Password of an encrypted PEM private key.'],
+  ['ssl.truststore.location', 'CA certificates (PEM) client certificates are verified against; reloaded when the file changes.'],
+  ['ssl.truststore.type', 'PEM (other truststore types are refused).'],
+  ['ssl.truststore.certificates', 'CA certificates as PEM text.'],
+  ['ssl.client.auth', 'required, requested or none: whether TLS clients present a certificate.'],
+  ['ssl.principal.mapping.rules', 'DEFAULT and RULE:pattern/replacement/[LU] rules mapping a client certificate\'s subject DN to the principal name.'],
+  ['ssl.enabled.protocols', 'TLSv1.2 and/or TLSv1.3.'],
+  ['ssl.cipher.suites', 'Cipher suites (OpenSSL names; TLS 1.3 suites by their IANA names).'],
+]);
 
 const STORED_ONLY_DOC = 'A Kafka setting Sluice accepts, stores and reports, but does not act on.';
 
@@ -186,9 +214,9 @@ function buildDefinitions(): ConfigDefinition[] {
       valid,
       ...(validate ? { validate } : {}),
       updateMode: spec.updateMode,
-      actedOn: overlay ? !overlay.inert : (topicDefault?.actedOn ?? false),
+      actedOn: overlay ? !overlay.inert : KAFKA_SECURITY_SETTINGS.has(spec.name) || (topicDefault?.actedOn ?? false),
       kafka: true,
-      doc: overlay?.doc ?? (topicDefault ? `Default of the topic config ${topicDefault.topic}.` : STORED_ONLY_DOC),
+      doc: overlay?.doc ?? KAFKA_SECURITY_SETTINGS.get(spec.name) ?? (topicDefault ? `Default of the topic config ${topicDefault.topic}.` : STORED_ONLY_DOC),
     });
   }
   if (overlays.size) throw new Error(`not Kafka settings: ${[...overlays.keys()].join(', ')}`);

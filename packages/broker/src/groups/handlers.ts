@@ -11,6 +11,8 @@ import { errorCodeOf } from './requests.js';
 import type { TransactionCoordinator } from '../transactions/transaction-coordinator.js';
 import { ResourceType } from '../security/acls.js';
 import { authorizedOperations, canCluster, canGroup, canTopic, canTransactionalId, GROUP_OPERATIONS, Op, type Authorizing } from '../security/checks.js';
+import { connectionListener } from '../security/session.js';
+import { clusterBrokers } from '../handlers/metadata.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
@@ -43,6 +45,7 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
     maxVersion: 6,
     async handle(request, { header, connection }) {
       const keyType = request.keyType ?? COORDINATOR_KEY_GROUP;
+      const listener = connectionListener(connection);
       const keys = header.apiVersion >= 4 ? request.coordinatorKeys ?? [] : [request.key ?? ''];
       // Kafka: Describe on the group, or on the transactional id.
       const denied = (key: string) => {
@@ -77,7 +80,7 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
             const p = txns.log.partitionFor(key);
             const hosted = broker.replicaManager.getPartition('__transaction_state', p);
             if (!hosted || hosted.role !== 'leader') return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: '__transaction_state has no leader here for this transactional id.' };
-            const endpoint = broker.advertisedEndpoint();
+            const endpoint = broker.advertisedEndpoint(listener);
             return { nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
           };
           if (header.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...answerTxn(key) })) };
@@ -93,7 +96,10 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
         if (error.code !== ErrorCode.NONE) return { nodeId: -1, host: '', port: -1, errorCode: error.code, errorMessage: error.message };
         const node = coordinator.coordinatorFor(key);
         if (!node) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `${OFFSETS_TOPIC} has no leader for this group.` };
-        return { nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
+        // The coordinator's endpoint on the listener this client came in on.
+        const endpoint = listener === undefined ? node : clusterBrokers(broker, listener).find((b) => b.nodeId === node.nodeId);
+        if (!endpoint) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `The coordinator has no ${listener} listener.` };
+        return { nodeId: node.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
       };
       if (header.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...answer(key) })) };
       return { throttleTimeMs: 0, ...answer(keys[0]) };

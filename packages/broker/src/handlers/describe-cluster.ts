@@ -5,6 +5,7 @@ import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { clusterBrokers, controllerId } from './metadata.js';
 import { canCluster, Op, authorizedOperations, CLUSTER_OPERATIONS } from '../security/checks.js';
 import { CLUSTER_NAME, ResourceType as AclResourceType } from '../security/acls.js';
+import { connectionListener } from '../security/session.js';
 
 const BROKERS_ENDPOINT = 1;
 const CONTROLLERS_ENDPOINT = 2;
@@ -27,7 +28,7 @@ export function describeClusterHandler(broker: BrokerContext): ApiHandler<typeof
         endpointType,
         clusterId: broker.clusterId,
         controllerId: controllerId(broker),
-        brokers: clusterBrokers(broker).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        brokers: clusterBrokers(broker, connectionListener(connection)).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations
           ? AUTHORIZED_OPERATIONS_OMITTED
           : broker.authorizer.enabled

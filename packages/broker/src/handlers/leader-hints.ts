@@ -17,7 +17,11 @@ export interface NodeEndpoint {
 export class LeaderHints {
   private readonly endpoints = new Map<number, NodeEndpoint>();
 
-  constructor(private readonly broker: BrokerContext) {}
+  /** `listenerName`: the listener the client came in on; the endpoints are on that listener. */
+  constructor(
+    private readonly broker: BrokerContext,
+    private readonly listenerName?: string,
+  ) {}
 
   /** Whether an error code is one KIP-951 answers with the new leader. */
   static applies(errorCode: number): boolean {
@@ -28,7 +32,7 @@ export class LeaderHints {
   leaderOf(topic: string, partition: number): { leaderId: number; leaderEpoch: number } | undefined {
     const p = this.broker.metadata.topic(topic)?.partitions[partition];
     if (!p || p.leader < 0) return undefined;
-    const endpoint = clusterBrokers(this.broker).find((b) => b.nodeId === p.leader);
+    const endpoint = clusterBrokers(this.broker, this.listenerName).find((b) => b.nodeId === p.leader);
     if (!endpoint) return undefined;
     this.endpoints.set(endpoint.nodeId, endpoint);
     return { leaderId: p.leader, leaderEpoch: p.leaderEpoch };

@@ -17,6 +17,7 @@ import { topicNameProblem } from '../metadata/topic-name.js';
 import { ResourceType } from '../security/acls.js';
 import type { Requester } from '../security/acl-authorizer.js';
 import { authorizedOperations, canCluster, canTopic, CLUSTER_OPERATIONS, Op, TOPIC_OPERATIONS } from '../security/checks.js';
+import { connectionListener } from '../security/session.js';
 
 export function describeTopic(broker: BrokerContext, topic: TopicMetadata, includeOps: boolean, who?: Requester): MetadataResponseTopic {
   const live = new Set(broker.metadata.brokers().map((b) => b.nodeId));
@@ -44,11 +45,20 @@ export function describeTopic(broker: BrokerContext, topic: TopicMetadata, inclu
   };
 }
 
-/** The registered brokers (this one with its current advertised endpoint, registered yet or not). */
-export function clusterBrokers(broker: BrokerContext): { nodeId: number; host: string; port: number; rack: string | null }[] {
-  const self = { nodeId: broker.nodeId, ...broker.advertisedEndpoint(), rack: broker.config.string('broker.rack') ?? null };
+/**
+ * The registered brokers (this one with its current advertised endpoint, registered yet or not),
+ * each at its endpoint for `listenerName` (the listener the client connected to, as Kafka answers);
+ * a broker without that listener is left out, as Kafka does.
+ */
+export function clusterBrokers(broker: BrokerContext, listenerName?: string): { nodeId: number; host: string; port: number; rack: string | null }[] {
+  const self = { nodeId: broker.nodeId, ...broker.advertisedEndpoint(listenerName), rack: broker.config.string('broker.rack') ?? null };
   const others = broker.metadata.brokers().filter((b) => b.nodeId !== broker.nodeId);
-  return [self, ...others.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))].sort((a, b) => a.nodeId - b.nodeId);
+  const out = [self];
+  for (const b of others) {
+    const endpoint = listenerName && b.endpoints ? b.endpoints.find((e) => e.name === listenerName) : { host: b.host, port: b.port };
+    if (endpoint) out.push({ nodeId: b.nodeId, host: endpoint.host, port: endpoint.port, rack: b.rack });
+  }
+  return out.sort((a, b) => a.nodeId - b.nodeId);
 }
 
 /** The controller as the store says; this broker while the store names none. */
@@ -106,7 +116,7 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
       }
       return {
         throttleTimeMs: 0,
-        brokers: clusterBrokers(broker),
+        brokers: clusterBrokers(broker, connectionListener(connection)),
         clusterId: broker.clusterId,
         controllerId: controllerId(broker),
         topics,

@@ -10,6 +10,7 @@ import type { ApiHandler } from '../dispatch/dispatcher.js';
 import { LeaderHints } from './leader-hints.js';
 import { canTopic, canTransactionalId, Op } from '../security/checks.js';
 import { isThrottleable } from '../network/connection.js';
+import { connectionListener } from '../security/session.js';
 
 export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Produce> {
   return {
@@ -24,7 +25,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
       // Kafka: a transactional produce needs Write on its transactional id, every topic Write.
       const txnDenied = request.transactionalId !== null && request.transactionalId !== undefined && !canTransactionalId(broker, connection, Op.WRITE, request.transactionalId);
       const validAcks = acks === 0 || acks === 1 || acks === -1;
-      const hints = new LeaderHints(broker);
+      const hints = new LeaderHints(broker, connectionListener(connection));
       const responses: ProduceResponseTopicProduceResponse[] = await Promise.all(
         request.topicData.map(async (topicData) => {
           const denied = txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : canTopic(broker, connection, Op.WRITE, topicData.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;

@@ -18,7 +18,7 @@
  *                                      binding's identity, so adding one twice is one key
  *   P client-quotas/<entity>           one quota entity's values, e.g. `user=alice,client-id@default`
  *   P producer-ids                     the next producer id not yet reserved (decimal string)
- *   P brokers/<nodeId>                 { host, port, rack }, attached to the broker's lease; the
+ *   P brokers/<nodeId>                 { host, port, rack, endpoints? }, attached to the broker's lease; the
  *                                      broker epoch is the key's mod revision (new at every registration)
  *   P controller/<lease id, hex>       a controller candidate (its node id), attached to the
  *                                      candidate's lease; the candidate with the lowest create
@@ -49,6 +49,7 @@ import {
   TopicExistsError,
   UnknownTopicError,
   type BrokerRegistration,
+  type ListenerEndpoint,
   type ControllerGuard,
   type MetadataChange,
   type MetadataStore,
@@ -92,6 +93,7 @@ interface BrokerRecord {
   host: string;
   port: number;
   rack: string | null;
+  endpoints?: readonly ListenerEndpoint[];
 }
 
 interface Candidate {
@@ -564,7 +566,7 @@ export class EtcdMetadataStore implements MetadataStore {
           const nodeId = Number(rest);
           if (e.type === 'put') {
             const record = JSON.parse(e.value) as BrokerRecord;
-            const registration: BrokerRegistration = { nodeId, brokerEpoch: BigInt(e.modRevision), host: record.host, port: record.port, rack: record.rack };
+            const registration: BrokerRegistration = { nodeId, brokerEpoch: BigInt(e.modRevision), host: record.host, port: record.port, rack: record.rack, ...(record.endpoints ? { endpoints: record.endpoints } : {}) };
             this.registrations.set(nodeId, registration);
             out.push({ kind: 'broker-registered', broker: registration });
           } else {
@@ -845,7 +847,7 @@ export class EtcdMetadataStore implements MetadataStore {
 
   async registerBroker(broker: Omit<BrokerRegistration, 'brokerEpoch'>): Promise<BrokerRegistration> {
     if (broker.nodeId !== this.nodeId) throw new Error(`this store belongs to node ${this.nodeId}, not ${broker.nodeId}`);
-    this.registration = { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack };
+    this.registration = { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack, ...(broker.endpoints ? { endpoints: broker.endpoints } : {}) };
     // A broker restarted within its session timeout finds its previous incarnation still
     // registered: as Kafka's controller does, refuse until that session expires, and retry until
     // then. Still held after a whole session timeout, the node id is another live broker's.
@@ -890,7 +892,7 @@ export class EtcdMetadataStore implements MetadataStore {
     const lease = this.leaseId;
     const brokerKey = this.key(`brokers/${reg.nodeId}`);
     const candidateKey = this.key(`controller/${BigInt(lease).toString(16)}`);
-    const value: BrokerRecord = { host: reg.host, port: reg.port, rack: reg.rack };
+    const value: BrokerRecord = { host: reg.host, port: reg.port, rack: reg.rack, ...(reg.endpoints ? { endpoints: reg.endpoints } : {}) };
     const ops = [EtcdMetadataStore.put(brokerKey, value, lease), EtcdMetadataStore.put(candidateKey, String(reg.nodeId), lease)];
     // Free, or held by our own lease (a re-registration): anything else is another live broker with our node id.
     let res: ITxnResponse;

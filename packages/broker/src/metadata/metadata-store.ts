@@ -68,6 +68,20 @@ export interface BrokerRegistration {
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * Every advertised listener (Kafka's registration endpoints), when the broker has several;
+   * host/port above are the inter-broker listener's. Clients are answered with the endpoint of
+   * the listener they connected to.
+   */
+  endpoints?: readonly ListenerEndpoint[];
+}
+
+export interface ListenerEndpoint {
+  /** The listener name, upper case (PLAINTEXT, SASL_SSL, INTERNAL, …). */
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: string;
 }
 
 export interface TopicMetadata {

@@ -327,6 +327,16 @@ export class Connection implements ConnectionInfo, Throttleable {
     this.socket.end(() => this.destroy(null));
   }
 
+  /** Set by authentication (a TLS client certificate, a completed SASL exchange). */
+  authenticatedAs(principal: KafkaPrincipal): void {
+    this.principalOfConnection = principal;
+  }
+
+  /** True once the connection is closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   destroy(reason: string | null): void {
     if (this.closed) return;
     if (reason) this.events.onError(this, reason);

@@ -3,6 +3,7 @@
  * and ::1, sharing one port), accepts connections and tracks them for a clean shutdown.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
 import { BufferPool } from '@sluice/protocol';
 import type { ListenerMeters, RequestObserver } from '../metrics/broker-metrics.js';
@@ -23,6 +24,12 @@ export interface NetworkServerOptions {
   onWarning: (message: string) => void;
   /** Request and connection metrics (metrics on); default none. */
   metrics?: { observer: RequestObserver; listener: ListenerMeters } | null;
+  /** TLS (SSL and SASL_SSL listeners): node:tls server options. */
+  tls?: TlsOptions;
+  /** Called for every accepted connection before its first request is read (listener name, TLS principal, SASL state). */
+  onConnection?: (connection: Connection, socket: Socket) => void;
+  /** A TLS handshake failed (untrusted certificate, no common protocol): logged and counted by the caller. */
+  onTlsError?: (message: string, remoteAddress: string) => void;
 }
 
 export interface BoundAddress {
@@ -56,7 +63,7 @@ export class NetworkServer {
     let port = this.options.port;
     for (const [index, address] of addresses.entries()) {
       // Paused until the connection takes the socket over (see Connection.accept).
-      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+      const server = this.options.tls ? this.createTls(this.options.tls) : createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -82,6 +89,23 @@ export class NetworkServer {
     return this.bound;
   }
 
+  private createTls(options: TlsOptions): TlsServer {
+    // Not half-open: a TLS socket whose peer closes during the handshake would otherwise never
+    // close (and hold up shutdown); a TLS client that half-closes loses its last answers.
+    const server = createTlsServer({ ...options, allowHalfOpen: false, noDelay: true }, (socket: TLSSocket) => this.accept(socket));
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+      if (this.options.onTlsError) this.options.onTlsError(err.message, address);
+      else this.options.onWarning(`TLS handshake with ${address} failed: ${err.message}`);
+    });
+    return server;
+  }
+
+  /** Replaces the TLS certificates and settings of every server of this listener; new connections use them. */
+  setSecureContext(options: SecureContextOptions): void {
+    for (const s of this.servers) (s as TlsServer).setSecureContext?.(options);
+  }
+
   private accept(socket: Socket): void {
     const metrics = this.options.metrics ?? null;
     const connection = Connection.accept(this.nextConnectionId++, socket, this.options.handler, this.limits, {
@@ -98,6 +122,11 @@ export class NetworkServer {
     if (metrics !== null) {
       metrics.listener.connectionCreations++;
       metrics.listener.connections++;
+    }
+    try {
+      this.options.onConnection?.(connection, socket);
+    } catch (err) {
+      connection.destroy(err instanceof Error ? err.message : String(err));
     }
   }
 

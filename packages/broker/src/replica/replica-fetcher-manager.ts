@@ -6,7 +6,7 @@
  * for its latest epoch, then truncate to where the leader's log and ours diverge), then fetches.
  */
 import { ApiKey, BufferPool, ErrorCode, type FetchResponse } from '@sluice/protocol';
-import { Connection } from '@sluice/client';
+import { Connection, type ConnectionOptions } from '@sluice/client';
 import type { Logger } from '../logger.js';
 import type { BrokerRegistration } from '../metadata/metadata-store.js';
 import type { Partition } from './partition.js';
@@ -21,6 +21,8 @@ export interface ReplicaFetcherConfig {
   fetchBackoffMs: number;
   /** follower.replication.throttled.rate, for replicas the topic lists as follower-throttled. */
   followerQuota?: ReplicationQuota;
+  /** TLS and SASL for connections to other brokers (the inter-broker listener's security). */
+  connectionOptions?: Pick<ConnectionOptions, 'tls' | 'sasl'>;
 }
 
 /** Fetch v12: topics by name, replica_id in the body, lastFetchedEpoch; every sluice and Kafka broker serves it. */
@@ -118,7 +120,7 @@ export class ReplicaFetcherThread {
   private async conn(): Promise<Connection> {
     if (this.connection && this.connection.isOpen) return this.connection;
     this.connection?.close();
-    const c = new Connection({ host: this.leader.host, port: this.leader.port, clientId: `broker-${this.localBrokerId}-${this.name}`, requestTimeoutMs: 30_000 + this.config.fetchWaitMaxMs, framePool: this.frames });
+    const c = new Connection({ host: this.leader.host, port: this.leader.port, clientId: `broker-${this.localBrokerId}-${this.name}`, requestTimeoutMs: 30_000 + this.config.fetchWaitMaxMs, framePool: this.frames, ...this.config.connectionOptions });
     this.connection = c;
     await c.connect();
     return c;

@@ -7,6 +7,7 @@ import type { AssignorName, ConsumerOptions, ProducerOptions } from '@sluice/cli
 import type { CompressionName } from '@sluice/protocol';
 import { clusterOptions } from './connect.js';
 import { UsageError } from './errors.js';
+import { SECURITY_KEYS } from './security.js';
 import type { Properties } from './properties.js';
 
 /** Connection-level properties clusterOptions understands, accepted by every client. */
@@ -42,7 +43,7 @@ export function acksOf(raw: string): 0 | 1 | -1 {
 }
 
 function unknownKeys(props: Properties, known: ReadonlySet<string>): string[] {
-  return [...props.keys()].filter((k) => !known.has(k) && !CONNECTION_KEYS.has(k));
+  return [...props.keys()].filter((k) => !known.has(k) && !CONNECTION_KEYS.has(k) && !SECURITY_KEYS.has(k));
 }
 
 const PRODUCER_KEYS = new Set([

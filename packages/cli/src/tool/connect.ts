@@ -8,6 +8,7 @@ import type { ParsedArgs } from './args.js';
 import { ExitCode, ToolError, UsageError } from './errors.js';
 import type { ToolIo } from './io.js';
 import { loadPropertiesFile, type Properties } from './properties.js';
+import { securityOptions } from './security.js';
 
 export function bootstrapServers(args: ParsedArgs, io: ToolIo): string[] {
   const raw = args.value('bootstrap-server') ?? io.env.SLUICE_BOOTSTRAP_SERVER;
@@ -40,17 +41,10 @@ function intProperty(props: Properties, key: string): number | undefined {
 
 /** Cluster options from client properties (Kafka names), with short timeouts for interactive use. */
 export function clusterOptions(brokers: string[], props: Properties, defaultClientId: string): ClusterOptions {
-  const protocol = (props.get('security.protocol') ?? 'PLAINTEXT').toUpperCase();
-  if (protocol !== 'PLAINTEXT') {
-    throw new ToolError(
-      `security.protocol=${protocol} is not supported by @sluice/client yet`,
-      ExitCode.usage,
-      'connect to a PLAINTEXT listener, or remove security.protocol from the properties file',
-    );
-  }
   const requestTimeoutMs = intProperty(props, 'request.timeout.ms') ?? 30_000;
   return {
     brokers,
+    ...securityOptions(props),
     clientId: props.get('client.id') ?? defaultClientId,
     connectTimeoutMs: intProperty(props, 'socket.connection.setup.timeout.ms') ?? 10_000,
     requestTimeoutMs,

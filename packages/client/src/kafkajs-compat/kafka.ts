@@ -4,6 +4,7 @@
  * Offsets and timestamps are strings, as in kafkajs; heartbeats run in the background, so the
  * `heartbeat()` handed to handlers is a no-op kept for compatibility.
  */
+import { saslAuthenticator, type SaslOptions } from '../connection/sasl.js';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { CompressionName } from '@sluice/protocol';
 import { Admin, OffsetSpec } from '../admin/admin.js';
@@ -70,12 +71,27 @@ function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
   return Buffer.isBuffer(v) ? v : Buffer.from(v);
 }
 
+function kafkajsSasl(sasl: unknown): SaslOptions {
+  const o = sasl as { mechanism?: unknown; username?: unknown; password?: unknown; oauthBearerProvider?: unknown } | null;
+  const mechanism = typeof o?.mechanism === 'string' ? o.mechanism.toLowerCase() : '';
+  if (mechanism === 'oauthbearer') {
+    if (typeof o!.oauthBearerProvider !== 'function') throw new MisuseError('sasl.oauthBearerProvider must be a function returning { value: token }');
+    return { mechanism: 'oauthbearer', oauthBearerProvider: o!.oauthBearerProvider as () => Promise<{ value: string }> };
+  }
+  if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') {
+    if (typeof o!.username !== 'string' || typeof o!.password !== 'string') throw new MisuseError(`sasl ${mechanism} needs a username and a password`);
+    return { mechanism, username: o!.username, password: o!.password };
+  }
+  throw new MisuseError(`SASL mechanism ${String(o?.mechanism)} is not supported (plain, scram-sha-256, scram-sha-512, oauthbearer)`);
+}
+
 export class Kafka {
   private readonly base: ClusterOptions;
 
   constructor(config: KafkaConfig) {
-    if (config.sasl !== undefined) throw new MisuseError('SASL mechanisms are not available yet in @sluice/client');
     this.base = {
+      // kafkajs's sasl shapes: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password } or { mechanism: 'oauthbearer', oauthBearerProvider }.
+      ...(config.sasl !== undefined ? { sasl: saslAuthenticator(kafkajsSasl(config.sasl)) } : {}),
       brokers: config.brokers,
       clientId: config.clientId ?? 'kafkajs',
       tls: config.ssl,
