@@ -124,7 +124,7 @@ export class Dispatcher {
       if (body !== null && typeof body === 'object' && 'throttleTimeMs' in body) {
         const throttled = body as { throttleTimeMs: number };
         if (requestThrottleMs > throttled.throttleTimeMs) throttled.throttleTimeMs = requestThrottleMs;
-        if (throttled.throttleTimeMs > 0 && isThrottleable(connection)) connection.throttle(throttled.throttleTimeMs);
+        if (throttled.throttleTimeMs > 0 && isThrottleable(connection)) connection.throttle(throttled.throttleTimeMs, frame);
       }
       return encode(apiKey as ServedApiKey, apiVersion, correlationId, body);
     };

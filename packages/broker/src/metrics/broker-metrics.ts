@@ -61,6 +61,8 @@ export interface RequestTiming {
   doneAt: number;
   /** When its response was handed to the socket. */
   writtenAt: number;
+  /** The quota throttle its response carried (ms). */
+  throttleMs: number;
 }
 
 /** The connection's view of request metrics (see network/connection.ts). */
@@ -141,7 +143,7 @@ export class BrokerMetrics implements RequestObserver {
     const meters = this.request(frame.readInt16BE(0), frame.readInt16BE(2));
     if (meters === null) return null;
     const now = performance.now();
-    return { meters, startedAt: now, queuedMs, localDoneAt: now, doneAt: now, writtenAt: now };
+    return { meters, startedAt: now, queuedMs, localDoneAt: now, doneAt: now, writtenAt: now, throttleMs: 0 };
   }
 
   end(t: RequestTiming, sentAt: number): void {
@@ -154,8 +156,7 @@ export class BrokerMetrics implements RequestObserver {
     m.requestQueueTime.observe(t.queuedMs);
     m.localTime.observe(local);
     m.remoteTime.observe(remote);
-    // No quotas: nothing is ever throttled.
-    m.throttleTime.observe(0);
+    m.throttleTime.observe(t.throttleMs);
     m.responseQueueTime.observe(responseQueue);
     m.responseSendTime.observe(send);
     m.totalTime.observe(t.queuedMs + local + remote + responseQueue + send);
@@ -205,7 +206,7 @@ export class BrokerMetrics implements RequestObserver {
     timeHistogram('kafka_network_requestmetrics_requestqueuetimems', 'Milliseconds a request waited before dispatch (RequestQueueTimeMs).', (m) => m.requestQueueTime);
     timeHistogram('kafka_network_requestmetrics_localtimems', 'Milliseconds in the handler before it first waited (LocalTimeMs).', (m) => m.localTime);
     timeHistogram('kafka_network_requestmetrics_remotetimems', 'Milliseconds waiting on disk, replicas, coordinators or long polls (RemoteTimeMs).', (m) => m.remoteTime);
-    timeHistogram('kafka_network_requestmetrics_throttletimems', 'Milliseconds throttled (ThrottleTimeMs; no quotas, always 0).', (m) => m.throttleTime);
+    timeHistogram('kafka_network_requestmetrics_throttletimems', 'Milliseconds a client quota throttled the response (ThrottleTimeMs).', (m) => m.throttleTime);
     timeHistogram('kafka_network_requestmetrics_responsequeuetimems', 'Milliseconds a ready response waited behind earlier ones on its connection (ResponseQueueTimeMs).', (m) => m.responseQueueTime);
     timeHistogram('kafka_network_requestmetrics_responsesendtimems', 'Milliseconds until the socket took the whole response (ResponseSendTimeMs).', (m) => m.responseSendTime);
     timeHistogram('kafka_network_requestmetrics_totaltimems', 'Milliseconds from dispatch wait to response sent (TotalTimeMs).', (m) => m.totalTime);

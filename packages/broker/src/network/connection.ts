@@ -24,7 +24,8 @@ export interface ConnectionInfo {
  * then no further request is read from the connection for `ms`.
  */
 export interface Throttleable {
-  throttle(ms: number): void;
+  /** `frame`: the request whose response carries the throttle (its ThrottleTimeMs is recorded). */
+  throttle(ms: number, frame?: Buffer): void;
 }
 
 export function isThrottleable(connection: ConnectionInfo): connection is ConnectionInfo & Throttleable {
@@ -86,6 +87,8 @@ export class Connection implements ConnectionInfo, Throttleable {
   private closed = false;
   private drainWaiters: (() => void)[] = [];
   private readonly observer: RequestObserver | null;
+  /** The timing of each request being handled, so a quota throttle lands in its ThrottleTimeMs. */
+  private readonly timingByFrame = new WeakMap<Buffer, RequestTiming>();
   /** performance.now() of the last socket read (metrics on only): frames it completed waited since. */
   private lastReadAt = 0;
 
@@ -149,7 +152,9 @@ export class Connection implements ConnectionInfo, Throttleable {
   }
 
   /** Stops reading requests for `ms` (the response that carried the throttle time is still written). */
-  throttle(ms: number): void {
+  throttle(ms: number, frame?: Buffer): void {
+    const timing = frame === undefined ? undefined : this.timingByFrame.get(frame);
+    if (timing !== undefined) timing.throttleMs = ms;
     if (this.closed || ms <= 0) return;
     const until = performance.now() + ms;
     if (until <= this.mutedUntil) return;
@@ -224,6 +229,7 @@ export class Connection implements ConnectionInfo, Throttleable {
     if (this.observer !== null) {
       // Frames still buffered when the connection was blocked waited at least since the last read.
       timing = this.observer.begin(frame, Math.max(0, performance.now() - this.lastReadAt));
+      if (timing !== null) this.timingByFrame.set(frame, timing);
     }
     let result: Response | Promise<Response>;
     try {

@@ -94,7 +94,8 @@ test('AlterClientQuotas / DescribeClientQuotas over the wire, validation, persis
 });
 
 test('a throttled response carries throttle_time_ms at once, then the connection reads nothing for that long', async (t) => {
-  const tb = await startTestBroker({ 'num.partitions': 1, 'quota.window.num': 2 });
+  // Metrics on (a free port): the throttle lands in the request's ThrottleTimeMs histogram.
+  const tb = await startTestBroker({ 'num.partitions': 1, 'quota.window.num': 2, 'metrics.port': 0 });
   t.after(() => tb.dispose());
   // RawClient sends client id "raw-test".
   await tb.broker.context.metadata.setClientQuotas({ clientId: 'raw-test' }, { producer_byte_rate: 10_000 });
@@ -113,6 +114,8 @@ test('a throttled response carries throttle_time_ms at once, then the connection
   await c.send(api.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
   const waited = performance.now() - next + answeredIn;
   assert.ok(waited >= first.throttleTimeMs! - 50, `the next request waited ${waited.toFixed(0)} ms of a ${first.throttleTimeMs!} ms throttle`);
+  const produceMeters = tb.broker.context.metrics!.request(api.Produce, 11)!;
+  assert.equal(produceMeters.throttleTime.sum, 2000, 'kafka_network_requestmetrics_throttletimems{request="Produce"} recorded the throttle');
 });
 
 test('consumer_byte_rate: a fetch over the quota returns its records with throttle_time_ms', async (t) => {
