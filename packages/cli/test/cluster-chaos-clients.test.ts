@@ -7,9 +7,12 @@
  * acknowledgement order; at the end the replicas hold byte-identical batches below the high
  * watermark.
  *
- * Each producer owns one partition and writes unique values (`name:n`), so a value read twice is a
- * duplicate the broker let in. The non-idempotent producers run with retries=0: Kafka promises
- * them no deduplication of retries, and without retries nothing they write may appear twice.
+ * Each producer owns one partition and writes unique values (`name:n`). Idempotent producers are
+ * held to exactly once and in order. The non-idempotent ones (retries=0) to what Kafka promises
+ * them, at least once: librdkafka resends a batch after a stale-metadata error (NOT_LEADER_OR_FOLLOWER,
+ * a dropped connection) without counting a retry, even with retries=0, yet a leader that loses
+ * leadership while an acks=all append waits answers exactly that for a batch its successor already
+ * holds, on Kafka as here; such repeats, and the reordering resends may bring, are counted, not failed.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,6 +45,8 @@ const step = (t: TestContext, message: string) => {
 interface ChaosProducer {
   readonly name: string;
   readonly partition: number;
+  /** Exactly once and in order; otherwise at least once. */
+  readonly idempotent: boolean;
   /** Values acknowledged so far, in acknowledgement order. */
   readonly acked: string[];
   /** Delivery failures seen (not acknowledged; not checked). */
@@ -58,7 +63,7 @@ function kcatProducer(bootstrap: string, partition: number): ChaosProducer {
     '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5',
     '-X', 'request.timeout.ms=5000', '-X', 'message.timeout.ms=120000', '-X', 'topic.metadata.refresh.interval.ms=1000',
   ], { stdio: ['pipe', 'ignore', 'pipe'] });
-  const producer: ChaosProducer & { log: string } = { name, partition, acked: [], failures: 0, log: '', stop };
+  const producer: ChaosProducer & { log: string } = { name, partition, idempotent: true, acked: [], failures: 0, log: '', stop };
   let written = 0;
   let pending = '';
   child.stderr!.on('data', (b: Buffer) => {
@@ -94,7 +99,7 @@ function kcatProducer(bootstrap: string, partition: number): ChaosProducer {
 function confluentProducer(bootstrap: string, partition: number, idempotent: boolean): ChaosProducer {
   const name = idempotent ? 'confluent-idempotent' : 'confluent-plain';
   const child: ChildProcess = spawn(pythonPath(), [script('confluent_chaos_producer.py'), bootstrap, TOPIC, String(partition), name, idempotent ? '1' : '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const producer: ChaosProducer & { log: string } = { name, partition, acked: [], failures: 0, log: '', stop };
+  const producer: ChaosProducer & { log: string } = { name, partition, idempotent, acked: [], failures: 0, log: '', stop };
   let pending = '';
   child.stdout!.on('data', (b: Buffer) => {
     pending += b.toString();
@@ -122,7 +127,7 @@ function kafkajsProducer(bootstrap: string[], partition: number, idempotent: boo
   const name = idempotent ? 'kafkajs-idempotent' : 'kafkajs-plain';
   const kafka = new Kafka({ brokers: bootstrap, clientId: name, logLevel: logLevel.NOTHING, requestTimeout: 5000, connectionTimeout: 3000 });
   const make = () => kafka.producer(idempotent ? { idempotent: true, maxInFlightRequests: 1, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } } : { retry: { retries: 0 } });
-  const producer: ChaosProducer = { name, partition, acked: [], failures: 0, stop };
+  const producer: ChaosProducer = { name, partition, idempotent, acked: [], failures: 0, stop };
   let stopping = false;
   const loop = (async () => {
     let p = make();
@@ -181,26 +186,31 @@ async function readTopic(bootstrap: string[], admin: Admin, partitions: number):
 
 /** Every acknowledged value present once and in acknowledgement order; nothing read twice. */
 function checkDelivery(t: TestContext, round: string, producers: ChaosProducer[], seen: string[][], acked: string[][]): void {
+  const repeats = producers.map(() => 0);
   for (const [i, p] of producers.entries()) {
     const positions = new Map<string, number>();
     seen[p.partition].forEach((entry, at) => {
       const v = entry.slice(0, entry.lastIndexOf('@'));
       const offset = entry.slice(entry.lastIndexOf('@') + 1);
-      assert.ok(!positions.has(v), `${round}: ${p.name}: ${v} stored twice, at offsets ${seen[p.partition][positions.get(v)!]?.split('@')[1]} and ${offset}`);
+      if (positions.has(v)) {
+        assert.ok(!p.idempotent, `${round}: ${p.name}: ${v} stored twice, at offsets ${seen[p.partition][positions.get(v)!]?.split('@')[1]} and ${offset}`);
+        repeats[i]++;
+        return;
+      }
       positions.set(v, at);
     });
     let last = -1;
     for (const v of acked[i]) {
       const at = positions.get(v);
       assert.ok(at !== undefined, `${round}: ${p.name}: acknowledged record ${v} lost`);
-      assert.ok(at > last, `${round}: ${p.name}: ${v} out of order`);
+      if (p.idempotent) assert.ok(at > last, `${round}: ${p.name}: ${v} out of order`);
       last = at;
     }
   }
-  step(t, `${round}: ${producers.map((p, i) => `${p.name} ${acked[i].length} acked/${seen[p.partition].length} read/${p.failures} failed`).join('; ')}: all acknowledged present once and in order`);
+  step(t, `${round}: ${producers.map((p, i) => `${p.name} ${acked[i].length} acked/${seen[p.partition].length} read/${p.failures} failed${repeats[i] ? `/${repeats[i]} repeated` : ''}`).join('; ')}: every acknowledged record present (idempotent: once and in order)`);
 }
 
-test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of leaders, SIGSTOP, controller loss and clean restarts: every acknowledged record once and in order after each round', { timeout: 600_000 }, async (t) => {
+test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of leaders, SIGSTOP, controller loss and clean restarts: every acknowledged record present after each round, exactly once and in order from the idempotent ones', { timeout: 600_000 }, async (t) => {
   if (!requirePeers(t, 'etcd-server', 'kcat', 'python3-confluent-kafka')) return;
   const cluster: ProcessCluster = await startProcessCluster({ brokers: 3, overrides: OVERRIDES });
   t.after(() => cluster.close());
