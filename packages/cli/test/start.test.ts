@@ -51,6 +51,14 @@ test('sluice start reports unknown and invalid settings and exits non-zero', { t
   assert.match(p.stderr(), /log\.retention\.ms/);
 });
 
+test('sluice start --etcd with no etcd answering says so and exits non-zero (it exited silently with 0)', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = startProcess(['start', '--node-id', '1', '--etcd', 'http://127.0.0.1:1', '--port', '0', '--data-dir', join(dir, 'data'), '--override', 'etcd.request.timeout.ms=500']);
+  assert.equal(await p.exited, 1);
+  assert.match(p.stderr(), /cluster metadata store \(etcd at http:\/\/127\.0\.0\.1:1\) unreachable/);
+});
+
 test('sluice with an unknown command prints usage', async () => {
   const p = startProcess(['frobnicate']);
   assert.equal(await p.exited, 2);

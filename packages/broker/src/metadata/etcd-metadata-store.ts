@@ -139,7 +139,12 @@ function endpointPolicy() {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * A pause between attempts of a call that is still wanted: it keeps the process alive. (Unref'd, a
+ * broker whose first etcd call was retrying while gRPC was between connections had nothing else
+ * holding the event loop, and exited at start-up without a word.)
+ */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);

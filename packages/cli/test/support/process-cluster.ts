@@ -60,7 +60,7 @@ export class BrokerProcess {
     });
     const deadline = Date.now() + timeoutMs;
     while (!/listening on /.test(this.output.slice(mark))) {
-      assert.ok(this.running, `broker ${this.nodeId} exited: ${this.output.slice(mark).slice(-3000)}`);
+      assert.ok(this.running, `broker ${this.nodeId} exited (code ${child.exitCode}, signal ${child.signalCode}): ${this.output.slice(mark).slice(-3000)}`);
       assert.ok(Date.now() < deadline, `broker ${this.nodeId} did not become ready: ${this.output.slice(mark).slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
