@@ -16,7 +16,8 @@
  * A group is the worst of its partitions, where STOP, STALL and REWIND count as ERR.
  */
 
-export type PartitionStatus = 'OK' | 'WARN' | 'STOP' | 'STALL' | 'REWIND';
+/** NOTFOUND: the log end is not known here (no replica of the partition on this broker), so no verdict. */
+export type PartitionStatus = 'NOTFOUND' | 'OK' | 'WARN' | 'STOP' | 'STALL' | 'REWIND';
 export type GroupStatus = 'NOTFOUND' | 'OK' | 'WARN' | 'ERR';
 
 /** Burrow's numeric status codes (its StatusConstant), used as metric values. */
@@ -74,8 +75,11 @@ export function partitionStatus(window: readonly CommitSample[], logEndSamples: 
 }
 
 export function groupStatus(partitions: readonly PartitionStatus[]): GroupStatus {
+  // Partitions without a verdict do not count; a group with none at all has no verdict either.
+  if (partitions.length > 0 && partitions.every((p) => p === 'NOTFOUND')) return 'NOTFOUND';
   let worst: GroupStatus = 'OK';
   for (const p of partitions) {
+    if (p === 'NOTFOUND') continue;
     const s: GroupStatus = p === 'OK' ? 'OK' : p === 'WARN' ? 'WARN' : 'ERR';
     if (STATUS_CODE[s] > STATUS_CODE[worst]) worst = s;
   }

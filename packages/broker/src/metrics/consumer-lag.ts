@@ -116,7 +116,8 @@ export class ConsumerLag {
           logStartOffset: start,
           lag,
           lagSeconds,
-          status: lag === null ? 'OK' : partitionStatus(window, this.windows.logEndSamples(topic, partition), lag, nowMs),
+          // No replica here, so no log end to measure against: no verdict rather than a false OK.
+          status: lag === null ? 'NOTFOUND' : partitionStatus(window, this.windows.logEndSamples(topic, partition), lag, nowMs),
           window,
           complete: Math.min(1, window.length / this.windows.size),
           owner: owners.get(`${topic}\u0000${partition}`)?.host ?? '',

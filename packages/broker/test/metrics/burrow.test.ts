@@ -66,6 +66,9 @@ test('a group is its worst partition, STOP/STALL/REWIND counting as ERR', () => 
   assert.equal(groupStatus(['OK', 'WARN', 'OK']), 'WARN');
   assert.equal(groupStatus(['WARN', 'STALL']), 'ERR');
   assert.equal(groupStatus(['REWIND']), 'ERR');
+  // Partitions whose log end is not known here give no verdict and do not count.
+  assert.equal(groupStatus(['NOTFOUND', 'WARN']), 'WARN');
+  assert.equal(groupStatus(['NOTFOUND', 'NOTFOUND']), 'NOTFOUND');
 });
 
 test('the window keeps the last N commits, and a commit within min-distance replaces the newest', () => {
