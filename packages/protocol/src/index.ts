@@ -6,3 +6,4 @@ export * from './compression/index.js';
 export * from './errors/kafka-errors.js';
 export * from './messages/index.js';
 export * from './framing/index.js';
+export * from './acls.js';

@@ -3,56 +3,19 @@
  * operations and permissions with Kafka's wire codes, ACL bindings and binding filters, and the
  * matching rules the authorizer and the ACL APIs share.
  */
+import { AclOperation, AclPatternType, AclPermissionType, AclResourceType, type AclBinding, type AclBindingFilter } from '@sluice/protocol';
 import { principalToString, type KafkaPrincipal } from './principal.js';
 
-export const ResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
-export const PatternType = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
-export const AclOperation = {
-  UNKNOWN: 0,
-  ANY: 1,
-  ALL: 2,
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-  CREATE_TOKENS: 13,
-  DESCRIBE_TOKENS: 14,
-} as const;
-export const AclPermissionType = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
+// The broker says ResourceType/PatternType, as Kafka's server code does.
+export { AclResourceType as ResourceType, AclPatternType as PatternType, AclOperation, AclPermissionType, type AclBinding, type AclBindingFilter };
+const ResourceType = AclResourceType;
+const PatternType = AclPatternType;
 
 /** The one resource name of the Cluster resource type. */
 export const CLUSTER_NAME = 'kafka-cluster';
 /** The wildcard resource name and principal. */
 export const WILDCARD = '*';
 export const WILDCARD_PRINCIPAL = 'User:*';
-
-/** An ACL as stored: codes as on the wire, the principal as "Type:name". */
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-/** A filter of the ACL APIs: null strings and the ANY codes match everything. */
-export interface AclBindingFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permissionType: number;
-}
 
 const names = <T extends Record<string, number>>(table: T): Map<number, string> => new Map(Object.entries(table).map(([k, v]) => [v, k]));
 const RESOURCE_NAMES = names(ResourceType);

@@ -2,48 +2,9 @@
  * Kafka's ACL and client-quota vocabulary for the Admin client: the wire codes of resource types,
  * pattern types, operations and permissions, with Kafka's names (as kafka-acls.sh prints them).
  */
-export const AclResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
-export const AclPatternType = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
-export const AclOperation = {
-  UNKNOWN: 0,
-  ANY: 1,
-  ALL: 2,
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-  CREATE_TOKENS: 13,
-  DESCRIBE_TOKENS: 14,
-} as const;
-export const AclPermissionType = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
+import { AclOperation, AclPatternType, AclPermissionType, AclResourceType, type AclBindingFilter } from '@sluice/protocol';
 
-/** One ACL: codes as on the wire, the principal as "User:alice". */
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-/** A filter of describeAcls/deleteAcls: null and the ANY codes match everything. */
-export interface AclBindingFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permissionType: number;
-}
+export { AclOperation, AclPatternType, AclPermissionType, AclResourceType, type AclBinding, type AclBindingFilter } from '@sluice/protocol';
 
 export const ANY_ACL: AclBindingFilter = Object.freeze({
   resourceType: AclResourceType.ANY,
