@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type * as KafkaJS from 'kafkajs';
 import { Admin, Consumer } from '@sluice/client';
 import { kcatPath, pythonPath, requirePeers } from '@sluice/test-peers';
-import { batchesBelow, checkpointedHighWatermark, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
+import { assertReplicasIdentical, killController, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJS;
@@ -269,12 +269,7 @@ test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of le
   await verifyRound(`round 3: SIGSTOP of broker ${paused} past its session timeout, then SIGCONT`);
 
   // Round 4: kill -9 the controller.
-  const controller = (await admin.describeCluster()).controllerId;
-  await cluster.broker(controller).kill9();
-  await until('a new controller', async () => {
-    const c = (await admin.describeCluster()).controllerId;
-    return c >= 0 && c !== controller;
-  });
+  const controller = await killController(cluster, admin);
   await progressed(`kill -9 of controller ${controller}`);
   await cluster.broker(controller).start();
   await until('ISR full again', fullIsr, 90_000);
@@ -293,15 +288,6 @@ test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of le
   const acked = producers.map((p) => [...p.acked]);
   checkDelivery(t, 'after the producers stopped', producers, await readTopic(cluster.bootstrap, admin, PARTITIONS), acked);
 
-  // Replicas byte-identical below the high watermark.
-  for (const b of cluster.brokers) await b.stop();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const hw = cluster.brokers.map((b) => checkpointedHighWatermark(b.dataDir, TOPIC, p) ?? 0n).reduce((a, b) => (b < a ? b : a));
-    const logs = cluster.brokers.map((b) => batchesBelow(b.dataDir, TOPIC, p, hw));
-    for (let i = 1; i < logs.length; i++) {
-      assert.equal(logs[i].length, logs[0].length, `partition ${p}: broker ${cluster.brokers[i].nodeId} has ${logs[i].length} batches below ${hw}, broker 1 ${logs[0].length}`);
-      logs[i].forEach((b, j) => assert.ok(b.equals(logs[0][j]), `partition ${p}: batch ${j} differs between brokers 1 and ${cluster.brokers[i].nodeId}`));
-    }
-    step(t, `partition ${p}: ${logs[0].length} batches identical on all replicas below HW ${hw}`);
-  }
+  // Replicas byte-identical below the high watermark: stop every broker, compare the files.
+  for (const r of await assertReplicasIdentical(cluster, TOPIC, PARTITIONS)) step(t, `partition ${r.partition}: ${r.batches} batches identical on all replicas below HW ${r.highWatermark}`);
 });

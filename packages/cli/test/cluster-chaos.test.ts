@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Consumer, Producer } from '@sluice/client';
 import { requirePeers } from '@sluice/test-peers';
-import { batchesBelow, checkpointedHighWatermark, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
+import { assertReplicasIdentical, killController, startProcessCluster, type ProcessCluster, until } from './support/process-cluster.js';
 
 const TOPIC = 'chaos';
 const PARTITIONS = 3;
@@ -104,12 +104,7 @@ test('RF=3 acks=all through kill -9, SIGSTOP, controller loss and clean restarts
   await until('ISR full again after SIGCONT', () => fullIsr(admin), 90_000);
 
   // 3. kill -9 the controller.
-  const controller = (await admin.describeCluster()).controllerId;
-  await cluster.broker(controller).kill9();
-  await until('a new controller', async () => {
-    const c = (await admin.describeCluster()).controllerId;
-    return c >= 0 && c !== controller;
-  });
+  const controller = await killController(cluster, admin);
   await progressed(`kill -9 of controller ${controller}`);
   await cluster.broker(controller).start();
   await until('ISR full again', () => fullIsr(admin));
@@ -164,16 +159,6 @@ test('RF=3 acks=all through kill -9, SIGSTOP, controller loss and clean restarts
   const committed = new Map((await admin.listConsumerGroupOffsets('chaos-group')).map((o) => [o.partition, o.offset]));
   assert.deepEqual([committed.get(0), committed.get(1), committed.get(2)], [7n, 5n, 3n]);
 
-  // Replicas byte-identical up to the high watermark: stop every broker, compare the files.
-  for (const b of cluster.brokers) await b.stop();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const hws = cluster.brokers.map((b) => checkpointedHighWatermark(b.dataDir, TOPIC, p) ?? 0n);
-    const hw = hws.reduce((a, b) => (b < a ? b : a));
-    const logs = cluster.brokers.map((b) => batchesBelow(b.dataDir, TOPIC, p, hw));
-    for (let i = 1; i < logs.length; i++) {
-      assert.equal(logs[i].length, logs[0].length, `partition ${p}: broker ${cluster.brokers[i].nodeId} has ${logs[i].length} batches below ${hw}, broker 1 ${logs[0].length}`);
-      logs[i].forEach((b, j) => assert.ok(b.equals(logs[0][j]), `partition ${p}: batch ${j} differs between brokers 1 and ${cluster.brokers[i].nodeId}`));
-    }
-    step(t, `partition ${p}: ${logs[0].length} batches identical on all replicas below HW ${hw}`);
-  }
+  // Replicas byte-identical below the high watermark: stop every broker, compare the files.
+  for (const r of await assertReplicasIdentical(cluster, TOPIC, PARTITIONS)) step(t, `partition ${r.partition}: ${r.batches} batches identical on all replicas below HW ${r.highWatermark}`);
 });

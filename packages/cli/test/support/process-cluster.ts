@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Admin } from '@sluice/client';
 import { BatchIterator } from '@sluice/protocol';
 import { EtcdMember, startEtcdCluster } from '../../src/cluster/etcd-server.js';
 
@@ -175,4 +176,34 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** kill -9 of the controller; resolves with its node id once another broker is controller. */
+export async function killController(cluster: ProcessCluster, admin: Admin): Promise<number> {
+  const controller = (await admin.describeCluster()).controllerId;
+  await cluster.broker(controller).kill9();
+  await until('a new controller', async () => {
+    const c = (await admin.describeCluster()).controllerId;
+    return c >= 0 && c !== controller;
+  });
+  return controller;
+}
+
+/**
+ * Stops every broker and checks that each partition's replicas hold byte-identical batches below
+ * the smallest checkpointed high watermark; returns, per partition, that HW and the batch count.
+ */
+export async function assertReplicasIdentical(cluster: ProcessCluster, topic: string, partitions: number): Promise<Array<{ partition: number; highWatermark: bigint; batches: number }>> {
+  for (const b of cluster.brokers) await b.stop();
+  const out = [];
+  for (let p = 0; p < partitions; p++) {
+    const hw = cluster.brokers.map((b) => checkpointedHighWatermark(b.dataDir, topic, p) ?? 0n).reduce((a, b) => (b < a ? b : a));
+    const logs = cluster.brokers.map((b) => batchesBelow(b.dataDir, topic, p, hw));
+    for (let i = 1; i < logs.length; i++) {
+      assert.equal(logs[i].length, logs[0].length, `partition ${p}: broker ${cluster.brokers[i].nodeId} has ${logs[i].length} batches below ${hw}, broker ${cluster.brokers[0].nodeId} ${logs[0].length}`);
+      logs[i].forEach((b, j) => assert.ok(b.equals(logs[0][j]), `partition ${p}: batch ${j} differs between brokers ${cluster.brokers[0].nodeId} and ${cluster.brokers[i].nodeId}`));
+    }
+    out.push({ partition: p, highWatermark: hw, batches: logs[0].length });
+  }
+  return out;
 }
