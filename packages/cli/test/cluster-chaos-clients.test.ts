@@ -237,7 +237,13 @@ test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of le
 
   const progressed = async (what: string) => {
     const before = producers.map((p) => p.acked.length);
-    await until(`every producer acknowledged after ${what}`, async () => producers.every((p, i) => p.acked.length > before[i] + 30), 90_000);
+    try {
+      await until(`every producer acknowledged after ${what}`, async () => producers.every((p, i) => p.acked.length > before[i] + 30), 90_000);
+    } catch (err) {
+      // Which producer stalled, and what it last said.
+      const stalled = producers.filter((p, i) => p.acked.length <= before[i] + 30).map((p) => `${p.name} (${p.acked.length} acknowledged, ${p.failures} failed${'log' in p ? `; ${String((p as { log: string }).log).slice(-500)}` : ''})`);
+      throw new Error(`${(err as Error).message}: stalled ${stalled.join('; ')}`, { cause: err });
+    }
   };
   /** What each producer had acknowledged at the end of a round, checked against a full read. */
   const verifyRound = async (round: string) => {

@@ -120,7 +120,21 @@ export interface EtcdTestCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts `size` members on free ports. A port found free can be taken by another test before etcd
+ * binds it; that start is retried on new ports (twice at most).
+ */
 export async function startEtcdCluster(size: number): Promise<EtcdTestCluster> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startEtcdClusterOnce(size);
+    } catch (err) {
+      if (attempt >= 2 || !/address already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startEtcdClusterOnce(size: number): Promise<EtcdTestCluster> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-etcd-'));
   const specs: { name: string; clientPort: number; peerPort: number }[] = [];
   for (let i = 0; i < size; i++) specs.push({ name: `etcd${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
