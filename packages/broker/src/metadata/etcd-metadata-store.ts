@@ -24,8 +24,13 @@
  *                                      candidate's lease; the candidate with the lowest create
  *                                      revision is the controller and that revision its epoch
  *
+ *   P topic-creations/<name>           the topic id of a creation under way that needs several txns
+ *                                      (more partitions than --max-txn-ops), on the creator's lease
+ *
  * A topic is created with one txn (topic, partitions, configs), so all its keys arrive in one
- * watch response and `topic-created` is emitted with the whole topic; deleting it is one txn too.
+ * watch response and `topic-created` is emitted with the whole topic; a topic too wide for one
+ * txn has its partition keys written first and its topic key last, and views build a topic only
+ * when its topic key arrives. Deleting a topic is one txn.
  *
  * Every etcd call has a deadline (`requestTimeoutMs`): with etcd unreachable or without quorum a
  * write fails within it with REQUEST_TIMED_OUT (retriable), reads keep serving the last view, and
@@ -77,7 +82,7 @@ export interface EtcdMetadataStoreOptions {
   heartbeatIntervalMs?: number;
   /** etcd.request.timeout.ms: deadline of every etcd call. Default 5000. */
   requestTimeoutMs?: number;
-  /** etcd's --max-txn-ops (default 128): a topic is created by one txn, so this bounds its partition count. */
+  /** etcd's --max-txn-ops (default 128): the most operations the store puts in one txn (wider topics are written in chunks). */
   maxTxnOps?: number;
   /** A Logger, or a function of (level, message). */
   logger?: Logger | ((level: LogLevel, message: string) => void);
@@ -144,6 +149,8 @@ function endpointPolicy() {
  * broker whose first etcd call was retrying while gRPC was between connections had nothing else
  * holding the event loop, and exited at start-up without a word.)
  */
+/** How long a wide topic's creation claim outlives a creator without a broker session (seconds). */
+const WIDE_TOPIC_CLAIM_TTL_S = 60;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function prefixEnd(prefix: Buffer): Buffer {
@@ -692,13 +699,10 @@ export class EtcdMetadataStore implements MetadataStore {
   // ---- writes ----------------------------------------------------------------------------
 
   async createTopic(topic: TopicMetadata): Promise<void> {
-    // One txn, so the topic appears whole; etcd caps a txn at --max-txn-ops (default 128) operations.
-    if (topic.partitions.length + 2 > this.maxTxnOps) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${topic.name}': ${topic.partitions.length} partitions do not fit in one etcd transaction (at most ${this.maxTxnOps - 2}; raise etcd's --max-txn-ops and the store's maxTxnOps together).`);
-    }
+    // One txn when it fits, so the topic appears whole; etcd caps a txn at --max-txn-ops.
+    if (topic.partitions.length + 2 > this.maxTxnOps) return this.createWideTopic(topic);
     const topicKey = this.key(`topics/${topic.name}`);
-    const record: TopicRecord = { topicId: topic.topicId, internal: topic.internal, createdAtMs: topic.createdAtMs };
-    const ops = [EtcdMetadataStore.put(topicKey, record)];
+    const ops = [EtcdMetadataStore.put(topicKey, EtcdMetadataStore.topicRecord(topic))];
     for (const p of topic.partitions) ops.push(EtcdMetadataStore.put(this.key(`partitions/${topic.name}/${p.partition}`), partitionState(p)));
     ops.push(EtcdMetadataStore.put(this.key(`topic-configs/${topic.name}`), topic.configs));
     const res = await this.txn(
@@ -707,10 +711,72 @@ export class EtcdMetadataStore implements MetadataStore {
       [EtcdMetadataStore.get(topicKey)],
     );
     if (res.succeeded) return this.waitForRevision(Number(res.header.revision));
+    return this.createLostOrTaken(topic, res);
+  }
+
+  private static topicRecord(topic: TopicMetadata): TopicRecord {
+    return { topicId: topic.topicId, internal: topic.internal, createdAtMs: topic.createdAtMs };
+  }
+
+  /** After a create txn failed on the topic key (fetched as range 0): our own create applied by an attempt whose answer was lost, or the name is taken. */
+  private async createLostOrTaken(topic: TopicMetadata, res: ITxnResponse): Promise<void> {
     const existing = EtcdMetadataStore.kvsOf(res, 0)[0];
-    // Our own create, applied by an attempt whose answer was lost.
     if (existing && (JSON.parse(existing.value.toString()) as TopicRecord).topicId === topic.topicId) return this.waitForRevision(Number(existing.mod_revision));
     throw new TopicExistsError(topic.name);
+  }
+
+  /**
+   * A topic with more partitions than one txn may carry: its partition keys are written in
+   * chunks first, invisible to every view until the topic key exists (the view only builds a
+   * topic when that key arrives, from whatever partition keys it holds), and the topic key is
+   * written last. A claim key held on a lease (`topic-creations/<name>`, the topic id) keeps two
+   * creators of one name apart; the first chunk also clears partition keys an interrupted
+   * creation left behind. A creator that dies mid-way leaves no topic, and its claim ends with
+   * its lease.
+   */
+  private async createWideTopic(topic: TopicMetadata): Promise<void> {
+    const topicKey = this.key(`topics/${topic.name}`);
+    const claimKey = this.key(`topic-creations/${topic.name}`);
+    const partitionsPrefix = this.key(`partitions/${topic.name}/`);
+    const chunkSize = this.maxTxnOps - 2;
+    const claimed: ICompare = { key: claimKey, target: 'Value', result: 'Equal', value: Buffer.from(topic.topicId) } as ICompare;
+    const puts = topic.partitions.map((p) => EtcdMetadataStore.put(this.key(`partitions/${topic.name}/${p.partition}`), partitionState(p)));
+    // The broker's session lease when it has one; otherwise one for this creation alone.
+    let ownLease: string | null = null;
+    const lease = this.leaseId ?? (ownLease = (await this.call((options) => this.etcd.leaseClient.leaseGrant({ TTL: WIDE_TOPIC_CLAIM_TTL_S }, options))).ID);
+    try {
+      const first = await this.txn(
+        [EtcdMetadataStore.absent(topicKey), EtcdMetadataStore.absent(claimKey)],
+        // (etcd refuses a put inside a range the same txn deletes, so the chunks follow.)
+        [EtcdMetadataStore.del(partitionsPrefix, prefixEnd(partitionsPrefix)), EtcdMetadataStore.put(claimKey, topic.topicId, lease)],
+        [EtcdMetadataStore.get(topicKey), EtcdMetadataStore.get(claimKey)],
+      );
+      if (!first.succeeded) {
+        const claim = EtcdMetadataStore.kvsOf(first, 1)[0];
+        // Not ours (ours would be an attempt whose answer was lost, and carries on).
+        if (!claim || claim.value.toString() !== topic.topicId) {
+          if (EtcdMetadataStore.kvsOf(first, 0).length) return await this.createLostOrTaken(topic, first);
+          throw new TopicExistsError(topic.name, `Topic '${topic.name}' is being created by another request (or by one that was interrupted; its claim ends with its creator's etcd lease).`);
+        }
+      }
+      for (let at = 0; at < puts.length; at += chunkSize) {
+        const res = await this.txn([claimed], puts.slice(at, at + chunkSize));
+        if (!res.succeeded) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Topic '${topic.name}': the creation's claim in etcd lapsed after ${at} of ${puts.length} partitions (its lease expired); nothing was created.`);
+      }
+      const last = await this.txn(
+        [EtcdMetadataStore.absent(topicKey), claimed],
+        [EtcdMetadataStore.put(topicKey, EtcdMetadataStore.topicRecord(topic)), EtcdMetadataStore.put(this.key(`topic-configs/${topic.name}`), topic.configs), EtcdMetadataStore.del(claimKey)],
+        [EtcdMetadataStore.get(topicKey)],
+      );
+      if (last.succeeded) return await this.waitForRevision(Number(last.header.revision));
+      if (EtcdMetadataStore.kvsOf(last, 0).length) return await this.createLostOrTaken(topic, last);
+      throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Topic '${topic.name}': the creation's claim in etcd lapsed before the topic was written (its lease expired); nothing was created.`);
+    } finally {
+      if (ownLease !== null) {
+        const id = ownLease;
+        await this.call((options) => this.etcd.leaseClient.leaseRevoke({ ID: id }, options)).catch(() => undefined);
+      }
+    }
   }
 
   async deleteTopic(name: string): Promise<TopicMetadata> {
@@ -732,23 +798,30 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   async addPartitions(name: string, added: PartitionAssignment[]): Promise<TopicMetadata> {
-    if (added.length + 1 > this.maxTxnOps) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${name}': ${added.length} new partitions do not fit in one etcd transaction (at most ${this.maxTxnOps - 1}; raise etcd's --max-txn-ops).`);
-    }
+    // In chunks that fit a txn, lowest partitions first, so the topic's partitions stay
+    // contiguous: if this is interrupted the topic has grown less than asked, never with gaps.
     const topicKey = this.key(`topics/${name}`);
-    const compare = [EtcdMetadataStore.present(topicKey)];
-    const ops: IRequestOp[] = [];
-    for (const p of added) {
-      const k = this.key(`partitions/${name}/${p.partition}`);
-      compare.push(EtcdMetadataStore.absent(k));
-      ops.push(EtcdMetadataStore.put(k, partitionState(p)));
+    const ordered = [...added].sort((a, b) => a.partition - b.partition);
+    const chunkSize = this.maxTxnOps - 1;
+    for (let at = 0; at < ordered.length; at += chunkSize) {
+      const chunk = ordered.slice(at, at + chunkSize);
+      const compare = [EtcdMetadataStore.present(topicKey)];
+      const ops: IRequestOp[] = [];
+      for (const p of chunk) {
+        const k = this.key(`partitions/${name}/${p.partition}`);
+        compare.push(EtcdMetadataStore.absent(k));
+        ops.push(EtcdMetadataStore.put(k, partitionState(p)));
+      }
+      const attempts = { count: 0 };
+      const res = await this.txn(compare, ops, [EtcdMetadataStore.get(topicKey)], attempts);
+      if (!res.succeeded) {
+        if (!EtcdMetadataStore.kvsOf(res, 0).length) throw new UnknownTopicError(name);
+        // An attempt whose answer was lost wrote them.
+        if (attempts.count > 1) continue;
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${name}': partitions ${chunk.map((p) => p.partition).join(',')} already exist.`);
+      }
+      await this.waitForRevision(Number(res.header.revision));
     }
-    const res = await this.txn(compare, ops, [EtcdMetadataStore.get(topicKey)]);
-    if (!res.succeeded) {
-      if (!EtcdMetadataStore.kvsOf(res, 0).length) throw new UnknownTopicError(name);
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic '${name}': partitions ${added.map((p) => p.partition).join(',')} already exist.`);
-    }
-    await this.waitForRevision(Number(res.header.revision));
     const topic = this.topicsByName.get(name);
     if (!topic) throw new UnknownTopicError(name);
     return topic;

@@ -209,8 +209,8 @@ export interface MetadataStore {
 
 /** The store's refusals carry the Kafka code a client gets for them (e.g. the loser of two racing deletes). */
 export class TopicExistsError extends KafkaError {
-  constructor(name: string) {
-    super(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+  constructor(name: string, message = `Topic '${name}' already exists.`) {
+    super(ErrorCode.TOPIC_ALREADY_EXISTS, message);
     this.name = 'TopicExistsError';
   }
 }

@@ -191,15 +191,67 @@ test('compare-and-swap: one of two racing creates wins, stale partition epochs a
   assert.equal(ranges[0][0], 0n);
   await assert.rejects(a.reserveProducerIds(0), RangeError);
 
-  // A topic is one txn: etcd's --max-txn-ops (128) bounds its partitions, and a refusal by etcd is not retried until the deadline.
-  await a.createTopic(topic('wide', 126));
-  assert.equal(b.topic('wide')?.partitions.length ?? (await waitFor('wide in b', () => b.topic('wide'))).partitions.length, 126);
-  await assert.rejects(a.createTopic(topic('too-wide', 127)), (err) => assertKafkaError(err, ErrorCode.INVALID_PARTITIONS, /--max-txn-ops/));
+  // A store that believes etcd allows more operations per txn than it does is refused at once, not retried until the deadline.
   const unaware = await openStore(t, etcd.endpoints, 3, { maxTxnOps: 1000 });
   const refusedAt = performance.now();
   await assert.rejects(unaware.createTopic(topic('too-wide', 200)), (err) => assertKafkaError(err, ErrorCode.UNKNOWN_SERVER_ERROR, /too many operations in txn request/));
   assert.ok(performance.now() - refusedAt < 1000, 'not retried');
   assert.equal(a.topic('too-wide'), undefined);
+});
+
+test('a topic wider than one etcd txn (--max-txn-ops 128) is created whole, grows in chunks, and an interrupted or competing creation leaves no half topic', async (t) => {
+  const etcd = await etcdFor(t);
+  if (!etcd) return;
+  const a = await openStore(t, etcd.endpoints, 1);
+  const b = await openStore(t, etcd.endpoints, 2);
+  const seenByB = record(b);
+
+  // 300 partitions: partition keys in three txns, then the topic key; b sees one topic-created with all of them.
+  const wide = topic('wide', 300);
+  await a.createTopic(wide);
+  assert.equal(a.topic('wide')?.partitions.length, 300);
+  await waitFor('wide in b', () => b.topic('wide'));
+  assert.deepEqual(b.topic('wide')!.partitions.map((p) => p.partition), Array.from({ length: 300 }, (_, p) => p));
+  const created = seenByB.filter((c) => c.kind === 'topic-created' && c.topic.name === 'wide');
+  assert.equal(created.length, 1);
+  assert.equal(created[0].kind === 'topic-created' && created[0].topic.partitions.length, 300, 'emitted whole');
+  await assert.rejects(b.createTopic(topic('wide', 300)), (err) => assertKafkaError(err, ErrorCode.TOPIC_ALREADY_EXISTS, /already exists/));
+
+  // Growing by 250 partitions: two txns, contiguous.
+  const grown = await a.addPartitions('wide', Array.from({ length: 250 }, (_, i) => ({ partition: 300 + i, replicas: [2, 1], leader: 2, leaderEpoch: 0 })));
+  assert.equal(grown.partitions.length, 550);
+  await waitFor('b sees 550 partitions', () => b.topic('wide')?.partitions.length === 550);
+
+  // Two stores racing to create one wide name: exactly one topic, whole, with the winner's id.
+  const racers = [topic('raced', 200), topic('raced', 260)];
+  const outcomes = await Promise.allSettled([a.createTopic(racers[0]), b.createTopic(racers[1])]);
+  assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, `one creator wins: ${outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok')).join('; ')}`);
+  for (const o of outcomes) if (o.status === 'rejected') assertKafkaError(o.reason, ErrorCode.TOPIC_ALREADY_EXISTS, /already exists|being created/);
+  const winner = racers[outcomes.findIndex((o) => o.status === 'fulfilled')];
+  await waitFor('raced in both views', () => a.topic('raced') && b.topic('raced'));
+  for (const s of [a, b]) {
+    assert.equal(s.topic('raced')!.topicId, winner.topicId);
+    assert.equal(s.topic('raced')!.partitions.length, winner.partitions.length);
+  }
+
+  // An interrupted creation: a creator that wrote 400 partition keys and died (its claim went
+  // with its lease). Nothing is visible, and creating the name again yields exactly the new topic.
+  const { Etcd3 } = await import('etcd3');
+  const raw = new Etcd3({ hosts: etcd.endpoints });
+  t.after(() => raw.close());
+  await Promise.all(Array.from({ length: 400 }, (_, p) => raw.put(`/sluice/partitions/orphan/${p}`).value(JSON.stringify({ partition: p, replicas: [9], leader: 9, leaderEpoch: 0, isr: [9], partitionEpoch: 0 }))));
+  const lease = raw.lease(5, { autoKeepAlive: false });
+  await lease.put('/sluice/topic-creations/orphan').value('a-dead-creation');
+  assert.equal(a.topic('orphan'), undefined, 'partition keys without a topic key stay invisible');
+  await assert.rejects(a.createTopic(topic('orphan', 130)), (err) => assertKafkaError(err, ErrorCode.TOPIC_ALREADY_EXISTS, /being created/));
+  await lease.revoke();
+  await a.createTopic(topic('orphan', 130));
+  await waitFor('orphan in b', () => b.topic('orphan'));
+  for (const s of [a, b]) {
+    assert.equal(s.topic('orphan')!.partitions.length, 130, 'the dead creation\'s extra partition keys were cleared');
+    assert.ok(s.topic('orphan')!.partitions.every((p) => p.leader === 1));
+  }
+  assert.equal((await raw.getAll().prefix('/sluice/partitions/orphan/').keys()).length, 130);
 });
 
 test('a registration is seen by the others, refused for a node id a live broker holds, and ends when its holder stops renewing', async (t) => {
