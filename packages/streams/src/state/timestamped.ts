@@ -49,7 +49,7 @@ export function unwrapTimestamped(store: StateStore): StateStore {
       all: () => kv.all().map((e) => ({ key: e.key, value: e.value.value })),
       approximateNumEntries: () => kv.approximateNumEntries(),
     };
-    return Object.assign(Object.create(store) as StateStore, view);
+    return withoutName(store, view);
   }
   const ws = store as unknown as WindowStore<unknown, ValueAndTimestamp<unknown>> & StateStore;
   const view: WindowStore<unknown, unknown> = {
@@ -60,5 +60,12 @@ export function unwrapTimestamped(store: StateStore): StateStore {
     all: () => ws.all().map((e) => ({ key: e.key, value: e.value.value })),
     fetchAll: (from, to) => ws.fetchAll(from, to).map((e) => ({ key: e.key, value: e.value.value })),
   };
-  return Object.assign(Object.create(store) as StateStore, view);
+  return withoutName(store, view);
+}
+
+/** The view's methods over the store's prototype chain (name and lifecycle come from the store). */
+function withoutName(store: StateStore, view: object): StateStore {
+  const { name: _name, ...methods } = view as { name: string };
+  void _name;
+  return Object.assign(Object.create(store) as StateStore, methods);
 }
