@@ -110,7 +110,11 @@ export class TimeWindowedKStream<K, V> {
     private readonly windows: TimeWindows | SlidingWindows,
   ) {}
 
-  count(named?: Named, materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+  count(named?: Named, materialized?: Materialized<K, number>): KTable<Windowed<K>, number>;
+  count(materialized: Materialized<K, number>): KTable<Windowed<K>, number>;
+  count(a?: Named | Materialized<K, number>, b?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    const materialized = a instanceof Materialized ? a : b;
+    const named = a instanceof Materialized ? undefined : a;
     const m = materialized ?? Materialized.empty<K, number>();
     return this.aggregateImpl<number>('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, named, m.options.valueSerde ? m : m.withValueSerde(Serdes.Long()));
   }
@@ -196,7 +200,11 @@ export class SessionWindowedKStream<K, V> {
     private readonly windows: SessionWindows,
   ) {}
 
-  count(named?: Named, materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+  count(named?: Named, materialized?: Materialized<K, number>): KTable<Windowed<K>, number>;
+  count(materialized: Materialized<K, number>): KTable<Windowed<K>, number>;
+  count(a?: Named | Materialized<K, number>, b?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    const materialized = a instanceof Materialized ? a : b;
+    const named = a instanceof Materialized ? undefined : a;
     const m = materialized ?? Materialized.empty<K, number>();
     return this.aggregateImpl<number>('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, (_k, a, b) => a + b, named, m.options.valueSerde ? m : m.withValueSerde(Serdes.Long()));
   }

@@ -137,7 +137,8 @@ export interface MaterializedOptions<K, V> {
 /** How and where an aggregation or table is stored; a name makes it queryable. */
 export class Materialized<K, V> {
   private constructor(readonly options: MaterializedOptions<K, V>) {}
-  static as<K, V>(storeNameOrSupplier: string | BytesStoreSupplier): Materialized<K, V> {
+  // never defaults: `Materialized.as("store")` fits any Materialized<K, V> parameter, as Java infers it.
+  static as<K = never, V = never>(storeNameOrSupplier: string | BytesStoreSupplier): Materialized<K, V> {
     return typeof storeNameOrSupplier === 'string'
       ? new Materialized<K, V>({ storeName: storeNameOrSupplier, loggingEnabled: true, logConfig: {} })
       : new Materialized<K, V>({ storeName: storeNameOrSupplier.name, supplier: storeNameOrSupplier, loggingEnabled: true, logConfig: {} });
@@ -145,7 +146,7 @@ export class Materialized<K, V> {
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Materialized<K, V> {
     return new Materialized({ keySerde, valueSerde, loggingEnabled: true, logConfig: {} });
   }
-  static empty<K, V>(): Materialized<K, V> {
+  static empty<K = never, V = never>(): Materialized<K, V> {
     return new Materialized<K, V>({ loggingEnabled: true, logConfig: {} });
   }
   withKeySerde(keySerde: Serde<K>): Materialized<K, V> {

@@ -73,7 +73,8 @@ export function suppressSupplier<K, V>(suppressed: Suppressed, graceMs: number):
     };
     const evict = (): void => {
       const expiry = observedStreamTime - delay;
-      const due = [...buffer.entries()].filter(([, b]) => b.bufferTime <= expiry).sort((a, b) => a[1].bufferTime - b[1].bufferTime);
+      // Ordered by buffer time, then key (Kafka Streams orders ties by key bytes).
+      const due = [...buffer.entries()].filter(([, b]) => b.bufferTime <= expiry).sort((a, b) => a[1].bufferTime - b[1].bufferTime || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       for (const [id, b] of due) emit(id, b);
     };
     return {
