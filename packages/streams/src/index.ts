@@ -21,3 +21,6 @@ export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type Initi
 export { KGroupedTable } from './dsl/grouped-table.js';
 export { Suppressed, BufferConfig } from './dsl/suppress.js';
 export type { Change } from './dsl/internal.js';
+export { KafkaStreams, type KafkaStreamsState, type KeyQueryMetadata } from './runtime/kafka-streams.js';
+export { streamsAssignor, tasksOf, type TaskLayout } from './runtime/assignor.js';
+export type { StateRestoreListener } from './runtime/restore.js';

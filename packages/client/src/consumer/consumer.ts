@@ -264,6 +264,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return this.subscriptions.assignment();
   }
 
+  /**
+   * The group identity Kafka's `consumer.groupMetadata()` gives, for
+   * `Producer.sendOffsetsToTransaction`: the broker fences a zombie by its stale generation (KIP-447).
+   */
+  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null } {
+    if (this.groupId === null) throw new MisuseError('groupMetadata needs a groupId');
+    const g = this.group?.generation() ?? { generationId: -1, memberId: '' };
+    return { groupId: this.groupId, generationId: g.generationId, memberId: g.memberId, groupInstanceId: this.options.groupInstanceId ?? null };
+  }
+
   private async addPartitions(tps: TopicPartition[]): Promise<void> {
     if (tps.length > 0) {
       await this.cluster.ensureTopics(new Set(tps.map((t) => t.topic)));
