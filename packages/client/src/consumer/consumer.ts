@@ -350,7 +350,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** The next offset the application will see for a partition. */
   position(tp: TopicPartition): bigint | null {
-    return this.stateOf(tp).consumedPosition;
+    const s = this.stateOf(tp);
+    // Offsets the fetcher skipped (transaction markers, aborted records) count as passed once no
+    // record before them waits to be consumed, as in Kafka's consumer: a read_committed reader
+    // reaches the end offset even when a commit marker is the partition's last entry.
+    if (s.consumedPosition !== null && s.fetchPosition !== null && s.fetchPosition > s.consumedPosition && s.buffered.length === 0) return s.fetchPosition;
+    return s.consumedPosition;
   }
 
   /** The next offset and the leader epoch of the record before it (KIP-320), as a commit stores them. */

@@ -5,7 +5,7 @@
  * transaction), tasks with their state stores restored from changelogs when assigned.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer, murmur2Partition, type ConsumerBatch, type TopicPartition } from '@sluice/client';
 import { StreamsConfig, type StreamsProperties } from '../config.js';
@@ -64,7 +64,7 @@ export class KafkaStreams {
   private inflight = new Set<Promise<unknown>>();
   private lock: Promise<void> = Promise.resolve();
   private lastCommit = Date.now();
-  private readonly processId = randomUUID();
+  private processIdValue: string | null = null;
   /** Records processed since start (all tasks), for tests and metrics. */
   processedRecords = 0;
 
@@ -82,6 +82,25 @@ export class KafkaStreams {
       this.layout.sourceTopics.set(s.id, topics);
       for (const t of topics) this.topicToSub.set(t, s.id);
     }
+  }
+
+  /**
+   * The instance's process id, kept in the state directory (as Kafka Streams does) so that a
+   * restarted instance reuses its transactional id and so fences and aborts its predecessor's
+   * open transaction at once instead of waiting for the transaction timeout.
+   */
+  private processId(): string {
+    if (this.processIdValue) return this.processIdValue;
+    const dir = join(this.config.stateDir, this.config.applicationId);
+    const file = join(dir, 'kafka-streams-process-metadata');
+    if (existsSync(file)) {
+      const id = (JSON.parse(readFileSync(file, 'utf8')) as { processId?: string }).processId;
+      if (id) return (this.processIdValue = id);
+    }
+    mkdirSync(dir, { recursive: true });
+    this.processIdValue = randomUUID();
+    writeFileSync(file, JSON.stringify({ processId: this.processIdValue }));
+    return this.processIdValue;
   }
 
   private topicName(name: string): string {
@@ -139,7 +158,7 @@ export class KafkaStreams {
         acks: 'all',
         enableIdempotence: true,
         lingerMs: 5,
-        ...(eos ? { transactionalId: `${this.config.applicationId}-${this.processId}`, transactionTimeoutMs: 60_000 } : {}),
+        ...(eos ? { transactionalId: `${this.config.applicationId}-${this.processId()}-1`, transactionTimeoutMs: 10_000 } : {}),
       });
       if (eos) await this.producer.initTransactions();
       else await this.producer.connect();
@@ -540,7 +559,10 @@ export class KafkaStreams {
     if (this.currentState === 'RUNNING' || this.currentState === 'REBALANCING' || this.currentState === 'PENDING_SHUTDOWN') {
       throw new StreamsError('Cannot clean up while running.');
     }
-    rmSync(join(this.config.stateDir, this.config.applicationId), { recursive: true, force: true });
+    const dir = join(this.config.stateDir, this.config.applicationId);
+    // The process id survives, as in Kafka Streams: it names this instance's transactional id.
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) if (entry !== 'kafka-streams-process-metadata') rmSync(join(dir, entry), { recursive: true, force: true });
   }
 
   /** Task ids running here (e.g. ["0_0", "1_2"]). */
