@@ -24,6 +24,8 @@ export interface StreamsProperties {
   /** host:port this instance serves interactive queries on; shared with the group for metadata-for-key. */
   'application.server'?: string;
   'client.id'?: string;
+  /** Engine of DSL stores without an explicit store type: `rocksDB` (here: persistent LMDB, the default) or `in_memory`. */
+  'default.dsl.store'?: 'rocksDB' | 'in_memory';
   'session.timeout.ms'?: number;
   'heartbeat.interval.ms'?: number;
   'max.poll.records'?: number;
@@ -53,6 +55,7 @@ export class StreamsConfig {
   readonly heartbeatIntervalMs: number;
   readonly maxPollRecords: number;
   readonly pollMs: number;
+  readonly dslStoreType: 'persistent' | 'in-memory';
 
   constructor(
     readonly originals: StreamsProperties,
@@ -84,6 +87,9 @@ export class StreamsConfig {
     this.heartbeatIntervalMs = num(originals, 'heartbeat.interval.ms', 3_000, 1);
     this.maxPollRecords = num(originals, 'max.poll.records', 1000, 1);
     this.pollMs = num(originals, 'poll.ms', 100, 0);
+    const dslStore = originals['default.dsl.store'] ?? 'rocksDB';
+    if (dslStore !== 'rocksDB' && dslStore !== 'in_memory') throw new StreamsConfigError(`Invalid value ${String(dslStore)} for configuration default.dsl.store: String must be one of: rocksDB, in_memory`);
+    this.dslStoreType = dslStore === 'in_memory' ? 'in-memory' : 'persistent';
   }
 }
 

@@ -75,7 +75,7 @@ export class KafkaStreams {
     this.config = new StreamsConfig(properties, { requireBootstrap: true });
     topology.serdeDefaults.key = this.config.defaultKeySerde;
     topology.serdeDefaults.value = this.config.defaultValueSerde;
-    if (properties['default.dsl.store'] === 'in_memory') topology.dslStoreType = 'in-memory';
+    topology.dslStoreType = this.config.dslStoreType;
     this.subtopologies = topology.subtopologies();
     for (const s of this.subtopologies) {
       const topics = s.sourceTopics.map((t) => this.topicName(t));

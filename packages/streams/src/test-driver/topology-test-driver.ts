@@ -53,6 +53,7 @@ export class TopologyTestDriver {
     this.config = new StreamsConfig(properties, { defaultApplicationId: 'dummy-topology-test-driver-app-id' });
     topology.serdeDefaults.key = this.config.defaultKeySerde;
     topology.serdeDefaults.value = this.config.defaultValueSerde;
+    topology.dslStoreType = this.config.dslStoreType;
     this.wallClock = initialWallClockTimeMs;
     this.stateDirectory = mkdtempSync(join(properties['state.dir'] ?? tmpdir(), 'sluice-ttd-'));
     const collector: RecordCollector = {
