@@ -239,26 +239,38 @@ export class KafkaStreams {
     }
   }
 
+  /** Records the tasks produced since the last flush: sent in one batch per processed batch. */
+  private outbox: Array<{ topic: string; key: Buffer | null; value: Buffer | null; timestamp: number; headers: Array<{ key: string; value: Buffer | null }>; partition?: number }> = [];
+
   private collector(): RecordCollector {
     return {
       send: (r) => {
-        const producer = this.producer as Producer;
-        if (this.config.processingGuarantee === 'exactly_once_v2' && !this.inTransaction) {
-          producer.beginTransaction();
-          this.inTransaction = true;
-        }
-        const p = producer.send({ topic: r.topic, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers.map((h) => ({ key: h.key, value: h.value })), ...(r.partition === undefined ? {} : { partition: r.partition }) });
-        this.inflight.add(p);
-        p.then(
-          () => this.inflight.delete(p),
-          (error: Error) => {
-            this.inflight.delete(p);
-            if (this.config.productionHandler({ topic: r.topic, error }) === 'FAIL') this.sendErrors.push(error);
-          },
-        );
+        this.outbox.push({ topic: r.topic, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers.map((h) => ({ key: h.key, value: h.value })), ...(r.partition === undefined ? {} : { partition: r.partition }) });
       },
       partitionCount: (topic) => this.partitionCounts.get(topic) ?? this.producer?.cluster.topic(topic)?.partitions.length,
     };
+  }
+
+  /** Hands the outbox to the producer (inside the open transaction under exactly-once). */
+  private flushOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const records = this.outbox;
+    this.outbox = [];
+    const producer = this.producer as Producer;
+    if (this.config.processingGuarantee === 'exactly_once_v2' && !this.inTransaction) {
+      producer.beginTransaction();
+      this.inTransaction = true;
+    }
+    const p = producer.sendBatch(records);
+    this.inflight.add(p);
+    p.then(
+      () => this.inflight.delete(p),
+      (error: Error) => {
+        this.inflight.delete(p);
+        // The handler decides per failed send; a batch fails as a whole here.
+        if (this.config.productionHandler({ topic: records[0].topic, error }) === 'FAIL') this.sendErrors.push(error);
+      },
+    );
   }
 
   private createTask(id: TaskId): StreamTask {
@@ -382,6 +394,7 @@ export class KafkaStreams {
           const now = Date.now();
           for (const t of this.tasks.values()) t.punctuateWallClock(now);
           this.globalTask?.punctuateWallClock(now);
+          this.flushOutbox();
           const requested = [...this.tasks.values()].some((t) => t.commitRequested);
           if (requested || now - this.lastCommit >= this.config.commitIntervalMs) await this.commitNow();
         });
@@ -400,6 +413,7 @@ export class KafkaStreams {
       this.processedRecords++;
       this.offsets.set(`${batch.topic}-${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: r.offset + 1n });
     }
+    this.flushOutbox();
   }
 
   /** Commits what the tasks have processed: outputs and changelogs first, then input offsets. */
@@ -410,6 +424,7 @@ export class KafkaStreams {
     const consumer = this.consumer as Consumer;
     const offsets = [...this.offsets.values()];
     for (const t of this.tasks.values()) t.flushStores();
+    this.flushOutbox();
     if (this.config.processingGuarantee === 'exactly_once_v2') {
       if (!this.inTransaction && offsets.length === 0) return;
       if (!this.inTransaction) {
@@ -426,6 +441,7 @@ export class KafkaStreams {
       } catch (e) {
         this.inTransaction = false;
         this.sendErrors = [];
+        this.outbox = [];
         await producer.abortTransaction().catch(() => undefined);
         await this.resetAfterAbort();
         throw new StreamsError(`transaction aborted, tasks rewound to their last commit: ${(e as Error).message}`);

@@ -57,7 +57,7 @@ function launch(bootstrap: string, appId: string, stateDir: string, guarantee: s
 
 async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { after(fn: () => Promise<void> | void): void }): Promise<{ counts: Map<string, number[]>; expected: Map<string, number>; restored: number }> {
   const dir = await mkdtemp(join(tmpdir(), `sluice-streams-chaos-${guarantee}-`));
-  const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null });
+  const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
   const appId = `wc-${guarantee.replace(/_/g, '-')}`;
   const admin = new Admin({ brokers: [bootstrap] });

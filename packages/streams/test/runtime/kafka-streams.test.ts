@@ -18,7 +18,7 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: n
 
 test('KafkaStreams runs word count against a broker: internal topics, state, interactive queries, restore', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-streams-rt-'));
-  const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null });
+  const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
   const admin = new Admin({ brokers: [bootstrap] });
   const opened: KafkaStreams[] = [];
