@@ -5,9 +5,10 @@
  *   node packages/streams/dist/examples/word-count.js --bootstrap-server localhost:9092 \
  *     [--application-id wordcount] [--state-dir DIR] [--processing-guarantee exactly_once_v2]
  *     [--input T] [--output T] [--store in-memory|persistent] [--application-server host:port]
+ *     [--window-ms N]   (counts per word per tumbling window, keys `<word>@<window start>`)
  */
 import { parseArgs } from 'node:util';
-import { Consumed, Grouped, KafkaStreams, Materialized, Produced, Serdes, StreamsBuilder, type ProcessingGuarantee, type Topology } from '../src/index.js';
+import { Consumed, Grouped, KafkaStreams, Materialized, Produced, Serdes, StreamsBuilder, TimeWindows, type ProcessingGuarantee, type Topology } from '../src/index.js';
 
 export function wordCountTopology(input = 'streams-plaintext-input', output = 'streams-wordcount-output', storeType: 'in-memory' | 'persistent' = 'persistent'): Topology {
   const builder = new StreamsBuilder();
@@ -17,6 +18,21 @@ export function wordCountTopology(input = 'streams-plaintext-input', output = 's
     .groupBy((_key, word) => word, Grouped.with(Serdes.String(), Serdes.String()))
     .count(Materialized.as<string, number>('counts').withKeySerde(Serdes.String()).withStoreType(storeType))
     .toStream()
+    .to(output, Produced.with(Serdes.String(), Serdes.Long()));
+  return builder.build();
+}
+
+/** Word count per tumbling window: output keys are `<word>@<window start>`. */
+export function windowedWordCountTopology(windowMs: number, input = 'streams-plaintext-input', output = 'streams-wordcount-output', storeType: 'in-memory' | 'persistent' = 'persistent'): Topology {
+  const builder = new StreamsBuilder();
+  builder
+    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+    .flatMapValues((line) => line.toLowerCase().split(/\W+/).filter(Boolean))
+    .groupBy((_key, word) => word, Grouped.with(Serdes.String(), Serdes.String()))
+    .windowedBy(TimeWindows.ofSizeAndGrace(windowMs, 86_400_000))
+    .count(Materialized.as<string, number>('counts').withKeySerde(Serdes.String()).withStoreType(storeType))
+    .toStream()
+    .map((w, count) => ({ key: `${w.key}@${w.window.start}`, value: count }))
     .to(output, Produced.with(Serdes.String(), Serdes.Long()));
   return builder.build();
 }
@@ -33,6 +49,7 @@ async function main(): Promise<void> {
       store: { type: 'string', default: 'persistent' },
       'application-server': { type: 'string' },
       'commit-interval-ms': { type: 'string' },
+      'window-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,7 +57,9 @@ async function main(): Promise<void> {
     console.log('usage: word-count --bootstrap-server HOST:PORT [--application-id ID] [--state-dir DIR] [--processing-guarantee at_least_once|exactly_once_v2] [--input T] [--output T] [--store in-memory|persistent]');
     process.exit(values.help ? 0 : 2);
   }
-  const streams = new KafkaStreams(wordCountTopology(values.input, values.output, values.store === 'in-memory' ? 'in-memory' : 'persistent'), {
+  const storeType = values.store === 'in-memory' ? 'in-memory' : 'persistent';
+  const topology = values['window-ms'] ? windowedWordCountTopology(Number(values['window-ms']), values.input, values.output, storeType) : wordCountTopology(values.input, values.output, storeType);
+  const streams = new KafkaStreams(topology, {
     'application.id': values['application-id'],
     'bootstrap.servers': values['bootstrap-server'],
     'processing.guarantee': values['processing-guarantee'] as ProcessingGuarantee,

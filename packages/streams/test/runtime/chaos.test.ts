@@ -31,8 +31,10 @@ interface Instance {
   output: string[];
 }
 
-function launch(bootstrap: string, appId: string, stateDir: string, guarantee: string): Instance {
-  const child = spawn(process.execPath, [example, '--bootstrap-server', bootstrap, '--application-id', appId, '--state-dir', stateDir, '--processing-guarantee', guarantee, '--input', `${appId}-in`, '--output', `${appId}-out`, '--commit-interval-ms', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(bootstrap: string, appId: string, stateDir: string, guarantee: string, windowMs?: number): Instance {
+  const args = [example, '--bootstrap-server', bootstrap, '--application-id', appId, '--state-dir', stateDir, '--processing-guarantee', guarantee, '--input', `${appId}-in`, '--output', `${appId}-out`, '--commit-interval-ms', '200'];
+  if (windowMs) args.push('--window-ms', String(windowMs));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const inst: Instance = { child, states: [], restored: 0, output: [] };
   let buf = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -55,11 +57,11 @@ function launch(bootstrap: string, appId: string, stateDir: string, guarantee: s
   return inst;
 }
 
-async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { after(fn: () => Promise<void> | void): void }): Promise<{ counts: Map<string, number[]>; expected: Map<string, number>; restored: number }> {
+async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { after(fn: () => Promise<void> | void): void }, windowMs?: number): Promise<{ counts: Map<string, number[]>; expected: Map<string, number>; restored: number }> {
   const dir = await mkdtemp(join(tmpdir(), `sluice-streams-chaos-${guarantee}-`));
   const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
-  const appId = `wc-${guarantee.replace(/_/g, '-')}`;
+  const appId = `wc-${guarantee.replace(/_/g, '-')}${windowMs ? '-windowed' : ''}`;
   const admin = new Admin({ brokers: [bootstrap] });
   const instances: Instance[] = [];
   const producer = new Producer({ brokers: [bootstrap], lingerMs: 5 });
@@ -77,13 +79,16 @@ async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { aft
     const batch = [];
     for (let i = 0; i < lines; i++, n++) {
       const words = [VOCAB[n % VOCAB.length], VOCAB[(n * 3 + 1) % VOCAB.length]];
-      for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
-      batch.push({ topic: `${appId}-in`, key: `line-${n}`, value: words.join(' ') });
+      // Windowed runs: 10 ms between lines, so each window holds windowMs / 10 lines.
+      const timestamp = 1_700_000_000_000 + n * 10;
+      const key = (w: string) => (windowMs ? `${w}@${timestamp - (timestamp % windowMs)}` : w);
+      for (const w of words) expected.set(key(w), (expected.get(key(w)) ?? 0) + 1);
+      batch.push({ topic: `${appId}-in`, key: `line-${n}`, value: words.join(' '), timestamp });
     }
     await producer.sendBatch(batch);
   };
-  const a = launch(bootstrap, appId, join(dir, 'a'), guarantee);
-  const b = launch(bootstrap, appId, join(dir, 'b'), guarantee);
+  const a = launch(bootstrap, appId, join(dir, 'a'), guarantee, windowMs);
+  const b = launch(bootstrap, appId, join(dir, 'b'), guarantee, windowMs);
   instances.push(a, b);
   const diag = () => instances.map((i) => `exit=${i.child.exitCode} ${i.output.slice(-8).join('\n')}`).join('\n---\n');
   await waitFor(() => a.states.includes('RUNNING') && b.states.includes('RUNNING'), 30_000, `both instances running\n${diag()}`);
@@ -91,7 +96,7 @@ async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { aft
   await new Promise((r) => setTimeout(r, 700));
   a.child.kill('SIGKILL');
   await produce(400);
-  const a2 = launch(bootstrap, appId, join(dir, 'a'), guarantee);
+  const a2 = launch(bootstrap, appId, join(dir, 'a'), guarantee, windowMs);
   instances.push(a2);
   await produce(400);
 
@@ -134,4 +139,11 @@ test('at_least_once: after kill -9 and restart, no count is missing', { timeout:
     const seen = new Set(counts.get(word) ?? []);
     for (let c = 1; c <= total; c++) assert.ok(seen.has(c), `count ${c} of ${word} missing`);
   }
+});
+
+test('exactly_once_v2 windowed counts: after kill -9 and restart, every window count appears exactly once', { timeout: 120_000 }, async (t) => {
+  const { counts, expected, restored } = await scenario('exactly_once_v2', t, 2_000);
+  assert.ok(expected.size > 8, 'several windows per word');
+  assert.ok(restored > 0, 'the tasks that moved were restored from their window store changelogs');
+  for (const [key, total] of expected) assert.deepEqual(counts.get(key) ?? [], Array.from({ length: total }, (_, i) => i + 1), `counts of ${key}`);
 });
