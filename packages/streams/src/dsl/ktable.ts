@@ -10,7 +10,9 @@ import type { KeyValue, KeyValueStore } from '../state/key-value-store.js';
 import type { StateStore } from '../state/store.js';
 import type { ValueAndTimestamp } from '../state/timestamped.js';
 import { Grouped, Materialized, Named } from './options.js';
-import { ChangeSerde, keyValueStoreFor, storeGetter, type Change, type ValueGetterSupplier } from './internal.js';
+import { ChangeSerde, dslSupplier, keyValueStoreFor, storeGetter, type Change, type ValueGetterSupplier } from './internal.js';
+import { Serdes } from '../serdes.js';
+import { Stores } from '../state/stores.js';
 import type { StreamsBuilder } from './streams-builder.js';
 import { KStream, type ValueJoiner } from './kstream.js';
 import { KGroupedTable } from './grouped-table.js';
@@ -169,7 +171,12 @@ export class KTable<K, V> {
   suppress(suppressed: Suppressed, named?: Named): KTable<K, V> {
     const name = named?.name ?? suppressed.name ?? this.builder.newName('KTABLE-SUPPRESS-');
     if (suppressed.untilWindowCloses && !this.windowInfo) throw new TypeError('suppress(untilWindowCloses) needs a windowed table (windowedBy(...).aggregate/count/reduce)');
-    this.builder.topology.addProcessor(name, suppressSupplier<K, V>(suppressed, this.windowInfo?.graceMs ?? 0), this.nodeName);
+    const storeName = `${name.startsWith('KTABLE-SUPPRESS-') ? name.replace('KTABLE-SUPPRESS-', 'KTABLE-SUPPRESS-STATE-STORE-') : `${name}-store`}`;
+    const topology = this.builder.topology;
+    const keySerde = this.keySerde ?? topology.defaultSerde<K>('key');
+    const valueSerde = this.valueSerde ?? topology.defaultSerde<V>('value');
+    topology.addProcessor(name, suppressSupplier<K, V>(suppressed, this.windowInfo?.graceMs ?? 0, storeName, keySerde, valueSerde), this.nodeName);
+    topology.addStateStore(Stores.keyValueStoreBuilder(dslSupplier(topology, storeName, 'in-memory'), Serdes.Bytes(), Serdes.Bytes()), name);
     return new KTable<K, V>(this.builder, name, this.keySerde, this.valueSerde, null, this.getter, this.sourceTopics, this.windowInfo);
   }
 
