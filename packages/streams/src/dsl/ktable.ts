@@ -18,6 +18,7 @@ import { KStream, type ValueJoiner } from './kstream.js';
 import { KGroupedTable } from './grouped-table.js';
 import { suppressSupplier, type Suppressed } from './suppress.js';
 import { tableTableJoin } from './table-joins.js';
+import { foreignKeyJoin } from './foreign-key-join.js';
 
 /** Windowed tables remember their windows' grace, which suppress(untilWindowCloses) needs. */
 export interface WindowInfo {
@@ -155,13 +156,28 @@ export class KTable<K, V> {
     return new KGroupedTable<KR, VR>(this.builder, selectName, o.keySerde, o.valueSerde, o.name);
   }
 
-  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return tableTableJoin(this, other, 'inner', joiner as ValueJoiner<V | null, VO | null, VR>, named, materialized);
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  /** Foreign-key join: each row joins the `other` row whose key `foreignKey(value)` names. */
+  join<KO, VO, VR>(other: KTable<KO, VO>, foreignKey: (value: V) => KO, joiner: ValueJoiner<V, VO, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  join(...args: unknown[]): unknown {
+    return this.joinImpl(false, args);
   }
 
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return tableTableJoin(this, other, 'left', joiner as ValueJoiner<V | null, VO | null, VR>, named, materialized);
+
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  /** Foreign-key left join: rows whose foreign key names no row join with null. */
+  leftJoin<KO, VO, VR>(other: KTable<KO, VO>, foreignKey: (value: V) => KO, joiner: ValueJoiner<V, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  leftJoin(...args: unknown[]): unknown {
+    return this.joinImpl(true, args);
   }
+
+  private joinImpl(left: boolean, [other, a, b, c, d]: unknown[]): unknown {
+    if (typeof b === 'function') {
+      return foreignKeyJoin(this, other as KTable<unknown, unknown>, a as (v: V) => unknown, b as ValueJoiner<V, unknown, unknown>, left, c as Named | undefined, d as Materialized<K, unknown> | undefined);
+    }
+    return tableTableJoin(this, other as KTable<K, unknown>, left ? 'left' : 'inner', a as ValueJoiner<V | null, unknown, unknown>, b as Named | undefined, c as Materialized<K, unknown> | undefined);
+  }
+
 
   outerJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR> {
     return tableTableJoin(this, other, 'outer', joiner, named, materialized);

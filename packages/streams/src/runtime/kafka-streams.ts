@@ -202,6 +202,15 @@ export class KafkaStreams {
     // Sub-topologies in order: a repartition topic takes the partition count of the sub-topology writing it.
     const rf = this.config.replicationFactor;
     const toCreate: Array<{ topic: string; numPartitions: number; replicationFactor?: number; configs?: Record<string, string> }> = [];
+    // An internal topic read together with external topics (a foreign-key join's subscription and
+    // response topics) is co-partitioned with them.
+    for (const s of this.subtopologies) {
+      const externalCounts = s.sourceTopics.filter((t) => !this.topology.internalTopics.has(t)).map((t) => this.partitionCounts.get(t) as number);
+      if (externalCounts.length === 0) continue;
+      for (const t of s.sourceTopics) {
+        if (this.topology.internalTopics.has(t) && !this.partitionCounts.has(this.topicName(t))) this.partitionCounts.set(this.topicName(t), this.topology.internalTopics.get(t)?.partitions ?? Math.max(...externalCounts));
+      }
+    }
     let changed = true;
     while (changed) {
       changed = false;

@@ -74,6 +74,21 @@ export class KeyValueStoreImpl<K, V> extends AbstractStore implements KeyValueSt
     return this.range(null, null);
   }
 
+  /** Entries whose serialized key starts with the serialized prefix (Kafka's `prefixScan`). */
+  prefixScan<P>(prefix: P, prefixSerializer: { serialize(topic: string, data: P | null): Buffer | null }): Array<KeyValue<K, V>> {
+    const from = prefixSerializer.serialize(this.name, prefix) ?? Buffer.alloc(0);
+    // The first key after every key with this prefix: the prefix plus one, carrying past 0xff bytes.
+    let to: Buffer | undefined = Buffer.from(from);
+    let i = to.length - 1;
+    while (i >= 0 && to[i] === 0xff) i--;
+    if (i < 0) to = undefined;
+    else {
+      to = to.subarray(0, i + 1);
+      to[i]++;
+    }
+    return [...this.bytes.range(from, to)].map((e) => ({ key: this.keySerde.deserialize(this.name, e.key) as K, value: this.valueSerde.deserialize(this.name, e.value) as V }));
+  }
+
   approximateNumEntries(): number {
     return this.bytes.approximateNumEntries();
   }
