@@ -20,6 +20,7 @@ import { streamsAssignor, type TaskLayout } from './assignor.js';
 import { StreamsError } from './errors.js';
 import { deleteCheckpoint, readCheckpoint, restoreStores, writeCheckpoint, type StateRestoreListener } from './restore.js';
 import { StreamTask, type RecordCollector } from './task.js';
+import { StandbyTasks, standbyPlacement } from './standby.js';
 
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR';
 
@@ -55,6 +56,9 @@ export class KafkaStreams {
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   private globalTask: StreamTask | null = null;
+  private standby: StandbyTasks | null = null;
+  /** Tasks revoked in an eager rebalance, kept open in case they come back (then nothing to restore). */
+  private readonly suspended = new Map<string, StreamTask>();
   private globalConsumer: Consumer | null = null;
   private loop: Promise<void> | null = null;
   private globalLoop: Promise<void> | null = null;
@@ -313,8 +317,23 @@ export class KafkaStreams {
       if (sub !== undefined) ids.set(`${sub}_${tp.partition}`, { subtopology: sub, partition: tp.partition });
     }
     const created: StreamTask[] = [];
+    const handedOver = new Map<StreamTask, Map<string, bigint>>();
     for (const [name, id] of ids) {
       if (this.tasks.has(name)) continue;
+      const resumed = this.suspended.get(name);
+      if (resumed) {
+        this.suspended.delete(name);
+        this.tasks.set(name, resumed);
+        continue;
+      }
+      const standby = this.standby?.take(name);
+      if (standby) {
+        // A standby becomes active: its stores are open and caught up to its positions.
+        created.push(standby.task);
+        this.tasks.set(name, standby.task);
+        handedOver.set(standby.task, standby.positions);
+        continue;
+      }
       const task = this.createTask(id);
       // Without a checkpoint (crash, or never closed cleanly) local files are not trusted: rebuild.
       const checkpoint = readCheckpoint(task.directory);
@@ -329,7 +348,9 @@ export class KafkaStreams {
         .filter((s) => s.loggingEnabled)
         .map((store) => {
           const checkpoint = (task as StreamTask & { checkpoint?: Map<string, bigint> | null }).checkpoint;
-          return { store, topic: this.changelogTopic(store.name), partition: task.id.partition, from: store.persistent ? (checkpoint?.get(store.name) ?? null) : null };
+          const standbyPosition = handedOver.get(task)?.get(store.name);
+          const from = standbyPosition !== undefined ? standbyPosition : store.persistent ? (checkpoint?.get(store.name) ?? null) : null;
+          return { store, topic: this.changelogTopic(store.name), partition: task.id.partition, from };
         }),
     );
     await restoreStores(
@@ -341,7 +362,39 @@ export class KafkaStreams {
       deleteCheckpoint(task.directory);
       task.initializeProcessors();
     }
+    // Suspended tasks that went elsewhere are closed (persistent stores keep a checkpoint).
+    for (const [name, task] of this.suspended) {
+      this.suspended.delete(name);
+      await this.closeTask(task, true);
+    }
+    if (this.config.numStandbyReplicas > 0) await this.updateStandbys();
     if (this.running) this.setState('RUNNING');
+  }
+
+  /** Recomputes this instance's standby tasks from the group's current assignment. */
+  private async updateStandbys(): Promise<void> {
+    const consumer = this.consumer as Consumer;
+    try {
+      const [group] = await (this.admin as Admin).describeGroups([this.config.applicationId]);
+      if (!group) return;
+      const ids = standbyPlacement(group, this.topicToSub, consumer.groupMetadata().memberId, this.config.numStandbyReplicas);
+      this.standby ??= new StandbyTasks({
+        brokers: this.config.bootstrapServers,
+        clientId: this.config.clientId,
+        readCommitted: this.config.processingGuarantee === 'exactly_once_v2',
+        createTask: (id) => this.createTask(id),
+        changelogTopic: (store) => this.changelogTopic(store),
+      });
+      // Only tasks with stores are worth a standby.
+      await this.standby.update(ids.filter((id) => this.subtopologies[id.subtopology].stores.length > 0), new Set(this.tasks.keys()));
+    } catch (e) {
+      console.warn(`sluice-streams: standby tasks not updated: ${(e as Error).message}`);
+    }
+  }
+
+  /** Tasks this instance keeps standby replicas of. */
+  standbyTasks(): string[] {
+    return this.standby?.names() ?? [];
   }
 
   private async onRevoked(tps: TopicPartition[], clean: boolean): Promise<void> {
@@ -362,8 +415,10 @@ export class KafkaStreams {
     for (const name of revoked) {
       const task = this.tasks.get(name);
       if (!task) continue;
-      await this.closeTask(task, clean);
       this.tasks.delete(name);
+      // Committed and consistent: kept for the next assignment, where it most likely comes back.
+      if (clean && this.running) this.suspended.set(name, task);
+      else await this.closeTask(task, clean);
     }
     for (const [k, o] of this.offsets) if (revoked.has(`${this.topicToSub.get(o.topic)}_${o.partition}`)) this.offsets.delete(k);
   }
@@ -558,8 +613,12 @@ export class KafkaStreams {
       }
       for (const t of this.tasks.values()) await this.closeTask(t, clean).catch(() => undefined);
       this.tasks.clear();
+      for (const t of this.suspended.values()) await this.closeTask(t, true).catch(() => undefined);
+      this.suspended.clear();
       this.globalTask?.close();
       this.globalTask = null;
+      await this.standby?.close();
+      this.standby = null;
     });
     // Leaving the group runs the revocation listener, which finds no tasks left.
     await this.consumer?.close().catch(() => undefined);
