@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Admin, Consumer, Producer } from '@sluice/client';
 import { startBroker } from '@sluice/broker';
 
+let lastWhere = new Map<string, string[]>();
 const example = fileURLToPath(new URL('../../examples/word-count.js', import.meta.url));
 const VOCAB = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
 
@@ -104,6 +105,8 @@ async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { aft
   t.after(() => consumer.close());
   await consumer.assign([0, 1, 2, 3].map((partition) => ({ topic: `${appId}-out`, partition })));
   const counts = new Map<string, number[]>();
+  const where = new Map<string, string[]>();
+  lastWhere = where;
   const done = () => [...expected].every(([w, c]) => Math.max(0, ...(counts.get(w) ?? [])) >= c);
   let next: ReturnType<typeof consumer.poll> | null = null;
   await waitFor(async () => {
@@ -115,6 +118,8 @@ async function scenario(guarantee: 'exactly_once_v2' | 'at_least_once', t: { aft
         const w = String(r.key);
         if (!counts.has(w)) counts.set(w, []);
         counts.get(w)!.push(Number((r.value as Buffer).readBigInt64BE(0)));
+        if (!where.has(w)) where.set(w, []);
+        where.get(w)!.push(`${batch!.partition}@${r.offset}`);
       }
     }
     return done();
@@ -128,7 +133,7 @@ test('exactly_once_v2: after kill -9 and restart, read_committed output has ever
   assert.ok(restored > 0, 'the tasks that moved were restored from their changelogs');
   for (const [word, total] of expected) {
     const seen = counts.get(word) ?? [];
-    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i + 1), `counts of ${word}`);
+    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i + 1), `counts of ${word} at ${lastWhere.get(word)?.join(' ')}`);
   }
 });
 
