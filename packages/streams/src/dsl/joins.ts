@@ -199,4 +199,3 @@ export function streamGlobalTableJoin<K, V, KG, VG, VR>(
   return new KStream<K, VR>(builder, name, stream.keySerde, undefined, stream.repartitionRequired);
 }
 
-export type { Serde };

@@ -10,7 +10,6 @@ import type { Serde } from '../serdes.js';
 import type { KeyValue } from '../state/key-value-store.js';
 import { Branched, Grouped, Joined, Named, Produced, Repartitioned, StreamJoined, type Materialized } from './options.js';
 import type { StreamsBuilder } from './streams-builder.js';
-import type { Change } from './internal.js';
 import { KGroupedStream } from './grouped-stream.js';
 import { KTable, GlobalKTable } from './ktable.js';
 import { streamStreamJoin, streamTableJoin, streamGlobalTableJoin, type JoinKind } from './joins.js';
@@ -103,7 +102,7 @@ export class KStream<K, V> {
   /** Splits the stream by predicates; each record goes to the first branch that accepts it. */
   split(named?: Named): BranchedKStream<K, V> {
     const name = named?.name ?? this.builder.newName('KSTREAM-BRANCH-');
-    return new BranchedKStream(this, name, named?.name !== undefined);
+    return new BranchedKStream(this, name);
   }
 
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
@@ -175,7 +174,6 @@ export class BranchedKStream<K, V> {
   constructor(
     private readonly stream: KStream<K, V>,
     private readonly splitName: string,
-    private readonly named: boolean,
   ) {}
 
   branch(predicate: (key: K, value: V) => boolean, branched?: Branched<K, V>): this {
@@ -218,7 +216,7 @@ export class BranchedKStream<K, V> {
     this.ensureProcessor();
     const suffix = branched?.name ?? defaultSuffix ?? String(this.index);
     this.index++;
-    const resultName = `${this.named ? this.splitName : this.splitName}${suffix}`;
+    const resultName = `${this.splitName}${suffix}`;
     const childName = branched?.name ? resultName : this.stream.builder.newName('KSTREAM-BRANCHCHILD-');
     this.stream.builder.topology.addProcessor<K, V, K, V>(childName, statelessProcessor((r, fwd) => fwd(r)), this.splitName);
     this.branches.push({ predicate, childName, branched });
@@ -232,4 +230,3 @@ export class BranchedKStream<K, V> {
   }
 }
 
-export type { Change };

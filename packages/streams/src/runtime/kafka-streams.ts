@@ -318,6 +318,7 @@ export class KafkaStreams {
     }
     const created: StreamTask[] = [];
     const handedOver = new Map<StreamTask, Map<string, bigint>>();
+    const checkpoints = new Map<StreamTask, Map<string, bigint> | null>();
     for (const [name, id] of ids) {
       if (this.tasks.has(name)) continue;
       const resumed = this.suspended.get(name);
@@ -341,13 +342,13 @@ export class KafkaStreams {
       task.openStores();
       created.push(task);
       this.tasks.set(name, task);
-      (task as StreamTask & { checkpoint?: Map<string, bigint> | null }).checkpoint = checkpoint;
+      checkpoints.set(task, checkpoint);
     }
     const targets = created.flatMap((task) =>
       [...task.stores.values()]
         .filter((s) => s.loggingEnabled)
         .map((store) => {
-          const checkpoint = (task as StreamTask & { checkpoint?: Map<string, bigint> | null }).checkpoint;
+          const checkpoint = checkpoints.get(task);
           const standbyPosition = handedOver.get(task)?.get(store.name);
           const from = standbyPosition !== undefined ? standbyPosition : store.persistent ? (checkpoint?.get(store.name) ?? null) : null;
           return { store, topic: this.changelogTopic(store.name), partition: task.id.partition, from };
