@@ -264,6 +264,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return this.subscriptions.assignment();
   }
 
+  /**
+   * The group identity Kafka's `consumer.groupMetadata()` gives, for
+   * `Producer.sendOffsetsToTransaction`: the broker fences a zombie by its stale generation (KIP-447).
+   */
+  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null } {
+    if (this.groupId === null) throw new MisuseError('groupMetadata needs a groupId');
+    const g = this.group?.generation() ?? { generationId: -1, memberId: '' };
+    return { groupId: this.groupId, generationId: g.generationId, memberId: g.memberId, groupInstanceId: this.options.groupInstanceId ?? null };
+  }
+
   private async addPartitions(tps: TopicPartition[]): Promise<void> {
     if (tps.length > 0) {
       await this.cluster.ensureTopics(new Set(tps.map((t) => t.topic)));
@@ -340,7 +350,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** The next offset the application will see for a partition. */
   position(tp: TopicPartition): bigint | null {
-    return this.stateOf(tp).consumedPosition;
+    const s = this.stateOf(tp);
+    // Offsets the fetcher skipped (transaction markers, aborted records) count as passed once no
+    // record before them waits to be consumed, as in Kafka's consumer: a read_committed reader
+    // reaches the end offset even when a commit marker is the partition's last entry.
+    if (s.consumedPosition !== null && s.fetchPosition !== null && s.fetchPosition > s.consumedPosition && s.buffered.length === 0) return s.fetchPosition;
+    return s.consumedPosition;
   }
 
   /** The next offset and the leader epoch of the record before it (KIP-320), as a commit stores them. */

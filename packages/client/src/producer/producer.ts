@@ -89,6 +89,8 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   private readonly sender: Sender;
   private connected: Promise<void> | null = null;
   private closed = false;
+  /** Settles when the latest sendBatch call has appended its records (see sendBatch). */
+  private appendOrder: Promise<void> = Promise.resolve();
   private readonly metricsState: ProducerMetrics;
 
   constructor(options: ProducerOptions<K, V>) {
@@ -165,6 +167,23 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
   async sendBatch(records: ReadonlyArray<ProducerRecord<K, V>>): Promise<RecordMetadata[]> {
     if (this.closed) throw new MisuseError('producer is closed');
     if (records.length === 0) return [];
+    // Records reach the accumulator in call order even when an earlier call waits (metadata,
+    // AddPartitionsToTxn, buffer memory): Kafka orders a producer's records per partition by send.
+    const previous = this.appendOrder;
+    let appended!: () => void;
+    this.appendOrder = new Promise<void>((resolve) => (appended = resolve));
+    let acknowledged: Promise<RecordMetadata[]>;
+    try {
+      await previous;
+      ({ acknowledged } = await this.appendBatch(records));
+    } finally {
+      appended();
+    }
+    return acknowledged;
+  }
+
+  /** Serializes, partitions and appends; resolves once appended, with the acknowledgements' promise. */
+  private async appendBatch(records: ReadonlyArray<ProducerRecord<K, V>>): Promise<{ acknowledged: Promise<RecordMetadata[]> }> {
     await this.connect();
     const fatal = this.transactions.fatalError;
     if (fatal !== null) throw fatal;
@@ -206,7 +225,7 @@ export class Producer<K = Buffer | string | null, V = Buffer | string | null> {
       this.accumulator.append(r.topic, partition, input, size, waiter, i, now);
     }
     this.sender.schedule();
-    return waiter.promise;
+    return { acknowledged: waiter.promise };
   }
 
   // ---- transactions (a transactionalId is required) ----

@@ -59,3 +59,20 @@ test('transactional producer: commit, abort, offsets in the transaction, fencing
   await second.commitTransaction();
   assert.deepEqual((await readValues(broker.bootstrap, topic, 'read_committed', 5)).at(-1), 'fresh');
 });
+
+test('transactional producer: concurrent sends keep their call order even when an earlier one adds a partition to the transaction', { timeout: 60_000 }, async (t) => {
+  const { broker, admin } = await withBroker(t);
+  const topic = uniqueTopic('txn-order');
+  await admin.createTopics([{ topic, numPartitions: 2, replicationFactor: 1 }]);
+  const producer = new Producer({ brokers: [broker.bootstrap], transactionalId: 'client-tx-order' });
+  t.after(() => producer.close().catch(() => undefined));
+  await producer.initTransactions();
+  producer.beginTransaction();
+  await producer.send({ topic, partition: 0, value: 'first' });
+  // The first call waits for AddPartitionsToTxn (partition 1 is new); the second needs nothing.
+  const a = producer.sendBatch([{ topic, partition: 0, value: 'second' }, { topic, partition: 1, value: 'other' }]);
+  const b = producer.sendBatch([{ topic, partition: 0, value: 'third' }]);
+  await Promise.all([a, b]);
+  await producer.commitTransaction();
+  assert.deepEqual(await readValues(broker.bootstrap, topic, 'read_committed', 3), ['first', 'second', 'third']);
+});
