@@ -83,7 +83,7 @@ export class FakePartition implements CoordinatorPartition {
     await Promise.resolve();
     if (this.failAppends) throw this.failAppends;
     this.appends++;
-    for (const r of records) this.records.push({ ...r, offset: this.logEndOffset, timestamp: 0n });
+    for (const r of records) this.records.push({ ...r, offset: this.logEndOffset, timestamp: 0n, producerId: -1n });
     if (this.autoCommit) this.commitTo(this.logEndOffset);
     return { lastOffset: this.logEndOffset - 1n };
   }
