@@ -127,9 +127,15 @@ test('transactions across three brokers: markers to every leader, offsets with t
   await producer.abortTransaction();
   await until('the transactional offset committed', async () => (await admin.listConsumerGroupOffsets(GROUP)).find((o) => o.topic === TOPIC && o.partition === 0)?.offset === 6n);
 
-  step('killing the coordinator between transactions');
-  // The coordinator's broker killed between transactions: the next transaction runs on the new one.
+  // Any other broker answers the id's requests with NOT_COORDINATOR (the client then asks FindCoordinator again).
   const first = await transactionCoordinator(cluster, TXN_ID);
+  const other = new Connection({ host: '127.0.0.1', port: cluster.brokers.find((b) => b.nodeId !== first)!.port, clientId: 'test-not-coordinator' });
+  const refused = await other.request(ApiKey.InitProducerId, { transactionalId: TXN_ID, transactionTimeoutMs: 30_000, producerId: -1n, producerEpoch: -1 });
+  other.close();
+  assert.equal(refused.errorCode, ErrorCode.NOT_COORDINATOR);
+
+  // The coordinator's broker killed between transactions: the next transaction runs on the new one.
+  step('killing the coordinator between transactions');
   await cluster.broker(first).kill9();
   producer.beginTransaction();
   await producer.sendBatch(batchOf('after-failover'));
@@ -139,10 +145,10 @@ test('transactions across three brokers: markers to every leader, offsets with t
   assert.notEqual(second, first, 'the coordinator moved');
   await cluster.broker(first).start();
 
-  step('killing the coordinator mid-commit');
   // Killed while the commit is under way: EndTxn is answered once PREPARE_COMMIT is stored, and
   // the coordinator dies while its markers are being written. The new coordinator loads the
   // PREPARE_COMMIT and finishes the markers; the producer's own commit then finds it done.
+  step('killing the coordinator mid-commit');
   producer.beginTransaction();
   await producer.sendBatch(batchOf('mid-commit'));
   const coordinator = await transactionCoordinator(cluster, TXN_ID);
@@ -165,8 +171,8 @@ test('transactions across three brokers: markers to every leader, offsets with t
   assert.deepEqual(seen.sort(), [...expected].sort(), 'read_committed: exactly the committed transactions');
   await cluster.broker(coordinator).start();
 
-  step('confluent-kafka on the cluster');
   // librdkafka's transactional producer and consumers on the same cluster.
+  step('confluent-kafka on the cluster');
   if (requirePeers(t, 'python3-confluent-kafka')) {
     const result = await promisify(execFile)(pythonPath(), [CONFLUENT_SCRIPT, cluster.bootstrap.join(',')], { timeout: 150_000 }).catch((err: { stdout?: string; stderr?: string; message: string }) =>
       assert.fail(`confluent-kafka transactions on the cluster failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`),
