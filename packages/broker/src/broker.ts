@@ -170,6 +170,7 @@ async function startLocked(
     }
   }
   const replicaManager = new ReplicaManager(config.nodeId, logs, logger);
+  const interBrokerConnections = interBrokerOptions(config, interBroker, metadata.clustered);
   /** A replication quota whose bound is the dynamic broker config `rateConfig`, read live. */
   const replicationQuota = (rateConfig: string) =>
     new ReplicationQuota({
@@ -191,7 +192,7 @@ async function startLocked(
     leaderQuota: replicationQuota('leader.replication.throttled.rate'),
     followerQuota: replicationQuota('follower.replication.throttled.rate'),
     // Other brokers are reached on the inter-broker listener, with this broker's credentials.
-    connectionOptions: interBrokerOptions(config, interBroker, metadata.clustered),
+    connectionOptions: interBrokerConnections,
   });
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
@@ -240,8 +241,8 @@ async function startLocked(
   registerCoreHandlers(context, idempotence);
   // The group coordinator rebuilds its groups from __consumer_offsets before clients can connect.
   const groups = await startGroupCoordinator(context, () => idempotence.transactions);
-  // Then the transaction coordinator (its commits materialise offsets in the groups).
-  const transactions = await startTransactionCoordinator(context, producerIds, groups);
+  // Then the transaction coordinator (its markers in __consumer_offsets settle the groups' transactional offsets).
+  const transactions = await startTransactionCoordinator(context, producerIds, groups, interBrokerConnections);
   idempotence.transactions = transactions;
   registerSaslHandlers(dispatcher);
   const scramCredentials = new ScramCredentialStore(metadata);

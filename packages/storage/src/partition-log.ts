@@ -46,6 +46,11 @@ export interface LeaderAppendOptions extends AppendOptions {
    * buffer is taken as CRC-checked (it carries a CRC just computed).
    */
   prepare?: (records: Buffer) => Promise<Buffer>;
+  /**
+   * A coordinator's own write (Kafka's AppendOrigin.COORDINATOR): a transactional batch it writes
+   * for a producer (TxnOffsetCommit) carries no client sequence, so none is checked.
+   */
+  fromCoordinator?: boolean;
 }
 
 export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, type TimestampAndOffset } from './log-time-lookup.js';
@@ -214,10 +219,10 @@ export class PartitionLog {
    * a sequence gap rejects (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
   appendAsLeader(batches: Buffer, options: LeaderAppendOptions = {}): Promise<LeaderAppendResult> {
-    const { prepare, ...rest } = options;
+    const { prepare, fromCoordinator, ...rest } = options;
     let producerBatch;
     try {
-      producerBatch = producerBatchOf(batches);
+      producerBatch = fromCoordinator ? null : producerBatchOf(batches);
     } catch (e) {
       return Promise.reject(e);
     }

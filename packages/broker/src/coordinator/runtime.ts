@@ -11,13 +11,15 @@
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger } from '../logger.js';
-import type { CoordinatorPartition, CoordinatorRecord, ReplayedRecord } from './partition.js';
+import type { CoordinatorPartition, CoordinatorRecord, ReplayedMarker, ReplayedRecord, TransactionalAppend } from './partition.js';
 import { SystemTimer, type Timer } from './timer.js';
 
 /** What a shard implementation provides to the runtime. */
 export interface CoordinatorShard {
   /** Applies one record of the partition while loading, in log order. */
   replay(record: ReplayedRecord): void;
+  /** Applies a transaction marker met while loading (shards that hold transactional records). */
+  replayMarker?(marker: ReplayedMarker): void;
   /** The replay is complete: start timers, derive state. */
   onLoaded(): void;
   /** The shard is going away (resigned, or the broker stops): answer whatever is parked. */
@@ -27,14 +29,17 @@ export interface CoordinatorShard {
 /** What the runtime gives a shard. */
 export interface ShardContext {
   readonly partition: number;
+  /** The partition's leader epoch this shard was loaded for (the transaction coordinator's epoch). */
+  readonly leaderEpoch: number;
   /** This shard's clock and timers; every timer is cancelled when the shard unloads. */
   readonly timer: Timer;
   readonly log: Logger;
   /**
    * Appends the records as one batch and resolves once the high watermark passes them; rejects
-   * with the append's error, or NOT_COORDINATOR when the shard unloads first.
+   * with the append's error, or NOT_COORDINATOR when the shard unloads first. `transactional`
+   * appends them as that producer's transactional batch.
    */
-  write(records: readonly CoordinatorRecord[]): Promise<void>;
+  write(records: readonly CoordinatorRecord[], transactional?: TransactionalAppend): Promise<void>;
 }
 
 export type ShardStatus = 'loading' | 'active';
@@ -103,8 +108,11 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       for await (const record of holder.partition.read()) {
         // Resigned (or superseded) while loading: stop reading.
         if (holder.closed) return { records, ms: performance.now() - startedAt };
-        holder.shard.replay(record);
-        records++;
+        if ('commit' in record) holder.shard.replayMarker?.(record);
+        else {
+          holder.shard.replay(record);
+          records++;
+        }
       }
     } catch (err) {
       this.options.log.error(`${this.options.topic}-${partition}: loading the coordinator shard failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -181,12 +189,13 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     };
     return {
       partition: holder.partitionId,
+      leaderEpoch: holder.leaderEpoch,
       timer: guarded,
       log: this.options.log,
-      async write(records) {
+      async write(records, transactional) {
         if (holder.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `This broker no longer coordinates ${topic}-${holder.partitionId}.`);
         if (records.length === 0) return;
-        const { lastOffset } = await holder.partition.append(records);
+        const { lastOffset } = await holder.partition.append(records, transactional);
         if (holder.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `This broker no longer coordinates ${topic}-${holder.partitionId}.`);
         if (holder.partition.highWatermark > lastOffset) return;
         await new Promise<void>((resolve, reject) => {

@@ -75,6 +75,8 @@ export class GroupCoordinator {
   private leadsEveryPartition = false;
   /** Partitions whose leadership this broker has been told about (loaded or resigned). */
   private readonly decided = new Set<number>();
+  /** Loads in progress, settled (either way) when done. */
+  private readonly loads = new Map<number, Promise<void>>();
 
   constructor(
     private readonly broker: BrokerContext,
@@ -102,7 +104,16 @@ export class GroupCoordinator {
   /** This broker leads `partition` of __consumer_offsets: load its groups. */
   onBecomeLeader(partition: number, leaderEpoch: number): Promise<LoadSummary> {
     this.decided.add(partition);
-    return this.runtime.onBecomeLeader(partition, leaderEpoch);
+    const loading = this.runtime.onBecomeLeader(partition, leaderEpoch);
+    const settled = loading.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.loads.set(partition, settled);
+    void settled.then(() => {
+      if (this.loads.get(partition) === settled) this.loads.delete(partition);
+    });
+    return loading;
   }
 
   /** This broker no longer leads `partition`: unload its groups (their clients get NOT_COORDINATOR). */
@@ -200,24 +211,36 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ offsets
 
   /** OffsetCommit: an error code per requested partition, in request order. */
-  commitOffsets(request: OffsetCommitRequest, options: { transactional?: boolean } = {}): Promise<number[]> {
+  commitOffsets(request: OffsetCommitRequest): Promise<number[]> {
     const shard = this.shardFor(request.groupId);
     if (typeof shard === 'number') return Promise.resolve(request.partitions.map(() => shard));
-    return shard.offsetStore.commitOffsets(request, options);
+    return shard.offsetStore.commitOffsets(request);
   }
 
-  /** Set by the transaction coordinator: offsets held in an undecided transaction (KIP-447 require_stable). */
-  pendingTransactionalOffsets: ((groupId: string, topic: string, partition: number) => boolean) | null = null;
-
-  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
-    return this.pendingTransactionalOffsets?.(groupId, topic, partition) ?? false;
-  }
-
-  /** TxnOffsetCommit's group check (member, generation), made when the offsets join the transaction. */
-  validateTxnOffsetCommit(request: OffsetCommitRequest): number {
+  /** TxnOffsetCommit: the offsets written as the producer's transactional records, applied when its commit marker lands. */
+  txnCommitOffsets(request: OffsetCommitRequest, producerId: bigint, producerEpoch: number): Promise<number[]> {
     const shard = this.shardFor(request.groupId);
-    if (typeof shard === 'number') return shard;
-    return shard.groupMetadataManager.validateOffsetCommit(request);
+    if (typeof shard === 'number') return Promise.resolve(request.partitions.map(() => shard));
+    return shard.offsetStore.txnCommitOffsets(request, producerId, producerEpoch);
+  }
+
+  /**
+   * A transaction marker was written to `partition` of __consumer_offsets here: settle the
+   * producer's transactional offsets. A shard still loading settles them once loaded (the marker
+   * may lie past the end its load reads to).
+   */
+  completeTransaction(partition: number, producerId: bigint, producerEpoch: number, commit: boolean): void {
+    const apply = () => {
+      if (this.runtime.status(partition) === 'active') this.runtime.shard(partition).offsetStore.completeTransaction(producerId, producerEpoch, commit);
+    };
+    const loading = this.loads.get(partition);
+    if (loading) void loading.then(apply);
+    else apply();
+  }
+
+  /** True while an undecided transaction holds an offset of the group's partition (KIP-447 require_stable). */
+  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.activeShard(groupId)?.offsetStore.hasPendingTransactionalOffset(groupId, topic, partition) ?? false;
   }
 
   /**
@@ -273,7 +296,12 @@ export class GroupCoordinator {
  * leader (FindCoordinator answers COORDINATOR_NOT_AVAILABLE and the client asks again).
  */
 function offsetsPartitionLeader(broker: BrokerContext, partition: number): CoordinatorNode | null {
-  const assignment = broker.metadata.topic(OFFSETS_TOPIC)?.partitions[partition];
+  return leaderOfPartition(broker, OFFSETS_TOPIC, partition);
+}
+
+/** The broker leading a partition of a coordinator's internal topic (the group's or the transaction coordinator's). */
+export function leaderOfPartition(broker: BrokerContext, topic: string, partition: number): CoordinatorNode | null {
+  const assignment = broker.metadata.topic(topic)?.partitions[partition];
   if (!assignment) return { nodeId: broker.nodeId, ...broker.advertisedEndpoint() };
   const node = clusterBrokers(broker).find((b) => b.nodeId === assignment.leader);
   return node ? { nodeId: node.nodeId, host: node.host, port: node.port } : null;

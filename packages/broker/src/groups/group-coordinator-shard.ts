@@ -5,7 +5,7 @@
  * spans both: DeleteGroups, listing and describing, and the periodic offset expiration.
  */
 import { ErrorCode } from '@sluice/protocol';
-import type { ReplayedRecord } from '../coordinator/partition.js';
+import type { ReplayedMarker, ReplayedRecord } from '../coordinator/partition.js';
 import type { CoordinatorShard, ShardContext } from '../coordinator/runtime.js';
 import { Group } from './group.js';
 import { GroupMetadataManager } from './group-metadata-manager.js';
@@ -39,11 +39,19 @@ export class GroupCoordinatorShard implements CoordinatorShard {
     try {
       const key = decodeCoordinatorKey(record.key);
       if (!key) return;
-      if (key.kind === 'offset') this.offsetStore.replay(key.group, key.topic, key.partition, record.value === null ? null : decodeOffsetCommitValue(record.value));
-      else this.loading?.set(key.group, record.value === null ? null : decodeGroupMetadataValue(record.value));
+      if (key.kind === 'offset') {
+        const value = record.value === null ? null : decodeOffsetCommitValue(record.value);
+        if (record.producerId >= 0n) this.offsetStore.replayTransactional(key.group, key.topic, key.partition, value, record.producerId);
+        else this.offsetStore.replay(key.group, key.topic, key.partition, value);
+      } else this.loading?.set(key.group, record.value === null ? null : decodeGroupMetadataValue(record.value));
     } catch (err) {
       this.env.log.warn(`skipping an unreadable __consumer_offsets record at ${this.context.partition}/${record.offset}: ${(err as Error).message}`);
     }
+  }
+
+  /** A transaction marker: the producer's transactional offsets are applied (commit) or dropped. */
+  replayMarker(marker: ReplayedMarker): void {
+    this.offsetStore.completeTransaction(marker.producerId, marker.producerEpoch, marker.commit, true);
   }
 
   /** Builds the groups that have metadata or offsets left after the replay, then starts their timers. */

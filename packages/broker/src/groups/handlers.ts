@@ -13,6 +13,8 @@ import { ResourceType } from '../security/acls.js';
 import { authorizedOperations, canCluster, canGroup, canTopic, canTransactionalId, GROUP_OPERATIONS, Op, type Authorizing } from '../security/checks.js';
 import { connectionListener } from '../security/session.js';
 import { clusterBrokers } from '../handlers/metadata.js';
+import { leaderOfPartition } from './coordinator.js';
+import { TRANSACTION_STATE_TOPIC } from '../transactions/transaction-log.js';
 
 const COORDINATOR_KEY_GROUP = 0;
 const COORDINATOR_KEY_TRANSACTION = 1;
@@ -77,11 +79,11 @@ export function findCoordinatorHandler(broker: BrokerContext, coordinator: Group
           const answerTxn = (key: string) => {
             const refused = denied(key);
             if (refused) return refused;
-            const p = txns.log.partitionFor(key);
-            const hosted = broker.replicaManager.getPartition('__transaction_state', p);
-            if (!hosted || hosted.role !== 'leader') return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: '__transaction_state has no leader here for this transactional id.' };
-            const endpoint = broker.advertisedEndpoint(listener);
-            return { nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
+            const node = leaderOfPartition(broker, TRANSACTION_STATE_TOPIC, txns.log.partitionFor(key));
+            if (!node) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `${TRANSACTION_STATE_TOPIC} has no leader for this transactional id.` };
+            const endpoint = listener === undefined ? node : clusterBrokers(broker, listener).find((b) => b.nodeId === node.nodeId);
+            if (!endpoint) return { nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `The coordinator has no ${listener} listener.` };
+            return { nodeId: node.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
           };
           if (header.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key) => ({ key, ...answerTxn(key) })) };
           return { throttleTimeMs: 0, ...answerTxn(keys[0]) };

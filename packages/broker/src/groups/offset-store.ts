@@ -3,6 +3,9 @@
  * OffsetMetadataManager): OffsetCommit, OffsetFetch, OffsetDelete, and expiration under
  * offsets.retention.minutes. A commit is validated against the group's membership (in
  * GroupMetadataManager), written as one batch, and applied once the partition has committed it.
+ * TxnOffsetCommit writes the same records as a transactional batch of the producer: they are held
+ * pending until that producer's marker lands in the partition (commit: applied; abort: dropped),
+ * so offsets committed in a transaction survive a crash between PREPARE_COMMIT and its markers.
  */
 import { ErrorCode } from '@sluice/protocol';
 import type { ShardContext } from '../coordinator/runtime.js';
@@ -24,9 +27,21 @@ export interface CommittedOffset {
 /** topic → partition → committed offset. */
 type GroupOffsets = Map<string, Map<number, CommittedOffset>>;
 
+/** What a producer's open transaction committed for one group partition. */
+interface PendingOffset {
+  groupId: string;
+  topic: string;
+  partition: number;
+  committed: CommittedOffset;
+}
+
 export class OffsetStore {
   /** group id → its committed offsets; a group without any has no entry. */
   private readonly offsets = new Map<string, GroupOffsets>();
+  /** producer id → its open transaction's offsets (keyed group/topic/partition), waiting for the marker. */
+  private readonly pendingTransactions = new Map<bigint, Map<string, PendingOffset>>();
+  /** The newest epoch seen per transactional producer here: an older one is a zombie, fenced. */
+  private readonly producerEpochs = new Map<bigint, number>();
 
   constructor(
     private readonly context: ShardContext,
@@ -86,15 +101,43 @@ export class OffsetStore {
   /** Applies an OffsetCommit record (null: a tombstone) while loading. */
   replay(groupId: string, topic: string, partition: number, value: OffsetCommitValue | null): void {
     if (value === null) this.delete(groupId, topic, partition);
-    else {
-      this.set(groupId, topic, partition, {
-        offset: value.offset,
-        leaderEpoch: value.leaderEpoch,
-        metadata: value.metadata,
-        commitTimestamp: Number(value.commitTimestamp),
-        expireTimestamp: Number(value.expireTimestamp),
-      });
+    else this.set(groupId, topic, partition, toCommitted(value));
+  }
+
+  /** Applies a TxnOffsetCommit record while loading: pending until its producer's marker. */
+  replayTransactional(groupId: string, topic: string, partition: number, value: OffsetCommitValue | null, producerId: bigint): void {
+    if (value === null) return;
+    this.addPending(producerId, { groupId, topic, partition, committed: toCommitted(value) });
+  }
+
+  private addPending(producerId: bigint, pending: PendingOffset): void {
+    let held = this.pendingTransactions.get(producerId);
+    if (!held) this.pendingTransactions.set(producerId, (held = new Map()));
+    held.set(`${pending.groupId}\u0000${pending.topic}\u0000${pending.partition}`, pending);
+  }
+
+  /**
+   * The producer's marker is in the partition: its transaction's offsets are committed (applied)
+   * or aborted (dropped). While loading the groups are built afterwards from what is applied here.
+   */
+  completeTransaction(producerId: bigint, producerEpoch: number, commit: boolean, loading = false): void {
+    if (producerEpoch > (this.producerEpochs.get(producerId) ?? -1)) this.producerEpochs.set(producerId, producerEpoch);
+    const held = this.pendingTransactions.get(producerId);
+    if (!held) return;
+    this.pendingTransactions.delete(producerId);
+    if (!commit) return;
+    for (const { groupId, topic, partition, committed } of held.values()) {
+      if (!loading) this.groups.groupForCommit(groupId);
+      this.set(groupId, topic, partition, committed);
+      if (!loading) this.env.events?.offsetCommitted(groupId, topic, partition, committed.offset, committed.commitTimestamp);
     }
+  }
+
+  /** True while an undecided transaction holds an offset of the group's partition (KIP-447 require_stable). */
+  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
+    const key = `${groupId}\u0000${topic}\u0000${partition}`;
+    for (const held of this.pendingTransactions.values()) if (held.has(key)) return true;
+    return false;
   }
 
   /** Tombstones for every offset of the group (DeleteGroups writes them with the group's). */
@@ -114,11 +157,58 @@ export class OffsetStore {
   // ------------------------------------------------------------------ OffsetCommit
 
   /** OffsetCommit: an error code per requested partition, in request order. */
-  async commitOffsets(request: OffsetCommitRequest, options: { transactional?: boolean } = {}): Promise<number[]> {
-    // Offsets of a committed transaction were checked against the group by TxnOffsetCommit.
-    const groupError = options.transactional ? ErrorCode.NONE : this.groups.validateOffsetCommit(request);
+  async commitOffsets(request: OffsetCommitRequest): Promise<number[]> {
+    const groupError = this.groups.validateOffsetCommit(request);
     if (groupError !== ErrorCode.NONE) return request.partitions.map(() => groupError);
+    const { codes, accepted } = this.accept(request);
+    if (accepted.length === 0) return codes;
     const groupId = request.groupId;
+    try {
+      await this.context.write(accepted.map(({ p, committed }) => offsetRecord(groupId, p, committed)));
+    } catch (err) {
+      const code = writeErrorCode(err, groupId, this.env.log);
+      for (const a of accepted) codes[a.index] = code;
+      return codes;
+    }
+    // A plain commit creates its group (only once something is stored); one that raced with the
+    // group's deletion starts a new group, without the deleted one's offsets (as in Kafka).
+    const existing = this.groups.groups.get(groupId);
+    if (!existing || existing.is('Dead')) this.offsets.delete(groupId);
+    this.groups.groupForCommit(groupId);
+    for (const { p, committed } of accepted) this.set(groupId, p.topic, p.partition, committed);
+    const events = this.env.events;
+    if (events !== undefined) for (const { p, committed } of accepted) events.offsetCommitted(groupId, p.topic, p.partition, committed.offset, committed.commitTimestamp);
+    return codes;
+  }
+
+  /**
+   * TxnOffsetCommit: the group's checks as OffsetCommit's, then the records written as the
+   * producer's transactional batch and held until its marker (completeTransaction).
+   */
+  async txnCommitOffsets(request: OffsetCommitRequest, producerId: bigint, producerEpoch: number): Promise<number[]> {
+    if ((this.producerEpochs.get(producerId) ?? -1) > producerEpoch) return request.partitions.map(() => ErrorCode.PRODUCER_FENCED);
+    const groupError = this.groups.validateOffsetCommit(request);
+    if (groupError !== ErrorCode.NONE) return request.partitions.map(() => groupError);
+    const { codes, accepted } = this.accept(request);
+    if (accepted.length === 0) return codes;
+    const groupId = request.groupId;
+    try {
+      await this.context.write(
+        accepted.map(({ p, committed }) => offsetRecord(groupId, p, committed)),
+        { producerId, producerEpoch },
+      );
+    } catch (err) {
+      const code = writeErrorCode(err, groupId, this.env.log);
+      for (const a of accepted) codes[a.index] = code;
+      return codes;
+    }
+    this.producerEpochs.set(producerId, producerEpoch);
+    for (const { p, committed } of accepted) this.addPending(producerId, { groupId, topic: p.topic, partition: p.partition, committed });
+    return codes;
+  }
+
+  /** Per-partition checks of a commit: the codes, and what passed with its stored form. */
+  private accept(request: OffsetCommitRequest): { codes: number[]; accepted: { p: OffsetCommitPartition; committed: CommittedOffset; index: number }[] } {
     const maxMetadata = this.int('offset.metadata.max.bytes');
     const now = this.context.timer.now();
     const codes: number[] = [];
@@ -142,34 +232,7 @@ export class OffsetStore {
         },
       });
     });
-    if (accepted.length === 0) return codes;
-    try {
-      await this.context.write(
-        accepted.map(({ p, committed }) => ({
-          key: encodeOffsetCommitKey(groupId, p.topic, p.partition),
-          value: encodeOffsetCommitValue({
-            offset: committed.offset,
-            leaderEpoch: committed.leaderEpoch,
-            metadata: committed.metadata,
-            commitTimestamp: BigInt(committed.commitTimestamp),
-            expireTimestamp: BigInt(committed.expireTimestamp),
-          }),
-        })),
-      );
-    } catch (err) {
-      const code = writeErrorCode(err, groupId, this.env.log);
-      for (const a of accepted) codes[a.index] = code;
-      return codes;
-    }
-    // A plain commit creates its group (only once something is stored); one that raced with the
-    // group's deletion starts a new group, without the deleted one's offsets (as in Kafka).
-    const existing = this.groups.groups.get(groupId);
-    if (!existing || existing.is('Dead')) this.offsets.delete(groupId);
-    this.groups.groupForCommit(groupId);
-    for (const { p, committed } of accepted) this.set(groupId, p.topic, p.partition, committed);
-    const events = this.env.events;
-    if (events !== undefined) for (const { p, committed } of accepted) events.offsetCommitted(groupId, p.topic, p.partition, committed.offset, committed.commitTimestamp);
-    return codes;
+    return { codes, accepted };
   }
 
   // ------------------------------------------------------------------ OffsetFetch and OffsetDelete
@@ -274,4 +337,27 @@ export class OffsetStore {
     }
     return doomed;
   }
+}
+
+function toCommitted(value: OffsetCommitValue): CommittedOffset {
+  return {
+    offset: value.offset,
+    leaderEpoch: value.leaderEpoch,
+    metadata: value.metadata,
+    commitTimestamp: Number(value.commitTimestamp),
+    expireTimestamp: Number(value.expireTimestamp),
+  };
+}
+
+function offsetRecord(groupId: string, p: OffsetCommitPartition, committed: CommittedOffset): CoordinatorRecord {
+  return {
+    key: encodeOffsetCommitKey(groupId, p.topic, p.partition),
+    value: encodeOffsetCommitValue({
+      offset: committed.offset,
+      leaderEpoch: committed.leaderEpoch,
+      metadata: committed.metadata,
+      commitTimestamp: BigInt(committed.commitTimestamp),
+      expireTimestamp: BigInt(committed.expireTimestamp),
+    }),
+  };
 }

@@ -296,7 +296,7 @@ export class ReplicaManager {
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
-        appended = await log.appendAsLeader(records, options);
+        appended = await log.appendAsLeader(records, { ...options, fromCoordinator: true });
       } else {
         const target = targetCodec(log.config.compressionType);
         const prepare = async (bytes: Buffer) =>

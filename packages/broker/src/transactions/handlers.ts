@@ -1,13 +1,14 @@
 /**
  * The transaction APIs, as dispatcher handlers over the TransactionCoordinator (as groups/handlers.ts
- * does for groups): AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, WriteTxnMarkers,
- * DescribeTransactions, ListTransactions. Versions before PRODUCER_FENCED existed get
+ * does for groups): AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers,
+ * DescribeTransactions, ListTransactions; and TxnOffsetCommit, which the group's coordinator answers. Versions before PRODUCER_FENCED existed get
  * INVALID_PRODUCER_EPOCH instead, as Kafka answers them.
  */
 import { ApiKey, ErrorCode } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
 import type { ApiHandler, Dispatcher } from '../dispatch/dispatcher.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
 import { canCluster, canGroup, canTopic, canTransactionalId, Op, type Authorizing } from '../security/checks.js';
 
 const allowAll: Authorizing = { authorizer: { enabled: false, authorize: () => true, authorizeAny: () => true } };
@@ -17,11 +18,11 @@ export function fencedFor(code: number, version: number, firstFencedVersion: num
   return code === ErrorCode.PRODUCER_FENCED && version < firstFencedVersion ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
 }
 
-export function registerTransactionHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: TransactionCoordinator): void {
+export function registerTransactionHandlers(dispatcher: Dispatcher, broker: BrokerContext, coordinator: TransactionCoordinator, groups: GroupCoordinator): void {
   dispatcher.register(addPartitionsToTxnHandler(coordinator, broker));
   dispatcher.register(addOffsetsToTxnHandler(coordinator, broker));
   dispatcher.register(endTxnHandler(coordinator, broker));
-  dispatcher.register(txnOffsetCommitHandler(coordinator, broker));
+  dispatcher.register(txnOffsetCommitHandler(groups, broker));
   dispatcher.register(writeTxnMarkersHandler(coordinator, broker));
   dispatcher.register(describeTransactionsHandler(coordinator, broker));
   dispatcher.register(listTransactionsHandler(coordinator, broker));
@@ -102,7 +103,8 @@ export function endTxnHandler(coordinator: TransactionCoordinator, broker: Autho
   };
 }
 
-export function txnOffsetCommitHandler(coordinator: TransactionCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.TxnOffsetCommit> {
+/** TxnOffsetCommit, sent to the group's coordinator: the offsets become the producer's transactional records in __consumer_offsets. */
+export function txnOffsetCommitHandler(groups: GroupCoordinator, broker: Authorizing = allowAll): ApiHandler<typeof ApiKey.TxnOffsetCommit> {
   return {
     apiKey: ApiKey.TxnOffsetCommit,
     minVersion: 0,
@@ -135,13 +137,18 @@ export function txnOffsetCommitHandler(coordinator: TransactionCoordinator, brok
           commitTimestamp: -1,
         })),
       );
-      const codes = await coordinator.txnOffsetCommit(request.transactionalId, request.producerId, request.producerEpoch, {
-        groupId: request.groupId,
-        generationId: request.generationId ?? -1,
-        memberId: request.memberId ?? '',
-        groupInstanceId: request.groupInstanceId ?? null,
-        partitions,
-      });
+      const codes = await groups.txnCommitOffsets(
+        {
+          groupId: request.groupId,
+          generationId: request.generationId ?? -1,
+          memberId: request.memberId ?? '',
+          groupInstanceId: request.groupInstanceId ?? null,
+          retentionTimeMs: -1,
+          partitions,
+        },
+        request.producerId,
+        request.producerEpoch,
+      );
       let i = 0;
       return {
         throttleTimeMs: 0,
@@ -206,6 +213,10 @@ export function describeTransactionsHandler(coordinator: TransactionCoordinator,
           if (!canTransactionalId(broker, connection, Op.DESCRIBE, transactionalId)) {
             return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
           }
+          const notHere = coordinator.coordinatorError(transactionalId);
+          if (notHere !== ErrorCode.NONE) {
+            return { errorCode: notHere, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+          }
           const txn = coordinator.get(transactionalId);
           if (!txn || txn.state === 'Dead') {
             return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
@@ -244,6 +255,7 @@ export function listTransactionsHandler(coordinator: TransactionCoordinator, bro
       const ids = request.producerIdFilters;
       const duration = request.durationFilter ?? -1n;
       const now = Date.now();
+      if (coordinator.loading) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters: [], transactionStates: [] };
       const listed = coordinator.all().filter(
         (t) =>
           t.state !== 'Dead' &&

@@ -1,61 +1,56 @@
 /**
- * The transaction coordinator (Kafka's TransactionCoordinator + TransactionStateManager) for the
- * transactional ids whose `__transaction_state` partitions this broker leads. Every state change
- * is written to that log before it is acted on or answered; markers are written by the
- * TransactionMarkerWriter, and a transaction found in PREPARE_* after a reload is completed.
+ * The transaction coordinator (Kafka's TransactionCoordinator) for the transactional ids whose
+ * `__transaction_state` partitions this broker leads: one TransactionStateShard per partition, run
+ * by a CoordinatorRuntime exactly as the group coordinator's shards are (loaded when this broker
+ * becomes the partition's leader, unloaded when it resigns; NOT_COORDINATOR and
+ * COORDINATOR_LOAD_IN_PROGRESS meanwhile). Every state change is written to the partition before
+ * it is acted on or answered; markers go to each partition's leader through the
+ * TransactionMarkerWriter, and a transaction a shard loads in PREPARE_* is completed by it.
  */
 import { ErrorCode, KafkaError } from '@sluice/protocol';
+import type { ConnectionOptions } from '@sluice/client';
 import type { BrokerContext } from '../broker-context.js';
-import type { GroupCoordinator, OffsetCommitPartition } from '../groups/index.js';
+import { CoordinatorRuntime, type LoadSummary } from '../coordinator/runtime.js';
+import type { GroupCoordinator } from '../groups/index.js';
 import { OFFSETS_TOPIC } from '../groups/offsets-log.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
 import { TransactionMarkerWriter, type MarkerTarget } from './marker-writer.js';
-import { TransactionLog, type TxnLogValue, type TxnState } from './transaction-log.js';
+import { TRANSACTION_STATE_TOPIC, TransactionLog } from './transaction-log.js';
+import { newTxn, partitionKey as pkey, toLog, TransactionStateShard, type TxnMetadata } from './transaction-state-shard.js';
+
+export type { TxnMetadata } from './transaction-state-shard.js';
 
 /** As Kafka: an epoch of Short.MAX_VALUE - 1 is exhausted, and the producer gets a new id. */
 const EXHAUSTED_EPOCH = 32766;
 
-export interface TxnMetadata {
-  transactionalId: string;
-  producerId: bigint;
-  /** The id/epoch before the last bump, so a retried InitProducerId gets the same answer (KIP-360). */
-  lastProducerId: bigint;
-  producerEpoch: number;
-  lastProducerEpoch: number;
-  timeoutMs: number;
-  state: TxnState;
-  partitions: Map<string, MarkerTarget>;
-  startTimestampMs: number;
-  lastUpdateTimestampMs: number;
-  /** TxnOffsetCommit offsets per group, materialised by the commit marker, dropped on abort. */
-  pendingOffsets: Map<string, OffsetCommitPartition[]>;
-  /** Set while markers are being written (PREPARE_*). */
-  completing: Promise<void> | null;
-}
-
 export type InitResult = { errorCode: number; producerId: bigint; producerEpoch: number };
-
-const pkey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class TransactionCoordinator {
   readonly log: TransactionLog;
   readonly markers: TransactionMarkerWriter;
-  private readonly txns = new Map<string, TxnMetadata>();
+  readonly runtime: CoordinatorRuntime<TransactionStateShard>;
   /** One operation at a time per transactional id (Kafka holds the metadata lock). */
   private readonly locks = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
-  private loaded = false;
-  private loading: Promise<void> | null = null;
-  /** Marks this coordinator's markers (no leader changes on one broker; bumped per load). */
-  private coordinatorEpoch = 0;
+  /** Set by load() on a single broker: it leads every partition, also any the topic gains later. */
+  private leadsEveryPartition = false;
+  /** Partitions whose leadership this broker has been told about (loaded or resigned). */
+  private readonly decided = new Set<number>();
 
   constructor(
     private readonly broker: BrokerContext,
     private readonly producerIds: ProducerIdAllocator,
     private readonly groups: GroupCoordinator,
+    connectionOptions: Pick<ConnectionOptions, 'tls' | 'sasl'> = {},
   ) {
     this.log = new TransactionLog(broker);
-    this.markers = new TransactionMarkerWriter(broker);
+    this.markers = new TransactionMarkerWriter(broker, connectionOptions);
+    this.runtime = new CoordinatorRuntime({
+      topic: TRANSACTION_STATE_TOPIC,
+      log: broker.logger,
+      partition: (p) => this.log.partition(p),
+      newShard: (context) => new TransactionStateShard(context, (shard) => this.onShardLoaded(shard)),
+    });
   }
 
   private int(name: string, fallback: number): number {
@@ -66,30 +61,59 @@ export class TransactionCoordinator {
     }
   }
 
-  // ------------------------------------------------------------------ lifecycle
+  // ------------------------------------------------------------------ leadership and lifecycle
 
-  /** Loads the stored state and completes transactions found half-way (PREPARE_*). */
-  start(): Promise<void> {
-    this.loading ??= (async () => {
-      const stored = await this.log.load();
-      this.coordinatorEpoch++;
-      for (const [id, v] of stored) this.txns.set(id, fromLog(id, v));
-      this.loaded = true;
-      for (const txn of this.txns.values()) {
-        if (txn.state === 'PrepareCommit' || txn.state === 'PrepareAbort') this.complete(txn);
+  /** This broker leads `partition` of __transaction_state: load its transactional ids. */
+  onBecomeLeader(partition: number, leaderEpoch: number): Promise<LoadSummary> {
+    this.decided.add(partition);
+    return this.runtime.onBecomeLeader(partition, leaderEpoch);
+  }
+
+  /** This broker no longer leads `partition`: its ids get NOT_COORDINATOR, its marker writing stops. */
+  onResign(partition: number, leaderEpoch?: number): void {
+    this.decided.add(partition);
+    this.runtime.onResign(partition, leaderEpoch);
+  }
+
+  /** A shard finished loading: complete the transactions it found half-way (PREPARE_*). */
+  private onShardLoaded(shard: TransactionStateShard): void {
+    let resumed = 0;
+    for (const txn of shard.txns.values()) {
+      if (txn.state === 'PrepareCommit' || txn.state === 'PrepareAbort') {
+        resumed++;
+        this.complete(shard, txn);
       }
-      if (stored.size > 0) this.broker.logger.info(`transaction coordinator loaded ${stored.size} transactional id(s)`);
-      const interval = this.int('transaction.abort.timed.out.transaction.cleanup.interval.ms', 10_000);
-      this.timer = setInterval(() => void this.abortTimedOut().catch((err: unknown) => this.broker.logger.warn(`aborting timed-out transactions: ${(err as Error).message}`)), interval);
-      this.timer.unref();
-    })();
-    return this.loading;
+    }
+    if (shard.txns.size > 0) {
+      this.broker.logger.info(`${TRANSACTION_STATE_TOPIC}-${shard.context.partition}: loaded ${shard.txns.size} transactional id(s) at coordinator epoch ${shard.coordinatorEpoch}${resumed > 0 ? `, completing ${resumed}` : ''}`);
+    }
+  }
+
+  /**
+   * Start-up: a single broker leads every partition (also of a topic not created yet); a broker of
+   * a cluster loads those it leads now, and the leadership hooks do the rest. Then the periodic
+   * abort of timed-out transactions starts.
+   */
+  async start(): Promise<void> {
+    const topic = this.broker.topics.get(TRANSACTION_STATE_TOPIC);
+    const clustered = this.broker.metadata.clustered;
+    this.leadsEveryPartition = !clustered;
+    for (let p = 0; p < this.log.partitionCount; p++) {
+      if (this.decided.has(p)) continue;
+      if (clustered && this.broker.replicaManager.getPartition(TRANSACTION_STATE_TOPIC, p)?.role !== 'leader') continue;
+      await this.onBecomeLeader(p, topic?.partitions[p]?.leaderEpoch ?? 0);
+    }
+    const interval = this.int('transaction.abort.timed.out.transaction.cleanup.interval.ms', 10_000);
+    this.timer = setInterval(() => void this.abortTimedOut().catch((err: unknown) => this.broker.logger.warn(`aborting timed-out transactions: ${(err as Error).message}`)), interval);
+    this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.leadsEveryPartition = false;
     this.markers.stop();
+    this.runtime.close();
   }
 
   /** Runs `fn` after every earlier operation on the same transactional id. */
@@ -104,27 +128,45 @@ export class TransactionCoordinator {
     return run;
   }
 
-  private async ready(): Promise<number> {
-    if (this.loaded) return ErrorCode.NONE;
+  /** The id's shard, or the code to answer instead (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS). */
+  private shardFor(transactionalId: string): TransactionStateShard | number {
+    const partition = this.log.partitionFor(transactionalId);
+    if (this.leadsEveryPartition && !this.decided.has(partition)) {
+      // The topic was created (or grown) after start-up: a single broker leads the new partition too.
+      const epoch = this.broker.topics.get(TRANSACTION_STATE_TOPIC)?.partitions[partition]?.leaderEpoch ?? 0;
+      this.onBecomeLeader(partition, epoch).catch((err: unknown) => this.broker.logger.warn(`loading ${TRANSACTION_STATE_TOPIC}-${partition} failed: ${(err as Error).message}`));
+    }
     try {
-      await this.start();
-      return ErrorCode.NONE;
-    } catch {
-      return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+      return this.runtime.shard(partition);
+    } catch (err) {
+      return codeOf(err);
     }
   }
 
+  /** The id's metadata if its shard is loaded here. */
   get(transactionalId: string): TxnMetadata | undefined {
-    return this.txns.get(transactionalId);
+    const partition = this.log.partitionFor(transactionalId);
+    if (this.runtime.status(partition) !== 'active') return undefined;
+    return this.runtime.shard(partition).txns.get(transactionalId);
+  }
+
+  /** The error DescribeTransactions answers for an id whose shard cannot serve here, NONE when it can. */
+  coordinatorError(transactionalId: string): number {
+    const shard = this.shardFor(transactionalId);
+    return typeof shard === 'number' ? shard : ErrorCode.NONE;
+  }
+
+  /** True while some shard here is still loading (ListTransactions cannot be complete yet). */
+  get loading(): boolean {
+    return this.runtime.loading;
   }
 
   all(): TxnMetadata[] {
-    return [...this.txns.values()];
+    return this.runtime.activeShards().flatMap((shard) => [...shard.txns.values()]);
   }
 
-  private async persist(txn: TxnMetadata, next: Partial<TxnMetadata>): Promise<void> {
-    const candidate = { ...txn, ...next };
-    await this.log.write(txn.transactionalId, toLog(candidate));
+  private async persist(shard: TransactionStateShard, txn: TxnMetadata, next: Partial<TxnMetadata>): Promise<void> {
+    await shard.write(txn.transactionalId, toLog({ ...txn, ...next }));
     Object.assign(txn, next);
   }
 
@@ -135,18 +177,18 @@ export class TransactionCoordinator {
     if (transactionalId === '') return Promise.resolve(fail(ErrorCode.INVALID_REQUEST));
     if (timeoutMs <= 0 || timeoutMs > this.int('transaction.max.timeout.ms', 900_000)) return Promise.resolve(fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT));
     return this.locked(transactionalId, async () => {
-      const ready = await this.ready();
-      if (ready !== ErrorCode.NONE) return fail(ready);
+      const shard = this.shardFor(transactionalId);
+      if (typeof shard === 'number') return fail(shard);
       try {
         const now = Date.now();
-        let txn = this.txns.get(transactionalId);
+        let txn = shard.txns.get(transactionalId);
         if (!txn || txn.state === 'Dead') {
           const producerId = await this.producerIds.allocate();
           txn = newTxn(transactionalId, producerId, timeoutMs, now);
           // Written before it is known: an id that is not stored was never handed out.
-          await this.log.write(transactionalId, toLog({ ...txn, producerEpoch: 0 }));
+          await shard.write(transactionalId, toLog({ ...txn, producerEpoch: 0 }));
           txn.producerEpoch = 0;
-          this.txns.set(transactionalId, txn);
+          shard.txns.set(transactionalId, txn);
           return { errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
         }
         if (txn.state === 'PrepareCommit' || txn.state === 'PrepareAbort' || txn.completing) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -159,7 +201,7 @@ export class TransactionCoordinator {
         }
         if (txn.state === 'Ongoing') {
           // A new producer instance (or a recovering one): fence the old epoch and abort what it left open.
-          this.abortOngoing(txn, true);
+          this.abortOngoing(shard, txn, true);
           return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
         }
         let producerId = txn.producerId;
@@ -168,7 +210,7 @@ export class TransactionCoordinator {
           producerId = await this.producerIds.allocate();
           epoch = 0;
         }
-        await this.persist(txn, {
+        await this.persist(shard, txn, {
           lastProducerId: txn.producerId,
           lastProducerEpoch: txn.producerEpoch,
           producerId,
@@ -176,7 +218,6 @@ export class TransactionCoordinator {
           timeoutMs,
           state: 'Empty',
           partitions: new Map(),
-          pendingOffsets: new Map(),
           startTimestampMs: -1,
           lastUpdateTimestampMs: now,
         });
@@ -189,7 +230,7 @@ export class TransactionCoordinator {
 
   // ------------------------------------------------------------------ AddPartitionsToTxn / AddOffsetsToTxn
 
-  /** The shared checks of AddPartitions/AddOffsets/EndTxn/TxnOffsetCommit. */
+  /** The shared checks of AddPartitions/AddOffsets/EndTxn. */
   private check(txn: TxnMetadata | undefined, producerId: bigint, producerEpoch: number): number {
     if (!txn || txn.state === 'Dead') return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
@@ -204,9 +245,9 @@ export class TransactionCoordinator {
    */
   addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: MarkerTarget[], verifyOnly = false): Promise<number[]> {
     return this.locked(transactionalId, async () => {
-      const ready = await this.ready();
-      if (ready !== ErrorCode.NONE) return partitions.map(() => ready);
-      const txn = this.txns.get(transactionalId);
+      const shard = this.shardFor(transactionalId);
+      if (typeof shard === 'number') return partitions.map(() => shard);
+      const txn = shard.txns.get(transactionalId);
       const code = this.check(txn, producerId, producerEpoch);
       if (code !== ErrorCode.NONE || !txn) return partitions.map(() => code);
       if (verifyOnly) return partitions.map((p) => (txn.state === 'Ongoing' && txn.partitions.has(pkey(p.topic, p.partition)) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE));
@@ -217,7 +258,7 @@ export class TransactionCoordinator {
       if (added.size === txn.partitions.size && txn.state === 'Ongoing') return partitions.map(() => ErrorCode.NONE);
       const now = Date.now();
       try {
-        await this.persist(txn, {
+        await this.persist(shard, txn, {
           state: 'Ongoing',
           partitions: added,
           startTimestampMs: txn.state === 'Ongoing' ? txn.startTimestampMs : now,
@@ -241,51 +282,13 @@ export class TransactionCoordinator {
     return code;
   }
 
-  /**
-   * TxnOffsetCommit: offsets held for the transaction until its commit marker. The group checks
-   * the member/generation now, as Kafka's group coordinator does.
-   */
-  txnOffsetCommit(
-    transactionalId: string,
-    producerId: bigint,
-    producerEpoch: number,
-    request: { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null; partitions: OffsetCommitPartition[] },
-  ): Promise<number[]> {
-    return this.locked(transactionalId, async () => {
-      const txn = this.txns.get(transactionalId);
-      let code = this.check(txn, producerId, producerEpoch);
-      const offsetsPartition = pkey(OFFSETS_TOPIC, this.groups.partitionFor(request.groupId));
-      if (code === ErrorCode.NONE && txn && (txn.state !== 'Ongoing' || !txn.partitions.has(offsetsPartition))) code = ErrorCode.INVALID_TXN_STATE;
-      if (code === ErrorCode.NONE) code = this.groups.validateTxnOffsetCommit({ ...request, retentionTimeMs: -1 });
-      if (code !== ErrorCode.NONE || !txn) return request.partitions.map(() => code);
-      const codes = request.partitions.map((p) => (this.broker.topics.get(p.topic)?.partitions[p.partition] ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-      const held = txn.pendingOffsets.get(request.groupId) ?? [];
-      request.partitions.forEach((p, i) => {
-        if (codes[i] !== ErrorCode.NONE) return;
-        const at = held.findIndex((h) => h.topic === p.topic && h.partition === p.partition);
-        if (at >= 0) held[at] = p;
-        else held.push(p);
-      });
-      txn.pendingOffsets.set(request.groupId, held);
-      return codes;
-    });
-  }
-
-  /** True while a transaction holds an offset of the group's partition not yet committed or aborted. */
-  hasPendingOffset(groupId: string, topic: string, partition: number): boolean {
-    for (const txn of this.txns.values()) {
-      if (txn.pendingOffsets.get(groupId)?.some((p) => p.topic === topic && p.partition === partition)) return true;
-    }
-    return false;
-  }
-
   // ------------------------------------------------------------------ EndTxn
 
   endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): Promise<number> {
     return this.locked(transactionalId, async () => {
-      const ready = await this.ready();
-      if (ready !== ErrorCode.NONE) return ready;
-      const txn = this.txns.get(transactionalId);
+      const shard = this.shardFor(transactionalId);
+      if (typeof shard === 'number') return shard;
+      const txn = shard.txns.get(transactionalId);
       if (!txn || txn.state === 'Dead' || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
       if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
       switch (txn.state) {
@@ -303,26 +306,26 @@ export class TransactionCoordinator {
           return ErrorCode.INVALID_TXN_STATE;
       }
       try {
-        await this.persist(txn, { state: commit ? 'PrepareCommit' : 'PrepareAbort', lastUpdateTimestampMs: Date.now() });
+        await this.persist(shard, txn, { state: commit ? 'PrepareCommit' : 'PrepareAbort', lastUpdateTimestampMs: Date.now() });
       } catch (err) {
         return codeOf(err);
       }
       // Answered once PREPARE_* is stored: the outcome is decided; markers follow.
-      this.complete(txn);
+      this.complete(shard, txn);
       return ErrorCode.NONE;
     });
   }
 
   /** Aborts an ongoing transaction (timed out, or a new producer instance): PREPARE_ABORT, then markers. */
-  private abortOngoing(txn: TxnMetadata, bumpEpoch: boolean): void {
+  private abortOngoing(shard: TransactionStateShard, txn: TxnMetadata, bumpEpoch: boolean): void {
     if (txn.completing) return;
     const next: Partial<TxnMetadata> = { state: 'PrepareAbort', lastUpdateTimestampMs: Date.now() };
     // The bumped epoch is the markers' epoch: batches of the old one are refused from then on.
     if (bumpEpoch && txn.producerEpoch < EXHAUSTED_EPOCH) Object.assign(next, { lastProducerEpoch: txn.producerEpoch, lastProducerId: txn.producerId, producerEpoch: txn.producerEpoch + 1 });
-    txn.completing = this.persist(txn, next).then(
+    txn.completing = this.persist(shard, txn, next).then(
       () => {
         txn.completing = null;
-        this.complete(txn);
+        this.complete(shard, txn);
       },
       (err: unknown) => {
         txn.completing = null;
@@ -331,29 +334,28 @@ export class TransactionCoordinator {
     );
   }
 
-  /** Writes the markers of a PREPARE_* transaction, then COMPLETE_*. Retries until done. */
-  private complete(txn: TxnMetadata): void {
+  /**
+   * Writes the markers of a PREPARE_* transaction to every partition's leader, then COMPLETE_*.
+   * Retries until done, unless the shard is unloaded first: its next leader resumes from PREPARE_*.
+   */
+  private complete(shard: TransactionStateShard, txn: TxnMetadata): void {
     if (txn.completing) return;
     const commit = txn.state === 'PrepareCommit';
+    const current = () => !shard.unloaded;
     const run = async () => {
       const targets = [...txn.partitions.values()];
-      await this.markers.writeAll({ producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: this.coordinatorEpoch, commit }, targets);
-      if (commit) {
-        for (const [groupId, partitions] of txn.pendingOffsets) {
-          const codes = await this.groups.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, partitions }, { transactional: true });
-          if (codes.some((c) => c !== ErrorCode.NONE)) this.broker.logger.warn(`transaction ${txn.transactionalId}: offsets of group ${groupId} not committed: ${codes.join(',')}`);
-        }
-      }
-      for (;;) {
+      const written = await this.markers.writeAll({ producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: shard.coordinatorEpoch, commit }, targets, current);
+      if (!written) return;
+      while (current()) {
         try {
-          await this.persist(txn, {
+          await this.persist(shard, txn, {
             state: commit ? 'CompleteCommit' : 'CompleteAbort',
             partitions: new Map(),
-            pendingOffsets: new Map(),
             lastUpdateTimestampMs: Date.now(),
           });
           return;
         } catch (err) {
+          if (!current()) return;
           this.broker.logger.warn(`completing transaction ${txn.transactionalId}: ${(err as Error).message}; retrying`);
           await new Promise((r) => setTimeout(r, 500));
         }
@@ -366,28 +368,32 @@ export class TransactionCoordinator {
   async abortTimedOut(now = Date.now()): Promise<number> {
     let aborted = 0;
     const expiration = this.int('transactional.id.expiration.ms', 604_800_000);
-    for (const txn of [...this.txns.values()]) {
-      if (txn.state === 'Ongoing' && !txn.completing && now - txn.startTimestampMs > txn.timeoutMs) {
-        aborted++;
-        await this.locked(txn.transactionalId, async () => {
-          if (txn.state === 'Ongoing') this.abortOngoing(txn, true);
-        });
-      } else if ((txn.state === 'Empty' || txn.state === 'CompleteCommit' || txn.state === 'CompleteAbort') && !txn.completing && now - txn.lastUpdateTimestampMs > expiration) {
-        await this.locked(txn.transactionalId, async () => {
-          await this.log.write(txn.transactionalId, null);
-          this.txns.delete(txn.transactionalId);
-        });
+    for (const shard of this.runtime.activeShards()) {
+      for (const txn of [...shard.txns.values()]) {
+        if (txn.state === 'Ongoing' && !txn.completing && now - txn.startTimestampMs > txn.timeoutMs) {
+          aborted++;
+          await this.locked(txn.transactionalId, async () => {
+            if (txn.state === 'Ongoing' && !shard.unloaded) this.abortOngoing(shard, txn, true);
+          });
+        } else if ((txn.state === 'Empty' || txn.state === 'CompleteCommit' || txn.state === 'CompleteAbort') && !txn.completing && now - txn.lastUpdateTimestampMs > expiration) {
+          await this.locked(txn.transactionalId, async () => {
+            if (shard.unloaded) return;
+            await shard.write(txn.transactionalId, null);
+            shard.txns.delete(txn.transactionalId);
+          });
+        }
       }
     }
     return aborted;
   }
 
   /**
-   * KIP-890 part 1 on one broker: a transactional batch is taken only from the current epoch of
-   * a producer whose ongoing transaction has the partition. Returns an error code, NONE when allowed.
+   * KIP-890 part 1 where it can be checked: a transactional batch is taken only from the current
+   * epoch of a producer whose ongoing transaction has the partition. Returns an error code, NONE
+   * when allowed.
    */
   verifyTransactionalWrite(topic: string, partition: number, producerId: bigint, producerEpoch: number): number {
-    for (const txn of this.txns.values()) {
+    for (const txn of this.all()) {
       if (txn.producerId !== producerId) continue;
       if (producerEpoch < txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
       if (txn.state !== 'Ongoing' || !txn.partitions.has(pkey(topic, partition))) return ErrorCode.INVALID_TXN_STATE;
@@ -399,45 +405,23 @@ export class TransactionCoordinator {
   }
 }
 
-function newTxn(transactionalId: string, producerId: bigint, timeoutMs: number, now: number): TxnMetadata {
-  return {
-    transactionalId,
-    producerId,
-    lastProducerId: -1n,
-    producerEpoch: -1,
-    lastProducerEpoch: -1,
-    timeoutMs,
-    state: 'Empty',
-    partitions: new Map(),
-    startTimestampMs: -1,
-    lastUpdateTimestampMs: now,
-    pendingOffsets: new Map(),
-    completing: null,
-  };
-}
-
-function toLog(t: Pick<TxnMetadata, 'producerId' | 'producerEpoch' | 'timeoutMs' | 'state' | 'partitions' | 'lastUpdateTimestampMs' | 'startTimestampMs'>): TxnLogValue {
-  return {
-    producerId: t.producerId,
-    producerEpoch: t.producerEpoch,
-    timeoutMs: t.timeoutMs,
-    state: t.state,
-    partitions: [...t.partitions.values()],
-    lastUpdateTimestampMs: t.lastUpdateTimestampMs,
-    startTimestampMs: t.startTimestampMs,
-  };
-}
-
-function fromLog(transactionalId: string, v: TxnLogValue): TxnMetadata {
-  const txn = newTxn(transactionalId, v.producerId, v.timeoutMs, v.lastUpdateTimestampMs);
-  txn.producerEpoch = v.producerEpoch;
-  txn.state = v.state;
-  txn.startTimestampMs = v.startTimestampMs;
-  for (const p of v.partitions) txn.partitions.set(pkey(p.topic, p.partition), p);
-  return txn;
-}
-
 function codeOf(err: unknown): number {
-  if (err instanceof KafkaError) return err.code;
-  return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (!(err instanceof KafkaError)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  // Kafka maps failed writes of the transaction log to codes the client retries.
+  switch (err.code) {
+    case ErrorCode.NOT_COORDINATOR:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      return err.code;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    default:
+      return err.code;
+  }
 }

@@ -5,10 +5,12 @@
  * transaction_timeout_ms int32, transaction_status int8, transaction_partitions
  * [topic string, partition_ids [int32]] nullable, transaction_last_update_timestamp_ms int64,
  * transaction_start_timestamp_ms int64); a null value is a tombstone (expired id). The last
- * record of a key is its state, so the coordinator reloads by replaying the partitions it leads.
+ * record of a key is its state, so a coordinator shard loads by replaying its partition.
  */
-import { buildRecordBatch, ErrorCode, iterateRecordBatches, KafkaError } from '@sluice/protocol';
+import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { BrokerContext } from '../broker-context.js';
+import { internalTopicPartition } from '../coordinator/internal-topic-partition.js';
+import type { CoordinatorPartition } from '../coordinator/partition.js';
 import { partitionForGroup } from '../groups/records.js';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
@@ -137,7 +139,8 @@ export class TransactionLog {
       configs: {
         'cleanup.policy': 'compact',
         'compression.type': 'uncompressed',
-        'min.insync.replicas': String(broker.config.int('transaction.state.log.min.isr')),
+        // A single broker has one replica: a higher min.isr would refuse every write.
+        'min.insync.replicas': String(broker.metadata.clustered ? broker.config.int('transaction.state.log.min.isr') : 1),
         'segment.bytes': String(broker.config.int('transaction.state.log.segment.bytes')),
         'unclean.leader.election.enable': 'false',
       },
@@ -157,48 +160,22 @@ export class TransactionLog {
     if (!this.broker.topics.get(TRANSACTION_STATE_TOPIC)) await this.broker.topics.autoCreate(TRANSACTION_STATE_TOPIC);
   }
 
-  /** Writes one state record (acks=all) and resolves once it is committed. */
-  async write(transactionalId: string, value: TxnLogValue | null): Promise<void> {
-    await this.ensureTopic();
-    const p = this.partitionFor(transactionalId);
-    const { partition, errorCode } = this.broker.replicaManager.lookup(TRANSACTION_STATE_TOPIC, p);
-    if (!partition) throw new KafkaError(errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE, `${TRANSACTION_STATE_TOPIC}-${p} is not available`);
-    const batch = buildRecordBatch([{ key: encodeTxnKey(transactionalId), value: value ? encodeTxnValue(value) : null, timestamp: BigInt(Date.now()) }]);
-    const appended = await this.broker.replicaManager.appendRecords(partition, batch, { acks: -1, timeoutMs: 30_000, origin: 'coordinator' });
-    if (appended.errorCode !== ErrorCode.NONE) {
-      // Kafka maps failed writes of the coordinator to codes the client retries.
-      const code = appended.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      throw new KafkaError(code, appended.errorMessage ?? `append to ${TRANSACTION_STATE_TOPIC}-${p} failed`);
-    }
-  }
-
-  /** The last state of every transactional id stored in the partitions this broker leads. */
-  async load(): Promise<Map<string, TxnLogValue>> {
-    const states = new Map<string, TxnLogValue>();
-    if (!this.broker.topics.get(TRANSACTION_STATE_TOPIC)) return states;
-    for (let p = 0; p < this.partitionCount; p++) {
-      const hosted = this.broker.replicaManager.getPartition(TRANSACTION_STATE_TOPIC, p);
-      if (!hosted || hosted.role !== 'leader') continue;
-      let offset = hosted.logStartOffset;
-      const end = hosted.logEndOffset;
-      while (offset < end) {
-        const read = await hosted.read(offset, 4 << 20, { maxOffset: end, minOneBatch: true });
-        if (read.records.length === 0) break;
-        let next = offset;
-        for (const batch of iterateRecordBatches(read.records)) {
-          next = batch.header.baseOffset + BigInt(batch.header.lastOffsetDelta) + 1n;
-          if (batch.attributes.isControl) continue;
-          for (const r of batch.records) {
-            const id = r.key ? decodeTxnKey(r.key) : null;
-            if (id === null) continue;
-            if (r.value === null) states.delete(id);
-            else states.set(id, decodeTxnValue(r.value));
-          }
-        }
-        if (next <= offset) break;
-        offset = next;
-      }
-    }
-    return states;
+  /**
+   * The CoordinatorPartition of one partition. Appends need the topic's min.insync.replicas
+   * (acks=all, as Kafka writes the transaction log), so an under-replicated log refuses state
+   * changes instead of acknowledging what a failover could lose.
+   */
+  partition(partition: number): CoordinatorPartition {
+    return internalTopicPartition(
+      this.broker,
+      {
+        topic: TRANSACTION_STATE_TOPIC,
+        ensureTopic: () => this.ensureTopic(),
+        acks: -1,
+        compression: () => 0,
+        loadBufferSize: () => this.broker.config.int('transaction.state.log.load.buffer.size'),
+      },
+      partition,
+    );
   }
 }

@@ -1,5 +1,5 @@
 /** Test doubles for the coordinator runtime: time that only moves when told, and a partition whose high watermark the test controls. */
-import type { CoordinatorPartition, CoordinatorRecord, ReplayedRecord } from '../../src/coordinator/partition.js';
+import type { CoordinatorPartition, CoordinatorRecord, ReplayedMarker, ReplayedRecord, TransactionalAppend } from '../../src/coordinator/partition.js';
 import type { Timer } from '../../src/coordinator/timer.js';
 
 /** One clock shared by every MockTimer made from it; advance() runs what falls due, in time order. */
@@ -64,7 +64,7 @@ export class MockTimer implements Timer {
  * without it the test moves it with commitTo(), as followers catching up would.
  */
 export class FakePartition implements CoordinatorPartition {
-  readonly records: ReplayedRecord[] = [];
+  readonly records: Array<ReplayedRecord | ReplayedMarker> = [];
   highWatermark = 0n;
   appends = 0;
   /** Set to make the next appends fail. */
@@ -79,13 +79,19 @@ export class FakePartition implements CoordinatorPartition {
     return BigInt(this.records.length);
   }
 
-  async append(records: readonly CoordinatorRecord[]): Promise<{ lastOffset: bigint }> {
+  async append(records: readonly CoordinatorRecord[], transactional?: TransactionalAppend): Promise<{ lastOffset: bigint }> {
     await Promise.resolve();
     if (this.failAppends) throw this.failAppends;
     this.appends++;
-    for (const r of records) this.records.push({ ...r, offset: this.logEndOffset, timestamp: 0n });
+    for (const r of records) this.records.push({ ...r, offset: this.logEndOffset, timestamp: 0n, producerId: transactional?.producerId ?? -1n });
     if (this.autoCommit) this.commitTo(this.logEndOffset);
     return { lastOffset: this.logEndOffset - 1n };
+  }
+
+  /** A transaction marker written by a partition leader (WriteTxnMarkers), committed at once. */
+  writeMarker(producerId: bigint, producerEpoch: number, commit: boolean): void {
+    this.records.push({ offset: this.logEndOffset, producerId, producerEpoch, commit });
+    if (this.autoCommit) this.commitTo(this.logEndOffset);
   }
 
   commitTo(highWatermark: bigint): void {
@@ -98,7 +104,7 @@ export class FakePartition implements CoordinatorPartition {
     return () => this.listeners.delete(listener);
   }
 
-  async *read(): AsyncGenerator<ReplayedRecord, void, void> {
+  async *read(): AsyncGenerator<ReplayedRecord | ReplayedMarker, void, void> {
     if (this.loadGate) await this.loadGate;
     for (const r of [...this.records]) yield r;
   }

@@ -14,7 +14,7 @@
  */
 import { ApiKey, BatchOffsets, ErrorCode, KafkaError, computeBatchCrc, incrementSequence } from '@sluice/protocol';
 import type { Cluster } from '../cluster/cluster.js';
-import { MisuseError, ProducerFencedError, TransactionAbortableError, UnsupportedVersionError } from '../errors.js';
+import { ConnectionError, MisuseError, ProducerFencedError, RequestTimeoutError, TransactionAbortableError, UnsupportedVersionError } from '../errors.js';
 import type { ProducerBatch } from './accumulator.js';
 
 export const TransactionState = {
@@ -83,8 +83,16 @@ export class TransactionManager {
   private async coordinatorRequest<T>(call: (c: Awaited<ReturnType<Cluster['coordinatorFor']>>) => Promise<T>, errorOf: (r: T) => number, what: string): Promise<T> {
     const id = this.transactionalId!;
     for (let attempt = 0; ; attempt++) {
-      const c = await this.cluster.coordinatorFor(id, 1);
-      const r = await call(c);
+      let r: T;
+      try {
+        r = await call(await this.cluster.coordinatorFor(id, 1));
+      } catch (err) {
+        // The coordinator's broker went away (killed, restarting): find the new one and ask again.
+        if (!lostConnection(err) || attempt >= 300) throw err;
+        this.cluster.forgetCoordinator(id, 1);
+        await new Promise((res) => setTimeout(res, 100));
+        continue;
+      }
       const code = errorOf(r);
       if (code === ErrorCode.NONE) return r;
       if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) this.cluster.forgetCoordinator(id, 1);
@@ -173,8 +181,10 @@ export class TransactionManager {
       byTopic.set(o.topic, list);
     }
     for (let attempt = 0; ; attempt++) {
-      const c = await this.cluster.coordinatorFor(group.groupId);
-      const r = await c.request(ApiKey.TxnOffsetCommit, {
+      let r;
+      try {
+        const c = await this.cluster.coordinatorFor(group.groupId);
+        r = await c.request(ApiKey.TxnOffsetCommit, {
         transactionalId: this.transactionalId!,
         groupId: group.groupId,
         producerId: id.producerId,
@@ -182,8 +192,14 @@ export class TransactionManager {
         generationId: group.generationId,
         memberId: group.memberId,
         groupInstanceId: group.groupInstanceId,
-        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
-      });
+          topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        });
+      } catch (err) {
+        if (!lostConnection(err) || attempt >= 100) throw err;
+        this.cluster.forgetCoordinator(group.groupId);
+        await new Promise((res) => setTimeout(res, 100));
+        continue;
+      }
       const code = r.topics.flatMap((t) => t.partitions.map((p) => p.errorCode)).find((e) => e !== 0) ?? 0;
       if (code === 0) return;
       if ((code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.CONCURRENT_TRANSACTIONS) && attempt < 100) {
@@ -411,4 +427,9 @@ export class TransactionManager {
     built.writeInt32BE(baseSequence, BatchOffsets.baseSequence);
     built.writeUInt32BE(computeBatchCrc(built, 0, built.length), BatchOffsets.crc);
   }
+}
+
+/** A request that failed because the broker could not be reached or did not answer: worth another coordinator lookup. */
+function lostConnection(err: unknown): boolean {
+  return err instanceof ConnectionError || err instanceof RequestTimeoutError;
 }
