@@ -61,6 +61,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         logStartOffset: r.logStartOffset,
         abortedTransactions: r.abortedTransactions,
         preferredReadReplica: -1,
+        ...(r.divergingEpoch ? { divergingEpoch: r.divergingEpoch } : {}),
         records: r.records,
       }));
       // consumer_byte_rate: the bytes handed out count against the consumer's quota (followers are not throttled).
@@ -112,6 +113,7 @@ function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: bool
         errorCode,
         fetchOffset: p.fetchOffset,
         partitionMaxBytes: p.partitionMaxBytes,
+        lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
       });
     }
   });

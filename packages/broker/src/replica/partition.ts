@@ -259,6 +259,24 @@ export class Partition {
     return this.log.endOffsetForEpoch(leaderEpoch);
   }
 
+  /**
+   * KIP-320, as Kafka's Partition.readRecords: a fetch at `fetchOffset` whose last fetched batch
+   * had `lastFetchedEpoch` diverged from this log when that epoch is unknown here (we end at an
+   * older one) or ends here before the fetch offset. Returns where our log ends that epoch (the
+   * fetcher truncates there) or null when the fetch is consistent with this log.
+   */
+  divergingEpoch(fetchOffset: bigint, lastFetchedEpoch: number): { epoch: number; endOffset: bigint } | null {
+    if (lastFetchedEpoch < 0) return null;
+    const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
+    if (end.epoch < 0) {
+      // No epoch that old here. A log without epochs cannot contradict the fetcher; one whose
+      // epochs all came later (Kafka answers the fetcher's epoch ending where ours begin) can.
+      return this.log.latestEpoch < 0 ? null : { epoch: lastFetchedEpoch, endOffset: this.log.logStartOffset };
+    }
+    if (end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset) return { epoch: end.epoch, endOffset: end.endOffset };
+    return null;
+  }
+
   deleteRecordsBefore(offset: bigint): ReturnType<PartitionLog['deleteRecordsBefore']> {
     return this.log.deleteRecordsBefore(offset);
   }

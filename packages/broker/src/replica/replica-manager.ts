@@ -54,6 +54,8 @@ export interface FetchTarget {
   errorCode: number;
   fetchOffset: bigint;
   partitionMaxBytes: number;
+  /** KIP-320 (Fetch v12+): the epoch of the last batch the fetcher has; -1 when unknown or not sent. */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchPartitionResult {
@@ -65,6 +67,8 @@ export interface FetchPartitionResult {
   abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** Pooled when non-empty: the connection releases it after writing (or the caller, if unsent). */
   records: Buffer;
+  /** KIP-320: the fetcher's log diverged from ours; it truncates to this epoch's end here (no records come with it). */
+  divergingEpoch?: { epoch: number; endOffset: bigint };
 }
 
 export interface FetchParams {
@@ -382,6 +386,9 @@ export class ReplicaManager {
     const partition = target.partition;
     if (!partition || target.errorCode !== ErrorCode.NONE) return target;
     if (!partition.state.replicas.includes(replicaId) || replicaId === this.localBrokerId) return { ...target, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    // A diverged follower's fetch offset is not its log end as we know it: no state update (Kafka's
+    // fetchRecords updates it only when there is no diverging epoch), and readAll answers the divergence.
+    if (partition.divergingEpoch(target.fetchOffset, target.lastFetchedEpoch ?? -1) !== null) return target;
     if (target.fetchOffset > partition.logEndOffset || target.fetchOffset < partition.logStartOffset) return { ...target, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
     partition.updateFollowerFetchState(replicaId, target.fetchOffset);
     this.maybeExpandIsr(partition, replicaId);
@@ -421,6 +428,13 @@ export class ReplicaManager {
         }
       }
       const lastStableOffset = txns ? txns.lastStableOffset(highWatermark) : highWatermark;
+      // KIP-320: checked before the offset range, so a fetcher past our end learns where to truncate.
+      const diverging = partition.divergingEpoch(target.fetchOffset, target.lastFetchedEpoch ?? -1);
+      if (diverging !== null) {
+        anyError = true; // Answered at once, as Kafka's DelayedFetch does for a diverging epoch.
+        results.push({ errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: null, records: EMPTY, divergingEpoch: diverging });
+        continue;
+      }
       // Followers read up to the log end: the HW only moves once they have the records.
       // read_committed stops at the LSO: records of open transactions are not given out yet.
       const upTo = follower ? partition.logEndOffset : readCommitted ? lastStableOffset : highWatermark;

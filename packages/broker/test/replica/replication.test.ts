@@ -125,7 +125,7 @@ test('a stopped follower stalls acks=all until the ISR shrinks; min.insync.repli
   assert.ok((await bytesOf(leader.log, leader.logEndOffset)).equals(await bytesOf(p2.log, leader.logEndOffset)));
 });
 
-test('leader change: the old leader truncates its uncommitted acks=1 records (OffsetForLeaderEpoch) and ends byte-identical', async (t) => {
+test('leader change: the old leader truncates its uncommitted acks=1 records (from the DivergingEpoch of its first fetch) and ends byte-identical', async (t) => {
   const { cluster, brokers, partitions } = await createRf3(t, 'lc', { 'replica.lag.time.max.ms': 60_000 });
   const [p1, old2] = partitions;
   const rm1 = brokers[0].broker.context.replicaManager;
