@@ -12,6 +12,7 @@ import { BrokerConfig, ConfigError } from './config/broker-config.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from '@sluice/protocol';
+import { replicaSelectorFor } from './replica/replica-selector.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { ReplicationQuota } from './replica/replication-quota.js';
 import { Controller } from './controller/controller.js';
@@ -193,6 +194,10 @@ async function startLocked(
     // Other brokers are reached on the inter-broker listener, with this broker's credentials.
     connectionOptions: interBrokerOptions(config, interBroker, metadata.clustered),
   });
+  // KIP-392: consumers with a client.rack are pointed at a replica in their rack.
+  replicaManager.setReplicaSelector(replicaSelectorFor(config.string('replica.selector.class')), (id) =>
+    id === config.nodeId ? (config.string('broker.rack') ?? null) : (metadata.brokers().find((b) => b.nodeId === id)?.rack ?? null),
+  );
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
   manager.startBackgroundTasks();

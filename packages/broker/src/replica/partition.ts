@@ -33,6 +33,8 @@ export interface FollowerState {
   lastFetchTimeMs: number;
   /** The leader's log end offset when that last fetch arrived. */
   lastFetchLeaderLogEndOffset: bigint;
+  /** The HW last sent to it: a fetch is answered at once while it is behind (followers serve consumers up to it, KIP-392). */
+  lastSentHighWatermark?: bigint;
 }
 
 export class Partition {
@@ -166,8 +168,20 @@ export class Partition {
     let caughtUp = prev.lastCaughtUpTimeMs;
     if (fetchOffset >= leaderEnd) caughtUp = nowMs;
     else if (prev.lastFetchLeaderLogEndOffset >= 0n && fetchOffset >= prev.lastFetchLeaderLogEndOffset) caughtUp = Math.max(caughtUp, prev.lastFetchTimeMs);
-    this.followers.set(brokerId, { logEndOffset: fetchOffset, lastCaughtUpTimeMs: caughtUp, lastFetchTimeMs: nowMs, lastFetchLeaderLogEndOffset: leaderEnd });
+    this.followers.set(brokerId, { logEndOffset: fetchOffset, lastCaughtUpTimeMs: caughtUp, lastFetchTimeMs: nowMs, lastFetchLeaderLogEndOffset: leaderEnd, lastSentHighWatermark: prev.lastSentHighWatermark });
     if (this.role_ === 'leader') this.maybeIncrementLeaderHW();
+  }
+
+  /**
+   * Kafka's Replica.lastSentHighWatermark: records that `brokerId` is being sent `highWatermark`;
+   * true when that is news to it (its fetch is then answered at once, so followers serving
+   * consumers learn the HW without waiting for the next append).
+   */
+  sendHighWatermark(brokerId: number, highWatermark: bigint): boolean {
+    const f = this.followers.get(brokerId);
+    if (!f || (f.lastSentHighWatermark !== undefined && f.lastSentHighWatermark >= highWatermark)) return false;
+    f.lastSentHighWatermark = highWatermark;
+    return true;
   }
 
   /** Tests and tools: a follower's log end offset as if it had fetched there. */

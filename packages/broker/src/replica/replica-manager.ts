@@ -14,6 +14,7 @@ import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 import { Partition, type PartitionState } from './partition.js';
+import type { ReplicaSelector, ReplicaView } from './replica-selector.js';
 import { ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher-manager.js';
 
 /** What replication needs beyond one broker: the cluster metadata and Kafka's replica.* settings. */
@@ -67,6 +68,8 @@ export interface FetchPartitionResult {
   abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** Pooled when non-empty: the connection releases it after writing (or the caller, if unsent). */
   records: Buffer;
+  /** KIP-392: the replica the consumer should fetch this partition from instead (no records come with it). */
+  preferredReadReplica?: number;
   /** KIP-320: the fetcher's log diverged from ours; it truncates to this epoch's end here (no records come with it). */
   divergingEpoch?: { epoch: number; endOffset: bigint };
 }
@@ -81,6 +84,8 @@ export interface FetchParams {
   replicaId?: number;
   /** Fetch isolation_level: 1 (read_committed) reads only below the last stable offset. */
   isolationLevel?: number;
+  /** KIP-392: the consumer's rack (Fetch v11+ rack_id, '' if none); null when the request version has no client metadata. */
+  clientRack?: string | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -99,6 +104,7 @@ export class ReplicaManager {
   private replication: ReplicationConfig | null = null;
   private fetcherManager: ReplicaFetcherManager | null = null;
   private isrTimer: NodeJS.Timeout | null = null;
+  private replicaSelector: { select: ReplicaSelector; rackOf: (brokerId: number) => string | null } | null = null;
 
   constructor(
     readonly localBrokerId: number,
@@ -125,6 +131,32 @@ export class ReplicaManager {
     });
     // Partitions made followers before this call.
     refollow();
+  }
+
+  /** KIP-392: replica.selector.class, and each broker's rack (null: consumers read from leaders only). */
+  setReplicaSelector(select: ReplicaSelector | null, rackOf: (brokerId: number) => string | null): void {
+    this.replicaSelector = select ? { select, rackOf } : null;
+  }
+
+  /**
+   * Kafka's findPreferredReadReplica, on the leader: the candidates are this broker and the ISR
+   * followers that are registered and hold the fetch offset; the selector picks one. Null when it
+   * picks the leader (or there is no selector, or the consumer named no rack).
+   */
+  private preferredReadReplica(partition: Partition, fetchOffset: bigint, clientRack: string, nowMs = Date.now()): number | null {
+    const selector = this.replicaSelector;
+    if (!selector || clientRack === '' || partition.role !== 'leader') return null;
+    const alive = new Set((this.metadata?.brokers() ?? []).map((b) => b.nodeId));
+    const leader: ReplicaView = { brokerId: this.localBrokerId, rack: selector.rackOf(this.localBrokerId), logEndOffset: partition.logEndOffset, timeSinceLastCaughtUpMs: 0 };
+    const replicas: ReplicaView[] = [leader];
+    for (const id of partition.state.replicas) {
+      if (id === this.localBrokerId || !partition.isr.includes(id) || !alive.has(id)) continue;
+      const f = partition.follower(id);
+      if (!f || f.logEndOffset < fetchOffset || fetchOffset < partition.logStartOffset) continue;
+      replicas.push({ brokerId: id, rack: selector.rackOf(id), logEndOffset: f.logEndOffset, timeSinceLastCaughtUpMs: nowMs - f.lastCaughtUpTimeMs });
+    }
+    const chosen = selector.select(clientRack, { leader, replicas });
+    return chosen.brokerId === this.localBrokerId ? null : chosen.brokerId;
   }
 
   /** The follower side (null until startReplication): which fetcher serves which followed partition. */
@@ -271,12 +303,13 @@ export class ReplicaManager {
    * A partition this broker leads, fenced by the caller's leader epoch: UNKNOWN_TOPIC_OR_PARTITION
    * when not hosted here, NOT_LEADER_OR_FOLLOWER when hosted but led elsewhere.
    */
-  lookup(topic: string, index: number, currentLeaderEpoch?: number): LookupResult {
+  lookup(topic: string, index: number, currentLeaderEpoch?: number, options: { allowFollower?: boolean } = {}): LookupResult {
     const partition = this.getPartition(topic, index);
     if (!partition || partition.log.isClosed) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
     const fenced = partition.checkLeaderEpoch(currentLeaderEpoch);
     if (fenced !== ErrorCode.NONE) return { partition: null, errorCode: fenced };
-    if (partition.role !== 'leader') return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    // KIP-392: a consumer with client metadata (Fetch v11+) may read a follower, up to its HW.
+    if (partition.role !== 'leader' && !options.allowFollower) return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     return { partition, errorCode: ErrorCode.NONE };
   }
 
@@ -428,6 +461,17 @@ export class ReplicaManager {
         }
       }
       const lastStableOffset = txns ? txns.lastStableOffset(highWatermark) : highWatermark;
+      // KIP-392: a consumer sent to the leader with a rack a follower is in is pointed there.
+      if (!follower && params.clientRack) {
+        const preferred = this.preferredReadReplica(partition, target.fetchOffset, params.clientRack);
+        if (preferred !== null) {
+          anyError = true; // Answered at once, as Kafka does when it names a preferred read replica.
+          results.push({ errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: null, records: EMPTY, preferredReadReplica: preferred });
+          continue;
+        }
+      }
+      // A follower whose HW is behind ours is answered at once, so it can serve consumers up to it.
+      if (follower && partition.sendHighWatermark(params.replicaId!, highWatermark)) anyError = true;
       // KIP-320: checked before the offset range, so a fetcher past our end learns where to truncate.
       const diverging = partition.divergingEpoch(target.fetchOffset, target.lastFetchedEpoch ?? -1);
       if (diverging !== null) {

@@ -122,3 +122,61 @@ test('an old leader with an uncommitted suffix rejoins: it truncates from the ne
   assert.match(truncations[0], /from 14 to 10 \(DivergingEpoch: leader 2 ends epoch \d+ at 10\)/);
   await until('the old leader rejoins the ISR', () => p2.isr.includes(1), 5000);
 });
+
+test('our consumer after an unclean election: the new leader\'s DivergingEpoch moves it back to the first diverging offset, so it reads the new records once and nothing twice', async (t) => {
+  const { cluster, brokers } = await startLoggedCluster(t);
+  const ctx = brokers.map((b) => b.broker.context);
+  await ctx[0].topics.create({ name: 'uc', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: {} });
+  await settle(brokers);
+  const rm1 = ctx[0].replicaManager;
+  const p1 = rm1.getPartition('uc', 0)!;
+  assert.equal((await rm1.appendRecords(p1, batch(10, 'a'), { acks: -1, timeoutMs: 5000, origin: 'client' })).errorCode, ErrorCode.NONE);
+
+  // Broker 2 stops fetching and the test (as controller) drops it from the ISR: broker 1 alone
+  // commits 10 more, which a consumer reads.
+  ctx[1].replicaManager.replicaFetcherManager!.removeFetcherForPartition('uc', 0);
+  const store = cluster.storeFor(1);
+  await store.alterPartition('uc', 0, store.topic('uc')!.partitions[0].partitionEpoch!, { isr: [1] });
+  await settle(brokers);
+  assert.equal((await rm1.appendRecords(p1, batch(10, 'b'), { acks: -1, timeoutMs: 5000, origin: 'client' })).errorCode, ErrorCode.NONE);
+  assert.equal(p1.highWatermark, 20n);
+
+  const { Consumer } = await import('@sluice/client');
+  const consumer = new Consumer({ brokers: [brokers[0].bootstrap], autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, metadataMaxAgeMs: 500 });
+  t.after(() => consumer.close());
+  await consumer.assign([{ topic: 'uc', partition: 0 }]);
+  consumer.seek({ topic: 'uc', partition: 0 }, 0n);
+  const seen: string[] = [];
+  const readUntil = async (what: string, done: () => boolean) => {
+    const deadline = Date.now() + 15_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; read ${seen.join(',')}`);
+      const b = await consumer.poll();
+      for (const r of b?.records ?? []) seen.push(`${r.offset}:${r.value!.toString()}`);
+    }
+  };
+  await readUntil('the 20 committed records', () => seen.length >= 20);
+
+  // Unclean election: broker 2 (10 records, out of the ISR) leads; broker 1's 10 'b' records are
+  // gone. Broker 2 takes 5 new ones at offsets 10-14, below the consumer's position 20.
+  await store.alterPartition('uc', 0, store.topic('uc')!.partitions[0].partitionEpoch!, { leader: 2, isr: [2] });
+  await settle(brokers);
+  const p2 = ctx[1].replicaManager.getPartition('uc', 0)!;
+  assert.equal(p2.role, 'leader');
+  assert.equal((await ctx[1].replicaManager.appendRecords(p2, batch(5, 'n'), { acks: -1, timeoutMs: 5000, origin: 'client' })).errorCode, ErrorCode.NONE);
+  assert.equal(p2.highWatermark, 15n);
+
+  // Without KIP-320 the fetch at 20 is out of range (the log ends at 15) and 'earliest' reads 0-14 again.
+  await readUntil('the new leader\'s records', () => seen.length >= 25);
+  // Nothing else comes (poll waits for records, so it races a timer; close ends it).
+  const more = await Promise.race([consumer.poll(), new Promise<null>((r) => setTimeout(() => r(null), 500))]);
+  for (const r of more?.records ?? []) seen.push(`${r.offset}:${r.value!.toString()}`);
+  assert.deepEqual(seen, [
+    ...Array.from({ length: 10 }, (_, i) => `${i}:a${i}`),
+    ...Array.from({ length: 10 }, (_, i) => `${10 + i}:b${i}`),
+    ...Array.from({ length: 5 }, (_, i) => `${10 + i}:n${i}`),
+  ]);
+  assert.equal(consumer.position({ topic: 'uc', partition: 0 }), 15n);
+  // The old leader truncated its 'b' records the same way.
+  await until('the old leader converges', () => p1.role === 'follower' && p1.logEndOffset === 15n, 10_000);
+});
