@@ -4,11 +4,13 @@
  * from it up to the follower's HW; out of range on the follower sends it back to the leader.
  */
 import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { pythonPath, requirePeers } from '@sluice/test-peers';
 import assert from 'node:assert/strict';
 import { ErrorCode, buildRecordBatch } from '@sluice/protocol';
 import { InMemoryClusterMetadata } from '../../src/index.js';
 import { rackAwareReplicaSelector, replicaSelectorFor, type ReplicaView } from '../../src/replica/replica-selector.js';
-import { startTestBroker, type TestBroker } from '../helpers.js';
+import { run, startTestBroker, type TestBroker } from '../helpers.js';
 import { settle, until } from './cluster.js';
 
 const batch = (from: number, n: number) => buildRecordBatch(Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`m${from + i}`), timestamp: BigInt(Date.now()) })));
@@ -102,4 +104,22 @@ test('a consumer in rack-3 reads from broker 3 (a follower) up to its HW, follow
   await readUntil('85-89 from the leader', 75);
   assert.ok(bytesOut(0) > 0, 'the leader served them');
   assert.deepEqual(seen, [...Array.from({ length: 70 }, (_, i) => BigInt(i)), 85n, 86n, 87n, 88n, 89n], 'every record once, in order, no reset');
+});
+
+test('confluent-kafka with client.rack reads from the follower in its rack', { timeout: 90_000 }, async (t) => {
+  if (!requirePeers(t, 'python3-confluent-kafka')) return;
+  const { brokers } = await startRackCluster(t);
+  const ctx = brokers.map((b) => b.broker.context);
+  await ctx[0].topics.create({ name: 'ffc', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }], configs: {} });
+  await settle(brokers);
+  const leader = ctx[0].replicaManager.getPartition('ffc', 0)!;
+  assert.equal((await ctx[0].replicaManager.appendRecords(leader, batch(0, 200), { acks: -1, timeoutMs: 5000, origin: 'client' })).errorCode, ErrorCode.NONE);
+  await until('broker 2 learns the HW', () => ctx[1].replicaManager.getPartition('ffc', 0)!.highWatermark === 200n, 5000);
+  const script = fileURLToPath(new URL('../../../test/clients/confluent_kafka_rack.py', import.meta.url));
+  const result = await run(pythonPath(), [script, brokers[0].bootstrap, 'ffc', 'rack-2', '200'], { timeoutMs: 80_000 });
+  assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+  const bytesOut = (i: number) => ctx[i].metrics!.topic('ffc').bytesOut;
+  assert.ok(bytesOut(1) > 0, 'broker 2 (rack-2, a follower) served the records');
+  assert.equal(bytesOut(0), 0, 'the leader only pointed librdkafka at broker 2');
+  assert.equal(bytesOut(2), 0);
 });
