@@ -67,7 +67,7 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('broker.id', 'int', null, 'Older name for node.id; when both are set they must agree.', { validate: atLeast(0) }),
   def('listeners', 'string', 'PLAINTEXT://127.0.0.1:9092', 'Where to listen, as NAME://host:port. An empty host or 0.0.0.0 listens on every interface; localhost listens on 127.0.0.1 and ::1.'),
   def('advertised.listeners', 'string', null, 'Addresses given to clients in Metadata; defaults to listeners (with the bound port).'),
-  def('log.dirs', 'string', null, 'Data directory (only one is supported); defaults to log.dir.'),
+  def('log.dirs', 'string', null, 'Data directories, comma-separated (JBOD): a new replica goes to the one holding the fewest partitions; the first also holds the broker\'s own files. Defaults to log.dir.'),
   def('log.dir', 'string', './data', 'Data directory when log.dirs is not set.'),
   def('num.partitions', 'int', '1', 'Partitions of an auto-created topic, and of CreateTopics asking for the default (-1).', { validate: atLeast(1) }),
   def('default.replication.factor', 'int', '1', 'Replication factor of auto-created topics; a single broker supports 1.', { validate: atLeast(1) }),

@@ -206,6 +206,16 @@ export class ReplicaManager {
     );
   }
 
+  /** Every log directory of this broker (log.dirs). */
+  get logDirs(): readonly string[] {
+    return this.logs.logDirs;
+  }
+
+  /** The log directory holding a hosted replica's log. */
+  logDirOf(topic: string, index: number): string | undefined {
+    return this.logs.logDirOf(topic, index);
+  }
+
   /** Every replica hosted here (metrics walk them at scrape time). */
   hostedPartitions(): IterableIterator<Partition> {
     return this.partitions.values();

@@ -5,8 +5,12 @@
 import type { PartitionLog, TopicConfig } from '@sluice/storage';
 
 export interface LogLayer {
-  /** Absolute path of the data directory (DescribeLogDirs reports it). */
+  /** Absolute path of the first data directory. */
   readonly dataDir: string;
+  /** Every log directory (log.dirs, JBOD), absolute; DescribeLogDirs reports each. */
+  readonly logDirs: readonly string[];
+  /** The log directory holding a partition's log, if this broker has it. */
+  logDirOf(topic: string, partition: number): string | undefined;
   /** Creates an empty partition log, or opens the one already on disk. */
   create(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog>;
   /** Deletes one partition's log (a replica moved off this broker); its files go at once. */
