@@ -29,6 +29,15 @@ export function describeLogDirsHandler(broker: BrokerContext): ApiHandler<typeof
           const topics = byDir.get(dir)!;
           const list = topics.get(topic.name) ?? topics.set(topic.name, []).get(topic.name)!;
           list.push({ partitionIndex: p.partition, partitionSize: BigInt(partition.sizeInBytes), offsetLag: lag > 0n ? lag : 0n, isFutureKey: false });
+          // A replica being moved (AlterReplicaLogDirs): its future log, lagging by what is left to copy.
+          const future = broker.replicaManager.logDirMoves.moveOf(topic.name, p.partition)?.future;
+          if (future && !future.isClosed) {
+            const futureDir = byDir.get(future.dir.slice(0, future.dir.lastIndexOf('/')));
+            if (futureDir) {
+              const futureLag = partition.logEndOffset - future.logEndOffset;
+              (futureDir.get(topic.name) ?? futureDir.set(topic.name, []).get(topic.name)!).push({ partitionIndex: p.partition, partitionSize: BigInt(future.sizeInBytes), offsetLag: futureLag > 0n ? futureLag : 0n, isFutureKey: true });
+            }
+          }
         }
       }
       const results = await Promise.all(

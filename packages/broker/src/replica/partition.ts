@@ -51,11 +51,52 @@ export class Partition {
   constructor(
     readonly topic: string,
     readonly index: number,
-    readonly log: PartitionLog,
+    log: PartitionLog,
     private readonly localBrokerId: number,
     state: PartitionState,
   ) {
+    this.log_ = log;
     this.state_ = state;
+  }
+
+  private log_: PartitionLog;
+  /** Writes in progress (appends, truncations), and the gate an exclusive section closes. */
+  private writesInFlight = 0;
+  private gate: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+
+  /** The replica's log; replaced when AlterReplicaLogDirs moves it to another directory. */
+  get log(): PartitionLog {
+    return this.log_;
+  }
+
+  /** Runs a write to the log (append, truncation) outside any exclusive section (a log swap). */
+  async write<T>(fn: (log: PartitionLog) => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    this.writesInFlight++;
+    try {
+      return await fn(this.log_);
+    } finally {
+      if (--this.writesInFlight === 0) this.drained?.();
+    }
+  }
+
+  /**
+   * Runs `fn` with no write in progress and none starting until it ends (writes wait), then
+   * installs the log it returns (the same one, or its replacement in another log directory).
+   */
+  async exclusive(fn: (log: PartitionLog) => Promise<PartitionLog>): Promise<void> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    try {
+      if (this.writesInFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = null;
+      this.log_ = await fn(this.log_);
+    } finally {
+      this.gate = null;
+      open();
+    }
   }
 
   get role(): ReplicaRole {

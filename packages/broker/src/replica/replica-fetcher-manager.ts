@@ -192,7 +192,7 @@ export class ReplicaFetcherThread {
           // DivergingEpoch when our log went another way; no OffsetForLeaderEpoch round trip first.
           s.truncating = false;
         } else if (s.partition.log.latestEpoch < 0) {
-          await s.partition.log.truncateTo(s.partition.highWatermark);
+          await s.partition.write((l) => l.truncateTo(s.partition.highWatermark));
           s.truncating = false;
         } else asking.push(s);
       }
@@ -254,7 +254,7 @@ export class ReplicaFetcherThread {
     }
     if (target < before) {
       this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (${via}: leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset})`);
-      await log.truncateTo(target);
+      await partition.write((l) => l.truncateTo(target));
     }
     return done;
   }
@@ -316,7 +316,7 @@ export class ReplicaFetcherThread {
             }
             const records = p.records ? wholeBatches(p.records) : null;
             if (records && records.length > 0 && this.throttled(s)) this.config.followerQuota!.record(records.length);
-            if (records && records.length > 0) await partition.log.appendAsFollower(records);
+            if (records && records.length > 0) await partition.write((l) => l.appendAsFollower(records));
             partition.updateFollowerHighWatermark(p.highWatermark);
             break;
           }
@@ -326,7 +326,7 @@ export class ReplicaFetcherThread {
             const leaderStart = p.logStartOffset ?? -1n;
             if (leaderStart >= 0n && ours < leaderStart) {
               this.logger.warn(`[${this.name}] ${name}: fetch offset ${ours} is below the leader's log start ${leaderStart}; restarting the log there`);
-              await partition.log.truncateFullyAndStartAt(leaderStart);
+              await partition.write((l) => l.truncateFullyAndStartAt(leaderStart));
             } else {
               s.truncating = true; // Above the leader's end: our log diverged, truncate again.
             }

@@ -15,6 +15,7 @@ import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 import { Partition, type PartitionState } from './partition.js';
 import type { ReplicaSelector, ReplicaView } from './replica-selector.js';
+import { ReplicaAlterLogDirsManager } from './replica-alter-log-dirs.js';
 import { ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher-manager.js';
 
 /** What replication needs beyond one broker: the cluster metadata and Kafka's replica.* settings. */
@@ -106,11 +107,32 @@ export class ReplicaManager {
   private isrTimer: NodeJS.Timeout | null = null;
   private replicaSelector: { select: ReplicaSelector; rackOf: (brokerId: number) => string | null } | null = null;
 
+  /** AlterReplicaLogDirs: replicas being moved between this broker's log directories. */
+  readonly logDirMoves: ReplicaAlterLogDirsManager;
+
   constructor(
     readonly localBrokerId: number,
     private readonly logs: LogLayer,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.logDirMoves = new ReplicaAlterLogDirsManager(logs, logger);
+  }
+
+  /**
+   * AlterReplicaLogDirs for one replica: a hosted replica starts moving to `dir` (a future replica
+   * copied, then swapped in); one not hosted yet will be created there (Kafka remembers the
+   * destination). LOG_DIR_NOT_FOUND when `dir` is not one of log.dirs.
+   */
+  alterReplicaLogDir(topic: string, index: number, dir: string): number {
+    if (!this.logs.logDirs.includes(dir)) return ErrorCode.LOG_DIR_NOT_FOUND;
+    const partition = this.getPartition(topic, index);
+    if (!partition || partition.log.isClosed) {
+      this.logs.preferLogDir(topic, index, dir);
+      return ErrorCode.NONE;
+    }
+    this.logDirMoves.start(partition, dir);
+    return ErrorCode.NONE;
+  }
 
   /**
    * Turns on the cluster side: followers fetch from their leaders (ReplicaFetcherManager) and
@@ -265,6 +287,7 @@ export class ReplicaManager {
     const partition = this.getPartition(topic, index);
     if (!partition) return;
     this.partitions.delete(key(topic, index));
+    this.logDirMoves.cancel(topic, index);
     this.fetcherManager?.removeFetcherForPartition(topic, index);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.leadershipChanged(topic, index, null, partition.leaderEpoch);
@@ -343,7 +366,7 @@ export class ReplicaManager {
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
-        appended = await log.appendAsLeader(records, options);
+        appended = await partition.write((l) => l.appendAsLeader(records, options));
       } else {
         const target = targetCodec(log.config.compressionType);
         const prepare = async (bytes: Buffer) =>
@@ -354,7 +377,7 @@ export class ReplicaManager {
         checkTransactional(records, partition.topic, partition.index, this.transactionVerifier);
         // The log checks batches of idempotent producers (a retry is answered with its first offsets)
         // and stores what `prepare` gives once that check passed.
-        appended = await log.appendAsLeader(records, { ...options, prepare });
+        appended = await partition.write((l) => l.appendAsLeader(records, { ...options, prepare }));
       }
       partition.maybeIncrementLeaderHW();
       partition.logEndChanged();
@@ -543,15 +566,16 @@ export class ReplicaManager {
     return fetchers ? fetchers.shutdown() : Promise.resolve();
   }
 
-  /** Shutdown: parked fetches answer at once with what they have. */
-  shutdown(): Promise<void> {
+  /** Shutdown: parked fetches answer at once with what they have; log directory moves stop (their future logs go). */
+  async shutdown(): Promise<void> {
     this.stopping = true;
+    await this.logDirMoves.shutdown();
     for (const d of [...this.delayedFetches]) d.wake();
     if (this.isrTimer) clearInterval(this.isrTimer);
     this.isrTimer = null;
     const fetchers = this.fetcherManager;
     this.fetcherManager = null;
-    return fetchers ? fetchers.shutdown() : Promise.resolve();
+    if (fetchers) await fetchers.shutdown();
   }
 }
 

@@ -18,6 +18,14 @@ export interface LogLayer {
   /** Takes every partition of the topic out of service; the files go in the background. */
   deleteTopic(topic: string): Promise<void>;
   updateTopicConfig(topic: string, config: TopicConfig): void;
+  /** AlterReplicaLogDirs: an empty future log of the partition in log directory `dir`. */
+  createFuture(topic: string, partition: number, dir: string, config: TopicConfig): Promise<PartitionLog>;
+  /** Swaps a caught-up future log in: the current log (closed by the caller) goes, the future one becomes the partition's log. */
+  promoteFuture(future: PartitionLog): Promise<PartitionLog>;
+  /** Drops a future log whose move was cancelled. */
+  abandonFuture(future: PartitionLog): Promise<void>;
+  /** A partition created later goes to this directory (AlterReplicaLogDirs for a replica not hosted yet, as Kafka remembers it). */
+  preferLogDir(topic: string, partition: number, dir: string): void;
   /** Flushes, writes checkpoints and the clean-shutdown marker. */
   close(): Promise<void>;
 }

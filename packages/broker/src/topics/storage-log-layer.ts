@@ -13,6 +13,8 @@ export class StorageLogLayer implements LogLayer {
   private readonly deletions = new Map<string, Promise<void>>();
 
   private readonly managers: readonly LogManager[];
+  /** Where a partition not hosted yet goes when it is created (AlterReplicaLogDirs ahead of a reassignment). */
+  private readonly preferredDirs = new Map<string, string>();
 
   constructor(
     managers: LogManager | readonly LogManager[],
@@ -43,9 +45,42 @@ export class StorageLogLayer implements LogLayer {
     if (pending) await pending;
     const existing = this.managerOf(topic, partition);
     if (existing) return existing.createLog(topic, partition, config);
+    const key = `${topic}-${partition}`;
+    const preferred = this.managers.find((m) => m.dataDir === this.preferredDirs.get(key));
+    this.preferredDirs.delete(key);
     // Kafka's nextLogDirs: the directory with the fewest partitions (the first on a tie).
-    const target = this.managers.reduce((best, m) => (m.allLogs().length < best.allLogs().length ? m : best));
+    const target = preferred ?? this.managers.reduce((best, m) => (m.allLogs().length < best.allLogs().length ? m : best));
     return target.createLog(topic, partition, config);
+  }
+
+  private managerFor(dir: string): LogManager {
+    const m = this.managers.find((x) => x.dataDir === dir);
+    if (!m) throw new Error(`${dir} is not a log directory of this broker`);
+    return m;
+  }
+
+  preferLogDir(topic: string, partition: number, dir: string): void {
+    this.managerFor(dir);
+    this.preferredDirs.set(`${topic}-${partition}`, dir);
+  }
+
+  createFuture(topic: string, partition: number, dir: string, config: TopicConfig): Promise<PartitionLog> {
+    return this.managerFor(dir).createFutureLog(topic, partition, config);
+  }
+
+  async promoteFuture(future: PartitionLog): Promise<PartitionLog> {
+    const target = this.managers.find((m) => future.dir.startsWith(m.dataDir + '/'));
+    if (!target) throw new Error(`${future.dir} is in no log directory of this broker`);
+    // The future log takes its final name first, then the current one goes: a crash in between
+    // leaves two whole copies, which the next start-up refuses to choose between (no data lost).
+    const current = this.managerOf(future.topic, future.partition);
+    const adopted = await target.adoptFutureLog(future);
+    await current?.deleteLog(future.topic, future.partition);
+    return adopted;
+  }
+
+  async abandonFuture(future: PartitionLog): Promise<void> {
+    await future.deleteFromDisk();
   }
 
   async deletePartition(topic: string, partition: number): Promise<void> {

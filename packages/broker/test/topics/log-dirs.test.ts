@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiKey, ErrorCode, buildRecordBatch } from '@sluice/protocol';
+import { ApiKey, ErrorCode, buildRecordBatch, iterateRecordBatches } from '@sluice/protocol';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { RawClient, tempDir } from '../helpers.js';
 
@@ -81,4 +81,59 @@ test('two log.dirs: partitions spread by count, DescribeLogDirs per directory, a
 
   // A directory listed twice is a configuration error.
   await assert.rejects(start(`${a},${a}`), /listed twice/);
+});
+
+test('AlterReplicaLogDirs moves a replica to the other directory while it is written to: every record kept in order, the old directory emptied, a restart finds it in the new one', async (t) => {
+  const a = tempDir('sluice-jbod-a-');
+  const b = tempDir('sluice-jbod-b-');
+  const start = () => startBroker({ host: '127.0.0.1', port: 0, 'log.dirs': `${a},${b}` } as Parameters<typeof startBroker>[0]);
+  let broker = await start();
+  t.after(async () => {
+    await broker.stop();
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+  await broker.context.topics.create({ name: 'mv', numPartitions: 1, replicationFactor: 1, configs: {} });
+  const rm = broker.context.replicaManager;
+  const from = rm.logDirOf('mv', 0)!;
+  const to = from === a ? b : a;
+  let written = 0;
+  const write = async (n: number) => {
+    const p = rm.getPartition('mv', 0)!;
+    const r = await rm.appendRecords(p, batch(`r${written}-`, n), { acks: 1, timeoutMs: 0, origin: 'client' });
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    assert.equal(r.baseOffset, BigInt(written));
+    written += n;
+  };
+  for (let i = 0; i < 200; i++) await write(100); // 20,000 records, about 2.5 MB
+
+  const c = await RawClient.connect(broker.port);
+  t.after(() => c.close());
+  const bad = await c.send(ApiKey.AlterReplicaLogDirs, 2, { dirs: [{ path: join(a, 'nope'), topics: [{ name: 'mv', partitions: [0] }] }] });
+  assert.equal(bad.results[0].partitions[0].errorCode, ErrorCode.LOG_DIR_NOT_FOUND);
+  const moved = await c.send(ApiKey.AlterReplicaLogDirs, 2, { dirs: [{ path: to, topics: [{ name: 'mv', partitions: [0] }, { name: 'nosuch', partitions: [0] }] }] });
+  assert.deepEqual(moved.results.map((r) => [r.topicName, r.partitions[0].errorCode]), [['mv', ErrorCode.NONE], ['nosuch', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+  // Writes go on during the copy and the swap.
+  const deadline = Date.now() + 20_000;
+  while (rm.logDirOf('mv', 0) !== to) {
+    assert.ok(Date.now() < deadline, 'the move finishes');
+    await write(10);
+  }
+  t.diagnostic(`moved with ${written - 20_000} records written during the move`);
+  for (let i = 0; i < 10; i++) await write(10);
+  assert.ok(!existsSync(join(from, 'mv-0')), 'the old directory no longer has the replica');
+  assert.ok(existsSync(join(to, 'mv-0')));
+
+  const check = async (log: import('@sluice/storage').PartitionLog) => {
+    assert.equal(log.logEndOffset, BigInt(written));
+    const r = await log.read(0n, 1 << 30, { maxOffset: log.logEndOffset });
+    let next = 0;
+    for (const rb of iterateRecordBatches(Buffer.from(r.records))) for (const rec of rb.records) assert.equal(rec.offset, BigInt(next++));
+    assert.equal(next, written, 'every record, in order');
+  };
+  await check(rm.getPartition('mv', 0)!.log);
+  await broker.stop();
+  broker = await start();
+  assert.equal(broker.context.replicaManager.logDirOf('mv', 0), to);
+  await check(broker.context.replicaManager.getPartition('mv', 0)!.log);
 });
