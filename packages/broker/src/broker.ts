@@ -12,6 +12,7 @@ import { BrokerConfig, ConfigError } from './config/broker-config.js';
 import type { BrokerContext, Endpoint } from './broker-context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { BufferPool } from '@sluice/protocol';
+import { replicaSelectorFor } from './replica/replica-selector.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { ReplicationQuota } from './replica/replication-quota.js';
 import { Controller } from './controller/controller.js';
@@ -108,7 +109,17 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   checkTopicDefaults(config);
 
   const dataDir = resolve(config.dataDir);
-  const unlock = lockDataDirectory(dataDir);
+  // Every log directory is locked (Kafka's .lock in each), the first holding the broker's own files.
+  const unlocks: Array<() => void> = [];
+  const unlock = () => {
+    for (const u of unlocks.splice(0).reverse()) u();
+  };
+  try {
+    for (const dir of config.dataDirs) unlocks.push(lockDataDirectory(resolve(dir)));
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   try {
     return await startLocked(options, config, listeners, interBroker, dataDir, logger, startedAt, unlock);
   } catch (err) {
@@ -135,7 +146,7 @@ async function startLocked(
     throw new ConfigError([`cluster.id is ${wantedClusterId}, but the cluster in etcd is ${metadata.clusterId}`]);
   }
   try {
-    checkOrWriteMetaProperties(dataDir, { clusterId: metadata.clusterId, nodeId: config.nodeId });
+    for (const dir of config.dataDirs) checkOrWriteMetaProperties(resolve(dir), { clusterId: metadata.clusterId, nodeId: config.nodeId });
   } catch (err) {
     await metadata.close();
     throw err;
@@ -146,16 +157,46 @@ async function startLocked(
   const defaultsNow = () => brokerTopicDefaults(explicitTopicDefaults(config));
   const topicConfigs = new Map<string, TopicConfig>();
   for (const t of metadata.topics()) topicConfigs.set(t.name, parseTopicConfig(t.configs, defaultsNow()));
-  const manager = await LogManager.open({
-    dataDir,
-    defaultConfig: parseTopicConfig({}, defaultsNow()),
-    topicConfigs,
-    retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
-    producerIdExpirationMs: () => config.int('producer.id.expiration.ms'),
-    producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
-    onBackgroundError: (message) => logger.error(message),
-  });
-  const logs = new StorageLogLayer(manager, logger);
+  const managers: LogManager[] = [];
+  for (const dir of config.dataDirs) {
+    managers.push(
+      await LogManager.open({
+        dataDir: resolve(dir),
+        defaultConfig: parseTopicConfig({}, defaultsNow()),
+        topicConfigs,
+        retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+        producerIdExpirationMs: () => config.int('producer.id.expiration.ms'),
+        producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
+        onBackgroundError: (message) => logger.error(message),
+      }),
+    );
+  }
+  // Kafka refuses to start with one partition in two log directories (it cannot tell which is right).
+  const seen = new Map<string, string>();
+  for (const m of managers) {
+    for (const l of m.allLogs()) {
+      const name = `${l.topic}-${l.partition}`;
+      const other = seen.get(name);
+      if (other !== undefined) {
+        await Promise.all(managers.map((x) => x.shutdown()));
+        await metadata.close();
+        throw new ConfigError([`duplicate log directories for ${name}: in ${other} and ${m.dataDir}; remove the stale one`]);
+      }
+      seen.set(name, m.dataDir);
+    }
+  }
+  const manager = {
+    allLogs: () => managers.flatMap((m) => m.allLogs()),
+    deleteLog: (topic: string, partition: number) => Promise.all(managers.map((m) => m.deleteLog(topic, partition))),
+    startBackgroundTasks: () => {
+      for (const m of managers) m.startBackgroundTasks();
+    },
+    startup: {
+      cleanShutdown: managers.every((m) => m.startup.cleanShutdown),
+      logsOpened: managers.reduce((n, m) => n + m.startup.logsOpened, 0),
+    },
+  };
+  const logs = new StorageLogLayer(managers, logger);
   // Logs of topics the metadata does not know: a crash between creating logs and recording the
   // topic, or a deletion whose file removal did not finish.
   for (const l of manager.allLogs()) {
@@ -194,6 +235,10 @@ async function startLocked(
     // Other brokers are reached on the inter-broker listener, with this broker's credentials.
     connectionOptions: interBrokerConnections,
   });
+  // KIP-392: consumers with a client.rack are pointed at a replica in their rack.
+  replicaManager.setReplicaSelector(replicaSelectorFor(config.string('replica.selector.class')), (id) =>
+    id === config.nodeId ? (config.string('broker.rack') ?? null) : (metadata.brokers().find((b) => b.nodeId === id)?.rack ?? null),
+  );
   const topics = new TopicManager(config.nodeId, config, metadata, replicaManager, logger);
   await topics.recover();
   manager.startBackgroundTasks();

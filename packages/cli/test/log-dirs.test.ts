@@ -1,7 +1,10 @@
 /** `sluice log-dirs` and `sluice broker-api-versions` against two in-process brokers sharing one cluster metadata. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InMemoryClusterMetadata } from '@sluice/broker';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryClusterMetadata, startBroker } from '@sluice/broker';
 import { ApiKey, buildRecordBatch } from '@sluice/protocol';
 import { run, startTestBroker, type TestBroker } from './helpers.js';
 
@@ -69,4 +72,21 @@ test('broker-api-versions: each broker\'s range per API and the usable version, 
   assert.deepEqual(doc.map((b) => b.id), [1, 2]);
   const fetch = doc[0].apis.find((a) => a.apiKey === ApiKey.Fetch)!;
   assert.ok(fetch.usable >= 4 && fetch.usable <= fetch.max);
+});
+
+test('log-dirs --describe on a broker with two log.dirs (JBOD): one entry per directory, each with its own replicas', async (t) => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'sluice-ld-a-')), mkdtempSync(join(tmpdir(), 'sluice-ld-b-'))];
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, 'log.dirs': dirs.join(',') } as Parameters<typeof startBroker>[0]);
+  t.after(async () => {
+    await broker.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  await broker.context.topics.create({ name: 'jb', numPartitions: 2, replicationFactor: 1, configs: {} });
+  const r = await run('log-dirs', ['--bootstrap-server', `127.0.0.1:${broker.port}`, '--describe', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { brokers: Array<{ logDirs: Array<{ logDir: string; partitions: Array<{ partition: string }> }> }> };
+  const logDirs = doc.brokers[0].logDirs;
+  assert.deepEqual(logDirs.map((d) => d.logDir).sort(), [...dirs].sort());
+  assert.deepEqual(logDirs.map((d) => d.partitions.length), [1, 1], 'one partition in each directory');
+  assert.deepEqual(logDirs.flatMap((d) => d.partitions.map((p) => p.partition)).sort(), ['jb-0', 'jb-1']);
 });

@@ -141,3 +141,54 @@ test('--execute --throttle sets the rate on the brokers involved and the throttl
   for (const b of brokers) assert.equal(b.broker.context.config.rawValue('leader.replication.throttled.rate'), null, `broker ${b.broker.context.nodeId}`);
   assert.deepEqual(cluster.topicsByName.get('th')!.configs, {});
 });
+
+test('log_dirs in the reassignment JSON: a new replica is created in the asked directory, an existing one moves between directories; a relative path is refused', { timeout: 60_000 }, async (t) => {
+  const cluster = new InMemoryClusterMetadata();
+  const root = await mkdtemp(join(tmpdir(), 'sluice-reassign-dirs-'));
+  const [x, y] = [join(root, 'x'), join(root, 'y')];
+  const brokers: TestBroker[] = [];
+  t.after(async () => {
+    for (const b of brokers) await b.broker.stop();
+    for (const b of brokers) await rm(b.dataDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
+  });
+  brokers.push(await startTestBroker({ nodeId: 1, metadataStore: cluster.storeFor(1) }));
+  brokers.push(await startTestBroker({ nodeId: 2, metadataStore: cluster.storeFor(2), dataDir: `${x},${y}` }));
+  await brokers[0].broker.context.topics.create({ name: 'rd', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] });
+  await Promise.all(brokers.map((b) => b.broker.context.topics.reconciler.caughtUp()));
+  const rm1 = brokers[0].broker.context.replicaManager;
+  for (let i = 0; i < 10; i++) {
+    const r = await rm1.appendRecords(rm1.getPartition('rd', 0)!, buildRecordBatch(Array.from({ length: 10 }, () => ({ key: null, value: Buffer.alloc(100, i), timestamp: 0n }))), { acks: -1, timeoutMs: 5000, origin: 'client' });
+    assert.equal(r.errorCode, 0);
+  }
+  const bootstrap = brokers.map((b) => b.bootstrap).join(',');
+  const rm2 = brokers[1].broker.context.replicaManager;
+  const until = async (what: string, check: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const file = join(root, 'move.json');
+  // Broker 2 would put its first replica in x (the first of two empty directories); the file asks for y.
+  await writeFile(file, JSON.stringify({ version: 1, partitions: [{ topic: 'rd', partition: 0, replicas: [1, 2], log_dirs: ['any', y] }] }));
+  let r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Successfully started log directory move for: rd-0-2/);
+  await until('broker 2 holds the replica, caught up', () => rm2.getPartition('rd', 0)?.logEndOffset === 100n);
+  assert.equal(rm2.logDirOf('rd', 0), y);
+
+  // The same replicas, broker 2's now in x: a move between its directories, live.
+  await writeFile(file, JSON.stringify({ version: 1, partitions: [{ topic: 'rd', partition: 0, replicas: [1, 2], log_dirs: ['any', x] }] }));
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute']);
+  assert.equal(r.code, 0, r.stderr);
+  await until('the replica moves to x', () => rm2.logDirOf('rd', 0) === x);
+  assert.equal(rm2.getPartition('rd', 0)!.logEndOffset, 100n);
+
+  await writeFile(file, JSON.stringify({ version: 1, partitions: [{ topic: 'rd', partition: 0, replicas: [1, 2], log_dirs: ['any', 'relative/dir'] }] }));
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /log_dirs must be "any" or an absolute path/);
+  assert.equal(rm2.logDirOf('rd', 0), x, 'nothing changed');
+});

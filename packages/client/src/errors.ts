@@ -78,3 +78,20 @@ export class TransactionAbortableError extends SluiceClientError {
     this.name = 'TransactionAbortableError';
   }
 }
+
+/**
+ * Kafka's LogTruncationException: the leader's log no longer has records this consumer consumed
+ * (an unclean leader election truncated them) and autoOffsetReset is 'none', so the consumer does
+ * not choose where to go on; `divergedAt` is the first offset known to diverge, where a seek resumes.
+ */
+export class LogTruncationError extends SluiceClientError {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly consumed: bigint,
+    readonly divergedAt: bigint,
+  ) {
+    super(`${topic}-${partition}: the leader's log diverges from offset ${divergedAt}, before the consumed position ${consumed} (records were truncated by an unclean leader election); seek to go on`, false);
+    this.name = 'LogTruncationError';
+  }
+}

@@ -4,7 +4,8 @@
  * background, and on clean shutdown writes the checkpoints and the `.kafka_cleanshutdown` marker
  * that lets the next start skip the scan of every active segment.
  */
-import { mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CLEANER_OFFSET_CHECKPOINT,
@@ -50,6 +51,9 @@ export interface LogManagerOptions {
   recoveryConcurrency?: number;
   now?: () => number;
 }
+
+/** Kafka's suffix of a future replica's directory: `<topic>-<partition>.<id>-future`. */
+export const FUTURE_SUFFIX = '-future';
 
 export interface StartupReport {
   cleanShutdown: boolean;
@@ -97,7 +101,9 @@ export class LogManager {
     const toOpen: Array<{ name: string; topic: string; partition: number }> = [];
     for (const e of entries) {
       if (!e.isDirectory()) continue;
-      if (e.name.endsWith('-delete')) {
+      // A future replica (AlterReplicaLogDirs) whose move did not finish: the current replica in
+      // its old directory is intact, so the copy is dropped (the move has to be asked for again).
+      if (e.name.endsWith('-delete') || e.name.endsWith(FUTURE_SUFFIX)) {
         await rm(join(dir, e.name), { recursive: true, force: true });
         continue;
       }
@@ -169,6 +175,32 @@ export class LogManager {
     await mkdir(dir, { recursive: true });
     await fsyncDirectory(this.dataDir);
     const log = await PartitionLog.open({ dir, topic, partition, config: this.configFor(topic), now: this.now, producerIdExpirationMs: this.options.producerIdExpirationMs });
+    this.logs.set(key, log);
+    return log;
+  }
+
+  /**
+   * A future replica of a partition in this directory (AlterReplicaLogDirs): an empty log under
+   * `<topic>-<partition>.<id>-future`, not served or checkpointed until `adoptFutureLog`.
+   */
+  async createFutureLog(topic: string, partition: number, config?: TopicConfig): Promise<PartitionLog> {
+    const key = partitionKey(topic, partition);
+    const dir = join(this.dataDir, `${key}.${randomUUID().replace(/-/g, '')}${FUTURE_SUFFIX}`);
+    await mkdir(dir, { recursive: true });
+    await fsyncDirectory(this.dataDir);
+    return PartitionLog.open({ dir, topic, partition, config: config ?? this.configFor(topic), now: this.now, producerIdExpirationMs: this.options.producerIdExpirationMs });
+  }
+
+  /** Makes a caught-up future log (in this directory) the partition's log here: closed, renamed to its final name, reopened. */
+  async adoptFutureLog(future: PartitionLog): Promise<PartitionLog> {
+    const key = partitionKey(future.topic, future.partition);
+    if (this.logs.has(key)) throw new Error(`${key} already has a log in ${this.dataDir}`);
+    await future.close();
+    const checkpoints = future.state;
+    const dir = join(this.dataDir, key);
+    await rename(future.dir, dir);
+    await fsyncDirectory(this.dataDir);
+    const log = await PartitionLog.open({ dir, topic: future.topic, partition: future.partition, config: this.configFor(future.topic), cleanShutdown: true, checkpoints, now: this.now, producerIdExpirationMs: this.options.producerIdExpirationMs });
     this.logs.set(key, log);
     return log;
   }

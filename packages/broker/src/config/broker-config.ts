@@ -144,7 +144,8 @@ export class BrokerConfig {
     if (nodeId !== undefined && brokerId !== undefined && nodeId !== brokerId) {
       problems.push(`node.id (${String(nodeId)}) and broker.id (${String(brokerId)}) disagree`);
     }
-    if (config.list('log.dirs').length > 1) problems.push('log.dirs: only one data directory is supported');
+    const dirs = config.list('log.dirs');
+    if (new Set(dirs).size !== dirs.length) problems.push(`log.dirs: a directory is listed twice (${dirs.join(',')})`);
     for (const l of config.list('listeners')) {
       try {
         parseListener(l);
@@ -279,7 +280,13 @@ export class BrokerConfig {
   }
 
   get dataDir(): string {
-    return this.list('log.dirs')[0] ?? this.string('log.dir') ?? './data';
+    return this.dataDirs[0];
+  }
+
+  /** Every log directory (JBOD); the first also holds the broker's own files (lock, metadata, meta.properties). */
+  get dataDirs(): string[] {
+    const dirs = this.list('log.dirs');
+    return dirs.length > 0 ? dirs : [this.string('log.dir') ?? './data'];
   }
 
   /**

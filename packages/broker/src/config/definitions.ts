@@ -67,7 +67,7 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('broker.id', 'int', null, 'Older name for node.id; when both are set they must agree.', { validate: atLeast(0) }),
   def('listeners', 'string', 'PLAINTEXT://127.0.0.1:9092', 'Where to listen, as NAME://host:port. An empty host or 0.0.0.0 listens on every interface; localhost listens on 127.0.0.1 and ::1.'),
   def('advertised.listeners', 'string', null, 'Addresses given to clients in Metadata; defaults to listeners (with the bound port).'),
-  def('log.dirs', 'string', null, 'Data directory (only one is supported); defaults to log.dir.'),
+  def('log.dirs', 'string', null, 'Data directories, comma-separated (JBOD): a new replica goes to the one holding the fewest partitions; the first also holds the broker\'s own files. Defaults to log.dir.'),
   def('log.dir', 'string', './data', 'Data directory when log.dirs is not set.'),
   def('num.partitions', 'int', '1', 'Partitions of an auto-created topic, and of CreateTopics asking for the default (-1).', { validate: atLeast(1) }),
   def('default.replication.factor', 'int', '1', 'Replication factor of auto-created topics; a single broker supports 1.', { validate: atLeast(1) }),
@@ -121,6 +121,9 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('offsets.load.buffer.size', 'int', '5242880', 'Bytes read at a time from __consumer_offsets when the coordinator loads its state.', { validate: atLeast(1) }),
   def('offset.metadata.max.bytes', 'int', '4096', 'Largest metadata string an offset commit may carry.', { validate: atLeast(0) }),
   def('broker.rack', 'string', null, 'This broker\'s rack: replica placement spreads each partition over racks (Kafka\'s rack-aware assignment).'),
+  def('replica.selector.class', 'string', null, 'KIP-392: how a partition leader picks the replica a consumer should fetch from (Fetch v11+ PreferredReadReplica). org.apache.kafka.common.replica.RackAwareReplicaSelector sends consumers whose client.rack matches a follower\'s broker.rack to that follower; org.apache.kafka.common.replica.LeaderSelector (or unset) keeps them on the leader.', {
+    validate: (v) => (v === null || v === '' || v === 'org.apache.kafka.common.replica.RackAwareReplicaSelector' || v === 'org.apache.kafka.common.replica.LeaderSelector' ? null : 'must be org.apache.kafka.common.replica.RackAwareReplicaSelector or org.apache.kafka.common.replica.LeaderSelector'),
+  }),
   def('broker.session.timeout.ms', 'int', '9000', 'How long a broker of a cluster stays registered without renewing its session (its etcd lease); then the controller moves its leadership away.', { validate: atLeast(1000) }),
   def('broker.heartbeat.interval.ms', 'int', '2000', 'How often a broker of a cluster renews its session (keeps its etcd lease alive).', { validate: atLeast(100) }),
   def('controlled.shutdown.enable', 'boolean', 'true', 'On a clean stop, a broker of a cluster first hands the partitions it leads to other in-sync replicas and leaves the ISRs, so clients see only retriable errors.'),

@@ -1,5 +1,6 @@
 /**
- * Fetch 4–17: resolves the requested partitions (names or ids, leadership, leader epochs) and hands
+ * Fetch 4–17: resolves the requested partitions (names or ids, leadership, leader epochs; from v11 a
+ * consumer may read a follower, KIP-392) and hands
  * them to ReplicaManager.fetchMessages, which reads and long-polls (a DelayedFetch). No fetch
  * sessions: every response carries session id 0, which tells the client to keep sending full
  * requests.
@@ -41,7 +42,9 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
       const fromFollower = replicaId >= 0;
       const followerAllowed = fromFollower && broker.authorizer.enabled ? canCluster(broker, connection, Op.CLUSTER_ACTION) : true;
       const allowed = (topic: string): boolean => (fromFollower ? followerAllowed : canTopic(broker, connection, Op.READ, topic));
-      const targets = resolveTargets(broker, request, version >= 13, allowed);
+      // KIP-392: from v11 a consumer sends client metadata (its rack) and may read from a follower.
+      const withClientMetadata = !fromFollower && version >= 11;
+      const targets = resolveTargets(broker, request, version >= 13, allowed, withClientMetadata);
       const results = await broker.replicaManager.fetchMessages({
         targets,
         maxBytes: Math.min(request.maxBytes ?? DEFAULT_MAX_BYTES, broker.config.int('fetch.max.bytes')),
@@ -50,6 +53,7 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         buffers: broker.buffers,
         replicaId,
         isolationLevel: request.isolationLevel ?? 0,
+        clientRack: withClientMetadata ? (request.rackId ?? '') : null,
       });
       if (broker.metrics !== null) countFetch(broker.metrics, targets, results, replicaId >= 0);
       // Pooled read buffers in the response go back to the pool once the connection has written them.
@@ -60,7 +64,8 @@ export function fetchHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.Fe
         lastStableOffset: r.lastStableOffset,
         logStartOffset: r.logStartOffset,
         abortedTransactions: r.abortedTransactions,
-        preferredReadReplica: -1,
+        preferredReadReplica: r.preferredReadReplica ?? -1,
+        ...(r.divergingEpoch ? { divergingEpoch: r.divergingEpoch } : {}),
         records: r.records,
       }));
       // consumer_byte_rate: the bytes handed out count against the consumer's quota (followers are not throttled).
@@ -90,7 +95,7 @@ function countFetch(metrics: BrokerMetrics, targets: Target[], results: readonly
   }
 }
 
-function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean, allowed: (topic: string) => boolean): Target[] {
+function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: boolean, allowed: (topic: string) => boolean, allowFollower: boolean): Target[] {
   const targets: Target[] = [];
   request.topics.forEach((t, topicIndex) => {
     const topic = byId ? broker.topics.byId(t.topicId ?? ZERO_UUID) : broker.topics.get(t.topic ?? '');
@@ -100,7 +105,7 @@ function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: bool
       const { partition, errorCode } = name !== null && !allowed(name)
         ? { partition: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }
         : topic?.partitions[p.partition]
-        ? broker.replicaManager.lookup(topic.name, p.partition, p.currentLeaderEpoch)
+        ? broker.replicaManager.lookup(topic.name, p.partition, p.currentLeaderEpoch, { allowFollower })
         : { partition: null, errorCode: topic ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : unknownTopic };
       targets.push({
         topicIndex,
@@ -112,6 +117,7 @@ function resolveTargets(broker: BrokerContext, request: FetchRequest, byId: bool
         errorCode,
         fetchOffset: p.fetchOffset,
         partitionMaxBytes: p.partitionMaxBytes,
+        lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
       });
     }
   });

@@ -12,6 +12,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { alterReplicaLogDirsHandler } from './alter-replica-log-dirs.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
 import { initProducerIdHandler } from './init-producer-id.js';
@@ -52,6 +53,7 @@ export function registerCoreHandlers(broker: BrokerContext, idempotence: Idempot
   d.register(describeConfigsHandler(broker));
   d.register(alterConfigsHandler(broker));
   d.register(describeLogDirsHandler(broker));
+  d.register(alterReplicaLogDirsHandler(broker));
   d.register(createPartitionsHandler(broker));
   d.register(incrementalAlterConfigsHandler(broker));
   d.register(describeClusterHandler(broker));

@@ -33,6 +33,8 @@ export interface FollowerState {
   lastFetchTimeMs: number;
   /** The leader's log end offset when that last fetch arrived. */
   lastFetchLeaderLogEndOffset: bigint;
+  /** The HW last sent to it: a fetch is answered at once while it is behind (followers serve consumers up to it, KIP-392). */
+  lastSentHighWatermark?: bigint;
 }
 
 export class Partition {
@@ -49,11 +51,52 @@ export class Partition {
   constructor(
     readonly topic: string,
     readonly index: number,
-    readonly log: PartitionLog,
+    log: PartitionLog,
     private readonly localBrokerId: number,
     state: PartitionState,
   ) {
+    this.log_ = log;
     this.state_ = state;
+  }
+
+  private log_: PartitionLog;
+  /** Writes in progress (appends, truncations), and the gate an exclusive section closes. */
+  private writesInFlight = 0;
+  private gate: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+
+  /** The replica's log; replaced when AlterReplicaLogDirs moves it to another directory. */
+  get log(): PartitionLog {
+    return this.log_;
+  }
+
+  /** Runs a write to the log (append, truncation) outside any exclusive section (a log swap). */
+  async write<T>(fn: (log: PartitionLog) => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    this.writesInFlight++;
+    try {
+      return await fn(this.log_);
+    } finally {
+      if (--this.writesInFlight === 0) this.drained?.();
+    }
+  }
+
+  /**
+   * Runs `fn` with no write in progress and none starting until it ends (writes wait), then
+   * installs the log it returns (the same one, or its replacement in another log directory).
+   */
+  async exclusive(fn: (log: PartitionLog) => Promise<PartitionLog>): Promise<void> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    try {
+      if (this.writesInFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = null;
+      this.log_ = await fn(this.log_);
+    } finally {
+      this.gate = null;
+      open();
+    }
   }
 
   get role(): ReplicaRole {
@@ -166,8 +209,20 @@ export class Partition {
     let caughtUp = prev.lastCaughtUpTimeMs;
     if (fetchOffset >= leaderEnd) caughtUp = nowMs;
     else if (prev.lastFetchLeaderLogEndOffset >= 0n && fetchOffset >= prev.lastFetchLeaderLogEndOffset) caughtUp = Math.max(caughtUp, prev.lastFetchTimeMs);
-    this.followers.set(brokerId, { logEndOffset: fetchOffset, lastCaughtUpTimeMs: caughtUp, lastFetchTimeMs: nowMs, lastFetchLeaderLogEndOffset: leaderEnd });
+    this.followers.set(brokerId, { logEndOffset: fetchOffset, lastCaughtUpTimeMs: caughtUp, lastFetchTimeMs: nowMs, lastFetchLeaderLogEndOffset: leaderEnd, lastSentHighWatermark: prev.lastSentHighWatermark });
     if (this.role_ === 'leader') this.maybeIncrementLeaderHW();
+  }
+
+  /**
+   * Kafka's Replica.lastSentHighWatermark: records that `brokerId` is being sent `highWatermark`;
+   * true when that is news to it (its fetch is then answered at once, so followers serving
+   * consumers learn the HW without waiting for the next append).
+   */
+  sendHighWatermark(brokerId: number, highWatermark: bigint): boolean {
+    const f = this.followers.get(brokerId);
+    if (!f || (f.lastSentHighWatermark !== undefined && f.lastSentHighWatermark >= highWatermark)) return false;
+    f.lastSentHighWatermark = highWatermark;
+    return true;
   }
 
   /** Tests and tools: a follower's log end offset as if it had fetched there. */
@@ -257,6 +312,24 @@ export class Partition {
 
   endOffsetForEpoch(leaderEpoch: number): ReturnType<PartitionLog['endOffsetForEpoch']> {
     return this.log.endOffsetForEpoch(leaderEpoch);
+  }
+
+  /**
+   * KIP-320, as Kafka's Partition.readRecords: a fetch at `fetchOffset` whose last fetched batch
+   * had `lastFetchedEpoch` diverged from this log when that epoch is unknown here (we end at an
+   * older one) or ends here before the fetch offset. Returns where our log ends that epoch (the
+   * fetcher truncates there) or null when the fetch is consistent with this log.
+   */
+  divergingEpoch(fetchOffset: bigint, lastFetchedEpoch: number): { epoch: number; endOffset: bigint } | null {
+    if (lastFetchedEpoch < 0) return null;
+    const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
+    if (end.epoch < 0) {
+      // No epoch that old here. A log without epochs cannot contradict the fetcher; one whose
+      // epochs all came later (Kafka answers the fetcher's epoch ending where ours begin) can.
+      return this.log.latestEpoch < 0 ? null : { epoch: lastFetchedEpoch, endOffset: this.log.logStartOffset };
+    }
+    if (end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset) return { epoch: end.epoch, endOffset: end.endOffset };
+    return null;
   }
 
   deleteRecordsBefore(offset: bigint): ReturnType<PartitionLog['deleteRecordsBefore']> {

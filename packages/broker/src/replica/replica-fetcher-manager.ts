@@ -2,8 +2,10 @@
  * The follower side of replication, as Kafka's ReplicaFetcherManager and ReplicaFetcherThread:
  * one fetcher per (leader broker, fetcher id), each with one connection to the leader, fetching
  * its partitions with this broker's replica id and appending the leader's batches as they are
- * (offsets, epochs, CRCs). A partition first goes through truncation (KIP-101/279: OffsetForLeaderEpoch
- * for its latest epoch, then truncate to where the leader's log and ours diverge), then fetches.
+ * (offsets, epochs, CRCs). Each fetch carries the epoch of our last batch, and the leader answers a
+ * DivergingEpoch where our log went another way (KIP-320): we truncate there and fetch again. A log
+ * without epochs, or a leader older than Fetch v12, goes through OffsetForLeaderEpoch first
+ * (KIP-101/279: truncate to where the leader's log and ours diverge).
  */
 import { ApiKey, BufferPool, ErrorCode, type FetchResponse } from '@sluice/protocol';
 import { Connection, type ConnectionOptions } from '@sluice/client';
@@ -27,6 +29,8 @@ export interface ReplicaFetcherConfig {
 
 /** Fetch v12: topics by name, replica_id in the body, lastFetchedEpoch; every sluice and Kafka broker serves it. */
 const FETCH_VERSION = 12;
+/** KIP-320: from Fetch v12 the leader answers DivergingEpoch, so truncation happens on fetch. */
+const TRUNCATE_ON_FETCH_VERSION = 12;
 /** OffsetForLeaderEpoch v3+ carries the replica id. */
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
 /** Bounds KIP-279's rounds (each one moves to an older epoch, so a handful is plenty). */
@@ -183,8 +187,12 @@ export class ReplicaFetcherThread {
       const asking: FetchState[] = [];
       for (const s of pending) {
         if (!this.current(s)) continue;
-        if (s.partition.log.latestEpoch < 0) {
-          await s.partition.log.truncateTo(s.partition.highWatermark);
+        if (round === 0 && s.partition.log.latestEpoch >= 0 && conn.versionOf(ApiKey.Fetch) >= TRUNCATE_ON_FETCH_VERSION) {
+          // KIP-320: the leader checks our last fetched epoch on every fetch and answers a
+          // DivergingEpoch when our log went another way; no OffsetForLeaderEpoch round trip first.
+          s.truncating = false;
+        } else if (s.partition.log.latestEpoch < 0) {
+          await s.partition.write((l) => l.truncateTo(s.partition.highWatermark));
           s.truncating = false;
         } else asking.push(s);
       }
@@ -206,35 +214,49 @@ export class ReplicaFetcherThread {
         for (const p of t.partitions) {
           const s = byTopic.get(t.topic)?.find((x) => x.partition.index === p.partition);
           if (!s || !this.current(s)) continue;
-          const log = s.partition.log;
-          const name = `${t.topic}-${p.partition}`;
           if (p.errorCode !== ErrorCode.NONE) {
             this.backoff(s, `OffsetForLeaderEpoch answered error ${p.errorCode}`);
             continue;
           }
-          const requested = log.latestEpoch;
-          const leaderEpoch = p.leaderEpoch ?? -1;
-          const endOffset = p.endOffset ?? -1n;
-          if (leaderEpoch < 0 || endOffset < 0n) {
-            // The leader knows no epochs (or none as old as ours): the HW is all we can trust.
-            await log.truncateTo(s.partition.highWatermark);
-            s.truncating = false;
-            continue;
-          }
-          const mine = log.endOffsetForEpoch(leaderEpoch);
-          const target = endOffset < mine.endOffset ? endOffset : mine.endOffset;
-          const before = log.logEndOffset;
-          if (target < before) {
-            this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset}; ours ended at ${mine.endOffset} in epoch ${mine.epoch})`);
-            await log.truncateTo(target);
-          }
-          if (mine.epoch === leaderEpoch || leaderEpoch >= requested) s.truncating = false;
+          if (await this.truncateToLeaderEpochEnd(s, p.leaderEpoch ?? -1, p.endOffset ?? -1n, 'OffsetForLeaderEpoch')) s.truncating = false;
           else again.push(s); // The leader never had our epoch: go on from the older one.
         }
       }
       pending = again;
     }
     for (const s of pending) s.truncating = false;
+  }
+
+  /**
+   * Kafka's getOffsetTruncationState: the leader ends `leaderEpoch` at `endOffset` (an
+   * OffsetForLeaderEpoch answer or a KIP-320 DivergingEpoch). When we have that epoch too, our log
+   * agrees up to the smaller of both ends: truncate there and we are done. When we do not (the
+   * leader answered with an epoch we skipped), cut back to where our older epoch ends and ask again
+   * with it (returns false). With no epoch to compare, the HW is all we can trust.
+   */
+  private async truncateToLeaderEpochEnd(s: FetchState, leaderEpoch: number, endOffset: bigint, via: string): Promise<boolean> {
+    const partition = s.partition;
+    const log = partition.log;
+    const name = `${partition.topic}-${partition.index}`;
+    const before = log.logEndOffset;
+    const min = (a: bigint, b: bigint) => (a < b ? a : b);
+    let target: bigint;
+    let done = true;
+    if (endOffset < 0n) target = partition.highWatermark;
+    else if (leaderEpoch < 0) target = min(endOffset, before);
+    else {
+      const mine = log.endOffsetForEpoch(leaderEpoch);
+      if (mine.epoch === leaderEpoch) target = min(endOffset, mine.endOffset);
+      else if (mine.epoch >= 0) {
+        target = min(mine.endOffset, before);
+        done = false;
+      } else target = min(endOffset, before);
+    }
+    if (target < before) {
+      this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (${via}: leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset})`);
+      await partition.write((l) => l.truncateTo(target));
+    }
+    return done;
   }
 
   private async fetch(states: FetchState[]): Promise<void> {
@@ -285,9 +307,16 @@ export class ReplicaFetcherThread {
           case ErrorCode.NONE: {
             // Our log moved meanwhile (truncated by a new leadership): this answer is for an older position.
             if (partition.logEndOffset !== requested.get(s) || partition.log.isClosed) continue;
+            const diverging = p.divergingEpoch;
+            if (diverging !== undefined && (diverging.epoch ?? -1) >= 0) {
+              // KIP-320: our log diverged from the leader's; cut it back and fetch again from there
+              // (a not-done truncation sends the older epoch it ends with, and the leader checks again).
+              await this.truncateToLeaderEpochEnd(s, diverging.epoch ?? -1, diverging.endOffset ?? -1n, 'DivergingEpoch');
+              break;
+            }
             const records = p.records ? wholeBatches(p.records) : null;
             if (records && records.length > 0 && this.throttled(s)) this.config.followerQuota!.record(records.length);
-            if (records && records.length > 0) await partition.log.appendAsFollower(records);
+            if (records && records.length > 0) await partition.write((l) => l.appendAsFollower(records));
             partition.updateFollowerHighWatermark(p.highWatermark);
             break;
           }
@@ -297,7 +326,7 @@ export class ReplicaFetcherThread {
             const leaderStart = p.logStartOffset ?? -1n;
             if (leaderStart >= 0n && ours < leaderStart) {
               this.logger.warn(`[${this.name}] ${name}: fetch offset ${ours} is below the leader's log start ${leaderStart}; restarting the log there`);
-              await partition.log.truncateFullyAndStartAt(leaderStart);
+              await partition.write((l) => l.truncateFullyAndStartAt(leaderStart));
             } else {
               s.truncating = true; // Above the leader's end: our log diverged, truncate again.
             }

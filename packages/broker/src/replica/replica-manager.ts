@@ -14,6 +14,8 @@ import type { LogLayer } from '../topics/log-layer.js';
 import { DelayedFetch, DelayedProduce } from './delayed-operations.js';
 import { isThrottledReplica, type ReplicationQuota } from './replication-quota.js';
 import { Partition, type PartitionState } from './partition.js';
+import type { ReplicaSelector, ReplicaView } from './replica-selector.js';
+import { ReplicaAlterLogDirsManager } from './replica-alter-log-dirs.js';
 import { ReplicaFetcherManager, type ReplicaFetcherConfig } from './replica-fetcher-manager.js';
 
 /** What replication needs beyond one broker: the cluster metadata and Kafka's replica.* settings. */
@@ -54,6 +56,8 @@ export interface FetchTarget {
   errorCode: number;
   fetchOffset: bigint;
   partitionMaxBytes: number;
+  /** KIP-320 (Fetch v12+): the epoch of the last batch the fetcher has; -1 when unknown or not sent. */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchPartitionResult {
@@ -65,6 +69,10 @@ export interface FetchPartitionResult {
   abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
   /** Pooled when non-empty: the connection releases it after writing (or the caller, if unsent). */
   records: Buffer;
+  /** KIP-392: the replica the consumer should fetch this partition from instead (no records come with it). */
+  preferredReadReplica?: number;
+  /** KIP-320: the fetcher's log diverged from ours; it truncates to this epoch's end here (no records come with it). */
+  divergingEpoch?: { epoch: number; endOffset: bigint };
 }
 
 export interface FetchParams {
@@ -77,6 +85,8 @@ export interface FetchParams {
   replicaId?: number;
   /** Fetch isolation_level: 1 (read_committed) reads only below the last stable offset. */
   isolationLevel?: number;
+  /** KIP-392: the consumer's rack (Fetch v11+ rack_id, '' if none); null when the request version has no client metadata. */
+  clientRack?: string | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -95,12 +105,34 @@ export class ReplicaManager {
   private replication: ReplicationConfig | null = null;
   private fetcherManager: ReplicaFetcherManager | null = null;
   private isrTimer: NodeJS.Timeout | null = null;
+  private replicaSelector: { select: ReplicaSelector; rackOf: (brokerId: number) => string | null } | null = null;
+
+  /** AlterReplicaLogDirs: replicas being moved between this broker's log directories. */
+  readonly logDirMoves: ReplicaAlterLogDirsManager;
 
   constructor(
     readonly localBrokerId: number,
     private readonly logs: LogLayer,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.logDirMoves = new ReplicaAlterLogDirsManager(logs, logger);
+  }
+
+  /**
+   * AlterReplicaLogDirs for one replica: a hosted replica starts moving to `dir` (a future replica
+   * copied, then swapped in); one not hosted yet will be created there (Kafka remembers the
+   * destination). LOG_DIR_NOT_FOUND when `dir` is not one of log.dirs.
+   */
+  alterReplicaLogDir(topic: string, index: number, dir: string): number {
+    if (!this.logs.logDirs.includes(dir)) return ErrorCode.LOG_DIR_NOT_FOUND;
+    const partition = this.getPartition(topic, index);
+    if (!partition || partition.log.isClosed) {
+      this.logs.preferLogDir(topic, index, dir);
+      return ErrorCode.NONE;
+    }
+    this.logDirMoves.start(partition, dir);
+    return ErrorCode.NONE;
+  }
 
   /**
    * Turns on the cluster side: followers fetch from their leaders (ReplicaFetcherManager) and
@@ -121,6 +153,32 @@ export class ReplicaManager {
     });
     // Partitions made followers before this call.
     refollow();
+  }
+
+  /** KIP-392: replica.selector.class, and each broker's rack (null: consumers read from leaders only). */
+  setReplicaSelector(select: ReplicaSelector | null, rackOf: (brokerId: number) => string | null): void {
+    this.replicaSelector = select ? { select, rackOf } : null;
+  }
+
+  /**
+   * Kafka's findPreferredReadReplica, on the leader: the candidates are this broker and the ISR
+   * followers that are registered and hold the fetch offset; the selector picks one. Null when it
+   * picks the leader (or there is no selector, or the consumer named no rack).
+   */
+  private preferredReadReplica(partition: Partition, fetchOffset: bigint, clientRack: string, nowMs = Date.now()): number | null {
+    const selector = this.replicaSelector;
+    if (!selector || clientRack === '' || partition.role !== 'leader') return null;
+    const alive = new Set((this.metadata?.brokers() ?? []).map((b) => b.nodeId));
+    const leader: ReplicaView = { brokerId: this.localBrokerId, rack: selector.rackOf(this.localBrokerId), logEndOffset: partition.logEndOffset, timeSinceLastCaughtUpMs: 0 };
+    const replicas: ReplicaView[] = [leader];
+    for (const id of partition.state.replicas) {
+      if (id === this.localBrokerId || !partition.isr.includes(id) || !alive.has(id)) continue;
+      const f = partition.follower(id);
+      if (!f || f.logEndOffset < fetchOffset || fetchOffset < partition.logStartOffset) continue;
+      replicas.push({ brokerId: id, rack: selector.rackOf(id), logEndOffset: f.logEndOffset, timeSinceLastCaughtUpMs: nowMs - f.lastCaughtUpTimeMs });
+    }
+    const chosen = selector.select(clientRack, { leader, replicas });
+    return chosen.brokerId === this.localBrokerId ? null : chosen.brokerId;
   }
 
   /** The follower side (null until startReplication): which fetcher serves which followed partition. */
@@ -168,6 +226,16 @@ export class ReplicaManager {
         this.logger.info(`ISR change of ${name} from [${old.join(',')}] to [${isr.join(',')}] refused: ${(err as Error).message}`);
       },
     );
+  }
+
+  /** Every log directory of this broker (log.dirs). */
+  get logDirs(): readonly string[] {
+    return this.logs.logDirs;
+  }
+
+  /** The log directory holding a hosted replica's log. */
+  logDirOf(topic: string, index: number): string | undefined {
+    return this.logs.logDirOf(topic, index);
   }
 
   /** Every replica hosted here (metrics walk them at scrape time). */
@@ -219,6 +287,7 @@ export class ReplicaManager {
     const partition = this.getPartition(topic, index);
     if (!partition) return;
     this.partitions.delete(key(topic, index));
+    this.logDirMoves.cancel(topic, index);
     this.fetcherManager?.removeFetcherForPartition(topic, index);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.leadershipChanged(topic, index, null, partition.leaderEpoch);
@@ -267,12 +336,13 @@ export class ReplicaManager {
    * A partition this broker leads, fenced by the caller's leader epoch: UNKNOWN_TOPIC_OR_PARTITION
    * when not hosted here, NOT_LEADER_OR_FOLLOWER when hosted but led elsewhere.
    */
-  lookup(topic: string, index: number, currentLeaderEpoch?: number): LookupResult {
+  lookup(topic: string, index: number, currentLeaderEpoch?: number, options: { allowFollower?: boolean } = {}): LookupResult {
     const partition = this.getPartition(topic, index);
     if (!partition || partition.log.isClosed) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
     const fenced = partition.checkLeaderEpoch(currentLeaderEpoch);
     if (fenced !== ErrorCode.NONE) return { partition: null, errorCode: fenced };
-    if (partition.role !== 'leader') return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    // KIP-392: a consumer with client metadata (Fetch v11+) may read a follower, up to its HW.
+    if (partition.role !== 'leader' && !options.allowFollower) return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     return { partition, errorCode: ErrorCode.NONE };
   }
 
@@ -296,7 +366,7 @@ export class ReplicaManager {
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
-        appended = await log.appendAsLeader(records, { ...options, fromCoordinator: true });
+        appended = await partition.write((l) => l.appendAsLeader(records, { ...options, fromCoordinator: true }));
       } else {
         const target = targetCodec(log.config.compressionType);
         const prepare = async (bytes: Buffer) =>
@@ -307,7 +377,7 @@ export class ReplicaManager {
         checkTransactional(records, partition.topic, partition.index, this.transactionVerifier);
         // The log checks batches of idempotent producers (a retry is answered with its first offsets)
         // and stores what `prepare` gives once that check passed.
-        appended = await log.appendAsLeader(records, { ...options, prepare });
+        appended = await partition.write((l) => l.appendAsLeader(records, { ...options, prepare }));
       }
       partition.maybeIncrementLeaderHW();
       partition.logEndChanged();
@@ -382,6 +452,9 @@ export class ReplicaManager {
     const partition = target.partition;
     if (!partition || target.errorCode !== ErrorCode.NONE) return target;
     if (!partition.state.replicas.includes(replicaId) || replicaId === this.localBrokerId) return { ...target, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    // A diverged follower's fetch offset is not its log end as we know it: no state update (Kafka's
+    // fetchRecords updates it only when there is no diverging epoch), and readAll answers the divergence.
+    if (partition.divergingEpoch(target.fetchOffset, target.lastFetchedEpoch ?? -1) !== null) return target;
     if (target.fetchOffset > partition.logEndOffset || target.fetchOffset < partition.logStartOffset) return { ...target, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
     partition.updateFollowerFetchState(replicaId, target.fetchOffset);
     this.maybeExpandIsr(partition, replicaId);
@@ -421,6 +494,24 @@ export class ReplicaManager {
         }
       }
       const lastStableOffset = txns ? txns.lastStableOffset(highWatermark) : highWatermark;
+      // KIP-392: a consumer sent to the leader with a rack a follower is in is pointed there.
+      if (!follower && params.clientRack) {
+        const preferred = this.preferredReadReplica(partition, target.fetchOffset, params.clientRack);
+        if (preferred !== null) {
+          anyError = true; // Answered at once, as Kafka does when it names a preferred read replica.
+          results.push({ errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: null, records: EMPTY, preferredReadReplica: preferred });
+          continue;
+        }
+      }
+      // A follower whose HW is behind ours is answered at once, so it can serve consumers up to it.
+      if (follower && partition.sendHighWatermark(params.replicaId!, highWatermark)) anyError = true;
+      // KIP-320: checked before the offset range, so a fetcher past our end learns where to truncate.
+      const diverging = partition.divergingEpoch(target.fetchOffset, target.lastFetchedEpoch ?? -1);
+      if (diverging !== null) {
+        anyError = true; // Answered at once, as Kafka's DelayedFetch does for a diverging epoch.
+        results.push({ errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset: partition.logStartOffset, abortedTransactions: null, records: EMPTY, divergingEpoch: diverging });
+        continue;
+      }
       // Followers read up to the log end: the HW only moves once they have the records.
       // read_committed stops at the LSO: records of open transactions are not given out yet.
       const upTo = follower ? partition.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
@@ -475,15 +566,16 @@ export class ReplicaManager {
     return fetchers ? fetchers.shutdown() : Promise.resolve();
   }
 
-  /** Shutdown: parked fetches answer at once with what they have. */
-  shutdown(): Promise<void> {
+  /** Shutdown: parked fetches answer at once with what they have; log directory moves stop (their future logs go). */
+  async shutdown(): Promise<void> {
     this.stopping = true;
+    await this.logDirMoves.shutdown();
     for (const d of [...this.delayedFetches]) d.wake();
     if (this.isrTimer) clearInterval(this.isrTimer);
     this.isrTimer = null;
     const fetchers = this.fetcherManager;
     this.fetcherManager = null;
-    return fetchers ? fetchers.shutdown() : Promise.resolve();
+    if (fetchers) await fetchers.shutdown();
   }
 }
 

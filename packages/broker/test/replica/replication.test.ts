@@ -65,11 +65,16 @@ test('acks=all completes once both followers have the batch; the three logs are 
   assert.equal(fp.errorCode, ErrorCode.NONE);
   assert.ok(fp.records!.equals(expected), 'a consumer gets exactly the committed bytes');
 
-  // A consumer fetch to a follower is refused.
+  // A consumer fetch to a follower is refused before v11 (no client metadata); from v11 a follower
+  // serves it up to its own HW (KIP-392), as Kafka does.
   const cf = await RawClient.connect(brokers[1].broker.port);
   t.after(() => cf.close());
-  const ff = await cf.send(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'rep', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+  const ff = await cf.send(ApiKey.Fetch, 10, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'rep', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
   assert.equal(ff.responses[0].partitions[0].errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const ff12 = (await cf.send(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'rep', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' })).responses[0].partitions[0];
+  assert.equal(ff12.errorCode, ErrorCode.NONE);
+  assert.equal(ff12.highWatermark, hw);
+  assert.ok(ff12.records!.equals(expected), 'the follower serves exactly the committed bytes');
 
   // A replica fetch from a broker outside the replica set is refused.
   const rf = await c.send(ApiKey.Fetch, 12, { replicaId: 7, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'rep', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
@@ -125,7 +130,7 @@ test('a stopped follower stalls acks=all until the ISR shrinks; min.insync.repli
   assert.ok((await bytesOf(leader.log, leader.logEndOffset)).equals(await bytesOf(p2.log, leader.logEndOffset)));
 });
 
-test('leader change: the old leader truncates its uncommitted acks=1 records (OffsetForLeaderEpoch) and ends byte-identical', async (t) => {
+test('leader change: the old leader truncates its uncommitted acks=1 records (from the DivergingEpoch of its first fetch) and ends byte-identical', async (t) => {
   const { cluster, brokers, partitions } = await createRf3(t, 'lc', { 'replica.lag.time.max.ms': 60_000 });
   const [p1, old2] = partitions;
   const rm1 = brokers[0].broker.context.replicaManager;

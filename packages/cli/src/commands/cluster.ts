@@ -3,6 +3,7 @@
  * in the foreground with every process's log prefixed, or detached in the background. What
  * docker-compose files do for Kafka, without Docker.
  */
+import { etcdMemberHealth, type EtcdMemberHealth } from '../cluster/etcd-health.js';
 import { applyThrottle, clearThrottles, planThrottle } from '../cluster/replication-throttle.js';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -182,7 +183,8 @@ function readFrom(path: string, offset: number): string {
 
 interface StatusReport {
   dir: string;
-  etcd: { endpoints: string; healthy: boolean };
+  /** healthy: every member is. */
+  etcd: { endpoints: string; healthy: boolean; members: EtcdMemberHealth[] };
   processes: Array<{ name: string; pid: number | null; running: boolean; address: string | null }>;
   clusterId: string | null;
   controller: number | null;
@@ -192,19 +194,10 @@ interface StatusReport {
 async function status(args: ParsedArgs, io: ToolIo, dir: string): Promise<number> {
   const layout = readLayout(dir);
   if (!layout) throw new ToolError(`no cluster in ${dir}`, ExitCode.failed, `start one with: sluice cluster up --dir ${dir}`);
-  const healthy = await Promise.all(
-    layout.etcdEndpoints.split(',').map(async (url) => {
-      try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-        return ((await res.json()) as { health?: string }).health === 'true';
-      } catch {
-        return false;
-      }
-    }),
-  );
+  const members = await etcdMemberHealth(layout.etcdEndpoints.split(','));
   const report: StatusReport = {
     dir,
-    etcd: { endpoints: layout.etcdEndpoints, healthy: healthy.every(Boolean) },
+    etcd: { endpoints: layout.etcdEndpoints, healthy: members.length > 0 && members.every((m) => m.healthy), members },
     processes: [
       ...(layout.etcd ? [{ name: 'etcd', pid: layout.pids.etcd ?? null, running: alive(layout.pids.etcd), address: `127.0.0.1:${layout.etcd.clientPort}` }] : []),
       ...layout.brokers.map((b) => ({ name: `broker-${b.nodeId}`, pid: layout.pids[`broker-${b.nodeId}`] ?? null, running: alive(layout.pids[`broker-${b.nodeId}`]), address: `${layout.host}:${b.port}` })),
@@ -236,7 +229,13 @@ async function status(args: ParsedArgs, io: ToolIo, dir: string): Promise<number
     return ExitCode.ok;
   }
   io.stdout(`cluster in ${dir}: ${report.clusterId ? `cluster id ${report.clusterId}, controller ${report.controller}` : 'no broker answers'}\n`);
-  io.stdout(`etcd ${report.etcd.endpoints}: ${report.etcd.healthy ? 'healthy' : 'NOT healthy'}\n\n`);
+  io.stdout(`etcd ${report.etcd.endpoints}: ${report.etcd.healthy ? 'healthy' : 'NOT healthy'}\n`);
+  io.stdout(
+    renderTable(
+      ['ETCD MEMBER', 'ID', 'ENDPOINT', 'HEALTH', 'LEADER', 'VERSION', 'DB SIZE', 'RAFT TERM', 'RAFT INDEX', 'ERRORS'],
+      report.etcd.members.map((m) => [m.name, m.id, m.endpoint, m.healthy ? 'healthy' : 'UNHEALTHY', m.leader ? 'yes' : m.isLearner ? 'learner' : '', m.version, m.dbSizeBytes, m.raftTerm, m.raftIndex, m.errors.join('; ')]),
+    ) + '\n',
+  );
   io.stdout(renderTable(['PROCESS', 'PID', 'STATE', 'ADDRESS'], report.processes.map((p) => [p.name, p.pid, p.running ? 'running' : 'stopped', p.address])));
   if (report.brokers.length) {
     io.stdout('\n' + renderTable(['BROKER', 'ADDRESS', 'RACK', 'REPLICAS', 'LEADERS', 'CONTROLLER'], report.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`, b.rack, b.partitions, b.leaders, b.nodeId === report.controller ? 'yes' : ''])));

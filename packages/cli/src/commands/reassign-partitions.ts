@@ -6,6 +6,7 @@
  * --cancel stops one, --list shows those under way. --execute --throttle limits the copy's
  * replication traffic; --verify removes the throttle once every move has finished, as Kafka's tool does.
  */
+import { isAbsolute } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assignReplicas } from '@sluice/broker';
@@ -55,6 +56,8 @@ export interface PartitionMove {
   topic: string;
   partition: number;
   replicas: number[];
+  /** Kafka's log_dirs: per replica, the absolute log directory it should be in, or 'any'. */
+  logDirs?: string[];
 }
 
 async function readJson(file: string, option: string): Promise<unknown> {
@@ -86,18 +89,19 @@ export function parseReassignmentJson(doc: unknown, file: string): PartitionMove
     if (logDirs !== undefined && (!Array.isArray(logDirs) || logDirs.length !== replicas.length)) {
       throw new UsageError(`${file}: ${topic}-${partition} has ${Array.isArray(logDirs) ? logDirs.length : 'no'} log_dirs for ${replicas.length} replicas`);
     }
-    if (Array.isArray(logDirs) && logDirs.some((d) => d !== 'any')) {
-      throw new UsageError(`${file}: ${topic}-${partition}: moving replicas between log directories is not supported (only "any")`);
+    if (Array.isArray(logDirs) && logDirs.some((d) => typeof d !== 'string' || (d !== 'any' && !isAbsolute(d)))) {
+      throw new UsageError(`${file}: ${topic}-${partition}: each of log_dirs must be "any" or an absolute path`);
     }
     if (seen.has(`${topic}-${partition}`)) throw new UsageError(`${file}: ${topic}-${partition} is listed twice`);
     seen.add(`${topic}-${partition}`);
-    return { topic, partition, replicas: replicas as number[] };
+    const dirs = Array.isArray(logDirs) && logDirs.some((d) => d !== 'any') ? (logDirs as string[]) : undefined;
+    return { topic, partition, replicas: replicas as number[], ...(dirs ? { logDirs: dirs } : {}) };
   });
 }
 
 /** Kafka's reassignment JSON. */
 export function reassignmentJson(moves: readonly PartitionMove[]): string {
-  return JSON.stringify({ version: 1, partitions: moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.replicas, log_dirs: m.replicas.map(() => 'any') })) });
+  return JSON.stringify({ version: 1, partitions: moves.map((m) => ({ topic: m.topic, partition: m.partition, replicas: m.replicas, log_dirs: m.logDirs ?? m.replicas.map(() => 'any') })) });
 }
 
 async function runReassign(args: ParsedArgs, io: ToolIo): Promise<number> {
@@ -175,17 +179,25 @@ async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partit
       io.stdout(`The inter-broker throttle limit was set to ${throttle} B/s on brokers ${plan.brokers.join(',')}\n`);
     }
   }
+  // log_dirs first (AlterReplicaLogDirs to each broker): a replica it already has moves between its
+  // directories, one the reassignment adds is created in the asked directory.
+  const dirMoves = moves.flatMap((m) => (m.logDirs ?? []).flatMap((dir, i) => (dir === 'any' ? [] : [{ broker: m.replicas[i], topic: m.topic, partition: m.partition, dir }])));
+  const dirResults = dirMoves.length ? await admin.alterReplicaLogDirs(dirMoves) : [];
+  const dirFailures = dirResults.filter((r) => r.errorCode !== ErrorCode.NONE);
+  for (const r of dirFailures) io.stderr(`Error moving ${r.topic}-${r.partition} on broker ${r.broker} to ${r.dir}: ${errorForCode(r.errorCode).name}\n`);
   const results = await admin.alterPartitionReassignments(moves, { timeoutMs });
   const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE);
   if (args.has('json')) {
-    io.stdout(toJson({ rollback: JSON.parse(reassignmentJson(rollback)), throttle, results: results.map((r) => ({ ...r, error: r.errorCode ? errorForCode(r.errorCode).name : null })) }));
+    io.stdout(toJson({ rollback: JSON.parse(reassignmentJson(rollback)), throttle, results: results.map((r) => ({ ...r, error: r.errorCode ? errorForCode(r.errorCode).name : null })), logDirs: dirResults.map((r) => ({ ...r, error: r.errorCode ? errorForCode(r.errorCode).name : null })) }));
   } else {
     io.stdout(`Current partition replica assignment\n\n${reassignmentJson(rollback)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
     const ok = results.filter((r) => r.errorCode === ErrorCode.NONE);
     if (ok.length) io.stdout(`Successfully started partition reassignment${ok.length > 1 ? 's' : ''} for ${ok.map((r) => `${r.topic}-${r.partition}`).join(',')}\n`);
+    const movedDirs = dirResults.filter((r) => r.errorCode === ErrorCode.NONE);
+    if (movedDirs.length) io.stdout(`Successfully started log directory move${movedDirs.length > 1 ? 's' : ''} for: ${movedDirs.map((r) => `${r.topic}-${r.partition}-${r.broker}`).join(',')}\n`);
     for (const r of failed) io.stderr(`Error reassigning ${r.topic}-${r.partition}: ${errorForCode(r.errorCode).name}: ${r.errorMessage ?? ''}\n`);
   }
-  return failed.length ? ExitCode.failed : ExitCode.ok;
+  return failed.length || dirFailures.length ? ExitCode.failed : ExitCode.ok;
 }
 
 async function cancel(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number): Promise<number> {

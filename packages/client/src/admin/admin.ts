@@ -430,6 +430,31 @@ export class Admin {
     return { clusterId: this.cluster.clusterId ?? '', controllerId: this.cluster.controllerId, brokers: this.cluster.brokers() };
   }
 
+  /**
+   * AlterReplicaLogDirs (KIP-113): moves replicas between a broker's log directories (a replica the
+   * broker does not host yet is created in that directory). One request per broker.
+   */
+  async alterReplicaLogDirs(moves: ReadonlyArray<{ broker: number; topic: string; partition: number; dir: string }>): Promise<Array<{ broker: number; topic: string; partition: number; dir: string; errorCode: number }>> {
+    await this.cluster.refreshMetadata();
+    const byBroker = new Map<number, Array<{ broker: number; topic: string; partition: number; dir: string }>>();
+    for (const m of moves) (byBroker.get(m.broker) ?? byBroker.set(m.broker, []).get(m.broker)!).push(m);
+    const results = await Promise.all(
+      [...byBroker].map(async ([broker, list]) => {
+        const dirs = new Map<string, Map<string, number[]>>();
+        for (const m of list) {
+          const topics = dirs.get(m.dir) ?? dirs.set(m.dir, new Map()).get(m.dir)!;
+          (topics.get(m.topic) ?? topics.set(m.topic, []).get(m.topic)!).push(m.partition);
+        }
+        const r = await this.cluster.withRetry(async () =>
+          (await this.cluster.connectionTo(broker)).request(ApiKey.AlterReplicaLogDirs, { dirs: [...dirs].map(([path, topics]) => ({ path, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) })) }),
+        );
+        const codes = new Map(r.results.flatMap((t) => t.partitions.map((p) => [`${t.topicName}\0${p.partitionIndex}`, p.errorCode] as const)));
+        return list.map((m) => ({ ...m, errorCode: codes.get(`${m.topic}\0${m.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR }));
+      }),
+    );
+    return results.flat();
+  }
+
   /** Log directories of every broker (or the given ones), with partition sizes. */
   async describeLogDirs(brokerIds?: number[]): Promise<Array<{ broker: number; logDir: string; errorCode: number; partitions: Array<{ topic: string; partition: number; size: bigint; offsetLag: bigint }> }>> {
     await this.cluster.refreshMetadata();

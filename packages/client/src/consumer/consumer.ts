@@ -71,6 +71,8 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> extends C
   fetchMaxWaitMs?: number;
   fetchMaxBytes?: number;
   maxPartitionFetchBytes?: number;
+  /** client.rack (KIP-392): brokers with replica.selector.class set to the rack-aware selector let the consumer read from a replica in this rack. */
+  clientRack?: string;
 }
 
 export class Consumer<K = Buffer | null, V = Buffer | null> {
@@ -131,6 +133,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         maxBytes: options.fetchMaxBytes ?? 52_428_800,
         maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
         isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0,
+        clientRack: options.clientRack ?? '',
+        preferredReadReplicaMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
       },
       this.subscriptions,
     );
@@ -138,6 +142,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.fetcher.onRecords = () => this.wakeRecords();
     this.fetcher.onOutOfRange = (s) => void this.resetPositions([s]).catch((e: unknown) => this.fail(e));
     this.fetcher.onError = (e) => this.fail(e);
+    this.fetcher.deliveredPosition = (s) => {
+      const h = this.holding;
+      return h !== null && h.state === s && h.version === s.version ? h.next : (s.consumedPosition ?? s.fetchPosition);
+    };
     this.fetcher.onFetchLatency = (ms) => this.metricsState.fetched(ms);
   }
 

@@ -13,7 +13,7 @@ import {
 } from '@sluice/protocol';
 import type { Cluster } from '../cluster/cluster.js';
 import { needsMetadataRefresh, sleep } from '../cluster/cluster.js';
-import { isRetriable } from '../errors.js';
+import { LogTruncationError, isRetriable } from '../errors.js';
 import type { FetchedBatch, PartitionState, SubscriptionState } from './subscription-state.js';
 
 export interface FetcherOptions {
@@ -22,6 +22,10 @@ export interface FetcherOptions {
   maxBytes: number;
   maxPartitionFetchBytes: number;
   isolationLevel: 0 | 1;
+  /** client.rack (KIP-392): sent in every Fetch; a leader with a rack-aware selector may point us at a replica in this rack. */
+  clientRack?: string;
+  /** How long a preferred read replica is used before asking the leader again (Kafka: metadata.max.age.ms). */
+  preferredReadReplicaMaxAgeMs?: number;
 }
 
 export class Fetcher {
@@ -30,11 +34,17 @@ export class Fetcher {
   private readonly subscriptions: SubscriptionState;
   private readonly activeNodes = new Set<number>();
   private running = false;
+  /** KIP-392: the replica a leader told us to fetch a partition from, until when. */
+  private readonly preferredReadReplicas = new Map<PartitionState, { nodeId: number; until: number }>();
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   /** Called after new records were buffered. */
   onRecords: () => void = () => {};
   onOutOfRange: (state: PartitionState) => void = () => {};
+  /** Set by the consumer: the offset after the last record handed to the application (held ones included). */
+  deliveredPosition: (state: PartitionState) => bigint | null = (s) => s.consumedPosition ?? s.fetchPosition;
+  /** The leader's log no longer has what was consumed from `divergedAt` to `consumed` (KIP-320); the consumer goes on from `divergedAt`. */
+  onTruncation: (state: PartitionState, consumed: bigint, divergedAt: bigint) => void = () => {};
   onError: (error: Error) => void = () => {};
   /** Set by the consumer: each Fetch's round trip (ms). */
   onFetchLatency: (ms: number) => void = () => {};
@@ -87,6 +97,7 @@ export class Fetcher {
           missingLeader = true;
           continue;
         }
+        leader = this.readReplicaOf(s) ?? leader;
         if (this.activeNodes.has(leader)) continue;
         (byNode.get(leader) ?? byNode.set(leader, []).get(leader)!).push(s);
       }
@@ -111,10 +122,21 @@ export class Fetcher {
     }
   }
 
+  /** The preferred read replica of a partition while it is fresh and a known broker (KIP-392), else null (the leader). */
+  private readReplicaOf(s: PartitionState): number | null {
+    const preferred = this.preferredReadReplicas.get(s);
+    if (preferred === undefined) return null;
+    if (Date.now() >= preferred.until || !this.cluster.brokers().some((b) => b.nodeId === preferred.nodeId)) {
+      this.preferredReadReplicas.delete(s);
+      return null;
+    }
+    return preferred.nodeId;
+  }
+
   private async fetchFrom(node: number, states: PartitionState[]): Promise<void> {
     const versions = states.map((s) => s.version);
     const positions = states.map((s) => s.fetchPosition!);
-    const topics = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; logStartOffset: bigint }>>();
+    const topics = new Map<string, Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number; logStartOffset: bigint }>>();
     states.forEach((s, i) => {
       (topics.get(s.topic) ?? topics.set(s.topic, []).get(s.topic)!).push({
         partition: s.partition,
@@ -123,6 +145,9 @@ export class Fetcher {
         // KIP-320: a leader on another epoch answers FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH
         // (metadata is refreshed and the fetch retried) instead of serving a stale view.
         currentLeaderEpoch: this.cluster.leaderEpochOf(s.topic, s.partition),
+        // KIP-320: the leader checks our position against its epochs on every fetch and answers
+        // DivergingEpoch when its log went another way (an unclean election truncated what we read).
+        lastFetchedEpoch: s.fetchLeaderEpoch ?? -1,
         logStartOffset: -1n,
       });
     });
@@ -142,7 +167,7 @@ export class Fetcher {
           sessionEpoch: -1,
           topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
           forgottenTopicsData: [],
-          rackId: '',
+          rackId: this.options.clientRack ?? '',
         },
         { timeoutMs: this.options.maxWaitMs + (this.cluster.options.requestTimeoutMs ?? 30_000) },
       );
@@ -170,6 +195,17 @@ export class Fetcher {
         const s = states[i];
         // Stale: the partition was sought, paused or revoked while this fetch was out.
         if (s.version !== versions[i] || s.fetchPosition !== positions[i]) continue;
+        const fromReadReplica = this.preferredReadReplicas.get(s)?.nodeId === node;
+        if (p.errorCode !== 0 && fromReadReplica) {
+          // Kafka's consumer: any error from a preferred read replica (out of range on a lagging
+          // follower included) sends the partition back to its leader, with no offset reset.
+          this.preferredReadReplicas.delete(s);
+          continue;
+        }
+        if ((p.preferredReadReplica ?? -1) >= 0 && p.preferredReadReplica !== node) {
+          this.preferredReadReplicas.set(s, { nodeId: p.preferredReadReplica!, until: Date.now() + (this.options.preferredReadReplicaMaxAgeMs ?? 300_000) });
+          continue;
+        }
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
           this.subscriptions.requestReset(s);
           this.onOutOfRange(s);
@@ -182,11 +218,41 @@ export class Fetcher {
           continue;
         }
         s.highWatermark = p.highWatermark;
+        if (p.divergingEpoch !== undefined && (p.divergingEpoch.epoch ?? -1) >= 0) {
+          this.diverged(s, p.divergingEpoch.epoch!, p.divergingEpoch.endOffset ?? -1n);
+          continue;
+        }
         if (this.absorb(s, p, positions[i])) got = true;
       }
     }
     if (refresh) await this.cluster.refreshMetadata().catch(() => undefined);
     if (got) this.onRecords();
+  }
+
+  /**
+   * The leader's log ends our last fetched epoch at `endOffset`, before our fetch position.
+   * Records fetched ahead and not yet consumed are dropped and fetched again from the consumed
+   * position (checked again against the leader). Records the application already consumed past
+   * `endOffset` were truncated away by an unclean election: as Kafka's consumer does with a reset
+   * policy, we go on from the first offset known to diverge, so the new leader's records there are
+   * read (none lost) and none before it twice.
+   */
+  private diverged(s: PartitionState, epoch: number, endOffset: bigint): void {
+    const consumed = this.deliveredPosition(s);
+    if (consumed === null || endOffset < 0n) return;
+    if (endOffset < consumed) {
+      if (this.subscriptions.resetStrategy === 'none') {
+        // Kafka's LogTruncationException: the application chooses where to go on (a seek).
+        this.subscriptions.requestReset(s);
+        this.onError(new LogTruncationError(s.topic, s.partition, consumed, endOffset));
+        return;
+      }
+      this.onTruncation(s, consumed, endOffset);
+      this.subscriptions.seek(s, { offset: endOffset, leaderEpoch: epoch });
+    } else {
+      // The leader's `epoch` covers the consumed position: the next fetch is checked against it.
+      this.subscriptions.seek(s, { offset: consumed, leaderEpoch: epoch });
+    }
   }
 
   /** Decodes a partition's records into its buffer; returns whether any were added. */

@@ -242,6 +242,8 @@ export interface KafkaJSConsumerConfig {
   minBytes?: number;
   maxBytes?: number;
   maxWaitTimeInMs?: number;
+  /** KafkaJS's rackId: the consumer's rack (client.rack, KIP-392). */
+  rackId?: string;
   readUncommitted?: boolean;
   allowAutoTopicCreation?: boolean;
   /** Our assignor names, in preference order (kafkajs's assigner objects are not supported). */
@@ -326,6 +328,7 @@ export class KafkaJSConsumer {
       fetchMinBytes: this.config.minBytes,
       fetchMaxBytes: this.config.maxBytes,
       fetchMaxWaitMs: this.config.maxWaitTimeInMs ?? 5_000,
+      ...(this.config.rackId !== undefined ? { clientRack: this.config.rackId } : {}),
       isolationLevel: this.config.readUncommitted ? 'read_uncommitted' : 'read_committed',
       assignors: this.config.partitionAssigners,
       autoOffsetReset: this.fromBeginning ? 'earliest' : 'latest',
