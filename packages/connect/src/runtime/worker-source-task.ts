@@ -1,0 +1,113 @@
+/**
+ * Runs one SourceTask: poll, transform, convert, produce; source offsets of acknowledged records
+ * are written every `offset.flush.interval.ms` (and on stop), then the task's commit() runs.
+ */
+import { Producer, type ProducerRecord } from '@sluice/client';
+import type { RecordHeader } from '@sluice/protocol';
+import type { SourceTask } from '../api/connector.js';
+import type { SourceRecord } from '../data/schema.js';
+import type { OffsetStore } from './offset-store.js';
+import { WorkerTask, type TaskRuntime } from './worker-task.js';
+
+export class WorkerSourceTask extends WorkerTask {
+  private readonly producer: Producer;
+  private pending = new Map<string, { partition: Record<string, unknown>; offset: Record<string, unknown> }>();
+  private lastFlush = Date.now();
+  /** Records polled and produced since start (for benchmarks and tests). */
+  produced = 0;
+
+  constructor(runtime: TaskRuntime, private readonly task: SourceTask, private readonly offsets: OffsetStore) {
+    super(runtime);
+    this.producer = new Producer({
+      brokers: runtime.bootstrapServers,
+      clientId: `connector-producer-${runtime.connector}-${runtime.taskId}`,
+      acks: 'all',
+      lingerMs: Number(runtime.clientProps['linger.ms'] ?? 5),
+      allowAutoTopicCreation: true,
+    });
+    task.context = {
+      configs: () => runtime.props,
+      offsetStorageReader: { offset: (partition) => this.offsets.get(runtime.connector, partition) },
+    };
+  }
+
+  protected async run(): Promise<void> {
+    try {
+      await this.producer.connect();
+      await this.task.start(this.runtime.props);
+      await this.pollLoop();
+      await this.commitOffsets();
+    } finally {
+      try {
+        await this.stopTaskOnce();
+      } finally {
+        await this.producer.close();
+      }
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    const { errors, chain, converters } = this.runtime;
+    try {
+      while (!this.stopping) {
+        await this.waitWhilePaused();
+        if (this.stopping) break;
+        const records = (await this.task.poll()) ?? [];
+        const sends: Array<Promise<unknown>> = [];
+        for (const record of records) {
+          const transformed = await errors.execute('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), null);
+          if (!transformed.ok || transformed.value === null) {
+            this.stage(record);
+            await this.task.commitRecord(record, null);
+            continue;
+          }
+          const r = transformed.value;
+          const key = await errors.execute('KEY_CONVERTER', converters.keyClass, () => converters.key.fromConnectData(r.topic, r.keySchema, r.key), null);
+          if (!key.ok) { this.stage(record); continue; }
+          const value = await errors.execute('VALUE_CONVERTER', converters.valueClass, () => converters.value.fromConnectData(r.topic, r.valueSchema, r.value), null);
+          if (!value.ok) { this.stage(record); continue; }
+          const headers = await errors.execute('HEADER_CONVERTER', converters.headerClass, () => r.headers.map((h): RecordHeader => ({ key: h.key, value: converters.header.fromConnectHeader(r.topic, h.key, h.schema, h.value) })), null);
+          if (!headers.ok) { this.stage(record); continue; }
+          const out: ProducerRecord = { topic: r.topic, key: key.value, value: value.value, headers: headers.value };
+          if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
+          if (r.timestamp !== null) out.timestamp = r.timestamp;
+          this.runtime.onTopic(r.topic);
+          sends.push(this.producer.send(out).then((md) => this.task.commitRecord(record, { topic: md.topic, partition: md.partition, offset: Number(md.offset) })));
+        }
+        await Promise.all(sends);
+        for (const record of records) this.stage(record);
+        this.produced += records.length;
+        if (Date.now() - this.lastFlush >= this.runtime.offsetFlushIntervalMs) await this.commitOffsets();
+      }
+    } catch (err) {
+      // A poll cut short by stop() may throw; what was acknowledged before still gets committed.
+      if (!this.stopping) throw err;
+    }
+  }
+
+  private taskStop: Promise<void> | null = null;
+
+  /** Kafka calls SourceTask.stop once, from outside the poll loop, to cut a blocking poll short. */
+  private stopTaskOnce(): Promise<void> {
+    this.taskStop ??= Promise.resolve(this.task.stop());
+    return this.taskStop;
+  }
+
+  private stage(record: SourceRecord): void {
+    this.pending.set(JSON.stringify(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
+  }
+
+  private async commitOffsets(): Promise<void> {
+    this.lastFlush = Date.now();
+    const writes = [...this.pending.values()].filter((w) => Object.keys(w.offset).length > 0);
+    this.pending.clear();
+    if (writes.length) this.offsets.set(this.runtime.connector, writes);
+    await this.task.commit();
+  }
+
+  protected onPauseChange(): void {}
+
+  protected interrupt(): void {
+    this.stopTaskOnce().catch(() => undefined);
+  }
+}
