@@ -5,6 +5,7 @@
  */
 import { runStart } from './start.js';
 import { operatorSubcommands } from './operator.js';
+import { runConnectStandalone } from './connect-standalone.js';
 
 interface Subcommand {
   summary: string;
@@ -13,6 +14,7 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   start: { summary: 'run a broker in the foreground', run: runStart },
+  'connect-standalone': { summary: 'run a Kafka Connect worker in standalone mode', run: runConnectStandalone },
   ...operatorSubcommands(),
 };
 

@@ -136,7 +136,7 @@ export function validateConnectorConfig(plugin: ConnectorPlugin, config: Record<
       const reports = typeDef.validate(config);
       if (type && !ctor) reports[0].errors.push(`Invalid value ${type} for configuration ${typeKey}: Class ${type} could not be found.`);
       extra.push(...reports);
-      sections.push({ def: typeDef, props: {}, prefix: '', group: typeDef.keys.get(typeKey)!.group });
+      sections.push({ def: typeDef, props: config, prefix: '' });
       if (ctor) {
         const instance = new ctor();
         const own = instance.config();

@@ -67,7 +67,8 @@ function traceOf(err: unknown): string {
 export class StandaloneHerder {
   private readonly connectors = new Map<string, ConnectorEntry>();
   private readonly admin: Admin;
-  private readonly workerId: string;
+  /** host:port as other workers and clients reach this one (known once the REST server listens). */
+  workerId: string;
   /** Serialises state changes: REST calls may overlap. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -257,7 +258,8 @@ export class StandaloneHerder {
       errors,
       bootstrapServers: worker.bootstrapServers,
       offsetFlushIntervalMs: worker.offsetFlushIntervalMs,
-      clientProps: { ...worker.raw, ...withPrefix(cfg, e.type === 'sink' ? 'consumer.override.' : 'producer.override.') },
+      // Kafka Connect's client settings: worker `consumer.*`/`producer.*`, then the connector's `*.override.*`.
+      clientProps: e.type === 'sink' ? { ...withPrefix(worker.raw, 'consumer.'), ...withPrefix(cfg, 'consumer.override.') } : { ...withPrefix(worker.raw, 'producer.'), ...withPrefix(cfg, 'producer.override.') },
       log: this.log,
       onTopic: (t: string) => e.topics.add(t),
     };

@@ -31,6 +31,7 @@ export class StandaloneWorker {
     const url = `http://${config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost'}:${port}`;
     // With rest.port/listeners port 0 the real port is only known now.
     const effective = config.restPort === 0 ? { ...config, restPort: port, advertisedUrl: `${url}/` } : config;
+    herder.workerId = new URL(effective.advertisedUrl).host;
     const worker = new StandaloneWorker(effective, herder, rest, url);
     try {
       for (const props of options.connectors ?? []) {

@@ -34,7 +34,12 @@ export class WorkerSinkTask extends WorkerTask {
       clientId: `connector-consumer-${runtime.connector}-${runtime.taskId}`,
       groupId: sinkGroupId(runtime.connector),
       enableAutoCommit: false,
-      autoOffsetReset: (runtime.clientProps['consumer.auto.offset.reset'] as 'earliest' | 'latest' | undefined) ?? 'earliest',
+      sessionTimeoutMs: Number(runtime.clientProps['session.timeout.ms'] ?? 45_000),
+      heartbeatIntervalMs: Number(runtime.clientProps['heartbeat.interval.ms'] ?? 3_000),
+      maxPollIntervalMs: Number(runtime.clientProps['max.poll.interval.ms'] ?? 300_000),
+      // A sink may start before its topics exist (the source creates them): look again often.
+      metadataMaxAgeMs: Number(runtime.clientProps['metadata.max.age.ms'] ?? 3000),
+      autoOffsetReset: (runtime.clientProps['auto.offset.reset'] as 'earliest' | 'latest' | undefined) ?? 'earliest',
       rebalanceListener: {
         onPartitionsAssigned: (tps) => this.task.open(tps),
         onPartitionsRevoked: async (tps) => {
@@ -79,7 +84,7 @@ export class WorkerSinkTask extends WorkerTask {
     while (!this.stopping) {
       await this.waitWhilePaused();
       if (this.stopping) break;
-      this.pendingPoll ??= this.consumer.poll(Number(this.runtime.clientProps['consumer.max.poll.records'] ?? 500));
+      this.pendingPoll ??= this.consumer.poll(Number(this.runtime.clientProps['max.poll.records'] ?? 500));
       const untilCommit = Math.max(1, this.runtime.offsetFlushIntervalMs - (Date.now() - this.lastCommit));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {

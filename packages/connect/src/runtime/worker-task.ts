@@ -23,6 +23,7 @@ export interface TaskRuntime {
   errors: ErrorHandler;
   bootstrapServers: string[];
   offsetFlushIntervalMs: number;
+  /** Producer (source) or consumer (sink) settings by their Kafka client names. */
   clientProps: Record<string, string>;
   log: (line: string) => void;
   /** Topics the task has produced to or consumed from (GET /connectors/{name}/topics). */
