@@ -152,7 +152,7 @@ export function valueFromJson(schema: Schema | null, json: Json): unknown {
 export class JsonConverter implements Converter {
   private schemasEnabled = true;
 
-  configure(configs: Record<string, string>): void {
+  configure(configs: Record<string, string>, _isKey = false): void {
     const v = configs['schemas.enable'];
     if (v !== undefined) {
       if (!/^(true|false)$/i.test(v.trim())) throw new DataException(`Invalid value ${v} for configuration schemas.enable: Expected value to be either true or false`);

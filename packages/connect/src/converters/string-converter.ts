@@ -5,7 +5,7 @@ import type { Converter } from './converter.js';
 export class StringConverter implements Converter {
   private encoding: BufferEncoding = 'utf8';
 
-  configure(configs: Record<string, string>): void {
+  configure(configs: Record<string, string>, _isKey = false): void {
     const enc = (configs['converter.encoding'] ?? 'UTF-8').toLowerCase().replace(/-/g, '');
     const map: Record<string, BufferEncoding> = { utf8: 'utf8', utf16le: 'utf16le', latin1: 'latin1', iso88591: 'latin1', ascii: 'ascii', usascii: 'ascii' };
     const chosen = map[enc];
