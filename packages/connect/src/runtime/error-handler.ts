@@ -59,6 +59,20 @@ export class ErrorHandler {
 
   constructor(private readonly options: ErrorHandlingOptions) {}
 
+  /**
+   * `execute` without a promise when the operation is synchronous and succeeds: converters and
+   * transforms run per record, and an await per stage costs throughput.
+   */
+  attempt<T>(stage: Stage, executingClass: string, fn: () => T, original: OriginalRecord | null): Outcome<T> | Promise<Outcome<T>> {
+    try {
+      const value = fn();
+      if (!(value instanceof Promise)) return { ok: true, value };
+    } catch {
+      // fall through: retries, tolerance and reporting live in execute
+    }
+    return this.execute(stage, executingClass, fn, original);
+  }
+
   async execute<T>(stage: Stage, executingClass: string, fn: () => T | Promise<T>, original: OriginalRecord | null): Promise<Outcome<T>> {
     const deadline = this.options.retryTimeoutMs < 0 ? Infinity : Date.now() + this.options.retryTimeoutMs;
     let delay = 300;

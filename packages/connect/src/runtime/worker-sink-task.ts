@@ -114,11 +114,11 @@ export class WorkerSinkTask extends WorkerTask {
     const out: SinkRecord[] = [];
     for (const r of batch.records) {
       const original = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers };
-      const key = await errors.execute('KEY_CONVERTER', converters.keyClass, () => converters.key.toConnectData(r.topic, r.key), original);
+      const key = await errors.attempt('KEY_CONVERTER', converters.keyClass, () => converters.key.toConnectData(r.topic, r.key), original);
       if (!key.ok) continue;
-      const value = await errors.execute('VALUE_CONVERTER', converters.valueClass, () => converters.value.toConnectData(r.topic, r.value), original);
+      const value = await errors.attempt('VALUE_CONVERTER', converters.valueClass, () => converters.value.toConnectData(r.topic, r.value), original);
       if (!value.ok) continue;
-      const headers = await errors.execute('HEADER_CONVERTER', converters.headerClass, () => r.headers.map((h): Header => {
+      const headers = await errors.attempt('HEADER_CONVERTER', converters.headerClass, () => r.headers.map((h): Header => {
         const sv = converters.header.toConnectHeader(r.topic, h.key, h.value);
         return { key: h.key, schema: sv.schema, value: sv.value };
       }), original);
@@ -137,7 +137,7 @@ export class WorkerSinkTask extends WorkerTask {
         timestamp: Number(r.timestamp),
         headers: headers.value,
       };
-      const transformed = await errors.execute('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), original);
+      const transformed = await errors.attempt('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), original);
       if (transformed.ok && transformed.value !== null) out.push(transformed.value);
     }
     // put() failures are not tolerated (as in Kafka): the task fails and nothing past the last commit counts.

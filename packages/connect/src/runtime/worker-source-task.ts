@@ -9,10 +9,14 @@ import type { SourceRecord } from '../data/schema.js';
 import type { OffsetStore } from './offset-store.js';
 import { WorkerTask, type TaskRuntime } from './worker-task.js';
 
+/** Polled batches whose records may be unacknowledged at once before the next poll waits. */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
 export class WorkerSourceTask extends WorkerTask {
   private readonly producer: Producer;
   private pending = new Map<string, { partition: Record<string, unknown>; offset: Record<string, unknown> }>();
   private lastFlush = Date.now();
+  private inFlight: Array<{ done: Promise<unknown>; records: SourceRecord[] }> = [];
   /** Records polled and produced since start (for benchmarks and tests). */
   produced = 0;
 
@@ -55,18 +59,18 @@ export class WorkerSourceTask extends WorkerTask {
         const records = (await this.task.poll()) ?? [];
         const sends: Array<Promise<unknown>> = [];
         for (const record of records) {
-          const transformed = await errors.execute('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), null);
+          const transformed = await errors.attempt('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), null);
           if (!transformed.ok || transformed.value === null) {
             this.stage(record);
             await this.task.commitRecord(record, null);
             continue;
           }
           const r = transformed.value;
-          const key = await errors.execute('KEY_CONVERTER', converters.keyClass, () => converters.key.fromConnectData(r.topic, r.keySchema, r.key), null);
+          const key = await errors.attempt('KEY_CONVERTER', converters.keyClass, () => converters.key.fromConnectData(r.topic, r.keySchema, r.key), null);
           if (!key.ok) { this.stage(record); continue; }
-          const value = await errors.execute('VALUE_CONVERTER', converters.valueClass, () => converters.value.fromConnectData(r.topic, r.valueSchema, r.value), null);
+          const value = await errors.attempt('VALUE_CONVERTER', converters.valueClass, () => converters.value.fromConnectData(r.topic, r.valueSchema, r.value), null);
           if (!value.ok) { this.stage(record); continue; }
-          const headers = await errors.execute('HEADER_CONVERTER', converters.headerClass, () => r.headers.map((h): RecordHeader => ({ key: h.key, value: converters.header.fromConnectHeader(r.topic, h.key, h.schema, h.value) })), null);
+          const headers = await errors.attempt('HEADER_CONVERTER', converters.headerClass, () => r.headers.map((h): RecordHeader => ({ key: h.key, value: converters.header.fromConnectHeader(r.topic, h.key, h.schema, h.value) })), null);
           if (!headers.ok) { this.stage(record); continue; }
           const out: ProducerRecord = { topic: r.topic, key: key.value, value: value.value, headers: headers.value };
           if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
@@ -74,9 +78,11 @@ export class WorkerSourceTask extends WorkerTask {
           this.runtime.onTopic(r.topic);
           sends.push(this.producer.send(out).then((md) => this.task.commitRecord(record, { topic: md.topic, partition: md.partition, offset: Number(md.offset) })));
         }
-        await Promise.all(sends);
-        for (const record of records) this.stage(record);
-        this.produced += records.length;
+        // Several polled batches may be in flight; offsets are staged strictly in poll order.
+        const done = Promise.all(sends);
+        done.catch(() => undefined); // observed when settled in order; not an unhandled rejection meanwhile
+        this.inFlight.push({ done, records });
+        while (this.inFlight.length > MAX_BATCHES_IN_FLIGHT) await this.settleOldest();
         if (Date.now() - this.lastFlush >= this.runtime.offsetFlushIntervalMs) await this.commitOffsets();
       }
     } catch (err) {
@@ -93,12 +99,21 @@ export class WorkerSourceTask extends WorkerTask {
     return this.taskStop;
   }
 
+  private async settleOldest(): Promise<void> {
+    const oldest = this.inFlight[0];
+    await oldest.done;
+    this.inFlight.shift();
+    for (const record of oldest.records) this.stage(record);
+    this.produced += oldest.records.length;
+  }
+
   private stage(record: SourceRecord): void {
     this.pending.set(JSON.stringify(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
   }
 
   private async commitOffsets(): Promise<void> {
     this.lastFlush = Date.now();
+    while (this.inFlight.length) await this.settleOldest();
     const writes = [...this.pending.values()].filter((w) => Object.keys(w.offset).length > 0);
     this.pending.clear();
     if (writes.length) this.offsets.set(this.runtime.connector, writes);
