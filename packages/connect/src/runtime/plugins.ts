@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Connector, SinkConnector, SourceConnector, type ConnectorConstructor } from '../api/connector.js';
+import { Connector, type ConnectorConstructor } from '../api/connector.js';
 import type { Converter, HeaderConverter } from '../converters/converter.js';
 import { StringConverter } from '../converters/string-converter.js';
 import { ByteArrayConverter } from '../converters/byte-array-converter.js';
@@ -127,7 +127,9 @@ export class Plugins {
         for (const [exportName, value] of Object.entries(mod)) {
           if (typeof value !== 'function') continue;
           const proto = (value as { prototype?: unknown }).prototype;
-          if (proto instanceof SourceConnector || proto instanceof SinkConnector || proto instanceof Connector) this.addConnector(exportName, value as ConnectorConstructor);
+          // instanceof when the plugin shares this @sluice/connect; the shape when it brought its own copy.
+          const looksLikeConnector = proto instanceof Connector || (proto && typeof (proto as Record<string, unknown>).taskConfigs === 'function' && typeof (proto as Record<string, unknown>).taskClass === 'function');
+          if (looksLikeConnector) this.addConnector(exportName, value as ConnectorConstructor);
           else if (proto && typeof (proto as Record<string, unknown>).fromConnectData === 'function') this.converters.set(exportName, value as ConverterConstructor);
           else if (proto && typeof (proto as Record<string, unknown>).apply === 'function') this.transforms.set(exportName, value as TransformationConstructor);
           else if (proto && typeof (proto as Record<string, unknown>).test === 'function') this.predicates.set(exportName, value as PredicateConstructor);
