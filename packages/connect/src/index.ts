@@ -17,3 +17,5 @@ export { StandaloneHerder, RestError, type ConnectorStatus, type ConnectorInfo }
 export { StandaloneWorker, type StandaloneWorkerOptions } from './runtime/standalone-worker.js';
 export { createRestServer } from './rest/server.js';
 export { CONNECT_VERSION } from './version.js';
+export { DistributedWorker } from './runtime/distributed-worker.js';
+export { DistributedHerder } from './runtime/distributed/distributed-herder.js';

@@ -31,7 +31,18 @@ function taskId(raw: string, name: string): number {
   return Number(raw);
 }
 
-export async function createRestServer(herder: StandaloneHerder, log: (line: string) => void): Promise<FastifyInstance> {
+/** What the REST layer needs of a herder; distributed herders also say where to forward writes. */
+export type RestHerder = Pick<
+  StandaloneHerder,
+  | 'plugins' | 'clusterId' | 'connectorNames' | 'status' | 'info' | 'putConnectorConfig' | 'taskConfigs' | 'taskStatus' | 'topics' | 'resetTopics'
+  | 'restart' | 'restartTask' | 'pause' | 'resume' | 'stop' | 'deleteConnector' | 'getOffsets' | 'resetOffsets' | 'alterOffsets' | 'validate'
+> & {
+  forwardTo?(): string | null;
+  ownerUrl?(name: string): string | null;
+  ownsLocally?(name: string): boolean;
+};
+
+export async function createRestServer(herder: RestHerder, log: (line: string) => void): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
@@ -51,6 +62,35 @@ export async function createRestServer(herder: StandaloneHerder, log: (line: str
     } catch (err) {
       done(new RestError(400, `Unexpected character in JSON body: ${(err as Error).message}`), undefined);
     }
+  });
+
+  // Distributed mode: writes go to the leader, restarts to the worker running the connector, as
+  // Kafka Connect forwards them; `forward=false` marks a forwarded request so it is not sent on.
+  app.addHook('preHandler', async (req, reply) => {
+    if (!herder.forwardTo || req.method === 'GET') return;
+    const url = new URL(req.url, 'http://worker');
+    if (url.searchParams.get('forward') === 'false' || url.pathname.startsWith('/connector-plugins')) return;
+    const restart = /^\/connectors\/([^/]+)\/(restart|tasks\/\d+\/restart)$/.exec(url.pathname);
+    let target: string | null;
+    if (restart) {
+      const name = decodeURIComponent(restart[1]);
+      if (herder.ownsLocally?.(name)) return;
+      target = herder.ownerUrl?.(name) ?? null;
+      if (!target) return;
+    } else {
+      target = herder.forwardTo();
+    }
+    if (!target) return;
+    url.searchParams.set('forward', 'false');
+    const res = await fetch(target + url.pathname + url.search, {
+      method: req.method,
+      headers: { 'Content-Type': 'application/json' },
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    });
+    const text = await res.text();
+    reply.status(res.status);
+    if (text) reply.header('Content-Type', 'application/json');
+    return reply.send(text || undefined);
   });
 
   app.get('/', async () => ({ version: CONNECT_VERSION, commit: 'sluice', kafka_cluster_id: await herder.clusterId() }));

@@ -8,7 +8,7 @@ import { Admin, Producer } from '@sluice/client';
 import { Connector, SinkConnector, SinkTask, SourceTask, type TaskProps } from '../api/connector.js';
 import { buildChain, validateConnectorConfig } from './connector-config.js';
 import { ConnectException, ErrorHandler } from './error-handler.js';
-import type { OffsetStore } from './offset-store.js';
+import type { SourceOffsetStore } from './offset-store.js';
 import type { Plugins } from './plugins.js';
 import { withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
@@ -75,7 +75,7 @@ export class StandaloneHerder {
   constructor(
     private readonly config: WorkerConfig,
     readonly plugins: Plugins,
-    private readonly offsets: OffsetStore,
+    private readonly offsets: SourceOffsetStore,
     private readonly log: (line: string) => void = (l) => console.error(l),
   ) {
     this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin' });
@@ -429,7 +429,7 @@ export class StandaloneHerder {
       const e = this.entry(name);
       this.requireStopped(e);
       if (e.type === 'source') {
-        this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+        await this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
       } else {
         const groups = await this.admin.listGroups();
         if (groups.some((g) => g.groupId === sinkGroupId(name))) await this.admin.deleteGroups([sinkGroupId(name)]);
@@ -450,7 +450,7 @@ export class StandaloneHerder {
         return { partition: o.partition as Record<string, unknown>, offset: (o.offset ?? null) as Record<string, unknown> | null };
       });
       if (e.type === 'source') {
-        this.offsets.set(name, writes);
+        await this.offsets.set(name, writes);
       } else {
         const sets: Array<{ topic: string; partition: number; offset: bigint }> = [];
         for (const w of writes) {

@@ -10,7 +10,20 @@ export function offsetKey(connector: string, partition: Record<string, unknown>)
   return JSON.stringify([connector, partition]);
 }
 
-export class OffsetStore {
+export interface OffsetWrite {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown> | null;
+}
+
+/** Where source offsets live: the offset file (standalone) or the offsets topic (distributed). */
+export interface SourceOffsetStore {
+  get(connector: string, partition: Record<string, unknown>): Record<string, unknown> | null;
+  forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }>;
+  /** Resolves once the writes are durable. */
+  set(connector: string, writes: OffsetWrite[]): void | Promise<void>;
+}
+
+export class OffsetStore implements SourceOffsetStore {
   private readonly entries = new Map<string, Record<string, unknown>>();
 
   constructor(private readonly file: string | null) {
@@ -41,7 +54,7 @@ export class OffsetStore {
   }
 
   /** Apply writes (null offset = delete) and persist them together. */
-  set(connector: string, writes: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): void {
+  set(connector: string, writes: OffsetWrite[]): void {
     for (const w of writes) {
       const k = offsetKey(connector, w.partition);
       if (w.offset === null) this.entries.delete(k);

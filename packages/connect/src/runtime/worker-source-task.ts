@@ -6,7 +6,7 @@ import { Producer, type ProducerRecord } from '@sluice/client';
 import type { RecordHeader } from '@sluice/protocol';
 import type { SourceTask } from '../api/connector.js';
 import type { SourceRecord } from '../data/schema.js';
-import type { OffsetStore } from './offset-store.js';
+import type { SourceOffsetStore } from './offset-store.js';
 import { WorkerTask, type TaskRuntime } from './worker-task.js';
 
 /** Polled batches whose records may be unacknowledged at once before the next poll waits. */
@@ -20,7 +20,7 @@ export class WorkerSourceTask extends WorkerTask {
   /** Records polled and produced since start (for benchmarks and tests). */
   produced = 0;
 
-  constructor(runtime: TaskRuntime, private readonly task: SourceTask, private readonly offsets: OffsetStore) {
+  constructor(runtime: TaskRuntime, private readonly task: SourceTask, private readonly offsets: SourceOffsetStore) {
     super(runtime);
     this.producer = new Producer({
       brokers: runtime.bootstrapServers,
@@ -116,7 +116,7 @@ export class WorkerSourceTask extends WorkerTask {
     while (this.inFlight.length) await this.settleOldest();
     const writes = [...this.pending.values()].filter((w) => Object.keys(w.offset).length > 0);
     this.pending.clear();
-    if (writes.length) this.offsets.set(this.runtime.connector, writes);
+    if (writes.length) await this.offsets.set(this.runtime.connector, writes);
     await this.task.commit();
   }
 
