@@ -97,6 +97,8 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
     'offset.flush.interval.ms=300',
     'session.timeout.ms=6000',
     'heartbeat.interval.ms=1000',
+    // A departed worker's connectors wait this long for it before moving (Kafka's default is 5 min).
+    'scheduled.rebalance.max.delay.ms=2000',
     'consumer.session.timeout.ms=6000',
     'consumer.heartbeat.interval.ms=1000',
     'listeners=http://127.0.0.1:0',
@@ -122,6 +124,7 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
   const before = (await json(`${workers[0].url}/connectors/file-source/status`)).body;
   assert.equal(before.connector.state, 'RUNNING');
   assert.equal(before.tasks[0].state, 'RUNNING');
+  const sinkBefore = (await json(`${workers[0].url}/connectors/file-sink/status`)).body;
   const victim = workers.find((w) => w.id === before.connector.worker_id);
   assert.ok(victim, `the source runs on one of the workers (${before.connector.worker_id})`);
 
@@ -140,6 +143,10 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
     return s.connector.state === 'RUNNING' && s.connector.worker_id !== victim!.id && s.tasks[0]?.state === 'RUNNING' && s.tasks[0]?.worker_id !== victim!.id;
   });
   await waitFor('every line in the sink file', async () => (await lines(output)).includes('second 299'));
+  if (sinkBefore.connector.worker_id !== victim!.id) {
+    // Incremental cooperative: the sink's worker survived, so the sink stayed where it was.
+    assert.equal((await json(`${survivor.url}/connectors/file-sink/status`)).body.connector.worker_id, sinkBefore.connector.worker_id);
+  }
   const got = await lines(output);
   const expected = [...Array.from({ length: 300 }, (_, i) => `first ${i}`), ...Array.from({ length: 300 }, (_, i) => `second ${i}`)];
   assert.deepEqual(got.filter((l, i) => got.indexOf(l) === i), expected, 'no gap, in order');
@@ -157,6 +164,19 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
   const statuses = await readTopic(bootstrap, 'connect-status', 5);
   const st = JSON.parse(statuses.filter((r) => r.key === 'status-connector-file-source').at(-1)!.value!);
   assert.deepEqual(Object.keys(st).sort(), ['generation', 'state', 'trace', 'worker_id']);
+
+  // Requests to any worker: pause goes to the leader, restart to the worker running the connector.
+  const others = workers.filter((w) => w !== victim);
+  const sinkOwner = (await json(`${others[0].url}/connectors/file-sink/status`)).body.connector.worker_id;
+  const notOwner = others.find((w) => w.id !== sinkOwner)!;
+  assert.equal((await json(`${notOwner.url}/connectors/file-sink/restart?includeTasks=true`, { method: 'POST' })).status, 202);
+  assert.equal((await json(`${notOwner.url}/connectors/file-sink/pause`, { method: 'PUT' })).status, 202);
+  await waitFor('the sink to pause', async () => (await json(`${notOwner.url}/connectors/file-sink/status`)).body.tasks[0]?.state === 'PAUSED');
+  assert.equal((await json(`${notOwner.url}/connectors/file-sink`, { method: 'DELETE' })).status, 204);
+  await waitFor('the sink to be gone everywhere', async () => {
+    for (const w of others) if ((await json(`${w.url}/connectors`)).body.includes('file-sink')) return false;
+    return true;
+  });
 
   for (const w of workers) if (w !== victim) w.child.kill('SIGTERM');
   for (const w of workers) if (w !== victim) assert.equal(await new Promise((r) => (w.child.exitCode !== null ? r(w.child.exitCode) : w.child.on('exit', r))), 0, w.stderr());

@@ -31,6 +31,7 @@ export interface DistributedSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
+  scheduledRebalanceMaxDelayMs: number;
 }
 
 export function distributedSettings(raw: Record<string, string>): DistributedSettings {
@@ -53,6 +54,7 @@ export function distributedSettings(raw: Record<string, string>): DistributedSet
     sessionTimeoutMs: num('session.timeout.ms', 10_000),
     heartbeatIntervalMs: num('heartbeat.interval.ms', 3_000),
     rebalanceTimeoutMs: num('rebalance.timeout.ms', 60_000),
+    scheduledRebalanceMaxDelayMs: num('scheduled.rebalance.max.delay.ms', 300_000),
   };
 }
 
@@ -80,6 +82,9 @@ export class DistributedHerder {
   private leaderUrl: string | null = null;
   private isLeader = false;
   private published = new Map<string, string>();
+  /** Leader's memory of the last plan, to notice a departed worker's connectors. */
+  private previousOwners = new Map<string, string>();
+  private lostDeadlines = new Map<string, number>();
   private statusTimer: NodeJS.Timeout | null = null;
   private applying: Promise<unknown> = Promise.resolve();
 
@@ -101,9 +106,8 @@ export class DistributedHerder {
     await this.configLog.start(1, this.settings.configReplication);
     this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
     this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
-      metadata: (): WorkerMetadata => ({ url: this.config.advertisedUrl, configOffset: 0n }),
+      metadata: (): WorkerMetadata => ({ url: this.config.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
       assign: (leaderId, members) => this.assign(leaderId, members),
-      revokeAll: () => this.serial(() => this.revokeAll()),
       assigned: (a) => this.serial(() => this.assigned(a)),
       log: this.log,
     });
@@ -153,17 +157,62 @@ export class DistributedHerder {
 
   // ---- group ----
 
+  /**
+   * Incremental cooperative assignment (the unit is a connector with its tasks): what a live
+   * worker runs stays there; work of a departed worker waits `scheduled.rebalance.max.delay.ms`
+   * for it to come back, then goes to the least loaded workers; deleted connectors and a busy
+   * worker's excess over its fair share are revoked and placed in the follow-up round.
+   */
   private async assign(leaderId: string, members: Array<{ memberId: string; metadata: WorkerMetadata }>): Promise<Map<string, ConnectAssignment>> {
     const configOffset = await this.configLog.readToEnd();
     const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
     const leaderUrl = members.find((m) => m.memberId === leaderId)!.metadata.url;
-    const plan = new Map<string, ConnectAssignment>(sorted.map((m) => [m.memberId, { error: 0, leader: leaderId, leaderUrl, configOffset, assignment: new Map() }]));
-    // The unit of assignment is a connector with all its tasks (the eager protocol's round robin).
-    [...this.configs.keys()].sort().forEach((name, i) => {
-      const owner = sorted[i % sorted.length];
-      const tasks = [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(name) ?? 0 }, (_, t) => t)];
-      plan.get(owner.memberId)!.assignment.set(name, tasks);
-    });
+    const plan = new Map<string, ConnectAssignment>(sorted.map((m) => [m.memberId, { error: 0, leader: leaderId, leaderUrl, configOffset, assignment: new Map(), revoked: new Map(), scheduledDelayMs: 0 }]));
+    const tasksOf = (name: string) => [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(name) ?? 0 }, (_, t) => t)];
+    const load = new Map<string, string[]>(sorted.map((m) => [m.memberId, []]));
+    const owner = new Map<string, string>();
+    for (const m of sorted) {
+      for (const name of m.metadata.owned.keys()) {
+        if (!this.configs.has(name) || owner.has(name)) {
+          plan.get(m.memberId)!.revoked.set(name, m.metadata.owned.get(name)!);
+          continue;
+        }
+        owner.set(name, m.memberId);
+        load.get(m.memberId)!.push(name);
+      }
+    }
+    const names = [...this.configs.keys()].sort();
+    const fair = Math.ceil(names.length / sorted.length);
+    for (const m of sorted) {
+      const mine = load.get(m.memberId)!;
+      while (mine.length > fair) {
+        const name = mine.pop()!;
+        owner.delete(name);
+        plan.get(m.memberId)!.revoked.set(name, tasksOf(name));
+      }
+    }
+    const now = Date.now();
+    const live = new Set(sorted.map((m) => m.memberId));
+    let delay = 0;
+    for (const name of names) {
+      if (owner.has(name) || [...plan.values()].some((p) => p.revoked.has(name))) continue;
+      const previous = this.previousOwners.get(name);
+      if (previous && !live.has(previous) && this.settings.scheduledRebalanceMaxDelayMs > 0) {
+        const deadline = this.lostDeadlines.get(name) ?? now + this.settings.scheduledRebalanceMaxDelayMs;
+        this.lostDeadlines.set(name, deadline);
+        if (deadline > now) {
+          delay = Math.max(delay, deadline - now);
+          continue;
+        }
+      }
+      this.lostDeadlines.delete(name);
+      const target = sorted.reduce((best, m) => (load.get(m.memberId)!.length < load.get(best.memberId)!.length ? m : best), sorted[0]);
+      load.get(target.memberId)!.push(name);
+      owner.set(name, target.memberId);
+      plan.get(target.memberId)!.assignment.set(name, tasksOf(name));
+    }
+    for (const p of plan.values()) p.scheduledDelayMs = delay;
+    this.previousOwners = owner;
     return plan;
   }
 
@@ -175,13 +224,23 @@ export class DistributedHerder {
   private async assigned(a: ConnectAssignment): Promise<void> {
     this.leaderUrl = a.leaderUrl;
     this.isLeader = a.leader === this.member?.memberId;
+    for (const name of a.revoked.keys()) {
+      this.owned.delete(name);
+      if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+    }
     await this.configLog.readToEnd();
     await this.offsets.log.readToEnd();
     for (const name of a.assignment.keys()) {
       this.owned.add(name);
       await this.applyOwned(name);
     }
-    this.log(`Connect group generation ${this.member?.generation}: ${this.isLeader ? 'leader' : 'follower'}, running ${[...a.assignment.keys()].join(', ') || 'nothing'}`);
+    // Connectors deleted from the config topic stop here too, whoever the leader is.
+    for (const name of [...this.owned]) {
+      if (this.configs.has(name)) continue;
+      this.owned.delete(name);
+      if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+    }
+    this.log(`Connect group generation ${this.member?.generation}: ${this.isLeader ? 'leader' : 'follower'}; assigned ${[...a.assignment.keys()].join(', ') || 'nothing'}, revoked ${[...a.revoked.keys()].join(', ') || 'nothing'}, running ${[...this.owned].join(', ') || 'nothing'}`);
   }
 
   private async applyOwned(name: string): Promise<void> {

@@ -1,11 +1,12 @@
 /**
  * A distributed worker's membership in its Connect group: JoinGroup/SyncGroup/Heartbeat/
- * LeaveGroup with protocol type `connect` and the eager `default` protocol (every rebalance
- * revokes all work first; the leader hands out connectors and tasks from the config topic).
+ * LeaveGroup with protocol type `connect` and the incremental cooperative `compatible` protocol:
+ * work keeps running through a rebalance; only what the leader revokes stops, and a worker that
+ * gave something up rejoins so it can be handed to its new owner.
  */
 import { ApiKey, ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Cluster } from '@sluice/client';
-import { decodeAssignment, decodeMetadata, encodeAssignment, encodeMetadata, type ConnectAssignment, type WorkerMetadata } from './connect-protocol.js';
+import { CONNECT_PROTOCOL_NAME, decodeAssignment, decodeMetadata, encodeAssignment, encodeMetadata, type ConnectAssignment, type WorkerMetadata } from './connect-protocol.js';
 
 const REJOIN = new Set<number>([ErrorCode.REBALANCE_IN_PROGRESS]);
 const RESET = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION, ErrorCode.FENCED_INSTANCE_ID]);
@@ -15,8 +16,7 @@ export interface GroupHost {
   metadata(): WorkerMetadata;
   /** Leader only: the assignment for every member. */
   assign(leaderId: string, members: Array<{ memberId: string; metadata: WorkerMetadata }>): Promise<Map<string, ConnectAssignment>>;
-  /** Before rejoining: stop everything this worker runs (eager protocol). */
-  revokeAll(): Promise<void>;
+  /** Stop what was revoked, start what was assigned. */
   assigned(assignment: ConnectAssignment, memberId: string, generation: number): Promise<void>;
   log(line: string): void;
 }
@@ -59,7 +59,6 @@ export class ConnectGroupMember {
       }
       try {
         this.needsRejoin = false;
-        await this.host.revokeAll();
         await this.joinAndSync();
       } catch (err) {
         this.needsRejoin = true;
@@ -81,7 +80,7 @@ export class ConnectGroupMember {
         memberId: this.memberId,
         groupInstanceId: null,
         protocolType: 'connect',
-        protocols: [{ name: 'default', metadata: encodeMetadata(this.host.metadata()) }],
+        protocols: [{ name: CONNECT_PROTOCOL_NAME, metadata: encodeMetadata(this.host.metadata()) }],
         reason: null,
       }, { timeoutMs: this.options.rebalanceTimeoutMs + 10_000 });
       if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
@@ -106,11 +105,17 @@ export class ConnectGroupMember {
       memberId: this.memberId,
       groupInstanceId: null,
       protocolType: 'connect',
-      protocolName: 'default',
+      protocolName: CONNECT_PROTOCOL_NAME,
       assignments,
     }, { timeoutMs: this.options.rebalanceTimeoutMs + 10_000 });
     this.check(sync.errorCode, 'SyncGroup');
-    await this.host.assigned(decodeAssignment(sync.assignment), this.memberId, this.generation);
+    const assignment = decodeAssignment(sync.assignment);
+    await this.host.assigned(assignment, this.memberId, this.generation);
+    if (assignment.revoked.size > 0) this.needsRejoin = true; // follow-up round hands them over
+    if (assignment.scheduledDelayMs > 0) {
+      const generation = this.generation;
+      setTimeout(() => { if (this.running && this.generation === generation) this.requestRejoin(); }, assignment.scheduledDelayMs).unref();
+    }
   }
 
   private check(code: number, what: string): void {
