@@ -2,7 +2,8 @@
  * `sluice connect-distributed`: three workers as processes share a FileStreamSource and a
  * FileStreamSink created through one worker's REST API (writes forwarded to the leader). kill -9
  * of the worker running the source moves it to another worker; the sink file has no gap
- * (at-least-once: a line may repeat). The internal topics hold Kafka Connect's record formats.
+ * (at-least-once: a line may repeat; with exactly-once source support and a read_committed sink,
+ * none does). The internal topics hold Kafka Connect's record formats.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,7 +72,7 @@ async function readTopic(bootstrap: string, topic: string, partitions: number): 
   return out;
 }
 
-test('connect-distributed: three workers, kill -9 of the source\'s worker, no gap in the sink file', { timeout: 180_000 }, async (t) => {
+async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce: boolean): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-dist-'));
   const broker = await startBroker({ dataDir: join(dir, 'data'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
@@ -102,6 +103,7 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
     'consumer.session.timeout.ms=6000',
     'consumer.heartbeat.interval.ms=1000',
     'listeners=http://127.0.0.1:0',
+    ...(exactlyOnce ? ['exactly.once.source.support=enabled', 'consumer.isolation.level=read_committed'] : []),
   ].join('\n'));
   for (let i = 0; i < 3; i++) workers.push(await startWorker(props));
 
@@ -141,6 +143,9 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
   await waitFor('the source to run on another worker', async () => {
     const s = (await json(`${survivor.url}/connectors/file-source/status`)).body;
     return s.connector.state === 'RUNNING' && s.connector.worker_id !== victim!.id && s.tasks[0]?.state === 'RUNNING' && s.tasks[0]?.worker_id !== victim!.id;
+  }).catch(async (err: Error) => {
+    const status = JSON.stringify((await json(`${survivor.url}/connectors/file-source/status`)).body);
+    throw new Error(`${err.message}; status ${status}; worker logs:\n${workers.filter((w) => w !== victim).map((w) => w.stderr().slice(-3000)).join('\n---\n')}`);
   });
   await waitFor('every line in the sink file', async () => (await lines(output)).includes('second 299'));
   if (sinkBefore.connector.worker_id !== victim!.id) {
@@ -149,7 +154,8 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
   }
   const got = await lines(output);
   const expected = [...Array.from({ length: 300 }, (_, i) => `first ${i}`), ...Array.from({ length: 300 }, (_, i) => `second ${i}`)];
-  assert.deepEqual(got.filter((l, i) => got.indexOf(l) === i), expected, 'no gap, in order');
+  if (exactlyOnce) assert.deepEqual(got, expected, 'exactly once: no gap and no duplicate');
+  else assert.deepEqual(got.filter((l, i) => got.indexOf(l) === i), expected, 'no gap, in order (at-least-once: a line may repeat)');
 
   // Kafka Connect's record formats in the internal topics.
   const configs = await readTopic(bootstrap, 'connect-configs', 1);
@@ -180,4 +186,8 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
 
   for (const w of workers) if (w !== victim) w.child.kill('SIGTERM');
   for (const w of workers) if (w !== victim) assert.equal(await new Promise((r) => (w.child.exitCode !== null ? r(w.child.exitCode) : w.child.on('exit', r))), 0, w.stderr());
-});
+}
+
+test('connect-distributed: three workers, kill -9 of the source\'s worker, no gap in the sink file', { timeout: 180_000 }, (t) => scenario(t, false));
+
+test('connect-distributed with exactly.once.source.support=enabled: kill -9 leaves neither gap nor duplicate', { timeout: 180_000 }, (t) => scenario(t, true));

@@ -13,7 +13,7 @@ import type { Plugins } from './plugins.js';
 import { withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
 import { WorkerSourceTask } from './worker-source-task.js';
-import type { TaskConverters, WorkerTask } from './worker-task.js';
+import type { ExactlyOnceSource, TaskConverters, WorkerTask } from './worker-task.js';
 
 export type ConnectorStateName = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
@@ -77,6 +77,8 @@ export class StandaloneHerder {
     readonly plugins: Plugins,
     private readonly offsets: SourceOffsetStore,
     private readonly log: (line: string) => void = (l) => console.error(l),
+    /** Distributed workers with exactly.once.source.support=enabled give source tasks a transactional setup. */
+    private readonly exactlyOnce: ((connector: string, taskId: number) => ExactlyOnceSource | null) | null = null,
   ) {
     this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin' });
     this.workerId = new URL(config.advertisedUrl).host;
@@ -262,6 +264,7 @@ export class StandaloneHerder {
       clientProps: e.type === 'sink' ? { ...withPrefix(worker.raw, 'consumer.'), ...withPrefix(cfg, 'consumer.override.') } : { ...withPrefix(worker.raw, 'producer.'), ...withPrefix(cfg, 'producer.override.') },
       log: this.log,
       onTopic: (t: string) => e.topics.add(t),
+      exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
     };
     const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);

@@ -39,6 +39,7 @@ export class WorkerSinkTask extends WorkerTask {
       maxPollIntervalMs: Number(runtime.clientProps['max.poll.interval.ms'] ?? 300_000),
       // A sink may start before its topics exist (the source creates them): look again often.
       metadataMaxAgeMs: Number(runtime.clientProps['metadata.max.age.ms'] ?? 3000),
+      isolationLevel: runtime.clientProps['isolation.level'] === 'read_committed' ? 'read_committed' : 'read_uncommitted',
       autoOffsetReset: (runtime.clientProps['auto.offset.reset'] as 'earliest' | 'latest' | undefined) ?? 'earliest',
       rebalanceListener: {
         onPartitionsAssigned: (tps) => this.task.open(tps),

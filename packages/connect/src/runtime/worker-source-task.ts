@@ -28,6 +28,7 @@ export class WorkerSourceTask extends WorkerTask {
       acks: 'all',
       lingerMs: Number(runtime.clientProps['linger.ms'] ?? 5),
       allowAutoTopicCreation: true,
+      ...(runtime.exactlyOnce ? { transactionalId: runtime.exactlyOnce.transactionalId, transactionTimeoutMs: Number(runtime.clientProps['transaction.timeout.ms'] ?? 60_000) } : {}),
     });
     task.context = {
       configs: () => runtime.props,
@@ -38,6 +39,8 @@ export class WorkerSourceTask extends WorkerTask {
   protected async run(): Promise<void> {
     try {
       await this.producer.connect();
+      // A new instance of the task fences the previous one (a zombie on a worker presumed dead).
+      if (this.runtime.exactlyOnce) await this.producer.initTransactions();
       await this.task.start(this.runtime.props);
       await this.pollLoop();
       await this.commitOffsets();
@@ -57,6 +60,7 @@ export class WorkerSourceTask extends WorkerTask {
         await this.waitWhilePaused();
         if (this.stopping) break;
         const records = (await this.task.poll()) ?? [];
+        if (this.runtime.exactlyOnce && records.length) this.producer.beginTransaction();
         const sends: Array<Promise<unknown>> = [];
         for (const record of records) {
           const transformed = await errors.attempt('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), null);
@@ -78,6 +82,10 @@ export class WorkerSourceTask extends WorkerTask {
           this.runtime.onTopic(r.topic);
           sends.push(this.producer.send(out).then((md) => this.task.commitRecord(record, { topic: md.topic, partition: md.partition, offset: Number(md.offset) })));
         }
+        if (this.runtime.exactlyOnce) {
+          if (records.length) await this.commitTransaction(records, sends);
+          continue;
+        }
         // Several polled batches may be in flight; offsets are staged strictly in poll order.
         const done = Promise.all(sends);
         done.catch(() => undefined); // observed when settled in order; not an unhandled rejection meanwhile
@@ -97,6 +105,26 @@ export class WorkerSourceTask extends WorkerTask {
   private stopTaskOnce(): Promise<void> {
     this.taskStop ??= Promise.resolve(this.task.stop());
     return this.taskStop;
+  }
+
+  /** transaction.boundary=poll: the batch's records and its source offsets commit together. */
+  private async commitTransaction(records: SourceRecord[], sends: Array<Promise<unknown>>): Promise<void> {
+    const eos = this.runtime.exactlyOnce!;
+    const last = new Map<string, { partition: Record<string, unknown>; offset: Record<string, unknown> }>();
+    for (const r of records) if (Object.keys(r.sourceOffset).length) last.set(JSON.stringify(r.sourcePartition), { partition: r.sourcePartition, offset: r.sourceOffset });
+    try {
+      for (const w of last.values()) {
+        sends.push(this.producer.send({ topic: eos.offsetsTopic, key: JSON.stringify([this.runtime.connector, w.partition]), value: JSON.stringify(w.offset) }));
+      }
+      await Promise.all(sends);
+      await this.producer.commitTransaction();
+    } catch (err) {
+      await this.producer.abortTransaction().catch(() => undefined);
+      throw err;
+    }
+    eos.remember(this.runtime.connector, [...last.values()]);
+    this.produced += records.length;
+    await this.task.commit();
   }
 
   private async settleOldest(): Promise<void> {

@@ -28,6 +28,15 @@ export interface TaskRuntime {
   log: (line: string) => void;
   /** Topics the task has produced to or consumed from (GET /connectors/{name}/topics). */
   onTopic: (topic: string) => void;
+  /** Exactly-once source support (KIP-618): records and offsets commit in one transaction per poll. */
+  exactlyOnce?: ExactlyOnceSource | null;
+}
+
+export interface ExactlyOnceSource {
+  transactionalId: string;
+  offsetsTopic: string;
+  /** Makes committed offsets visible to this worker's offset reader at once. */
+  remember(connector: string, writes: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): void;
 }
 
 export abstract class WorkerTask {

@@ -93,7 +93,11 @@ export class DistributedHerder {
     this.offsets = new KafkaOffsetStore(config.bootstrapServers, settings.offsetTopic, `${id}-offsets`);
     this.configLog = new KafkaLog(config.bootstrapServers, settings.configTopic, (r) => this.onConfig(r), `${id}-configs`);
     this.statusLog = new KafkaLog(config.bootstrapServers, settings.statusTopic, (r) => this.onStatus(r), `${id}-statuses`);
-    this.local = new StandaloneHerder(config, plugins, this.offsets, log);
+    const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
+    if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
+    this.local = new StandaloneHerder(config, plugins, this.offsets, log, eos === 'enabled'
+      ? (connector, taskId) => ({ transactionalId: `${settings.groupId}-${connector}-${taskId}`, offsetsTopic: settings.offsetTopic, remember: (c, w) => this.offsets.remember(c, w) })
+      : null);
     this.admin = new Admin({ brokers: config.bootstrapServers });
   }
 

@@ -27,7 +27,8 @@ export class KafkaLog {
     clientId: string,
   ) {
     this.producer = new Producer({ brokers, clientId: `${clientId}-producer`, acks: 'all', enableIdempotence: true, lingerMs: 0 });
-    this.consumer = new Consumer({ brokers, clientId: `${clientId}-consumer`, fetchMaxWaitMs: 100 });
+    // read_committed: offsets written by exactly-once source tasks count only once committed.
+    this.consumer = new Consumer({ brokers, clientId: `${clientId}-consumer`, fetchMaxWaitMs: 100, isolationLevel: 'read_committed' });
   }
 
   /** Creates the topic (compacted) if missing, then reads it to the end. */
@@ -77,7 +78,7 @@ export class KafkaLog {
     const admin = new Admin({ brokers: this.brokers });
     let ends: Array<{ partition: number; offset: bigint }>;
     try {
-      ends = await admin.listOffsets(this.topic, OffsetSpec.latest, this.partitions);
+      ends = await admin.listOffsets(this.topic, OffsetSpec.latest, this.partitions, 1);
     } finally {
       await admin.close();
     }
@@ -86,7 +87,8 @@ export class KafkaLog {
       const behind = ends.filter((e) => {
         const own = this.positions.get(e.partition) ?? 0n;
         if (own >= e.offset) return false;
-        const fetched = this.consumer.position({ topic: this.topic, partition: e.partition });
+        // Waiting in poll with nothing delivered: the fetcher has looked past markers and aborted records.
+        const fetched = this.consumer.fetchedPosition({ topic: this.topic, partition: e.partition });
         return !(this.idle && fetched !== null && fetched >= e.offset);
       });
       if (!behind.length) break;

@@ -38,6 +38,14 @@ export class KafkaOffsetStore implements SourceOffsetStore {
     return out;
   }
 
+  /** Offsets another producer (a task's transaction) has already committed to the topic. */
+  remember(connector: string, writes: OffsetWrite[]): void {
+    for (const w of writes) {
+      if (w.offset === null) this.entries.delete(offsetKey(connector, w.partition));
+      else this.entries.set(offsetKey(connector, w.partition), w.offset);
+    }
+  }
+
   async set(connector: string, writes: OffsetWrite[]): Promise<void> {
     await Promise.all(writes.map((w) => this.log.send(offsetKey(connector, w.partition), w.offset)));
     for (const w of writes) {
