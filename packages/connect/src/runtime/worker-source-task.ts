@@ -40,7 +40,12 @@ export class WorkerSourceTask extends WorkerTask {
     try {
       await this.producer.connect();
       // A new instance of the task fences the previous one (a zombie on a worker presumed dead).
-      if (this.runtime.exactlyOnce) await this.producer.initTransactions();
+      if (this.runtime.exactlyOnce) {
+        await this.producer.initTransactions();
+        // KIP-618: offsets are read only after the fence, when the previous instance's last
+        // transaction has either committed or been aborted.
+        await this.runtime.exactlyOnce.catchUp();
+      }
       await this.task.start(this.runtime.props);
       await this.pollLoop();
       await this.commitOffsets();

@@ -35,6 +35,8 @@ export interface TaskRuntime {
 export interface ExactlyOnceSource {
   transactionalId: string;
   offsetsTopic: string;
+  /** Reads the offsets topic to its end: after fencing, so a zombie's last commit is seen. */
+  catchUp(): Promise<void>;
   /** Makes committed offsets visible to this worker's offset reader at once. */
   remember(connector: string, writes: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): void;
 }

@@ -96,7 +96,12 @@ export class DistributedHerder {
     const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
     if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
     this.local = new StandaloneHerder(config, plugins, this.offsets, log, eos === 'enabled'
-      ? (connector, taskId) => ({ transactionalId: `${settings.groupId}-${connector}-${taskId}`, offsetsTopic: settings.offsetTopic, remember: (c, w) => this.offsets.remember(c, w) })
+      ? (connector, taskId) => ({
+          transactionalId: `${settings.groupId}-${connector}-${taskId}`,
+          offsetsTopic: settings.offsetTopic,
+          catchUp: async () => { await this.offsets.log.readToEnd(); },
+          remember: (c, w) => this.offsets.remember(c, w),
+        })
       : null);
     this.admin = new Admin({ brokers: config.bootstrapServers });
   }
