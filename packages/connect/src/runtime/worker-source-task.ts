@@ -67,6 +67,8 @@ export class WorkerSourceTask extends WorkerTask {
         const records = (await this.task.poll()) ?? [];
         if (this.runtime.exactlyOnce && records.length) this.producer.beginTransaction();
         const sends: Array<Promise<unknown>> = [];
+        const outgoing: ProducerRecord[] = [];
+        const sent: SourceRecord[] = [];
         for (const record of records) {
           const transformed = await errors.attempt('TRANSFORMATION', 'TransformationChain', () => chain.apply(record), null);
           if (!transformed.ok || transformed.value === null) {
@@ -85,7 +87,12 @@ export class WorkerSourceTask extends WorkerTask {
           if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
           if (r.timestamp !== null) out.timestamp = r.timestamp;
           this.runtime.onTopic(r.topic);
-          sends.push(this.producer.send(out).then((md) => this.task.commitRecord(record, { topic: md.topic, partition: md.partition, offset: Number(md.offset) })));
+          outgoing.push(out);
+          sent.push(record);
+        }
+        // One sendBatch per poll: the producer batches anyway, and a promise per record costs.
+        if (outgoing.length) {
+          sends.push(this.producer.sendBatch(outgoing).then((mds) => Promise.all(mds.map((md, i) => this.task.commitRecord(sent[i], { topic: md.topic, partition: md.partition, offset: Number(md.offset) })))));
         }
         if (this.runtime.exactlyOnce) {
           if (records.length) await this.commitTransaction(records, sends);
