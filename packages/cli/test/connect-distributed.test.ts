@@ -110,13 +110,16 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
   const input = join(dir, 'in.txt');
   const output = join(dir, 'out.txt');
   await writeFile(input, Array.from({ length: 300 }, (_, i) => `first ${i}`).join('\n') + '\n');
-  const post = (w: Worker, body: unknown) => json(`${w.url}/connectors`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  // A worker answers 409 "no known leader" until it has joined the group, as Kafka's do; retry then.
+  const post = async (w: Worker, body: unknown) => {
+    for (let i = 0; ; i++) {
+      const r = await json(`${w.url}/connectors`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (i > 60 || !(r.status === 409 && /no known leader/.test(r.body.message))) return r;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  };
   // Created through the third worker: a follower or the leader, the request reaches the leader.
-  let created = await post(workers[2], { name: 'file-sink', config: { 'connector.class': 'FileStreamSink', topics: 'dist-topic', file: output } });
-  for (let i = 0; i < 20 && created.status >= 500; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    created = await post(workers[2], { name: 'file-sink', config: { 'connector.class': 'FileStreamSink', topics: 'dist-topic', file: output } });
-  }
+  const created = await post(workers[2], { name: 'file-sink', config: { 'connector.class': 'FileStreamSink', topics: 'dist-topic', file: output } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal((await post(workers[1], { name: 'file-source', config: { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input } })).status, 201);
   assert.equal((await post(workers[0], { name: 'file-source', config: { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input } })).status, 409);

@@ -38,6 +38,8 @@ export type RestHerder = Pick<
   | 'restart' | 'restartTask' | 'pause' | 'resume' | 'stop' | 'deleteConnector' | 'getOffsets' | 'resetOffsets' | 'alterOffsets' | 'validate'
 > & {
   forwardTo?(): string | null;
+  /** Distributed: no generation joined yet, so there is no leader to take a write. */
+  awaitingLeader?(): boolean;
   ownerUrl?(name: string): string | null;
   ownsLocally?(name: string): boolean;
 };
@@ -70,6 +72,9 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     if (!herder.forwardTo || req.method === 'GET') return;
     const url = new URL(req.url, 'http://worker');
     if (url.searchParams.get('forward') === 'false' || url.pathname.startsWith('/connector-plugins')) return;
+    if (herder.awaitingLeader?.()) {
+      return reply.status(409).send({ error_code: 409, message: 'Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.' });
+    }
     const restart = /^\/connectors\/([^/]+)\/(restart|tasks\/\d+\/restart)$/.exec(url.pathname);
     let target: string | null;
     if (restart) {

@@ -14,21 +14,14 @@ export class DistributedWorker {
     const settings = distributedSettings(options.workerProps);
     const plugins = new Plugins();
     if (config.pluginPath.length) await plugins.loadPluginPath(config.pluginPath);
-    // The REST server listens first: the URL goes into the group metadata for forwarding.
-    let herder: DistributedHerder | null = null;
-    const rest = await createRestServer(new Proxy({} as DistributedHerder, {
-      get: (_t, prop) => {
-        if (!herder) throw new Error('worker starting');
-        const v = (herder as unknown as Record<string | symbol, unknown>)[prop];
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(herder) : v;
-      },
-    }), log);
+    const herder = new DistributedHerder(config, settings, plugins, log);
+    const rest = await createRestServer(herder, log);
     const address = await rest.listen({ host: config.restHost || '0.0.0.0', port: config.restPort });
     const port = Number(new URL(address).port);
     const host = config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost';
+    // With port 0 the real port is only known now; it goes into the group metadata for forwarding.
     if (config.restPort === 0) config = { ...config, restPort: port, advertisedUrl: `http://${new URL(config.advertisedUrl).hostname}:${port}/` };
-    herder = new DistributedHerder(config, settings, plugins, log);
-    herder.workerId = new URL(config.advertisedUrl).host;
+    herder.advertise(config.advertisedUrl);
     try {
       await herder.start();
     } catch (err) {

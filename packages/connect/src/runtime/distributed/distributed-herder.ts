@@ -104,10 +104,17 @@ export class DistributedHerder {
         })
       : null);
     this.admin = new Admin({ brokers: config.bootstrapServers });
+    this.advertisedUrl = config.advertisedUrl;
+    this.local.workerId = new URL(config.advertisedUrl).host;
   }
 
-  set workerId(id: string) { this.local.workerId = id; }
-  get workerId(): string { return this.local.workerId; }
+  private advertisedUrl: string;
+
+  /** The URL other workers reach this one at (group metadata) and its worker_id (host:port). */
+  advertise(url: string): void {
+    this.advertisedUrl = url;
+    this.local.workerId = new URL(url).host;
+  }
 
   async start(): Promise<void> {
     await this.offsets.log.start(this.settings.offsetPartitions, this.settings.offsetReplication);
@@ -115,7 +122,7 @@ export class DistributedHerder {
     await this.configLog.start(1, this.settings.configReplication);
     this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
     this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
-      metadata: (): WorkerMetadata => ({ url: this.config.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
+      metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
       assign: (leaderId, members) => this.assign(leaderId, members),
       assigned: (a) => this.serial(() => this.assigned(a)),
       log: this.log,
@@ -302,6 +309,10 @@ export class DistributedHerder {
   }
 
   // ---- REST ----
+
+  awaitingLeader(): boolean {
+    return this.leaderUrl === null;
+  }
 
   /** The leader's URL when this worker is not the leader (writes are forwarded there). */
   forwardTo(): string | null {
