@@ -5,6 +5,8 @@
  */
 import { runStart } from './start.js';
 import { operatorSubcommands } from './operator.js';
+import { runConnectStandalone } from './connect-standalone.js';
+import { runConnectDistributed } from './connect-distributed.js';
 
 interface Subcommand {
   summary: string;
@@ -13,6 +15,8 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   start: { summary: 'run a broker in the foreground', run: runStart },
+  'connect-standalone': { summary: 'run a Kafka Connect worker in standalone mode', run: runConnectStandalone },
+  'connect-distributed': { summary: 'run a Kafka Connect worker in distributed mode', run: runConnectDistributed },
   ...operatorSubcommands(),
 };
 

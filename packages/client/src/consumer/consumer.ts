@@ -366,6 +366,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return s.consumedPosition;
   }
 
+  /**
+   * The next offset the fetcher will ask for: past transaction markers and aborted records that
+   * position() never reaches because no record is delivered for them (Java's position() after an
+   * empty poll). Lets a reader of a transactional topic tell that it has caught up.
+   */
+  fetchedPosition(tp: TopicPartition): bigint | null {
+    return this.stateOf(tp).fetchPosition;
+  }
+
   /** The next offset and the leader epoch of the record before it (KIP-320), as a commit stores them. */
   positionWithEpoch(tp: TopicPartition): FetchPosition | null {
     return this.subscriptions.position(tp);

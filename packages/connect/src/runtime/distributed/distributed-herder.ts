@@ -1,0 +1,482 @@
+/**
+ * The distributed herder. Connector configs, task configs and target states live in
+ * `config.storage.topic` (keys `connector-<name>`, `task-<name>-<n>`, `commit-<name>`,
+ * `target-state-<name>`, values `{"properties":…}`, `{"tasks":N}`, `{"state":…}`), statuses in
+ * `status.storage.topic` (`status-connector-<name>`, `status-task-<name>-<n>`, values
+ * `{"state","trace","worker_id","generation"}`), source offsets in `offset.storage.topic`.
+ * Writes go through the leader (the REST layer forwards them); the leader assigns each connector,
+ * with its tasks, to one worker; that worker runs it through a local herder, publishes its task
+ * configs and statuses, and follows target-state changes.
+ */
+import { Admin, Cluster } from '@sluice/client';
+import { RestError, StandaloneHerder, type ConnectorInfo, type ConnectorStatus, type TargetState, type TaskStatus } from '../herder.js';
+import type { Plugins } from '../plugins.js';
+import type { WorkerConfig } from '../worker-config.js';
+import { sinkGroupId } from '../worker-sink-task.js';
+import { CONNECTOR_TASK, type ConnectAssignment, type WorkerMetadata } from './connect-protocol.js';
+import { ConnectGroupMember } from './group-member.js';
+import { KafkaLog, type LogRecord } from './kafka-log.js';
+import { KafkaOffsetStore } from './kafka-offset-store.js';
+
+export interface DistributedSettings {
+  groupId: string;
+  configTopic: string;
+  offsetTopic: string;
+  statusTopic: string;
+  configReplication: number;
+  offsetReplication: number;
+  statusReplication: number;
+  offsetPartitions: number;
+  statusPartitions: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  scheduledRebalanceMaxDelayMs: number;
+}
+
+export function distributedSettings(raw: Record<string, string>): DistributedSettings {
+  const need = (k: string) => {
+    const v = raw[k];
+    if (!v) throw new Error(`Missing required configuration "${k}" which has no default value.`);
+    return v;
+  };
+  const num = (k: string, d: number) => (raw[k] === undefined ? d : Number(raw[k]));
+  return {
+    groupId: need('group.id'),
+    configTopic: need('config.storage.topic'),
+    offsetTopic: need('offset.storage.topic'),
+    statusTopic: need('status.storage.topic'),
+    configReplication: num('config.storage.replication.factor', 3),
+    offsetReplication: num('offset.storage.replication.factor', 3),
+    statusReplication: num('status.storage.replication.factor', 3),
+    offsetPartitions: num('offset.storage.partitions', 25),
+    statusPartitions: num('status.storage.partitions', 5),
+    sessionTimeoutMs: num('session.timeout.ms', 10_000),
+    heartbeatIntervalMs: num('heartbeat.interval.ms', 3_000),
+    rebalanceTimeoutMs: num('rebalance.timeout.ms', 60_000),
+    scheduledRebalanceMaxDelayMs: num('scheduled.rebalance.max.delay.ms', 300_000),
+  };
+}
+
+interface StatusValue {
+  state: string;
+  trace: string | null;
+  worker_id: string;
+  generation: number;
+}
+
+export class DistributedHerder {
+  private readonly configs = new Map<string, Record<string, string>>();
+  private readonly targets = new Map<string, TargetState>();
+  private readonly taskCounts = new Map<string, number>();
+  private readonly taskProps = new Map<string, Record<string, string>>();
+  private readonly statuses = new Map<string, StatusValue>();
+  private readonly configLog: KafkaLog;
+  private readonly statusLog: KafkaLog;
+  readonly offsets: KafkaOffsetStore;
+  private readonly local: StandaloneHerder;
+  private readonly admin: Admin;
+  private member: ConnectGroupMember | null = null;
+  private cluster: Cluster | null = null;
+  private owned = new Set<string>();
+  private leaderUrl: string | null = null;
+  private isLeader = false;
+  private published = new Map<string, string>();
+  /** Leader's memory of the last plan, to notice a departed worker's connectors. */
+  private previousOwners = new Map<string, string>();
+  private lostDeadlines = new Map<string, number>();
+  private statusTimer: NodeJS.Timeout | null = null;
+  private applying: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly config: WorkerConfig, private readonly settings: DistributedSettings, readonly plugins: Plugins, private readonly log: (line: string) => void) {
+    const id = `${settings.groupId}-${process.pid}`;
+    this.offsets = new KafkaOffsetStore(config.bootstrapServers, settings.offsetTopic, `${id}-offsets`);
+    this.configLog = new KafkaLog(config.bootstrapServers, settings.configTopic, (r) => this.onConfig(r), `${id}-configs`);
+    this.statusLog = new KafkaLog(config.bootstrapServers, settings.statusTopic, (r) => this.onStatus(r), `${id}-statuses`);
+    const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
+    if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
+    this.local = new StandaloneHerder(config, plugins, this.offsets, log, eos === 'enabled'
+      ? (connector, taskId) => ({
+          transactionalId: `${settings.groupId}-${connector}-${taskId}`,
+          offsetsTopic: settings.offsetTopic,
+          catchUp: async () => { await this.offsets.log.readToEnd(); },
+          remember: (c, w) => this.offsets.remember(c, w),
+        })
+      : null);
+    this.admin = new Admin({ brokers: config.bootstrapServers });
+    this.advertisedUrl = config.advertisedUrl;
+    this.local.workerId = new URL(config.advertisedUrl).host;
+  }
+
+  private advertisedUrl: string;
+
+  /** The URL other workers reach this one at (group metadata) and its worker_id (host:port). */
+  advertise(url: string): void {
+    this.advertisedUrl = url;
+    this.local.workerId = new URL(url).host;
+  }
+
+  async start(): Promise<void> {
+    await this.offsets.log.start(this.settings.offsetPartitions, this.settings.offsetReplication);
+    await this.statusLog.start(this.settings.statusPartitions, this.settings.statusReplication);
+    await this.configLog.start(1, this.settings.configReplication);
+    this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
+    this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
+      metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
+      assign: (leaderId, members) => this.assign(leaderId, members),
+      assigned: (a) => this.serial(() => this.assigned(a)),
+      log: this.log,
+    });
+    this.member.start();
+    this.statusTimer = setInterval(() => void this.serial(() => this.publish()).catch(() => undefined), 1000);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.applying.then(fn, fn);
+    this.applying = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- internal topics ----
+
+  private onConfig(r: LogRecord): void {
+    const v = r.value as Record<string, unknown> | null;
+    let m: RegExpExecArray | null;
+    if ((m = /^connector-(.+)$/.exec(r.key))) {
+      const name = m[1];
+      const existed = this.configs.has(name);
+      if (v === null) {
+        this.configs.delete(name);
+        this.targets.delete(name);
+        this.taskCounts.delete(name);
+      } else {
+        this.configs.set(name, (v.properties ?? {}) as Record<string, string>);
+      }
+      if (this.isLeader && existed !== this.configs.has(name)) this.member?.requestRejoin();
+      else if (this.owned.has(name) && v !== null) void this.serial(() => this.applyOwned(name));
+    } else if ((m = /^target-state-(.+)$/.exec(r.key))) {
+      if (v === null) this.targets.delete(m[1]);
+      else this.targets.set(m[1], ((v.state as string) ?? 'STARTED') as TargetState);
+      const name = m[1];
+      if (this.owned.has(name)) void this.serial(() => this.applyTarget(name));
+    } else if ((m = /^task-(.+)-(\d+)$/.exec(r.key))) {
+      if (v !== null) this.taskProps.set(`${m[1]}\u0000${m[2]}`, (v.properties ?? {}) as Record<string, string>);
+    } else if ((m = /^commit-(.+)$/.exec(r.key))) {
+      if (v !== null) this.taskCounts.set(m[1], Number(v.tasks ?? 0));
+    }
+  }
+
+  private onStatus(r: LogRecord): void {
+    if (r.value === null) this.statuses.delete(r.key);
+    else this.statuses.set(r.key, r.value as StatusValue);
+  }
+
+  // ---- group ----
+
+  /**
+   * Incremental cooperative assignment (the unit is a connector with its tasks): what a live
+   * worker runs stays there; work of a departed worker waits `scheduled.rebalance.max.delay.ms`
+   * for it to come back, then goes to the least loaded workers; deleted connectors and a busy
+   * worker's excess over its fair share are revoked and placed in the follow-up round.
+   */
+  private async assign(leaderId: string, members: Array<{ memberId: string; metadata: WorkerMetadata }>): Promise<Map<string, ConnectAssignment>> {
+    const configOffset = await this.configLog.readToEnd();
+    const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+    const leaderUrl = members.find((m) => m.memberId === leaderId)!.metadata.url;
+    const plan = new Map<string, ConnectAssignment>(sorted.map((m) => [m.memberId, { error: 0, leader: leaderId, leaderUrl, configOffset, assignment: new Map(), revoked: new Map(), scheduledDelayMs: 0 }]));
+    const tasksOf = (name: string) => [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(name) ?? 0 }, (_, t) => t)];
+    const load = new Map<string, string[]>(sorted.map((m) => [m.memberId, []]));
+    const owner = new Map<string, string>();
+    for (const m of sorted) {
+      for (const name of m.metadata.owned.keys()) {
+        if (!this.configs.has(name) || owner.has(name)) {
+          plan.get(m.memberId)!.revoked.set(name, m.metadata.owned.get(name)!);
+          continue;
+        }
+        owner.set(name, m.memberId);
+        load.get(m.memberId)!.push(name);
+      }
+    }
+    const names = [...this.configs.keys()].sort();
+    const fair = Math.ceil(names.length / sorted.length);
+    for (const m of sorted) {
+      const mine = load.get(m.memberId)!;
+      while (mine.length > fair) {
+        const name = mine.pop()!;
+        owner.delete(name);
+        plan.get(m.memberId)!.revoked.set(name, tasksOf(name));
+      }
+    }
+    const now = Date.now();
+    const live = new Set(sorted.map((m) => m.memberId));
+    let delay = 0;
+    for (const name of names) {
+      if (owner.has(name) || [...plan.values()].some((p) => p.revoked.has(name))) continue;
+      const previous = this.previousOwners.get(name);
+      if (previous && !live.has(previous) && this.settings.scheduledRebalanceMaxDelayMs > 0) {
+        const deadline = this.lostDeadlines.get(name) ?? now + this.settings.scheduledRebalanceMaxDelayMs;
+        this.lostDeadlines.set(name, deadline);
+        if (deadline > now) {
+          delay = Math.max(delay, deadline - now);
+          continue;
+        }
+      }
+      this.lostDeadlines.delete(name);
+      const target = sorted.reduce((best, m) => (load.get(m.memberId)!.length < load.get(best.memberId)!.length ? m : best), sorted[0]);
+      load.get(target.memberId)!.push(name);
+      owner.set(name, target.memberId);
+      plan.get(target.memberId)!.assignment.set(name, tasksOf(name));
+    }
+    for (const p of plan.values()) p.scheduledDelayMs = delay;
+    this.previousOwners = owner;
+    return plan;
+  }
+
+  private async revokeAll(): Promise<void> {
+    await Promise.all([...this.owned].map((name) => this.local.deleteConnector(name).catch(() => undefined)));
+    this.owned.clear();
+  }
+
+  private async assigned(a: ConnectAssignment): Promise<void> {
+    this.leaderUrl = a.leaderUrl;
+    this.isLeader = a.leader === this.member?.memberId;
+    for (const name of a.revoked.keys()) {
+      this.owned.delete(name);
+      if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+    }
+    await this.configLog.readToEnd();
+    await this.offsets.log.readToEnd();
+    for (const name of a.assignment.keys()) {
+      this.owned.add(name);
+      await this.applyOwned(name);
+    }
+    // Connectors deleted from the config topic stop here too, whoever the leader is.
+    for (const name of [...this.owned]) {
+      if (this.configs.has(name)) continue;
+      this.owned.delete(name);
+      if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+    }
+    this.log(`Connect group generation ${this.member?.generation}: ${this.isLeader ? 'leader' : 'follower'}; assigned ${[...a.assignment.keys()].join(', ') || 'nothing'}, revoked ${[...a.revoked.keys()].join(', ') || 'nothing'}, running ${[...this.owned].join(', ') || 'nothing'}`);
+  }
+
+  private async applyOwned(name: string): Promise<void> {
+    const config = this.configs.get(name);
+    if (!config || !this.owned.has(name)) return;
+    const current = this.local.has(name) ? this.local.info(name).config : null;
+    if (current && JSON.stringify(current) === JSON.stringify(config)) return this.applyTarget(name);
+    try {
+      await this.local.putConnectorConfig(name, config, true, this.targets.get(name) ?? 'STARTED');
+    } catch (err) {
+      this.log(`Could not start connector ${name}: ${(err as Error).message}`);
+      return;
+    }
+    await this.publish();
+  }
+
+  private async applyTarget(name: string): Promise<void> {
+    if (!this.local.has(name)) return;
+    const target = this.targets.get(name) ?? 'STARTED';
+    if (target === 'PAUSED') await this.local.pause(name);
+    else if (target === 'STOPPED') await this.local.stop(name);
+    else await this.local.resume(name);
+    await this.publish();
+  }
+
+  /** Task configs and statuses of what this worker runs, written when they change. */
+  private async publish(): Promise<void> {
+    const generation = this.member?.generation ?? -1;
+    for (const name of this.owned) {
+      if (!this.local.has(name)) continue;
+      const tasks = this.local.taskConfigs(name);
+      const taskKey = `tasks:${name}`;
+      const taskJson = JSON.stringify(tasks);
+      if (this.published.get(taskKey) !== taskJson && (this.targets.get(name) ?? 'STARTED') !== 'STOPPED') {
+        for (const t of tasks) await this.configLog.send(`task-${name}-${t.id.task}`, { properties: t.config });
+        await this.configLog.send(`commit-${name}`, { tasks: tasks.length });
+        this.published.set(taskKey, taskJson);
+      }
+      const status = this.local.status(name);
+      const writes: Array<[string, StatusValue]> = [[`status-connector-${name}`, { state: status.connector.state, trace: status.connector.trace ?? null, worker_id: status.connector.worker_id, generation }]];
+      for (const t of status.tasks) writes.push([`status-task-${name}-${t.id}`, { state: t.state, trace: t.trace ?? null, worker_id: t.worker_id, generation }]);
+      for (const [key, value] of writes) {
+        const json = JSON.stringify(value);
+        if (this.published.get(key) === json) continue;
+        await this.statusLog.send(key, value);
+        this.statuses.set(key, value);
+        this.published.set(key, json);
+      }
+    }
+  }
+
+  // ---- REST ----
+
+  awaitingLeader(): boolean {
+    return this.leaderUrl === null;
+  }
+
+  /** The leader's URL when this worker is not the leader (writes are forwarded there). */
+  forwardTo(): string | null {
+    return this.isLeader || this.leaderUrl === null ? null : this.leaderUrl.replace(/\/$/, '');
+  }
+
+  ownerUrl(name: string): string | null {
+    const s = this.statuses.get(`status-connector-${name}`);
+    return s ? `http://${s.worker_id}` : null;
+  }
+
+  ownsLocally(name: string): boolean {
+    return this.local.has(name);
+  }
+
+  connectorNames(): string[] {
+    return [...this.configs.keys()].sort();
+  }
+
+  has(name: string): boolean {
+    return this.configs.has(name);
+  }
+
+  private require(name: string): Record<string, string> {
+    const c = this.configs.get(name);
+    if (!c) throw new RestError(404, `Connector ${name} not found`);
+    return c;
+  }
+
+  private typeOf(config: Record<string, string>): 'source' | 'sink' {
+    return this.plugins.connector(config['connector.class'])?.type ?? 'source';
+  }
+
+  info(name: string): ConnectorInfo {
+    const config = this.require(name);
+    const n = (this.targets.get(name) === 'STOPPED') ? 0 : this.taskCounts.get(name) ?? 0;
+    return { name, config: { ...config }, tasks: Array.from({ length: n }, (_, task) => ({ connector: name, task })), type: this.typeOf(config) };
+  }
+
+  status(name: string): ConnectorStatus {
+    const config = this.require(name);
+    const c = this.statuses.get(`status-connector-${name}`);
+    const stopped = this.targets.get(name) === 'STOPPED';
+    const tasks: TaskStatus[] = [];
+    for (let id = 0; !stopped && id < (this.taskCounts.get(name) ?? 0); id++) {
+      const s = this.statuses.get(`status-task-${name}-${id}`);
+      tasks.push({ id, state: s?.state ?? 'UNASSIGNED', worker_id: s?.worker_id ?? '', ...(s?.trace ? { trace: s.trace } : {}) });
+    }
+    return { name, connector: { state: c?.state ?? 'UNASSIGNED', worker_id: c?.worker_id ?? '', ...(c?.trace ? { trace: c.trace } : {}) }, tasks, type: this.typeOf(config) };
+  }
+
+  taskStatus(name: string, taskId: number): TaskStatus {
+    const t = this.status(name).tasks[taskId];
+    if (!t) throw new RestError(404, `No status found for task ${name}-${taskId}`);
+    return t;
+  }
+
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
+    return this.info(name).tasks.map(({ task }) => ({ id: { connector: name, task }, config: this.taskProps.get(`${name}\u0000${task}`) ?? {} }));
+  }
+
+  topics(name: string): Record<string, { topics: string[] }> {
+    this.require(name);
+    return this.local.has(name) ? this.local.topics(name) : { [name]: { topics: [] } };
+  }
+
+  resetTopics(name: string): void {
+    if (this.local.has(name)) this.local.resetTopics(name);
+  }
+
+  validate(pluginName: string, config: Record<string, string>) {
+    return this.local.validate(pluginName, config);
+  }
+
+  async putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean, initialState: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
+    await this.configLog.readToEnd();
+    const existed = this.configs.has(name);
+    if (existed && !allowReplace) throw new RestError(409, `Connector ${name} already exists`);
+    if (!config['connector.class']) throw new RestError(400, 'Connector config contains no connector type');
+    const plugin = this.plugins.connector(config['connector.class']);
+    if (!plugin) throw new RestError(500, `Failed to find any class that implements Connector and which name matches ${config['connector.class']}`);
+    const validation = this.local.validate(config['connector.class'], config);
+    if (validation.error_count > 0) {
+      const messages = validation.configs.flatMap((c) => (c.value.errors as string[]).map((m) => `${String(c.value.name)}: ${m}`));
+      throw new RestError(400, `Connector configuration is invalid and contains the following ${validation.error_count} error(s):\n${messages.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
+    }
+    if (!existed) await this.configLog.send(`target-state-${name}`, { state: initialState });
+    await this.configLog.send(`connector-${name}`, { properties: config });
+    await this.configLog.readToEnd();
+    return { created: !existed, info: this.info(name) };
+  }
+
+  async deleteConnector(name: string): Promise<void> {
+    this.require(name);
+    await this.configLog.send(`connector-${name}`, null);
+    await this.configLog.send(`target-state-${name}`, null);
+    await this.configLog.readToEnd();
+  }
+
+  private async setTarget(name: string, state: TargetState): Promise<void> {
+    this.require(name);
+    await this.configLog.send(`target-state-${name}`, { state });
+    await this.configLog.readToEnd();
+  }
+
+  pause(name: string): Promise<void> { return this.setTarget(name, 'PAUSED'); }
+  resume(name: string): Promise<void> { return this.setTarget(name, 'STARTED'); }
+  stop(name: string): Promise<void> { return this.setTarget(name, 'STOPPED'); }
+
+  /** Only on the owner (the REST layer forwards there). */
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatus | null> {
+    this.require(name);
+    if (!this.local.has(name)) throw new RestError(409, `Connector ${name} is not running on this worker; retry the request`);
+    return this.local.restart(name, includeTasks, onlyFailed);
+  }
+
+  restartTask(name: string, taskId: number): Promise<void> {
+    this.require(name);
+    if (!this.local.has(name)) throw new RestError(409, `Connector ${name} is not running on this worker; retry the request`);
+    return this.local.restartTask(name, taskId);
+  }
+
+  async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
+    const config = this.require(name);
+    if (this.typeOf(config) === 'source') {
+      await this.offsets.log.readToEnd();
+      return { offsets: this.offsets.forConnector(name) };
+    }
+    const committed = await this.admin.listConsumerGroupOffsets(sinkGroupId(name));
+    return { offsets: committed.filter((o) => o.offset >= 0n).map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })) };
+  }
+
+  private requireStopped(name: string): void {
+    this.require(name);
+    if (this.targets.get(name) !== 'STOPPED') throw new RestError(400, `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
+  }
+
+  async resetOffsets(name: string): Promise<{ message: string }> {
+    this.requireStopped(name);
+    if (this.typeOf(this.configs.get(name)!) === 'source') await this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+    else if ((await this.admin.listGroups()).some((g) => g.groupId === sinkGroupId(name))) await this.admin.deleteGroups([sinkGroupId(name)]);
+    return { message: 'The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.' };
+  }
+
+  async alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
+    this.requireStopped(name);
+    const list = (body as { offsets?: unknown })?.offsets;
+    if (!Array.isArray(list) || !list.length) throw new RestError(400, 'Offsets must be specified and should not be empty');
+    if (this.typeOf(this.configs.get(name)!) !== 'source') throw new RestError(400, 'Altering sink connector offsets: stop the connector and use the consumer group connect-' + name);
+    await this.offsets.set(name, list.map((o: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }) => ({ partition: o.partition, offset: o.offset ?? null })));
+    return { message: 'The offsets for this connector have been altered successfully' };
+  }
+
+  async clusterId(): Promise<string> {
+    return (await this.admin.describeCluster()).clusterId;
+  }
+
+  async close(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.serial(() => this.revokeAll());
+    await this.member?.stop();
+    this.cluster?.close();
+    await this.local.close();
+    await Promise.all([this.configLog.stop(), this.statusLog.stop(), this.offsets.log.stop()]);
+    await this.admin.close();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Source offsets in `offset.storage.topic`, as Kafka Connect writes them: key
+ * `["<connector>",{partition}]`, value the offset object (JSON), null to delete. The producer's
+ * key hashing picks the partition, as Kafka's does.
+ */
+import { offsetKey, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
+import { KafkaLog, type LogRecord } from './kafka-log.js';
+
+export class KafkaOffsetStore implements SourceOffsetStore {
+  private readonly entries = new Map<string, Record<string, unknown>>();
+  readonly log: KafkaLog;
+
+  constructor(brokers: string[], topic: string, clientId: string) {
+    this.log = new KafkaLog(brokers, topic, (r) => this.apply(r), clientId);
+  }
+
+  private apply(r: LogRecord): void {
+    let key: string;
+    try {
+      key = JSON.stringify(JSON.parse(r.key));
+    } catch {
+      return;
+    }
+    if (r.value === null) this.entries.delete(key);
+    else this.entries.set(key, r.value as Record<string, unknown>);
+  }
+
+  get(connector: string, partition: Record<string, unknown>): Record<string, unknown> | null {
+    return this.entries.get(offsetKey(connector, partition)) ?? null;
+  }
+
+  forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
+    const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
+    for (const [k, offset] of this.entries) {
+      const [name, partition] = JSON.parse(k) as [string, Record<string, unknown>];
+      if (name === connector) out.push({ partition, offset });
+    }
+    return out;
+  }
+
+  /** Offsets another producer (a task's transaction) has already committed to the topic. */
+  remember(connector: string, writes: OffsetWrite[]): void {
+    for (const w of writes) {
+      if (w.offset === null) this.entries.delete(offsetKey(connector, w.partition));
+      else this.entries.set(offsetKey(connector, w.partition), w.offset);
+    }
+  }
+
+  async set(connector: string, writes: OffsetWrite[]): Promise<void> {
+    await Promise.all(writes.map((w) => this.log.send(offsetKey(connector, w.partition), w.offset)));
+    for (const w of writes) {
+      if (w.offset === null) this.entries.delete(offsetKey(connector, w.partition));
+      else this.entries.set(offsetKey(connector, w.partition), w.offset);
+    }
+  }
+}

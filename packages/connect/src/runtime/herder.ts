@@ -1,0 +1,487 @@
+/**
+ * The standalone herder: owns every connector and task on this worker, applies REST requests
+ * (create, reconfigure, pause/resume/stop, restart, delete, offsets) and answers status queries
+ * in Kafka Connect's shapes. As in Kafka's standalone mode, connector configs and statuses live
+ * in memory; source offsets live in the offset file.
+ */
+import { Admin, Producer } from '@sluice/client';
+import { Connector, SinkConnector, SinkTask, SourceTask, type TaskProps } from '../api/connector.js';
+import { buildChain, validateConnectorConfig } from './connector-config.js';
+import { ConnectException, ErrorHandler } from './error-handler.js';
+import type { SourceOffsetStore } from './offset-store.js';
+import type { Plugins } from './plugins.js';
+import { withPrefix, type WorkerConfig } from './worker-config.js';
+import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
+import { WorkerSourceTask } from './worker-source-task.js';
+import type { ExactlyOnceSource, TaskConverters, WorkerTask } from './worker-task.js';
+
+export type ConnectorStateName = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';
+export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
+
+/** An error the REST layer turns into `{"error_code": status, "message": …}`. */
+export class RestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+interface ConnectorEntry {
+  name: string;
+  config: Record<string, string>;
+  type: 'source' | 'sink';
+  target: TargetState;
+  instance: Connector | null;
+  state: ConnectorStateName;
+  trace: string | null;
+  taskConfigs: TaskProps[];
+  tasks: WorkerTask[];
+  topics: Set<string>;
+}
+
+export interface ConnectorInfo {
+  name: string;
+  config: Record<string, string>;
+  tasks: Array<{ connector: string; task: number }>;
+  type: 'source' | 'sink';
+}
+
+export interface TaskStatus {
+  id: number;
+  state: string;
+  worker_id: string;
+  trace?: string;
+}
+
+export interface ConnectorStatus {
+  name: string;
+  connector: { state: string; worker_id: string; trace?: string };
+  tasks: TaskStatus[];
+  type: 'source' | 'sink';
+}
+
+function traceOf(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return e.stack ?? `${e.name}: ${e.message}`;
+}
+
+export class StandaloneHerder {
+  private readonly connectors = new Map<string, ConnectorEntry>();
+  private readonly admin: Admin;
+  /** host:port as other workers and clients reach this one (known once the REST server listens). */
+  workerId: string;
+  /** Serialises state changes: REST calls may overlap. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: WorkerConfig,
+    readonly plugins: Plugins,
+    private readonly offsets: SourceOffsetStore,
+    private readonly log: (line: string) => void = (l) => console.error(l),
+    /** Distributed workers with exactly.once.source.support=enabled give source tasks a transactional setup. */
+    private readonly exactlyOnce: ((connector: string, taskId: number) => ExactlyOnceSource | null) | null = null,
+  ) {
+    this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin' });
+    this.workerId = new URL(config.advertisedUrl).host;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  connectorNames(): string[] {
+    return [...this.connectors.keys()].sort();
+  }
+
+  private entry(name: string): ConnectorEntry {
+    const e = this.connectors.get(name);
+    if (!e) throw new RestError(404, `Connector ${name} not found`);
+    return e;
+  }
+
+  has(name: string): boolean {
+    return this.connectors.has(name);
+  }
+
+  info(name: string): ConnectorInfo {
+    const e = this.entry(name);
+    return { name, config: { ...e.config }, tasks: e.taskConfigs.map((_, task) => ({ connector: name, task })), type: e.type };
+  }
+
+  status(name: string): ConnectorStatus {
+    const e = this.entry(name);
+    return {
+      name,
+      connector: { state: e.state, worker_id: this.workerId, ...(e.trace ? { trace: e.trace } : {}) },
+      tasks: e.tasks.map((t, id) => this.taskStatusOf(t, id)),
+      type: e.type,
+    };
+  }
+
+  private taskStatusOf(t: WorkerTask, id: number): TaskStatus {
+    return { id, state: t.state, worker_id: this.workerId, ...(t.trace ? { trace: t.trace } : {}) };
+  }
+
+  taskStatus(name: string, taskId: number): TaskStatus {
+    const e = this.entry(name);
+    const t = e.tasks[taskId];
+    if (!t) throw new RestError(404, `No status found for task ${name}-${taskId}`);
+    return this.taskStatusOf(t, taskId);
+  }
+
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: TaskProps }> {
+    return this.entry(name).taskConfigs.map((config, task) => ({ id: { connector: name, task }, config }));
+  }
+
+  topics(name: string): Record<string, { topics: string[] }> {
+    return { [name]: { topics: [...this.entry(name).topics].sort() } };
+  }
+
+  resetTopics(name: string): void {
+    this.entry(name).topics.clear();
+  }
+
+  validate(pluginName: string, config: Record<string, string>) {
+    const plugin = this.plugins.connector(pluginName);
+    if (!plugin) throw new RestError(404, `Failed to find any class that implements Connector and which name matches ${pluginName}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
+    return validateConnectorConfig(plugin, config, this.plugins);
+  }
+
+  /** Creates or replaces a connector; `created` is false when it replaced one. */
+  putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean, initialState: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.serial(async () => {
+      if (!name || name.trim() === '') throw new RestError(400, 'Connector name may not be empty');
+      if (/[\u0000-\u001f\u007f]/.test(name)) throw new RestError(400, 'Connector name contains ISO control characters');
+      const className = config['connector.class'];
+      if (!className) throw new RestError(400, 'Connector config {' + Object.entries(config).map(([k, v]) => `${k}=${v}`).join(', ') + '} contains no connector type');
+      const plugin = this.plugins.connector(className);
+      if (!plugin) throw new RestError(500, `Failed to find any class that implements Connector and which name matches ${className}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
+      const validation = validateConnectorConfig(plugin, config, this.plugins);
+      if (validation.error_count > 0) {
+        const messages = validation.configs.flatMap((c) => (c.value.errors as string[]).map((m) => `${String(c.value.name)}: ${m}`));
+        throw new RestError(400, `Connector configuration is invalid and contains the following ${validation.error_count} error(s):\n${messages.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
+      }
+      const existing = this.connectors.get(name);
+      if (existing && !allowReplace) throw new RestError(409, `Connector ${name} already exists`);
+      if (existing) await this.shutdown(existing);
+      const entry: ConnectorEntry = existing ?? { name, config, type: plugin.type, target: initialState, instance: null, state: 'UNASSIGNED', trace: null, taskConfigs: [], tasks: [], topics: new Set() };
+      entry.config = config;
+      entry.type = plugin.type;
+      this.connectors.set(name, entry);
+      await this.startConnector(entry);
+      return { created: !existing, info: this.info(name) };
+    });
+  }
+
+  private async startConnector(e: ConnectorEntry): Promise<void> {
+    e.trace = null;
+    if (e.target === 'STOPPED') {
+      e.state = 'STOPPED';
+      e.taskConfigs = [];
+      return;
+    }
+    const plugin = this.plugins.connector(e.config['connector.class'])!;
+    const instance = new plugin.ctor();
+    instance.context = {
+      requestTaskReconfiguration: () => void this.serial(() => this.reconfigure(e)),
+      raiseError: (err) => { e.state = 'FAILED'; e.trace = traceOf(err); },
+    };
+    e.instance = instance;
+    try {
+      await instance.start({ ...e.config });
+      e.state = e.target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
+      e.taskConfigs = this.taskConfigsFor(e, instance);
+    } catch (err) {
+      e.state = 'FAILED';
+      e.trace = traceOf(err);
+      e.taskConfigs = [];
+      this.log(`Connector ${e.name} failed to start: ${(err as Error).message}`);
+      return;
+    }
+    e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
+  }
+
+  private taskConfigsFor(e: ConnectorEntry, instance: Connector): TaskProps[] {
+    const max = Number(e.config['tasks.max'] ?? 1);
+    const configs = instance.taskConfigs(max).slice(0, max);
+    const taskClass = instance.taskClass().name;
+    return configs.map((c) => {
+      const props: TaskProps = { ...c, 'task.class': taskClass };
+      if (instance instanceof SinkConnector) {
+        if (e.config.topics) props.topics = e.config.topics;
+        if (e.config['topics.regex']) props['topics.regex'] = e.config['topics.regex'];
+      }
+      return props;
+    });
+  }
+
+  private startTask(e: ConnectorEntry, id: number, props: TaskProps): WorkerTask {
+    const plugin = this.plugins.connector(e.config['connector.class'])!;
+    const instance = e.instance ?? new plugin.ctor();
+    const task = new (instance.taskClass())();
+    const cfg = e.config;
+    const worker = this.config;
+    const keyClass = cfg['key.converter'] ?? worker.keyConverter;
+    const valueClass = cfg['value.converter'] ?? worker.valueConverter;
+    const headerClass = cfg['header.converter'] ?? worker.headerConverter;
+    const converterProps = (prefix: string, ownClass: boolean) => ({ ...withPrefix(ownClass ? cfg : worker.raw, prefix) });
+    const converters: TaskConverters = {
+      key: this.plugins.newConverter(keyClass),
+      value: this.plugins.newConverter(valueClass),
+      header: this.plugins.newHeaderConverter(headerClass),
+      keyClass, valueClass, headerClass,
+    };
+    converters.key.configure(converterProps('key.converter.', cfg['key.converter'] !== undefined), true);
+    converters.value.configure(converterProps('value.converter.', cfg['value.converter'] !== undefined), false);
+    converters.header.configure(converterProps('header.converter.', cfg['header.converter'] !== undefined));
+    const dlqTopic = (cfg['errors.deadletterqueue.topic.name'] ?? '').trim();
+    const dlqProducer = e.type === 'sink' && dlqTopic ? new Producer({ brokers: worker.bootstrapServers, clientId: `connector-dlq-producer-${e.name}-${id}`, acks: 'all' }) : null;
+    if (dlqProducer) void this.ensureTopic(dlqTopic, Number(cfg['errors.deadletterqueue.topic.replication.factor'] ?? 3));
+    const errors = new ErrorHandler({
+      connector: e.name,
+      taskId: id,
+      tolerance: (cfg['errors.tolerance'] ?? 'none').toLowerCase() === 'all' ? 'all' : 'none',
+      retryTimeoutMs: Number(cfg['errors.retry.timeout'] ?? 0),
+      retryDelayMaxMs: Number(cfg['errors.retry.delay.max.ms'] ?? 60000),
+      logEnable: cfg['errors.log.enable'] === 'true',
+      logIncludeMessages: cfg['errors.log.include.messages'] === 'true',
+      dlqTopic,
+      dlqContextHeaders: cfg['errors.deadletterqueue.context.headers.enable'] === 'true',
+      dlq: dlqProducer ? { send: (r) => dlqProducer.send(r) } : null,
+      log: this.log,
+    });
+    const runtime = {
+      connector: e.name,
+      taskId: id,
+      props,
+      converters,
+      chain: buildChain(cfg, this.plugins),
+      errors,
+      bootstrapServers: worker.bootstrapServers,
+      offsetFlushIntervalMs: worker.offsetFlushIntervalMs,
+      // Kafka Connect's client settings: worker `consumer.*`/`producer.*`, then the connector's `*.override.*`.
+      clientProps: e.type === 'sink' ? { ...withPrefix(worker.raw, 'consumer.'), ...withPrefix(cfg, 'consumer.override.') } : { ...withPrefix(worker.raw, 'producer.'), ...withPrefix(cfg, 'producer.override.') },
+      log: this.log,
+      onTopic: (t: string) => e.topics.add(t),
+      exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
+    };
+    const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
+    if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);
+    wt.start(e.target === 'PAUSED');
+    return wt;
+  }
+
+  private async ensureTopic(topic: string, replicationFactor: number): Promise<void> {
+    try {
+      await this.admin.createTopics([{ topic, numPartitions: 1, replicationFactor }], { ignoreExisting: true });
+    } catch (err) {
+      this.log(`Could not create dead letter queue topic ${topic}: ${(err as Error).message}`);
+    }
+  }
+
+  private async stopTasks(e: ConnectorEntry): Promise<void> {
+    await Promise.all(e.tasks.map(async (t) => {
+      await t.stop(this.config.gracefulShutdownMs);
+      if (t instanceof WorkerSinkTask) await t.closeDeadLetterQueue();
+    }));
+    e.tasks = [];
+  }
+
+  private async shutdown(e: ConnectorEntry): Promise<void> {
+    await this.stopTasks(e);
+    if (e.instance) {
+      try {
+        await e.instance.stop();
+      } catch (err) {
+        this.log(`Connector ${e.name} failed to stop cleanly: ${(err as Error).message}`);
+      }
+      e.instance = null;
+    }
+  }
+
+  private async reconfigure(e: ConnectorEntry): Promise<void> {
+    if (!e.instance || e.state !== 'RUNNING') return;
+    const next = this.taskConfigsFor(e, e.instance);
+    if (JSON.stringify(next) === JSON.stringify(e.taskConfigs)) return;
+    await this.stopTasks(e);
+    e.taskConfigs = next;
+    e.tasks = next.map((props, id) => this.startTask(e, id, props));
+  }
+
+  deleteConnector(name: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      await this.shutdown(e);
+      this.connectors.delete(name);
+    });
+  }
+
+  pause(name: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      if (e.target === 'STOPPED') return; // Kafka leaves a stopped connector stopped
+      e.target = 'PAUSED';
+      if (e.state === 'RUNNING') e.state = 'PAUSED';
+      for (const t of e.tasks) t.pause();
+    });
+  }
+
+  resume(name: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      const wasStopped = e.target === 'STOPPED';
+      e.target = 'STARTED';
+      if (wasStopped) {
+        await this.startConnector(e);
+        return;
+      }
+      if (e.state === 'PAUSED') e.state = 'RUNNING';
+      for (const t of e.tasks) t.resume();
+    });
+  }
+
+  stop(name: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      e.target = 'STOPPED';
+      await this.shutdown(e);
+      e.state = 'STOPPED';
+      e.taskConfigs = [];
+    });
+  }
+
+  /** POST /connectors/{name}/restart. Returns the status to answer with (202) or null (204). */
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatus | null> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      const restartConnector = !onlyFailed || e.state === 'FAILED';
+      const taskIds = includeTasks ? e.tasks.map((t, i) => [t, i] as const).filter(([t]) => !onlyFailed || t.state === 'FAILED').map(([, i]) => i) : [];
+      const answer = includeTasks || onlyFailed ? this.status(name) : null;
+      if (answer) {
+        if (restartConnector) answer.connector.state = 'RESTARTING';
+        for (const id of taskIds) answer.tasks[id] = { ...answer.tasks[id], state: 'RESTARTING' };
+        for (const t of answer.tasks) if (t.state === 'RESTARTING') delete t.trace;
+        if (restartConnector) delete answer.connector.trace;
+      }
+      if (restartConnector && (includeTasks && taskIds.length === e.tasks.length)) {
+        await this.shutdown(e);
+        await this.startConnector(e);
+        return answer;
+      }
+      if (restartConnector) {
+        // Only the Connector instance: its tasks keep running.
+        if (e.instance) await e.instance.stop();
+        const instance = new (this.plugins.connector(e.config['connector.class'])!.ctor)();
+        instance.context = e.instance?.context ?? { requestTaskReconfiguration: () => undefined, raiseError: () => undefined };
+        e.instance = instance;
+        e.trace = null;
+        try {
+          await instance.start({ ...e.config });
+          e.state = e.target === 'PAUSED' ? 'PAUSED' : e.target === 'STOPPED' ? 'STOPPED' : 'RUNNING';
+          if (!e.tasks.length && e.target !== 'STOPPED') {
+            e.taskConfigs = this.taskConfigsFor(e, instance);
+            e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
+          }
+        } catch (err) {
+          e.state = 'FAILED';
+          e.trace = traceOf(err);
+        }
+      }
+      for (const id of taskIds) await this.restartTaskNow(e, id);
+      return answer;
+    });
+  }
+
+  restartTask(name: string, taskId: number): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      if (!e.taskConfigs[taskId]) throw new RestError(404, `Task not found: ${name}-${taskId}`);
+      await this.restartTaskNow(e, taskId);
+    });
+  }
+
+  private async restartTaskNow(e: ConnectorEntry, id: number): Promise<void> {
+    const old = e.tasks[id];
+    if (old) {
+      await old.stop(this.config.gracefulShutdownMs);
+      if (old instanceof WorkerSinkTask) await old.closeDeadLetterQueue();
+    }
+    e.tasks[id] = this.startTask(e, id, e.taskConfigs[id]);
+  }
+
+  async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
+    const e = this.entry(name);
+    if (e.type === 'source') return { offsets: this.offsets.forConnector(name) };
+    const committed = await this.admin.listConsumerGroupOffsets(sinkGroupId(name));
+    return {
+      offsets: committed
+        .filter((o) => o.offset >= 0n)
+        .map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })),
+    };
+  }
+
+  private requireStopped(e: ConnectorEntry): void {
+    if (e.state !== 'STOPPED') {
+      throw new RestError(400, `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${e.name}/stop' endpoint`);
+    }
+  }
+
+  resetOffsets(name: string): Promise<{ message: string }> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      this.requireStopped(e);
+      if (e.type === 'source') {
+        await this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+      } else {
+        const groups = await this.admin.listGroups();
+        if (groups.some((g) => g.groupId === sinkGroupId(name))) await this.admin.deleteGroups([sinkGroupId(name)]);
+      }
+      return { message: 'The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.' };
+    });
+  }
+
+  alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      this.requireStopped(e);
+      const list = (body as { offsets?: unknown })?.offsets;
+      if (!Array.isArray(list) || list.length === 0) throw new RestError(400, 'Offsets must be specified and should not be empty');
+      const writes = list.map((item: unknown) => {
+        const o = item as { partition?: unknown; offset?: unknown };
+        if (!o || typeof o.partition !== 'object' || o.partition === null) throw new RestError(400, 'Partitions / offsets need to be provided for an alter offsets request');
+        return { partition: o.partition as Record<string, unknown>, offset: (o.offset ?? null) as Record<string, unknown> | null };
+      });
+      if (e.type === 'source') {
+        await this.offsets.set(name, writes);
+      } else {
+        const sets: Array<{ topic: string; partition: number; offset: bigint }> = [];
+        for (const w of writes) {
+          const topic = w.partition.kafka_topic;
+          const partition = w.partition.kafka_partition;
+          if (typeof topic !== 'string' || typeof partition !== 'number') throw new RestError(400, 'Sink connector offsets need "kafka_topic" and "kafka_partition" in each partition');
+          if (w.offset === null) {
+            await this.admin.deleteConsumerGroupOffsets(sinkGroupId(name), topic, [partition]);
+            continue;
+          }
+          const off = w.offset.kafka_offset;
+          if (typeof off !== 'number' || off < 0) throw new RestError(400, 'Sink connector offsets need a non-negative "kafka_offset"');
+          sets.push({ topic, partition, offset: BigInt(off) });
+        }
+        if (sets.length) await this.admin.alterConsumerGroupOffsets(sinkGroupId(name), sets);
+      }
+      return { message: 'The offsets for this connector have been altered successfully' };
+    });
+  }
+
+  async clusterId(): Promise<string> {
+    return (await this.admin.describeCluster()).clusterId;
+  }
+
+  async close(): Promise<void> {
+    await this.serial(async () => {
+      await Promise.all([...this.connectors.values()].map((e) => this.shutdown(e)));
+    });
+    await this.admin.close();
+  }
+}

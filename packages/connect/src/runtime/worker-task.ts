@@ -1,0 +1,117 @@
+/** What source and sink task runners share: state for the status API, pause/resume, stopping. */
+import type { Converter, HeaderConverter } from '../converters/converter.js';
+import type { TransformationChain } from './connector-config.js';
+import type { ErrorHandler } from './error-handler.js';
+
+export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING';
+
+export interface TaskConverters {
+  key: Converter;
+  value: Converter;
+  header: HeaderConverter;
+  keyClass: string;
+  valueClass: string;
+  headerClass: string;
+}
+
+export interface TaskRuntime {
+  connector: string;
+  taskId: number;
+  props: Record<string, string>;
+  converters: TaskConverters;
+  chain: TransformationChain;
+  errors: ErrorHandler;
+  bootstrapServers: string[];
+  offsetFlushIntervalMs: number;
+  /** Producer (source) or consumer (sink) settings by their Kafka client names. */
+  clientProps: Record<string, string>;
+  log: (line: string) => void;
+  /** Topics the task has produced to or consumed from (GET /connectors/{name}/topics). */
+  onTopic: (topic: string) => void;
+  /** Exactly-once source support (KIP-618): records and offsets commit in one transaction per poll. */
+  exactlyOnce?: ExactlyOnceSource | null;
+}
+
+export interface ExactlyOnceSource {
+  transactionalId: string;
+  offsetsTopic: string;
+  /** Reads the offsets topic to its end: after fencing, so a zombie's last commit is seen. */
+  catchUp(): Promise<void>;
+  /** Makes committed offsets visible to this worker's offset reader at once. */
+  remember(connector: string, writes: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>): void;
+}
+
+export abstract class WorkerTask {
+  state: TaskState = 'UNASSIGNED';
+  trace: string | null = null;
+  protected stopping = false;
+  protected paused = false;
+  private resumeWaiters: Array<() => void> = [];
+  private loop: Promise<void> | null = null;
+
+  constructor(readonly runtime: TaskRuntime) {}
+
+  start(startPaused: boolean): void {
+    this.paused = startPaused;
+    this.state = startPaused ? 'PAUSED' : 'RUNNING';
+    this.loop = this.run().then(
+      () => undefined,
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  protected fail(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.stopping) {
+      this.runtime.log(`Task ${this.runtime.connector}-${this.runtime.taskId} stopped with an error: ${e.message}`);
+      return;
+    }
+    this.state = 'FAILED';
+    let trace = e.stack ?? `${e.name}: ${e.message}`;
+    if (e.cause instanceof Error) trace += `\nCaused by: ${e.cause.stack ?? e.cause.message}`;
+    this.trace = trace;
+    this.runtime.log(`Task ${this.runtime.connector}-${this.runtime.taskId} failed: ${e.message}`);
+  }
+
+  protected abstract run(): Promise<void>;
+  protected abstract onPauseChange(paused: boolean): void;
+
+  pause(): void {
+    if (this.state === 'FAILED') return;
+    this.paused = true;
+    this.state = 'PAUSED';
+    this.onPauseChange(true);
+  }
+
+  resume(): void {
+    if (this.state === 'FAILED') return;
+    this.paused = false;
+    this.state = 'RUNNING';
+    this.onPauseChange(false);
+    for (const w of this.resumeWaiters.splice(0)) w();
+  }
+
+  protected waitWhilePaused(): Promise<void> {
+    if (!this.paused || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.resumeWaiters.push(resolve));
+  }
+
+  /** Stops the loop, lets it commit what it has, and waits (bounded) for it. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    for (const w of this.resumeWaiters.splice(0)) w();
+    this.interrupt();
+    if (this.loop) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Wake a loop that waits on I/O so it sees `stopping`. */
+  protected abstract interrupt(): void;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
