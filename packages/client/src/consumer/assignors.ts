@@ -17,6 +17,8 @@ export interface MemberSubscription {
   /** Partitions the member owned in generation `generation` (cooperative and sticky). */
   owned: TopicPartition[];
   generation: number;
+  /** What the member's assignor put in its subscription (`Assignor.subscriptionUserData`), if anything. */
+  userData?: Buffer | null;
 }
 
 export type RebalanceProtocol = 'eager' | 'cooperative';
@@ -24,6 +26,12 @@ export type RebalanceProtocol = 'eager' | 'cooperative';
 export interface Assignor {
   readonly name: string;
   readonly protocol: RebalanceProtocol;
+  /**
+   * Bytes this member sends in its subscription for the leader's assign() to read (Kafka's
+   * ConsumerPartitionAssignor.subscriptionUserData): e.g. what it held before an eager rebalance
+   * took everything away, which `owned` can no longer say.
+   */
+  subscriptionUserData?(): Buffer | null;
   /** Member id → assigned partitions; members without partitions map to []. */
   assign(members: MemberSubscription[], partitionsPerTopic: ReadonlyMap<string, number>): Map<string, TopicPartition[]>;
 }

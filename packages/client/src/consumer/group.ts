@@ -175,7 +175,7 @@ export class GroupMembership {
       metadata: encodeConsumerProtocolSubscription(
         {
           topics,
-          userData: null,
+          userData: a.subscriptionUserData?.() ?? null,
           ownedPartitions: groupTopicPartitions(ownedNow).map(([topic, partitions]) => ({ topic, partitions })),
           generationId: this.generationId,
           rackId: null,
@@ -260,6 +260,7 @@ export class GroupMembership {
         topics: value.topics,
         owned: (value.ownedPartitions ?? []).flatMap((o) => o.partitions.map((partition) => ({ topic: o.topic, partition }))),
         generation: value.generationId ?? -1,
+        userData: value.userData ?? null,
       };
     });
     const allTopics = [...new Set(subscriptions.flatMap((s) => s.topics))];

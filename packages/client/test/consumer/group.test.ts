@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Admin, Consumer, Producer, type ConsumerOptions, type TopicPartition } from '../../src/index.js';
+import { Admin, Consumer, Producer, type Assignor, type ConsumerOptions, type TopicPartition } from '../../src/index.js';
 import { uniqueTopic, withBroker, waitFor, type TestBroker } from '../helpers.js';
 
 const BROKER_CONFIG = { 'group.initial.rebalance.delay.ms': 0, 'group.min.session.timeout.ms': 1000 };
@@ -220,4 +220,38 @@ test('a topic created after subscribe that matches the pattern, and partitions a
   assert.deepEqual(seen.sort(), ['on-a2', 'on-b']);
   await c.close();
   await running;
+});
+
+test("an assignor's subscription user data reaches the leader's assign() from every member, under the eager protocol too", { timeout: 120_000 }, async (t) => {
+  const { broker, topic } = await setup(t, 2, 0);
+  const seenByLeader: string[][] = [];
+  const assignor = (name: string): Assignor => ({
+    name: 'with-user-data',
+    protocol: 'eager',
+    subscriptionUserData: () => Buffer.from(`held-by-${name}`),
+    assign(members, partitionsPerTopic) {
+      seenByLeader.push(members.map((m) => m.userData?.toString() ?? 'none').sort());
+      const ranged = new Map(members.map((m) => [m.memberId, [] as TopicPartition[]]));
+      const ids = [...ranged.keys()].sort();
+      for (let p = 0; p < (partitionsPerTopic.get(topic) ?? 0); p++) ranged.get(ids[p % ids.length])!.push({ topic, partition: p });
+      return ranged;
+    },
+  });
+  const events: Event[] = [];
+  const a = member(broker, 'a', events, { assignors: [assignor('a')] });
+  const b = member(broker, 'b', events, { assignors: [assignor('b')] });
+  t.after(async () => {
+    await Promise.allSettled([a.close(), b.close()]);
+  });
+  await a.subscribe([topic]);
+  const runA = consumeInBackground(a, []);
+  await waitFor(() => a.assignment().length === 2, 60_000, 'a alone');
+  await b.subscribe([topic]);
+  const runB = consumeInBackground(b, []);
+  await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1, 60_000, 'both members');
+  assert.deepEqual(seenByLeader[0], ['held-by-a']);
+  assert.deepEqual(seenByLeader.at(-1), ['held-by-a', 'held-by-b']);
+  await b.close();
+  await a.close();
+  await Promise.all([runA, runB]);
 });

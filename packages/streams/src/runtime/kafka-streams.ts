@@ -173,7 +173,7 @@ export class KafkaStreams {
         groupId: this.config.applicationId,
         // application.server travels in the client id, where describeGroups shows it to metadataForKey.
         clientId: server ? `${this.config.clientId}@${server}` : this.config.clientId,
-        assignors: [streamsAssignor(this.layout)],
+        assignors: [streamsAssignor(this.layout, () => ({ active: [...new Set([...this.tasks.keys(), ...this.suspended.keys()])], standby: this.standbyTasks() }))],
         enableAutoCommit: false,
         autoOffsetReset: 'earliest',
         isolationLevel: eos ? 'read_committed' : 'read_uncommitted',
