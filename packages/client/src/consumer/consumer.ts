@@ -325,7 +325,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   private async resetPositions(states: PartitionState[]): Promise<void> {
     if (states.length === 0) return;
-    if (this.subscriptions.resetStrategy === 'none') throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `no committed offset and autoOffsetReset is 'none' for ${states.map((s) => `${s.topic}-${s.partition}`).join(', ')}`);
+    if (this.subscriptions.resetStrategy === 'none') {
+      // A position lost to OFFSET_OUT_OF_RANGE fails the consumer (Kafka's OffsetOutOfRangeException).
+      // A partition that never had one stays without: a seek() may still give it one, and poll()
+      // raises the error only if it is still missing then (Kafka's NoOffsetForPartitionException).
+      const lost = states.filter((st) => st.fetchPosition !== null);
+      if (lost.length) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset out of range and autoOffsetReset is 'none' for ${lost.map((st) => `${st.topic}-${st.partition}`).join(', ')}`);
+      this.wakeRecords();
+      return;
+    }
     const spec = this.subscriptions.resetStrategy === 'earliest' ? OffsetSpec.earliest : OffsetSpec.latest;
     await this.seekTo(states, spec);
   }
@@ -553,6 +561,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
+  /** autoOffsetReset 'none': a partition with neither a committed offset nor a seek() cannot be read. */
+  private throwIfNoPosition(): void {
+    if (this.subscriptions.resetStrategy !== 'none') return;
+    const missing = [...this.subscriptions.states.values()].filter((st) => st.fetchPosition === null && !st.paused);
+    if (missing.length) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `no committed offset and autoOffsetReset is 'none' for ${missing.map((st) => `${st.topic}-${st.partition}`).join(', ')}: seek() to a position first`);
+  }
+
   private throwIfFailed(): void {
     const e = this.errors.shift();
     if (e !== undefined) throw e;
@@ -640,6 +655,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       this.throwIfFailed();
       await this.ready();
       if (this.closed) return null;
+      this.throwIfNoPosition();
       const b = this.nextBatch();
       if (b !== null) return b;
       await new Promise<void>((resolve) => this.recordWaiters.push(resolve));

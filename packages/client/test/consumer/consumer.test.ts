@@ -49,8 +49,14 @@ test('manual assign: autoOffsetReset earliest/latest/none, seek, seekToBeginning
   assert.deepEqual((await take(latest, 1)).map((r) => [r.offset, r.value?.toString()]), [[100n, 'after']]);
   await latest.close();
 
+  // 'none' (Kafka's NoOffsetForPartitionException): assign() succeeds, poll() fails while the
+  // partition has neither a committed offset nor a seek(); after a seek() it reads from there.
   const none = new Consumer({ brokers: [broker.bootstrap], groupId: `none-${topic}`, autoOffsetReset: 'none' });
-  await assert.rejects(none.assign([tp]), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE);
+  await none.assign([tp]);
+  assert.equal(none.position(tp), null);
+  await assert.rejects(none.poll(), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE && /seek\(\)/.test(e.message));
+  none.seek(tp, 42n);
+  assert.deepEqual((await take(none, 1)).map((r) => r.offset), [42n]);
   await none.close();
 });
 
