@@ -213,15 +213,16 @@ async function startLocked(
   const replicaManager = new ReplicaManager(config.nodeId, logs, logger);
   const interBrokerConnections = interBrokerOptions(config, interBroker, metadata.clustered);
   /** A replication quota whose bound is the dynamic broker config `rateConfig`, read live. */
-  const replicationQuota = (rateConfig: string) =>
+  const replicationQuota = (rateConfig: string, windowConfigs = 'replication.quota.window') =>
     new ReplicationQuota({
       rate: () => {
         const raw = config.rawValue(rateConfig);
         return raw === null || raw === '' ? null : Number(raw);
       },
-      windowMs: config.int('replication.quota.window.size.seconds') * 1000,
-      windows: config.int('replication.quota.window.num'),
+      windowMs: config.int(`${windowConfigs}.size.seconds`) * 1000,
+      windows: config.int(`${windowConfigs}.num`),
     });
+  replicaManager.logDirMoves.quota = replicationQuota('replica.alter.log.dirs.io.max.bytes.per.second', 'alter.log.dirs.replication.quota.window');
   replicaManager.startReplication(metadata, {
     numReplicaFetchers: config.int('num.replica.fetchers'),
     fetchMaxBytes: config.int('replica.fetch.max.bytes'),

@@ -181,10 +181,21 @@ test('log_dirs in the reassignment JSON: a new replica is created in the asked d
 
   // The same replicas, broker 2's now in x: a move between its directories, live.
   await writeFile(file, JSON.stringify({ version: 1, partitions: [{ topic: 'rd', partition: 0, replicas: [1, 2], log_dirs: ['any', x] }] }));
-  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute']);
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute', '--replica-alter-log-dirs-throttle', '50000000']);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /replica-alter-dir throttle limit was set to 50000000 B\/s on brokers 2/);
+  const dirRate = () => brokers[1].broker.context.config.rawValue('replica.alter.log.dirs.io.max.bytes.per.second');
+  await until('the throttle reaches broker 2', () => dirRate() === '50000000');
   await until('the replica moves to x', () => rm2.logDirOf('rd', 0) === x);
   assert.equal(rm2.getPartition('rd', 0)!.logEndOffset, 100n);
+  // --verify reports the replica's move and, everything done, removes the throttle.
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--verify']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Reassignment of replica rd-0-2 to ${x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is completed`));
+  assert.match(r.stdout, /Clearing broker-level throttles on brokers 1,2/);
+  await until('the throttle is gone from broker 2', () => !dirRate());
+  r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--verify', '--replica-alter-log-dirs-throttle', '1']);
+  assert.equal(r.code, 2, 'the throttle goes with --execute');
 
   await writeFile(file, JSON.stringify({ version: 1, partitions: [{ topic: 'rd', partition: 0, replicas: [1, 2], log_dirs: ['any', 'relative/dir'] }] }));
   r = await run('reassign-partitions', ['--bootstrap-server', bootstrap, '--reassignment-json-file', file, '--execute']);

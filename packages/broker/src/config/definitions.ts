@@ -132,6 +132,8 @@ const SLUICE_SETTINGS: readonly Overlay[] = [
   def('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   def('replication.quota.window.num', 'int', '11', 'Samples the replication throttles measure their rate over (all but one count from the start, so a copy may burst at first).', { validate: atLeast(1) }),
   def('replication.quota.window.size.seconds', 'int', '1', 'Length of each sample of the replication throttles.', { validate: atLeast(1) }),
+  def('alter.log.dirs.replication.quota.window.num', 'int', '11', 'Samples the throttle of replica moves between log directories (replica.alter.log.dirs.io.max.bytes.per.second) measures its rate over.', { validate: atLeast(1) }),
+  def('alter.log.dirs.replication.quota.window.size.seconds', 'int', '1', 'Length of each sample of the log-directory move throttle.', { validate: atLeast(1) }),
   def('authorizer.class.name', 'string', '', 'kafka.security.authorizer.AclAuthorizer or org.apache.kafka.metadata.authorizer.StandardAuthorizer enables ACL authorization (both names mean the same authorizer); empty: every request is allowed.', {
     validate: (v) => (v === '' || v === null || v === 'kafka.security.authorizer.AclAuthorizer' || v === 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' ? null : 'must be empty, kafka.security.authorizer.AclAuthorizer or org.apache.kafka.metadata.authorizer.StandardAuthorizer'),
   }),

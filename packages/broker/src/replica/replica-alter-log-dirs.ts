@@ -2,12 +2,15 @@
  * AlterReplicaLogDirs (KIP-113), as Kafka's ReplicaAlterLogDirsManager: moving a replica to
  * another log directory of this broker creates a future log there, copies the current log into it
  * while the replica keeps serving (truncating the copy where the current log was truncated), and
- * once the copy has caught up swaps it in with no write in between (Partition.exclusive).
+ * once the copy has caught up swaps it in with no write in between (Partition.exclusive). The
+ * copy is held to `replica.alter.log.dirs.io.max.bytes.per.second` when it is set (Kafka's
+ * alter-log-dirs replication quota), except its last chunk, copied with writes held.
  */
 import type { PartitionLog } from '@sluice/storage';
 import type { Logger } from '../logger.js';
 import type { LogLayer } from '../topics/log-layer.js';
 import type { Partition } from './partition.js';
+import type { ReplicationQuota } from './replication-quota.js';
 
 /** Bytes copied per read of the current log. */
 const COPY_CHUNK = 1 << 20;
@@ -37,6 +40,9 @@ function wholeBatches(records: Buffer): Buffer {
 
 export class ReplicaAlterLogDirsManager {
   private readonly moves = new Map<string, LogDirMove>();
+
+  /** replica.alter.log.dirs.io.max.bytes.per.second, read live; null copies unthrottled. */
+  quota: ReplicationQuota | null = null;
 
   constructor(
     private readonly logs: LogLayer,
@@ -88,8 +94,14 @@ export class ReplicaAlterLogDirsManager {
           this.logger.info(`move of ${name} to ${targetDir} cancelled`);
           return;
         }
+        // Held to the throttle: wait (in steps, so a cancel is seen) until the rate is back at it.
+        const wait = this.quota?.delayMs() ?? 0;
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, Math.min(wait, 250)));
+          continue;
+        }
         // Copy in chunks while more than a chunk is missing; the rest is copied with writes held.
-        if ((await this.copyOnce(partition.log, future)) === 'more') continue;
+        if ((await this.copyOnce(partition.log, future, this.quota)) === 'more') continue;
         // (Nearly) caught up: swap with no write in between (the last appends are copied inside).
         let swapped = false;
         await partition.exclusive(async (current) => {
@@ -118,7 +130,7 @@ export class ReplicaAlterLogDirsManager {
    * truncated or moved its start, else appends the next chunk. Returns 'idle' when the copy is
    * caught up, 'end' when this step reached the current log's end, 'more' when more is missing.
    */
-  private async copyOnce(current: PartitionLog, future: PartitionLog): Promise<'idle' | 'end' | 'more'> {
+  private async copyOnce(current: PartitionLog, future: PartitionLog, quota: ReplicationQuota | null = null): Promise<'idle' | 'end' | 'more'> {
     if (future.logEndOffset < current.logStartOffset || future.logStartOffset < current.logStartOffset) {
       await future.truncateFullyAndStartAt(current.logStartOffset);
       return 'more';
@@ -144,6 +156,8 @@ export class ReplicaAlterLogDirsManager {
     const records = wholeBatches(Buffer.from(read.records));
     if (records.length === 0) return 'idle';
     await future.appendAsFollower(records);
-    return read.records.length < COPY_CHUNK ? 'end' : 'more';
+    quota?.record(records.length);
+    // (A read of whole batches is nearly always shorter than the chunk, so its length says nothing.)
+    return future.logEndOffset >= current.logEndOffset ? 'end' : 'more';
   }
 }

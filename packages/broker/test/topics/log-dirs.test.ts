@@ -137,3 +137,56 @@ test('AlterReplicaLogDirs moves a replica to the other directory while it is wri
   assert.equal(broker.context.replicaManager.logDirOf('mv', 0), to);
   await check(broker.context.replicaManager.getPartition('mv', 0)!.log);
 });
+
+test('replica.alter.log.dirs.io.max.bytes.per.second holds a move between directories to its rate, read live: removing it lets the next move run unthrottled', async (t) => {
+  const a = tempDir('sluice-jbod-a-');
+  const b = tempDir('sluice-jbod-b-');
+  const RATE = 400_000;
+  const broker = await startBroker({
+    host: '127.0.0.1',
+    port: 0,
+    'log.dirs': `${a},${b}`,
+    // Two 1 s samples: the copy may burst for one window, then holds the rate.
+    'alter.log.dirs.replication.quota.window.num': 2,
+    'alter.log.dirs.replication.quota.window.size.seconds': 1,
+  } as Parameters<typeof startBroker>[0]);
+  t.after(async () => {
+    await broker.stop();
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+  await broker.context.topics.create({ name: 'slow', numPartitions: 1, replicationFactor: 1, configs: {} });
+  const rm = broker.context.replicaManager;
+  for (let i = 0; i < 120; i++) assert.equal((await rm.appendRecords(rm.getPartition('slow', 0)!, batch(`s${i}-`, 100), { acks: 1, timeoutMs: 0, origin: 'client' })).errorCode, ErrorCode.NONE);
+  const bytes = rm.getPartition('slow', 0)!.sizeInBytes;
+  const c = await RawClient.connect(broker.port);
+  t.after(() => c.close());
+  // A dynamic broker config (as in Kafka, not one for server.properties), read at every step of the copy.
+  const setRate = async (value: string | null) => {
+    const r = await c.send(ApiKey.IncrementalAlterConfigs, 1, { validateOnly: false, resources: [{ resourceType: 4, resourceName: String(broker.context.config.nodeId), configs: [{ name: 'replica.alter.log.dirs.io.max.bytes.per.second', configOperation: value === null ? 1 : 0, value }] }] });
+    assert.equal(r.responses[0].errorCode, ErrorCode.NONE, r.responses[0].errorMessage ?? '');
+  };
+  await setRate(String(RATE));
+  const move = async () => {
+    const to = rm.logDirOf('slow', 0) === a ? b : a;
+    const started = performance.now();
+    const r = await c.send(ApiKey.AlterReplicaLogDirs, 2, { dirs: [{ path: to, topics: [{ name: 'slow', partitions: [0] }] }] });
+    assert.equal(r.results[0].partitions[0].errorCode, ErrorCode.NONE);
+    while (rm.logDirOf('slow', 0) !== to) {
+      assert.ok(performance.now() - started < 30_000, 'the move finishes');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    return (performance.now() - started) / 1000;
+  };
+  const throttled = await move();
+  // At most one window's burst, then RATE: the copy cannot take less than this.
+  const floor = (bytes - RATE) / RATE;
+  t.diagnostic(`${bytes} bytes moved in ${throttled.toFixed(2)} s at ${RATE} B/s (at least ${floor.toFixed(2)} s); ${(bytes / throttled / 1e6).toFixed(2)} MB/s`);
+  assert.ok(throttled >= floor * 0.9, `throttled move took ${throttled.toFixed(2)} s, less than ${floor.toFixed(2)} s`);
+  assert.ok(throttled < floor * 3 + 2, `throttled move took ${throttled.toFixed(2)} s, far more than ${floor.toFixed(2)} s`);
+
+  await setRate(null);
+  const free = await move();
+  t.diagnostic(`without the throttle: ${free.toFixed(2)} s`);
+  assert.ok(free < throttled / 2, `unthrottled ${free.toFixed(2)} s vs throttled ${throttled.toFixed(2)} s`);
+});

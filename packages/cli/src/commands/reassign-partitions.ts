@@ -35,6 +35,7 @@ const options: OptionSpec[] = [
   { name: 'reassignment-json-file', kind: 'value', arg: '<file>', help: '{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}' },
   { name: 'disable-rack-aware', kind: 'flag', help: 'With --generate: ignore the brokers\' racks.' },
   { name: 'throttle', kind: 'value', arg: '<bytes/s>', help: 'With --execute: limit the replication traffic of the moving replicas to this rate (set on every broker involved; --verify removes it once the moves are done).' },
+  { name: 'replica-alter-log-dirs-throttle', kind: 'value', arg: '<bytes/s>', help: "With --execute: limit the copy of replicas moving between a broker's log directories (log_dirs) to this rate (replica.alter.log.dirs.io.max.bytes.per.second on those brokers; --verify removes it once the moves are done)." },
   { name: 'timeout', kind: 'value', arg: '<ms>', help: 'How long the brokers may take to start the reassignment.', defaultText: '10000' },
   jsonOption,
   helpOption,
@@ -125,9 +126,11 @@ async function runReassign(args: ParsedArgs, io: ToolIo): Promise<number> {
   const moves = parseReassignmentJson(await readJson(file, 'reassignment-json-file'), file);
   const timeoutMs = args.int('timeout', { min: 1 }) ?? 10_000;
   if (args.has('throttle') && mode !== 'execute') throw new UsageError('--throttle goes with --execute');
+  if (args.has('replica-alter-log-dirs-throttle') && mode !== 'execute') throw new UsageError('--replica-alter-log-dirs-throttle goes with --execute');
   const throttle = args.int('throttle', { min: 1 }) ?? null;
+  const dirThrottle = args.int('replica-alter-log-dirs-throttle', { min: 1 }) ?? null;
   return withAdmin(args, io, async (admin) => {
-    if (mode === 'execute') return execute(admin, io, args, moves, timeoutMs, throttle);
+    if (mode === 'execute') return execute(admin, io, args, moves, timeoutMs, throttle, dirThrottle);
     if (mode === 'cancel') return cancel(admin, io, args, moves, timeoutMs);
     return verify(admin, io, args, moves);
   });
@@ -161,7 +164,7 @@ async function generate(admin: Admin, io: ToolIo, args: ParsedArgs, topics: stri
   return ExitCode.ok;
 }
 
-async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number, throttle: number | null): Promise<number> {
+async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number, throttle: number | null, dirThrottle: number | null): Promise<number> {
   const cluster = await admin.describeCluster();
   const live = new Set(cluster.brokers.map((b) => b.nodeId));
   const unknownBrokers = [...new Set(moves.flatMap((m) => m.replicas).filter((id) => !live.has(id)))];
@@ -181,7 +184,12 @@ async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partit
   }
   // log_dirs first (AlterReplicaLogDirs to each broker): a replica it already has moves between its
   // directories, one the reassignment adds is created in the asked directory.
-  const dirMoves = moves.flatMap((m) => (m.logDirs ?? []).flatMap((dir, i) => (dir === 'any' ? [] : [{ broker: m.replicas[i], topic: m.topic, partition: m.partition, dir }])));
+  const dirMoves = logDirMoves(moves);
+  if (dirThrottle !== null && dirMoves.length) {
+    const brokers = [...new Set(dirMoves.map((d) => d.broker))].sort((x, y) => x - y);
+    await admin.incrementalAlterConfigs(brokers.map((b) => ({ type: 'broker' as const, name: String(b), changes: [{ name: 'replica.alter.log.dirs.io.max.bytes.per.second', op: 'set' as const, value: String(dirThrottle) }] })));
+    if (!args.has('json')) io.stdout(`The replica-alter-dir throttle limit was set to ${dirThrottle} B/s on brokers ${brokers.join(',')}\n`);
+  }
   const dirResults = dirMoves.length ? await admin.alterReplicaLogDirs(dirMoves) : [];
   const dirFailures = dirResults.filter((r) => r.errorCode !== ErrorCode.NONE);
   for (const r of dirFailures) io.stderr(`Error moving ${r.topic}-${r.partition} on broker ${r.broker} to ${r.dir}: ${errorForCode(r.errorCode).name}\n`);
@@ -198,6 +206,22 @@ async function execute(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partit
     for (const r of failed) io.stderr(`Error reassigning ${r.topic}-${r.partition}: ${errorForCode(r.errorCode).name}: ${r.errorMessage ?? ''}\n`);
   }
   return failed.length || dirFailures.length ? ExitCode.failed : ExitCode.ok;
+}
+
+/** The replicas log_dirs asks to be in a particular directory ('any' asks nothing). */
+function logDirMoves(moves: PartitionMove[]): Array<{ broker: number; topic: string; partition: number; dir: string }> {
+  return moves.flatMap((m) => (m.logDirs ?? []).flatMap((dir, i) => (dir === 'any' ? [] : [{ broker: m.replicas[i], topic: m.topic, partition: m.partition, dir }])));
+}
+
+/** Each log_dirs move: done when the broker holds the replica in that directory and no future copy of it anywhere. */
+async function logDirProgress(admin: Admin, moves: PartitionMove[]): Promise<Array<{ broker: number; topic: string; partition: number; dir: string; done: boolean }>> {
+  const wanted = logDirMoves(moves);
+  if (!wanted.length) return [];
+  const dirs = await admin.describeLogDirs([...new Set(wanted.map((w) => w.broker))]);
+  return wanted.map((w) => {
+    const held = dirs.filter((d) => d.broker === w.broker).flatMap((d) => d.partitions.filter((p) => p.topic === w.topic && p.partition === w.partition).map((p) => ({ dir: d.logDir, future: p.isFuture })));
+    return { ...w, done: held.some((h) => h.dir === w.dir && !h.future) && !held.some((h) => h.future) };
+  });
 }
 
 async function cancel(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[], timeoutMs: number): Promise<number> {
@@ -271,8 +295,9 @@ const mb = (n: number | null) => (n === null ? '-' : `${(n / 1e6).toFixed(1)} MB
 
 async function verify(admin: Admin, io: ToolIo, args: ParsedArgs, moves: PartitionMove[]): Promise<number> {
   const progress = await progressOf(admin, moves, args.has('json') ? 0 : 1000);
+  const dirs = await logDirProgress(admin, moves);
   // Every move done: the throttles a --execute --throttle set are no longer wanted (Kafka's clearAllThrottles).
-  const finished = progress.every((p) => p.state === 'completed');
+  const finished = progress.every((p) => p.state === 'completed') && dirs.every((d) => d.done);
   let cleared: { brokers: number[]; topics: string[] } | null = null;
   if (finished) {
     const brokers = (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
@@ -280,7 +305,7 @@ async function verify(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partiti
     await clearThrottles(admin, brokers, topics);
     cleared = { brokers, topics };
   }
-  if (args.has('json')) io.stdout(toJson({ partitions: progress, throttlesCleared: cleared }));
+  if (args.has('json')) io.stdout(toJson({ partitions: progress, logDirs: dirs, throttlesCleared: cleared }));
   else {
     io.stdout('Status of partition reassignment:\n');
     for (const p of progress) {
@@ -288,6 +313,8 @@ async function verify(admin: Admin, io: ToolIo, args: ParsedArgs, moves: Partiti
       else if (p.state === 'failed') io.stdout(`There is no active reassignment of partition ${p.topic}-${p.partition}, but ${p.detail}.\n`);
       else io.stdout(`Reassignment of partition ${p.topic}-${p.partition} is still in progress.\n`);
     }
+    if (dirs.length) io.stdout('\nReplica movement status:\n');
+    for (const d of dirs) io.stdout(`Reassignment of replica ${d.topic}-${d.partition}-${d.broker} to ${d.dir} ${d.done ? 'is completed' : 'is still in progress'}.\n`);
     if (cleared) {
       io.stdout(`\nClearing broker-level throttles on brokers ${cleared.brokers.join(',')}\n`);
       io.stdout(`Clearing topic-level throttles on topic${cleared.topics.length > 1 ? 's' : ''} ${cleared.topics.join(',')}\n`);

@@ -456,7 +456,7 @@ export class Admin {
   }
 
   /** Log directories of every broker (or the given ones), with partition sizes. */
-  async describeLogDirs(brokerIds?: number[]): Promise<Array<{ broker: number; logDir: string; errorCode: number; partitions: Array<{ topic: string; partition: number; size: bigint; offsetLag: bigint }> }>> {
+  async describeLogDirs(brokerIds?: number[]): Promise<Array<{ broker: number; logDir: string; errorCode: number; partitions: Array<{ topic: string; partition: number; size: bigint; offsetLag: bigint; isFuture: boolean }> }>> {
     await this.cluster.refreshMetadata();
     const ids = brokerIds ?? this.cluster.brokers().map((b) => b.nodeId);
     const results = await Promise.all(
@@ -467,7 +467,7 @@ export class Admin {
           broker,
           logDir: d.logDir,
           errorCode: d.errorCode,
-          partitions: d.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, size: p.partitionSize, offsetLag: p.offsetLag }))),
+          partitions: d.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, size: p.partitionSize, offsetLag: p.offsetLag, isFuture: p.isFutureKey ?? false }))),
         }));
       }),
     );
