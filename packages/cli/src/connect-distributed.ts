@@ -4,6 +4,7 @@
  */
 import { DistributedWorker } from '@sluice/connect';
 import { loadPropertiesFile } from './tool/properties.js';
+import { runUntilSignalled } from './connect-standalone.js';
 
 const HELP = `usage: sluice connect-distributed [-h] worker.properties
 
@@ -36,17 +37,5 @@ export async function runConnectDistributed(args: string[]): Promise<number> {
     console.error(`sluice connect-distributed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  console.error(`Kafka Connect distributed worker started; REST API at ${worker.url}`);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  console.error('Kafka Connect stopping');
-  await worker.close();
-  return 0;
+  return runUntilSignalled(worker, 'distributed');
 }

@@ -43,7 +43,12 @@ export async function runConnectStandalone(args: string[]): Promise<number> {
     console.error(`sluice connect-standalone: ${err instanceof ToolError || err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  console.error(`Kafka Connect standalone worker started; REST API at ${worker.url}`);
+  return runUntilSignalled(worker, 'standalone');
+}
+
+/** Runs a started worker until SIGINT or SIGTERM, then closes it (exit code 0). */
+export async function runUntilSignalled(worker: { url: string; close(): Promise<void> }, mode: 'standalone' | 'distributed'): Promise<number> {
+  console.error(`Kafka Connect ${mode} worker started; REST API at ${worker.url}`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);

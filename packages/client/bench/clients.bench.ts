@@ -8,11 +8,8 @@
  * @sluice/client's idempotent producer (acks=all, up to five batches per partition in flight) has a
  * producer row of its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerProcess } from '@sluice/test-peers';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type * as KafkaJS from 'kafkajs';
 import { Admin, Consumer, Producer } from '../src/index.js';
 
@@ -38,29 +35,6 @@ interface PlatformaticModule {
 const CHUNK = 500;
 const WINDOW = 8;
 const ROUNDS = 3;
-
-async function startBrokerProcess(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-client-bench-'));
-  const code = `
-    const spec = '@sluice/broker';
-    const { startBroker } = await import(spec);
-    const b = await startBroker({ dataDir: process.env.DATA_DIR, host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
-    process.stdout.write(JSON.stringify({ port: b.port }) + '\\n');
-    process.stdin.on('end', async () => { await b.stop(); process.exit(0); });
-    process.stdin.resume();
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['pipe', 'pipe', 'inherit'], cwd: new URL('../../../..', import.meta.url).pathname });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.on('exit', (c) => reject(new Error(`broker exited with ${c}`)));
-  });
-  return { bootstrap: `127.0.0.1:${port}`, child, dataDir };
-}
 
 interface Workload {
   name: string;
@@ -222,7 +196,8 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
-  const { bootstrap, child, dataDir } = await startBrokerProcess();
+  const broker = await startBrokerProcess();
+  const bootstrap = broker.bootstrap;
   const admin = new Admin({ brokers: [bootstrap] });
   const clients: Client[] = [sluice, sluiceIdempotent, kafkajs];
   try {
@@ -282,9 +257,7 @@ async function main(): Promise<void> {
     }
   }
   admin.close();
-  child.stdin!.end();
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
+  await broker.stop();
 }
 
 await main();

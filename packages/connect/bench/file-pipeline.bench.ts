@@ -5,7 +5,7 @@
  * run against the same broker (its own process) in the same run; each includes its group join;
  * each figure is the best of ROUNDS rounds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerProcess } from '@sluice/test-peers';
 import { mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,28 +14,6 @@ import { StandaloneWorker } from '../src/index.js';
 
 const LINES = 200_000;
 const ROUNDS = 2;
-
-async function startBrokerProcess(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-connect-bench-'));
-  const code = `
-    const { startBroker } = await import('@sluice/broker');
-    const b = await startBroker({ dataDir: process.env.DATA_DIR, host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
-    process.stdout.write(JSON.stringify({ port: b.port }) + '\\n');
-    process.stdin.on('end', async () => { await b.stop(); process.exit(0); });
-    process.stdin.resume();
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['pipe', 'pipe', 'inherit'], cwd: new URL('../../../..', import.meta.url).pathname });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.on('exit', (c) => reject(new Error(`broker exited with ${c}`)));
-  });
-  return { bootstrap: `127.0.0.1:${port}`, child, dataDir };
-}
 
 async function waitForSize(path: string, bytes: number, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -135,9 +113,7 @@ async function main(): Promise<void> {
     console.log(`  reference: Producer + Consumer group -> file  ${Math.round(plainRate).toLocaleString('en-US').padStart(10)} lines/s`);
     console.log(`  ratio connect/reference: ${(connectRate / plainRate).toFixed(2)}`);
   } finally {
-    broker.child.stdin!.end();
-    await new Promise((r) => broker.child.on('exit', r));
-    rmSync(broker.dataDir, { recursive: true, force: true });
+    await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@
  * work under at_least_once (commit.interval.ms 1000). Then restore speed: a fresh instance
  * rebuilding the store from the changelog. Best of two rounds each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerProcess } from '@sluice/test-peers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,28 +18,6 @@ const LINES = 20_000;
 const WORDS_PER_LINE = 5;
 const VOCAB = 2_000;
 const ROUNDS = 2;
-
-async function startBrokerProcess(): Promise<{ bootstrap: string; child: ChildProcess; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-streams-bench-'));
-  const code = `
-    const { startBroker } = await import('@sluice/broker');
-    const b = await startBroker({ dataDir: process.env.DATA_DIR, host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
-    process.stdout.write(JSON.stringify({ port: b.port }) + '\\n');
-    process.stdin.on('end', async () => { await b.stop(); process.exit(0); });
-    process.stdin.resume();
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, DATA_DIR: dataDir }, stdio: ['pipe', 'pipe', 'inherit'], cwd: new URL('../../../..', import.meta.url).pathname });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.on('exit', (c) => reject(new Error(`broker exited with ${c}`)));
-  });
-  return { bootstrap: `127.0.0.1:${port}`, child, dataDir };
-}
 
 async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -148,9 +126,7 @@ async function main(): Promise<void> {
     console.log(`restore of the in-memory store from its changelog: ${restore.records} records at ${Math.round(restore.rate).toLocaleString('en-US')} records/s`);
   } finally {
     admin.close();
-    broker.child.stdin!.end();
-    await new Promise((r) => broker.child.once('exit', r));
-    rmSync(broker.dataDir, { recursive: true, force: true });
+    await broker.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -180,3 +180,4 @@ export function requirePeers(t: TestContext, ...peers: Peer[]): boolean {
   if (log) appendFileSync(log, JSON.stringify({ test: t.name, missing }) + '\n');
   return false;
 }
+export { startBrokerProcess, type BrokerProcess } from './broker-process.js';
