@@ -9,7 +9,7 @@
  *    max against the target of the broker session timeout plus one second.
  * Follower catch-up against a consumer's fetch speed is packages/broker/bench/replication-catchup.
  *
- * Environment: SLUICE_BENCH_CLUSTER_RECORDS (200000 1 KiB records per run), SLUICE_BENCH_KILLS (10),
+ * Environment: SLUICE_BENCH_CLUSTER_RECORDS (500000 1 KiB records per run), SLUICE_BENCH_KILLS (10),
  * SLUICE_BENCH_SESSION_MS (3000: broker.session.timeout.ms of the cluster).
  */
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Admin, Producer } from '@sluice/client';
 import { startProcessCluster, until, type ProcessCluster } from '../test/support/process-cluster.js';
 
-const RECORDS = Number(process.env.SLUICE_BENCH_CLUSTER_RECORDS ?? 200_000);
+const RECORDS = Number(process.env.SLUICE_BENCH_CLUSTER_RECORDS ?? 500_000);
 const KILLS = Number(process.env.SLUICE_BENCH_KILLS ?? 10);
 const SESSION_MS = Number(process.env.SLUICE_BENCH_SESSION_MS ?? 3000);
 const RUNS = 3;
@@ -61,6 +61,9 @@ async function throughput(cluster: ProcessCluster, admin: Admin): Promise<void> 
     return;
   }
   const results: Record<'rf1' | 'rf3', Array<{ msgsPerSec: number; mbPerSec: number }>> = { rf1: [], rf3: [] };
+  /** The whole machine's busy CPU seconds per GB produced (brokers, etcd, the producer and the kernel). */
+  const cpuPerGb: Record<'rf1' | 'rf3', number[]> = { rf1: [], rf3: [] };
+  const idle: Record<'rf1' | 'rf3', number[]> = { rf1: [], rf3: [] };
   for (let run = 0; run < RUNS; run++) {
     for (const rf of [1, 3] as const) {
       const topic = `bench-rf${rf}-${run}`;
@@ -76,6 +79,8 @@ async function throughput(cluster: ProcessCluster, admin: Admin): Promise<void> 
       const [busyAfter, idleAfter] = machineTicks();
       const idlePct = (100 * (idleAfter - idleBefore)) / Math.max(1, busyAfter - busyBefore + idleAfter - idleBefore);
       results[`rf${rf}`].push(r);
+      cpuPerGb[`rf${rf}`].push((busyAfter - busyBefore) / TICKS_PER_SECOND / ((RECORDS * 1024) / 1e9));
+      idle[`rf${rf}`].push(idlePct);
       console.log(`  run ${run + 1}, RF=${rf} acks=all: ${fmt(r.msgsPerSec)} records/s, ${fmt(r.mbPerSec, 1)} MB/s; brokers' CPU ${cpu.map((c) => `${fmt((100 * c) / wall)}%`).join(' + ')}, machine idle ${fmt(idlePct)}% over ${fmt(wall, 1)} s (tool start included)`);
       await admin.deleteTopics([topic]);
     }
@@ -86,7 +91,15 @@ async function throughput(cluster: ProcessCluster, admin: Admin): Promise<void> 
   console.log(`  RF=1: ${fmt(rf1)} records/s (${fmt(median(results.rf1.map((r) => r.mbPerSec)), 1)} MB/s)`);
   console.log(`  RF=3, min.insync.replicas=2: ${fmt(rf3)} records/s (${fmt(median(results.rf3.map((r) => r.mbPerSec)), 1)} MB/s)`);
   console.log(`  RF=3 / RF=1: ${(rf3 / rf1).toFixed(2)} (target ≥ 0.40); every byte is written by three processes sharing ${availableParallelism()} cores`);
+  const cost1 = median(cpuPerGb.rf1);
+  const cost3 = median(cpuPerGb.rf3);
+  // With every broker on these same cores, throughput can be at most the inverse of the CPU cost
+  // per byte: RF=3 receives, checks and writes each byte three times (a cost ratio of 3 at best).
+  console.log(`  machine CPU per GB produced (all processes and the kernel): RF=1 ${fmt(cost1, 1)} s, RF=3 ${fmt(cost3, 1)} s; RF=3 costs ${(cost3 / cost1).toFixed(1)}× RF=1 (three copies: 3× at best), machine idle ${fmt(median(idle.rf1))}% / ${fmt(median(idle.rf3))}%`);
 }
+
+/** Clock ticks per second of /proc/stat and /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
 function cpuSeconds(pid: number | undefined): number {
@@ -117,6 +130,7 @@ function brokerCpu(cluster: ProcessCluster): number[] {
 }
 
 async function failover(cluster: ProcessCluster, admin: Admin): Promise<void> {
+  if (KILLS <= 0) return;
   const topic = 'bench-failover';
   await admin.createTopics([{ topic, numPartitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
   const fullIsr = async () => (await admin.describeTopics([topic]))[0].partitions.every((p) => p.leader >= 0 && p.isr.length === 3);
