@@ -46,6 +46,7 @@ import { randomBytes } from 'node:crypto';
 import type { Etcd3, IKeyValue, IRequestOp, ICompare, ITxnResponse, IWatchResponse, IDuplexStream, IWatchRequest, IOptions } from 'etcd3';
 // etcd3 loads gRPC and its protobuf definitions (~0.2 s): only a broker of a cluster pays for it, in open().
 type Etcd3Library = typeof import('etcd3');
+type GrpcLibrary = typeof import('@grpc/grpc-js');
 import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { Logger, LogLevel } from '../logger.js';
 import {
@@ -177,6 +178,8 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly maxTxnOps: number;
   private readonly log: (level: LogLevel, message: string) => void;
   private lib: Etcd3Library | null = null;
+  /** gRPC call options of the watch: etcd's require-leader metadata (see startWatch). */
+  private watchCallOptions: import('@grpc/grpc-js').CallOptions | undefined;
   private client: Etcd3 | null = null;
   private closed = false;
 
@@ -332,6 +335,7 @@ export class EtcdMetadataStore implements MetadataStore {
       },
     };
     this.lib ??= await import('etcd3');
+    this.watchCallOptions ??= requireLeader(await import('@grpc/grpc-js'));
     this.client = new this.lib.Etcd3(options);
     try {
       const idKey = this.key('cluster-id');
@@ -385,7 +389,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (this.closed || !this.client) return;
     const prefix = Buffer.from(this.prefix);
     this.etcd.watchClient
-      .watch()
+      .watch(this.watchCallOptions)
       .then((stream) => {
         if (this.closed) {
           stream.cancel();
@@ -1123,4 +1127,21 @@ export class EtcdMetadataStore implements MetadataStore {
     this.client?.close();
     this.client = null;
   }
+}
+
+/**
+ * etcd's require-leader (clientv3's WithRequireLeader: metadata `hasleader: true`). A member cut
+ * off from the Raft majority answers a plain watch by going silent while the others move on; with
+ * this it cancels the watch ("no leader"), and the store's retry reconnects, through another
+ * endpoint when it has one, instead of serving a view that silently stopped.
+ */
+function requireLeader(grpc: GrpcLibrary): import('@grpc/grpc-js').CallOptions {
+  const interceptor: import('@grpc/grpc-js').Interceptor = (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set('hasleader', 'true');
+        next(metadata, listener);
+      },
+    });
+  return { interceptors: [interceptor] };
 }

@@ -396,6 +396,25 @@ test('with the leader of three etcd members killed, reads and writes go on', asy
   assert.deepEqual([b.brokers().map((r) => r.nodeId), b.controllerId()], [[1], 1]);
 });
 
+test('a watch on an etcd member cut off from the majority is cancelled (require-leader) instead of going silent, and resumes when the member is back', async (t) => {
+  const etcd = await etcdFor(t, 3);
+  if (!etcd) return;
+  const [lone, ...others] = etcd.members;
+  const messages: string[] = [];
+  const a = await openStore(t, [lone.endpoint], 1, { logger: (level, message) => messages.push(`${level} ${message}`) });
+  const b = await openStore(t, etcd.endpoints, 2, { requestTimeoutMs: 10_000 });
+  await b.createTopic(topic('before'));
+  await waitFor('a has before', () => a.topic('before'));
+  // The other two stop answering: the lone member has no leader (as on the wrong side of a partition).
+  for (const m of others) m.pause();
+  const cutAt = performance.now();
+  await waitFor('the watch cancelled for lack of a leader', () => messages.some((m) => /etcd watch interrupted .*no leader/.test(m)), 15_000);
+  t.diagnostic(`watch cancelled ${(performance.now() - cutAt).toFixed(0)} ms after the member lost its majority`);
+  for (const m of others) m.resume();
+  await b.createTopic(topic('after'));
+  await waitFor('a sees what was written after', () => a.topic('after'), 20_000);
+});
+
 test('with etcd down a write fails within its deadline with a retriable error; reads go on; after a restart the view catches up', async (t) => {
   const etcd = await etcdFor(t);
   if (!etcd) return;
