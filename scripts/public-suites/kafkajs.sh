@@ -25,9 +25,18 @@ localhost:9092 there, and 9095 and 9098 are forwarded to it (they only serve as 
 addresses). Broker configs follow kafkajs's compose file where one broker can: node id 0 (its
 first broker's), topics auto-created with 2 partitions, group.initial.rebalance.delay.ms=0.
 
+With --cluster the run gets kafkajs's whole compose cluster instead: etcd (Debian's etcd-server)
+and three brokers, node ids 0, 1 and 2, each with a PLAINTEXT, an SSL and a SASL_SSL listener on
+the compose file's ports (9092-9094, 9095-9097, 9098-9100), a self-signed localhost certificate
+(the specs do not verify it), SASL PLAIN with the compose file's JAAS users, SCRAM-SHA-256/512
+credentials for testscram as its createScramCredentials.sh makes them, the ACL authorizer with
+allow.everyone.if.no.acl.found=true and default.replication.factor=2.
+
 options:
   --kafka-version V  the KAFKA_VERSION the specs gate on (default $KAFKA_VERSION, else 2.4, as
                      kafkajs's own CI)
+  --cluster          three brokers with SSL and SASL listeners, as kafkajs's compose file
+                     (needs etcd and openssl)
   --workers N        jest workers (default 1: --runInBand; specs share the one broker)
   --override k=v     an extra broker config for `sluice start` (repeatable)
   --no-netns         run in this network namespace (ports 9092, 9095, 9098 must be free)
@@ -47,6 +56,7 @@ workers=1
 overrides=()
 netns=1
 forward=1
+cluster=0
 log_dir=
 build=1
 positional=()
@@ -58,6 +68,7 @@ while (($#)); do
     --kafka-version) (($# >= 2)) || die "--kafka-version needs a value"; kafka_version=$2; shift 2 ;;
     --workers) (($# >= 2)) || die "--workers needs a number"; workers=$2; shift 2 ;;
     --override) (($# >= 2)) || die "--override needs key=value"; overrides+=("$2"); shift 2 ;;
+    --cluster) cluster=1; shift ;;
     --no-netns) netns=0; shift ;;
     --no-forward) forward=0; shift ;;
     --log-dir) (($# >= 2)) || die "--log-dir needs a directory"; log_dir=$2; shift 2 ;;
@@ -98,18 +109,82 @@ cleanup() {
     wait "$forward_pid" 2>/dev/null || true
   fi
   sluice_stop
+  cluster_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+
+cluster_pids=()
+cluster_dir=
+# cluster_stop: SIGTERM every broker (clean shutdowns), then etcd; SIGKILL what is left after 15 s.
+cluster_stop() {
+  ((${#cluster_pids[@]})) || return 0
+  local pid _
+  for pid in "${cluster_pids[@]:1}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 150); do
+    local alive=0
+    for pid in "${cluster_pids[@]:1}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${cluster_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  cluster_pids=()
+  [[ -n $cluster_dir ]] && rm -rf "$cluster_dir"
+}
+
 if ((build)); then sluice_build; fi
 
-for port in 9092 9095 9098; do
+ports=(9092 9095 9098)
+((cluster)) && ports=(9092 9093 9094 9095 9096 9097 9098 9099 9100 2379 2380)
+for port in "${ports[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "something already listens on 127.0.0.1:$port (kafkajs's harness needs 9092, 9095 and 9098)"
+    die "something already listens on 127.0.0.1:$port (kafkajs's harness needs it)"
   fi
 done
 
+if ((cluster)); then
+  etcd_bin=$(command -v etcd || echo /usr/bin/etcd)
+  [[ -x $etcd_bin ]] || die "--cluster needs etcd (Debian package etcd-server)"
+  command -v openssl >/dev/null || die "--cluster needs openssl for the brokers' certificate"
+  cluster_dir=$(mktemp -d /tmp/sluice-kafkajs-cluster.XXXXXX)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$cluster_dir/key.pem" -out "$cluster_dir/cert.pem" 2>"$log_dir/openssl.log" || die "openssl failed (log $log_dir/openssl.log)"
+  cat "$cluster_dir/key.pem" "$cluster_dir/cert.pem" >"$cluster_dir/keystore.pem"
+  "$etcd_bin" --data-dir "$cluster_dir/etcd" --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+    --listen-peer-urls http://127.0.0.1:2380 --log-level warn >"$log_dir/etcd.log" 2>&1 &
+  cluster_pids+=($!)
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/2379) 2>/dev/null && break; sleep 0.1; done
+  jaas='org.apache.kafka.common.security.plain.PlainLoginModule required username="test" password="testtest" user_test="testtest" user_bob="bobbob" user_alice="alicealice";'
+  for id in 0 1 2; do
+    plain=$((9092 + 3 * id))
+    args=(start --node-id "$id" --etcd http://127.0.0.1:2379 --data-dir "$cluster_dir/broker$id"
+      --override "listeners=PLAINTEXT://localhost:$plain,SSL://localhost:$((plain + 1)),SASL_SSL://localhost:$((plain + 2))"
+      --override inter.broker.listener.name=PLAINTEXT
+      --override ssl.keystore.type=PEM --override "ssl.keystore.location=$cluster_dir/keystore.pem"
+      --override sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+      --override "listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas"
+      --override authorizer.class.name=kafka.security.authorizer.AclAuthorizer
+      --override allow.everyone.if.no.acl.found=true
+      --override auto.create.topics.enable=true
+      --override num.partitions=2
+      --override default.replication.factor=2
+      --override delete.topic.enable=true
+      --override group.initial.rebalance.delay.ms=0)
+    for o in "${overrides[@]}"; do args+=(--override "$o"); done
+    node "$SLUICE_MAIN" "${args[@]}" >"$log_dir/broker$id.log" 2>&1 &
+    cluster_pids+=($!)
+  done
+  for id in 0 1 2; do
+    for _ in $(seq 1 300); do grep -q 'advertised as' "$log_dir/broker$id.log" && break; kill -0 "${cluster_pids[$((id + 1))]}" 2>/dev/null || break; sleep 0.1; done
+    grep -q 'advertised as' "$log_dir/broker$id.log" || { tail -20 "$log_dir/broker$id.log" >&2; die "broker $id did not start (log $log_dir/broker$id.log)"; }
+  done
+  # kafkajs's scripts/createScramCredentials.sh, through our configs tool.
+  node "$SLUICE_MAIN" configs --bootstrap-server localhost:9092 --alter --entity-type users --entity-name testscram \
+    --add-config 'SCRAM-SHA-256=[iterations=8192,password=testtestscram=256],SCRAM-SHA-512=[password=testtestscram=512]' >"$log_dir/scram.log" 2>&1 \
+    || { cat "$log_dir/scram.log" >&2; die "creating the SCRAM credentials failed"; }
+  echo "sluice cluster started: brokers 0, 1, 2 on localhost:9092/9095/9098 (SSL +1, SASL_SSL +2), etcd :2379; logs in $log_dir$( ((netns)) && echo ' (private network namespace)')"
+else
 args=(--host localhost --port 9092
   --override node.id=0
   --override auto.create.topics.enable=true
@@ -127,6 +202,7 @@ if ((forward)); then
   grep -q '^forwarding' "$log_dir/forward.log" || { cat "$log_dir/forward.log" >&2; die "the port forwarder did not start"; }
   echo "$(cat "$log_dir/forward.log")"
 fi
+fi
 
 jest=("$src/node_modules/.bin/jest" --ci --forceExit --json --outputFile="$log_dir/jest.json")
 if ((workers == 1)); then jest+=(--runInBand); else jest+=(--maxWorkers="$workers"); fi
@@ -139,7 +215,7 @@ rc=0
   export JEST_JUNIT_OUTPUT_DIR="$log_dir"
   exec "${jest[@]}"
 ) >"$log_dir/jest.log" 2>&1 || rc=$?
-sluice_alive || echo "kafkajs.sh: warning: sluice was no longer running at the end of the run (log $log_dir/broker.log)" >&2
+((cluster)) || sluice_alive || echo "kafkajs.sh: warning: sluice was no longer running at the end of the run (log $log_dir/broker.log)" >&2
 
 [[ -s $log_dir/jest.json ]] || { tail -30 "$log_dir/jest.log" >&2; die "jest wrote no report (exit status $rc)"; }
 node - "$log_dir/jest.json" "$src" "$log_dir/failures.txt" <<'EOF'
