@@ -30,6 +30,8 @@ options:
                      else 3.9.0)
   --local            run the local tests instead (-l: mock cluster and unit tests; no broker)
   --no-sockem        skip the sockem (socket fault-injection) tests (-E)
+  --cluster          three brokers and etcd (`sluice cluster up --brokers 3`) instead of one, so
+                     the tests that need several brokers or replication factor 3 run too
   --quick            quick mode (-Q, as librdkafka's own broker targets use): fewer messages and
                      no sub-tests that are not marked quick (0113 then stops after c_*)
   --override k=v     an extra broker config for `sluice start` (repeatable)
@@ -51,6 +53,7 @@ kafka_version=${TEST_KAFKA_VERSION:-3.9.0}
 mode=broker
 sockem=1
 quick=0
+cluster=0
 overrides=()
 per_test_timeout=3600
 log_dir=
@@ -63,6 +66,7 @@ while (($#)); do
     --local) mode=local; shift ;;
     --no-sockem) sockem=0; shift ;;
     --quick) quick=1; shift ;;
+    --cluster) cluster=1; shift ;;
     --override) (($# >= 2)) || die "--override needs key=value"; overrides+=("$2"); shift 2 ;;
     --timeout) (($# >= 2)) || die "--timeout needs seconds"; per_test_timeout=$2; shift 2 ;;
     --log-dir) (($# >= 2)) || die "--log-dir needs a directory"; log_dir=$2; shift 2 ;;
@@ -104,7 +108,22 @@ log_dir=$(cd "$log_dir" && pwd)
 
 # shellcheck source=lib.sh
 source "$SCRIPT_DIR/lib.sh"
-trap sluice_stop EXIT
+cluster_dir=
+# cluster_stop: `sluice cluster down` (clean shutdowns) and the cluster's data removed.
+cluster_stop() {
+  [[ -n $cluster_dir ]] || return 0
+  node "$SLUICE_MAIN" cluster down --dir "$cluster_dir" >/dev/null 2>&1 || true
+  rm -rf "$cluster_dir"
+  cluster_dir=
+}
+# cluster_alive: every process of the cluster still runs.
+cluster_alive() {
+  [[ -n $cluster_dir ]] && node "$SLUICE_MAIN" cluster status --dir "$cluster_dir" --json 2>/dev/null \
+    | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>process.exit(JSON.parse(s).processes.every((p)=>p.running)?0:1))'
+}
+broker_alive() { if ((cluster)); then cluster_alive; else sluice_alive; fi; }
+broker_stop() { sluice_stop; cluster_stop; }
+trap broker_stop EXIT
 trap 'exit 130' INT TERM
 
 if ((build)) && [[ $mode == broker ]]; then sluice_build; fi
@@ -117,12 +136,25 @@ start_broker() {
     --override "auto.create.topics.enable=$autocreate"
     --override num.partitions=4)
   for o in "${overrides[@]}"; do args+=(--override "$o"); done
-  sluice_start "$log_dir/broker-$scenario.log" "${args[@]}"
+  local bootstrap
+  if ((cluster)); then
+    cluster_dir=$(mktemp -d /tmp/sluice-suite-cluster.XXXXXX)
+    local port
+    port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    # Three consecutive ports from a free one (a port taken meanwhile fails `cluster up` plainly).
+    node "$SLUICE_MAIN" cluster up --brokers 3 --dir "$cluster_dir" --port "$port" --detach "${args[@]:2}" >"$log_dir/cluster-$scenario.log" 2>&1 \
+      || { tail -20 "$log_dir/cluster-$scenario.log" >&2; die "sluice cluster up failed (log $log_dir/cluster-$scenario.log)"; }
+    bootstrap=$(sed -n 's/^bootstrap servers: //p' "$log_dir/cluster-$scenario.log")
+    echo "sluice cluster started (scenario $scenario): $bootstrap, logs in $cluster_dir/logs"
+  else
+    sluice_start "$log_dir/broker-$scenario.log" "${args[@]}"
+    bootstrap=127.0.0.1:$SLUICE_PORT
+    echo "sluice started (scenario $scenario): $bootstrap, pid $SLUICE_PID, log $log_dir/broker-$scenario.log"
+  fi
   {
     echo "# written by scripts/public-suites/librdkafka.sh"
-    echo "bootstrap.servers=127.0.0.1:$SLUICE_PORT"
+    echo "bootstrap.servers=$bootstrap"
   } >"$log_dir/test.conf"
-  echo "sluice started (scenario $scenario): 127.0.0.1:$SLUICE_PORT, pid $SLUICE_PID, log $log_dir/broker-$scenario.log"
 }
 
 runner_flags=(-p1)
@@ -186,15 +218,15 @@ run_pass() {
   echo "running $# test number(s) in scenario $scenario (TEST_KAFKA_VERSION=$kafka_version, test-runner ${runner_flags[*]}); logs in $log_dir/tests"
   local num
   for num in "$@"; do
-    if [[ $mode == broker ]] && ! sluice_alive; then
+    if [[ $mode == broker ]] && ! broker_alive; then
       printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$num" "$scenario" "(broker)" CRASHED 0 "sluice was no longer running before test $num; restarted" >>"$results"
       echo "  sluice is no longer running (log $log_dir/broker-$scenario.log); restarting it" >&2
-      sluice_stop
+      broker_stop
       start_broker "$scenario"
     fi
     run_one "$num" "$scenario"
   done
-  if [[ $mode == broker ]]; then sluice_stop; fi
+  if [[ $mode == broker ]]; then broker_stop; fi
 }
 
 run_pass default "${numbers[@]}"
