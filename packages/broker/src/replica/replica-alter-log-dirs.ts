@@ -152,12 +152,16 @@ export class ReplicaAlterLogDirsManager {
       return 'more';
     }
     if (future.logEndOffset === current.logEndOffset) return 'idle';
-    const read = await current.read(future.logEndOffset, COPY_CHUNK, { maxOffset: current.logEndOffset, minOneBatch: true });
+    const endAtRead = current.logEndOffset;
+    const read = await current.read(future.logEndOffset, COPY_CHUNK, { maxOffset: endAtRead, minOneBatch: true });
     const records = wholeBatches(Buffer.from(read.records));
     if (records.length === 0) return 'idle';
     await future.appendAsFollower(records);
     quota?.record(records.length);
-    // (A read of whole batches is nearly always shorter than the chunk, so its length says nothing.)
-    return future.logEndOffset >= current.logEndOffset ? 'end' : 'more';
+    // 'end' once the copy reached where the log ended when this chunk was read: what is missing now
+    // was appended during one chunk's copy, and the swap copies it with writes held. Comparing
+    // with the log's end now would chase a steady writer for ever. (A read of whole batches is
+    // nearly always shorter than the chunk, so its length says nothing.)
+    return future.logEndOffset >= endAtRead ? 'end' : 'more';
   }
 }
