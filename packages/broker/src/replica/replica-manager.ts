@@ -333,12 +333,17 @@ export class ReplicaManager {
   }
 
   /**
-   * A partition this broker leads, fenced by the caller's leader epoch: UNKNOWN_TOPIC_OR_PARTITION
-   * when not hosted here, NOT_LEADER_OR_FOLLOWER when hosted but led elsewhere.
+   * A partition this broker leads, fenced by the caller's leader epoch. Hosted but led elsewhere:
+   * NOT_LEADER_OR_FOLLOWER. Not hosted here: NOT_LEADER_OR_FOLLOWER too when the cluster's
+   * metadata has the partition (Kafka's getPartitionOrError: the client refreshes its metadata
+   * and goes to the leader), else UNKNOWN_TOPIC_OR_PARTITION.
    */
   lookup(topic: string, index: number, currentLeaderEpoch?: number, options: { allowFollower?: boolean } = {}): LookupResult {
     const partition = this.getPartition(topic, index);
-    if (!partition || partition.log.isClosed) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    if (!partition || partition.log.isClosed) {
+      const known = this.metadata?.topic(topic)?.partitions.some((p) => p.partition === index) ?? false;
+      return { partition: null, errorCode: known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    }
     const fenced = partition.checkLeaderEpoch(currentLeaderEpoch);
     if (fenced !== ErrorCode.NONE) return { partition: null, errorCode: fenced };
     // KIP-392: a consumer with client metadata (Fetch v11+) may read a follower, up to its HW.

@@ -12,7 +12,7 @@ import { settle, startCluster } from './cluster.js';
 
 const batch = (n = 1) => buildRecordBatch(Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), timestamp: BigInt(Date.now()) })));
 
-test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower, UNKNOWN_TOPIC_OR_PARTITION where not hosted', async (t) => {
+test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower or not a replica of a known partition (Kafka\'s getPartitionOrError), UNKNOWN_TOPIC_OR_PARTITION where the metadata has no such partition', async (t) => {
   const { brokers } = await startCluster(t, [1, 2]);
   const [b1, b2] = brokers.map((b) => b.broker.context);
   await b1.topics.create({ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }] });
@@ -25,7 +25,8 @@ test('roles follow the metadata: NOT_LEADER_OR_FOLLOWER where only a follower, U
   assert.deepEqual(b1.replicaManager.getPartition('r', 0)!.isr, [1, 2]);
   assert.equal(b1.replicaManager.lookup('r', 0).errorCode, ErrorCode.NONE);
   assert.equal(b1.replicaManager.lookup('r', 1).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  assert.equal(b2.replicaManager.lookup('solo', 0).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'solo lives on broker 1 only');
+  assert.equal(b2.replicaManager.lookup('solo', 0).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'solo lives on broker 1 only');
+  assert.equal(b2.replicaManager.lookup('solo', 1).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'solo has one partition');
   assert.equal(b1.replicaManager.lookup('nope', 0).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 
   // Over the wire: Produce to the follower is refused with NOT_LEADER_OR_FOLLOWER.
