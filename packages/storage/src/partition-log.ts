@@ -120,6 +120,8 @@ export class PartitionLog {
   private readonly producers: IdempotentAppends;
   /** Null until first needed (rebuilt from the log), and again after truncation. */
   private txns: TransactionState | null = null;
+  /** A transactional batch was appended since the log was opened (its LSO may be below the HW). */
+  private transactionalAppends = false;
   private txnsRebuild: Promise<TransactionState> | null = null;
   private closed = false;
   private readonly now: () => number;
@@ -234,6 +236,7 @@ export class PartitionLog {
     else if (marker) appending = this.producers.appendMarker(batches, rest);
     else if (!prepare) appending = this.writer.enqueue(batches, true, rest);
     else appending = prepare(batches).then((stored) => this.writer.enqueue(stored, true, { ...rest, crcVerified: rest.crcVerified === true || stored !== batches }));
+    if (transactional) this.transactionalAppends = true;
     return appending.then((result) => {
       if (!result.duplicate && transactional) this.txns?.observe(batches, result.baseOffset);
       return result;
@@ -253,6 +256,11 @@ export class PartitionLog {
   /** The loaded transaction state, null before it is first needed. */
   get loadedTransactionState(): TransactionState | null {
     return this.txns;
+  }
+
+  /** True once a transactional batch was appended since the log was opened. */
+  get hasTransactionalAppends(): boolean {
+    return this.transactionalAppends;
   }
 
   private async rebuildTransactions(): Promise<TransactionState> {
@@ -283,6 +291,9 @@ export class PartitionLog {
    */
   async appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
     const result = await this.writer.enqueue(batches, false, options);
+    if (!this.transactionalAppends) {
+      for (const it = new BatchIterator(batches); it.next(); ) if (it.isTransactional) this.transactionalAppends = true;
+    }
     this.producers.recordFollowerBatches(batches);
     this.txns?.observe(batches, result.baseOffset);
     return result;

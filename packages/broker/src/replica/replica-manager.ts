@@ -489,7 +489,9 @@ export class ReplicaManager {
       const follower = (params.replicaId ?? -1) >= 0;
       const readCommitted = !follower && params.isolationLevel === 1;
       let txns = partition.log.loadedTransactionState;
-      if (readCommitted && !txns) {
+      // Kafka answers the LSO whatever the isolation level: a log that has had a transaction since
+      // it opened has its state loaded for a read_uncommitted fetch too (plain logs never pay).
+      if (!txns && (readCommitted || (!follower && partition.log.hasTransactionalAppends))) {
         try {
           txns = await partition.log.transactionState();
         } catch (err) {

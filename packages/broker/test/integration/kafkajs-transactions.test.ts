@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
-import { startTestBroker } from '../helpers.js';
+import { ApiKey } from '@sluice/protocol';
+import { RawClient, startTestBroker } from '../helpers.js';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJS;
@@ -59,4 +60,30 @@ test('kafkajs: transaction() commit and abort, sendOffsets, read_committed consu
   t.after(() => admin2.disconnect());
   const offsets = await admin2.fetchOffsets({ groupId: 'kjs-eos', topics: ['kjs-txn'] });
   assert.equal(offsets[0].partitions.find((p) => p.partition === 0)?.offset, '5', 'the transaction committed the group offset');
+});
+
+test('Fetch answers the last stable offset at every isolation level: an open transaction holds it at its first offset for read_uncommitted too', { timeout: 60_000 }, async (t) => {
+  const tb = await startTestBroker({ 'num.partitions': 1 });
+  t.after(() => tb.dispose());
+  const kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'kjs-lso', logLevel: logLevel.NOTHING });
+  const plain = kafka.producer();
+  await plain.connect();
+  await plain.send({ topic: 'lso', messages: [{ value: 'a' }, { value: 'b' }] });
+  await plain.disconnect();
+  const producer = kafka.producer({ transactionalId: 'kjs-lso', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const open = await producer.transaction();
+  await open.send({ topic: 'lso', messages: [{ value: 'x' }, { value: 'y' }, { value: 'z' }] });
+  const c = await RawClient.connect(tb.broker.port);
+  t.after(() => c.close());
+  const fetch = (isolationLevel: number) =>
+    c.send(ApiKey.Fetch, 11, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'lso', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+  for (const isolationLevel of [0, 1]) {
+    const p = (await fetch(isolationLevel)).responses[0].partitions[0];
+    assert.deepEqual([p.errorCode, p.highWatermark, p.lastStableOffset], [0, 5n, 2n], `isolation level ${isolationLevel}`);
+  }
+  await open.commit();
+  const p = (await fetch(0)).responses[0].partitions[0];
+  assert.deepEqual([p.highWatermark, p.lastStableOffset], [6n, 6n], 'the commit marker makes everything stable');
+  await producer.disconnect();
 });
