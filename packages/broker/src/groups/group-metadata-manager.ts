@@ -462,11 +462,18 @@ export class GroupMetadataManager {
    * Whether the commit's member and generation may commit to the group (a live member proves it is
    * alive, as a heartbeat would). Only "simple" commits (no generation) may create a group.
    */
-  validateOffsetCommit(request: OffsetCommitRequest): number {
+  validateOffsetCommit(request: OffsetCommitRequest, transactional = false): number {
     const group = this.groups.get(request.groupId);
     if (!group) return request.generationId >= 0 ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.NONE;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (group.isStaticMemberFenced(request.groupInstanceId, request.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (transactional) {
+      // Kafka: TxnOffsetCommit before v3 names no member, and then none is checked; one that
+      // does is checked as a member of this generation (no heartbeat, no rebalance check).
+      if (request.generationId < 0 && request.memberId === '' && request.groupInstanceId === null) return ErrorCode.NONE;
+      if (!group.members.has(request.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+      return request.generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.NONE;
+    }
     if (request.generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
     if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     const member = group.members.get(request.memberId);

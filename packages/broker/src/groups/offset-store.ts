@@ -187,7 +187,7 @@ export class OffsetStore {
    */
   async txnCommitOffsets(request: OffsetCommitRequest, producerId: bigint, producerEpoch: number): Promise<number[]> {
     if ((this.producerEpochs.get(producerId) ?? -1) > producerEpoch) return request.partitions.map(() => ErrorCode.PRODUCER_FENCED);
-    const groupError = this.groups.validateOffsetCommit(request);
+    const groupError = this.groups.validateOffsetCommit(request, true);
     if (groupError !== ErrorCode.NONE) return request.partitions.map(() => groupError);
     const { codes, accepted } = this.accept(request);
     if (accepted.length === 0) return codes;

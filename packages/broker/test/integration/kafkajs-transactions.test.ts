@@ -87,3 +87,28 @@ test('Fetch answers the last stable offset at every isolation level: an open tra
   assert.deepEqual([p.highWatermark, p.lastStableOffset], [6n, 6n], 'the commit marker makes everything stable');
   await producer.disconnect();
 });
+
+test('kafkajs sendOffsets (TxnOffsetCommit v0, no member) to a group with live members is accepted, as Kafka skips member checks for it', { timeout: 60_000 }, async (t) => {
+  const tb = await startTestBroker({ 'num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 });
+  t.after(() => tb.dispose());
+  const kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'kjs-live', logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: 'kjs-live', maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.subscribe({ topics: ['live-in'], fromBeginning: true });
+  await consumer.run({ eachMessage: async () => undefined });
+  await joined;
+  const producer = kafka.producer({ transactionalId: 'kjs-live-tx', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const txn = await producer.transaction();
+  await txn.send({ topic: 'live-out', messages: [{ value: 'v' }] });
+  await txn.sendOffsets({ consumerGroupId: 'kjs-live', topics: [{ topic: 'live-in', partitions: [{ partition: 0, offset: '3' }] }] });
+  await txn.commit();
+  await producer.disconnect();
+  await consumer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchOffsets({ groupId: 'kjs-live', topics: ['live-in'] });
+  await admin.disconnect();
+  assert.equal(offsets[0].partitions[0].offset, '3');
+});
