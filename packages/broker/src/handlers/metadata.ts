@@ -1,6 +1,7 @@
 /**
  * Metadata 0–12. Unknown topics are auto-created (when the broker and the request allow it) before
- * answering, so the client gets a usable topic in one round trip. Leaders, ISRs, the brokers and
+ * answering, so on one broker the client gets a usable topic in one round trip (a cluster answers
+ * LEADER_NOT_AVAILABLE for it first, as Kafka does). Leaders, ISRs, the brokers and
  * the controller are what the metadata store says (one broker: itself throughout).
  */
 import { ApiKey, ErrorCode, type MetadataResponseTopic } from '@sluice/protocol';
@@ -107,7 +108,13 @@ export function metadataHandler(broker: BrokerContext): ApiHandler<typeof ApiKey
             // Auto-creation needs Create on the cluster or on the topic.
             if (!canCluster(broker, connection, Op.CREATE) && !canTopic(broker, connection, Op.CREATE, name)) return errorTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             try {
-              return describeTopic(broker, await broker.topics.autoCreate(name), includeOps, connection);
+              const created = await broker.topics.autoCreate(name);
+              // In a cluster the other brokers (its leaders among them) learn of the topic through
+              // etcd a moment later: answer as Kafka does for a topic it just auto-created,
+              // LEADER_NOT_AVAILABLE, so the client asks again instead of going to a leader that
+              // may not know the topic yet. One broker knows it at once: usable in one round trip.
+              if (broker.metadata.clustered) return errorTopic(name, created.topicId, ErrorCode.LEADER_NOT_AVAILABLE);
+              return describeTopic(broker, created, includeOps, connection);
             } catch (err) {
               return errorTopic(name, ZERO_UUID, errorOf(err, broker.logger, `auto-creating topic ${name}`).code);
             }
