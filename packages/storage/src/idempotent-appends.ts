@@ -7,7 +7,7 @@
  * producer writes after start-up or truncation, scanning only the tail producer.id.expiration.ms
  * keeps; follower appends are recorded into it as they are written.
  */
-import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets, ErrorCode, KafkaError, scanBatches, verifyBatchCrc } from '@sluice/protocol';
+import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets, ErrorCode, KafkaError, iterateRecordBatches, readControlRecord, scanBatches, verifyBatchCrc } from '@sluice/protocol';
 import type { AppendOptions, AppendResult } from './log-writer.js';
 import type { PartitionLog } from './partition-log.js';
 import { ProducerStateManager, type ProducerBatch, type RetainedBatch } from './producer-state.js';
@@ -113,10 +113,13 @@ export class IdempotentAppends {
   async appendMarker(records: Buffer, options: AppendOptions): Promise<LeaderAppendResult> {
     const producerId = records.readBigInt64BE(BatchOffsets.producerId);
     const epoch = records.readInt16BE(BatchOffsets.producerEpoch);
+    const coordinatorEpoch = markerCoordinatorEpoch(records);
     const handOver = async () => {
       this.state ??= await this.rebuild();
+      const fenced = this.state.checkMarker(producerId, coordinatorEpoch);
+      if (fenced) throw new KafkaError(fenced.errorCode, fenced.message);
       const appending = this.enqueueLeader(records, options);
-      this.state.recordMarker(producerId, epoch, this.now());
+      this.state.recordMarker(producerId, epoch, this.now(), coordinatorEpoch);
       return appending;
     };
     const handedOver = this.queue.then(handOver);
@@ -131,7 +134,7 @@ export class IdempotentAppends {
     if (!state) return;
     const nowMs = this.now();
     for (const it = new BatchIterator(records); it.next(); ) {
-      if (it.producerId >= 0n && it.isControl) state.recordMarker(it.producerId, it.producerEpoch, nowMs);
+      if (it.producerId >= 0n && it.isControl) state.recordMarker(it.producerId, it.producerEpoch, nowMs, markerCoordinatorEpoch(it.batch));
       if (it.producerId < 0n || it.isControl) continue;
       const maxTimestamp = Number(it.maxTimestamp);
       const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
@@ -169,7 +172,7 @@ export class IdempotentAppends {
         const maxTimestamp = Number(it.maxTimestamp);
         // A batch without timestamps cannot be dated: kept, as if written now.
         const timestamp = maxTimestamp < 0 ? nowMs : maxTimestamp;
-        if (producerId >= 0n && it.isControl && timestamp >= horizon) state.recordMarker(producerId, it.producerEpoch, timestamp);
+        if (producerId >= 0n && it.isControl && timestamp >= horizon) state.recordMarker(producerId, it.producerEpoch, timestamp, markerCoordinatorEpoch(it.batch));
         if (producerId >= 0n && !it.isControl && timestamp >= horizon) {
           const batch = { producerId, epoch: it.producerEpoch, firstSeq: it.baseSequence, lastOffsetDelta };
           state.record(batch, baseOffset, baseOffset + BigInt(lastOffsetDelta), timestamp, timestamp);
@@ -180,4 +183,20 @@ export class IdempotentAppends {
     }
     return state;
   }
+}
+
+/**
+ * The coordinator epoch a transaction marker carries (its control record's value), -1 when the
+ * batch is not a well-formed marker. Markers are rare and tiny: decoding their one record is cheap.
+ */
+export function markerCoordinatorEpoch(batch: Buffer): number {
+  try {
+    for (const b of iterateRecordBatches(batch)) {
+      const record = b.records[0];
+      if (record) return readControlRecord(record).coordinatorEpoch ?? -1;
+    }
+  } catch {
+    // Malformed: no epoch to compare (the write path validates the batch itself).
+  }
+  return -1;
 }

@@ -27,6 +27,8 @@ export interface ProducerEntry {
   batches: RetainedBatch[];
   /** Broker clock of the last append, for producer.id.expiration.ms. */
   lastUpdateMs: number;
+  /** The coordinator epoch of the producer's last transaction marker (-1: none yet). */
+  coordinatorEpoch?: number;
 }
 
 /** The producer fields of one batch header. */
@@ -63,13 +65,26 @@ export class ProducerStateManager {
    * epoch to abort (a new instance, a timeout) fences batches of older epochs from here on, and
    * the new epoch starts at sequence 0.
    */
-  recordMarker(producerId: bigint, epoch: number, nowMs: number): void {
+  recordMarker(producerId: bigint, epoch: number, nowMs: number, coordinatorEpoch = -1): void {
     const entry = this.producers.get(producerId);
+    const coordinator = Math.max(coordinatorEpoch, entry?.coordinatorEpoch ?? -1);
     if (entry && entry.epoch >= epoch) {
       entry.lastUpdateMs = nowMs;
+      entry.coordinatorEpoch = coordinator;
       return;
     }
-    this.producers.set(producerId, { epoch, batches: [], lastUpdateMs: nowMs });
+    this.producers.set(producerId, { epoch, batches: [], lastUpdateMs: nowMs, coordinatorEpoch: coordinator });
+  }
+
+  /**
+   * Kafka's appendEndTxnMarker check: a marker from a transaction coordinator older than the one
+   * that last ended a transaction of this producer is refused (TRANSACTION_COORDINATOR_FENCED), so
+   * a deposed coordinator's late marker cannot end a newer transaction.
+   */
+  checkMarker(producerId: bigint, coordinatorEpoch: number): { errorCode: number; message: string } | null {
+    const last = this.producers.get(producerId)?.coordinatorEpoch ?? -1;
+    if (coordinatorEpoch >= last) return null;
+    return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED, message: `A marker of producer ${producerId} from coordinator epoch ${coordinatorEpoch} is older than epoch ${last}, which wrote its last marker.` };
   }
 
   /** Decides what to do with a batch, without changing anything. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, KafkaError, buildRecordBatch } from '@sluice/protocol';
+import { ErrorCode, KafkaError, buildControlBatch, buildRecordBatch } from '@sluice/protocol';
 import { PartitionLog } from '../src/partition-log.js';
 import { config, tempDir } from './helpers.js';
 
@@ -30,6 +30,30 @@ describe('producer state inside the log', () => {
       await log.appendAsLeader(idempotent(0, 1, 1));
       await assert.rejects(log.appendAsLeader(idempotent(1, 1, 0)), isKafkaError(ErrorCode.INVALID_PRODUCER_EPOCH));
       assert.equal(log.producerStateManager?.entry(pid)?.epoch, 1);
+      await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a transaction marker from an older coordinator epoch than the last one is fenced, also after the state is rebuilt from the log', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const marker = (type: 'commit' | 'abort', coordinatorEpoch: number) => buildControlBatch(type, { producerId: pid, producerEpoch: 0, coordinatorEpoch });
+      const txn = (seq: number) => buildRecordBatch([{ key: null, value: Buffer.from(`t${seq}`) }], { producerId: pid, producerEpoch: 0, baseSequence: seq, isTransactional: true });
+      let log = await PartitionLog.open({ dir, topic: 'm', partition: 0, config: config() });
+      await log.appendAsLeader(txn(0));
+      await log.appendAsLeader(marker('commit', 5));
+      await log.appendAsLeader(txn(1));
+      await assert.rejects(log.appendAsLeader(marker('abort', 4)), isKafkaError(ErrorCode.TRANSACTION_COORDINATOR_FENCED));
+      await log.appendAsLeader(marker('abort', 5));
+      assert.equal(log.logEndOffset, 4n, 'the fenced marker was not written');
+      await log.close();
+      // The coordinator epoch is read back from the markers in the log.
+      log = await PartitionLog.open({ dir, topic: 'm', partition: 0, config: config() });
+      await log.appendAsLeader(txn(2));
+      await assert.rejects(log.appendAsLeader(marker('commit', 3)), isKafkaError(ErrorCode.TRANSACTION_COORDINATOR_FENCED));
+      await log.appendAsLeader(marker('commit', 6));
       await log.close();
     } finally {
       await cleanup();

@@ -71,7 +71,11 @@ export class TransactionMarkerWriter {
         [...byLeader].map(async ([leader, list]) => {
           const codes = leader === this.broker.nodeId ? await Promise.all(list.map((t) => this.tryWrite(request, t))) : await this.send(leader, request, list);
           list.forEach((target, i) => {
-            if (codes[i] !== ErrorCode.NONE && codes[i] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failed.push({ target, code: codes[i] });
+            if (codes[i] === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
+              // A newer coordinator already ended a transaction of this producer there: this
+              // marker is stale and retrying it can never succeed.
+              this.broker.logger.warn(`transaction marker of producer ${request.producerId} to ${target.topic}-${target.partition} refused: coordinator epoch ${request.coordinatorEpoch} is fenced`);
+            } else if (codes[i] !== ErrorCode.NONE && codes[i] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failed.push({ target, code: codes[i] });
           });
         }),
       );

@@ -83,7 +83,12 @@ test('Fetch answers the last stable offset at every isolation level: an open tra
     assert.deepEqual([p.errorCode, p.highWatermark, p.lastStableOffset], [0, 5n, 2n], `isolation level ${isolationLevel}`);
   }
   await open.commit();
-  const p = (await fetch(0)).responses[0].partitions[0];
+  // EndTxn answers once the commit is decided; the marker is written just after (as in Kafka).
+  let p = (await fetch(0)).responses[0].partitions[0];
+  for (let i = 0; i < 100 && p.highWatermark < 6n; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    p = (await fetch(0)).responses[0].partitions[0];
+  }
   assert.deepEqual([p.highWatermark, p.lastStableOffset], [6n, 6n], 'the commit marker makes everything stable');
   await producer.disconnect();
 });
