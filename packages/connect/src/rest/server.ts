@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ConfigDef } from '../api/config-def.js';
 import { RestError, type StandaloneHerder, type TargetState } from '../runtime/herder.js';
 import { CONNECT_VERSION } from '../version.js';
+import { parseExactJson, stringifyExactJson } from '../data/exact-json.js';
 
 type Params = { name: string; task: string; plugin: string };
 type Query = { expand?: string | string[]; includeTasks?: string; onlyFailed?: string; forward?: string };
@@ -54,13 +55,15 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     return reply.status(status).send({ error_code: status, message: err.message });
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }));
+  // Offsets are Java longs: answers write bigints as exact JSON numbers.
+  app.setReplySerializer((payload) => stringifyExactJson(payload));
   // Kafka answers body-less PUTs (pause, resume, stop) with or without a JSON content type.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, parseExactJson(text));
     } catch (err) {
       done(new RestError(400, `Unexpected character in JSON body: ${(err as Error).message}`), undefined);
     }
@@ -90,7 +93,7 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     const res = await fetch(target + url.pathname + url.search, {
       method: req.method,
       headers: { 'Content-Type': 'application/json' },
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      body: req.body === undefined ? undefined : stringifyExactJson(req.body),
     });
     const text = await res.text();
     reply.status(res.status);

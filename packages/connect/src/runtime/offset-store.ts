@@ -5,9 +5,10 @@
  */
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseExactJson, stringifyExactJson } from '../data/exact-json.js';
 
 export function offsetKey(connector: string, partition: Record<string, unknown>): string {
-  return JSON.stringify([connector, partition]);
+  return stringifyExactJson([connector, partition]);
 }
 
 export interface OffsetWrite {
@@ -35,7 +36,7 @@ export class OffsetStore implements SourceOffsetStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const parsed = JSON.parse(text) as Array<[string, Record<string, unknown>]>;
+    const parsed = parseExactJson(text) as Array<[string, Record<string, unknown>]>;
     for (const [k, v] of parsed) this.entries.set(k, v);
   }
 
@@ -47,7 +48,7 @@ export class OffsetStore implements SourceOffsetStore {
   forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
     const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
     for (const [k, offset] of this.entries) {
-      const [name, partition] = JSON.parse(k) as [string, Record<string, unknown>];
+      const [name, partition] = parseExactJson(k) as [string, Record<string, unknown>];
       if (name === connector) out.push({ partition, offset });
     }
     return out;
@@ -67,7 +68,7 @@ export class OffsetStore implements SourceOffsetStore {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.entries]));
+    writeFileSync(tmp, stringifyExactJson([...this.entries]));
     renameSync(tmp, this.file);
   }
 }

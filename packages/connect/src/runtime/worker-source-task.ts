@@ -8,6 +8,7 @@ import type { SourceTask } from '../api/connector.js';
 import type { SourceRecord } from '../data/schema.js';
 import type { SourceOffsetStore } from './offset-store.js';
 import { WorkerTask, type TaskRuntime } from './worker-task.js';
+import { stringifyExactJson } from '../data/exact-json.js';
 
 /** Polled batches whose records may be unacknowledged at once before the next poll waits. */
 const MAX_BATCHES_IN_FLIGHT = 4;
@@ -123,10 +124,10 @@ export class WorkerSourceTask extends WorkerTask {
   private async commitTransaction(records: SourceRecord[], sends: Array<Promise<unknown>>): Promise<void> {
     const eos = this.runtime.exactlyOnce!;
     const last = new Map<string, { partition: Record<string, unknown>; offset: Record<string, unknown> }>();
-    for (const r of records) if (Object.keys(r.sourceOffset).length) last.set(JSON.stringify(r.sourcePartition), { partition: r.sourcePartition, offset: r.sourceOffset });
+    for (const r of records) if (Object.keys(r.sourceOffset).length) last.set(stringifyExactJson(r.sourcePartition), { partition: r.sourcePartition, offset: r.sourceOffset });
     try {
       for (const w of last.values()) {
-        sends.push(this.producer.send({ topic: eos.offsetsTopic, key: JSON.stringify([this.runtime.connector, w.partition]), value: JSON.stringify(w.offset) }));
+        sends.push(this.producer.send({ topic: eos.offsetsTopic, key: stringifyExactJson([this.runtime.connector, w.partition]), value: stringifyExactJson(w.offset) }));
       }
       await Promise.all(sends);
       await this.producer.commitTransaction();
@@ -148,7 +149,7 @@ export class WorkerSourceTask extends WorkerTask {
   }
 
   private stage(record: SourceRecord): void {
-    this.pending.set(JSON.stringify(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
+    this.pending.set(stringifyExactJson(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
   }
 
   private async commitOffsets(): Promise<void> {

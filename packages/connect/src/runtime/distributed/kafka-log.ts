@@ -4,6 +4,7 @@
  * everything written before the call has been seen.
  */
 import { Admin, Consumer, OffsetSpec, Producer } from '@sluice/client';
+import { parseExactJson, stringifyExactJson } from '../../data/exact-json.js';
 
 export interface LogRecord {
   key: string;
@@ -62,7 +63,7 @@ export class KafkaLog {
         let value: unknown = null;
         if (r.value !== null) {
           try {
-            value = JSON.parse(r.value.toString('utf8'));
+            value = parseExactJson(r.value.toString('utf8'));
           } catch {
             continue; // not Connect's JSON: ignore, as Kafka logs and skips
           }
@@ -99,7 +100,7 @@ export class KafkaLog {
   }
 
   async send(key: string, value: unknown, partition?: number): Promise<bigint> {
-    const md = await this.producer.send({ topic: this.topic, key, value: value === null ? null : JSON.stringify(value), ...(partition !== undefined ? { partition } : {}) });
+    const md = await this.producer.send({ topic: this.topic, key, value: value === null ? null : stringifyExactJson(value), ...(partition !== undefined ? { partition } : {}) });
     return md.offset;
   }
 

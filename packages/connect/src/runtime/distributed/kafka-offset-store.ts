@@ -5,6 +5,7 @@
  */
 import { offsetKey, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
 import { KafkaLog, type LogRecord } from './kafka-log.js';
+import { parseExactJson, stringifyExactJson } from '../../data/exact-json.js';
 
 export class KafkaOffsetStore implements SourceOffsetStore {
   private readonly entries = new Map<string, Record<string, unknown>>();
@@ -17,7 +18,7 @@ export class KafkaOffsetStore implements SourceOffsetStore {
   private apply(r: LogRecord): void {
     let key: string;
     try {
-      key = JSON.stringify(JSON.parse(r.key));
+      key = stringifyExactJson(parseExactJson(r.key));
     } catch {
       return;
     }
@@ -32,7 +33,7 @@ export class KafkaOffsetStore implements SourceOffsetStore {
   forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
     const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
     for (const [k, offset] of this.entries) {
-      const [name, partition] = JSON.parse(k) as [string, Record<string, unknown>];
+      const [name, partition] = parseExactJson(k) as [string, Record<string, unknown>];
       if (name === connector) out.push({ partition, offset });
     }
     return out;
