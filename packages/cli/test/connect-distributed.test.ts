@@ -181,6 +181,14 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
   assert.equal((await json(`${notOwner.url}/connectors/file-sink/restart?includeTasks=true`, { method: 'POST' })).status, 202);
   assert.equal((await json(`${notOwner.url}/connectors/file-sink/pause`, { method: 'PUT' })).status, 202);
   await waitFor('the sink to pause', async () => (await json(`${notOwner.url}/connectors/file-sink/status`)).body.tasks[0]?.state === 'PAUSED');
+  // A stopped sink's offsets (its consumer group's) altered through a follower worker (KIP-875).
+  assert.equal((await json(`${notOwner.url}/connectors/file-sink/stop`, { method: 'PUT' })).status, 202);
+  await waitFor('the sink to stop', async () => (await json(`${notOwner.url}/connectors/file-sink/status`)).body.connector.state === 'STOPPED');
+  const patch = { offsets: [{ partition: { kafka_topic: 'dist-topic', kafka_partition: 0 }, offset: { kafka_offset: 5 } }] };
+  const altered = await json(`${notOwner.url}/connectors/file-sink/offsets`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(patch) });
+  assert.equal(altered.status, 200, JSON.stringify(altered.body));
+  const sinkOffsets = (await json(`${notOwner.url}/connectors/file-sink/offsets`)).body.offsets as Array<{ partition: { kafka_partition: number }; offset: { kafka_offset: number } }>;
+  assert.equal(sinkOffsets.find((o) => o.partition.kafka_partition === 0)?.offset.kafka_offset, 5);
   assert.equal((await json(`${notOwner.url}/connectors/file-sink`, { method: 'DELETE' })).status, 204);
   await waitFor('the sink to be gone everywhere', async () => {
     for (const w of others) if ((await json(`${w.url}/connectors`)).body.includes('file-sink')) return false;

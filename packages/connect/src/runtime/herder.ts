@@ -13,17 +13,14 @@ import type { Plugins } from './plugins.js';
 import { withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
 import { WorkerSourceTask } from './worker-source-task.js';
+import { RestError } from './rest-error.js';
+import { alterSinkOffsets, offsetWritesOf, sinkOffsets } from './offset-requests.js';
 import type { ExactlyOnceSource, TaskConverters, WorkerTask } from './worker-task.js';
 
 export type ConnectorStateName = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
-/** An error the REST layer turns into `{"error_code": status, "message": …}`. */
-export class RestError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
+export { RestError } from './rest-error.js';
 
 interface ConnectorEntry {
   name: string;
@@ -413,12 +410,7 @@ export class StandaloneHerder {
   async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
     const e = this.entry(name);
     if (e.type === 'source') return { offsets: this.offsets.forConnector(name) };
-    const committed = await this.admin.listConsumerGroupOffsets(sinkGroupId(name));
-    return {
-      offsets: committed
-        .filter((o) => o.offset >= 0n)
-        .map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })),
-    };
+    return { offsets: await sinkOffsets(this.admin, name) };
   }
 
   private requireStopped(e: ConnectorEntry): void {
@@ -445,31 +437,9 @@ export class StandaloneHerder {
     return this.serial(async () => {
       const e = this.entry(name);
       this.requireStopped(e);
-      const list = (body as { offsets?: unknown })?.offsets;
-      if (!Array.isArray(list) || list.length === 0) throw new RestError(400, 'Offsets must be specified and should not be empty');
-      const writes = list.map((item: unknown) => {
-        const o = item as { partition?: unknown; offset?: unknown };
-        if (!o || typeof o.partition !== 'object' || o.partition === null) throw new RestError(400, 'Partitions / offsets need to be provided for an alter offsets request');
-        return { partition: o.partition as Record<string, unknown>, offset: (o.offset ?? null) as Record<string, unknown> | null };
-      });
-      if (e.type === 'source') {
-        await this.offsets.set(name, writes);
-      } else {
-        const sets: Array<{ topic: string; partition: number; offset: bigint }> = [];
-        for (const w of writes) {
-          const topic = w.partition.kafka_topic;
-          const partition = w.partition.kafka_partition;
-          if (typeof topic !== 'string' || typeof partition !== 'number') throw new RestError(400, 'Sink connector offsets need "kafka_topic" and "kafka_partition" in each partition');
-          if (w.offset === null) {
-            await this.admin.deleteConsumerGroupOffsets(sinkGroupId(name), topic, [partition]);
-            continue;
-          }
-          const off = w.offset.kafka_offset;
-          if (typeof off !== 'number' || off < 0) throw new RestError(400, 'Sink connector offsets need a non-negative "kafka_offset"');
-          sets.push({ topic, partition, offset: BigInt(off) });
-        }
-        if (sets.length) await this.admin.alterConsumerGroupOffsets(sinkGroupId(name), sets);
-      }
+      const writes = offsetWritesOf(body);
+      if (e.type === 'source') await this.offsets.set(name, writes);
+      else await alterSinkOffsets(this.admin, name, writes);
       return { message: 'The offsets for this connector have been altered successfully' };
     });
   }

@@ -17,6 +17,7 @@ import { CONNECTOR_TASK, type ConnectAssignment, type WorkerMetadata } from './c
 import { ConnectGroupMember } from './group-member.js';
 import { KafkaLog, type LogRecord } from './kafka-log.js';
 import { KafkaOffsetStore } from './kafka-offset-store.js';
+import { alterSinkOffsets, offsetWritesOf, sinkOffsets } from '../offset-requests.js';
 
 export interface DistributedSettings {
   groupId: string;
@@ -441,8 +442,7 @@ export class DistributedHerder {
       await this.offsets.log.readToEnd();
       return { offsets: this.offsets.forConnector(name) };
     }
-    const committed = await this.admin.listConsumerGroupOffsets(sinkGroupId(name));
-    return { offsets: committed.filter((o) => o.offset >= 0n).map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })) };
+    return { offsets: await sinkOffsets(this.admin, name) };
   }
 
   private requireStopped(name: string): void {
@@ -459,10 +459,9 @@ export class DistributedHerder {
 
   async alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
     this.requireStopped(name);
-    const list = (body as { offsets?: unknown })?.offsets;
-    if (!Array.isArray(list) || !list.length) throw new RestError(400, 'Offsets must be specified and should not be empty');
-    if (this.typeOf(this.configs.get(name)!) !== 'source') throw new RestError(400, 'Altering sink connector offsets: stop the connector and use the consumer group connect-' + name);
-    await this.offsets.set(name, list.map((o: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }) => ({ partition: o.partition, offset: o.offset ?? null })));
+    const writes = offsetWritesOf(body);
+    if (this.typeOf(this.configs.get(name)!) === 'source') await this.offsets.set(name, writes);
+    else await alterSinkOffsets(this.admin, name, writes);
     return { message: 'The offsets for this connector have been altered successfully' };
   }
 
