@@ -14,6 +14,7 @@ import { withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
 import { WorkerSourceTask } from './worker-source-task.js';
 import { RestError } from './rest-error.js';
+import { TopicCreation } from './topic-creation.js';
 import { alterSinkOffsets, offsetWritesOf, sinkOffsets } from './offset-requests.js';
 import type { ExactlyOnceSource, TaskConverters, WorkerTask } from './worker-task.js';
 
@@ -261,6 +262,7 @@ export class StandaloneHerder {
       clientProps: e.type === 'sink' ? { ...withPrefix(worker.raw, 'consumer.'), ...withPrefix(cfg, 'consumer.override.') } : { ...withPrefix(worker.raw, 'producer.'), ...withPrefix(cfg, 'producer.override.') },
       log: this.log,
       onTopic: (t: string) => e.topics.add(t),
+      createTopic: e.type === 'source' ? topicCreator(this.admin, TopicCreation.of(worker.raw, cfg)) : null,
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
     };
     const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
@@ -454,4 +456,12 @@ export class StandaloneHerder {
     });
     await this.admin.close();
   }
+}
+
+/** Creates a source task's topics by its topic.creation rules (an existing topic is left alone). */
+function topicCreator(admin: Admin, creation: TopicCreation | null): ((topic: string) => Promise<void>) | null {
+  if (!creation) return null;
+  return async (topic) => {
+    await admin.createTopics([creation.newTopic(topic)], { ignoreExisting: true });
+  };
 }

@@ -21,6 +21,9 @@ export class WorkerSourceTask extends WorkerTask {
   /** Records polled and produced since start (for benchmarks and tests). */
   produced = 0;
 
+  /** Topics this task has made sure exist (topic.creation.*). */
+  private readonly topicsCreated = new Set<string>();
+
   constructor(runtime: TaskRuntime, private readonly task: SourceTask, private readonly offsets: SourceOffsetStore) {
     super(runtime);
     this.producer = new Producer({
@@ -87,6 +90,10 @@ export class WorkerSourceTask extends WorkerTask {
           const out: ProducerRecord = { topic: r.topic, key: key.value, value: value.value, headers: headers.value };
           if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
           if (r.timestamp !== null) out.timestamp = r.timestamp;
+          if (this.runtime.createTopic && !this.topicsCreated.has(r.topic)) {
+            await this.runtime.createTopic(r.topic);
+            this.topicsCreated.add(r.topic);
+          }
           this.runtime.onTopic(r.topic);
           outgoing.push(out);
           sent.push(record);

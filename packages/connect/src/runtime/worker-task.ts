@@ -28,6 +28,8 @@ export interface TaskRuntime {
   log: (line: string) => void;
   /** Topics the task has produced to or consumed from (GET /connectors/{name}/topics). */
   onTopic: (topic: string) => void;
+  /** Source tasks with topic.creation.* (KIP-158): creates a topic before the task's first record to it. */
+  createTopic?: ((topic: string) => Promise<void>) | null;
   /** Exactly-once source support (KIP-618): records and offsets commit in one transaction per poll. */
   exactlyOnce?: ExactlyOnceSource | null;
 }
