@@ -121,8 +121,10 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
   // Created through the third worker: a follower or the leader, the request reaches the leader.
   const created = await post(workers[2], { name: 'file-sink', config: { 'connector.class': 'FileStreamSink', topics: 'dist-topic', file: output } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  assert.equal((await post(workers[1], { name: 'file-source', config: { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input } })).status, 201);
-  assert.equal((await post(workers[0], { name: 'file-source', config: { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input } })).status, 409);
+  // With exactly-once: a transaction per 200 ms rather than per poll (KIP-618's interval boundary).
+  const sourceConfig = { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input, ...(exactlyOnce ? { 'transaction.boundary': 'interval', 'transaction.boundary.interval.ms': '200' } : {}) };
+  assert.equal((await post(workers[1], { name: 'file-source', config: sourceConfig })).status, 201);
+  assert.equal((await post(workers[0], { name: 'file-source', config: sourceConfig })).status, 409);
 
   await waitFor('the first lines in the sink file', async () => (await lines(output)).length >= 300);
   for (const w of workers) assert.deepEqual((await json(`${w.url}/connectors`)).body, ['file-sink', 'file-source'], 'every worker sees every connector');
@@ -163,7 +165,7 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
   // Kafka Connect's record formats in the internal topics.
   const configs = await readTopic(bootstrap, 'connect-configs', 1);
   const byKey = new Map(configs.map((r) => [r.key, r.value]));
-  assert.deepEqual(JSON.parse(byKey.get('connector-file-source')!), { properties: { 'connector.class': 'FileStreamSource', topic: 'dist-topic', file: input, name: 'file-source' } });
+  assert.deepEqual(JSON.parse(byKey.get('connector-file-source')!), { properties: { ...sourceConfig, name: 'file-source' } });
   assert.deepEqual(JSON.parse(byKey.get('target-state-file-source')!), { state: 'STARTED' });
   assert.deepEqual(JSON.parse(byKey.get('commit-file-source')!), { tasks: 1 });
   assert.equal(JSON.parse(byKey.get('task-file-source-0')!).properties.topic, 'dist-topic');

@@ -16,7 +16,7 @@ import { WorkerSourceTask } from './worker-source-task.js';
 import { RestError } from './rest-error.js';
 import { TopicCreation } from './topic-creation.js';
 import { alterSinkOffsets, offsetWritesOf, sinkOffsets } from './offset-requests.js';
-import type { ExactlyOnceSource, TaskConverters, WorkerTask } from './worker-task.js';
+import { transactionBoundaryOf, type ExactlyOnceSource, type TaskConverters, type WorkerTask } from './worker-task.js';
 
 export type ConnectorStateName = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
@@ -264,6 +264,7 @@ export class StandaloneHerder {
       onTopic: (t: string) => e.topics.add(t),
       createTopic: e.type === 'source' ? topicCreator(this.admin, TopicCreation.of(worker.raw, cfg)) : null,
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
+      transactionBoundary: e.type === 'source' ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs) : undefined,
     };
     const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);

@@ -21,6 +21,8 @@ export class WorkerSourceTask extends WorkerTask {
   /** Records polled and produced since start (for benchmarks and tests). */
   produced = 0;
 
+  /** The exactly-once transaction open since its first records (transaction.boundary decides when it commits). */
+  private transaction: { startedMs: number; records: SourceRecord[]; sends: Array<Promise<unknown>> } | null = null;
   /** Topics this task has made sure exist (topic.creation.*). */
   private readonly topicsCreated = new Set<string>();
 
@@ -52,6 +54,8 @@ export class WorkerSourceTask extends WorkerTask {
       }
       await this.task.start(this.runtime.props);
       await this.pollLoop();
+      // A graceful stop commits what an interval's transaction holds so far.
+      await this.commitOpenTransaction();
       await this.commitOffsets();
     } finally {
       try {
@@ -69,7 +73,10 @@ export class WorkerSourceTask extends WorkerTask {
         await this.waitWhilePaused();
         if (this.stopping) break;
         const records = (await this.task.poll()) ?? [];
-        if (this.runtime.exactlyOnce && records.length) this.producer.beginTransaction();
+        if (this.runtime.exactlyOnce && records.length && this.transaction === null) {
+          this.producer.beginTransaction();
+          this.transaction = { startedMs: Date.now(), records: [], sends: [] };
+        }
         const sends: Array<Promise<unknown>> = [];
         const outgoing: ProducerRecord[] = [];
         const sent: SourceRecord[] = [];
@@ -103,7 +110,15 @@ export class WorkerSourceTask extends WorkerTask {
           sends.push(this.producer.sendBatch(outgoing).then((mds) => Promise.all(mds.map((md, i) => this.task.commitRecord(sent[i], { topic: md.topic, partition: md.partition, offset: Number(md.offset) })))));
         }
         if (this.runtime.exactlyOnce) {
-          if (records.length) await this.commitTransaction(records, sends);
+          const txn = this.transaction;
+          if (txn) {
+            txn.records.push(...records);
+            // Observed at the commit; not an unhandled rejection while the transaction stays open.
+            for (const s of sends) s.catch(() => undefined);
+            txn.sends.push(...sends);
+            const boundary = this.runtime.transactionBoundary ?? { kind: 'poll' };
+            if (boundary.kind === 'poll' || Date.now() - txn.startedMs >= boundary.intervalMs) await this.commitOpenTransaction();
+          }
           continue;
         }
         // Several polled batches may be in flight; offsets are staged strictly in poll order.
@@ -127,7 +142,15 @@ export class WorkerSourceTask extends WorkerTask {
     return this.taskStop;
   }
 
-  /** transaction.boundary=poll: the batch's records and its source offsets commit together. */
+  /** Commits the open transaction (if any): its records and their source offsets together. */
+  private async commitOpenTransaction(): Promise<void> {
+    const txn = this.transaction;
+    if (!txn) return;
+    this.transaction = null;
+    await this.commitTransaction(txn.records, txn.sends);
+  }
+
+  /** The records of one transaction (a poll's, or an interval's) and their source offsets commit together. */
   private async commitTransaction(records: SourceRecord[], sends: Array<Promise<unknown>>): Promise<void> {
     const eos = this.runtime.exactlyOnce!;
     const last = new Map<string, { partition: Record<string, unknown>; offset: Record<string, unknown> }>();

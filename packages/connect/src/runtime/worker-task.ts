@@ -2,6 +2,7 @@
 import type { Converter, HeaderConverter } from '../converters/converter.js';
 import type { TransformationChain } from './connector-config.js';
 import type { ErrorHandler } from './error-handler.js';
+import { ConfigException } from '../api/config-def.js';
 
 export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING';
 
@@ -30,6 +31,11 @@ export interface TaskRuntime {
   onTopic: (topic: string) => void;
   /** Source tasks with topic.creation.* (KIP-158): creates a topic before the task's first record to it. */
   createTopic?: ((topic: string) => Promise<void>) | null;
+  /**
+   * KIP-618's transaction.boundary for exactly-once source tasks: a transaction per poll, or one
+   * per transaction.boundary.interval.ms.
+   */
+  transactionBoundary?: TransactionBoundary;
   /** Exactly-once source support (KIP-618): records and offsets commit in one transaction per poll. */
   exactlyOnce?: ExactlyOnceSource | null;
 }
@@ -116,4 +122,25 @@ export abstract class WorkerTask {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+export type TransactionBoundary = { kind: 'poll' } | { kind: 'interval'; intervalMs: number };
+
+/**
+ * transaction.boundary of a source connector's config (poll, the default, or interval with
+ * transaction.boundary.interval.ms, default the worker's offset.flush.interval.ms). `connector`
+ * needs a connector that defines its own boundaries, which none here does: refused, as Kafka
+ * refuses it for a connector whose canDefineTransactionBoundaries says UNSUPPORTED.
+ */
+export function transactionBoundaryOf(config: Record<string, string>, offsetFlushIntervalMs: number): TransactionBoundary {
+  const boundary = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
+  if (boundary === 'poll') return { kind: 'poll' };
+  if (boundary === 'interval') {
+    const raw = config['transaction.boundary.interval.ms'];
+    const intervalMs = raw === undefined ? offsetFlushIntervalMs : Number(raw);
+    if (!Number.isInteger(intervalMs) || intervalMs < 0) throw new ConfigException('transaction.boundary.interval.ms', `Invalid value ${raw} for configuration transaction.boundary.interval.ms: must be a non-negative number of milliseconds`);
+    return { kind: 'interval', intervalMs };
+  }
+  if (boundary === 'connector') throw new ConfigException('transaction.boundary', 'The connector does not support connector-defined transaction boundaries with the given configuration.');
+  throw new ConfigException('transaction.boundary', `Invalid value ${config['transaction.boundary']} for configuration transaction.boundary: String must be one of: poll, interval, connector`);
 }

@@ -1,12 +1,14 @@
 /**
- * Topic creation by source connectors (KIP-158): the rules of topic.creation.* and a FileStreamSource
- * whose topic Connect creates with its group's partitions and configs.
+ * Source task settings: topic creation (KIP-158), the rules of topic.creation.* and a
+ * FileStreamSource whose topic Connect creates with its group's partitions and configs; and
+ * KIP-618's transaction.boundary (the interval boundary runs in cli's connect-distributed test).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TopicCreation } from '../src/runtime/topic-creation.js';
+import { transactionBoundaryOf } from '../src/runtime/worker-task.js';
 import { rest, startEnv, waitFor } from './helpers.js';
 
 test('topic.creation rules: off without default settings or with topic.creation.enable=false; first matching group wins, else default', () => {
@@ -57,4 +59,13 @@ test('a FileStreamSource with topic.creation.* creates its topic with the matchi
   assert.equal(described.partitions.length, 3);
   const [configs] = await env.admin.describeConfigs([{ type: 'topic', name: 'tc-logs', keys: ['cleanup.policy'] }]);
   assert.equal(configs.configs.find((c) => c.name === 'cleanup.policy')?.value, 'compact');
+});
+
+test('transaction.boundary (KIP-618): poll by default, interval with its own or the flush interval, connector refused, anything else invalid', () => {
+  assert.deepEqual(transactionBoundaryOf({}, 60_000), { kind: 'poll' });
+  assert.deepEqual(transactionBoundaryOf({ 'transaction.boundary': 'interval' }, 60_000), { kind: 'interval', intervalMs: 60_000 });
+  assert.deepEqual(transactionBoundaryOf({ 'transaction.boundary': 'interval', 'transaction.boundary.interval.ms': '250' }, 60_000), { kind: 'interval', intervalMs: 250 });
+  assert.throws(() => transactionBoundaryOf({ 'transaction.boundary': 'connector' }, 1), /does not support connector-defined transaction boundaries/);
+  assert.throws(() => transactionBoundaryOf({ 'transaction.boundary': 'sometimes' }, 1), /one of: poll, interval, connector/);
+  assert.throws(() => transactionBoundaryOf({ 'transaction.boundary': 'interval', 'transaction.boundary.interval.ms': '-5' }, 1), /transaction.boundary.interval.ms/);
 });
