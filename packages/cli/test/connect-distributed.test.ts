@@ -180,7 +180,16 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
   const others = workers.filter((w) => w !== victim);
   const sinkOwner = (await json(`${others[0].url}/connectors/file-sink/status`)).body.connector.worker_id;
   const notOwner = others.find((w) => w.id !== sinkOwner)!;
-  assert.equal((await json(`${notOwner.url}/connectors/file-sink/restart?includeTasks=true`, { method: 'POST' })).status, 202);
+  const restarted = await json(`${notOwner.url}/connectors/file-sink/restart?includeTasks=true`, { method: 'POST' });
+  assert.equal(restarted.status, 202);
+  assert.equal(restarted.body.connector.state, 'RESTARTING');
+  // KIP-745: the leader wrote the request to the config topic; the sink's worker carried it out.
+  const request = (await readTopic(bootstrap, 'connect-configs', 1)).filter((r) => r.key === 'restart-connector-file-sink').at(-1);
+  assert.deepEqual(JSON.parse(request?.value ?? 'null'), { 'include-tasks': true, 'only-failed': false });
+  await waitFor('the sink running again after its restart', async () => {
+    const st = (await json(`${notOwner.url}/connectors/file-sink/status`)).body;
+    return st.connector.state === 'RUNNING' && st.tasks[0]?.state === 'RUNNING';
+  });
   assert.equal((await json(`${notOwner.url}/connectors/file-sink/pause`, { method: 'PUT' })).status, 202);
   await waitFor('the sink to pause', async () => (await json(`${notOwner.url}/connectors/file-sink/status`)).body.tasks[0]?.state === 'PAUSED');
   // A stopped sink's offsets (its consumer group's) altered through a follower worker (KIP-875).

@@ -69,8 +69,8 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     }
   });
 
-  // Distributed mode: writes go to the leader, restarts to the worker running the connector, as
-  // Kafka Connect forwards them; `forward=false` marks a forwarded request so it is not sent on.
+  // Distributed mode: writes go to the leader, plain restarts to the worker running the connector,
+  // as Kafka Connect forwards them; `forward=false` marks a forwarded request so it is not sent on.
   app.addHook('preHandler', async (req, reply) => {
     if (!herder.forwardTo || req.method === 'GET') return;
     const url = new URL(req.url, 'http://worker');
@@ -79,8 +79,10 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
       return reply.status(409).send({ error_code: 409, message: 'Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.' });
     }
     const restart = /^\/connectors\/([^/]+)\/(restart|tasks\/\d+\/restart)$/.exec(url.pathname);
+    // KIP-745: a restart with includeTasks or onlyFailed is the leader's (a config-topic record).
+    const planned = restart !== null && restart[2] === 'restart' && (bool(url.searchParams.get('includeTasks') ?? undefined) || bool(url.searchParams.get('onlyFailed') ?? undefined));
     let target: string | null;
-    if (restart) {
+    if (restart && !planned) {
       const name = decodeURIComponent(restart[1]);
       if (herder.ownsLocally?.(name)) return;
       target = herder.ownerUrl?.(name) ?? null;

@@ -73,6 +73,8 @@ export class DistributedHerder {
   private readonly taskProps = new Map<string, Record<string, string>>();
   private readonly statuses = new Map<string, StatusValue>();
   private readonly configLog: KafkaLog;
+  /** The config topic's records up to start-up have been read (later restart requests are acted on). */
+  private configHistoryRead = false;
   private readonly statusLog: KafkaLog;
   readonly offsets: KafkaOffsetStore;
   private readonly local: StandaloneHerder;
@@ -121,6 +123,8 @@ export class DistributedHerder {
     await this.offsets.log.start(this.settings.offsetPartitions, this.settings.offsetReplication);
     await this.statusLog.start(this.settings.statusPartitions, this.settings.statusReplication);
     await this.configLog.start(1, this.settings.configReplication);
+    // Restart requests already in the topic are history: a starting worker starts everything anyway.
+    this.configHistoryRead = true;
     this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
     this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
       metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
@@ -164,6 +168,14 @@ export class DistributedHerder {
       if (v !== null) this.taskProps.set(`${m[1]}\u0000${m[2]}`, (v.properties ?? {}) as Record<string, string>);
     } else if ((m = /^commit-(.+)$/.exec(r.key))) {
       if (v !== null) this.taskCounts.set(m[1], Number(v.tasks ?? 0));
+    } else if ((m = /^restart-connector-(.+)$/.exec(r.key))) {
+      // KIP-745: the worker running the connector carries out a restart request from the config topic.
+      const name = m[1];
+      if (v !== null && this.configHistoryRead && this.owned.has(name) && this.local.has(name)) {
+        const includeTasks = v['include-tasks'] === true;
+        const onlyFailed = v['only-failed'] === true;
+        void this.serial(() => this.local.restart(name, includeTasks, onlyFailed).then(() => this.publish())).catch((err: unknown) => this.log(`Restarting ${name}: ${(err as Error).message}`));
+      }
     }
   }
 
@@ -423,11 +435,27 @@ export class DistributedHerder {
   resume(name: string): Promise<void> { return this.setTarget(name, 'STARTED'); }
   stop(name: string): Promise<void> { return this.setTarget(name, 'STOPPED'); }
 
-  /** Only on the owner (the REST layer forwards there). */
-  restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatus | null> {
+  /**
+   * A plain restart (the connector only) runs on its owner, where the REST layer forwards it. With
+   * includeTasks or onlyFailed (KIP-745) the leader writes a `restart-connector-<name>` record to
+   * the config topic, as Kafka Connect does, and answers with the plan: what restarts shows
+   * RESTARTING. The worker running the connector acts on the record.
+   */
+  async restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatus | null> {
     this.require(name);
-    if (!this.local.has(name)) throw new RestError(409, `Connector ${name} is not running on this worker; retry the request`);
-    return this.local.restart(name, includeTasks, onlyFailed);
+    if (!includeTasks && !onlyFailed) {
+      if (!this.local.has(name)) throw new RestError(409, `Connector ${name} is not running on this worker; retry the request`);
+      return this.local.restart(name, includeTasks, onlyFailed);
+    }
+    const plan = this.status(name);
+    const restartConnector = !onlyFailed || plan.connector.state === 'FAILED';
+    await this.configLog.send(`restart-connector-${name}`, { 'include-tasks': includeTasks, 'only-failed': onlyFailed });
+    if (restartConnector) {
+      plan.connector.state = 'RESTARTING';
+      delete plan.connector.trace;
+    }
+    plan.tasks = plan.tasks.map((t) => (!onlyFailed || t.state === 'FAILED' ? (({ trace: _trace, ...rest }) => ({ ...rest, state: 'RESTARTING' }))(t) : t));
+    return plan;
   }
 
   restartTask(name: string, taskId: number): Promise<void> {
