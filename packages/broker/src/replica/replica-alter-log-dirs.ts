@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { LogLayer } from '../topics/log-layer.js';
 import type { Partition } from './partition.js';
 import type { ReplicationQuota } from './replication-quota.js';
+import { wholeBatches } from './replica-fetcher-manager.js';
 
 /** Bytes copied per read of the current log. */
 const COPY_CHUNK = 1 << 20;
@@ -26,17 +27,6 @@ export interface LogDirMove {
 }
 
 const key = (topic: string, index: number) => `${topic}\u0000${index}`;
-
-/** Where a fetch response's records stop being whole batches. */
-function wholeBatches(records: Buffer): Buffer {
-  let at = 0;
-  while (at + 12 <= records.length) {
-    const size = 12 + records.readInt32BE(at + 8);
-    if (at + size > records.length) break;
-    at += size;
-  }
-  return at === records.length ? records : records.subarray(0, at);
-}
 
 export class ReplicaAlterLogDirsManager {
   private readonly moves = new Map<string, LogDirMove>();

@@ -48,7 +48,7 @@ interface FetchState {
 const key = (topic: string, index: number) => `${topic}\u0000${index}`;
 
 /** Where a fetch response's records stop being whole batches (a leader may cut the last one). */
-function wholeBatches(records: Buffer): Buffer {
+export function wholeBatches(records: Buffer): Buffer {
   let at = 0;
   while (at + 12 <= records.length) {
     const size = 12 + records.readInt32BE(at + 8);

@@ -11,6 +11,16 @@ export function offsetKey(connector: string, partition: Record<string, unknown>)
   return stringifyExactJson([connector, partition]);
 }
 
+/** Every partition/offset pair of one connector in a map keyed by offsetKey. */
+export function offsetsOfConnector(entries: Map<string, Record<string, unknown>>, connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
+  const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
+  for (const [k, offset] of entries) {
+    const [name, partition] = parseExactJson(k) as [string, Record<string, unknown>];
+    if (name === connector) out.push({ partition, offset });
+  }
+  return out;
+}
+
 export interface OffsetWrite {
   partition: Record<string, unknown>;
   offset: Record<string, unknown> | null;
@@ -46,12 +56,7 @@ export class OffsetStore implements SourceOffsetStore {
 
   /** Every partition/offset pair stored for one connector. */
   forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
-    const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
-    for (const [k, offset] of this.entries) {
-      const [name, partition] = parseExactJson(k) as [string, Record<string, unknown>];
-      if (name === connector) out.push({ partition, offset });
-    }
-    return out;
+    return offsetsOfConnector(this.entries, connector);
   }
 
   /** Apply writes (null offset = delete) and persist them together. */

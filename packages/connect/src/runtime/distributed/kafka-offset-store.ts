@@ -3,7 +3,7 @@
  * `["<connector>",{partition}]`, value the offset object (JSON), null to delete. The producer's
  * key hashing picks the partition, as Kafka's does.
  */
-import { offsetKey, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
+import { offsetKey, offsetsOfConnector, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
 import { KafkaLog, type LogRecord } from './kafka-log.js';
 import { parseExactJson, stringifyExactJson } from '../../data/exact-json.js';
 
@@ -31,12 +31,7 @@ export class KafkaOffsetStore implements SourceOffsetStore {
   }
 
   forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> {
-    const out: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> = [];
-    for (const [k, offset] of this.entries) {
-      const [name, partition] = parseExactJson(k) as [string, Record<string, unknown>];
-      if (name === connector) out.push({ partition, offset });
-    }
-    return out;
+    return offsetsOfConnector(this.entries, connector);
   }
 
   /** Offsets another producer (a task's transaction) has already committed to the topic. */
