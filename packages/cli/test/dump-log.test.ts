@@ -179,3 +179,41 @@ test('dump-log usage errors name the problem and exit 2', async () => {
   assert.equal(absent.code, 1);
   assert.match(absent.stderr, /cannot read .*: no such file/);
 });
+
+test('dump-log prints a .txnindex and a producer .snapshot, and flags a damaged snapshot', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-dump-'));
+  try {
+    const txn = (producerId: bigint, seq: number) => buildRecordBatch([{ value: Buffer.from('t') }, { value: Buffer.from('t') }], { producerId, producerEpoch: 3, baseSequence: seq, isTransactional: true });
+    const partDir = await writeSegment(dir, 'payments', [
+      txn(11n, 0), // 0-1
+      txn(12n, 0), // 2-3, left open
+      buildControlBatch('abort', { producerId: 11n, producerEpoch: 3, coordinatorEpoch: 5 }), // 4
+    ]);
+    const names = await readdir(partDir);
+    assert.ok(names.includes('00000000000000000000.txnindex'), names.join(' '));
+    assert.ok(names.includes('00000000000000000005.snapshot'), names.join(' '));
+
+    const index = await run('dump-log', ['--files', join(partDir, '00000000000000000000.txnindex')]);
+    assert.equal(index.code, 0, index.stderr);
+    assert.match(index.stdout, /^version: 0 producerId: 11 firstOffset: 0 lastOffset: 4 lastStableOffset: 2$/m);
+
+    const snapshotFile = join(partDir, '00000000000000000005.snapshot');
+    const snapshot = await run('dump-log', ['--files', snapshotFile]);
+    assert.equal(snapshot.code, 0, snapshot.stderr);
+    assert.match(snapshot.stdout, /^Snapshot offset: 5 producers: 2 entries: 2$/m);
+    assert.match(snapshot.stdout, /^producerId: 11 producerEpoch: 3 coordinatorEpoch: 5 currentTxnFirstOffset: none .* firstSequence: 0 lastSequence: 1 lastOffset: 1 offsetDelta: 1$/m);
+    assert.match(snapshot.stdout, /^producerId: 12 producerEpoch: 3 coordinatorEpoch: -1 currentTxnFirstOffset: 2 .* lastSequence: 1 lastOffset: 3 offsetDelta: 1$/m);
+    const json = await run('dump-log', ['--files', snapshotFile, '--json']);
+    const producers = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { producerId: number; currentTxnFirstOffset: number });
+    assert.deepEqual(producers.map((p) => [p.producerId, p.currentTxnFirstOffset]).sort(), [[11, -1], [12, 2]]);
+
+    const fh = await open(snapshotFile, 'r+');
+    await fh.write(Buffer.from([0xff]), 0, 1, 20);
+    await fh.close();
+    const damaged = await run('dump-log', ['--files', snapshotFile]);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.stdout, /is damaged: snapshot CRC \d+ does not match its data/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

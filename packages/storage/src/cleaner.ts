@@ -16,10 +16,10 @@
  * Transactions, as Kafka handles them: records of aborted transactions are removed, records of
  * transactions with no marker yet are left untouched (and not used to supersede older values),
  * and a commit/abort marker is removed once no data of its transaction remains and its own delete
- * horizon has passed. Outcomes come from scanning the markers in the cleaned range (this store
- * keeps no .txnindex).
+ * horizon has passed. Outcomes come from scanning the markers in the cleaned range; each output
+ * segment gets a `.txnindex` with the source entries whose abort marker it keeps.
  */
-import { open, unlink } from 'node:fs/promises';
+import { open, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BatchIterator,
@@ -32,6 +32,7 @@ import {
 } from '@sluice/protocol';
 import type { PartitionLog } from './partition-log.js';
 import { CLEANED_SUFFIX, LOG_SUFFIX, segmentFileName, type LogSegment } from './segment.js';
+import { TXN_INDEX_SUFFIX, encodeAbortedTxns } from './transaction-index.js';
 
 const READ_CHUNK = 8 * 1024 * 1024;
 
@@ -154,6 +155,9 @@ export class LogCleaner {
       // 0. Transaction outcomes, from the markers: aborted data is removed, data of transactions
       //    still open (no marker yet) is left alone and kept out of the key map.
       const outcome = await transactionOutcomes(cleanable);
+      // The segments' aborted-transaction indexes are complete once the log's transaction state
+      // is loaded (its rebuild indexes what a crash left out): needed only when there are aborts.
+      if ([...outcome.values()].includes('abort')) await log.transactionState();
       const skipForMap = (base: bigint) => {
         const o = outcome.get(base);
         return o === 'abort' || o === 'open';
@@ -216,6 +220,8 @@ export class LogCleaner {
         const base = group[0].baseOffset;
         const path = join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX));
         const out = await open(path, 'w');
+        /** Abort markers this output keeps: their index entries come along. */
+        const keptMarkers = new Set<bigint>();
         let written = 0;
         const pendingOut: Buffer[] = [];
         let pendingBytes = 0;
@@ -239,11 +245,13 @@ export class LogCleaner {
                 // delete horizon has passed; the first pass that finds it alone stamps the horizon.
                 const hasData = txnHasData.get(producerId) ?? false;
                 txnHasData.delete(producerId);
+                keptMarkers.add(batch.readBigInt64BE(BatchOffsets.baseOffset));
                 if (hasData) return emit(batch);
                 const marker = readRecordBatch(batch, 0);
                 const mh = marker.header;
                 if (attrs.hasDeleteHorizon) {
                   if (mh.baseTimestamp <= now) {
+                    keptMarkers.delete(mh.baseOffset);
                     recordsRemoved += marker.records.length;
                     return;
                   }
@@ -327,6 +335,14 @@ export class LogCleaner {
         } finally {
           await out.close();
         }
+        const indexed = (await Promise.all(group.map((seg) => seg.txnIndex.load()))).flat().filter((e) => keptMarkers.has(e.lastOffset));
+        const indexOut = await open(join(log.dir, segmentFileName(base, TXN_INDEX_SUFFIX + CLEANED_SUFFIX)), 'w');
+        try {
+          await writeFile(indexOut, encodeAbortedTxns(indexed));
+          await indexOut.datasync();
+        } finally {
+          await indexOut.close();
+        }
         bytesAfter += written;
         outputs.push({ sources: group, base });
       }
@@ -339,7 +355,9 @@ export class LogCleaner {
         else this.nextHorizon.set(log, minHorizon);
         this.lastStats.set(log, { bytesBefore, bytesAfter, recordsRemoved, firstDirtyOffset: firstDirty, endOffset });
       } else {
-        for (const { base } of outputs) await unlink(join(log.dir, segmentFileName(base, LOG_SUFFIX + CLEANED_SUFFIX))).catch(() => undefined);
+        for (const { base } of outputs) {
+          for (const suffix of [LOG_SUFFIX, TXN_INDEX_SUFFIX]) await unlink(join(log.dir, segmentFileName(base, suffix + CLEANED_SUFFIX))).catch(() => undefined);
+        }
       }
     } finally {
       for (const s of cleanable) await s.release();

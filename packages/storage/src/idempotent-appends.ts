@@ -153,14 +153,25 @@ export class IdempotentAppends {
     this.state?.expire(this.now(), this.expirationMs());
   }
 
-  /** Replays the batch headers from the oldest offset whose batches may still be unexpired. */
+  /**
+   * Restores the newest producer snapshot and replays the batch headers after it; without a
+   * snapshot, replays from the oldest offset whose batches may still be unexpired.
+   */
   private async rebuild(): Promise<ProducerStateManager> {
     const log = this.log;
-    const state = new ProducerStateManager();
     const nowMs = this.now();
     const horizon = nowMs - this.expirationMs();
-    const fromTimestamp = await log.offsetForTimestamp(BigInt(Math.max(0, horizon)));
-    let offset = fromTimestamp ? fromTimestamp.offset : log.logEndOffset;
+    const snapshot = await log.latestProducerSnapshot();
+    let state: ProducerStateManager;
+    let offset: bigint;
+    if (snapshot) {
+      state = ProducerStateManager.fromSnapshot(snapshot.entries, nowMs, this.expirationMs());
+      offset = snapshot.offset;
+    } else {
+      state = new ProducerStateManager();
+      const fromTimestamp = await log.offsetForTimestamp(BigInt(Math.max(0, horizon)));
+      offset = fromTimestamp ? fromTimestamp.offset : log.logEndOffset;
+    }
     if (offset < log.logStartOffset) offset = log.logStartOffset;
     while (offset < log.logEndOffset) {
       const chunk = await log.read(offset, REBUILD_READ_BYTES);
@@ -168,6 +179,8 @@ export class IdempotentAppends {
       for (const it = new BatchIterator(chunk.records); it.next(); ) {
         const producerId = it.producerId;
         const baseOffset = it.baseOffset;
+        // The read starts at the batch holding `offset`: one wholly below it is not replayed.
+        if (it.lastOffset < offset) continue;
         const lastOffsetDelta = it.lastOffsetDelta;
         const maxTimestamp = Number(it.maxTimestamp);
         // A batch without timestamps cannot be dated: kept, as if written now.
@@ -182,6 +195,13 @@ export class IdempotentAppends {
       offset = chunk.nextOffset;
     }
     return state;
+  }
+
+  /** The loaded state, rebuilt first when it is not (a producer snapshot needs it). */
+  async loadedOrRebuilt(): Promise<ProducerStateManager> {
+    const load = this.queue.then(async () => (this.state ??= await this.rebuild()));
+    this.queue = load.catch(() => undefined);
+    return load;
   }
 }
 

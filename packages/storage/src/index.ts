@@ -11,3 +11,5 @@ export { producerBatchOf } from './idempotent-appends.js';
 export * from './cleaner.js';
 export * from './log-manager.js';
 export * from './kafka-topic-catalogue.js';
+export * from './transaction-index.js';
+export * from './producer-snapshot.js';

@@ -11,6 +11,7 @@ import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogSegments } from './log-segments.js';
 import type { LogState } from './log-state.js';
 import { CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName, type SegmentOptions } from './segment.js';
+import { TXN_INDEX_SUFFIX } from './transaction-index.js';
 
 /** Offsets from the log dir's checkpoint files; a missing one means "recover everything". */
 export interface LogCheckpoints {
@@ -36,6 +37,8 @@ export async function loadLog(
     }
   }
   await completeSwaps(dir, names.filter((n) => n.endsWith(LOG_SUFFIX + SWAP_SUFFIX)));
+  // An index swap file whose log swap never started belongs to abandoned compaction output.
+  for (const n of await readdir(dir)) if (n.endsWith(TXN_INDEX_SUFFIX + SWAP_SUFFIX)) await unlink(join(dir, n)).catch(() => undefined);
   const current = await readdir(dir);
   const bases = current
     .filter((n) => n.endsWith(LOG_SUFFIX) && /^\d{20}\.log$/.test(n))
@@ -43,7 +46,7 @@ export async function loadLog(
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   // Index files whose log is gone are stale.
   for (const n of current) {
-    if ((n.endsWith(INDEX_SUFFIX) || n.endsWith(TIME_INDEX_SUFFIX)) && /^\d{20}\./.test(n) && !bases.includes(BigInt(n.slice(0, 20)))) {
+    if ((n.endsWith(INDEX_SUFFIX) || n.endsWith(TIME_INDEX_SUFFIX) || n.endsWith(TXN_INDEX_SUFFIX)) && /^\d{20}\./.test(n) && !bases.includes(BigInt(n.slice(0, 20)))) {
       await unlink(join(dir, n)).catch(() => undefined);
     }
   }
@@ -67,6 +70,8 @@ export async function loadLog(
       const seg = segments.at(i)!;
       // No max.message.bytes bound here: it may have been lowered after valid data was written.
       const truncated = await seg.recover();
+      // Aborts indexed just before a crash may name markers the recovery cut off.
+      await seg.txnIndex.truncateTo(seg.nextOffset);
       await seg.flush();
       await Promise.all([(await seg.offsetIndex()).persist(true), (await seg.timeIndex()).persist(true)]);
       if (truncated > 0 && i < segments.length - 1) {
@@ -103,13 +108,24 @@ async function completeSwaps(dir: string, swapLogs: string[]): Promise<void> {
     const base = BigInt(name.slice(0, 20));
     const swapPath = join(dir, name);
     const end = await endOffsetOfFile(swapPath, base);
-    const logs = (await readdir(dir)).filter((n) => /^\d{20}\.log$/.test(n)).map((n) => BigInt(n.slice(0, 20)));
+    const files = await readdir(dir);
+    const logs = files.filter((n) => /^\d{20}\.log$/.test(n)).map((n) => BigInt(n.slice(0, 20)));
     for (const b of logs) {
       if (b >= base && b < end) {
         for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await unlink(join(dir, segmentFileName(b, suffix))).catch(() => undefined);
       }
     }
     for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await unlink(join(dir, segmentFileName(base, suffix))).catch(() => undefined);
+    // The output's aborted-transaction index: still `.swap` means the old indexes are all stale;
+    // already renamed means the one at `base` is the output's and only later ones are stale.
+    const txnSwap = join(dir, segmentFileName(base, TXN_INDEX_SUFFIX + SWAP_SUFFIX));
+    const txnSwapPending = files.includes(segmentFileName(base, TXN_INDEX_SUFFIX + SWAP_SUFFIX));
+    for (const n of files) {
+      if (!/^\d{20}\.txnindex$/.test(n)) continue;
+      const b = BigInt(n.slice(0, 20));
+      if (b >= base && b < end && (txnSwapPending || b > base)) await unlink(join(dir, n)).catch(() => undefined);
+    }
+    if (txnSwapPending) await rename(txnSwap, join(dir, segmentFileName(base, TXN_INDEX_SUFFIX)));
     await fsyncDirectory(dir);
     await rename(swapPath, join(dir, segmentFileName(base, LOG_SUFFIX)));
     await fsyncDirectory(dir);

@@ -30,7 +30,9 @@ import { offsetForTimestamp, type TimestampAndOffset } from './log-time-lookup.j
 import { LogWriter, type AppendOptions, type AppendResult, type FollowerAppendOptions } from './log-writer.js';
 import { IdempotentAppends, producerBatchOf, type LeaderAppendResult } from './idempotent-appends.js';
 import type { ProducerStateManager } from './producer-state.js';
+import { deleteProducerSnapshotsAbove, readLatestProducerSnapshot, writeProducerSnapshot, type ProducerSnapshot } from './producer-snapshot.js';
 import { TransactionState } from './transaction-state.js';
+import { TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index.js';
 import { CLEANED_SUFFIX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, segmentFileName, type ReadBuffers } from './segment.js';
 
 export type { AppendOptions, AppendResult, FollowerAppendOptions } from './log-writer.js';
@@ -38,6 +40,8 @@ export type { LeaderAppendResult } from './idempotent-appends.js';
 
 /** Kafka's default producer.id.expiration.ms (one day). */
 const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+/** Ended transactions remembered before a producer snapshot is taken without waiting for a roll. */
+const ENDED_TRANSACTIONS_PER_SNAPSHOT = 4096;
 
 export interface LeaderAppendOptions extends AppendOptions {
   /**
@@ -123,6 +127,14 @@ export class PartitionLog {
   /** A transactional batch was appended since the log was opened (its LSO may be below the HW). */
   private transactionalAppends = false;
   private txnsRebuild: Promise<TransactionState> | null = null;
+  /** Appends that change producer or transaction state, until that state reflects them. */
+  private readonly producerAppends = new Set<Promise<unknown>>();
+  /** Base of the active segment when the last producer snapshot was taken (one per roll). */
+  private snapshotSegmentBase = -1n;
+  private snapshotting: Promise<void> | null = null;
+  /** Snapshot files are written and truncated one at a time; truncations are counted. */
+  private readonly snapshotFiles = new AsyncLock();
+  private truncations = 0;
   private closed = false;
   private readonly now: () => number;
 
@@ -207,6 +219,9 @@ export class PartitionLog {
     const epochs = await LeaderEpochCache.load(dir);
     const log = new PartitionLog(dir, options.topic, options.partition, options.config, epochs, options.now ?? Date.now, options.producerIdExpirationMs ?? (() => DEFAULT_PRODUCER_ID_EXPIRATION_MS));
     await loadLog(log.segs, log.st, epochs, log.segmentOptions, options.checkpoints ?? {}, options.cleanShutdown ?? false);
+    // Snapshots past the recovered end describe records a crash took away.
+    await deleteProducerSnapshotsAbove(dir, log.st.endOffset);
+    log.snapshotSegmentBase = log.segs.active.baseOffset;
     return log;
   }
 
@@ -237,10 +252,98 @@ export class PartitionLog {
     else if (!prepare) appending = this.writer.enqueue(batches, true, rest);
     else appending = prepare(batches).then((stored) => this.writer.enqueue(stored, true, { ...rest, crcVerified: rest.crcVerified === true || stored !== batches }));
     if (transactional) this.transactionalAppends = true;
-    return appending.then((result) => {
-      if (!result.duplicate && transactional) this.txns?.observe(batches, result.baseOffset);
-      return result;
+    if (!producerBatch && !transactional) return appending;
+    return this.trackProducerAppend(
+      appending.then(async (result) => {
+        if (!result.duplicate && transactional) await this.observeTransactional(batches, result.baseOffset);
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Transactional batches update the transaction state, loaded first when it is not (so every
+   * abort reaches the `.txnindex` of the segment holding its marker before the append is answered).
+   */
+  private async observeTransactional(batches: Buffer, baseOffset: bigint): Promise<void> {
+    const state = await this.transactionState();
+    for (const aborted of state.observe(batches, baseOffset)) await this.indexAbortedTransaction(aborted);
+  }
+
+  private async indexAbortedTransaction(aborted: AbortedTxn): Promise<void> {
+    const seg = this.segs.at(this.segs.floorIndex(aborted.lastOffset));
+    if (!seg || seg.retired || aborted.lastOffset >= seg.nextOffset) return;
+    await seg.txnIndex.append(aborted);
+  }
+
+  /**
+   * Counts an append as in flight until the producer and transaction state reflect it (a snapshot
+   * waits for those below its offset), and takes a producer snapshot after a roll.
+   */
+  private trackProducerAppend<T>(append: Promise<T>): Promise<T> {
+    this.producerAppends.add(append);
+    const settled = () => {
+      this.producerAppends.delete(append);
+      this.maybeSnapshotInBackground();
+    };
+    append.then(settled, settled);
+    return append;
+  }
+
+  private maybeSnapshotInBackground(): void {
+    if (this.snapshotting || this.closed) return;
+    const rolled = this.segs.active.baseOffset > this.snapshotSegmentBase;
+    const manyEnded = (this.txns?.endedSinceSnapshot ?? 0) >= ENDED_TRANSACTIONS_PER_SNAPSHOT;
+    if (!rolled && !manyEnded) return;
+    this.snapshotSegmentBase = this.segs.active.baseOffset;
+    this.snapshotting = this.takeProducerSnapshot()
+      .then(() => undefined)
+      .catch((e: unknown) => process.emitWarning(`producer snapshot of ${this.topic}-${this.partition} failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (this.snapshotting = null));
+  }
+
+  /**
+   * Writes a producer snapshot at the log end offset (Kafka's takeSnapshot): the producer table
+   * and open transactions as of that offset, once every append below it is reflected in them and
+   * every abort below it is durably indexed. Returns its offset, or null when no producer state is
+   * loaded (then nothing changed since the newest snapshot plus the log describe it).
+   */
+  async takeProducerSnapshot(): Promise<bigint | null> {
+    if (!this.producers.loaded && !this.txns) return null;
+    const offset = this.st.endOffset;
+    const truncationsBefore = this.truncations;
+    await Promise.allSettled([...this.producerAppends]);
+    const txns = await this.transactionState();
+    const producers = await this.producers.loadedOrRebuilt();
+    for (const seg of this.segs.all) await seg.txnIndex.settled();
+    const entries = producers.snapshotEntries(offset, txns.openAt(offset));
+    return this.snapshotFiles.run(async () => {
+      if (this.truncations !== truncationsBefore || offset > this.st.endOffset) return null;
+      await writeProducerSnapshot(this.dir, { offset, entries });
+      txns.forgetEndedBefore(offset);
+      return offset;
     });
+  }
+
+  /** The newest producer snapshot not past the log end (null when there is none). */
+  latestProducerSnapshot(): Promise<ProducerSnapshot | null> {
+    return readLatestProducerSnapshot(this.dir, this.st.endOffset);
+  }
+
+  /**
+   * Aborted transactions overlapping [from, to), from the `.txnindex` of the segments at and after
+   * `from` (what a read_committed fetch of that range must drop), in marker order.
+   */
+  async abortedTransactions(from: bigint, to: bigint): Promise<AbortedTxn[]> {
+    // The rebuild indexes aborts after the newest snapshot that a crash may have left unindexed.
+    await this.transactionState();
+    const out: AbortedTxn[] = [];
+    for (const seg of this.segs.from(from)) {
+      const { aborted, complete } = await seg.txnIndex.collect(from, to);
+      out.push(...aborted);
+      if (complete) break;
+    }
+    return out;
   }
 
   /**
@@ -263,17 +366,24 @@ export class PartitionLog {
     return this.transactionalAppends;
   }
 
+  /** Restores the newest producer snapshot's open transactions and replays the log after it. */
   private async rebuildTransactions(): Promise<TransactionState> {
-    const state = new TransactionState();
-    let offset = this.st.startOffset;
+    const snapshot = await this.latestProducerSnapshot();
+    const state = snapshot
+      ? TransactionState.fromSnapshot(
+          snapshot.offset,
+          snapshot.entries.filter((e) => e.currentTxnFirstOffset >= 0n).map((e) => [e.producerId, e.currentTxnFirstOffset]),
+        )
+      : new TransactionState();
+    let offset = snapshot && snapshot.offset > this.st.startOffset ? snapshot.offset : this.st.startOffset;
     while (offset < this.st.endOffset) {
       const chunk = await this.read(offset, 4 << 20);
       if (chunk.records.length === 0) break;
       let at = offset;
       for (const it = new BatchIterator(chunk.records); it.next(); ) {
         if (it.lastOffset < at) continue;
-        // Each batch is observed at its own stored offset.
-        state.observe(it.batch, it.baseOffset);
+        // Each batch is observed at its own stored offset; aborts a crash left unindexed are indexed.
+        for (const aborted of state.observe(it.batch, it.baseOffset)) await this.indexAbortedTransaction(aborted);
         at = it.lastOffset + 1n;
       }
       if (chunk.nextOffset <= offset) break;
@@ -289,14 +399,17 @@ export class PartitionLog {
    * must be in order and start at or above the log end offset. Their producer batches are
    * recorded in the producer state, so a follower that becomes leader checks sequences rightly.
    */
-  async appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
-    const result = await this.writer.enqueue(batches, false, options);
-    if (!this.transactionalAppends) {
-      for (const it = new BatchIterator(batches); it.next(); ) if (it.isTransactional) this.transactionalAppends = true;
-    }
-    this.producers.recordFollowerBatches(batches);
-    this.txns?.observe(batches, result.baseOffset);
-    return result;
+  appendAsFollower(batches: Buffer, options: FollowerAppendOptions = {}): Promise<AppendResult> {
+    return this.trackProducerAppend(
+      this.writer.enqueue(batches, false, options).then(async (result) => {
+        let transactional = false;
+        for (const it = new BatchIterator(batches); it.next(); ) if (it.isTransactional) transactional = true;
+        if (transactional) this.transactionalAppends = true;
+        this.producers.recordFollowerBatches(batches);
+        if (transactional) await this.observeTransactional(batches, result.baseOffset);
+        return result;
+      }),
+    );
   }
 
   /** The producer state (Kafka's ProducerStateManager); null until an idempotent producer wrote. */
@@ -526,15 +639,21 @@ export class PartitionLog {
     for (const seg of this.segs.removeAll()) await seg.markDeleted();
     await this.segs.create(offset);
     this.st.startOffset = offset;
-    await this.afterTruncation(offset);
+    // No snapshot describes the new log: all of them go, as in Kafka's truncateFullyAndStartAt.
+    await this.afterTruncation(offset, -1n);
     this.st.highWatermark = offset;
     this.st.recoveryPoint = offset;
   }
 
-  private async afterTruncation(newEnd: bigint): Promise<void> {
+  private async afterTruncation(newEnd: bigint, keepSnapshotsUpTo = newEnd): Promise<void> {
     // Retained batches may name offsets that are gone: the state is rebuilt from the log when next needed.
     this.producers.reset();
     this.txns = null;
+    await this.snapshotFiles.run(async () => {
+      this.truncations++;
+      await deleteProducerSnapshotsAbove(this.dir, keepSnapshotsUpTo);
+    });
+    this.snapshotSegmentBase = this.segs.active.baseOffset;
     this.st.endOffset = newEnd;
     if (this.st.recoveryPoint > newEnd) this.st.recoveryPoint = newEnd;
     if (this.st.highWatermark > newEnd) this.st.highWatermark = newEnd;
@@ -558,6 +677,9 @@ export class PartitionLog {
     if (this.closed) return;
     this.closed = true;
     while (this.writer.busy) await this.lock.run(async () => undefined);
+    // A snapshot at the end, as Kafka takes on clean shutdown, so the next open replays nothing.
+    await this.snapshotting;
+    await this.takeProducerSnapshot().catch((e: unknown) => process.emitWarning(`producer snapshot of ${this.topic}-${this.partition} at close failed: ${e instanceof Error ? e.message : String(e)}`));
     await this.lock.run(async () => {
       await this.writer.settleFsync();
       const active = this.segs.active;
@@ -575,9 +697,11 @@ export class PartitionLog {
   }
 
   /**
-   * Compaction swap: each output is a finished `<base>.log.cleaned` file replacing `sources`
-   * (contiguous, sealed segments). Returns false, touching nothing, when the segment list changed
-   * since the cleaner read it.
+   * Compaction swap: each output is a finished `<base>.log.cleaned` file and its
+   * `<base>.txnindex.cleaned` replacing `sources` (contiguous, sealed segments). Returns false,
+   * touching nothing, when the segment list changed since the cleaner read it. The index goes to
+   * `.swap` before the log and takes its final name before the log does, so an interrupted swap
+   * is finished by the next open (log-loader's completeSwaps).
    */
   async swapCleanedSegments(outputs: Array<{ sources: LogSegment[]; base: bigint }>): Promise<boolean> {
     return this.lock.run(async () => {
@@ -585,9 +709,12 @@ export class PartitionLog {
       for (const { sources } of outputs) if (!this.segs.holdsSealedRun(sources)) return false;
       for (const { sources, base } of outputs) {
         const finalLog = join(this.dir, segmentFileName(base, LOG_SUFFIX));
+        const finalTxnIndex = join(this.dir, segmentFileName(base, TXN_INDEX_SUFFIX));
+        await rename(finalTxnIndex + CLEANED_SUFFIX, finalTxnIndex + SWAP_SUFFIX);
         await rename(finalLog + CLEANED_SUFFIX, finalLog + SWAP_SUFFIX);
         await fsyncDirectory(this.dir);
         for (const seg of sources) await seg.markDeleted();
+        await rename(finalTxnIndex + SWAP_SUFFIX, finalTxnIndex);
         await rename(finalLog + SWAP_SUFFIX, finalLog);
         await fsyncDirectory(this.dir);
         const replacement = await LogSegment.open(this.dir, base, this.segmentOptions);

@@ -6,6 +6,7 @@
  */
 import { ErrorCode, incrementSequence } from '@sluice/protocol';
 import type { AppendResult } from './log-writer.js';
+import type { ProducerSnapshotEntry } from './producer-snapshot.js';
 
 /** Kafka keeps the last five batches per producer: the client's max.in.flight limit for idempotence. */
 export const RETAINED_BATCHES = 5;
@@ -47,6 +48,56 @@ export type SequenceVerdict =
 
 export class ProducerStateManager {
   private readonly producers = new Map<bigint, ProducerEntry>();
+
+  /**
+   * The table from a producer snapshot, less producers idle past `expirationMs` and not in a
+   * transaction. A producer may have several entries, oldest first: its retained batches.
+   */
+  static fromSnapshot(entries: readonly ProducerSnapshotEntry[], nowMs: number, expirationMs: number): ProducerStateManager {
+    const state = new ProducerStateManager();
+    for (const e of entries) {
+      const timestamp = Number(e.timestamp);
+      if (e.currentTxnFirstOffset < 0n && nowMs - timestamp >= expirationMs) continue;
+      // Only an open transaction is known of this producer: that is the transaction state's.
+      if (e.lastSequence < 0 && e.timestamp < 0n) continue;
+      let entry = state.producers.get(e.producerId);
+      if (!entry || entry.epoch !== e.epoch) {
+        entry = { epoch: e.epoch, batches: [], lastUpdateMs: timestamp };
+        state.producers.set(e.producerId, entry);
+      }
+      entry.coordinatorEpoch = e.coordinatorEpoch;
+      entry.lastUpdateMs = Math.max(entry.lastUpdateMs, timestamp);
+      if (e.lastSequence >= 0 && e.lastOffset >= 0n) {
+        entry.batches.push({ firstSeq: incrementSequence(e.lastSequence, -e.offsetDelta), lastSeq: e.lastSequence, firstOffset: e.lastOffset - BigInt(e.offsetDelta), lastOffset: e.lastOffset, timestamp });
+        if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
+      }
+    }
+    return state;
+  }
+
+  /**
+   * Snapshot entries for the state as of `below`: per producer, an entry for each retained batch
+   * written below it, oldest first (Kafka's format holds one batch an entry; Kafka, reading the
+   * file, keeps the last entry of a producer, which is its newest batch), with its open
+   * transaction's first offset from `openTransactions`. Batches at or above `below` are replayed
+   * from the log on load.
+   */
+  snapshotEntries(below: bigint, openTransactions: ReadonlyMap<bigint, bigint>): ProducerSnapshotEntry[] {
+    const out: ProducerSnapshotEntry[] = [];
+    for (const [producerId, entry] of this.producers) {
+      const txnFirst = openTransactions.get(producerId);
+      const common = { producerId, epoch: entry.epoch, coordinatorEpoch: entry.coordinatorEpoch ?? -1, currentTxnFirstOffset: txnFirst ?? -1n };
+      const written = entry.batches.filter((b) => !b.appended && b.lastOffset >= 0n && b.lastOffset < below);
+      if (written.length === 0) out.push({ ...common, lastSequence: -1, lastOffset: -1n, offsetDelta: 0, timestamp: BigInt(entry.lastUpdateMs) });
+      for (const b of written) out.push({ ...common, lastSequence: b.lastSeq, lastOffset: b.lastOffset, offsetDelta: Number(b.lastOffset - b.firstOffset), timestamp: BigInt(b.timestamp) });
+    }
+    // A producer with an open transaction but no entry here (expired meanwhile) keeps it.
+    for (const [producerId, first] of openTransactions) {
+      if (this.producers.has(producerId)) continue;
+      out.push({ producerId, epoch: 0, lastSequence: -1, lastOffset: -1n, offsetDelta: 0, timestamp: -1n, coordinatorEpoch: -1, currentTxnFirstOffset: first });
+    }
+    return out;
+  }
 
   get size(): number {
     return this.producers.size;

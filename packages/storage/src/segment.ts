@@ -9,6 +9,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BATCH_HEADER_SIZE, BatchIterator, BatchOffsets, computeBatchCrc, CURRENT_MAGIC } from '@sluice/protocol';
 import { OffsetIndex, TimeIndex, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, readIndexFile } from './indexes.js';
+import { TXN_INDEX_SUFFIX, TransactionIndex } from './transaction-index.js';
 
 /** A source of read buffers, e.g. a pool of recycled ones. */
 export interface ReadBuffers {
@@ -92,6 +93,8 @@ export class LogSegment {
    * Positions only move on truncation, which clears this.
    */
   private readonly readEnds = new Map<bigint, number>();
+  /** Transactions whose abort marker is in this segment (`.txnindex`). */
+  readonly txnIndex: TransactionIndex;
 
   private constructor(
     readonly dir: string,
@@ -101,6 +104,7 @@ export class LogSegment {
   ) {
     this.nextOffset = baseOffset;
     this.offsetOfMaxTimestamp = baseOffset;
+    this.txnIndex = new TransactionIndex(join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)));
   }
 
   get logPath(): string {
@@ -111,6 +115,9 @@ export class LogSegment {
   }
   get timeIndexPath(): string {
     return join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_SUFFIX));
+  }
+  get txnIndexPath(): string {
+    return join(this.dir, segmentFileName(this.baseOffset, TXN_INDEX_SUFFIX));
   }
   /** Deleted or closed: no longer readable. */
   get retired(): boolean {
@@ -127,6 +134,8 @@ export class LogSegment {
   static async create(dir: string, baseOffset: bigint, options: SegmentOptions, preallocateBytes = 0): Promise<LogSegment> {
     const fh = await open(join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), 'w+');
     const seg = new LogSegment(dir, baseOffset, fh, options);
+    // A leftover index of an earlier segment at this offset describes records that are gone.
+    await unlink(seg.txnIndexPath).catch(() => undefined);
     if (preallocateBytes > 0) {
       await fh.truncate(preallocateBytes);
       seg.preallocated = true;
@@ -499,6 +508,7 @@ export class LogSegment {
     await this.fh.truncate(loc.position);
     this.offsetIdx!.truncateTo(offset);
     this.timeIdx!.truncateTo(offset);
+    await this.txnIndex.truncateTo(offset);
     // Recompute the tail state from what is left.
     this.maxTimestamp = -1n;
     this.offsetOfMaxTimestamp = this.baseOffset;
@@ -552,7 +562,8 @@ export class LogSegment {
   async markDeleted(): Promise<void> {
     if (this.deleted) return;
     this.deleted = true;
-    for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) {
+    await this.txnIndex.settled();
+    for (const p of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) {
       await rename(p, p + DELETED_SUFFIX).catch(() => undefined);
     }
     if (this.readers === 0) await this.unlinkNow();
@@ -563,15 +574,8 @@ export class LogSegment {
       this.closed = true;
       await this.fh.close();
     }
-    for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) {
+    for (const p of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) {
       await unlink(p + DELETED_SUFFIX).catch(() => undefined);
-    }
-  }
-
-  /** Renames this segment's files by adding or removing a suffix (used by the compaction swap). */
-  async renameFiles(fromSuffix: string, toSuffix: string): Promise<void> {
-    for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) {
-      await rename(p + fromSuffix, p + toSuffix);
     }
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildControlBatch, buildRecordBatch, scanBatches } from '@sluice/protocol';
 import { PartitionLog } from '../src/partition-log.js';
 import { LogCleaner } from '../src/cleaner.js';
+import { encodeAbortedTxns } from '../src/transaction-index.js';
 import { LogManager } from '../src/log-manager.js';
 import { config, recordsIn, tempDir } from './helpers.js';
 import type { KafkaRecord } from '@sluice/protocol';
@@ -201,12 +202,17 @@ describe('log compaction', () => {
       // plain-a survives (the aborted 'a' does not count), committed-b is superseded by plain-b,
       // the abort marker (no data left) gets a horizon but stays, the commit marker too, open-c stays.
       assert.deepEqual(view(recs), ['0:plain-a', '3:marker', '4:marker', '5:open-c', '6:plain-b']);
+      // The kept abort marker keeps its .txnindex entry in the cleaned segment.
+      assert.deepEqual((await log.abortedTransactions(0n, 7n)).map((a) => [a.producerId, a.firstOffset, a.lastOffset]), [[1n, 1n, 3n]]);
+      assert.equal((await readFile(join(dir, '00000000000000000000.txnindex'))).length, 34);
       now += 2 * DAY;
       await log.roll();
       log.highWatermark = log.logEndOffset; // committed: the cleaner stays below the HW
       assert.equal(await cleaner.maybeClean(log, true), true);
       recs = await readAll(log);
       assert.deepEqual(view(recs), ['0:plain-a', '5:open-c', '6:plain-b'], 'markers go after delete.retention.ms');
+      assert.deepEqual(await log.abortedTransactions(0n, 7n), [], 'the index entry goes with its marker');
+      assert.equal((await readFile(join(dir, '00000000000000000000.txnindex'))).length, 0);
       await log.close();
     } finally {
       await cleanup();
@@ -299,10 +305,17 @@ describe('log compaction', () => {
       const merged = Buffer.concat([await readFile(s0.logPath), await readFile(s1.logPath)]);
       await writeFile(s0.logPath + '.swap', merged);
       await copyFile(s0.logPath, join(dir, 'junk.log.cleaned'));
+      // Its aborted-transaction index, still `.swap`; the covered segments' old indexes are stale.
+      const entry = (lastOffset: bigint) => ({ producerId: 9n, firstOffset: 0n, lastOffset, lastStableOffset: lastOffset + 1n });
+      await writeFile(s0.txnIndexPath + '.swap', encodeAbortedTxns([entry(1n), entry(3n)]));
+      await writeFile(s0.txnIndexPath, encodeAbortedTxns([entry(1n)]));
+      await writeFile(s1.txnIndexPath, encodeAbortedTxns([entry(3n)]));
       const reopened = await PartitionLog.open({ dir, topic: 'c', partition: 0, config: cfg, cleanShutdown: true });
       const names = await readdir(dir);
       assert.ok(!names.some((n) => n.endsWith('.swap') || n.endsWith('.cleaned')));
       assert.ok(!names.includes(`${s1.baseOffset.toString().padStart(20, '0')}.log`), 'the covered segment is gone');
+      assert.ok(!names.includes(`${s1.baseOffset.toString().padStart(20, '0')}.txnindex`), 'and its index');
+      assert.equal((await readFile(s0.txnIndexPath)).length, 68, 'the output index took its place');
       assert.equal(reopened.logEndOffset, end);
       const offsets = (await readAll(reopened)).map((r) => r.offset);
       assert.deepEqual(offsets, Array.from({ length: Number(end) }, (_, i) => BigInt(i)));

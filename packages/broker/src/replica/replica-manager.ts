@@ -537,7 +537,7 @@ export class ReplicaManager {
           result.highWatermark = read.highWatermark;
           result.logStartOffset = read.logStartOffset;
           if (readCommitted && txns && read.records.length > 0) {
-            result.abortedTransactions = txns.abortedIn(target.fetchOffset, upTo).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+            result.abortedTransactions = (await partition.log.abortedTransactions(target.fetchOffset, upTo)).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
           }
           bytes += read.records.length;
           quota?.record(read.records.length);

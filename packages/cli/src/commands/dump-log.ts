@@ -1,8 +1,9 @@
 /**
  * `sluice dump-log` (kafka-dump-log.sh): reads segment files offline — `.log` batches and records,
- * `.index` / `.timeindex` entries checked against their log — without a broker.
+ * `.index` / `.timeindex` entries checked against their log, `.txnindex` aborted transactions and
+ * producer `.snapshot` files — without a broker.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   BatchOffsets,
@@ -15,7 +16,7 @@ import {
   type KafkaRecord,
   type RecordBatchHeader,
 } from '@sluice/protocol';
-import { readIndexFile } from '@sluice/storage';
+import { CorruptSnapshotError, decodeAbortedTxns, decodeProducerSnapshot, readIndexFile } from '@sluice/storage';
 import { decodeTxnKey, decodeTxnValue } from '@sluice/broker';
 import type { OptionSpec, ParsedArgs } from '../tool/args.js';
 import { helpOption, jsonOption, type Tool } from '../tool/command.js';
@@ -27,7 +28,7 @@ import { SegmentReader } from '../dump/segment-reader.js';
 import { decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsKey } from '../dump/offsets-records.js';
 
 const options: OptionSpec[] = [
-  { name: 'files', kind: 'list', arg: '<file[,file]>', help: 'REQUIRED: comma-separated .log, .index or .timeindex files to dump.' },
+  { name: 'files', kind: 'list', arg: '<file[,file]>', help: 'REQUIRED: comma-separated .log, .index, .timeindex, .txnindex or .snapshot files to dump.' },
   { name: 'print-data-log', kind: 'flag', help: 'Print each record with its key and value (implies --deep-iteration).' },
   { name: 'deep-iteration', kind: 'flag', help: 'Print every record, not only batch headers.' },
   { name: 'skip-record-metadata', kind: 'flag', help: 'With --print-data-log, print only keys and values.' },
@@ -42,11 +43,12 @@ const options: OptionSpec[] = [
 
 export const dumpLogTool: Tool = {
   name: 'dump-log',
-  summary: 'print segment files (.log, .index, .timeindex) offline',
+  summary: 'print segment files (.log, .index, .timeindex, .txnindex, .snapshot) offline',
   usage: 'sluice dump-log --files <file[,file]> [--print-data-log] [--deep-iteration] [--verify-index-only] [--offsets-decoder]',
   description:
     'Reads Kafka-format segment files directly (no broker needed): batch headers with CRC checks, records with\n' +
-    '--deep-iteration/--print-data-log, index entries verified against the segment. --json prints one JSON\n' +
+    '--deep-iteration/--print-data-log, index entries verified against the segment, aborted transactions of a\n' +
+    '.txnindex, producers of a .snapshot (CRC checked). --json prints one JSON\n' +
     'object per line (per batch or index entry). Exit code 1 when a check fails (bad CRC, invalid bytes, index mismatch).',
   options,
   run: runDumpLog,
@@ -85,8 +87,10 @@ async function runDumpLog(args: ParsedArgs, io: ToolIo): Promise<number> {
     if (name.endsWith('.log')) problems += await dumpLogSegment(file, opts, io);
     else if (name.endsWith('.index')) problems += await dumpOffsetIndex(file, opts, io);
     else if (name.endsWith('.timeindex')) problems += await dumpTimeIndex(file, opts, io);
+    else if (name.endsWith('.txnindex')) problems += await dumpTransactionIndex(file, opts, io);
+    else if (name.endsWith('.snapshot')) problems += await dumpProducerSnapshot(file, opts, io);
     else {
-      io.stderr(`sluice dump-log: ignoring ${file}: not a .log, .index or .timeindex file\n`);
+      io.stderr(`sluice dump-log: ignoring ${file}: not a .log, .index, .timeindex, .txnindex or .snapshot file\n`);
       problems++;
     }
   }
@@ -432,4 +436,62 @@ function reportIndexChecks(
   if (mismatches.length) out(`Mismatches in :${file}\n${mismatches.join('\n')}`);
   else if (opts.verifyOnly) out(`${file}: all ${entries} entries match the log.`);
   return mismatches.length + insane.length > 0 ? 1 : 0;
+}
+
+async function readWhole(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ToolError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ExitCode.failed);
+  }
+}
+
+/** A segment's aborted-transaction index: one line per aborted transaction. */
+async function dumpTransactionIndex(file: string, opts: DumpOptions, io: ToolIo): Promise<number> {
+  let decoded;
+  try {
+    decoded = decodeAbortedTxns(await readWhole(file));
+  } catch (err) {
+    if (err instanceof ToolError) throw err;
+    io.stdout(`${basename(file)}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  for (const e of decoded.entries) {
+    if (opts.json) io.stdout(toJsonLine({ version: 0, ...e }) + '\n');
+    else io.stdout(`version: 0 producerId: ${e.producerId} firstOffset: ${e.firstOffset} lastOffset: ${e.lastOffset} lastStableOffset: ${e.lastStableOffset}\n`);
+  }
+  if (decoded.tornBytes > 0) {
+    if (opts.json) io.stdout(toJsonLine({ invalidBytes: decoded.tornBytes, reason: 'partial entry' }) + '\n');
+    else io.stdout(`Found ${decoded.tornBytes} invalid bytes at the end of ${basename(file)} (a partial entry)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/** A producer-state snapshot: one line per entry (a producer's retained batches, oldest first). */
+async function dumpProducerSnapshot(file: string, opts: DumpOptions, io: ToolIo): Promise<number> {
+  let entries;
+  try {
+    entries = decodeProducerSnapshot(await readWhole(file));
+  } catch (err) {
+    if (!(err instanceof CorruptSnapshotError)) throw err;
+    if (opts.json) io.stdout(toJsonLine({ error: err.message }) + '\n');
+    else io.stdout(`${basename(file)} is damaged: ${err.message}\n`);
+    return 1;
+  }
+  if (!opts.json) io.stdout(`Snapshot offset: ${baseOffsetOfFile(file)} producers: ${new Set(entries.map((e) => e.producerId)).size} entries: ${entries.length}\n`);
+  for (const e of entries) {
+    const firstSequence = e.lastSequence < 0 ? -1 : (e.lastSequence - e.offsetDelta + 0x80000000) % 0x80000000;
+    if (opts.json) {
+      io.stdout(toJsonLine({ ...e, firstSequence }) + '\n');
+      continue;
+    }
+    io.stdout(
+      `producerId: ${e.producerId} producerEpoch: ${e.epoch} coordinatorEpoch: ${e.coordinatorEpoch} ` +
+        `currentTxnFirstOffset: ${e.currentTxnFirstOffset < 0n ? 'none' : e.currentTxnFirstOffset} lastTimestamp: ${e.timestamp} ` +
+        `firstSequence: ${firstSequence} lastSequence: ${e.lastSequence} lastOffset: ${e.lastOffset} offsetDelta: ${e.offsetDelta}\n`,
+    );
+  }
+  return 0;
 }
