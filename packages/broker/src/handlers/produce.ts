@@ -50,7 +50,7 @@ export function produceHandler(broker: BrokerContext): ApiHandler<typeof ApiKey.
                 if (topic.internal) return { ...result, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${topic.name}` };
                 if (!p.records || p.records.length === 0) return { ...result, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'The produce request carries no records.' };
                 if (meters !== null) meters.totalProduceRequests++;
-                const appended = await broker.replicaManager.appendRecords(partition, p.records, { acks, timeoutMs: request.timeoutMs, origin: 'client' });
+                const appended = await broker.replicaManager.appendRecords(partition, p.records, { acks, timeoutMs: request.timeoutMs, origin: 'client', transactionalId: request.transactionalId ?? null });
                 if (appended.errorCode !== ErrorCode.NONE) {
                   if (meters !== null) meters.failedProduceRequests++;
                   return withLeader({ ...result, errorCode: appended.errorCode, errorMessage: appended.errorMessage });

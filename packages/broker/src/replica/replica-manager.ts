@@ -39,6 +39,8 @@ export interface AppendParams {
   /** How long acks=-1 waits for the ISR before REQUEST_TIMED_OUT. */
   timeoutMs: number;
   origin: AppendOrigin;
+  /** The Produce request's transactional id (KIP-890 verification finds its coordinator by it). */
+  transactionalId?: string | null;
 }
 
 export interface AppendOutcome {
@@ -379,7 +381,14 @@ export class ReplicaManager {
             ? // Cap the decompressed size well above what a batch may hold, against bombs.
               recompress(bytes, target, Math.max(64 << 20, log.config.maxMessageBytes * 64))
             : bytes;
-        checkTransactional(records, partition.topic, partition.index, this.transactionVerifier);
+        const txnWrite = transactionalWriteOf(records);
+        if (txnWrite) {
+          if (!this.transactionVerifier) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not started.');
+          const ongoingHere = log.loadedTransactionState?.openTransactions().has(txnWrite.producerId) ?? false;
+          const verdict = this.transactionVerifier({ topic: partition.topic, partition: partition.index, ...txnWrite, transactionalId: params.transactionalId ?? null, ongoingHere });
+          const code = typeof verdict === 'number' ? verdict : await verdict;
+          if (code !== ErrorCode.NONE) throw new KafkaError(code, `Producer ${txnWrite.producerId} has no ongoing transaction with ${name}.`);
+        }
         // The log checks batches of idempotent producers (a retry is answered with its first offsets)
         // and stores what `prepare` gives once that check passed.
         appended = await partition.write((l) => l.appendAsLeader(records, { ...options, prepare }));
@@ -587,7 +596,15 @@ export class ReplicaManager {
 }
 
 /** Checks that a transactional batch belongs to an ongoing transaction that has the partition. */
-export type TransactionVerifier = (topic: string, partition: number, producerId: bigint, producerEpoch: number) => number;
+/** KIP-890's check of a transactional batch (the transaction coordinator's): an error code, NONE when allowed. */
+export type TransactionVerifier = (write: {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  producerEpoch: number;
+  transactionalId: string | null;
+  ongoingHere: boolean;
+}) => number | Promise<number>;
 
 const TRANSACTIONAL_ATTRIBUTE = 0x10;
 const CONTROL_ATTRIBUTE = 0x20;
@@ -597,16 +614,15 @@ const CONTROL_ATTRIBUTE = 0x20;
  * transactional batch must be of a transaction the coordinator added the partition to
  * (KIP-890 part 1, here without a round trip: the coordinator is in this process).
  */
-function checkTransactional(records: Buffer, topic: string, partition: number, verify: TransactionVerifier | null): void {
-  if (records.length < BATCH_HEADER_SIZE) return;
+/** The producer of a transactional data batch, null for other batches; control batches from clients are refused. */
+function transactionalWriteOf(records: Buffer): { producerId: bigint; producerEpoch: number } | null {
+  if (records.length < BATCH_HEADER_SIZE) return null;
   for (const it = new BatchIterator(records); it.next(); ) {
     if (it.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'Clients cannot write control batches.');
   }
   const attributes = records.readInt16BE(BatchOffsets.attributes);
-  if ((attributes & TRANSACTIONAL_ATTRIBUTE) === 0 || (attributes & CONTROL_ATTRIBUTE) !== 0) return;
+  if ((attributes & TRANSACTIONAL_ATTRIBUTE) === 0 || (attributes & CONTROL_ATTRIBUTE) !== 0) return null;
   const producerId = records.readBigInt64BE(BatchOffsets.producerId);
   if (producerId < 0n) throw new KafkaError(ErrorCode.INVALID_RECORD, 'A transactional batch needs a producer id.');
-  if (!verify) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not started.');
-  const code = verify(topic, partition, producerId, records.readInt16BE(BatchOffsets.producerEpoch));
-  if (code !== ErrorCode.NONE) throw new KafkaError(code, `Producer ${producerId} has no ongoing transaction with ${topic}-${partition}.`);
+  return { producerId, producerEpoch: records.readInt16BE(BatchOffsets.producerEpoch) };
 }

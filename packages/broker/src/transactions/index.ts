@@ -34,6 +34,6 @@ export async function startTransactionCoordinator(
   coordinator.markers.onOffsetsMarker = (partition, producerId, producerEpoch, commit) => groups.completeTransaction(partition, producerId, producerEpoch, commit);
   await coordinator.start();
   registerTransactionHandlers(broker.dispatcher, broker, coordinator, groups);
-  broker.replicaManager.setTransactionVerifier((topic, partition, producerId, epoch) => coordinator.verifyTransactionalWrite(topic, partition, producerId, epoch));
+  broker.replicaManager.setTransactionVerifier((write) => coordinator.verifyTransactionalWrite(write));
   return coordinator;
 }

@@ -14,6 +14,7 @@ import { CoordinatorRuntime, type LoadSummary } from '../coordinator/runtime.js'
 import type { GroupCoordinator } from '../groups/index.js';
 import { OFFSETS_TOPIC } from '../groups/offsets-log.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
+import { RemoteTransactionVerifier } from './remote-verifier.js';
 import { TransactionMarkerWriter, type MarkerTarget } from './marker-writer.js';
 import { TRANSACTION_STATE_TOPIC, TransactionLog } from './transaction-log.js';
 import { newTxn, partitionKey as pkey, toLog, TransactionStateShard, type TxnMetadata } from './transaction-state-shard.js';
@@ -28,6 +29,8 @@ export type InitResult = { errorCode: number; producerId: bigint; producerEpoch:
 export class TransactionCoordinator {
   readonly log: TransactionLog;
   readonly markers: TransactionMarkerWriter;
+  /** Asks other brokers' coordinators about transactional writes here (KIP-890). */
+  readonly verifier: RemoteTransactionVerifier;
   readonly runtime: CoordinatorRuntime<TransactionStateShard>;
   /** One operation at a time per transactional id (Kafka holds the metadata lock). */
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -45,6 +48,7 @@ export class TransactionCoordinator {
   ) {
     this.log = new TransactionLog(broker);
     this.markers = new TransactionMarkerWriter(broker, connectionOptions);
+    this.verifier = new RemoteTransactionVerifier(broker, (transactionalId) => this.log.partitionFor(transactionalId), connectionOptions);
     this.runtime = new CoordinatorRuntime({
       topic: TRANSACTION_STATE_TOPIC,
       log: broker.logger,
@@ -113,6 +117,7 @@ export class TransactionCoordinator {
     this.timer = null;
     this.leadsEveryPartition = false;
     this.markers.stop();
+    this.verifier.stop();
     this.runtime.close();
   }
 
@@ -388,21 +393,41 @@ export class TransactionCoordinator {
   }
 
   /**
-   * KIP-890 part 1 where it can be checked: a transactional batch is taken only from the current
-   * epoch of a producer whose ongoing transaction has the partition. Returns an error code, NONE
-   * when allowed.
+   * KIP-890 part 1: a transactional batch is taken only from the current epoch of a producer whose
+   * ongoing transaction has the partition. Answered here when this broker coordinates the
+   * producer's transactional id; otherwise its coordinator is asked, once per transaction and
+   * partition (`ongoingHere`: the transaction already has batches in the partition, so its first
+   * one was verified). Returns an error code, NONE when allowed.
    */
-  verifyTransactionalWrite(topic: string, partition: number, producerId: bigint, producerEpoch: number): number {
+  verifyTransactionalWrite(write: TransactionalWriteCheck): number | Promise<number> {
     for (const txn of this.all()) {
-      if (txn.producerId !== producerId) continue;
-      if (producerEpoch < txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
-      if (txn.state !== 'Ongoing' || !txn.partitions.has(pkey(topic, partition))) return ErrorCode.INVALID_TXN_STATE;
+      if (txn.producerId !== write.producerId) continue;
+      if (write.producerEpoch < txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (txn.state !== 'Ongoing' || !txn.partitions.has(pkey(write.topic, write.partition))) return ErrorCode.INVALID_TXN_STATE;
       return ErrorCode.NONE;
     }
-    // In a cluster the producer's coordinator may be another broker: not verifiable here without
-    // KIP-890's round trip, so allowed (as brokers before KIP-890 do).
-    return this.broker.metadata.clustered ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+    if (!this.broker.metadata.clustered) return ErrorCode.INVALID_TXN_STATE;
+    // Without its transactional id (a produce request before v3 never carries transactions) the
+    // coordinator cannot be found: allowed, as brokers before KIP-890 do.
+    if (write.transactionalId === null || write.ongoingHere) return ErrorCode.NONE;
+    if (this.verifier.coordinatorOf(write.transactionalId) === this.broker.nodeId) {
+      // Coordinated here, yet no transaction of this producer: unless the shard is still loading.
+      return typeof this.shardFor(write.transactionalId) === 'number' ? ErrorCode.NOT_ENOUGH_REPLICAS : ErrorCode.INVALID_TXN_STATE;
+    }
+    return this.verifier.verify({ transactionalId: write.transactionalId, producerId: write.producerId, producerEpoch: write.producerEpoch, topic: write.topic, partition: write.partition });
   }
+}
+
+/** What the ReplicaManager asks about a transactional batch before appending it. */
+export interface TransactionalWriteCheck {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  producerEpoch: number;
+  /** From the Produce request. */
+  transactionalId: string | null;
+  /** The partition's log already has an open transaction of this producer. */
+  ongoingHere: boolean;
 }
 
 function codeOf(err: unknown): number {
