@@ -10,8 +10,8 @@
  *     });
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, appendFileSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, appendFileSync, constants, realpathSync, statSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 /** A peer is named by the Debian package that provides it: the names `.ci/run` installs. */
@@ -19,9 +19,10 @@ export type Peer = BinaryPeer | PythonPeer;
 /**
  * Programs run by name: kcat (librdkafka's CLI), openssl (makes the TLS tests' certificates),
  * etcd-server (the `etcd` the cluster metadata store's tests run), prometheus (its `promtool`
- * checks the broker's /metrics page).
+ * checks the broker's /metrics page), openjdk-17-jdk-headless (its `java` runs Java programs from
+ * source: Kafka's own serialization for files Kafka Connect writes).
  */
-type BinaryPeer = 'kcat' | 'openssl' | 'etcd-server' | 'prometheus';
+type BinaryPeer = 'kcat' | 'openssl' | 'etcd-server' | 'prometheus' | 'openjdk-17-jdk-headless';
 type PythonPeer = 'python3-kafka' | 'python3-confluent-kafka' | 'python3-snappy' | 'python3-lz4' | 'python3-zstandard';
 
 /** The module whose import proves each Python peer present (kafka-python's lz4 codec imports lz4.frame). */
@@ -34,9 +35,15 @@ const PYTHON_MODULES: Readonly<Record<PythonPeer, string>> = {
 };
 
 /** Each binary's override variable: SLUICE_TEST_KCAT, SLUICE_TEST_OPENSSL, SLUICE_TEST_ETCD. */
-const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = { kcat: 'SLUICE_TEST_KCAT', openssl: 'SLUICE_TEST_OPENSSL', 'etcd-server': 'SLUICE_TEST_ETCD', prometheus: 'SLUICE_TEST_PROMTOOL' };
+const BINARY_OVERRIDE: Readonly<Record<BinaryPeer, string>> = {
+  kcat: 'SLUICE_TEST_KCAT',
+  openssl: 'SLUICE_TEST_OPENSSL',
+  'etcd-server': 'SLUICE_TEST_ETCD',
+  prometheus: 'SLUICE_TEST_PROMTOOL',
+  'openjdk-17-jdk-headless': 'SLUICE_TEST_JAVAC',
+};
 /** The program each binary peer installs, where it is not named like its package. */
-const BINARY_NAME: Readonly<Record<BinaryPeer, string>> = { kcat: 'kcat', openssl: 'openssl', 'etcd-server': 'etcd', prometheus: 'promtool' };
+const BINARY_NAME: Readonly<Record<BinaryPeer, string>> = { kcat: 'kcat', openssl: 'openssl', 'etcd-server': 'etcd', prometheus: 'promtool', 'openjdk-17-jdk-headless': 'javac' };
 
 export const PEERS: readonly Peer[] = [...(Object.keys(BINARY_OVERRIDE) as BinaryPeer[]), ...(Object.keys(PYTHON_MODULES) as PythonPeer[])];
 
@@ -88,6 +95,15 @@ export function opensslPath(): string {
 /** The promtool to run (call `requirePeers(t, 'prometheus')` first). */
 export function promtoolPath(): string {
   return findBinary('prometheus') ?? 'promtool';
+}
+
+/**
+ * The `java` of the JDK (call `requirePeers(t, 'openjdk-17-jdk-headless')` first): found through
+ * its `javac`, since running a program from source needs the compiler a bare JRE lacks.
+ */
+export function javaPath(): string {
+  const javac = findBinary('openjdk-17-jdk-headless');
+  return javac ? join(dirname(realpathSync(javac)), 'java') : 'java';
 }
 
 /** The etcd to run (call `requirePeers(t, 'etcd-server')` first). */

@@ -30,7 +30,7 @@ function scratch(t: { after(fn: () => void): void }): { dir: string; python: str
  */
 function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...overrides };
-  for (const key of ['CI', SKIP_LOG_ENV, 'SLUICE_TEST_KCAT', 'SLUICE_TEST_ETCD', 'SLUICE_TEST_PYTHON', 'NODE_TEST_CONTEXT']) if (!(key in overrides)) delete env[key];
+  for (const key of ['CI', SKIP_LOG_ENV, 'SLUICE_TEST_KCAT', 'SLUICE_TEST_ETCD', 'SLUICE_TEST_JAVAC', 'SLUICE_TEST_PYTHON', 'NODE_TEST_CONTEXT']) if (!(key in overrides)) delete env[key];
   return env;
 }
 
@@ -59,8 +59,8 @@ test('a missing peer is named with the package to install, and the interpreter t
   rmSync(etcd);
   assert.equal(
     evaluate(`p.missingReason(p.missingPeers(p.PEERS))`, env),
-    `kcat, openssl, etcd-server, prometheus, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
-      '(apt-get install kcat openssl etcd-server prometheus python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
+    `kcat, openssl, etcd-server, prometheus, openjdk-17-jdk-headless, python3-confluent-kafka, python3-snappy, python3-lz4, python3-zstandard not installed: ${python} cannot import confluent_kafka, snappy, lz4.frame, zstandard ` +
+      '(apt-get install kcat openssl etcd-server prometheus openjdk-17-jdk-headless python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)',
   );
   const absent = join(dir, 'absent');
   assert.equal(

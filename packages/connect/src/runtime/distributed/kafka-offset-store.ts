@@ -3,9 +3,8 @@
  * `["<connector>",{partition}]`, value the offset object (JSON), null to delete. The producer's
  * key hashing picks the partition, as Kafka's does.
  */
-import { offsetKey, offsetsOfConnector, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
+import { normalizedOffsetKey, offsetKey, offsetsOfConnector, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
 import { KafkaLog, type LogRecord } from './kafka-log.js';
-import { parseExactJson, stringifyExactJson } from '../../data/exact-json.js';
 
 export class KafkaOffsetStore implements SourceOffsetStore {
   private readonly entries = new Map<string, Record<string, unknown>>();
@@ -18,7 +17,7 @@ export class KafkaOffsetStore implements SourceOffsetStore {
   private apply(r: LogRecord): void {
     let key: string;
     try {
-      key = stringifyExactJson(parseExactJson(r.key));
+      key = normalizedOffsetKey(r.key);
     } catch {
       return;
     }
