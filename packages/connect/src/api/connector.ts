@@ -27,8 +27,18 @@ export abstract class Connector {
   abstract readonly type: ConnectorType;
 }
 
+/** KIP-618: whether a source connector can say where its tasks' transactions end. */
+export type ConnectorTransactionBoundaries = 'SUPPORTED' | 'UNSUPPORTED';
+
 export abstract class SourceConnector extends Connector {
   readonly type = 'source' as const;
+  /**
+   * Asked when `transaction.boundary=connector` is configured: SUPPORTED when the tasks, with
+   * these settings, commit and abort through their TransactionContext.
+   */
+  canDefineTransactionBoundaries(_props: TaskProps): ConnectorTransactionBoundaries {
+    return 'UNSUPPORTED';
+  }
 }
 
 export abstract class SinkConnector extends Connector {
@@ -39,9 +49,23 @@ export interface OffsetStorageReader {
   offset(partition: Record<string, unknown>): Record<string, unknown> | null;
 }
 
+/**
+ * KIP-618's connector-defined transaction boundaries: a source task asks for its transaction to
+ * end after a record it returns, or after the batch of its next poll(). The records of an aborted
+ * transaction are not delivered and their source offsets not committed.
+ */
+export interface TransactionContext {
+  /** Commit once `record` (returned by poll) has been sent; without one, after the next poll's batch. */
+  commitTransaction(record?: SourceRecord): void;
+  /** Abort once `record` has been sent, dropping it and the transaction's earlier records; without one, after the next poll's batch. */
+  abortTransaction(record?: SourceRecord): void;
+}
+
 export interface SourceTaskContext {
   offsetStorageReader: OffsetStorageReader;
   configs(): TaskProps;
+  /** Non-null only with exactly-once source support and `transaction.boundary=connector`. */
+  transactionContext(): TransactionContext | null;
 }
 
 export interface TopicPartitionRef {

@@ -7,6 +7,7 @@ import { ConfigDef, ConfigException, Validators, type ConfigKey, type ConfigValu
 import type { ConnectRecord } from '../data/schema.js';
 import type { Predicate, Transformation } from '../transforms/transformation.js';
 import { withPrefix } from './worker-config.js';
+import { transactionBoundaryOf } from './worker-task.js';
 import type { Plugins, ConnectorPlugin } from './plugins.js';
 
 const COMMON = 'Common';
@@ -31,7 +32,12 @@ function baseDef(): ConfigDef {
     .define({ name: 'errors.log.include.messages', type: 'BOOLEAN', defaultValue: false, importance: 'MEDIUM', documentation: 'Whether to include the record key, value and headers in the log.', group: ERRORS, orderInGroup: 5, displayName: 'Log Error Details' });
 }
 
-export const sourceFrameworkDef = baseDef();
+const EXACTLY_ONCE = 'Exactly Once Support';
+
+/** KIP-618's per-connector keys (checked against the connector in validateConnectorConfig). */
+export const sourceFrameworkDef = baseDef()
+  .define({ name: 'transaction.boundary', type: 'STRING', defaultValue: 'poll', importance: 'MEDIUM', documentation: "Permitted values are: poll, interval, connector. 'poll' commits a producer transaction for every batch a task returns, 'interval' after transaction.boundary.interval.ms, 'connector' where the connector's tasks say (if the connector can).", group: EXACTLY_ONCE, orderInGroup: 1, displayName: 'Transaction Boundary' })
+  .define({ name: 'transaction.boundary.interval.ms', type: 'LONG', defaultValue: null, importance: 'LOW', documentation: "With transaction.boundary=interval, how often tasks commit their transactions; unset, the worker's offset.flush.interval.ms.", group: EXACTLY_ONCE, orderInGroup: 2, displayName: 'Transaction boundary interval' });
 
 export const sinkFrameworkDef = baseDef()
   .define({ name: 'topics', type: 'LIST', defaultValue: [], importance: 'HIGH', documentation: 'List of topics to consume, separated by commas', group: COMMON, orderInGroup: 4, displayName: 'Topics' })
@@ -167,6 +173,15 @@ export function validateConnectorConfig(plugin: ConnectorPlugin, config: Record<
   for (const e of extra) {
     const entry = byName.get(e.name);
     if (entry) for (const msg of e.errors) if (!entry.report.errors.includes(msg)) entry.report.errors.push(msg);
+  }
+  if (plugin.type === 'source') {
+    try {
+      transactionBoundaryOf(config, 0, connector);
+    } catch (err) {
+      if (!(err instanceof ConfigException)) throw err;
+      const report = byName.get(err.key ?? 'transaction.boundary')?.report;
+      if (report && !report.errors.includes(err.message)) report.errors.push(err.message);
+    }
   }
   if (plugin.type === 'sink') {
     const topics = byName.get('topics')!.report;

@@ -264,7 +264,7 @@ export class StandaloneHerder {
       onTopic: (t: string) => e.topics.add(t),
       createTopic: e.type === 'source' ? topicCreator(this.admin, TopicCreation.of(worker.raw, cfg)) : null,
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
-      transactionBoundary: e.type === 'source' ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs) : undefined,
+      transactionBoundary: e.type === 'source' ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs, instance) : undefined,
     };
     const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);

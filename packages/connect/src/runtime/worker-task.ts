@@ -3,6 +3,7 @@ import type { Converter, HeaderConverter } from '../converters/converter.js';
 import type { TransformationChain } from './connector-config.js';
 import type { ErrorHandler } from './error-handler.js';
 import { ConfigException } from '../api/config-def.js';
+import { SourceConnector, type Connector } from '../api/connector.js';
 
 export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING';
 
@@ -124,15 +125,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export type TransactionBoundary = { kind: 'poll' } | { kind: 'interval'; intervalMs: number };
+export type TransactionBoundary = { kind: 'poll' } | { kind: 'interval'; intervalMs: number } | { kind: 'connector' };
 
 /**
  * transaction.boundary of a source connector's config (poll, the default, or interval with
- * transaction.boundary.interval.ms, default the worker's offset.flush.interval.ms). `connector`
- * needs a connector that defines its own boundaries, which none here does: refused, as Kafka
- * refuses it for a connector whose canDefineTransactionBoundaries says UNSUPPORTED.
+ * transaction.boundary.interval.ms, default the worker's offset.flush.interval.ms, or connector
+ * when the connector's canDefineTransactionBoundaries says SUPPORTED; refused otherwise, as Kafka
+ * refuses it).
  */
-export function transactionBoundaryOf(config: Record<string, string>, offsetFlushIntervalMs: number): TransactionBoundary {
+export function transactionBoundaryOf(config: Record<string, string>, offsetFlushIntervalMs: number, connector?: Connector): TransactionBoundary {
   const boundary = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
   if (boundary === 'poll') return { kind: 'poll' };
   if (boundary === 'interval') {
@@ -141,6 +142,13 @@ export function transactionBoundaryOf(config: Record<string, string>, offsetFlus
     if (!Number.isInteger(intervalMs) || intervalMs < 0) throw new ConfigException('transaction.boundary.interval.ms', `Invalid value ${raw} for configuration transaction.boundary.interval.ms: must be a non-negative number of milliseconds`);
     return { kind: 'interval', intervalMs };
   }
-  if (boundary === 'connector') throw new ConfigException('transaction.boundary', 'The connector does not support connector-defined transaction boundaries with the given configuration.');
+  if (boundary === 'connector') {
+    if (connector instanceof SourceConnector && connector.canDefineTransactionBoundaries(config) === 'SUPPORTED') return { kind: 'connector' };
+    throw new ConfigException('transaction.boundary', CONNECTOR_BOUNDARIES_UNSUPPORTED);
+  }
   throw new ConfigException('transaction.boundary', `Invalid value ${config['transaction.boundary']} for configuration transaction.boundary: String must be one of: poll, interval, connector`);
 }
+
+/** Kafka's wording when a connector cannot define its transactions' boundaries. */
+export const CONNECTOR_BOUNDARIES_UNSUPPORTED =
+  'The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition.';
