@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteArrayConverter, DataException, JsonConverter, Schemas, SimpleHeaderConverter, StringConverter, structSchema, type Schema } from '../src/index.js';
+import { castValue } from '../src/transforms/cast.js';
 
 test('JsonConverter with schemas.enable writes Kafka\'s envelope and reads it back', () => {
   const c = new JsonConverter();
@@ -48,4 +49,24 @@ test('StringConverter, ByteArrayConverter and SimpleHeaderConverter', () => {
   assert.deepEqual(h.toConnectHeader('t', 'k', Buffer.from('true')), { schema: Schemas.BOOLEAN, value: true });
   assert.deepEqual(h.toConnectHeader('t', 'k', Buffer.from('text')), { schema: Schemas.STRING, value: 'text' });
   assert.equal(h.fromConnectHeader('t', 'k', null, { a: 1 })!.toString(), '{"a":1}');
+});
+
+test('INT64 values are Java longs: integers past 2^53 go through JsonConverter and Cast exactly', () => {
+  const c = new JsonConverter();
+  c.configure({}, false);
+  const schema = structSchema([['lsn', Schemas.INT64], ['n', Schemas.INT32]]);
+  const bytes = c.fromConnectData('t', schema, { lsn: 9007199254740993n, n: 7 })!;
+  assert.match(bytes.toString(), /"payload":\{"lsn":9007199254740993,"n":7\}/);
+  assert.deepEqual(c.toConnectData('t', bytes).value, { lsn: 9007199254740993n, n: 7 }, 'the long comes back exact; small ints stay numbers');
+  assert.deepEqual(c.toConnectData('t', Buffer.from('{"schema":{"type":"int64","optional":false},"payload":-9223372036854775808}')).value, -9223372036854775808n);
+  const plain = new JsonConverter();
+  plain.configure({ 'schemas.enable': 'false' }, false);
+  assert.deepEqual(plain.toConnectData('t', Buffer.from('{"pos":12345678901234567890}')).value, { pos: 12345678901234567890n });
+  assert.equal(plain.fromConnectData('t', null, { pos: 12345678901234567890n })!.toString(), '{"pos":12345678901234567890}');
+  // Cast narrows a long as Java does (low bits kept); to int64 it stays exact.
+  assert.equal(castValue(9007199254740993n, 'int64'), 9007199254740993n);
+  assert.equal(castValue('9007199254740993', 'int64'), 9007199254740993n);
+  assert.equal(castValue(0x1_0000_0005n, 'int32'), 5);
+  assert.equal(castValue(9007199254740993n, 'float64'), 9007199254740992);
+  assert.equal(castValue(1n, 'boolean'), true);
 });

@@ -2,12 +2,17 @@
  * Kafka's `JsonConverter`. With `schemas.enable=true` (the default) every message is the envelope
  * `{"schema": …, "payload": …}` in Kafka's schema JSON (`type`, `fields` with `field`, `items`,
  * `keys`/`values`, `optional`, `name`, `version`, `doc`, `parameters`, `default`); with it off,
- * values are plain JSON and read back schemaless.
+ * values are plain JSON and read back schemaless. INT64 values are Java longs: integers beyond
+ * 2^53 are read and written exactly, as bigint (plain JSON.parse when no number is that long).
  */
 import { DataException, DATE_LOGICAL, TIME_LOGICAL, TIMESTAMP_LOGICAL, type Schema, type SchemaAndValue, type SchemaType } from '../data/schema.js';
+import { parseExactJson, stringifyExactJson } from '../data/exact-json.js';
 import type { Converter } from './converter.js';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
+
+/** A run of 16+ digits may be an integer a JavaScript number cannot hold exactly. */
+const LONG_DIGITS = /\d{16}/;
 
 const DAY_MS = 86_400_000;
 
@@ -69,7 +74,7 @@ export function valueToJson(schema: Schema | null, value: unknown): Json {
   if (schema.name === DATE_LOGICAL) return value instanceof Date ? Math.floor(value.getTime() / DAY_MS) : (value as number);
   switch (schema.type) {
     case 'int8': case 'int16': case 'int32': case 'int64': case 'float32': case 'float64':
-      if (typeof value === 'bigint') return Number(value);
+      if (typeof value === 'bigint') return schema.type === 'int64' ? value : Number(value);
       if (typeof value !== 'number') throw new DataException(`Invalid Java object for schema with type ${schema.type.toUpperCase()}: ${typeof value}`);
       return value;
     case 'boolean':
@@ -103,7 +108,7 @@ function inferJson(value: unknown): Json {
   if (value === null || value === undefined) return null;
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (value instanceof Date) return value.getTime();
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') return value;
   if (Array.isArray(value)) return value.map(inferJson);
   if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), inferJson(v)]));
   if (typeof value === 'object') return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, inferJson(v)]));
@@ -122,7 +127,8 @@ export function valueFromJson(schema: Schema | null, json: Json): unknown {
   if (schema.name === TIME_LOGICAL) return new Date(json as number);
   switch (schema.type) {
     case 'int8': case 'int16': case 'int32': case 'int64': case 'float32': case 'float64':
-      if (typeof json !== 'number') throw new DataException(`Invalid JSON for ${schema.type} field: ${JSON.stringify(json)}`);
+      if (typeof json === 'bigint') return schema.type === 'int64' ? json : Number(json);
+      if (typeof json !== 'number') throw new DataException(`Invalid JSON for ${schema.type} field: ${stringifyExactJson(json)}`);
       return json;
     case 'boolean':
       if (typeof json !== 'boolean') throw new DataException(`Invalid JSON for boolean field: ${JSON.stringify(json)}`);
@@ -164,14 +170,21 @@ export class JsonConverter implements Converter {
     if (schema === null && (value === null || value === undefined)) return null;
     const payload = valueToJson(schema, value);
     const json = this.schemasEnabled ? { schema: schema === null ? null : schemaToJson(schema), payload } : payload;
-    return Buffer.from(JSON.stringify(json), 'utf8');
+    let text: string;
+    try {
+      text = JSON.stringify(json);
+    } catch {
+      text = stringifyExactJson(json); // a bigint in the data (JSON.stringify refuses them)
+    }
+    return Buffer.from(text, 'utf8');
   }
 
   toConnectData(_topic: string, bytes: Buffer | null): SchemaAndValue {
     if (bytes === null || bytes.length === 0) return { schema: null, value: null };
     let json: Json;
     try {
-      json = JSON.parse(bytes.toString('utf8')) as Json;
+      const text = bytes.toString('utf8');
+      json = (LONG_DIGITS.test(text) ? parseExactJson(text) : JSON.parse(text)) as Json;
     } catch (err) {
       throw new DataException(`Converting byte[] to Kafka Connect data failed due to serialization error: ${(err as Error).message}`);
     }

@@ -1,8 +1,8 @@
 /**
  * Connect's data model: schemas (Kafka Connect's `Schema`), values that follow them, and
  * records as connectors see them. Struct values are plain objects keyed by field name; int64
- * values are JS numbers (exact up to 2^53), bytes are Buffers, logical Date/Time/Timestamp values
- * are `Date`s.
+ * values are JS numbers when exact (up to 2^53) and bigints beyond (a Java long's whole range),
+ * bytes are Buffers, logical Date/Time/Timestamp values are `Date`s.
  */
 export type SchemaType = 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'boolean' | 'string' | 'bytes' | 'array' | 'map' | 'struct';
 

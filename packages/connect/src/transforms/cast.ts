@@ -13,8 +13,16 @@ export function castValue(value: unknown, to: SchemaType): unknown {
   if (to === 'boolean') {
     if (typeof value === 'boolean') return value;
     if (typeof value === 'number') return value !== 0;
+    if (typeof value === 'bigint') return value !== 0n;
     if (typeof value === 'string') return value.trim().toLowerCase() === 'true';
     throw new DataException(`Unexpected type in Cast transformation: ${typeof value}`);
+  }
+  // An int64 (bigint past 2^53, or such digits in a string) narrows as Java's casts do: low bits kept.
+  const long = typeof value === 'bigint' ? value : typeof value === 'string' && /^\s*-?\d{16,}\s*$/.test(value) ? BigInt(value.trim()) : null;
+  if (long !== null && to !== 'float32' && to !== 'float64') {
+    const bits = to === 'int8' ? 8 : to === 'int16' ? 16 : to === 'int32' ? 32 : 64;
+    const narrowed = BigInt.asIntN(bits, long);
+    return to === 'int64' && !Number.isSafeInteger(Number(narrowed)) ? narrowed : Number(narrowed);
   }
   const n = typeof value === 'boolean' ? (value ? 1 : 0) : value instanceof Date ? value.getTime() : Number(value);
   if (typeof value === 'string' && (value.trim() === '' || !Number.isFinite(n))) throw new DataException(`Value (${value}) cannot be cast to ${to}`);
