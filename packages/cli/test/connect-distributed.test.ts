@@ -213,3 +213,79 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
 test('connect-distributed: three workers, kill -9 of the source\'s worker, no gap in the sink file', { timeout: 180_000 }, (t) => scenario(t, false));
 
 test('connect-distributed with exactly.once.source.support=enabled: kill -9 leaves neither gap nor duplicate', { timeout: 180_000 }, (t) => scenario(t, true));
+
+test('connect-distributed spreads one connector\'s tasks over the workers, and a killed worker\'s tasks move to the others', { timeout: 180_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-spread-'));
+  const broker = await startBroker({ dataDir: join(dir, 'data'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
+  const bootstrap = `127.0.0.1:${broker.port}`;
+  const workers: Worker[] = [];
+  t.after(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await broker.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const props = join(dir, 'worker.properties');
+  await writeFile(props, [
+    `bootstrap.servers=${bootstrap}`,
+    'group.id=spread-cluster',
+    'key.converter=org.apache.kafka.connect.storage.StringConverter',
+    'value.converter=org.apache.kafka.connect.storage.StringConverter',
+    'config.storage.topic=spread-configs',
+    'offset.storage.topic=spread-offsets',
+    'status.storage.topic=spread-status',
+    'config.storage.replication.factor=1',
+    'offset.storage.replication.factor=1',
+    'status.storage.replication.factor=1',
+    'offset.flush.interval.ms=300',
+    'session.timeout.ms=6000',
+    'heartbeat.interval.ms=1000',
+    'scheduled.rebalance.max.delay.ms=2000',
+    'consumer.session.timeout.ms=6000',
+    'consumer.heartbeat.interval.ms=1000',
+    'listeners=http://127.0.0.1:0',
+  ].join('\n'));
+  for (let i = 0; i < 3; i++) workers.push(await startWorker(props));
+  const { Admin, Producer } = await import('@sluice/client');
+  const admin = new Admin({ brokers: [bootstrap] });
+  await admin.createTopics([{ topic: 'spread-in', numPartitions: 4, replicationFactor: 1 }]);
+  await admin.close();
+  const output = join(dir, 'out.txt');
+  for (let i = 0; ; i++) {
+    const r = await json(`${workers[0].url}/connectors`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'wide-sink', config: { 'connector.class': 'FileStreamSink', topics: 'spread-in', file: output, 'tasks.max': '4' } }) });
+    if (r.status === 201) break;
+    assert.ok(i < 60 && r.status === 409, JSON.stringify(r.body));
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  type Status = { connector: { state: string; worker_id: string }; tasks: Array<{ id: number; state: string; worker_id: string }> };
+  const status = async (w: Worker) => (await json(`${w.url}/connectors/wide-sink/status`)).body as Status;
+  const running = (s: Status, among: Worker[]) => s.tasks.length === 4 && s.tasks.every((task) => task.state === 'RUNNING' && among.some((w) => w.id === task.worker_id));
+  await waitFor('four running tasks', async () => running(await status(workers[0]), workers)).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(await status(workers[0]))}`);
+  });
+  const spread = await status(workers[1]);
+  const perWorker = new Map<string, number>();
+  for (const task of spread.tasks) perWorker.set(task.worker_id, (perWorker.get(task.worker_id) ?? 0) + 1);
+  assert.equal(perWorker.size, 3, `tasks on every worker: ${JSON.stringify(spread.tasks)}`);
+  assert.ok(Math.max(...perWorker.values()) <= 2, 'no worker runs more than its fair share');
+
+  const producer = new Producer({ brokers: [bootstrap] });
+  t.after(() => producer.close());
+  await producer.sendBatch(Array.from({ length: 200 }, (_, i) => ({ topic: 'spread-in', partition: i % 4, value: `before ${i}` })));
+  await waitFor('the first records in the sink file', async () => (await lines(output)).length >= 200);
+
+  // kill -9 a worker running tasks but not the connector instance: its tasks move, the instance stays.
+  const victim = workers.find((w) => w.id !== spread.connector.worker_id && spread.tasks.some((task) => task.worker_id === w.id))!;
+  victim.child.kill('SIGKILL');
+  const survivors = workers.filter((w) => w !== victim);
+  await producer.sendBatch(Array.from({ length: 200 }, (_, i) => ({ topic: 'spread-in', partition: i % 4, value: `after ${i}` })));
+  await waitFor('every task running on the survivors', async () => running(await status(survivors[0]), survivors), 90_000).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(await status(survivors[0]))}; logs:\n${survivors.map((w) => w.stderr().slice(-2000)).join('\n---\n')}`);
+  });
+  assert.equal((await status(survivors[0])).connector.worker_id, spread.connector.worker_id, 'the instance did not move');
+  await waitFor('every record in the sink file', async () => {
+    const got = new Set(await lines(output));
+    return Array.from({ length: 200 }, (_, i) => `after ${i}`).every((l) => got.has(l)) && Array.from({ length: 200 }, (_, i) => `before ${i}`).every((l) => got.has(l));
+  });
+  for (const w of survivors) w.child.kill('SIGTERM');
+  for (const w of survivors) assert.equal(await new Promise((r) => (w.child.exitCode !== null ? r(w.child.exitCode) : w.child.on('exit', r))), 0, w.stderr());
+});

@@ -41,8 +41,8 @@ export type RestHerder = Pick<
   forwardTo?(): string | null;
   /** Distributed: no generation joined yet, so there is no leader to take a write. */
   awaitingLeader?(): boolean;
-  ownerUrl?(name: string): string | null;
-  ownsLocally?(name: string): boolean;
+  ownerUrl?(name: string, task?: number): string | null;
+  ownsLocally?(name: string, task?: number): boolean;
 };
 
 export async function createRestServer(herder: RestHerder, log: (line: string) => void): Promise<FastifyInstance> {
@@ -78,14 +78,16 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     if (herder.awaitingLeader?.()) {
       return reply.status(409).send({ error_code: 409, message: 'Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.' });
     }
-    const restart = /^\/connectors\/([^/]+)\/(restart|tasks\/\d+\/restart)$/.exec(url.pathname);
+    const restart = /^\/connectors\/([^/]+)\/(restart|tasks\/(\d+)\/restart)$/.exec(url.pathname);
     // KIP-745: a restart with includeTasks or onlyFailed is the leader's (a config-topic record).
     const planned = restart !== null && restart[2] === 'restart' && (bool(url.searchParams.get('includeTasks') ?? undefined) || bool(url.searchParams.get('onlyFailed') ?? undefined));
     let target: string | null;
     if (restart && !planned) {
       const name = decodeURIComponent(restart[1]);
-      if (herder.ownsLocally?.(name)) return;
-      target = herder.ownerUrl?.(name) ?? null;
+      // A task restart goes to the worker running that task, a connector restart to its instance's.
+      const task = restart[3] === undefined ? undefined : Number(restart[3]);
+      if (herder.ownsLocally?.(name, task)) return;
+      target = herder.ownerUrl?.(name, task) ?? null;
       if (!target) return;
     } else {
       target = herder.forwardTo();

@@ -77,6 +77,11 @@ export class StandaloneHerder {
     private readonly log: (line: string) => void = (l) => console.error(l),
     /** Distributed workers with exactly.once.source.support=enabled give source tasks a transactional setup. */
     private readonly exactlyOnce: ((connector: string, taskId: number) => ExactlyOnceSource | null) | null = null,
+    /**
+     * Distributed workers: a connector instance here computes its task configs but starts no
+     * tasks; tasks run as task units (startTaskUnit) wherever the group assigned each one.
+     */
+    private readonly tasksElsewhere = false,
   ) {
     this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin' });
     this.workerId = new URL(config.advertisedUrl).host;
@@ -133,7 +138,17 @@ export class StandaloneHerder {
   }
 
   topics(name: string): Record<string, { topics: string[] }> {
-    return { [name]: { topics: [...this.entry(name).topics].sort() } };
+    const topics = new Set([...(this.connectors.get(name)?.topics ?? this.entry(name).topics), ...(this.units.get(name)?.entry.topics ?? [])]);
+    return { [name]: { topics: [...topics].sort() } };
+  }
+
+  /** Topics the task units of `name` here have used (distributed mode). */
+  taskUnitTopics(name: string): string[] {
+    return [...(this.units.get(name)?.entry.topics ?? [])];
+  }
+
+  resetTaskUnitTopics(name: string): void {
+    this.units.get(name)?.entry.topics.clear();
   }
 
   resetTopics(name: string): void {
@@ -197,7 +212,7 @@ export class StandaloneHerder {
       this.log(`Connector ${e.name} failed to start: ${(err as Error).message}`);
       return;
     }
-    e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
+    if (!this.tasksElsewhere) e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
   }
 
   private taskConfigsFor(e: ConnectorEntry, instance: Connector): TaskProps[] {
@@ -304,6 +319,10 @@ export class StandaloneHerder {
     if (!e.instance || e.state !== 'RUNNING') return;
     const next = this.taskConfigsFor(e, e.instance);
     if (JSON.stringify(next) === JSON.stringify(e.taskConfigs)) return;
+    if (this.tasksElsewhere) {
+      e.taskConfigs = next; // published by the distributed herder; the task units follow
+      return;
+    }
     await this.stopTasks(e);
     e.taskConfigs = next;
     e.tasks = next.map((props, id) => this.startTask(e, id, props));
@@ -381,7 +400,7 @@ export class StandaloneHerder {
           e.state = e.target === 'PAUSED' ? 'PAUSED' : e.target === 'STOPPED' ? 'STOPPED' : 'RUNNING';
           if (!e.tasks.length && e.target !== 'STOPPED') {
             e.taskConfigs = this.taskConfigsFor(e, instance);
-            e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
+            if (!this.tasksElsewhere) e.tasks = e.taskConfigs.map((props, id) => this.startTask(e, id, props));
           }
         } catch (err) {
           e.state = 'FAILED';
@@ -408,6 +427,90 @@ export class StandaloneHerder {
       if (old instanceof WorkerSinkTask) await old.closeDeadLetterQueue();
     }
     e.tasks[id] = this.startTask(e, id, e.taskConfigs[id]);
+  }
+
+  // ---- task units (distributed mode): one task of a connector whose instance may run elsewhere ----
+
+  private readonly units = new Map<string, { entry: ConnectorEntry; tasks: Map<number, { props: TaskProps; task: WorkerTask | null }> }>();
+
+  /** Starts (or restarts, with these settings) task `id` of connector `name` here, as Kafka's Worker.startTask. */
+  startTaskUnit(name: string, config: Record<string, string>, target: TargetState, id: number, props: TaskProps): Promise<void> {
+    return this.serial(async () => {
+      const plugin = this.plugins.connector(config['connector.class']);
+      if (!plugin) throw new ConnectException(`Failed to find any class that implements Connector and which name matches ${config['connector.class']}`);
+      let unit = this.units.get(name);
+      if (!unit) {
+        unit = { entry: { name, config, type: plugin.type, target, instance: null, state: 'RUNNING', trace: null, taskConfigs: [], tasks: [], topics: new Set() }, tasks: new Map() };
+        this.units.set(name, unit);
+      }
+      unit.entry.config = config;
+      unit.entry.type = plugin.type;
+      unit.entry.target = target;
+      await this.stopUnitTask(unit.tasks.get(id)?.task ?? null);
+      unit.tasks.set(id, { props, task: target === 'STOPPED' ? null : this.startTask(unit.entry, id, props) });
+    });
+  }
+
+  /** Stops task `id` of `name` here (revoked, or its connector deleted). */
+  stopTaskUnit(name: string, id: number): Promise<void> {
+    return this.serial(async () => {
+      const unit = this.units.get(name);
+      const held = unit?.tasks.get(id);
+      if (!unit || !held) return;
+      unit.tasks.delete(id);
+      if (unit.tasks.size === 0) this.units.delete(name);
+      await this.stopUnitTask(held.task);
+    });
+  }
+
+  private async stopUnitTask(task: WorkerTask | null): Promise<void> {
+    if (!task) return;
+    await task.stop(this.config.gracefulShutdownMs);
+    if (task instanceof WorkerSinkTask) await task.closeDeadLetterQueue();
+  }
+
+  /** The task units of `name` here: id, the settings they run with, their status. */
+  taskUnits(name: string): Array<{ id: number; config: Record<string, string>; props: TaskProps; status: TaskStatus | null }> {
+    const unit = this.units.get(name);
+    if (!unit) return [];
+    return [...unit.tasks].sort(([a], [b]) => a - b).map(([id, held]) => ({ id, config: unit.entry.config, props: held.props, status: held.task ? this.taskStatusOf(held.task, id) : null }));
+  }
+
+  /** A target-state change for the task units of `name` here. */
+  setTaskUnitsTarget(name: string, target: TargetState): Promise<void> {
+    return this.serial(async () => {
+      const unit = this.units.get(name);
+      if (!unit) return;
+      const wasStopped = unit.entry.target === 'STOPPED';
+      unit.entry.target = target;
+      for (const [id, held] of unit.tasks) {
+        if (target === 'STOPPED') {
+          await this.stopUnitTask(held.task);
+          held.task = null;
+        } else if (!held.task || wasStopped) {
+          held.task = this.startTask(unit.entry, id, held.props);
+        } else if (target === 'PAUSED') held.task.pause();
+        else held.task.resume();
+      }
+    });
+  }
+
+  /** Restarts task units of `name` here (all, or the FAILED ones); `only` limits it to one id. */
+  restartTaskUnits(name: string, onlyFailed: boolean, only?: number): Promise<void> {
+    return this.serial(async () => {
+      const unit = this.units.get(name);
+      if (!unit) return;
+      for (const [id, held] of unit.tasks) {
+        if (only !== undefined && id !== only) continue;
+        if (onlyFailed && held.task?.state !== 'FAILED') continue;
+        await this.stopUnitTask(held.task);
+        held.task = unit.entry.target === 'STOPPED' ? null : this.startTask(unit.entry, id, held.props);
+      }
+    });
+  }
+
+  hasTaskUnit(name: string, id: number): boolean {
+    return this.units.get(name)?.tasks.has(id) ?? false;
   }
 
   async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
@@ -454,6 +557,8 @@ export class StandaloneHerder {
   async close(): Promise<void> {
     await this.serial(async () => {
       await Promise.all([...this.connectors.values()].map((e) => this.shutdown(e)));
+      await Promise.all([...this.units.values()].flatMap((u) => [...u.tasks.values()].map((held) => this.stopUnitTask(held.task))));
+      this.units.clear();
     });
     await this.admin.close();
   }

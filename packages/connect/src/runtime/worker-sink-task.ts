@@ -156,7 +156,15 @@ export class WorkerSinkTask extends WorkerTask {
     if (!offered.size) return;
     const safe = await this.task.preCommit(offered);
     const commits: OffsetToCommit[] = [...safe.values()].map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset) }));
-    if (commits.length) await this.consumer.commit(commits);
+    if (!commits.length) return;
+    try {
+      await this.consumer.commit(commits);
+    } catch (err) {
+      // As Kafka's WorkerSinkTask: a failed commit (a rebalance under way, a coordinator moving)
+      // is logged, not fatal; a later commit covers it, or the partition's next owner re-reads
+      // from the last committed offset (at-least-once).
+      this.runtime.log(`WorkerSinkTask{id=${this.runtime.connector}-${this.runtime.taskId}} Offset commit failed: ${(err as Error).message}`);
+    }
   }
 
   protected onPauseChange(paused: boolean): void {

@@ -4,9 +4,11 @@
  * `target-state-<name>`, values `{"properties":…}`, `{"tasks":N}`, `{"state":…}`), statuses in
  * `status.storage.topic` (`status-connector-<name>`, `status-task-<name>-<n>`, values
  * `{"state","trace","worker_id","generation"}`), source offsets in `offset.storage.topic`.
- * Writes go through the leader (the REST layer forwards them); the leader assigns each connector,
- * with its tasks, to one worker; that worker runs it through a local herder, publishes its task
- * configs and statuses, and follows target-state changes.
+ * Writes go through the leader (the REST layer forwards them). The leader assigns connector
+ * instances and tasks separately, as Kafka's IncrementalCooperativeAssignor does, spreading each
+ * kind evenly over the workers: the worker running a connector's instance publishes its task
+ * configs; each task runs where it was assigned, from those configs (a task unit of the local
+ * herder). Workers publish the statuses of what they run and follow target-state changes.
  */
 import { Admin, Cluster } from '@sluice/client';
 import { RestError, StandaloneHerder, type ConnectorInfo, type ConnectorStatus, type TargetState, type TaskStatus } from '../herder.js';
@@ -81,11 +83,14 @@ export class DistributedHerder {
   private readonly admin: Admin;
   private member: ConnectGroupMember | null = null;
   private cluster: Cluster | null = null;
+  /** Connectors whose instance runs here. */
   private owned = new Set<string>();
+  /** Tasks that run here, by connector. */
+  private ownedTasks = new Map<string, Set<number>>();
   private leaderUrl: string | null = null;
   private isLeader = false;
   private published = new Map<string, string>();
-  /** Leader's memory of the last plan, to notice a departed worker's connectors. */
+  /** Leader's memory of the last plan (unit key -> member), to notice a departed worker's work. */
   private previousOwners = new Map<string, string>();
   private lostDeadlines = new Map<string, number>();
   private statusTimer: NodeJS.Timeout | null = null;
@@ -105,7 +110,7 @@ export class DistributedHerder {
           catchUp: async () => { await this.offsets.log.readToEnd(); },
           remember: (c, w) => this.offsets.remember(c, w),
         })
-      : null);
+      : null, true);
     this.admin = new Admin({ brokers: config.bootstrapServers });
     this.advertisedUrl = config.advertisedUrl;
     this.local.workerId = new URL(config.advertisedUrl).host;
@@ -127,7 +132,7 @@ export class DistributedHerder {
     this.configHistoryRead = true;
     this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
     this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
-      metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: new Map([...this.owned].map((n) => [n, [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(n) ?? 0 }, (_, i) => i)]])) }),
+      metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: this.ownedUnits() }),
       assign: (leaderId, members) => this.assign(leaderId, members),
       assigned: (a) => this.serial(() => this.assigned(a)),
       log: this.log,
@@ -158,23 +163,41 @@ export class DistributedHerder {
         this.configs.set(name, (v.properties ?? {}) as Record<string, string>);
       }
       if (this.isLeader && existed !== this.configs.has(name)) this.member?.requestRejoin();
-      else if (this.owned.has(name) && v !== null) void this.serial(() => this.applyOwned(name));
+      else if (v !== null) {
+        if (this.owned.has(name)) void this.serial(() => this.applyOwned(name));
+        // Tasks run with their connector's settings (converters, transforms, errors.*).
+        if (this.ownedTasks.get(name)?.size) void this.serial(() => this.refreshOwnedTasks(name));
+      }
     } else if ((m = /^target-state-(.+)$/.exec(r.key))) {
-      if (v === null) this.targets.delete(m[1]);
-      else this.targets.set(m[1], ((v.state as string) ?? 'STARTED') as TargetState);
       const name = m[1];
+      const wasStopped = this.targets.get(name) === 'STOPPED';
+      if (v === null) this.targets.delete(name);
+      else this.targets.set(name, ((v.state as string) ?? 'STARTED') as TargetState);
       if (this.owned.has(name)) void this.serial(() => this.applyTarget(name));
+      if (this.ownedTasks.get(name)?.size) void this.serial(() => this.local.setTaskUnitsTarget(name, this.targets.get(name) ?? 'STARTED').then(() => this.publish()));
+      // A stopped connector has no tasks: they are revoked, and assigned again on resume.
+      if (this.isLeader && wasStopped !== (this.targets.get(name) === 'STOPPED')) this.member?.requestRejoin();
     } else if ((m = /^task-(.+)-(\d+)$/.exec(r.key))) {
       if (v !== null) this.taskProps.set(`${m[1]}\u0000${m[2]}`, (v.properties ?? {}) as Record<string, string>);
     } else if ((m = /^commit-(.+)$/.exec(r.key))) {
-      if (v !== null) this.taskCounts.set(m[1], Number(v.tasks ?? 0));
-    } else if ((m = /^restart-connector-(.+)$/.exec(r.key))) {
-      // KIP-745: the worker running the connector carries out a restart request from the config topic.
       const name = m[1];
-      if (v !== null && this.configHistoryRead && this.owned.has(name) && this.local.has(name)) {
+      if (v !== null) {
+        const before = this.taskCounts.get(name);
+        this.taskCounts.set(name, Number(v.tasks ?? 0));
+        // New task configs: a different count means tasks to assign or revoke; tasks here whose
+        // configs changed restart with them.
+        if (this.isLeader && before !== this.taskCounts.get(name)) this.member?.requestRejoin();
+        if (this.ownedTasks.get(name)?.size) void this.serial(() => this.refreshOwnedTasks(name));
+      }
+    } else if ((m = /^restart-connector-(.+)$/.exec(r.key))) {
+      // KIP-745: the workers running the connector and its tasks carry out a restart request from the config topic.
+      const name = m[1];
+      if (v !== null && this.configHistoryRead) {
         const includeTasks = v['include-tasks'] === true;
         const onlyFailed = v['only-failed'] === true;
-        void this.serial(() => this.local.restart(name, includeTasks, onlyFailed).then(() => this.publish())).catch((err: unknown) => this.log(`Restarting ${name}: ${(err as Error).message}`));
+        const fail = (err: unknown) => this.log(`Restarting ${name}: ${(err as Error).message}`);
+        if (this.owned.has(name) && this.local.has(name)) void this.serial(() => this.local.restart(name, false, onlyFailed).then(() => this.publish())).catch(fail);
+        if (includeTasks && this.ownedTasks.get(name)?.size) void this.serial(() => this.local.restartTaskUnits(name, onlyFailed).then(() => this.publish())).catch(fail);
       }
     }
   }
@@ -187,81 +210,152 @@ export class DistributedHerder {
   // ---- group ----
 
   /**
-   * Incremental cooperative assignment (the unit is a connector with its tasks): what a live
-   * worker runs stays there; work of a departed worker waits `scheduled.rebalance.max.delay.ms`
-   * for it to come back, then goes to the least loaded workers; deleted connectors and a busy
-   * worker's excess over its fair share are revoked and placed in the follow-up round.
+   * Incremental cooperative assignment, Kafka's IncrementalCooperativeAssignor: connector instances
+   * and tasks are assigned separately, each kind spread evenly over the workers. What a live worker
+   * runs stays there; work of a departed worker waits `scheduled.rebalance.max.delay.ms` for it to
+   * come back, then goes to the least loaded workers; deleted work and a worker's excess over its
+   * fair share of either kind are revoked and placed in the follow-up round.
    */
   private async assign(leaderId: string, members: Array<{ memberId: string; metadata: WorkerMetadata }>): Promise<Map<string, ConnectAssignment>> {
     const configOffset = await this.configLog.readToEnd();
     const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
     const leaderUrl = members.find((m) => m.memberId === leaderId)!.metadata.url;
     const plan = new Map<string, ConnectAssignment>(sorted.map((m) => [m.memberId, { error: 0, leader: leaderId, leaderUrl, configOffset, assignment: new Map(), revoked: new Map(), scheduledDelayMs: 0 }]));
-    const tasksOf = (name: string) => [CONNECTOR_TASK, ...Array.from({ length: this.taskCounts.get(name) ?? 0 }, (_, t) => t)];
-    const load = new Map<string, string[]>(sorted.map((m) => [m.memberId, []]));
+    const add = (work: Map<string, number[]>, name: string, task: number) => work.set(name, [...(work.get(name) ?? []), task]);
+    const unitKey = (name: string, task: number) => `${name}\u0000${task}`;
+    // Every unit there should be: each connector's instance, and its tasks unless it is stopped.
+    const units: Array<{ name: string; task: number }> = [];
+    for (const name of [...this.configs.keys()].sort()) {
+      units.push({ name, task: CONNECTOR_TASK });
+      const count = this.targets.get(name) === 'STOPPED' ? 0 : (this.taskCounts.get(name) ?? 0);
+      for (let task = 0; task < count; task++) units.push({ name, task });
+    }
+    const wanted = new Set(units.map((u) => unitKey(u.name, u.task)));
+    const kindOf = (task: number) => (task === CONNECTOR_TASK ? 'connectors' : 'tasks');
+    const load = new Map(sorted.map((m) => [m.memberId, { connectors: [] as Array<{ name: string; task: number }>, tasks: [] as Array<{ name: string; task: number }> }]));
     const owner = new Map<string, string>();
+    const revoked = new Set<string>();
     for (const m of sorted) {
-      for (const name of m.metadata.owned.keys()) {
-        if (!this.configs.has(name) || owner.has(name)) {
-          plan.get(m.memberId)!.revoked.set(name, m.metadata.owned.get(name)!);
-          continue;
+      for (const [name, tasks] of m.metadata.owned) {
+        for (const task of tasks) {
+          const key = unitKey(name, task);
+          if (!wanted.has(key) || owner.has(key)) {
+            add(plan.get(m.memberId)!.revoked, name, task);
+            revoked.add(key);
+            continue;
+          }
+          owner.set(key, m.memberId);
+          load.get(m.memberId)![kindOf(task)].push({ name, task });
         }
-        owner.set(name, m.memberId);
-        load.get(m.memberId)!.push(name);
       }
     }
-    const names = [...this.configs.keys()].sort();
-    const fair = Math.ceil(names.length / sorted.length);
-    for (const m of sorted) {
-      const mine = load.get(m.memberId)!;
-      while (mine.length > fair) {
-        const name = mine.pop()!;
-        owner.delete(name);
-        plan.get(m.memberId)!.revoked.set(name, tasksOf(name));
+    for (const kind of ['connectors', 'tasks'] as const) {
+      const total = units.filter((u) => kindOf(u.task) === kind).length;
+      const fair = Math.ceil(total / sorted.length);
+      for (const m of sorted) {
+        const mine = load.get(m.memberId)![kind];
+        while (mine.length > fair) {
+          const unit = mine.pop()!;
+          const key = unitKey(unit.name, unit.task);
+          owner.delete(key);
+          revoked.add(key);
+          add(plan.get(m.memberId)!.revoked, unit.name, unit.task);
+        }
       }
     }
     const now = Date.now();
     const live = new Set(sorted.map((m) => m.memberId));
     let delay = 0;
-    for (const name of names) {
-      if (owner.has(name) || [...plan.values()].some((p) => p.revoked.has(name))) continue;
-      const previous = this.previousOwners.get(name);
+    for (const unit of units) {
+      const key = unitKey(unit.name, unit.task);
+      if (owner.has(key) || revoked.has(key)) continue;
+      const previous = this.previousOwners.get(key);
       if (previous && !live.has(previous) && this.settings.scheduledRebalanceMaxDelayMs > 0) {
-        const deadline = this.lostDeadlines.get(name) ?? now + this.settings.scheduledRebalanceMaxDelayMs;
-        this.lostDeadlines.set(name, deadline);
+        const deadline = this.lostDeadlines.get(key) ?? now + this.settings.scheduledRebalanceMaxDelayMs;
+        this.lostDeadlines.set(key, deadline);
         if (deadline > now) {
           delay = Math.max(delay, deadline - now);
           continue;
         }
       }
-      this.lostDeadlines.delete(name);
-      const target = sorted.reduce((best, m) => (load.get(m.memberId)!.length < load.get(best.memberId)!.length ? m : best), sorted[0]);
-      load.get(target.memberId)!.push(name);
-      owner.set(name, target.memberId);
-      plan.get(target.memberId)!.assignment.set(name, tasksOf(name));
+      this.lostDeadlines.delete(key);
+      const kind = kindOf(unit.task);
+      const target = sorted.reduce((best, m) => (load.get(m.memberId)![kind].length < load.get(best.memberId)![kind].length ? m : best), sorted[0]);
+      load.get(target.memberId)![kind].push(unit);
+      owner.set(key, target.memberId);
+      add(plan.get(target.memberId)!.assignment, unit.name, unit.task);
     }
     for (const p of plan.values()) p.scheduledDelayMs = delay;
+    // Units waiting for their departed owner keep it as their previous owner.
+    for (const [key, member] of this.previousOwners) if (!owner.has(key) && this.lostDeadlines.has(key)) owner.set(key, member);
     this.previousOwners = owner;
     return plan;
+  }
+
+  /** What this worker runs, as its group metadata says: connector -> task ids (-1: the instance). */
+  private ownedUnits(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const name of this.owned) out.set(name, [CONNECTOR_TASK]);
+    for (const [name, tasks] of this.ownedTasks) if (tasks.size) out.set(name, [...(out.get(name) ?? []), ...[...tasks].sort((a, b) => a - b)]);
+    return out;
+  }
+
+  /** Starts an assigned task here from its published config (a no-op until that config has been read). */
+  private async startOwnedTask(name: string, task: number): Promise<void> {
+    const config = this.configs.get(name);
+    const props = this.taskProps.get(`${name}\u0000${task}`);
+    if (!config || !props || !this.ownedTasks.get(name)?.has(task)) return;
+    await this.local.startTaskUnit(name, config, this.targets.get(name) ?? 'STARTED', task, props).catch((err: unknown) => this.log(`Could not start task ${name}-${task}: ${(err as Error).message}`));
+  }
+
+  /** Restarts the tasks of `name` here whose connector config or task config changed (or that never started). */
+  private async refreshOwnedTasks(name: string): Promise<void> {
+    const running = new Map(this.local.taskUnits(name).map((u) => [u.id, u]));
+    for (const task of this.ownedTasks.get(name) ?? []) {
+      const current = running.get(task);
+      const config = this.configs.get(name);
+      const props = this.taskProps.get(`${name}\u0000${task}`);
+      if (current && JSON.stringify(current.config) === JSON.stringify(config) && JSON.stringify(current.props) === JSON.stringify(props)) continue;
+      await this.startOwnedTask(name, task);
+    }
+    await this.publish();
   }
 
   private async revokeAll(): Promise<void> {
     await Promise.all([...this.owned].map((name) => this.local.deleteConnector(name).catch(() => undefined)));
     this.owned.clear();
+    for (const [name, tasks] of this.ownedTasks) for (const task of tasks) await this.local.stopTaskUnit(name, task);
+    this.ownedTasks.clear();
   }
 
   private async assigned(a: ConnectAssignment): Promise<void> {
     this.leaderUrl = a.leaderUrl;
     this.isLeader = a.leader === this.member?.memberId;
-    for (const name of a.revoked.keys()) {
-      this.owned.delete(name);
-      if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+    for (const [name, tasks] of a.revoked) {
+      for (const task of tasks) {
+        if (task === CONNECTOR_TASK) {
+          this.owned.delete(name);
+          if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
+        } else {
+          this.ownedTasks.get(name)?.delete(task);
+          await this.local.stopTaskUnit(name, task);
+        }
+      }
     }
     await this.configLog.readToEnd();
     await this.offsets.log.readToEnd();
-    for (const name of a.assignment.keys()) {
-      this.owned.add(name);
-      await this.applyOwned(name);
+    for (const [name, tasks] of a.assignment) {
+      for (const task of tasks) {
+        if (task === CONNECTOR_TASK) {
+          this.owned.add(name);
+          await this.applyOwned(name);
+        } else {
+          let mine = this.ownedTasks.get(name);
+          if (!mine) this.ownedTasks.set(name, (mine = new Set()));
+          mine.add(task);
+          await this.startOwnedTask(name, task);
+        }
+      }
     }
     // Connectors deleted from the config topic stop here too, whoever the leader is.
     for (const name of [...this.owned]) {
@@ -269,7 +363,14 @@ export class DistributedHerder {
       this.owned.delete(name);
       if (this.local.has(name)) await this.local.deleteConnector(name).catch(() => undefined);
     }
-    this.log(`Connect group generation ${this.member?.generation}: ${this.isLeader ? 'leader' : 'follower'}; assigned ${[...a.assignment.keys()].join(', ') || 'nothing'}, revoked ${[...a.revoked.keys()].join(', ') || 'nothing'}, running ${[...this.owned].join(', ') || 'nothing'}`);
+    for (const [name, tasks] of [...this.ownedTasks]) {
+      if (this.configs.has(name)) continue;
+      for (const task of tasks) await this.local.stopTaskUnit(name, task);
+      this.ownedTasks.delete(name);
+    }
+    await this.publish();
+    const describe = (work: Map<string, number[]>) => [...work].map(([name, tasks]) => tasks.map((t) => (t === CONNECTOR_TASK ? name : `${name}-${t}`)).join(', ')).join(', ') || 'nothing';
+    this.log(`Connect group generation ${this.member?.generation}: ${this.isLeader ? 'leader' : 'follower'}; assigned ${describe(a.assignment)}, revoked ${describe(a.revoked)}, running ${describe(this.ownedUnits())}`);
   }
 
   private async applyOwned(name: string): Promise<void> {
@@ -311,13 +412,24 @@ export class DistributedHerder {
       const status = this.local.status(name);
       const writes: Array<[string, StatusValue]> = [[`status-connector-${name}`, { state: status.connector.state, trace: status.connector.trace ?? null, worker_id: status.connector.worker_id, generation }]];
       for (const t of status.tasks) writes.push([`status-task-${name}-${t.id}`, { state: t.state, trace: t.trace ?? null, worker_id: t.worker_id, generation }]);
-      for (const [key, value] of writes) {
-        const json = JSON.stringify(value);
-        if (this.published.get(key) === json) continue;
-        await this.statusLog.send(key, value);
-        this.statuses.set(key, value);
-        this.published.set(key, json);
+      await this.writeStatuses(writes);
+    }
+    for (const name of this.ownedTasks.keys()) {
+      const writes: Array<[string, StatusValue]> = [];
+      for (const unit of this.local.taskUnits(name)) {
+        if (unit.status) writes.push([`status-task-${name}-${unit.id}`, { state: unit.status.state, trace: unit.status.trace ?? null, worker_id: unit.status.worker_id, generation }]);
       }
+      await this.writeStatuses(writes);
+    }
+  }
+
+  private async writeStatuses(writes: Array<[string, StatusValue]>): Promise<void> {
+    for (const [key, value] of writes) {
+      const json = JSON.stringify(value);
+      if (this.published.get(key) === json) continue;
+      await this.statusLog.send(key, value);
+      this.statuses.set(key, value);
+      this.published.set(key, json);
     }
   }
 
@@ -332,13 +444,14 @@ export class DistributedHerder {
     return this.isLeader || this.leaderUrl === null ? null : this.leaderUrl.replace(/\/$/, '');
   }
 
-  ownerUrl(name: string): string | null {
-    const s = this.statuses.get(`status-connector-${name}`);
-    return s ? `http://${s.worker_id}` : null;
+  /** Where the connector's instance (or, with `task`, that task) runs, as the status topic says. */
+  ownerUrl(name: string, task?: number): string | null {
+    const s = this.statuses.get(task === undefined ? `status-connector-${name}` : `status-task-${name}-${task}`);
+    return s?.worker_id ? `http://${s.worker_id}` : null;
   }
 
-  ownsLocally(name: string): boolean {
-    return this.local.has(name);
+  ownsLocally(name: string, task?: number): boolean {
+    return task === undefined ? this.local.has(name) : this.local.hasTaskUnit(name, task);
   }
 
   connectorNames(): string[] {
@@ -389,11 +502,11 @@ export class DistributedHerder {
 
   topics(name: string): Record<string, { topics: string[] }> {
     this.require(name);
-    return this.local.has(name) ? this.local.topics(name) : { [name]: { topics: [] } };
+    return { [name]: { topics: this.local.taskUnitTopics(name).sort() } };
   }
 
   resetTopics(name: string): void {
-    if (this.local.has(name)) this.local.resetTopics(name);
+    this.local.resetTaskUnitTopics(name);
   }
 
   validate(pluginName: string, config: Record<string, string>) {
@@ -458,10 +571,11 @@ export class DistributedHerder {
     return plan;
   }
 
-  restartTask(name: string, taskId: number): Promise<void> {
+  async restartTask(name: string, taskId: number): Promise<void> {
     this.require(name);
-    if (!this.local.has(name)) throw new RestError(409, `Connector ${name} is not running on this worker; retry the request`);
-    return this.local.restartTask(name, taskId);
+    if (!this.local.hasTaskUnit(name, taskId)) throw new RestError(409, `Task ${name}-${taskId} is not running on this worker; retry the request`);
+    await this.local.restartTaskUnits(name, false, taskId);
+    await this.serial(() => this.publish());
   }
 
   async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
