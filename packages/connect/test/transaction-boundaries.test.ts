@@ -1,7 +1,8 @@
 /**
- * KIP-618's connector-defined transaction boundaries: a source connector whose tasks commit and
- * abort through their TransactionContext, on one distributed worker with exactly-once source
- * support; a read_committed consumer sees exactly the committed records.
+ * KIP-618 on a distributed worker with exactly-once source support: connector-defined transaction
+ * boundaries (a source connector whose tasks commit and abort through their TransactionContext; a
+ * read_committed consumer sees exactly the committed records), the `exactly.once.support=required`
+ * preflight check, and the leader fencing the producers of tasks a connector no longer has.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '@sluice/broker';
-import { Consumer } from '@sluice/client';
+import { Consumer, Producer } from '@sluice/client';
 import { DistributedWorker } from '../src/index.js';
 import { rest, waitFor } from './helpers.js';
 
@@ -57,14 +58,15 @@ export class ScriptedSourceConnector extends SourceConnector {
   config() { return def; }
   start(props) { this.props = props; }
   taskClass() { return ScriptedTask; }
-  taskConfigs() { return [{ ...this.props }]; }
+  taskConfigs(max) { return Array.from({ length: max }, () => ({ ...this.props })); }
   stop() {}
   canDefineTransactionBoundaries(props) { return props.boundaries === 'off' ? 'UNSUPPORTED' : 'SUPPORTED'; }
+  exactlyOnceSupport(props) { return props.boundaries === 'off' ? null : 'SUPPORTED'; }
 }
 `;
 
-test("transaction.boundary=connector: the task's commits and aborts (after a record, after a batch) decide what a read_committed consumer sees", { timeout: 120_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-boundaries-'));
+async function startWorker(t: { after(fn: () => Promise<void>): void }, eos = true) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-eos-'));
   const broker = await startBroker({ dataDir: join(dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null, 'offsets.topic.replication.factor': 1, 'transaction.state.log.replication.factor': 1, 'transaction.state.log.min.isr': 1, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
   const pluginRoot = join(dir, 'plugins');
@@ -85,7 +87,7 @@ test("transaction.boundary=connector: the task's commits and aborts (after a rec
       'config.storage.replication.factor': '1',
       'offset.storage.replication.factor': '1',
       'status.storage.replication.factor': '1',
-      'exactly.once.source.support': 'enabled',
+      'exactly.once.source.support': eos ? 'enabled' : 'disabled',
       'offset.flush.interval.ms': '200',
       'plugin.path': pluginRoot,
       listeners: 'http://127.0.0.1:0',
@@ -97,6 +99,20 @@ test("transaction.boundary=connector: the task's commits and aborts (after a rec
     await broker.stop();
     await rm(dir, { recursive: true, force: true });
   });
+  /** PUT a connector's config, retrying while the worker has not yet joined its group (409). */
+  const put = async (name: string, config: Record<string, string>) => {
+    for (let i = 0; ; i++) {
+      const r = await rest(worker.url, 'PUT', `/connectors/${name}/config`, config);
+      if (r.status === 200 || r.status === 201) return r;
+      assert.ok(r.status === 409 && i < 100, JSON.stringify(r.body));
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  return { bootstrap, worker, put };
+}
+
+test("transaction.boundary=connector: the task's commits and aborts (after a record, after a batch) decide what a read_committed consumer sees", { timeout: 120_000 }, async (t) => {
+  const { bootstrap, worker, put } = await startWorker(t);
 
   const validate = async (boundaries: string) =>
     (await rest(worker.url, 'PUT', '/connector-plugins/ScriptedSourceConnector/config/validate', { 'connector.class': 'ScriptedSourceConnector', name: 'v', topic: 't', script: 'a', boundaries, 'transaction.boundary': 'connector' })).body as { error_count: number; configs: Array<{ value: { name: string; errors: string[] } }> };
@@ -114,13 +130,7 @@ test("transaction.boundary=connector: the task's commits and aborts (after a rec
     'r9 r10 commit@r9 abort', // r9 committed; r10 aborted with the batch
     'r11 commit', // the last one, so the consumer knows the end
   ].join(';');
-  for (let i = 0; ; i++) {
-    const created = await rest(worker.url, 'POST', '/connectors', { name: 'scripted', config: { 'connector.class': 'ScriptedSourceConnector', topic: 'scripted-out', script, 'transaction.boundary': 'connector' } });
-    if (created.status === 201) break;
-    // 409 until the worker has joined its group and leads it.
-    assert.ok(created.status === 409 && i < 100, JSON.stringify(created.body));
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await put('scripted', { 'connector.class': 'ScriptedSourceConnector', topic: 'scripted-out', script, 'transaction.boundary': 'connector' });
 
   const consumer = new Consumer({ brokers: [bootstrap], isolationLevel: 'read_committed' });
   t.after(() => consumer.close());
@@ -141,3 +151,77 @@ test("transaction.boundary=connector: the task's commits and aborts (after a rec
   }
   assert.deepEqual(seen, ['r0', 'r1', 'r5', 'r6', 'r7', 'r9', 'r11']);
 });
+
+test('exactly.once.support=required is checked against the connector and the worker', { timeout: 120_000 }, async (t) => {
+  const { worker } = await startWorker(t);
+  const validate = async (config: Record<string, string>) =>
+    (await rest(worker.url, 'PUT', '/connector-plugins/ScriptedSourceConnector/config/validate', { 'connector.class': 'ScriptedSourceConnector', name: 'v', topic: 't', script: 'a', ...config })).body as { error_count: number; configs: Array<{ value: { name: string; errors: string[] } }> };
+  const errorsOf = (body: Awaited<ReturnType<typeof validate>>) => body.configs.find((c) => c.value.name === 'exactly.once.support')!.value.errors;
+  assert.equal((await validate({ 'exactly.once.support': 'required' })).error_count, 0, 'the connector says SUPPORTED');
+  assert.match(errorsOf(await validate({ 'exactly.once.support': 'required', boundaries: 'off' }))[0], /does not implement the API required for preflight validation of exactly-once source support/);
+  assert.match(errorsOf(await validate({ 'exactly.once.support': 'always' }))[0], /must be one of \(case insensitive\): REQUESTED, REQUIRED/);
+  const fileSource = (await rest(worker.url, 'PUT', '/connector-plugins/FileStreamSource/config/validate', { 'connector.class': 'FileStreamSource', name: 'f', topic: 't', 'exactly.once.support': 'required' })).body as { error_count: number };
+  assert.equal(fileSource.error_count, 1, 'FileStreamSource reading standard input cannot be exactly once');
+});
+
+test('exactly.once.support=required on a worker without exactly-once source support is refused', { timeout: 120_000 }, async (t) => {
+  const { worker } = await startWorker(t, false);
+  const r = (await rest(worker.url, 'PUT', '/connector-plugins/ScriptedSourceConnector/config/validate', { 'connector.class': 'ScriptedSourceConnector', name: 'v', topic: 't', script: 'a', 'exactly.once.support': 'required', 'transaction.boundary': 'connector', boundaries: 'off' })).body as { error_count: number; configs: Array<{ value: { name: string; errors: string[] } }> };
+  assert.deepEqual(r.configs.find((c) => c.value.name === 'exactly.once.support')!.value.errors, ['This worker does not have exactly-once source support enabled.']);
+  assert.equal(r.error_count, 1, 'the transaction boundary is not checked where there are no transactions');
+});
+
+test('when a connector loses tasks, the leader fences the producers of the removed tasks (a zombie commits nothing more)', { timeout: 120_000 }, async (t) => {
+  const { bootstrap, worker, put } = await startWorker(t);
+  const config = { 'connector.class': 'ScriptedSourceConnector', topic: 'fenced-out', script: 'a;b;c', 'tasks.max': '3' };
+  await put('shrinking', config);
+  await waitFor(async () => {
+    const status = (await rest(worker.url, 'GET', '/connectors/shrinking/status')).body as { tasks: Array<{ state: string }> };
+    return status.tasks.length === 3 && status.tasks.every((task) => task.state === 'RUNNING');
+  }, 'three running tasks');
+  // A task 2 of this connector still running somewhere cut off from the group: its transactional id.
+  const zombie = new Producer({ brokers: [bootstrap], transactionalId: 'boundaries-shrinking-2' });
+  t.after(() => zombie.close());
+  await zombie.connect();
+  await zombie.initTransactions();
+  zombie.beginTransaction();
+  await zombie.send({ topic: 'fenced-out', value: 'zombie write' });
+  await put('shrinking', { ...config, 'tasks.max': '1' });
+  await waitFor(async () => {
+    const configs = await readAll(bootstrap, 'b-configs');
+    return configs.get('task-count-record-shrinking') === '{"task-count":1}';
+  }, 'the new task count recorded after fencing');
+  await assert.rejects(zombie.commitTransaction(), /fenced|epoch/i, 'the zombie\'s transaction cannot commit');
+  const consumer = new Consumer({ brokers: [bootstrap], isolationLevel: 'read_committed' });
+  t.after(() => consumer.close());
+  await consumer.assign([{ topic: 'fenced-out', partition: 0 }]);
+  await consumer.seekToBeginning();
+  const seen: string[] = [];
+  const deadline = Date.now() + 5000;
+  // One poll at a time: a poll outlived by the timeout is awaited again, not abandoned.
+  let pending = consumer.poll();
+  while (Date.now() < deadline) {
+    const batch = await Promise.race([pending, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+    if (batch === undefined) continue;
+    for (const r of batch?.records ?? []) seen.push(r.value!.toString());
+    pending = consumer.poll();
+  }
+  assert.ok(!seen.includes('zombie write'), `the zombie's record is never read_committed: ${seen.join(',')}`);
+});
+
+/** The latest value of every key of a compacted topic's partition 0. */
+async function readAll(bootstrap: string, topic: string): Promise<Map<string, string | null>> {
+  const consumer = new Consumer({ brokers: [bootstrap] });
+  try {
+    await consumer.assign([{ topic, partition: 0 }]);
+    await consumer.seekToBeginning();
+    const out = new Map<string, string | null>();
+    for (;;) {
+      const batch = await Promise.race([consumer.poll(), new Promise<null>((r) => setTimeout(() => r(null), 700))]);
+      if (!batch) return out;
+      for (const r of batch.records) out.set(r.key!.toString(), r.value?.toString() ?? null);
+    }
+  } finally {
+    await consumer.close();
+  }
+}

@@ -415,6 +415,36 @@ export class Admin {
     );
   }
 
+  /**
+   * Fences the producers of these transactional ids (KIP-664, Admin.fenceProducers): each id's
+   * transaction coordinator bumps its epoch as for a new producer instance, aborting an open
+   * transaction, so any producer still using the id fails from then on. Resolves with each id's
+   * producer id and new epoch.
+   */
+  async fenceProducers(transactionalIds: string[], options: { timeoutMs?: number } = {}): Promise<Array<{ transactionalId: string; producerId: bigint; producerEpoch: number }>> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    return Promise.all(
+      transactionalIds.map(async (transactionalId) => {
+        for (;;) {
+          const r = await this.cluster.withRetry(async () => {
+            const c = await this.cluster.coordinatorFor(transactionalId, 1);
+            const answer = await c.request(ApiKey.InitProducerId, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+            if (answer.errorCode === ErrorCode.NOT_COORDINATOR || answer.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) this.cluster.forgetCoordinator(transactionalId, 1);
+            return answer;
+          });
+          // The coordinator aborts an open transaction first and answers CONCURRENT_TRANSACTIONS meanwhile.
+          const again = r.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS || r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || r.errorCode === ErrorCode.NOT_COORDINATOR || r.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE;
+          if (again && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 50));
+            continue;
+          }
+          if (r.errorCode !== ErrorCode.NONE) throw new KafkaError(r.errorCode, `fencing producers of transactional id ${transactionalId}`);
+          return { transactionalId, producerId: r.producerId!, producerEpoch: r.producerEpoch! };
+        }
+      }),
+    );
+  }
+
   async describeCluster(): Promise<{ clusterId: string; controllerId: number; brokers: BrokerAddress[] }> {
     const c = await this.cluster.anyConnection();
     if (c.versionOf(ApiKey.DescribeCluster) >= 0) {

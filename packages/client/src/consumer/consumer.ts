@@ -575,10 +575,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** Waits for fetched records and takes up to `maxRecords` of one partition. */
   private async take(maxRecords: number): Promise<{ state: PartitionState; version: number; records: KafkaRecord[]; leaderEpoch: number } | null> {
-    const b = await this.waitForBatch();
-    if (b === null) return null;
-    const records = this.consumeFrom(b, maxRecords);
-    return { state: b.state, version: b.state.version, records, leaderEpoch: leaderEpochOf(b, records[records.length - 1].offset) };
+    for (;;) {
+      const b = await this.waitForBatch();
+      if (b === null) return null;
+      const records = this.consumeFrom(b, maxRecords);
+      // Another poll() waiting at the same time (one abandoned by a caller's timeout) took them first.
+      if (records.length === 0) continue;
+      return { state: b.state, version: b.state.version, records, leaderEpoch: leaderEpochOf(b, records[records.length - 1].offset) };
+    }
   }
 
   private hold(state: PartitionState, version: number, next: bigint, leaderEpoch: number): void {

@@ -29,6 +29,8 @@ export abstract class Connector {
 
 /** KIP-618: whether a source connector can say where its tasks' transactions end. */
 export type ConnectorTransactionBoundaries = 'SUPPORTED' | 'UNSUPPORTED';
+/** KIP-618: whether a source connector, so configured, delivers exactly once (null: it does not say). */
+export type ExactlyOnceSupport = 'SUPPORTED' | 'UNSUPPORTED';
 
 export abstract class SourceConnector extends Connector {
   readonly type = 'source' as const;
@@ -38,6 +40,14 @@ export abstract class SourceConnector extends Connector {
    */
   canDefineTransactionBoundaries(_props: TaskProps): ConnectorTransactionBoundaries {
     return 'UNSUPPORTED';
+  }
+  /**
+   * Asked when `exactly.once.support=required` is configured (the preflight check): SUPPORTED when
+   * these settings give exactly-once delivery with exactly-once source support; null when the
+   * connector does not say.
+   */
+  exactlyOnceSupport(_props: TaskProps): ExactlyOnceSupport | null {
+    return null;
   }
 }
 

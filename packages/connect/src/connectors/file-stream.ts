@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { ConfigDef, ConfigException, Validators } from '../api/config-def.js';
-import { SinkConnector, SinkTask, SourceConnector, SourceTask, type PartitionOffsets, type TaskProps } from '../api/connector.js';
+import { SinkConnector, SinkTask, SourceConnector, SourceTask, type ExactlyOnceSupport, type PartitionOffsets, type TaskProps } from '../api/connector.js';
 import { Schemas, sourceRecord, type SinkRecord, type SourceRecord } from '../data/schema.js';
 import { CONNECT_VERSION } from '../version.js';
 
@@ -30,6 +30,10 @@ export class FileStreamSourceConnector extends SourceConnector {
     this.props = props;
   }
   taskClass() { return FileStreamSourceTask; }
+  /** As Kafka's: exactly once when reading a file (its offsets are positions), not standard input. */
+  override exactlyOnceSupport(props: TaskProps): ExactlyOnceSupport {
+    return (props.file ?? '').trim() !== '' ? 'SUPPORTED' : 'UNSUPPORTED';
+  }
   taskConfigs(): TaskProps[] {
     // One file, one reader: more tasks would read the same lines twice.
     return [{ ...(this.props.file !== undefined ? { file: this.props.file } : {}), topic: this.props.topic.trim(), 'batch.size': this.props['batch.size'] ?? '2000' }];

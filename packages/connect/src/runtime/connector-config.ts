@@ -8,6 +8,7 @@ import type { ConnectRecord } from '../data/schema.js';
 import type { Predicate, Transformation } from '../transforms/transformation.js';
 import { withPrefix } from './worker-config.js';
 import { transactionBoundaryOf } from './worker-task.js';
+import { SourceConnector } from '../api/connector.js';
 import type { Plugins, ConnectorPlugin } from './plugins.js';
 
 const COMMON = 'Common';
@@ -36,6 +37,7 @@ const EXACTLY_ONCE = 'Exactly Once Support';
 
 /** KIP-618's per-connector keys (checked against the connector in validateConnectorConfig). */
 export const sourceFrameworkDef = baseDef()
+  .define({ name: 'exactly.once.support', type: 'STRING', defaultValue: 'requested', importance: 'MEDIUM', documentation: "Permitted values are requested, required. 'required' forces a preflight check that the connector can provide exactly-once semantics with the given configuration, and needs a worker with exactly-once source support enabled.", group: EXACTLY_ONCE, orderInGroup: 0, displayName: 'Exactly once support' })
   .define({ name: 'transaction.boundary', type: 'STRING', defaultValue: 'poll', importance: 'MEDIUM', documentation: "Permitted values are: poll, interval, connector. 'poll' commits a producer transaction for every batch a task returns, 'interval' after transaction.boundary.interval.ms, 'connector' where the connector's tasks say (if the connector can).", group: EXACTLY_ONCE, orderInGroup: 1, displayName: 'Transaction Boundary' })
   .define({ name: 'transaction.boundary.interval.ms', type: 'LONG', defaultValue: null, importance: 'LOW', documentation: "With transaction.boundary=interval, how often tasks commit their transactions; unset, the worker's offset.flush.interval.ms.", group: EXACTLY_ONCE, orderInGroup: 2, displayName: 'Transaction boundary interval' });
 
@@ -125,7 +127,13 @@ export interface ValidationGroup {
  * Kafka's ConfigInfos for `PUT /connector-plugins/{plugin}/config/validate` and for the error a
  * create/update with a bad config gets.
  */
-export function validateConnectorConfig(plugin: ConnectorPlugin, config: Record<string, string>, plugins: Plugins): { name: string; error_count: number; groups: string[]; configs: Array<{ definition: Record<string, unknown>; value: Record<string, unknown> }> } {
+export function validateConnectorConfig(
+  plugin: ConnectorPlugin,
+  config: Record<string, string>,
+  plugins: Plugins,
+  /** The worker has exactly.once.source.support=enabled: KIP-618's preflight checks apply. */
+  options: { exactlyOnceSource?: boolean } = {},
+): { name: string; error_count: number; groups: string[]; configs: Array<{ definition: Record<string, unknown>; value: Record<string, unknown> }> } {
   const framework = plugin.type === 'sink' ? sinkFrameworkDef : sourceFrameworkDef;
   const connector = new plugin.ctor();
   const sections: Array<{ def: ConfigDef; props: Record<string, string>; prefix: string; group?: string }> = [
@@ -175,12 +183,27 @@ export function validateConnectorConfig(plugin: ConnectorPlugin, config: Record<
     if (entry) for (const msg of e.errors) if (!entry.report.errors.includes(msg)) entry.report.errors.push(msg);
   }
   if (plugin.type === 'source') {
-    try {
-      transactionBoundaryOf(config, 0, connector);
-    } catch (err) {
-      if (!(err instanceof ConfigException)) throw err;
-      const report = byName.get(err.key ?? 'transaction.boundary')?.report;
-      if (report && !report.errors.includes(err.message)) report.errors.push(err.message);
+    const report = (key: string, message: string) => {
+      const r = byName.get(key)?.report;
+      if (r && !r.errors.includes(message)) r.errors.push(message);
+    };
+    // Kafka's preflight checks (DistributedHerder.validateSourceConnectorConfig) run only where
+    // exactly-once source support is on; `required` elsewhere is refused outright.
+    const support = (config['exactly.once.support'] ?? 'requested').trim().toLowerCase();
+    if (support !== 'requested' && support !== 'required') report('exactly.once.support', `Invalid value ${config['exactly.once.support']} for configuration exactly.once.support: String must be one of (case insensitive): REQUESTED, REQUIRED`);
+    else if (support === 'required' && !options.exactlyOnceSource) report('exactly.once.support', 'This worker does not have exactly-once source support enabled.');
+    else if (support === 'required' && connector instanceof SourceConnector) {
+      const answer = connector.exactlyOnceSupport(config);
+      if (answer === null) report('exactly.once.support', 'The connector does not implement the API required for preflight validation of exactly-once source support. Please consult the documentation for the connector to determine whether it supports exactly-once semantics, and then consider reconfiguring the connector to use the value "requested" for this property (which will disable this preflight check and allow the connector to be created).');
+      else if (answer !== 'SUPPORTED') report('exactly.once.support', 'The connector does not support exactly-once semantics with the provided configuration.');
+    }
+    if (options.exactlyOnceSource) {
+      try {
+        transactionBoundaryOf(config, 0, connector);
+      } catch (err) {
+        if (!(err instanceof ConfigException)) throw err;
+        report(err.key ?? 'transaction.boundary', err.message);
+      }
     }
   }
   if (plugin.type === 'sink') {

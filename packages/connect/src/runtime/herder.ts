@@ -158,7 +158,7 @@ export class StandaloneHerder {
   validate(pluginName: string, config: Record<string, string>) {
     const plugin = this.plugins.connector(pluginName);
     if (!plugin) throw new RestError(404, `Failed to find any class that implements Connector and which name matches ${pluginName}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
-    return validateConnectorConfig(plugin, config, this.plugins);
+    return validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null });
   }
 
   /** Creates or replaces a connector; `created` is false when it replaced one. */
@@ -170,7 +170,7 @@ export class StandaloneHerder {
       if (!className) throw new RestError(400, 'Connector config {' + Object.entries(config).map(([k, v]) => `${k}=${v}`).join(', ') + '} contains no connector type');
       const plugin = this.plugins.connector(className);
       if (!plugin) throw new RestError(500, `Failed to find any class that implements Connector and which name matches ${className}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
-      const validation = validateConnectorConfig(plugin, config, this.plugins);
+      const validation = validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null });
       if (validation.error_count > 0) {
         const messages = validation.configs.flatMap((c) => (c.value.errors as string[]).map((m) => `${String(c.value.name)}: ${m}`));
         throw new RestError(400, `Connector configuration is invalid and contains the following ${validation.error_count} error(s):\n${messages.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
@@ -279,7 +279,8 @@ export class StandaloneHerder {
       onTopic: (t: string) => e.topics.add(t),
       createTopic: e.type === 'source' ? topicCreator(this.admin, TopicCreation.of(worker.raw, cfg)) : null,
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
-      transactionBoundary: e.type === 'source' ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs, instance) : undefined,
+      // Only exactly-once source tasks have transactions to bound (validation checked the setting).
+      transactionBoundary: e.type === 'source' && this.exactlyOnce ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs, instance) : undefined,
     };
     const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);

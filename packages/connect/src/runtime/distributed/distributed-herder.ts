@@ -1,7 +1,8 @@
 /**
  * The distributed herder. Connector configs, task configs and target states live in
  * `config.storage.topic` (keys `connector-<name>`, `task-<name>-<n>`, `commit-<name>`,
- * `target-state-<name>`, values `{"properties":…}`, `{"tasks":N}`, `{"state":…}`), statuses in
+ * `target-state-<name>`, `task-count-record-<name>`, values `{"properties":…}`, `{"tasks":N}`,
+ * `{"state":…}`, `{"task-count":N}`), statuses in
  * `status.storage.topic` (`status-connector-<name>`, `status-task-<name>-<n>`, values
  * `{"state","trace","worker_id","generation"}`), source offsets in `offset.storage.topic`.
  * Writes go through the leader (the REST layer forwards them). The leader assigns connector
@@ -72,6 +73,9 @@ export class DistributedHerder {
   private readonly configs = new Map<string, Record<string, string>>();
   private readonly targets = new Map<string, TargetState>();
   private readonly taskCounts = new Map<string, number>();
+  /** KIP-618: `task-count-record-<name>`, the task count the leader last fenced up to. */
+  private readonly fencedTaskCounts = new Map<string, number>();
+  private readonly exactlyOnceSource: boolean;
   private readonly taskProps = new Map<string, Record<string, string>>();
   private readonly statuses = new Map<string, StatusValue>();
   private readonly configLog: KafkaLog;
@@ -103,6 +107,7 @@ export class DistributedHerder {
     this.statusLog = new KafkaLog(config.bootstrapServers, settings.statusTopic, (r) => this.onStatus(r), `${id}-statuses`);
     const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
     if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
+    this.exactlyOnceSource = eos === 'enabled';
     this.local = new StandaloneHerder(config, plugins, this.offsets, log, eos === 'enabled'
       ? (connector, taskId) => ({
           transactionalId: `${settings.groupId}-${connector}-${taskId}`,
@@ -177,7 +182,7 @@ export class DistributedHerder {
       if (this.ownedTasks.get(name)?.size) void this.serial(() => this.local.setTaskUnitsTarget(name, this.targets.get(name) ?? 'STARTED').then(() => this.publish()));
       // A stopped connector has no tasks: they are revoked, and assigned again on resume.
       if (this.isLeader && wasStopped !== (this.targets.get(name) === 'STOPPED')) this.member?.requestRejoin();
-    } else if ((m = /^task-(.+)-(\d+)$/.exec(r.key))) {
+    } else if (!r.key.startsWith('task-count-record-') && (m = /^task-(.+)-(\d+)$/.exec(r.key))) {
       if (v !== null) this.taskProps.set(`${m[1]}\u0000${m[2]}`, (v.properties ?? {}) as Record<string, string>);
     } else if ((m = /^commit-(.+)$/.exec(r.key))) {
       const name = m[1];
@@ -187,8 +192,11 @@ export class DistributedHerder {
         // New task configs: a different count means tasks to assign or revoke; tasks here whose
         // configs changed restart with them.
         if (this.isLeader && before !== this.taskCounts.get(name)) this.member?.requestRejoin();
+        if (this.isLeader) void this.fenceZombies(name).catch((err: unknown) => this.log(`Fencing zombie tasks of ${name}: ${(err as Error).message}`));
         if (this.ownedTasks.get(name)?.size) void this.serial(() => this.refreshOwnedTasks(name));
       }
+    } else if ((m = /^task-count-record-(.+)$/.exec(r.key))) {
+      if (v !== null) this.fencedTaskCounts.set(m[1], Number(v['task-count'] ?? 0));
     } else if ((m = /^restart-connector-(.+)$/.exec(r.key))) {
       // KIP-745: the workers running the connector and its tasks carry out a restart request from the config topic.
       const name = m[1];
@@ -286,6 +294,8 @@ export class DistributedHerder {
       add(plan.get(target.memberId)!.assignment, unit.name, unit.task);
     }
     for (const p of plan.values()) p.scheduledDelayMs = delay;
+    // A new leader finishes fencing a predecessor may not have done.
+    for (const name of this.configs.keys()) void this.fenceZombies(name).catch((err: unknown) => this.log(`Fencing zombie tasks of ${name}: ${(err as Error).message}`));
     // Units waiting for their departed owner keep it as their previous owner.
     for (const [key, member] of this.previousOwners) if (!owner.has(key) && this.lostDeadlines.has(key)) owner.set(key, member);
     this.previousOwners = owner;
@@ -306,6 +316,28 @@ export class DistributedHerder {
     const props = this.taskProps.get(`${name}\u0000${task}`);
     if (!config || !props || !this.ownedTasks.get(name)?.has(task)) return;
     await this.local.startTaskUnit(name, config, this.targets.get(name) ?? 'STARTED', task, props).catch((err: unknown) => this.log(`Could not start task ${name}-${task}: ${(err as Error).message}`));
+  }
+
+  /**
+   * KIP-618's zombie fencing, by the leader: when an exactly-once source connector's task count
+   * drops below the count last recorded (`task-count-record-<name>`), the transactional ids of the
+   * tasks that no longer exist are fenced (Admin.fenceProducers), so a task of the old generation
+   * still running somewhere cut off can commit nothing more; then the new count is recorded.
+   * Tasks that remain are fenced by their next instance's initTransactions.
+   */
+  private async fenceZombies(name: string): Promise<void> {
+    const config = this.configs.get(name);
+    if (!this.exactlyOnceSource || !config || this.typeOf(config) !== 'source') return;
+    const count = this.taskCounts.get(name) ?? 0;
+    const recorded = this.fencedTaskCounts.get(name);
+    if (recorded === count) return;
+    if (recorded !== undefined && recorded > count) {
+      const ids = Array.from({ length: recorded - count }, (_, i) => `${this.settings.groupId}-${name}-${count + i}`);
+      await this.admin.fenceProducers(ids);
+      this.log(`Fenced the producers of ${name}'s removed tasks: ${ids.join(', ')}`);
+    }
+    await this.configLog.send(`task-count-record-${name}`, { 'task-count': count });
+    this.fencedTaskCounts.set(name, count);
   }
 
   /** Restarts the tasks of `name` here whose connector config or task config changed (or that never started). */
