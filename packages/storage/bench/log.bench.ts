@@ -249,6 +249,49 @@ async function main(): Promise<void> {
     await crashed.shutdown();
     console.log(`${'unclean (full recovery scan)'.padEnd(40)} ${crashedMs.toFixed(0).padStart(6)}    1.00`);
     console.log(`${'clean shutdown marker'.padEnd(40)} ${cleanMs.toFixed(0).padStart(6)} ${(cleanMs / crashedMs).toFixed(2).padStart(7)}`);
+
+    // Producer state after a restart: the open transactions and aborted-transaction index ready for
+    // a read_committed fetch, from the producer snapshot written at close, against the reference of
+    // replaying the whole log (the snapshot files removed), which is what a log without them costs.
+    const txnMiB = 256;
+    console.log(`\nproducer state after reopen, ${txnMiB} MiB of transactions   ms   ratio`);
+    const txnDir = await mkdtemp(join(dir, 'txn-'));
+    const txnLog = await PartitionLog.open({ dir: txnDir, topic: 'txn', partition: 0, config: parseTopicConfig({}) });
+    const payload = batchOfSize(16 * KiB);
+    const { readRecordBatch, buildControlBatch } = await import('@sluice/protocol');
+    const txnRecords = readRecordBatch(payload, 0).records.map((r) => ({ key: r.key, value: r.value }));
+    let written = 0;
+    for (let txn = 0; written < txnMiB * MiB; txn++) {
+      const producerId = BigInt(1000 + (txn % 50));
+      const epoch = 0;
+      for (let b = 0; b < 10; b++) {
+        const batch = buildRecordBatch(txnRecords, { producerId, producerEpoch: epoch, baseSequence: (Math.floor(txn / 50) * 10 + b) * txnRecords.length, isTransactional: true });
+        await txnLog.appendAsLeader(batch);
+        written += batch.length;
+      }
+      await txnLog.appendAsLeader(buildControlBatch(txn % 10 === 9 ? 'abort' : 'commit', { producerId, producerEpoch: epoch, coordinatorEpoch: 0 }));
+    }
+    await txnLog.close();
+    const reopenState = async () => {
+      const start = performance.now();
+      const log = await PartitionLog.open({ dir: txnDir, topic: 'txn', partition: 0, config: parseTopicConfig({}), cleanShutdown: true });
+      await log.transactionState();
+      const aborted = await log.abortedTransactions(0n, log.logEndOffset);
+      const ms = performance.now() - start;
+      await log.close();
+      return { ms, aborted: aborted.length };
+    };
+    const withSnapshot = await reopenState();
+    const { readdir } = await import('node:fs/promises');
+    const removeSnapshots = async () => {
+      for (const n of await readdir(txnDir)) if (n.endsWith('.snapshot')) await rm(join(txnDir, n));
+    };
+    await removeSnapshots();
+    const replay = await reopenState();
+    await removeSnapshots();
+    if (withSnapshot.aborted !== replay.aborted) throw new Error(`aborted transactions differ: ${withSnapshot.aborted} vs ${replay.aborted}`);
+    console.log(`${'replay of the whole log (reference)'.padEnd(48)} ${replay.ms.toFixed(0).padStart(6)}    1.00`);
+    console.log(`${'producer snapshot + .txnindex'.padEnd(48)} ${withSnapshot.ms.toFixed(0).padStart(6)} ${(withSnapshot.ms / replay.ms).toFixed(3).padStart(7)}   (${withSnapshot.aborted} aborted transactions indexed)`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

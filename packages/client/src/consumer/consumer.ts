@@ -546,7 +546,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private consumeFrom(b: FetchedBatch, max: number): KafkaRecord[] {
     const records = b.index === 0 && max >= b.records.length ? b.records : b.records.slice(b.index, b.index + max);
     b.index += records.length;
-    if (b.index >= b.records.length) {
+    if (b.index >= b.records.length && b.state.buffered[0] === b) {
       b.state.buffered.shift();
       b.state.bufferedBytes -= b.bytes;
       this.fetcher.nudge();
@@ -578,9 +578,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     for (;;) {
       const b = await this.waitForBatch();
       if (b === null) return null;
-      const records = this.consumeFrom(b, maxRecords);
       // Another poll() waiting at the same time (one abandoned by a caller's timeout) took them first.
-      if (records.length === 0) continue;
+      if (b.index >= b.records.length) continue;
+      const records = this.consumeFrom(b, maxRecords);
       return { state: b.state, version: b.state.version, records, leaderEpoch: leaderEpochOf(b, records[records.length - 1].offset) };
     }
   }
