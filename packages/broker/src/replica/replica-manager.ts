@@ -128,10 +128,12 @@ export class ReplicaManager {
   alterReplicaLogDir(topic: string, index: number, dir: string): number {
     if (!this.logs.logDirs.includes(dir)) return ErrorCode.LOG_DIR_NOT_FOUND;
     const partition = this.getPartition(topic, index);
-    if (!partition || partition.log.isClosed) {
+    if (!partition) {
       this.logs.preferLogDir(topic, index, dir);
       return ErrorCode.NONE;
     }
+    // A hosted replica moves even while its log is closed for a moment (the previous move's swap
+    // closes the old log before the new one is in place); a replica being removed cancels the move.
     this.logDirMoves.start(partition, dir);
     return ErrorCode.NONE;
   }
