@@ -72,7 +72,8 @@ async function readTopic(bootstrap: string, topic: string, partitions: number): 
   return out;
 }
 
-async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce: boolean): Promise<void> {
+/** A broker and three `sluice connect-distributed` worker processes of one group; `extra` worker settings appended. */
+async function startConnectCluster(t: { after(fn: () => Promise<void>): void }, extra: string[] = []): Promise<{ dir: string; bootstrap: string; workers: Worker[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-dist-'));
   const broker = await startBroker({ dataDir: join(dir, 'data'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
   const bootstrap = `127.0.0.1:${broker.port}`;
@@ -98,14 +99,19 @@ async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce
     'offset.flush.interval.ms=300',
     'session.timeout.ms=6000',
     'heartbeat.interval.ms=1000',
-    // A departed worker's connectors wait this long for it before moving (Kafka's default is 5 min).
+    // A departed worker's work waits this long for it before moving (Kafka's default is 5 min).
     'scheduled.rebalance.max.delay.ms=2000',
     'consumer.session.timeout.ms=6000',
     'consumer.heartbeat.interval.ms=1000',
     'listeners=http://127.0.0.1:0',
-    ...(exactlyOnce ? ['exactly.once.source.support=enabled', 'consumer.isolation.level=read_committed'] : []),
+    ...extra,
   ].join('\n'));
   for (let i = 0; i < 3; i++) workers.push(await startWorker(props));
+  return { dir, bootstrap, workers };
+}
+
+async function scenario(t: { after(fn: () => Promise<void>): void }, exactlyOnce: boolean): Promise<void> {
+  const { dir, bootstrap, workers } = await startConnectCluster(t, exactlyOnce ? ['exactly.once.source.support=enabled', 'consumer.isolation.level=read_committed'] : []);
 
   const input = join(dir, 'in.txt');
   const output = join(dir, 'out.txt');
@@ -215,36 +221,7 @@ test('connect-distributed: three workers, kill -9 of the source\'s worker, no ga
 test('connect-distributed with exactly.once.source.support=enabled: kill -9 leaves neither gap nor duplicate', { timeout: 180_000 }, (t) => scenario(t, true));
 
 test('connect-distributed spreads one connector\'s tasks over the workers, and a killed worker\'s tasks move to the others', { timeout: 180_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-connect-spread-'));
-  const broker = await startBroker({ dataDir: join(dir, 'data'), host: '127.0.0.1', port: 0, logSink: null, 'group.initial.rebalance.delay.ms': 0 });
-  const bootstrap = `127.0.0.1:${broker.port}`;
-  const workers: Worker[] = [];
-  t.after(async () => {
-    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-    await broker.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const props = join(dir, 'worker.properties');
-  await writeFile(props, [
-    `bootstrap.servers=${bootstrap}`,
-    'group.id=spread-cluster',
-    'key.converter=org.apache.kafka.connect.storage.StringConverter',
-    'value.converter=org.apache.kafka.connect.storage.StringConverter',
-    'config.storage.topic=spread-configs',
-    'offset.storage.topic=spread-offsets',
-    'status.storage.topic=spread-status',
-    'config.storage.replication.factor=1',
-    'offset.storage.replication.factor=1',
-    'status.storage.replication.factor=1',
-    'offset.flush.interval.ms=300',
-    'session.timeout.ms=6000',
-    'heartbeat.interval.ms=1000',
-    'scheduled.rebalance.max.delay.ms=2000',
-    'consumer.session.timeout.ms=6000',
-    'consumer.heartbeat.interval.ms=1000',
-    'listeners=http://127.0.0.1:0',
-  ].join('\n'));
-  for (let i = 0; i < 3; i++) workers.push(await startWorker(props));
+  const { dir, bootstrap, workers } = await startConnectCluster(t);
   const { Admin, Producer } = await import('@sluice/client');
   const admin = new Admin({ brokers: [bootstrap] });
   await admin.createTopics([{ topic: 'spread-in', numPartitions: 4, replicationFactor: 1 }]);

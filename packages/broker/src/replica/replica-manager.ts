@@ -597,16 +597,20 @@ export class ReplicaManager {
   }
 }
 
-/** Checks that a transactional batch belongs to an ongoing transaction that has the partition. */
-/** KIP-890's check of a transactional batch (the transaction coordinator's): an error code, NONE when allowed. */
-export type TransactionVerifier = (write: {
+/** What the ReplicaManager asks about a transactional batch before appending it (KIP-890). */
+export interface TransactionalWriteCheck {
   topic: string;
   partition: number;
   producerId: bigint;
   producerEpoch: number;
+  /** From the Produce request. */
   transactionalId: string | null;
+  /** The partition's log already has an open transaction of this producer. */
   ongoingHere: boolean;
-}) => number | Promise<number>;
+}
+
+/** The transaction coordinator's answer to a TransactionalWriteCheck: an error code, NONE when allowed. */
+export type TransactionVerifier = (write: TransactionalWriteCheck) => number | Promise<number>;
 
 const TRANSACTIONAL_ATTRIBUTE = 0x10;
 const CONTROL_ATTRIBUTE = 0x20;

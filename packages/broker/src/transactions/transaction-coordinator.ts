@@ -15,6 +15,7 @@ import type { GroupCoordinator } from '../groups/index.js';
 import { OFFSETS_TOPIC } from '../groups/offsets-log.js';
 import type { ProducerIdAllocator } from '../producers/producer-ids.js';
 import { RemoteTransactionVerifier } from './remote-verifier.js';
+import type { TransactionalWriteCheck } from '../replica/replica-manager.js';
 import { TransactionMarkerWriter, type MarkerTarget } from './marker-writer.js';
 import { TRANSACTION_STATE_TOPIC, TransactionLog } from './transaction-log.js';
 import { newTxn, partitionKey as pkey, toLog, TransactionStateShard, type TxnMetadata } from './transaction-state-shard.js';
@@ -416,18 +417,6 @@ export class TransactionCoordinator {
     }
     return this.verifier.verify({ transactionalId: write.transactionalId, producerId: write.producerId, producerEpoch: write.producerEpoch, topic: write.topic, partition: write.partition });
   }
-}
-
-/** What the ReplicaManager asks about a transactional batch before appending it. */
-export interface TransactionalWriteCheck {
-  topic: string;
-  partition: number;
-  producerId: bigint;
-  producerEpoch: number;
-  /** From the Produce request. */
-  transactionalId: string | null;
-  /** The partition's log already has an open transaction of this producer. */
-  ongoingHere: boolean;
 }
 
 function codeOf(err: unknown): number {
