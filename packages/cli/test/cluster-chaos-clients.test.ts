@@ -17,7 +17,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as KafkaJS from 'kafkajs';
 import { Admin, Consumer } from '@sluice/client';
@@ -245,6 +247,13 @@ test('kcat, confluent-kafka and kafkajs acks=all producers through kill -9 of le
     } catch (err) {
       // Which producer stalled, and what it last said.
       const stalled = producers.filter((p, i) => p.acked.length <= before[i] + 30).map((p) => `${p.name} (${p.acked.length} acknowledged, ${p.failures} failed${'log' in p ? `; ${String((p as { log: string }).log).slice(-500)}` : ''})`);
+      // SLUICE_TEST_LOG_DIR=dir keeps every producer's and broker's whole log for a post-mortem.
+      const dir = process.env.SLUICE_TEST_LOG_DIR;
+      if (dir) {
+        mkdirSync(dir, { recursive: true });
+        for (const p of producers) if ('log' in p) writeFileSync(join(dir, `${p.name}.log`), String((p as { log: string }).log));
+        for (const b of cluster.brokers) writeFileSync(join(dir, `broker-${b.nodeId}.log`), b.log);
+      }
       throw new Error(`${(err as Error).message}: stalled ${stalled.join('; ')}`, { cause: err });
     }
   };

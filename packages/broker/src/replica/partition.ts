@@ -10,7 +10,7 @@
  * ISR (the current one plus any replica being added), so it never runs ahead of a replica that
  * may yet count.
  */
-import { ErrorCode } from '@sluice/protocol';
+import { ErrorCode, KafkaError } from '@sluice/protocol';
 import type { PartitionLog, ReadOptions } from '@sluice/storage';
 
 export type ReplicaRole = 'leader' | 'follower';
@@ -70,7 +70,7 @@ export class Partition {
     return this.log_;
   }
 
-  /** Runs a write to the log (append, truncation) outside any exclusive section (a log swap). */
+  /** Runs a write to the log (append, truncation) outside any exclusive section (a log swap, a role change). */
   async write<T>(fn: (log: PartitionLog) => Promise<T>): Promise<T> {
     while (this.gate) await this.gate;
     this.writesInFlight++;
@@ -79,6 +79,35 @@ export class Partition {
     } finally {
       if (--this.writesInFlight === 0) this.drained?.();
     }
+  }
+
+  /**
+   * A write as the leader at `leaderEpoch` (Kafka's appendRecordsToLeader under the leader-ISR
+   * lock): refused with NOT_LEADER_OR_FOLLOWER when leadership moved since the caller looked, so
+   * a batch never lands in a log that has become a follower's.
+   */
+  writeAsLeader<T>(leaderEpoch: number, fn: (log: PartitionLog) => Promise<T>): Promise<T> {
+    return this.write((log) => {
+      if (this.role_ !== 'leader' || this.state_.leaderEpoch !== leaderEpoch) {
+        throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.topic}-${this.index} is no longer led here at epoch ${leaderEpoch}.`);
+      }
+      return fn(log);
+    });
+  }
+
+  /**
+   * A replica fetcher's write for the leadership at `leaderEpoch` (an append of the leader's
+   * batches, a truncation): skipped, returning false, when this replica has since become the
+   * leader or follows a newer leadership. A fetch answered by the old leader must not land after
+   * the new epoch began here: the log would hold old-epoch batches past the epoch's start, and
+   * followers comparing epochs would truncate and refetch them forever.
+   */
+  async writeAsFollower(leaderEpoch: number, fn: (log: PartitionLog) => Promise<unknown>): Promise<boolean> {
+    return this.write(async (log) => {
+      if (this.role_ !== 'follower' || this.state_.leaderEpoch !== leaderEpoch || log.isClosed) return false;
+      await fn(log);
+      return true;
+    });
   }
 
   /**
@@ -151,6 +180,14 @@ export class Partition {
    * watermark if the ISR allows (with ISR = {self}, everything the log recovered becomes visible).
    */
   async makeLeader(state: PartitionState, nowMs = Date.now()): Promise<void> {
+    // As Kafka's leader-ISR lock: no append or truncation is half-way while the role changes.
+    await this.exclusive(async (log) => {
+      await this.applyLeaderState(state, nowMs);
+      return log;
+    });
+  }
+
+  private async applyLeaderState(state: PartitionState, nowMs: number): Promise<void> {
     const wasLeaderAtEpoch = this.role_ === 'leader' && this.state_.leaderEpoch === state.leaderEpoch;
     this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
     this.role_ = 'leader';
@@ -169,12 +206,18 @@ export class Partition {
     this.maybeIncrementLeaderHW();
   }
 
-  /** Kafka's makeFollower: no writes here any more; the replica fetcher brings the leader's records. */
-  makeFollower(state: PartitionState): void {
-    this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
-    this.role_ = 'follower';
-    this.followers.clear();
-    this.pendingIsr = null;
+  /**
+   * Kafka's makeFollower: no writes here any more; the replica fetcher brings the leader's records.
+   * Appends in progress (as leader, or fetched from an older leader) finish first.
+   */
+  async makeFollower(state: PartitionState): Promise<void> {
+    await this.exclusive(async (log) => {
+      this.state_ = { ...state, replicas: [...state.replicas], isr: [...state.isr] };
+      this.role_ = 'follower';
+      this.followers.clear();
+      this.pendingIsr = null;
+      return log;
+    });
   }
 
   /** A new ISR or replica set (and partition epoch) from the metadata, same leadership; the HW may move. */

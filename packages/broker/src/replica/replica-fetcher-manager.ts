@@ -192,7 +192,7 @@ export class ReplicaFetcherThread {
           // DivergingEpoch when our log went another way; no OffsetForLeaderEpoch round trip first.
           s.truncating = false;
         } else if (s.partition.log.latestEpoch < 0) {
-          await s.partition.write((l) => l.truncateTo(s.partition.highWatermark));
+          await s.partition.writeAsFollower(s.leaderEpoch, (l) => l.truncateTo(l.highWatermark));
           s.truncating = false;
         } else asking.push(s);
       }
@@ -253,8 +253,12 @@ export class ReplicaFetcherThread {
       } else target = min(endOffset, before);
     }
     if (target < before) {
-      this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (${via}: leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset})`);
-      await partition.write((l) => l.truncateTo(target));
+      const truncated = await partition.writeAsFollower(s.leaderEpoch, async (l) => {
+        if (l.logEndOffset !== before) return; // Moved meanwhile: decide again on the next answer.
+        this.logger.info(`[${this.name}] truncating ${name} from ${before} to ${target} (${via}: leader ${this.leader.nodeId} ends epoch ${leaderEpoch} at ${endOffset})`);
+        await l.truncateTo(target);
+      });
+      if (!truncated) return true; // No longer following this leadership: nothing more to do here.
     }
     return done;
   }
@@ -316,8 +320,13 @@ export class ReplicaFetcherThread {
             }
             const records = p.records ? wholeBatches(p.records) : null;
             if (records && records.length > 0 && this.throttled(s)) this.config.followerQuota!.record(records.length);
-            if (records && records.length > 0) await partition.write((l) => l.appendAsFollower(records));
-            partition.updateFollowerHighWatermark(p.highWatermark);
+            const fetchOffset = requested.get(s);
+            // Checked again under the partition's write gate: leadership may have moved while the answer was out.
+            await partition.writeAsFollower(s.leaderEpoch, async (l) => {
+              if (l.logEndOffset !== fetchOffset) return;
+              if (records && records.length > 0) await l.appendAsFollower(records);
+              partition.updateFollowerHighWatermark(p.highWatermark);
+            });
             break;
           }
           case ErrorCode.OFFSET_OUT_OF_RANGE: {
@@ -326,7 +335,7 @@ export class ReplicaFetcherThread {
             const leaderStart = p.logStartOffset ?? -1n;
             if (leaderStart >= 0n && ours < leaderStart) {
               this.logger.warn(`[${this.name}] ${name}: fetch offset ${ours} is below the leader's log start ${leaderStart}; restarting the log there`);
-              await partition.write((l) => l.truncateFullyAndStartAt(leaderStart));
+              await partition.writeAsFollower(s.leaderEpoch, (l) => l.truncateFullyAndStartAt(leaderStart));
             } else {
               s.truncating = true; // Above the leader's end: our log diverged, truncate again.
             }

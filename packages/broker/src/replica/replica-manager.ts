@@ -277,7 +277,7 @@ export class ReplicaManager {
   /** Opens (or creates) the replica as a follower; writes waiting on it as leader fail. */
   async becomeFollower(topic: string, index: number, state: PartitionState, config: TopicConfig): Promise<Partition> {
     const partition = await this.hosted(topic, index, state, config);
-    partition.makeFollower(state);
+    await partition.makeFollower(state);
     this.failDelayedProduces(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     // Parked replica fetches of the old leadership answer now.
     partition.logEndChanged();
@@ -375,7 +375,7 @@ export class ReplicaManager {
       const log = partition.log;
       let appended: { baseOffset: bigint; lastOffset: bigint; logAppendTime: bigint; logStartOffset: bigint };
       if (params.origin === 'coordinator') {
-        appended = await partition.write((l) => l.appendAsLeader(records, { ...options, fromCoordinator: true }));
+        appended = await partition.writeAsLeader(leaderEpoch, (l) => l.appendAsLeader(records, { ...options, fromCoordinator: true }));
       } else {
         const target = targetCodec(log.config.compressionType);
         const prepare = async (bytes: Buffer) =>
@@ -393,7 +393,7 @@ export class ReplicaManager {
         }
         // The log checks batches of idempotent producers (a retry is answered with its first offsets)
         // and stores what `prepare` gives once that check passed.
-        appended = await partition.write((l) => l.appendAsLeader(records, { ...options, prepare }));
+        appended = await partition.writeAsLeader(leaderEpoch, (l) => l.appendAsLeader(records, { ...options, prepare }));
       }
       partition.maybeIncrementLeaderHW();
       partition.logEndChanged();

@@ -6,6 +6,7 @@ Produces PREFIX:0, PREFIX:1, ... to one partition, ten every 50 ms, until stdin 
 flushes. Every record the broker acknowledges is printed on stdout as "ack VALUE" the moment its
 delivery report arrives, every failure on stderr, so the test knows exactly what was acknowledged.
 """
+import os
 import sys
 import threading
 import time
@@ -23,6 +24,8 @@ producer = Producer({
     'request.timeout.ms': 5000,
     'message.timeout.ms': 120000,
     'topic.metadata.refresh.interval.ms': 1000,
+    # SLUICE_CHAOS_DEBUG=eos,broker,... turns on librdkafka's debug contexts when a stall needs explaining.
+    **({'debug': os.environ['SLUICE_CHAOS_DEBUG']} if os.environ.get('SLUICE_CHAOS_DEBUG') else {}),
 })
 stdin_closed = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stdin_closed.set()), daemon=True).start()
