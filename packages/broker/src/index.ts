@@ -19,4 +19,4 @@ export { BrokerMetrics } from './metrics/broker-metrics.js';
 export { partitionStatus, groupStatus, CommitWindows, STATUS_CODE, type CommitSample, type PartitionStatus, type GroupStatus } from './metrics/burrow.js';
 export type { KafkaPrincipal } from './security/principal.js';
 export { ANONYMOUS, principalToString, parsePrincipal } from './security/principal.js';
-export { parseJaasConfig, type JaasModule } from './security/sasl/jaas.js';
+export { parseJaasConfig, type JaasModule } from '@sluice/client';

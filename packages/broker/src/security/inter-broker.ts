@@ -6,10 +6,9 @@
  * config (`username="…" password="…"` of the mechanism's login module).
  */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { saslAuthenticator, type SaslAuthenticator } from '@sluice/client';
+import { parseJaasConfig, saslAuthenticator, type SaslAuthenticator } from '@sluice/client';
 import { ConfigError, type BrokerConfig } from '../config/broker-config.js';
 import { usesSasl, usesTls, type ListenerSpec } from './listeners.js';
-import { parseJaasConfig } from './sasl/jaas.js';
 import { listenerTls } from './tls.js';
 
 export interface InterBrokerConnectionOptions {

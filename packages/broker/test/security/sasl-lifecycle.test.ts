@@ -16,7 +16,7 @@ import { Connection, saslAuthenticator } from '@sluice/client';
 import { missingPeers, requirePeers } from '@sluice/test-peers';
 import { RawClient, startTestBroker, tempDir } from '../helpers.js';
 import { PrincipalMapper, rfc2253 } from '../../src/security/tls.js';
-import { parseJaasConfig } from '../../src/security/sasl/jaas.js';
+import { parseJaasConfig } from '@sluice/client';
 import { makeCerts } from './certs.js';
 
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";';

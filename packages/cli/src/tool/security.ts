@@ -1,98 +1,19 @@
 /**
- * Kafka's client security properties (from --command-config and the tools' property files) as
- * @sluice/client connection options: `security.protocol` PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL;
- * `ssl.truststore.location` (PEM; `ssl.truststore.type` PEM) or `ssl.truststore.certificates`,
- * `ssl.keystore.location` (PEM or PKCS12 with `ssl.keystore.password`, `ssl.key.password`),
- * `ssl.endpoint.identification.algorithm` ('' turns the host name check off);
- * `sasl.mechanism` PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER with `sasl.jaas.config`
- * (username/password; for OAUTHBEARER Kafka's unsecured login options
- * `unsecuredLoginStringClaim_sub` and `unsecuredLoginLifetimeSeconds`).
+ * Kafka's client security properties from --command-config and the tools' property files, as
+ * @sluice/client connection options (the mapping itself is the client's
+ * `securityFromProperties`); a bad value is a usage error naming the property.
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { parseJaasConfig } from '@sluice/broker';
-import { saslAuthenticator, type SaslAuthenticator } from '@sluice/client';
+import { ClientConfigError, SECURITY_PROPERTY_KEYS, securityFromProperties, type SecurityOptions } from '@sluice/client';
 import { UsageError } from './errors.js';
 import type { Properties } from './properties.js';
 
-export const SECURITY_KEYS: ReadonlySet<string> = new Set([
-  'security.protocol',
-  'ssl.truststore.location',
-  'ssl.truststore.type',
-  'ssl.truststore.password',
-  'ssl.truststore.certificates',
-  'ssl.keystore.location',
-  'ssl.keystore.type',
-  'ssl.keystore.password',
-  'ssl.key.password',
-  'ssl.endpoint.identification.algorithm',
-  'sasl.mechanism',
-  'sasl.jaas.config',
-]);
+export const SECURITY_KEYS: ReadonlySet<string> = SECURITY_PROPERTY_KEYS;
 
-export function securityOptions(props: Properties): { tls?: TlsOptions | boolean; sasl?: SaslAuthenticator } {
-  const protocol = (props.get('security.protocol') ?? 'PLAINTEXT').trim().toUpperCase();
-  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new UsageError(`security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, not "${protocol}"`);
-  const out: { tls?: TlsOptions | boolean; sasl?: SaslAuthenticator } = {};
-  const read = (key: string) => {
-    const path = props.get(key)!.trim();
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new UsageError(`${key} ${path}: ${(err as Error).message}`);
-    }
-  };
-  if (protocol.endsWith('SSL')) {
-    const tls: TlsOptions = {};
-    if (props.get('ssl.truststore.location')) {
-      const type = (props.get('ssl.truststore.type') ?? 'PEM').trim().toUpperCase();
-      const bytes = read('ssl.truststore.location');
-      if (type !== 'PEM' && !bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN')) throw new UsageError(`ssl.truststore.type ${type} is not supported: use a PEM truststore`);
-      tls.ca = bytes;
-    } else if (props.get('ssl.truststore.certificates')) {
-      tls.ca = props.get('ssl.truststore.certificates')!;
-    }
-    if (props.get('ssl.keystore.location')) {
-      const bytes = read('ssl.keystore.location');
-      const type = (props.get('ssl.keystore.type') ?? (bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN') ? 'PEM' : 'PKCS12')).trim().toUpperCase();
-      if (type === 'PKCS12') Object.assign(tls, { pfx: bytes, passphrase: props.get('ssl.keystore.password') });
-      else if (type === 'PEM') Object.assign(tls, { key: bytes, cert: bytes, ...(props.get('ssl.key.password') ? { passphrase: props.get('ssl.key.password') } : {}) });
-      else throw new UsageError(`ssl.keystore.type ${type} is not supported: use PKCS12 or PEM`);
-    }
-    if ((props.get('ssl.endpoint.identification.algorithm') ?? 'https').trim() === '') tls.checkServerIdentity = () => undefined;
-    out.tls = tls;
+export function securityOptions(props: Properties): SecurityOptions {
+  try {
+    return securityFromProperties(props);
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  if (protocol.startsWith('SASL')) {
-    const mechanism = (props.get('sasl.mechanism') ?? 'GSSAPI').trim().toUpperCase();
-    let options: Map<string, string> = new Map();
-    const jaas = props.get('sasl.jaas.config');
-    if (jaas) {
-      try {
-        options = parseJaasConfig(jaas)[0].options;
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-    }
-    if (mechanism === 'OAUTHBEARER') {
-      const sub = options.get('unsecuredLoginStringClaim_sub');
-      if (!sub) throw new UsageError('sasl.mechanism=OAUTHBEARER needs unsecuredLoginStringClaim_sub="<principal>" in sasl.jaas.config (OAuthBearerLoginModule)');
-      const lifetime = Number(options.get('unsecuredLoginLifetimeSeconds') ?? '3600');
-      const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-      out.sasl = saslAuthenticator({
-        mechanism: 'OAUTHBEARER',
-        oauthBearerProvider: () => {
-          const now = Math.floor(Date.now() / 1000);
-          return { value: `${b64({ alg: 'none' })}.${b64({ sub, iat: now, exp: now + lifetime })}.` };
-        },
-      });
-    } else if (mechanism === 'PLAIN' || mechanism === 'SCRAM-SHA-256' || mechanism === 'SCRAM-SHA-512') {
-      const username = options.get('username');
-      const password = options.get('password');
-      if (username === undefined || password === undefined) throw new UsageError(`sasl.mechanism=${mechanism} needs username="…" password="…" in sasl.jaas.config`);
-      out.sasl = saslAuthenticator({ mechanism, username, password });
-    } else {
-      throw new UsageError(`sasl.mechanism ${mechanism} is not supported: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER`);
-    }
-  }
-  return out;
 }

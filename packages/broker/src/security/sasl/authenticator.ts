@@ -13,6 +13,7 @@
  * ends closes the connection.
  */
 import { ApiKey, ErrorCode } from '@sluice/protocol';
+import { parseJaasConfig } from '@sluice/client';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { ApiHandler, Dispatcher } from '../../dispatch/dispatcher.js';
 import { RequestRejected } from '../../dispatch/dispatcher.js';
@@ -20,7 +21,6 @@ import type { Logger } from '../../logger.js';
 import type { Connection, ConnectionInfo, Response } from '../../network/connection.js';
 import { principalToString, type KafkaPrincipal } from '../principal.js';
 import type { ListenerSpec } from '../listeners.js';
-import { parseJaasConfig } from './jaas.js';
 import { SaslAuthenticationError, type SaslServer, type SaslStep } from './mechanism.js';
 import { OAuthBearerServer } from './oauthbearer.js';
 import { PlainServer } from './plain.js';
