@@ -131,9 +131,12 @@ export function validateConnectorConfig(
   plugin: ConnectorPlugin,
   config: Record<string, string>,
   plugins: Plugins,
-  /** The worker has exactly.once.source.support=enabled: KIP-618's preflight checks apply. */
-  options: { exactlyOnceSource?: boolean } = {},
-): { name: string; error_count: number; groups: string[]; configs: Array<{ definition: Record<string, unknown>; value: Record<string, unknown> }> } {
+  /**
+   * exactlyOnceSource: the worker has exactly.once.source.support=enabled, so KIP-618's preflight
+   * checks apply. clientConfigOverridePolicy: the worker's connector.client.config.override.policy.
+   */
+  options: { exactlyOnceSource?: boolean; clientConfigOverridePolicy?: ClientConfigOverridePolicy } = {},
+): { name: string; error_count: number; groups: string[]; configs: Array<{ definition: Record<string, unknown> | null; value: Record<string, unknown> }> } {
   const framework = plugin.type === 'sink' ? sinkFrameworkDef : sourceFrameworkDef;
   const connector = new plugin.ctor();
   const sections: Array<{ def: ConfigDef; props: Record<string, string>; prefix: string; group?: string }> = [
@@ -226,8 +229,18 @@ export function validateConnectorConfig(
     }
   }
   const groups: string[] = [];
-  const configs: Array<{ definition: Record<string, unknown>; value: Record<string, unknown> }> = [];
+  const configs: Array<{ definition: Record<string, unknown> | null; value: Record<string, unknown> }> = [];
   let errorCount = 0;
+  // Kafka's validateClientOverrides: every `*.override.*` key is judged by the worker's policy.
+  const policy = options.clientConfigOverridePolicy ?? 'All';
+  for (const [name, value] of Object.entries(config)) {
+    const prefix = CLIENT_OVERRIDE_PREFIXES.find((p) => name.startsWith(p));
+    if (!prefix || byName.has(name)) continue;
+    const clientKey = name.slice(prefix.length);
+    const errors = overrideAllowed(policy, clientKey) ? [] : [`The '${policy}' policy does not allow '${clientKey}' to be overridden in the connector configuration.`];
+    errorCount += errors.length > 0 ? 1 : 0;
+    configs.push({ definition: null, value: { name, value, recommended_values: [], errors, visible: true } });
+  }
   for (const { key, order: o, report } of byName.values()) {
     if (key.group && !groups.includes(key.group)) groups.push(key.group);
     errorCount += report.errors.length > 0 ? 1 : 0;
@@ -237,4 +250,14 @@ export function validateConnectorConfig(
     });
   }
   return { name: plugin.className, error_count: errorCount, groups, configs };
+}
+
+/** Kafka Connect's connector.client.config.override.policy values (its built-in policies). */
+export type ClientConfigOverridePolicy = 'None' | 'Principal' | 'All';
+export const CLIENT_OVERRIDE_PREFIXES = ['producer.override.', 'consumer.override.', 'admin.override.'] as const;
+/** What the Principal policy lets a connector choose: who its clients authenticate as. */
+const PRINCIPAL_KEYS = new Set(['security.protocol', 'sasl.jaas.config', 'sasl.mechanism']);
+
+export function overrideAllowed(policy: ClientConfigOverridePolicy, clientKey: string): boolean {
+  return policy === 'All' || (policy === 'Principal' && PRINCIPAL_KEYS.has(clientKey));
 }

@@ -10,7 +10,7 @@ import { buildChain, validateConnectorConfig } from './connector-config.js';
 import { ConnectException, ErrorHandler } from './error-handler.js';
 import type { SourceOffsetStore } from './offset-store.js';
 import type { Plugins } from './plugins.js';
-import { withPrefix, type WorkerConfig } from './worker-config.js';
+import { clientSecurity, connectorClientProps, withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
 import { WorkerSourceTask } from './worker-source-task.js';
 import { RestError } from './rest-error.js';
@@ -83,7 +83,8 @@ export class StandaloneHerder {
      */
     private readonly tasksElsewhere = false,
   ) {
-    this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin' });
+    // Connectors' admin work (topic creation, dead letter queues, sink offsets) with Kafka's admin settings: top-level, then admin.*.
+    this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin', ...clientSecurity(connectorClientProps('admin', config.raw, {}), 'admin.') });
     this.workerId = new URL(config.advertisedUrl).host;
   }
 
@@ -158,7 +159,7 @@ export class StandaloneHerder {
   validate(pluginName: string, config: Record<string, string>) {
     const plugin = this.plugins.connector(pluginName);
     if (!plugin) throw new RestError(404, `Failed to find any class that implements Connector and which name matches ${pluginName}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
-    return validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null });
+    return validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null, clientConfigOverridePolicy: this.config.clientConfigOverridePolicy });
   }
 
   /** Creates or replaces a connector; `created` is false when it replaced one. */
@@ -170,7 +171,7 @@ export class StandaloneHerder {
       if (!className) throw new RestError(400, 'Connector config {' + Object.entries(config).map(([k, v]) => `${k}=${v}`).join(', ') + '} contains no connector type');
       const plugin = this.plugins.connector(className);
       if (!plugin) throw new RestError(500, `Failed to find any class that implements Connector and which name matches ${className}, available connectors are: ${this.plugins.connectorPlugins().map((p) => p.className).join(', ')}`);
-      const validation = validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null });
+      const validation = validateConnectorConfig(plugin, config, this.plugins, { exactlyOnceSource: this.exactlyOnce !== null, clientConfigOverridePolicy: this.config.clientConfigOverridePolicy });
       if (validation.error_count > 0) {
         const messages = validation.configs.flatMap((c) => (c.value.errors as string[]).map((m) => `${String(c.value.name)}: ${m}`));
         throw new RestError(400, `Connector configuration is invalid and contains the following ${validation.error_count} error(s):\n${messages.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
@@ -249,7 +250,10 @@ export class StandaloneHerder {
     converters.value.configure(converterProps('value.converter.', cfg['value.converter'] !== undefined), false);
     converters.header.configure(converterProps('header.converter.', cfg['header.converter'] !== undefined));
     const dlqTopic = (cfg['errors.deadletterqueue.topic.name'] ?? '').trim();
-    const dlqProducer = e.type === 'sink' && dlqTopic ? new Producer({ brokers: worker.bootstrapServers, clientId: `connector-dlq-producer-${e.name}-${id}`, acks: 'all' }) : null;
+    // Kafka Connect's client settings: producers the worker's producer.*, consumers its consumer.*, then the connector's *.override.*.
+    const producerProps = connectorClientProps('producer', worker.raw, cfg);
+    const consumerProps = connectorClientProps('consumer', worker.raw, cfg);
+    const dlqProducer = e.type === 'sink' && dlqTopic ? new Producer({ brokers: worker.bootstrapServers, clientId: `connector-dlq-producer-${e.name}-${id}`, acks: 'all', ...clientSecurity(producerProps, 'producer.') }) : null;
     if (dlqProducer) void this.ensureTopic(dlqTopic, Number(cfg['errors.deadletterqueue.topic.replication.factor'] ?? 3));
     const errors = new ErrorHandler({
       connector: e.name,
@@ -264,6 +268,7 @@ export class StandaloneHerder {
       dlq: dlqProducer ? { send: (r) => dlqProducer.send(r) } : null,
       log: this.log,
     });
+    const topicAdmin = e.type === 'source' && TopicCreation.of(worker.raw, cfg) ? this.connectorAdmin(e.name, id, cfg) : null;
     const runtime = {
       connector: e.name,
       taskId: id,
@@ -273,11 +278,12 @@ export class StandaloneHerder {
       errors,
       bootstrapServers: worker.bootstrapServers,
       offsetFlushIntervalMs: worker.offsetFlushIntervalMs,
-      // Kafka Connect's client settings: worker `consumer.*`/`producer.*`, then the connector's `*.override.*`.
-      clientProps: e.type === 'sink' ? { ...withPrefix(worker.raw, 'consumer.'), ...withPrefix(cfg, 'consumer.override.') } : { ...withPrefix(worker.raw, 'producer.'), ...withPrefix(cfg, 'producer.override.') },
+      clientProps: e.type === 'sink' ? consumerProps : producerProps,
+      clientSecurity: e.type === 'sink' ? clientSecurity(consumerProps, 'consumer.') : clientSecurity(producerProps, 'producer.'),
       log: this.log,
       onTopic: (t: string) => e.topics.add(t),
-      createTopic: e.type === 'source' ? topicCreator(this.admin, TopicCreation.of(worker.raw, cfg)) : null,
+      createTopic: e.type === 'source' && topicAdmin ? topicCreator(topicAdmin, TopicCreation.of(worker.raw, cfg)) : null,
+      ownedClients: topicAdmin && topicAdmin !== this.admin ? [topicAdmin] : [],
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
       // Only exactly-once source tasks have transactions to bound (validation checked the setting).
       transactionBoundary: e.type === 'source' && this.exactlyOnce ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs, instance) : undefined,
@@ -286,6 +292,13 @@ export class StandaloneHerder {
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);
     wt.start(e.target === 'PAUSED');
     return wt;
+  }
+
+  /** The shared admin client, or one of the task's own when the connector gives admin.override.* settings. */
+  private connectorAdmin(connector: string, taskId: number, cfg: Record<string, string>): Admin {
+    if (!Object.keys(cfg).some((k) => k.startsWith('admin.override.'))) return this.admin;
+    const security = clientSecurity(connectorClientProps('admin', this.config.raw, cfg), 'admin.override.');
+    return new Admin({ brokers: this.config.bootstrapServers, clientId: `connector-adminclient-${connector}-${taskId}`, ...security });
   }
 
   private async ensureTopic(topic: string, replicationFactor: number): Promise<void> {

@@ -2,7 +2,9 @@
  * Worker settings under Kafka Connect's names. Unknown keys are kept (converters and clients
  * read their own prefixes), known ones are typed and checked.
  */
+import { ClientConfigError, securityFromProperties, type SecurityOptions } from '@sluice/client';
 import { ConfigDef, ConfigException, Validators } from '../api/config-def.js';
+import type { ClientConfigOverridePolicy } from './connector-config.js';
 
 export const workerConfigDef = new ConfigDef()
   .define({ name: 'bootstrap.servers', type: 'LIST', defaultValue: ['localhost:9092'], importance: 'HIGH', documentation: 'Brokers to connect to' })
@@ -19,7 +21,15 @@ export const workerConfigDef = new ConfigDef()
   .define({ name: 'rest.advertised.port', type: 'INT', defaultValue: null, importance: 'LOW', documentation: 'Port other workers and clients use for this worker' })
   .define({ name: 'plugin.path', type: 'LIST', defaultValue: [], importance: 'LOW', documentation: 'Directories holding connector plugin packages' })
   .define({ name: 'task.shutdown.graceful.timeout.ms', type: 'LONG', defaultValue: 5000, importance: 'LOW', documentation: 'Time to wait for tasks to stop gracefully' })
-  .define({ name: 'client.id', type: 'STRING', defaultValue: '', importance: 'LOW', documentation: 'Client id prefix' });
+  .define({ name: 'client.id', type: 'STRING', defaultValue: '', importance: 'LOW', documentation: 'Client id prefix' })
+  .define({
+    name: 'connector.client.config.override.policy',
+    type: 'STRING',
+    defaultValue: 'All',
+    importance: 'MEDIUM',
+    documentation: 'Which producer.override.*, consumer.override.* and admin.override.* settings connectors may give: None, Principal (security.protocol, sasl.mechanism, sasl.jaas.config) or All',
+    validator: Validators.in('None', 'Principal', 'All'),
+  });
 
 export interface WorkerConfig {
   raw: Record<string, string>;
@@ -34,6 +44,9 @@ export interface WorkerConfig {
   advertisedUrl: string;
   pluginPath: string[];
   gracefulShutdownMs: number;
+  /** TLS and SASL of the worker's own clients (internal topics, group membership): its top-level security.protocol, ssl.*, sasl.*. */
+  security: SecurityOptions;
+  clientConfigOverridePolicy: ClientConfigOverridePolicy;
 }
 
 export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
@@ -66,7 +79,36 @@ export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
     advertisedUrl: `http://${advHost}:${advPort}/`,
     pluginPath: v['plugin.path'] as string[],
     gracefulShutdownMs: v['task.shutdown.graceful.timeout.ms'] as number,
+    security: clientSecurity(raw, ''),
+    clientConfigOverridePolicy: v['connector.client.config.override.policy'] as ClientConfigOverridePolicy,
   };
+}
+
+/**
+ * TLS and SASL options from Kafka client settings; a bad value is a ConfigException naming the
+ * setting as the worker or connector spells it (`prefix` + key).
+ */
+export function clientSecurity(props: Record<string, string>, prefix: string): SecurityOptions {
+  try {
+    return securityFromProperties(props);
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw new ConfigException(prefix + err.key, err.message);
+    throw err;
+  }
+}
+
+/**
+ * Kafka Connect's client settings for a connector's clients (Worker.producerConfigs,
+ * consumerConfigs, adminConfigs): producers take the worker's `producer.*`, consumers its
+ * `consumer.*` (neither inherits the top-level settings), admin clients the top-level settings
+ * then `admin.*`; each then the connector's own `<kind>.override.*`.
+ */
+export function connectorClientProps(kind: 'producer' | 'consumer' | 'admin', worker: Record<string, string>, connector: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = {};
+  if (kind === 'admin') {
+    for (const [k, v] of Object.entries(worker)) if (!k.startsWith('admin.') && !k.startsWith('producer.') && !k.startsWith('consumer.')) base[k] = v;
+  }
+  return { ...base, ...withPrefix(worker, `${kind}.`), ...withPrefix(connector, `${kind}.override.`) };
 }
 
 /** Settings with `prefix` removed, for converters (`key.converter.schemas.enable` → `schemas.enable`). */

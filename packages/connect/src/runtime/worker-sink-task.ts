@@ -31,6 +31,7 @@ export class WorkerSinkTask extends WorkerTask {
     this.dlqProducer = dlqProducer;
     this.consumer = new Consumer({
       brokers: runtime.bootstrapServers,
+      ...runtime.clientSecurity,
       clientId: `connector-consumer-${runtime.connector}-${runtime.taskId}`,
       groupId: sinkGroupId(runtime.connector),
       enableAutoCommit: false,

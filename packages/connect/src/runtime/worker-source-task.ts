@@ -70,6 +70,7 @@ export class WorkerSourceTask extends WorkerTask {
     super(runtime);
     this.producer = new Producer({
       brokers: runtime.bootstrapServers,
+      ...runtime.clientSecurity,
       clientId: `connector-producer-${runtime.connector}-${runtime.taskId}`,
       acks: 'all',
       lingerMs: Number(runtime.clientProps['linger.ms'] ?? 5),

@@ -1,4 +1,5 @@
 /** What source and sink task runners share: state for the status API, pause/resume, stopping. */
+import type { SecurityOptions } from '@sluice/client';
 import type { Converter, HeaderConverter } from '../converters/converter.js';
 import type { TransformationChain } from './connector-config.js';
 import type { ErrorHandler } from './error-handler.js';
@@ -27,6 +28,10 @@ export interface TaskRuntime {
   offsetFlushIntervalMs: number;
   /** Producer (source) or consumer (sink) settings by their Kafka client names. */
   clientProps: Record<string, string>;
+  /** TLS and SASL of the task's producer or consumer, from those settings. */
+  clientSecurity: SecurityOptions;
+  /** Clients made for this task alone (an admin with the connector's admin.override.*): closed when it ends. */
+  ownedClients?: Array<{ close(): unknown }>;
   log: (line: string) => void;
   /** Topics the task has produced to or consumed from (GET /connectors/{name}/topics). */
   onTopic: (topic: string) => void;
@@ -63,10 +68,12 @@ export abstract class WorkerTask {
   start(startPaused: boolean): void {
     this.paused = startPaused;
     this.state = startPaused ? 'PAUSED' : 'RUNNING';
-    this.loop = this.run().then(
-      () => undefined,
-      (err: unknown) => this.fail(err),
-    );
+    this.loop = this.run()
+      .then(
+        () => undefined,
+        (err: unknown) => this.fail(err),
+      )
+      .finally(() => Promise.allSettled((this.runtime.ownedClients ?? []).map(async (c) => c.close())));
   }
 
   protected fail(err: unknown): void {

@@ -102,9 +102,11 @@ export class DistributedHerder {
 
   constructor(private readonly config: WorkerConfig, private readonly settings: DistributedSettings, readonly plugins: Plugins, private readonly log: (line: string) => void) {
     const id = `${settings.groupId}-${process.pid}`;
-    this.offsets = new KafkaOffsetStore(config.bootstrapServers, settings.offsetTopic, `${id}-offsets`);
-    this.configLog = new KafkaLog(config.bootstrapServers, settings.configTopic, (r) => this.onConfig(r), `${id}-configs`);
-    this.statusLog = new KafkaLog(config.bootstrapServers, settings.statusTopic, (r) => this.onStatus(r), `${id}-statuses`);
+    // The worker's own clients (internal topics, group membership, fencing) use its top-level security settings.
+    const connection = { brokers: config.bootstrapServers, ...config.security };
+    this.offsets = new KafkaOffsetStore(connection, settings.offsetTopic, `${id}-offsets`);
+    this.configLog = new KafkaLog(connection, settings.configTopic, (r) => this.onConfig(r), `${id}-configs`);
+    this.statusLog = new KafkaLog(connection, settings.statusTopic, (r) => this.onStatus(r), `${id}-statuses`);
     const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
     if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
     this.exactlyOnceSource = eos === 'enabled';
@@ -116,7 +118,7 @@ export class DistributedHerder {
           remember: (c, w) => this.offsets.remember(c, w),
         })
       : null, true);
-    this.admin = new Admin({ brokers: config.bootstrapServers });
+    this.admin = new Admin(connection);
     this.advertisedUrl = config.advertisedUrl;
     this.local.workerId = new URL(config.advertisedUrl).host;
   }
@@ -135,7 +137,7 @@ export class DistributedHerder {
     await this.configLog.start(1, this.settings.configReplication);
     // Restart requests already in the topic are history: a starting worker starts everything anyway.
     this.configHistoryRead = true;
-    this.cluster = new Cluster({ brokers: this.config.bootstrapServers, clientId: `connect-${this.settings.groupId}` });
+    this.cluster = new Cluster({ brokers: this.config.bootstrapServers, ...this.config.security, clientId: `connect-${this.settings.groupId}` });
     this.member = new ConnectGroupMember(this.cluster, { groupId: this.settings.groupId, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs, rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs }, {
       metadata: (): WorkerMetadata => ({ url: this.advertisedUrl, configOffset: 0n, owned: this.ownedUnits() }),
       assign: (leaderId, members) => this.assign(leaderId, members),

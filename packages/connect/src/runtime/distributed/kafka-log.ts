@@ -3,7 +3,12 @@
  * tailed, every record handed to a callback, plus a producer to append. `readToEnd` waits until
  * everything written before the call has been seen.
  */
-import { Admin, Consumer, OffsetSpec, Producer } from '@sluice/client';
+import { Admin, Consumer, OffsetSpec, Producer, type SecurityOptions } from '@sluice/client';
+
+/** Where the worker's own clients connect, and with what TLS and SASL (its top-level settings). */
+export interface WorkerConnection extends SecurityOptions {
+  brokers: string[];
+}
 import { parseExactJson, stringifyExactJson } from '../../data/exact-json.js';
 
 export interface LogRecord {
@@ -22,19 +27,19 @@ export class KafkaLog {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly brokers: string[],
+    private readonly connection: WorkerConnection,
     readonly topic: string,
     private readonly onRecord: (r: LogRecord) => void,
     clientId: string,
   ) {
-    this.producer = new Producer({ brokers, clientId: `${clientId}-producer`, acks: 'all', enableIdempotence: true, lingerMs: 0 });
+    this.producer = new Producer({ ...connection, clientId: `${clientId}-producer`, acks: 'all', enableIdempotence: true, lingerMs: 0 });
     // read_committed: offsets written by exactly-once source tasks count only once committed.
-    this.consumer = new Consumer({ brokers, clientId: `${clientId}-consumer`, fetchMaxWaitMs: 100, isolationLevel: 'read_committed' });
+    this.consumer = new Consumer({ ...connection, clientId: `${clientId}-consumer`, fetchMaxWaitMs: 100, isolationLevel: 'read_committed' });
   }
 
   /** Creates the topic (compacted) if missing, then reads it to the end. */
   async start(partitions: number, replicationFactor: number): Promise<void> {
-    const admin = new Admin({ brokers: this.brokers });
+    const admin = new Admin({ ...this.connection });
     try {
       const existing = await admin.listTopics({ includeInternal: true });
       if (!existing.includes(this.topic)) {
@@ -76,7 +81,7 @@ export class KafkaLog {
 
   /** Offset of the end of partition 0 (the config topic has one partition). */
   async readToEnd(): Promise<bigint> {
-    const admin = new Admin({ brokers: this.brokers });
+    const admin = new Admin({ ...this.connection });
     let ends: Array<{ partition: number; offset: bigint }>;
     try {
       ends = await admin.listOffsets(this.topic, OffsetSpec.latest, this.partitions, 1);

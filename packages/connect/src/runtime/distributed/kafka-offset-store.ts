@@ -4,14 +4,14 @@
  * key hashing picks the partition, as Kafka's does.
  */
 import { normalizedOffsetKey, offsetKey, offsetsOfConnector, type OffsetWrite, type SourceOffsetStore } from '../offset-store.js';
-import { KafkaLog, type LogRecord } from './kafka-log.js';
+import { KafkaLog, type LogRecord, type WorkerConnection } from './kafka-log.js';
 
 export class KafkaOffsetStore implements SourceOffsetStore {
   private readonly entries = new Map<string, Record<string, unknown>>();
   readonly log: KafkaLog;
 
-  constructor(brokers: string[], topic: string, clientId: string) {
-    this.log = new KafkaLog(brokers, topic, (r) => this.apply(r), clientId);
+  constructor(connection: WorkerConnection, topic: string, clientId: string) {
+    this.log = new KafkaLog(connection, topic, (r) => this.apply(r), clientId);
   }
 
   private apply(r: LogRecord): void {
