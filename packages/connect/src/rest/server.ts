@@ -2,6 +2,9 @@
  * Kafka Connect's REST API on fastify: the same paths, status codes and JSON bodies, and errors
  * as `{"error_code": <status>, "message": "…"}`.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type ServerOptions } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ConfigDef } from '../api/config-def.js';
 import { RestError, type StandaloneHerder, type TargetState } from '../runtime/herder.js';
@@ -45,8 +48,31 @@ export type RestHerder = Pick<
   ownsLocally?(name: string, task?: number): boolean;
 };
 
-export async function createRestServer(herder: RestHerder, log: (line: string) => void): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+/** One request to another worker (a forwarded write), over http or https with the worker's REST TLS settings. */
+function forwardRequest(target: URL, method: string, body: string | undefined, tls: ConnectionOptions | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const options = { method, headers: { 'Content-Type': 'application/json', ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) } };
+    const onResponse = (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const req = target.protocol === 'https:' ? httpsRequest(target, { ...options, ...tls }, onResponse) : httpRequest(target, options, onResponse);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** https: serve TLS with these options (an https listener); forwardTls: trust and identity for requests to other workers' https listeners. */
+export interface RestServerTls {
+  https?: ServerOptions;
+  forwardTls?: ConnectionOptions;
+}
+
+export async function createRestServer(herder: RestHerder, log: (line: string) => void, tls: RestServerTls = {}): Promise<FastifyInstance> {
+  // An https listener (listeners=https://…) serves the same routes; fastify types the two server kinds apart.
+  const app = (tls.https ? Fastify({ logger: false, https: tls.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof RestError) return reply.status(err.status).send({ error_code: err.status, message: err.message });
@@ -94,12 +120,8 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     }
     if (!target) return;
     url.searchParams.set('forward', 'false');
-    const res = await fetch(target + url.pathname + url.search, {
-      method: req.method,
-      headers: { 'Content-Type': 'application/json' },
-      body: req.body === undefined ? undefined : stringifyExactJson(req.body),
-    });
-    const text = await res.text();
+    const res = await forwardRequest(new URL(url.pathname + url.search, target), req.method, req.body === undefined ? undefined : stringifyExactJson(req.body), tls.forwardTls);
+    const text = res.text;
     reply.status(res.status);
     if (text) reply.header('Content-Type', 'application/json');
     return reply.send(text || undefined);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createRestServer } from '../rest/server.js';
 import { DistributedHerder, distributedSettings } from './distributed/distributed-herder.js';
 import { Plugins } from './plugins.js';
-import { parseWorkerConfig, type WorkerConfig } from './worker-config.js';
+import { parseWorkerConfig, restServerTls, type WorkerConfig } from './worker-config.js';
 
 export class DistributedWorker {
   private constructor(readonly config: WorkerConfig, readonly herder: DistributedHerder, private readonly rest: FastifyInstance, readonly url: string) {}
@@ -15,12 +15,12 @@ export class DistributedWorker {
     const plugins = new Plugins();
     if (config.pluginPath.length) await plugins.loadPluginPath(config.pluginPath);
     const herder = new DistributedHerder(config, settings, plugins, log);
-    const rest = await createRestServer(herder, log);
+    const rest = await createRestServer(herder, log, restServerTls(config));
     const address = await rest.listen({ host: config.restHost || '0.0.0.0', port: config.restPort });
     const port = Number(new URL(address).port);
     const host = config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost';
     // With port 0 the real port is only known now; it goes into the group metadata for forwarding.
-    if (config.restPort === 0) config = { ...config, restPort: port, advertisedUrl: `http://${new URL(config.advertisedUrl).hostname}:${port}/` };
+    if (config.restPort === 0) config = { ...config, restPort: port, advertisedUrl: `${new URL(config.advertisedUrl).protocol}//${new URL(config.advertisedUrl).hostname}:${port}/` };
     herder.advertise(config.advertisedUrl);
     try {
       await herder.start();
@@ -28,7 +28,7 @@ export class DistributedWorker {
       await rest.close();
       throw err;
     }
-    return new DistributedWorker(config, herder, rest, `http://${host}:${port}`);
+    return new DistributedWorker(config, herder, rest, `${config.restScheme}://${host}:${port}`);
   }
 
   async close(): Promise<void> {

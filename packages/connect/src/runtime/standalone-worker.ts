@@ -7,7 +7,7 @@ import { createRestServer } from '../rest/server.js';
 import { StandaloneHerder } from './herder.js';
 import { OffsetStore } from './offset-store.js';
 import { Plugins } from './plugins.js';
-import { parseWorkerConfig, type WorkerConfig } from './worker-config.js';
+import { parseWorkerConfig, restServerTls, type WorkerConfig } from './worker-config.js';
 
 export interface StandaloneWorkerOptions {
   workerProps: Record<string, string>;
@@ -25,12 +25,12 @@ export class StandaloneWorker {
     const plugins = new Plugins();
     if (config.pluginPath.length) await plugins.loadPluginPath(config.pluginPath);
     const herder = new StandaloneHerder(config, plugins, new OffsetStore(config.offsetFile), log);
-    const rest = await createRestServer(herder, log);
+    const rest = await createRestServer(herder, log, restServerTls(config));
     const address = await rest.listen({ host: config.restHost || '0.0.0.0', port: config.restPort });
     const port = Number(new URL(address).port);
-    const url = `http://${config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost'}:${port}`;
+    const url = `${config.restScheme}://${config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost'}:${port}`;
     // With rest.port/listeners port 0 the real port is only known now.
-    const effective = config.restPort === 0 ? { ...config, restPort: port, advertisedUrl: `${url}/` } : config;
+    const effective = config.restPort === 0 ? { ...config, restPort: port, advertisedUrl: `${new URL(config.advertisedUrl).protocol}//${new URL(url).host}/` } : config;
     herder.workerId = new URL(effective.advertisedUrl).host;
     const worker = new StandaloneWorker(effective, herder, rest, url);
     try {

@@ -2,6 +2,9 @@
  * Worker settings under Kafka Connect's names. Unknown keys are kept (converters and clients
  * read their own prefixes), known ones are typed and checked.
  */
+import { readFileSync } from 'node:fs';
+import type { ServerOptions } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { ClientConfigError, securityFromProperties, type SecurityOptions } from '@sluice/client';
 import { ConfigDef, ConfigException, Validators } from '../api/config-def.js';
 import type { ClientConfigOverridePolicy } from './connector-config.js';
@@ -14,7 +17,8 @@ export const workerConfigDef = new ConfigDef()
   .define({ name: 'offset.storage.file.filename', type: 'STRING', defaultValue: '', importance: 'HIGH', documentation: 'File to store source connector offsets in (standalone)' })
   .define({ name: 'offset.flush.interval.ms', type: 'LONG', defaultValue: 60000, importance: 'LOW', documentation: 'Interval at which to try committing offsets for tasks', validator: Validators.atLeast(1) })
   .define({ name: 'offset.flush.timeout.ms', type: 'LONG', defaultValue: 5000, importance: 'LOW', documentation: 'Time to wait for records to flush before cancelling an offset commit' })
-  .define({ name: 'listeners', type: 'LIST', defaultValue: ['http://:8083'], importance: 'LOW', documentation: 'REST listeners, protocol://host:port' })
+  .define({ name: 'listeners', type: 'LIST', defaultValue: ['http://:8083'], importance: 'LOW', documentation: 'REST listener, http://host:port or https://host:port (TLS from listeners.https.ssl.*, else ssl.*)' })
+  .define({ name: 'rest.advertised.listener', type: 'STRING', defaultValue: null, importance: 'LOW', documentation: 'Scheme other workers use for this worker: http or https (default: the listener\'s)' })
   .define({ name: 'rest.port', type: 'INT', defaultValue: null, importance: 'LOW', documentation: 'Deprecated: the REST port when listeners is not set' })
   .define({ name: 'rest.host.name', type: 'STRING', defaultValue: null, importance: 'LOW', documentation: 'Deprecated: the REST host when listeners is not set' })
   .define({ name: 'rest.advertised.host.name', type: 'STRING', defaultValue: null, importance: 'LOW', documentation: 'Host name other workers and clients use for this worker' })
@@ -44,6 +48,10 @@ export interface WorkerConfig {
   advertisedUrl: string;
   pluginPath: string[];
   gracefulShutdownMs: number;
+  /** The REST listener's scheme. */
+  restScheme: 'http' | 'https';
+  /** TLS of the https REST listener and of requests forwarded to other workers. */
+  restTls: RestTls | null;
   /** TLS and SASL of the worker's own clients (internal topics, group membership): its top-level security.protocol, ssl.*, sasl.*. */
   security: SecurityOptions;
   clientConfigOverridePolicy: ClientConfigOverridePolicy;
@@ -53,19 +61,22 @@ export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
   const v = workerConfigDef.parse(raw);
   let host = '';
   let port = 8083;
+  let scheme: 'http' | 'https' = 'http';
   if (raw.listeners === undefined && v['rest.port'] !== null) {
     port = v['rest.port'] as number;
     host = (v['rest.host.name'] as string | null) ?? '';
   } else {
     const listener = (v.listeners as string[])[0] ?? '';
-    const m = /^(https?):\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(listener);
-    if (!m) throw new ConfigException('listeners', `Invalid value ${listener} for configuration listeners: expected http://host:port`);
-    if (m[1] !== 'http') throw new ConfigException('listeners', `Listener ${listener}: only http listeners are supported`);
+    const m = /^(https?):\/\/\[?([^\]]*?)\]?:(\d+)$/i.exec(listener);
+    if (!m) throw new ConfigException('listeners', `Invalid value ${listener} for configuration listeners: expected http://host:port or https://host:port`);
+    scheme = m[1].toLowerCase() as 'http' | 'https';
     host = m[2];
     port = Number(m[3]);
   }
   const advHost = (v['rest.advertised.host.name'] as string | null) ?? (host || 'localhost');
   const advPort = (v['rest.advertised.port'] as number | null) ?? port;
+  const advertisedScheme = ((v['rest.advertised.listener'] as string | null) ?? scheme).toLowerCase();
+  if (advertisedScheme !== 'http' && advertisedScheme !== 'https') throw new ConfigException('rest.advertised.listener', `Invalid value ${advertisedScheme} for configuration rest.advertised.listener: http or https`);
   return {
     raw,
     bootstrapServers: v['bootstrap.servers'] as string[],
@@ -76,7 +87,10 @@ export function parseWorkerConfig(raw: Record<string, string>): WorkerConfig {
     offsetFlushIntervalMs: v['offset.flush.interval.ms'] as number,
     restHost: host,
     restPort: port,
-    advertisedUrl: `http://${advHost}:${advPort}/`,
+    advertisedUrl: `${advertisedScheme}://${advHost}:${advPort}/`,
+    restScheme: scheme,
+    // Clients of other workers' https listeners (forwarded requests) trust the same truststore.
+    restTls: scheme === 'https' || advertisedScheme === 'https' ? restTls(raw) : null,
     pluginPath: v['plugin.path'] as string[],
     gracefulShutdownMs: v['task.shutdown.graceful.timeout.ms'] as number,
     security: clientSecurity(raw, ''),
@@ -116,4 +130,62 @@ export function withPrefix(props: Record<string, string>, prefix: string): Recor
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(props)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = val;
   return out;
+}
+
+export interface RestTls {
+  /** node:https server options: key and certificate, trusted client CAs, ssl.client.auth. */
+  server: ServerOptions;
+  /** node:https client options for forwarding: trusted CAs, and this worker's certificate when clients must present one. */
+  client: ConnectionOptions;
+}
+
+/**
+ * Kafka Connect's REST TLS settings: `listeners.https.ssl.*` when any is given, else the worker's
+ * `ssl.*` — ssl.keystore.location (PEM with key and certificate, or PKCS12 with
+ * ssl.keystore.password; ssl.key.password for an encrypted PEM key), ssl.truststore.location (PEM),
+ * ssl.client.auth none|requested|required, ssl.endpoint.identification.algorithm ('' for none).
+ */
+export function restTls(raw: Record<string, string>): RestTls {
+  const prefix = Object.keys(raw).some((k) => k.startsWith('listeners.https.')) ? 'listeners.https.' : '';
+  const get = (key: string): string | undefined => raw[prefix + key]?.trim() || undefined;
+  const read = (key: string): Buffer => {
+    const path = get(key)!;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigException(prefix + key, `${prefix}${key} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const server: ServerOptions = {};
+  const client: ConnectionOptions = {};
+  if (!get('ssl.keystore.location')) throw new ConfigException(`${prefix}ssl.keystore.location`, `An https REST listener needs ${prefix}ssl.keystore.location (PEM with the key and certificate, or PKCS12)`);
+  const keystore = read('ssl.keystore.location');
+  const isPem = keystore.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+  const keystoreType = (get('ssl.keystore.type') ?? (isPem ? 'PEM' : 'PKCS12')).toUpperCase();
+  if (keystoreType === 'PKCS12') Object.assign(server, { pfx: keystore, passphrase: get('ssl.keystore.password') });
+  else if (keystoreType === 'PEM') Object.assign(server, { key: keystore, cert: keystore, ...(get('ssl.key.password') ? { passphrase: get('ssl.key.password') } : {}) });
+  else throw new ConfigException(`${prefix}ssl.keystore.type`, `${prefix}ssl.keystore.type ${keystoreType} is not supported: use PEM or PKCS12`);
+  if (get('ssl.truststore.location')) {
+    const type = (get('ssl.truststore.type') ?? 'PEM').toUpperCase();
+    const ca = read('ssl.truststore.location');
+    if (type !== 'PEM' && !ca.subarray(0, 64).toString('latin1').includes('-----BEGIN')) throw new ConfigException(`${prefix}ssl.truststore.type`, `${prefix}ssl.truststore.type ${type} is not supported: use a PEM truststore`);
+    server.ca = ca;
+    client.ca = ca;
+  }
+  const clientAuth = (get('ssl.client.auth') ?? 'none').toLowerCase();
+  if (!['none', 'requested', 'required'].includes(clientAuth)) throw new ConfigException(`${prefix}ssl.client.auth`, `Invalid value ${clientAuth} for configuration ${prefix}ssl.client.auth: none, requested or required`);
+  if (clientAuth !== 'none') {
+    server.requestCert = true;
+    server.rejectUnauthorized = clientAuth === 'required';
+    // Other workers are clients too: forwarded requests present this worker's certificate.
+    Object.assign(client, server.pfx ? { pfx: server.pfx, passphrase: server.passphrase } : { key: server.key, cert: server.cert, passphrase: server.passphrase });
+  }
+  if ((raw[prefix + 'ssl.endpoint.identification.algorithm'] ?? 'https').trim() === '') client.checkServerIdentity = () => undefined;
+  return { server, client };
+}
+
+/** What the REST server takes: TLS to serve with when the listener is https, and for forwarding to https workers. */
+export function restServerTls(config: WorkerConfig): { https?: ServerOptions; forwardTls?: ConnectionOptions } {
+  if (!config.restTls) return {};
+  return { ...(config.restScheme === 'https' ? { https: config.restTls.server } : {}), forwardTls: config.restTls.client };
 }

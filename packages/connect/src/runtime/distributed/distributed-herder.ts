@@ -481,7 +481,8 @@ export class DistributedHerder {
   /** Where the connector's instance (or, with `task`, that task) runs, as the status topic says. */
   ownerUrl(name: string, task?: number): string | null {
     const s = this.statuses.get(task === undefined ? `status-connector-${name}` : `status-task-${name}-${task}`);
-    return s?.worker_id ? `http://${s.worker_id}` : null;
+    // worker_id is host:port; the workers of a cluster share one scheme (http or https).
+    return s?.worker_id ? `${new URL(this.advertisedUrl).protocol}//${s.worker_id}` : null;
   }
 
   ownsLocally(name: string, task?: number): boolean {
