@@ -11,5 +11,5 @@ export * from './consumer/assignors.js';
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type ConsumerBatch, type RebalanceListener, type OffsetToCommit, type Deserializer } from './consumer/consumer.js';
 export { Kafka, CompressionTypes, Partitioners, logLevel, KafkaJSProducer, KafkaJSConsumer, KafkaJSAdmin, type KafkaConfig } from './kafkajs-compat/kafka.js';
 export { ProducerMetrics, ConsumerMetrics, type ProducerMetricsSnapshot, type ConsumerMetricsSnapshot, type MetricRegistry } from './metrics.js';
-export { parseJaasConfig, type JaasModule } from './config/jaas.js';
+export { parseJaasConfig, parseJaasFile, type JaasModule } from './config/jaas.js';
 export { securityFromProperties, SECURITY_PROPERTY_KEYS, ClientConfigError, type SecurityOptions } from './config/security-properties.js';

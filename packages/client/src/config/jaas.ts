@@ -65,3 +65,57 @@ export function parseJaasConfig(text: string): JaasModule[] {
   if (modules.length === 0) throw new Error('sasl.jaas.config is empty');
   return modules;
 }
+
+/**
+ * A JAAS login configuration file (`-Djava.security.auth.login.config=…`): named entries, each
+ * `Name { <login modules> };`, with `//` and `/* *\/` comments. Quoted values may hold braces.
+ */
+export function parseJaasFile(text: string): Map<string, JaasModule[]> {
+  const entries = new Map<string, JaasModule[]>();
+  // Comments go first (outside quotes), then each entry's body is parsed as sasl.jaas.config text.
+  let clean = '';
+  for (let i = 0; i < text.length; ) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      const end = text.indexOf(c, i + 1);
+      const stop = end < 0 ? text.length : end + 1;
+      clean += text.slice(i, stop);
+      i = stop;
+    } else if (text.startsWith('//', i)) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (text.startsWith('/*', i)) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else {
+      clean += c;
+      i++;
+    }
+  }
+  let at = 0;
+  for (;;) {
+    const open = clean.indexOf('{', at);
+    if (open < 0) break;
+    const name = clean.slice(at, open).trim();
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`JAAS file: expected an entry name before "{", found "${name.slice(0, 40)}"`);
+    // The body ends at the first "}" outside quotes.
+    let close = -1;
+    for (let i = open + 1, quote = ''; i < clean.length; i++) {
+      const c = clean[i];
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '}') {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) throw new Error(`JAAS file: entry ${name} has no closing "}"`);
+    entries.set(name, parseJaasConfig(clean.slice(open + 1, close)));
+    at = close + 1;
+    while (at < clean.length && /\s/.test(clean[at])) at++;
+    if (clean[at] !== ';') throw new Error(`JAAS file: entry ${name} must end with "};"`);
+    at++;
+  }
+  return entries;
+}

@@ -8,6 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ConfigDef } from '../api/config-def.js';
 import { RestError, type StandaloneHerder, type TargetState } from '../runtime/herder.js';
+import type { RestAuthenticator } from './basic-auth.js';
 import { CONNECT_VERSION } from '../version.js';
 import { parseExactJson, stringifyExactJson } from '../data/exact-json.js';
 
@@ -49,9 +50,10 @@ export type RestHerder = Pick<
 };
 
 /** One request to another worker (a forwarded write), over http or https with the worker's REST TLS settings. */
-function forwardRequest(target: URL, method: string, body: string | undefined, tls: ConnectionOptions | undefined): Promise<{ status: number; text: string }> {
+function forwardRequest(target: URL, method: string, body: string | undefined, tls: ConnectionOptions | undefined, authorization: string | undefined): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const options = { method, headers: { 'Content-Type': 'application/json', ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) } };
+    const headers = { 'Content-Type': 'application/json', ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}), ...(authorization ? { Authorization: authorization } : {}) };
+    const options = { method, headers };
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -70,7 +72,7 @@ export interface RestServerTls {
   forwardTls?: ConnectionOptions;
 }
 
-export async function createRestServer(herder: RestHerder, log: (line: string) => void, tls: RestServerTls = {}): Promise<FastifyInstance> {
+export async function createRestServer(herder: RestHerder, log: (line: string) => void, tls: RestServerTls = {}, auth: RestAuthenticator | null = null): Promise<FastifyInstance> {
   // An https listener (listeners=https://…) serves the same routes; fastify types the two server kinds apart.
   const app = (tls.https ? Fastify({ logger: false, https: tls.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
 
@@ -80,6 +82,13 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     if (status === 500) log(`REST request failed: ${err.stack ?? err.message}`);
     return reply.status(status).send({ error_code: status, message: err.message });
   });
+  // BasicAuthSecurityRestExtension: nothing is answered without listed credentials.
+  if (auth) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (auth.authenticate(req.headers.authorization)) return;
+      return reply.status(401).header('WWW-Authenticate', 'Basic realm="KafkaConnect"').send({ error_code: 401, message: 'User cannot access the resource.' });
+    });
+  }
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }));
   // Offsets are Java longs: answers write bigints as exact JSON numbers.
   app.setReplySerializer((payload) => stringifyExactJson(payload));
@@ -120,7 +129,8 @@ export async function createRestServer(herder: RestHerder, log: (line: string) =
     }
     if (!target) return;
     url.searchParams.set('forward', 'false');
-    const res = await forwardRequest(new URL(url.pathname + url.search, target), req.method, req.body === undefined ? undefined : stringifyExactJson(req.body), tls.forwardTls);
+    // The caller's credentials go along: the other worker checks them too.
+    const res = await forwardRequest(new URL(url.pathname + url.search, target), req.method, req.body === undefined ? undefined : stringifyExactJson(req.body), tls.forwardTls, req.headers.authorization);
     const text = res.text;
     reply.status(res.status);
     if (text) reply.header('Content-Type', 'application/json');

@@ -3,6 +3,7 @@
  * connectors given as properties files.
  */
 import type { FastifyInstance } from 'fastify';
+import { restAuthenticator } from '../rest/basic-auth.js';
 import { createRestServer } from '../rest/server.js';
 import { StandaloneHerder } from './herder.js';
 import { OffsetStore } from './offset-store.js';
@@ -13,6 +14,8 @@ export interface StandaloneWorkerOptions {
   workerProps: Record<string, string>;
   connectors?: Array<Record<string, string>>;
   log?: (line: string) => void;
+  /** Where KAFKA_OPTS is read from (a JAAS file for BasicAuthSecurityRestExtension); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class StandaloneWorker {
@@ -22,10 +25,11 @@ export class StandaloneWorker {
     const log = options.log ?? ((line: string) => console.error(line));
     const config = parseWorkerConfig(options.workerProps);
     if (!config.offsetFile) throw new Error('offset.storage.file.filename must be set for a standalone worker');
+    const auth = restAuthenticator(options.workerProps, options.env ?? process.env);
     const plugins = new Plugins();
     if (config.pluginPath.length) await plugins.loadPluginPath(config.pluginPath);
     const herder = new StandaloneHerder(config, plugins, new OffsetStore(config.offsetFile), log);
-    const rest = await createRestServer(herder, log, restServerTls(config));
+    const rest = await createRestServer(herder, log, restServerTls(config), auth);
     const address = await rest.listen({ host: config.restHost || '0.0.0.0', port: config.restPort });
     const port = Number(new URL(address).port);
     const url = `${config.restScheme}://${config.restHost && config.restHost !== '0.0.0.0' ? config.restHost : 'localhost'}:${port}`;
