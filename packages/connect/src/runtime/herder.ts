@@ -8,7 +8,7 @@ import { Admin, Producer } from '@sluice/client';
 import { Connector, SinkConnector, SinkTask, SourceTask, type TaskProps } from '../api/connector.js';
 import { buildChain, validateConnectorConfig } from './connector-config.js';
 import { ConnectException, ErrorHandler } from './error-handler.js';
-import type { SourceOffsetStore } from './offset-store.js';
+import type { OffsetStoreResolver, SourceOffsetStore } from './offset-store.js';
 import type { Plugins } from './plugins.js';
 import { clientSecurity, connectorClientProps, withPrefix, type WorkerConfig } from './worker-config.js';
 import { WorkerSinkTask, sinkGroupId } from './worker-sink-task.js';
@@ -73,10 +73,11 @@ export class StandaloneHerder {
   constructor(
     private readonly config: WorkerConfig,
     readonly plugins: Plugins,
-    private readonly offsets: SourceOffsetStore,
+    /** The worker's offset store, or (distributed) a resolver honouring a connector's own offsets.storage.topic. */
+    private readonly offsets: SourceOffsetStore | OffsetStoreResolver,
     private readonly log: (line: string) => void = (l) => console.error(l),
     /** Distributed workers with exactly.once.source.support=enabled give source tasks a transactional setup. */
-    private readonly exactlyOnce: ((connector: string, taskId: number) => ExactlyOnceSource | null) | null = null,
+    private readonly exactlyOnce: ((connector: string, taskId: number, config: Record<string, string>) => ExactlyOnceSource | null) | null = null,
     /**
      * Distributed workers: a connector instance here computes its task configs but starts no
      * tasks; tasks run as task units (startTaskUnit) wherever the group assigned each one.
@@ -284,14 +285,18 @@ export class StandaloneHerder {
       onTopic: (t: string) => e.topics.add(t),
       createTopic: e.type === 'source' && topicAdmin ? topicCreator(topicAdmin, TopicCreation.of(worker.raw, cfg)) : null,
       ownedClients: topicAdmin && topicAdmin !== this.admin ? [topicAdmin] : [],
-      exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id) : null,
+      exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id, cfg) : null,
       // Only exactly-once source tasks have transactions to bound (validation checked the setting).
       transactionBoundary: e.type === 'source' && this.exactlyOnce ? transactionBoundaryOf(cfg, worker.offsetFlushIntervalMs, instance) : undefined,
     };
-    const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsets) : null;
+    const wt = task instanceof SinkTask ? new WorkerSinkTask(runtime, task, dlqProducer) : task instanceof SourceTask ? new WorkerSourceTask(runtime, task, this.offsetStore(e.name, cfg)) : null;
     if (!wt) throw new ConnectException(`Task class ${task.constructor.name} is neither a SourceTask nor a SinkTask`);
     wt.start(e.target === 'PAUSED');
     return wt;
+  }
+
+  private offsetStore(connector: string, config: Record<string, string>): SourceOffsetStore {
+    return typeof this.offsets === 'function' ? this.offsets(connector, config) : this.offsets;
   }
 
   /** The shared admin client, or one of the task's own when the connector gives admin.override.* settings. */
@@ -529,7 +534,7 @@ export class StandaloneHerder {
 
   async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
     const e = this.entry(name);
-    if (e.type === 'source') return { offsets: this.offsets.forConnector(name) };
+    if (e.type === 'source') return { offsets: this.offsetStore(name, e.config).forConnector(name) };
     return { offsets: await sinkOffsets(this.admin, name) };
   }
 
@@ -544,7 +549,8 @@ export class StandaloneHerder {
       const e = this.entry(name);
       this.requireStopped(e);
       if (e.type === 'source') {
-        await this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+        const store = this.offsetStore(name, e.config);
+        await store.set(name, store.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
       } else {
         const groups = await this.admin.listGroups();
         if (groups.some((g) => g.groupId === sinkGroupId(name))) await this.admin.deleteGroups([sinkGroupId(name)]);
@@ -558,7 +564,7 @@ export class StandaloneHerder {
       const e = this.entry(name);
       this.requireStopped(e);
       const writes = offsetWritesOf(body);
-      if (e.type === 'source') await this.offsets.set(name, writes);
+      if (e.type === 'source') await this.offsetStore(name, e.config).set(name, writes);
       else await alterSinkOffsets(this.admin, name, writes);
       return { message: 'The offsets for this connector have been altered successfully' };
     });

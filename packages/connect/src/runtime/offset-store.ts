@@ -59,7 +59,12 @@ export interface SourceOffsetStore {
   forConnector(connector: string): Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }>;
   /** Resolves once the writes are durable. */
   set(connector: string, writes: OffsetWrite[]): void | Promise<void>;
+  /** Resolves once the store can be read (a connector's own offsets topic is created and read); absent when always ready. */
+  ready?(): Promise<void>;
 }
+
+/** A connector's offset store, by its name and config (distributed workers honour its offsets.storage.topic). */
+export type OffsetStoreResolver = (connector: string, config: Record<string, string>) => SourceOffsetStore;
 
 export class OffsetStore implements SourceOffsetStore {
   private readonly entries = new Map<string, Record<string, unknown>>();

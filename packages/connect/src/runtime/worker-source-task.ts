@@ -87,6 +87,8 @@ export class WorkerSourceTask extends WorkerTask {
 
   protected async run(): Promise<void> {
     try {
+      // A connector's own offsets topic is created and read before the task may ask for offsets.
+      await this.offsets.ready?.();
       await this.producer.connect();
       // A new instance of the task fences the previous one (a zombie on a worker presumed dead).
       if (this.runtime.exactlyOnce) {

@@ -18,8 +18,9 @@ import type { WorkerConfig } from '../worker-config.js';
 import { sinkGroupId } from '../worker-sink-task.js';
 import { CONNECTOR_TASK, type ConnectAssignment, type WorkerMetadata } from './connect-protocol.js';
 import { ConnectGroupMember } from './group-member.js';
-import { KafkaLog, type LogRecord } from './kafka-log.js';
+import { KafkaLog, type LogRecord, type WorkerConnection } from './kafka-log.js';
 import { KafkaOffsetStore } from './kafka-offset-store.js';
+import { ConnectorOffsetStore } from './connector-offset-store.js';
 import { alterSinkOffsets, offsetWritesOf, sinkOffsets } from '../offset-requests.js';
 
 export interface DistributedSettings {
@@ -110,13 +111,27 @@ export class DistributedHerder {
     const eos = (config.raw['exactly.once.source.support'] ?? 'disabled').toLowerCase();
     if (!['disabled', 'preparing', 'enabled'].includes(eos)) throw new Error(`Invalid value ${eos} for configuration exactly.once.source.support: String must be one of: enabled, preparing, disabled`);
     this.exactlyOnceSource = eos === 'enabled';
-    this.local = new StandaloneHerder(config, plugins, this.offsets, log, eos === 'enabled'
-      ? (connector, taskId) => ({
-          transactionalId: `${settings.groupId}-${connector}-${taskId}`,
-          offsetsTopic: settings.offsetTopic,
-          catchUp: async () => { await this.offsets.log.readToEnd(); },
-          remember: (c, w) => this.offsets.remember(c, w),
-        })
+    this.connection = connection;
+    this.clientIdBase = id;
+    this.local = new StandaloneHerder(config, plugins, (connector, cfg) => this.offsetsFor(cfg), log, eos === 'enabled'
+      ? (connector, taskId, cfg) => {
+          // Records and offsets commit in one transaction, to the connector's own offsets topic when it has one.
+          const store = this.offsetsFor(cfg);
+          const own = store instanceof ConnectorOffsetStore ? store : null;
+          const target = own?.primary ?? this.offsets;
+          return {
+            transactionalId: `${settings.groupId}-${connector}-${taskId}`,
+            offsetsTopic: target.log.topic,
+            catchUp: async () => {
+              await own?.ready();
+              await target.log.readToEnd();
+            },
+            remember: (c, w) => {
+              target.remember(c, w);
+              if (own) void own.copyToWorker(c, w);
+            },
+          };
+        }
       : null, true);
     this.admin = new Admin(connection);
     this.advertisedUrl = config.advertisedUrl;
@@ -124,6 +139,31 @@ export class DistributedHerder {
   }
 
   private advertisedUrl: string;
+  private readonly connection: WorkerConnection;
+  private readonly clientIdBase: string;
+  /** Connectors' own offsets topics (offsets.storage.topic), each read once and shared. */
+  private readonly connectorOffsets = new Map<string, { store: KafkaOffsetStore; started: Promise<void> }>();
+
+  /**
+   * The offset store of a source connector: the worker's, or (KIP-618) its own offsets.storage.topic
+   * read before the worker's, created with the worker's offset topic settings if missing.
+   */
+  private offsetsFor(config: Record<string, string>): KafkaOffsetStore | ConnectorOffsetStore {
+    const topic = (config['offsets.storage.topic'] ?? '').trim();
+    if (!topic || topic === this.settings.offsetTopic) return this.offsets;
+    let entry = this.connectorOffsets.get(topic);
+    if (!entry) {
+      const store = new KafkaOffsetStore(this.connection, topic, `${this.clientIdBase}-offsets-${topic}`);
+      const started = store.log.start(this.settings.offsetPartitions, this.settings.offsetReplication);
+      entry = { store, started };
+      this.connectorOffsets.set(topic, entry);
+      // A failed start (the topic could not be created) is tried again by the next task.
+      started.catch(() => {
+        if (this.connectorOffsets.get(topic) === entry) this.connectorOffsets.delete(topic);
+      });
+    }
+    return new ConnectorOffsetStore(entry.store, this.offsets, entry.started, this.log);
+  }
 
   /** The URL other workers reach this one at (group metadata) and its worker_id (host:port). */
   advertise(url: string): void {
@@ -616,8 +656,9 @@ export class DistributedHerder {
   async getOffsets(name: string): Promise<{ offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }> }> {
     const config = this.require(name);
     if (this.typeOf(config) === 'source') {
-      await this.offsets.log.readToEnd();
-      return { offsets: this.offsets.forConnector(name) };
+      const store = this.offsetsFor(config);
+      await (store instanceof ConnectorOffsetStore ? store.readToEnd() : store.log.readToEnd());
+      return { offsets: store.forConnector(name) };
     }
     return { offsets: await sinkOffsets(this.admin, name) };
   }
@@ -629,7 +670,12 @@ export class DistributedHerder {
 
   async resetOffsets(name: string): Promise<{ message: string }> {
     this.requireStopped(name);
-    if (this.typeOf(this.configs.get(name)!) === 'source') await this.offsets.set(name, this.offsets.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+    const config = this.configs.get(name)!;
+    if (this.typeOf(config) === 'source') {
+      const store = this.offsetsFor(config);
+      if (store instanceof ConnectorOffsetStore) await store.readToEnd();
+      await store.set(name, store.forConnector(name).map((o) => ({ partition: o.partition, offset: null })));
+    }
     else if ((await this.admin.listGroups()).some((g) => g.groupId === sinkGroupId(name))) await this.admin.deleteGroups([sinkGroupId(name)]);
     return { message: 'The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.' };
   }
@@ -637,7 +683,12 @@ export class DistributedHerder {
   async alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
     this.requireStopped(name);
     const writes = offsetWritesOf(body);
-    if (this.typeOf(this.configs.get(name)!) === 'source') await this.offsets.set(name, writes);
+    const config = this.configs.get(name)!;
+    if (this.typeOf(config) === 'source') {
+      const store = this.offsetsFor(config);
+      if (store instanceof ConnectorOffsetStore) await store.ready();
+      await store.set(name, writes);
+    }
     else await alterSinkOffsets(this.admin, name, writes);
     return { message: 'The offsets for this connector have been altered successfully' };
   }
@@ -652,7 +703,10 @@ export class DistributedHerder {
     await this.member?.stop();
     this.cluster?.close();
     await this.local.close();
-    await Promise.all([this.configLog.stop(), this.statusLog.stop(), this.offsets.log.stop()]);
+    await Promise.all([this.configLog.stop(), this.statusLog.stop(), this.offsets.log.stop(), ...[...this.connectorOffsets.values()].map(async (e) => {
+      await e.started.catch(() => undefined);
+      await e.store.log.stop();
+    })]);
     await this.admin.close();
   }
 }
