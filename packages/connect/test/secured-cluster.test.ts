@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '@sluice/broker';
-import { Admin, Consumer, securityFromProperties } from '@sluice/client';
+import { Admin, Consumer, Producer, securityFromProperties } from '@sluice/client';
 import { DistributedWorker, StandaloneWorker, parseWorkerConfig } from '../src/index.js';
 import { rest, startEnv, waitFor } from './helpers.js';
 
@@ -173,4 +173,28 @@ test('a distributed worker on a SASL cluster keeps its internal topics and group
     return seen.length >= 3;
   }, 'the source records');
   assert.deepEqual(seen, ['one', 'two', 'three']);
+});
+
+test('a connector\'s consumer.override.bootstrap.servers reads another cluster', { timeout: 60_000 }, async (t) => {
+  const env = await startEnv(t);
+  const otherDir = await mkdtemp(join(tmpdir(), 'sluice-connect-other-'));
+  const other = await startBroker({ dataDir: otherDir, host: '127.0.0.1', port: 0, logSink: null, 'offsets.topic.replication.factor': 1, 'group.initial.rebalance.delay.ms': 0 });
+  const elsewhere = `127.0.0.1:${other.port}`;
+  const otherAdmin = new Admin({ brokers: [elsewhere] });
+  // After hooks run in the order they were added: the worker (startEnv's) goes before this broker.
+  t.after(async () => {
+    await otherAdmin.close();
+    await other.stop();
+    await rm(otherDir, { recursive: true, force: true });
+  });
+  await otherAdmin.createTopics([{ topic: 'only-there', numPartitions: 1, replicationFactor: 1 }]);
+  const producer = new Producer({ brokers: [elsewhere] });
+  for (const v of ['x', 'y', 'z']) await producer.send({ topic: 'only-there', value: v });
+  await producer.close();
+  const output = join(env.dir, 'elsewhere.txt');
+  const created = await rest(env.url, 'POST', '/connectors', { name: 'remote-sink', config: { 'connector.class': 'FileStreamSink', file: output, topics: 'only-there', 'consumer.override.bootstrap.servers': elsewhere } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await waitFor(async () => (await fileLines(output)).length >= 3, 'the other cluster\'s records');
+  assert.deepEqual(await fileLines(output), ['x', 'y', 'z']);
+  assert.ok(!(await env.admin.listTopics()).includes('only-there'), 'the worker\'s own cluster was not asked for the topic');
 });

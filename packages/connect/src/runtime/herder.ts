@@ -85,7 +85,8 @@ export class StandaloneHerder {
     private readonly tasksElsewhere = false,
   ) {
     // Connectors' admin work (topic creation, dead letter queues, sink offsets) with Kafka's admin settings: top-level, then admin.*.
-    this.admin = new Admin({ brokers: config.bootstrapServers, clientId: 'connect-admin', ...clientSecurity(connectorClientProps('admin', config.raw, {}), 'admin.') });
+    const adminProps = connectorClientProps('admin', config.raw, {});
+    this.admin = new Admin({ brokers: bootstrapOf(adminProps, config), clientId: 'connect-admin', ...clientSecurity(adminProps, 'admin.') });
     this.workerId = new URL(config.advertisedUrl).host;
   }
 
@@ -254,7 +255,7 @@ export class StandaloneHerder {
     // Kafka Connect's client settings: producers the worker's producer.*, consumers its consumer.*, then the connector's *.override.*.
     const producerProps = connectorClientProps('producer', worker.raw, cfg);
     const consumerProps = connectorClientProps('consumer', worker.raw, cfg);
-    const dlqProducer = e.type === 'sink' && dlqTopic ? new Producer({ brokers: worker.bootstrapServers, clientId: `connector-dlq-producer-${e.name}-${id}`, acks: 'all', ...clientSecurity(producerProps, 'producer.') }) : null;
+    const dlqProducer = e.type === 'sink' && dlqTopic ? new Producer({ brokers: bootstrapOf(producerProps, worker), clientId: `connector-dlq-producer-${e.name}-${id}`, acks: 'all', ...clientSecurity(producerProps, 'producer.') }) : null;
     if (dlqProducer) void this.ensureTopic(dlqTopic, Number(cfg['errors.deadletterqueue.topic.replication.factor'] ?? 3));
     const errors = new ErrorHandler({
       connector: e.name,
@@ -277,7 +278,7 @@ export class StandaloneHerder {
       converters,
       chain: buildChain(cfg, this.plugins),
       errors,
-      bootstrapServers: worker.bootstrapServers,
+      bootstrapServers: bootstrapOf(e.type === 'sink' ? consumerProps : producerProps, worker),
       offsetFlushIntervalMs: worker.offsetFlushIntervalMs,
       clientProps: e.type === 'sink' ? consumerProps : producerProps,
       clientSecurity: e.type === 'sink' ? clientSecurity(consumerProps, 'consumer.') : clientSecurity(producerProps, 'producer.'),
@@ -302,8 +303,9 @@ export class StandaloneHerder {
   /** The shared admin client, or one of the task's own when the connector gives admin.override.* settings. */
   private connectorAdmin(connector: string, taskId: number, cfg: Record<string, string>): Admin {
     if (!Object.keys(cfg).some((k) => k.startsWith('admin.override.'))) return this.admin;
-    const security = clientSecurity(connectorClientProps('admin', this.config.raw, cfg), 'admin.override.');
-    return new Admin({ brokers: this.config.bootstrapServers, clientId: `connector-adminclient-${connector}-${taskId}`, ...security });
+    const props = connectorClientProps('admin', this.config.raw, cfg);
+    const security = clientSecurity(props, 'admin.override.');
+    return new Admin({ brokers: bootstrapOf(props, this.config), clientId: `connector-adminclient-${connector}-${taskId}`, ...security });
   }
 
   private async ensureTopic(topic: string, replicationFactor: number): Promise<void> {
@@ -582,6 +584,12 @@ export class StandaloneHerder {
     });
     await this.admin.close();
   }
+}
+
+/** A client's bootstrap.servers: its own setting (producer.*, consumer.*, admin.*, *.override.*) or the worker's. */
+function bootstrapOf(props: Record<string, string>, worker: WorkerConfig): string[] {
+  const own = (props['bootstrap.servers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return own.length ? own : worker.bootstrapServers;
 }
 
 /** Creates a source task's topics by its topic.creation rules (an existing topic is left alone). */
