@@ -5,31 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { opensslPath, requirePeers } from '@sluice/test-peers';
+import { makeTestCertificates, requirePeers } from '@sluice/test-peers';
 import { run, startTestBroker } from './helpers.js';
-
-function brokerCerts(): { dir: string; ca: string; keystore: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-certs-'));
-  const openssl = (...args: string[]) => execFileSync(opensslPath(), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=cli-test-ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.crt', '-days', '2', '-extfile', 'san.ext');
-  writeFileSync(join(dir, 'broker.pem'), Buffer.concat([readFileSync(join(dir, 'broker.key')), readFileSync(join(dir, 'broker.crt'))]));
-  return { dir, ca: join(dir, 'ca.crt'), keystore: join(dir, 'broker.pem') };
-}
 
 test('sluice configs manages SCRAM users and the tools connect with --command-config over SASL_SSL', async (t) => {
   if (!requirePeers(t, 'openssl')) return;
-  const certs = brokerCerts();
+  const certs = makeTestCertificates();
   const tb = await startTestBroker({
     listeners: 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
     'ssl.keystore.type': 'PEM',
-    'ssl.keystore.location': certs.keystore,
+    'ssl.keystore.location': certs.brokerPem,
     'sasl.enabled.mechanisms': 'SCRAM-SHA-256,PLAIN',
     'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="admin-secret";',
   });
@@ -38,7 +25,7 @@ test('sluice configs manages SCRAM users and the tools connect with --command-co
   const props = (mechanism: string, user: string, password: string) => {
     const file = join(certs.dir, `${user}-${password}.properties`);
     const module = mechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
-    writeFileSync(file, [`security.protocol=SASL_SSL`, `sasl.mechanism=${mechanism}`, `sasl.jaas.config=${module} required username="${user}" password="${password}";`, `ssl.truststore.type=PEM`, `ssl.truststore.location=${certs.ca}`, ''].join('\n'));
+    writeFileSync(file, [`security.protocol=SASL_SSL`, `sasl.mechanism=${mechanism}`, `sasl.jaas.config=${module} required username="${user}" password="${password}";`, `ssl.truststore.type=PEM`, `ssl.truststore.location=${certs.caCert}`, ''].join('\n'));
     return file;
   };
   try {

@@ -1,5 +1,5 @@
 /** Test helpers: an in-process broker, a standalone worker on it, and curl-shaped REST calls. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '@sluice/broker';
@@ -63,5 +63,15 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The lines of a file a sink writes (none while it does not exist yet). */
+export async function fileLines(path: string): Promise<string[]> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  } catch {
+    return [];
   }
 }

@@ -7,16 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rest, startEnv, waitFor } from './helpers.js';
-
-async function fileLines(path: string): Promise<string[]> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  } catch {
-    return [];
-  }
-}
+import { fileLines, rest, startEnv, waitFor } from './helpers.js';
 
 test('FileStreamSource -> topic -> FileStreamSink through the REST API, with pause/resume/restart/offsets/delete', { timeout: 120_000 }, async (t) => {
   const env = await startEnv(t);

@@ -5,26 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '@sluice/broker';
-import { opensslPath, requirePeers } from '@sluice/test-peers';
+import { makeTestCertificates, requirePeers } from '@sluice/test-peers';
 import { DistributedWorker, StandaloneWorker, parseWorkerConfig } from '../src/index.js';
-
-/** A CA, and a certificate it signed for 127.0.0.1/localhost in one PEM with its key (a worker's keystore, also usable by clients). */
-function certificates(): { dir: string; ca: string; keystore: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-connect-tls-'));
-  const openssl = (...args: string[]) => execFileSync(opensslPath(), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=connect-test-ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'worker.key', '-out', 'worker.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'worker.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'worker.crt', '-days', '2', '-extfile', 'san.ext');
-  writeFileSync(join(dir, 'worker.pem'), Buffer.concat([readFileSync(join(dir, 'worker.key')), readFileSync(join(dir, 'worker.crt'))]));
-  return { dir, ca: join(dir, 'ca.crt'), keystore: join(dir, 'worker.pem') };
-}
 
 interface Answer {
   status: number;
@@ -64,7 +50,7 @@ const converters = {
 
 test('a standalone worker serves its REST API over https with listeners.https.ssl.*; ssl.client.auth=required turns away clients without a certificate', { timeout: 60_000 }, async (t) => {
   if (!requirePeers(t, 'openssl')) return;
-  const certs = certificates();
+  const certs = makeTestCertificates();
   const broker = await startBroker({ dataDir: join(certs.dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null });
   let worker: StandaloneWorker | null = null;
   // One hook, in order: the worker, then the broker, then the files.
@@ -79,27 +65,27 @@ test('a standalone worker serves its REST API over https with listeners.https.ss
       ...converters,
       'offset.storage.file.filename': join(certs.dir, 'offsets'),
       listeners: 'https://127.0.0.1:0',
-      'listeners.https.ssl.keystore.location': certs.keystore,
-      'listeners.https.ssl.truststore.location': certs.ca,
+      'listeners.https.ssl.keystore.location': certs.brokerPem,
+      'listeners.https.ssl.truststore.location': certs.caCert,
       'listeners.https.ssl.client.auth': 'required',
     },
     log: () => undefined,
   });
   assert.match(worker.url, /^https:\/\/127\.0\.0\.1:\d+$/);
 
-  const root = await httpsCall(worker.url, 'GET', '/', { ca: certs.ca, cert: certs.keystore });
+  const root = await httpsCall(worker.url, 'GET', '/', { ca: certs.caCert, cert: certs.brokerPem });
   assert.equal(root.status, 200);
   assert.equal(typeof (root.body as { kafka_cluster_id: unknown }).kafka_cluster_id, 'string');
-  const created = await httpsCall(worker.url, 'POST', '/connectors', { ca: certs.ca, cert: certs.keystore }, { name: 'src', config: { 'connector.class': 'FileStreamSource', file: '/dev/null', topic: 'tls-lines' } });
+  const created = await httpsCall(worker.url, 'POST', '/connectors', { ca: certs.caCert, cert: certs.brokerPem }, { name: 'src', config: { 'connector.class': 'FileStreamSource', file: '/dev/null', topic: 'tls-lines' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
 
-  await assert.rejects(httpsCall(worker.url, 'GET', '/', { ca: certs.ca }), 'a client without a certificate is refused');
+  await assert.rejects(httpsCall(worker.url, 'GET', '/', { ca: certs.caCert }), 'a client without a certificate is refused');
   await assert.rejects(fetch(worker.url.replace('https:', 'http:') + '/'), 'plain http is not served');
 });
 
 test('https workers of a distributed cluster forward writes to the leader over https, presenting their certificates', { timeout: 120_000 }, async (t) => {
   if (!requirePeers(t, 'openssl')) return;
-  const certs = certificates();
+  const certs = makeTestCertificates();
   const broker = await startBroker({ dataDir: join(certs.dir, 'broker'), host: '127.0.0.1', port: 0, logSink: null, 'offsets.topic.replication.factor': 1, 'group.initial.rebalance.delay.ms': 0 });
   const workers: DistributedWorker[] = [];
   t.after(async () => {
@@ -121,15 +107,15 @@ test('https workers of a distributed cluster forward writes to the leader over h
         'status.storage.replication.factor': '1',
         listeners: 'https://127.0.0.1:0',
         // The worker's own ssl.* apply when no listeners.https.* is given.
-        'ssl.keystore.location': certs.keystore,
-        'ssl.truststore.location': certs.ca,
+        'ssl.keystore.location': certs.brokerPem,
+        'ssl.truststore.location': certs.caCert,
         'ssl.client.auth': 'required',
       },
       log: () => undefined,
     });
   workers.push(await start());
   workers.push(await start());
-  const tls = { ca: certs.ca, cert: certs.keystore };
+  const tls = { ca: certs.caCert, cert: certs.brokerPem };
   // One of the two is not the leader: its write is forwarded over https, with its own certificate.
   for (const [i, w] of workers.entries()) {
     for (let attempt = 0; ; attempt++) {

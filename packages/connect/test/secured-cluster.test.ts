@@ -7,13 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '@sluice/broker';
 import { Admin, Consumer, Producer, securityFromProperties } from '@sluice/client';
 import { DistributedWorker, StandaloneWorker, parseWorkerConfig } from '../src/index.js';
-import { rest, startEnv, waitFor } from './helpers.js';
+import { fileLines, rest, startEnv, waitFor } from './helpers.js';
 
 const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule';
 const jaas = (user: string, password: string) => `${PLAIN} required username="${user}" password="${password}";`;
@@ -44,15 +44,6 @@ async function startSecuredBroker(t: { after(fn: () => Promise<void>): void }) {
     await rm(dir, { recursive: true, force: true });
   });
   return { dir, bootstrap, admin };
-}
-
-async function fileLines(path: string): Promise<string[]> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  } catch {
-    return [];
-  }
 }
 
 test('a standalone worker on a SASL cluster: tasks authenticate with producer.*/consumer.*, admin work with admin.*, and a connector override with a wrong password fails only its task', { timeout: 120_000 }, async (t) => {

@@ -197,3 +197,5 @@ export function requirePeers(t: TestContext, ...peers: Peer[]): boolean {
   return false;
 }
 export { startBrokerProcess, type BrokerProcess } from './broker-process.js';
+
+export { makeTestCertificates, type TestCertificates } from './certificates.js';
