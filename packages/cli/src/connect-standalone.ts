@@ -59,6 +59,17 @@ export async function runUntilSignalled(worker: { url: string; close(): Promise<
     process.on('SIGTERM', onSignal);
   });
   console.error('Kafka Connect stopping');
-  await worker.close();
+  // As Kafka's herder stop, bounded: a part that does not stop in time is reported, and the
+  // process ends anyway rather than hang a service manager's stop.
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([worker.close().then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS)))]);
+  clearTimeout(timer);
+  if (!stopped) {
+    console.error(`Kafka Connect did not stop within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting without waiting further`);
+    process.exit(0);
+  }
   return 0;
 }
+
+/** How long a signalled worker may take to stop its tasks, leave its group and close its clients. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
