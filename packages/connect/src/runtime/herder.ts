@@ -270,7 +270,8 @@ export class StandaloneHerder {
       dlq: dlqProducer ? { send: (r) => dlqProducer.send(r) } : null,
       log: this.log,
     });
-    const topicAdmin = e.type === 'source' && TopicCreation.of(worker.raw, cfg) ? this.connectorAdmin(e.name, id, cfg) : null;
+    const topicCreation = e.type === 'source' ? TopicCreation.of(worker.raw, cfg) : null;
+    const topicAdmin = topicCreation ? this.connectorAdmin(e.name, id, cfg) : null;
     const runtime = {
       connector: e.name,
       taskId: id,
@@ -284,7 +285,7 @@ export class StandaloneHerder {
       clientSecurity: e.type === 'sink' ? clientSecurity(consumerProps, 'consumer.') : clientSecurity(producerProps, 'producer.'),
       log: this.log,
       onTopic: (t: string) => e.topics.add(t),
-      createTopic: e.type === 'source' && topicAdmin ? topicCreator(topicAdmin, TopicCreation.of(worker.raw, cfg)) : null,
+      createTopic: topicCreation && topicAdmin ? topicCreator(topicAdmin, topicCreation) : null,
       ownedClients: topicAdmin && topicAdmin !== this.admin ? [topicAdmin] : [],
       exactlyOnce: e.type === 'source' && this.exactlyOnce ? this.exactlyOnce(e.name, id, cfg) : null,
       // Only exactly-once source tasks have transactions to bound (validation checked the setting).
